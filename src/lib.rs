@@ -1,0 +1,4 @@
+//! metallbctl: validate, install, watch and simulate MetalLB in BGP mode.
+//!
+//! Pure core modules (`config`, `diag`, `alloc`, `bgp::packet`, `bgp::session`) do no I/O and
+//! must not depend on tokio, kube or ratatui. Shells (`cli`, `lab`, `tui`, drivers) stay thin.
