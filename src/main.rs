@@ -1,1 +1,5 @@
-fn main() {}
+//! The `metallbctl` binary: parse the command line and hand over to `cli`. Nothing else.
+
+fn main() -> std::process::ExitCode {
+    metallbctl::cli::main()
+}

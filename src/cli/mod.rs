@@ -1,0 +1,24 @@
+//! Command-line shells: one module per command. Each holds a clap `Args` struct and a `run`
+//! function returning the process exit code; errors become messages here, at the edge.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Validate, install, watch and simulate MetalLB in BGP mode.
+#[derive(Debug, Parser)]
+#[command(name = "metallbctl", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {}
+
+/// Parse the process arguments, run the chosen command and map the outcome to an exit code:
+/// 0 clean, 1 problems found, 2 could not run.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {}
+}
