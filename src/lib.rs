@@ -4,3 +4,5 @@
 //! must not depend on tokio, kube or ratatui. Shells (`cli`, `lab`, `tui`, drivers) stay thin.
 
 pub mod cli;
+pub mod config;
+pub mod diag;
