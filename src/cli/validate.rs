@@ -62,7 +62,14 @@ pub struct ValidateArgs {
 /// One input to read: a path or standard input.
 enum Input {
     Stdin,
-    File(PathBuf),
+    /// A file, and whether it was named on the command line (rather than found in a directory).
+    File(PathBuf, bool),
+}
+
+impl Input {
+    fn named(&self) -> bool {
+        matches!(self, Input::Stdin | Input::File(_, true))
+    }
 }
 
 pub fn run(global: &GlobalArgs, args: ValidateArgs) -> anyhow::Result<ExitCode> {
@@ -82,6 +89,8 @@ pub fn run(global: &GlobalArgs, args: ValidateArgs) -> anyhow::Result<ExitCode> 
     let mut sources = Sources::default();
     let mut inputs = Vec::new();
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    let mut configs_found = 0;
+    let mut unnamed_without_config = Vec::new();
     for input in expand_inputs(&args.paths, &mut trouble) {
         let file = match read_input(&input) {
             Ok(file) => file,
@@ -94,6 +103,14 @@ pub fn run(global: &GlobalArgs, args: ValidateArgs) -> anyhow::Result<ExitCode> 
         match config::lint(&file, kind, &options) {
             Ok(report) => {
                 note_file(global, &file, &report);
+                configs_found += report.configs.len();
+                if report.configs.is_empty() {
+                    if input.named() {
+                        diagnostics.push(no_config(&file));
+                    } else {
+                        unnamed_without_config.push(file.name.clone());
+                    }
+                }
                 diagnostics.extend(report.diagnostics);
             }
             Err(e) => {
@@ -104,6 +121,23 @@ pub fn run(global: &GlobalArgs, args: ValidateArgs) -> anyhow::Result<ExitCode> 
         inputs.push(file.name.clone());
         sources.insert(file);
     }
+    if configs_found == 0 && !unnamed_without_config.is_empty() {
+        if let Some(file) = sources.get(&unnamed_without_config[0]) {
+            let mut d = no_config(file);
+            d.message = format!(
+                "no MetalLB configuration in any of the {} files searched",
+                unnamed_without_config.len()
+            );
+            diagnostics.push(d);
+        }
+    }
+    // Findings in reading order: by file as given, then by position.
+    let order = |d: &Diagnostic| {
+        let loc = d.location.as_ref();
+        let file = loc.and_then(|l| inputs.iter().position(|i| *i == l.file));
+        (file, loc.map(|l| l.span.start))
+    };
+    diagnostics.sort_by_key(order);
     let report = Report {
         diagnostics: &diagnostics,
         sources: &sources,
@@ -124,6 +158,20 @@ pub fn run(global: &GlobalArgs, args: ValidateArgs) -> anyhow::Result<ExitCode> 
         summary,
         args.deny_warnings,
     )))
+}
+
+/// MLB007: an input with no MetalLB configuration in it.
+fn no_config(file: &SourceFile) -> Diagnostic {
+    let rule = rule::NO_CONFIG;
+    Diagnostic {
+        code: rule.code,
+        rule: rule.name,
+        severity: rule.severity,
+        message: format!("no MetalLB configuration found in {}", file.name),
+        location: Some(file.location(0..0)),
+        help: Some("expected a ConfigMap with data.config (in metallb-system) or a configuration body; -v lists what was skipped, --raw lints a bare body".into()),
+        label: None,
+    }
 }
 
 fn exit_code(trouble: bool, summary: Summary, deny_warnings: bool) -> u8 {
@@ -208,9 +256,9 @@ fn expand_inputs(paths: &[PathBuf], trouble: &mut bool) -> Vec<Input> {
             if found.is_empty() {
                 eprintln!("warning: {} holds no *.yaml or *.yml files", path.display());
             }
-            inputs.extend(found.into_iter().map(Input::File));
+            inputs.extend(found.into_iter().map(|p| Input::File(p, false)));
         } else {
-            inputs.push(Input::File(path.clone()));
+            inputs.push(Input::File(path.clone(), true));
         }
     }
     inputs
@@ -244,7 +292,7 @@ fn read_input(input: &Input) -> anyhow::Result<SourceFile> {
                 .context("reading standard input")?;
             Ok(SourceFile::new("<stdin>", text))
         }
-        Input::File(path) => {
+        Input::File(path, _) => {
             let bytes =
                 std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
             let text = String::from_utf8(bytes).map_err(|e| {

@@ -193,7 +193,7 @@ mod tests {
     fn cidr_and_host_bits() {
         let b = block("172.18.1.255/25");
         assert_eq!(b.first.to_string(), "172.18.1.128");
-        assert_eq!(b.cidr.unwrap().1, true);
+        assert!(b.cidr.unwrap().1);
         assert!(!block("198.51.100.0/24").cidr.unwrap().1);
     }
 

@@ -109,6 +109,23 @@ pub fn lint(
     })?;
     let mut reporter = Reporter::new(file);
     let mut report = FileReport::default();
+    if documents.is_empty() && kind == InputKind::Raw {
+        let empty = Node {
+            value: yaml::Value::Scalar {
+                text: String::new(),
+                style: yaml::Style::Plain,
+            },
+            span: 0..0,
+        };
+        lint_body(
+            &empty,
+            &OffsetMap::Identity,
+            Origin::Raw,
+            options,
+            &mut reporter,
+            &mut report,
+        );
+    }
     for doc in &documents {
         match kind {
             InputKind::Raw => lint_body(
@@ -191,7 +208,7 @@ fn classify(doc: &Node, options: &Options, reporter: &mut Reporter<'_>, report: 
                 namespace: namespace.map(str::to_string),
                 name: name.map(str::to_string),
             };
-            lint_embedded(body, origin, options, reporter, report);
+            lint_embedded(body, origin, line, options, reporter, report);
         }
         _ => {
             let api = doc
@@ -229,6 +246,7 @@ fn body_has_config_keys(body: &Node) -> bool {
 fn lint_embedded(
     body: &Node,
     origin: Origin,
+    line: usize,
     options: &Options,
     reporter: &mut Reporter<'_>,
     report: &mut FileReport,
@@ -268,7 +286,6 @@ fn lint_embedded(
                 span: 0..0,
             };
             let root = docs.first().unwrap_or(&null);
-            let line = reporter.file().line_col(body.span.start).0;
             decode_and_check(
                 root,
                 &map,

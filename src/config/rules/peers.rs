@@ -445,38 +445,32 @@ fn identity(peer: &Peer) -> impl PartialEq + '_ {
         v(&peer.source_address),
         v(&peer.password),
         v(&peer.bfd_profile),
-        format!("{:?}", strip_selector_spans(&peer.node_selectors)),
+        selector_text(&peer.node_selectors),
     )
 }
 
-fn strip_selector_spans(
-    selectors: &[NodeSelector],
-) -> Vec<(
-    Vec<(String, String)>,
-    Vec<(Option<String>, Option<String>, Vec<String>)>,
-)> {
-    selectors
-        .iter()
-        .map(|s| {
-            let labels = s
-                .match_labels
-                .iter()
-                .map(|(k, v)| (k.value.clone(), v.value.clone()))
-                .collect();
-            let exprs = s
-                .match_expressions
-                .iter()
-                .map(|e| {
-                    (
-                        e.key.as_ref().map(|k| k.value.clone()),
-                        e.operator.as_ref().map(|o| o.value.clone()),
-                        e.values.iter().map(|v| v.value.clone()).collect(),
-                    )
-                })
-                .collect();
-            (labels, exprs)
-        })
-        .collect()
+/// The node selectors' content without positions, as one comparable string.
+fn selector_text(selectors: &[NodeSelector]) -> String {
+    let mut text = String::new();
+    for s in selectors {
+        for (k, v) in &s.match_labels {
+            text.push_str(&format!("{}={};", k.value, v.value));
+        }
+        for e in &s.match_expressions {
+            let field = |f: &Option<Spanned<String>>| {
+                f.as_ref().map_or("", |f| f.value.as_str()).to_string()
+            };
+            let values: Vec<&str> = e.values.iter().map(|v| v.value.as_str()).collect();
+            text.push_str(&format!(
+                "{} {} {:?};",
+                field(&e.key),
+                field(&e.operator),
+                values
+            ));
+        }
+        text.push('|');
+    }
+    text
 }
 
 fn duplicates(config: &Config, options: &Options, r: &mut Reporter<'_>) {
