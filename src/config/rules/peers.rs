@@ -15,6 +15,7 @@ const AS_TRANS: u32 = 23456;
 const DEFAULT_HOLD_SECONDS: i64 = 90;
 
 pub fn check(config: &Config, options: &Options, r: &mut Reporter<'_>) {
+    let pools = PoolIndex::new(config);
     for peer in &config.peers {
         asns(peer, r);
         addresses(peer, r);
@@ -28,7 +29,7 @@ pub fn check(config: &Config, options: &Options, r: &mut Reporter<'_>) {
             r.report(rule::PLAINTEXT_PASSWORD, password.span.clone(), "BGP password written in plain text in the configuration")
                 .with_help("anyone who can read the ConfigMap can read it; MetalLB v0.13+ can take it from a Secret (BGPPeer `passwordSecret`)");
         }
-        peer_in_pool(peer, config, r);
+        peer_in_pool(peer, &pools, r);
     }
     duplicates(config, options, r);
     if options.mode == BgpMode::Frr && options.target >= Version::v0(12) {
@@ -402,50 +403,100 @@ fn label_name(s: &str, empty_ok: bool) -> Result<(), &'static str> {
     }
 }
 
-fn peer_in_pool(peer: &Peer, config: &Config, r: &mut Reporter<'_>) {
+/// Every parsed pool entry, sorted, with a running maximum of ends so a lookup is a binary
+/// search instead of a scan of every pool (configurations can have thousands).
+struct PoolIndex<'c> {
+    blocks: Vec<(bool, u128, u128, &'c str)>,
+    max_end: Vec<u128>,
+}
+
+impl<'c> PoolIndex<'c> {
+    fn new(config: &'c Config) -> Self {
+        let mut blocks: Vec<(bool, u128, u128, &str)> = config
+            .pools
+            .iter()
+            .flat_map(|pool| {
+                pool.address_entries()
+                    .iter()
+                    .filter_map(|e| parse_entry(&e.value, true).ok())
+                    .map(move |b| {
+                        let (first, last) = b.bounds();
+                        (b.is_v4(), first, last, pool.name_str())
+                    })
+            })
+            .collect();
+        blocks.sort_unstable_by_key(|&(v4, first, _, _)| (!v4, first));
+        let mut max_end = Vec::with_capacity(blocks.len());
+        let mut running = (true, 0u128);
+        for &(v4, _, last, _) in &blocks {
+            running = if running.0 == v4 {
+                (v4, running.1.max(last))
+            } else {
+                (v4, last)
+            };
+            max_end.push(running.1);
+        }
+        PoolIndex { blocks, max_end }
+    }
+
+    /// Names of the pools whose entries contain `ip`.
+    fn pools_containing(&self, ip: IpAddr) -> Vec<&'c str> {
+        let (v4, x) = (ip.is_ipv4(), crate::config::addr::to_u128(ip));
+        let upto = self
+            .blocks
+            .partition_point(|&(bv4, first, _, _)| (!bv4, first) <= (!v4, x));
+        let mut names = Vec::new();
+        for i in (0..upto).rev() {
+            let (bv4, first, last, name) = self.blocks[i];
+            if bv4 != v4 || self.max_end[i] < x {
+                break;
+            }
+            if first <= x && x <= last && !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        names.reverse();
+        names
+    }
+}
+
+fn peer_in_pool(peer: &Peer, index: &PoolIndex<'_>, r: &mut Reporter<'_>) {
     let Some(address) = &peer.peer_address else {
         return;
     };
     let Ok(ip) = address.value.parse::<IpAddr>() else {
         return;
     };
-    for pool in &config.pools {
-        let hit = pool
-            .address_entries()
-            .iter()
-            .filter_map(|e| parse_entry(&e.value, true).ok())
-            .any(|b| b.contains(ip));
-        if hit {
-            r.report(
-                rule::PEER_IN_POOL,
-                address.span.clone(),
-                format!(
-                    "peer address {ip} is inside address pool {:?}",
-                    pool.name_str()
-                ),
-            )
-            .with_help(
-                "MetalLB could hand the router's own address to a service; take it out of the pool",
-            );
-        }
+    for pool in index.pools_containing(ip) {
+        r.report(
+            rule::PEER_IN_POOL,
+            address.span.clone(),
+            format!("peer address {ip} is inside address pool {pool:?}"),
+        )
+        .with_help(
+            "MetalLB could hand the router's own address to a service; take it out of the pool",
+        );
     }
 }
 
 /// What makes two peers the same for MetalLB v0.10's duplicate check: every field.
-fn identity(peer: &Peer) -> impl PartialEq + '_ {
+fn identity(peer: &Peer) -> String {
     let v = |s: &Option<Spanned<String>>| s.as_ref().map(|s| s.value.clone());
-    (
-        peer.my_asn.as_ref().map(|a| a.value),
-        peer.peer_asn.as_ref().map(|a| a.value),
-        v(&peer.peer_address),
-        peer.peer_port.as_ref().map(|p| p.value),
-        v(&peer.hold_time),
-        v(&peer.keepalive_time),
-        v(&peer.router_id),
-        v(&peer.source_address),
-        v(&peer.password),
-        v(&peer.bfd_profile),
-        selector_text(&peer.node_selectors),
+    format!(
+        "{:?}",
+        (
+            peer.my_asn.as_ref().map(|a| a.value),
+            peer.peer_asn.as_ref().map(|a| a.value),
+            v(&peer.peer_address),
+            peer.peer_port.as_ref().map(|p| p.value),
+            v(&peer.hold_time),
+            v(&peer.keepalive_time),
+            v(&peer.router_id),
+            v(&peer.source_address),
+            v(&peer.password),
+            v(&peer.bfd_profile),
+            selector_text(&peer.node_selectors),
+        )
     )
 }
 
@@ -479,11 +530,9 @@ fn duplicates(config: &Config, options: &Options, r: &mut Reporter<'_>) {
     } else {
         Severity::Warning
     };
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (i, peer) in config.peers.iter().enumerate() {
-        if let Some(first) = config.peers[..i]
-            .iter()
-            .position(|p| identity(p) == identity(peer))
-        {
+        if let Some(&first) = seen.get(&identity(peer)) {
             r.report_as(
                 rule::DUPLICATE_PEER,
                 severity,
@@ -494,6 +543,8 @@ fn duplicates(config: &Config, options: &Options, r: &mut Reporter<'_>) {
                 "it repeats peer #{} exactly; remove one",
                 first + 1
             ));
+        } else {
+            seen.insert(identity(peer), i);
         }
     }
 }
