@@ -51,7 +51,8 @@ fn assignment() {
     ])
     .unwrap();
     // (desc, svc, ip ("" = unassign), ports, sharing, backend, want_err)
-    let table: &[(&str, &str, &str, &[&str], &str, &str, bool)] = &[
+    type Row<'a> = (&'a str, &'a str, &'a str, &'a [&'a str], &'a str, &'a str, bool);
+    let table: &[Row] = &[
         ("assign s1", "s1", "1.2.3.4", &[], "", "", false),
         (
             "s1 idempotent reassign",
