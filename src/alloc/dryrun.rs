@@ -4,6 +4,7 @@
 //! whether MetalLB would accept the configuration at all, and, for every service that would lose
 //! its address, a concrete fix. Pure data (serde `Serialize`); rendering is the caller's job.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -200,21 +201,23 @@ pub fn dryrun(
         .to_string()
     });
 
+    let lost_by_service: HashMap<&str, IpAddr> =
+        lost.iter().map(|l| (l.service.as_str(), l.ip)).collect();
     let new_alloc = Allocator::new(new.to_vec())?;
     let mut verdicts: Vec<ServiceVerdict> = Vec::with_capacity(lbs.len());
     let mut pending: Vec<(usize, &ServiceInfo)> = Vec::new();
     for svc in &lbs {
         let key = svc.key();
-        let verdict = if let Some(l) = lost.iter().find(|l| l.service == key) {
+        let verdict = if let Some(&lost_ip) = lost_by_service.get(key.as_str()) {
             let message = AllocError::Incompatible {
                 service: key.clone(),
-                ip: l.ip,
+                ip: lost_ip,
             }
             .to_string();
-            let cause = loss_cause(&new_alloc, new, l.ip);
-            let suggested_fix = suggest_fix(&mut next, svc, l.ip);
+            let cause = loss_cause(&new_alloc, new, lost_ip);
+            let suggested_fix = suggest_fix(&mut next, svc, lost_ip);
             Verdict::Loses {
-                ip: l.ip,
+                ip: lost_ip,
                 message,
                 cause,
                 suggested_fix,

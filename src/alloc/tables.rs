@@ -51,7 +51,15 @@ fn assignment() {
     ])
     .unwrap();
     // (desc, svc, ip ("" = unassign), ports, sharing, backend, want_err)
-    type Row<'a> = (&'a str, &'a str, &'a str, &'a [&'a str], &'a str, &'a str, bool);
+    type Row<'a> = (
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a [&'a str],
+        &'a str,
+        &'a str,
+        bool,
+    );
     let table: &[Row] = &[
         ("assign s1", "s1", "1.2.3.4", &[], "", "", false),
         (
