@@ -3,4 +3,5 @@
 //! Pure core modules (`config`, `diag`, `alloc`, `bgp::packet`, `bgp::session`) do no I/O and
 //! must not depend on tokio, kube or ratatui. Shells (`cli`, `lab`, `tui`, drivers) stay thin.
 
+pub mod bgp;
 pub mod cli;
