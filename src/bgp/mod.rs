@@ -4,3 +4,4 @@
 //! `packet` and `session` are pure; only `driver`, `speaker` and `router` touch tokio.
 
 pub mod packet;
+pub mod session;
