@@ -5,3 +5,7 @@
 
 pub mod packet;
 pub mod session;
+pub mod driver;
+pub mod speaker;
+pub mod status;
+pub mod router;
