@@ -321,7 +321,7 @@ mod tests {
         rib.sync(&r, &e);
         let ups = rib.resync(&r, &e);
         assert_eq!(ups.len(), 4);
-        let v6 = ups[1].attrs.mp_reach.as_ref().unwrap();
+        let v6 = ups.iter().find_map(|u| u.attrs.mp_reach.as_ref()).unwrap();
         assert_eq!(
             v6,
             &MpReach {
