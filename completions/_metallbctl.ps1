@@ -32,6 +32,7 @@ Register-ArgumentCompleter -Native -CommandName 'metallbctl' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Lint MetalLB configurations offline (files, directories or stdin)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('bgp', 'bgp', [CompletionResultType]::ParameterValue, 'Run a BGP router (listen) or speaker (announce) for debugging real networks')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -65,9 +66,86 @@ Register-ArgumentCompleter -Native -CommandName 'metallbctl' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'metallbctl;bgp' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output; `auto` colours a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Accept sessions from peers and print sessions and received routes as they change')
+            [CompletionResult]::new('announce', 'announce', [CompletionResultType]::ParameterValue, 'Announce prefixes to a peer until interrupted, then withdraw them')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'metallbctl;bgp;listen' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address and port to listen on, e.g. 127.0.0.1:1790 or 0.0.0.0:179')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Our AS number')
+            [CompletionResult]::new('--peer', '--peer', [CompletionResultType]::ParameterName, 'A peer allowed to connect (the port is ignored: peers are matched by source address)')
+            [CompletionResult]::new('--peer-as', '--peer-as', [CompletionResultType]::ParameterName, 'The peers'' AS number: one for all peers, or one per --peer in order')
+            [CompletionResult]::new('--router-id', '--router-id', [CompletionResultType]::ParameterName, 'Router ID; defaults to the listen address when it is a specific IPv4 address')
+            [CompletionResult]::new('--hold-time', '--hold-time', [CompletionResultType]::ParameterName, 'Hold time to offer, in seconds (0 disables keepalives)')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'TCP MD5 password (RFC 2385) for all peers')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output; `auto` colours a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'metallbctl;bgp;announce' {
+            [CompletionResult]::new('--peer', '--peer', [CompletionResultType]::ParameterName, 'The peer to connect to')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Our AS number')
+            [CompletionResult]::new('--peer-as', '--peer-as', [CompletionResultType]::ParameterName, 'The peer''s AS number (equal to --as for iBGP)')
+            [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Local address to connect from')
+            [CompletionResult]::new('--next-hop', '--next-hop', [CompletionResultType]::ParameterName, 'Next hop to announce; defaults to our end of the TCP connection')
+            [CompletionResult]::new('--local-pref', '--local-pref', [CompletionResultType]::ParameterName, 'LOCAL_PREF (sent on iBGP sessions only; iBGP defaults to 100)')
+            [CompletionResult]::new('--community', '--community', [CompletionResultType]::ParameterName, 'A community to attach, as A:B (repeatable)')
+            [CompletionResult]::new('--large-community', '--large-community', [CompletionResultType]::ParameterName, 'A large community to attach, as A:B:C (repeatable)')
+            [CompletionResult]::new('--router-id', '--router-id', [CompletionResultType]::ParameterName, 'Router ID; defaults to the local IPv4 address used to reach the peer')
+            [CompletionResult]::new('--hold-time', '--hold-time', [CompletionResultType]::ParameterName, 'Hold time to offer, in seconds (0 disables keepalives)')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'TCP MD5 password (RFC 2385)')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Connect timeout in seconds')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output; `auto` colours a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('--one-per-update', '--one-per-update', [CompletionResultType]::ParameterName, 'Send one prefix per UPDATE, as MetalLB''s native speaker does')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'metallbctl;bgp;help' {
+            [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Accept sessions from peers and print sessions and received routes as they change')
+            [CompletionResult]::new('announce', 'announce', [CompletionResultType]::ParameterValue, 'Announce prefixes to a peer until interrupted, then withdraw them')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'metallbctl;bgp;help;listen' {
+            break
+        }
+        'metallbctl;bgp;help;announce' {
+            break
+        }
+        'metallbctl;bgp;help;help' {
+            break
+        }
         'metallbctl;help' {
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Lint MetalLB configurations offline (files, directories or stdin)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('bgp', 'bgp', [CompletionResultType]::ParameterValue, 'Run a BGP router (listen) or speaker (announce) for debugging real networks')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -75,6 +153,17 @@ Register-ArgumentCompleter -Native -CommandName 'metallbctl' -ScriptBlock {
             break
         }
         'metallbctl;help;completions' {
+            break
+        }
+        'metallbctl;help;bgp' {
+            [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Accept sessions from peers and print sessions and received routes as they change')
+            [CompletionResult]::new('announce', 'announce', [CompletionResultType]::ParameterValue, 'Announce prefixes to a peer until interrupted, then withdraw them')
+            break
+        }
+        'metallbctl;help;bgp;listen' {
+            break
+        }
+        'metallbctl;help;bgp;announce' {
             break
         }
         'metallbctl;help;help' {

@@ -16,6 +16,9 @@ _metallbctl() {
             ",$1")
                 cmd="metallbctl"
                 ;;
+            metallbctl,bgp)
+                cmd="metallbctl__subcmd__bgp"
+                ;;
             metallbctl,completions)
                 cmd="metallbctl__subcmd__completions"
                 ;;
@@ -24,6 +27,27 @@ _metallbctl() {
                 ;;
             metallbctl,validate)
                 cmd="metallbctl__subcmd__validate"
+                ;;
+            metallbctl__subcmd__bgp,announce)
+                cmd="metallbctl__subcmd__bgp__subcmd__announce"
+                ;;
+            metallbctl__subcmd__bgp,help)
+                cmd="metallbctl__subcmd__bgp__subcmd__help"
+                ;;
+            metallbctl__subcmd__bgp,listen)
+                cmd="metallbctl__subcmd__bgp__subcmd__listen"
+                ;;
+            metallbctl__subcmd__bgp__subcmd__help,announce)
+                cmd="metallbctl__subcmd__bgp__subcmd__help__subcmd__announce"
+                ;;
+            metallbctl__subcmd__bgp__subcmd__help,help)
+                cmd="metallbctl__subcmd__bgp__subcmd__help__subcmd__help"
+                ;;
+            metallbctl__subcmd__bgp__subcmd__help,listen)
+                cmd="metallbctl__subcmd__bgp__subcmd__help__subcmd__listen"
+                ;;
+            metallbctl__subcmd__help,bgp)
+                cmd="metallbctl__subcmd__help__subcmd__bgp"
                 ;;
             metallbctl__subcmd__help,completions)
                 cmd="metallbctl__subcmd__help__subcmd__completions"
@@ -34,6 +58,12 @@ _metallbctl() {
             metallbctl__subcmd__help,validate)
                 cmd="metallbctl__subcmd__help__subcmd__validate"
                 ;;
+            metallbctl__subcmd__help__subcmd__bgp,announce)
+                cmd="metallbctl__subcmd__help__subcmd__bgp__subcmd__announce"
+                ;;
+            metallbctl__subcmd__help__subcmd__bgp,listen)
+                cmd="metallbctl__subcmd__help__subcmd__bgp__subcmd__listen"
+                ;;
             *)
                 ;;
         esac
@@ -41,12 +71,206 @@ _metallbctl() {
 
     case "${cmd}" in
         metallbctl)
-            opts="-v -q -h -V --color --verbose --quiet --help --version validate completions help"
+            opts="-v -q -h -V --color --verbose --quiet --help --version validate completions bgp help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        metallbctl__subcmd__bgp)
+            opts="-v -q -h -V --color --verbose --quiet --help --version listen announce help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        metallbctl__subcmd__bgp__subcmd__announce)
+            opts="-v -q -h -V --peer --as --peer-as --source --next-hop --local-pref --community --large-community --router-id --hold-time --password --connect-timeout --one-per-update --color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --peer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --peer-as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --next-hop)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --local-pref)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --community)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --large-community)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --router-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hold-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        metallbctl__subcmd__bgp__subcmd__help)
+            opts="listen announce help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        metallbctl__subcmd__bgp__subcmd__help__subcmd__announce)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        metallbctl__subcmd__bgp__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        metallbctl__subcmd__bgp__subcmd__help__subcmd__listen)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        metallbctl__subcmd__bgp__subcmd__listen)
+            opts="-o -v -q -h -V --listen --as --peer --peer-as --router-id --hold-time --password --output --color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --peer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --peer-as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --router-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hold-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -77,8 +301,50 @@ _metallbctl() {
             return 0
             ;;
         metallbctl__subcmd__help)
-            opts="validate completions help"
+            opts="validate completions bgp help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        metallbctl__subcmd__help__subcmd__bgp)
+            opts="listen announce"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        metallbctl__subcmd__help__subcmd__bgp__subcmd__announce)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        metallbctl__subcmd__help__subcmd__bgp__subcmd__listen)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

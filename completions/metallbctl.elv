@@ -29,6 +29,7 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
             cand --version 'Print version'
             cand validate 'Lint MetalLB configurations offline (files, directories or stdin)'
             cand completions 'Print a shell completion script'
+            cand bgp 'Run a BGP router (listen) or speaker (announce) for debugging real networks'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'metallbctl;validate'= {
@@ -59,14 +60,92 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'metallbctl;bgp'= {
+            cand --color 'When to colour output; `auto` colours a terminal unless NO_COLOR is set'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -q 'Say only what is wrong'
+            cand --quiet 'Say only what is wrong'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand listen 'Accept sessions from peers and print sessions and received routes as they change'
+            cand announce 'Announce prefixes to a peer until interrupted, then withdraw them'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'metallbctl;bgp;listen'= {
+            cand --listen 'Address and port to listen on, e.g. 127.0.0.1:1790 or 0.0.0.0:179'
+            cand --as 'Our AS number'
+            cand --peer 'A peer allowed to connect (the port is ignored: peers are matched by source address)'
+            cand --peer-as 'The peers'' AS number: one for all peers, or one per --peer in order'
+            cand --router-id 'Router ID; defaults to the listen address when it is a specific IPv4 address'
+            cand --hold-time 'Hold time to offer, in seconds (0 disables keepalives)'
+            cand --password 'TCP MD5 password (RFC 2385) for all peers'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --color 'When to colour output; `auto` colours a terminal unless NO_COLOR is set'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -q 'Say only what is wrong'
+            cand --quiet 'Say only what is wrong'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'metallbctl;bgp;announce'= {
+            cand --peer 'The peer to connect to'
+            cand --as 'Our AS number'
+            cand --peer-as 'The peer''s AS number (equal to --as for iBGP)'
+            cand --source 'Local address to connect from'
+            cand --next-hop 'Next hop to announce; defaults to our end of the TCP connection'
+            cand --local-pref 'LOCAL_PREF (sent on iBGP sessions only; iBGP defaults to 100)'
+            cand --community 'A community to attach, as A:B (repeatable)'
+            cand --large-community 'A large community to attach, as A:B:C (repeatable)'
+            cand --router-id 'Router ID; defaults to the local IPv4 address used to reach the peer'
+            cand --hold-time 'Hold time to offer, in seconds (0 disables keepalives)'
+            cand --password 'TCP MD5 password (RFC 2385)'
+            cand --connect-timeout 'Connect timeout in seconds'
+            cand --color 'When to colour output; `auto` colours a terminal unless NO_COLOR is set'
+            cand --one-per-update 'Send one prefix per UPDATE, as MetalLB''s native speaker does'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -q 'Say only what is wrong'
+            cand --quiet 'Say only what is wrong'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'metallbctl;bgp;help'= {
+            cand listen 'Accept sessions from peers and print sessions and received routes as they change'
+            cand announce 'Announce prefixes to a peer until interrupted, then withdraw them'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'metallbctl;bgp;help;listen'= {
+        }
+        &'metallbctl;bgp;help;announce'= {
+        }
+        &'metallbctl;bgp;help;help'= {
+        }
         &'metallbctl;help'= {
             cand validate 'Lint MetalLB configurations offline (files, directories or stdin)'
             cand completions 'Print a shell completion script'
+            cand bgp 'Run a BGP router (listen) or speaker (announce) for debugging real networks'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'metallbctl;help;validate'= {
         }
         &'metallbctl;help;completions'= {
+        }
+        &'metallbctl;help;bgp'= {
+            cand listen 'Accept sessions from peers and print sessions and received routes as they change'
+            cand announce 'Announce prefixes to a peer until interrupted, then withdraw them'
+        }
+        &'metallbctl;help;bgp;listen'= {
+        }
+        &'metallbctl;help;bgp;announce'= {
         }
         &'metallbctl;help;help'= {
         }

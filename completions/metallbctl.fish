@@ -33,6 +33,7 @@ complete -c metallbctl -n "__fish_metallbctl_needs_command" -s h -l help -d 'Pri
 complete -c metallbctl -n "__fish_metallbctl_needs_command" -s V -l version -d 'Print version'
 complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "validate" -d 'Lint MetalLB configurations offline (files, directories or stdin)'
 complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "bgp" -d 'Run a BGP router (listen) or speaker (announce) for debugging real networks'
 complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -l format -d 'Output format' -r -f -a "text\t'Human-readable, with the source line and a caret'
 json\t'One JSON document (schema in docs/validate.md)'
@@ -59,6 +60,58 @@ complete -c metallbctl -n "__fish_metallbctl_using_subcommand completions" -s v 
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand completions" -s q -l quiet -d 'Say only what is wrong'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions help" -f -a "validate" -d 'Lint MetalLB configurations offline (files, directories or stdin)'
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and not __fish_seen_subcommand_from listen announce help" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and not __fish_seen_subcommand_from listen announce help" -s v -l verbose -d 'Say more (repeat for more detail)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and not __fish_seen_subcommand_from listen announce help" -s q -l quiet -d 'Say only what is wrong'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and not __fish_seen_subcommand_from listen announce help" -s h -l help -d 'Print help'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and not __fish_seen_subcommand_from listen announce help" -s V -l version -d 'Print version'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and not __fish_seen_subcommand_from listen announce help" -f -a "listen" -d 'Accept sessions from peers and print sessions and received routes as they change'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and not __fish_seen_subcommand_from listen announce help" -f -a "announce" -d 'Announce prefixes to a peer until interrupted, then withdraw them'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and not __fish_seen_subcommand_from listen announce help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -l listen -d 'Address and port to listen on, e.g. 127.0.0.1:1790 or 0.0.0.0:179' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -l as -d 'Our AS number' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -l peer -d 'A peer allowed to connect (the port is ignored: peers are matched by source address)' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -l peer-as -d 'The peers\' AS number: one for all peers, or one per --peer in order' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -l router-id -d 'Router ID; defaults to the listen address when it is a specific IPv4 address' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -l hold-time -d 'Hold time to offer, in seconds (0 disables keepalives)' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -l password -d 'TCP MD5 password (RFC 2385) for all peers' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -s v -l verbose -d 'Say more (repeat for more detail)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -s q -l quiet -d 'Say only what is wrong'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -s h -l help -d 'Print help'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -s V -l version -d 'Print version'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l peer -d 'The peer to connect to' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l as -d 'Our AS number' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l peer-as -d 'The peer\'s AS number (equal to --as for iBGP)' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l source -d 'Local address to connect from' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l next-hop -d 'Next hop to announce; defaults to our end of the TCP connection' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l local-pref -d 'LOCAL_PREF (sent on iBGP sessions only; iBGP defaults to 100)' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l community -d 'A community to attach, as A:B (repeatable)' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l large-community -d 'A large community to attach, as A:B:C (repeatable)' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l router-id -d 'Router ID; defaults to the local IPv4 address used to reach the peer' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l hold-time -d 'Hold time to offer, in seconds (0 disables keepalives)' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l password -d 'TCP MD5 password (RFC 2385)' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l connect-timeout -d 'Connect timeout in seconds' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l one-per-update -d 'Send one prefix per UPDATE, as MetalLB\'s native speaker does'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -s v -l verbose -d 'Say more (repeat for more detail)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -s q -l quiet -d 'Say only what is wrong'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -s h -l help -d 'Print help'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -s V -l version -d 'Print version'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from help" -f -a "listen" -d 'Accept sessions from peers and print sessions and received routes as they change'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from help" -f -a "announce" -d 'Announce prefixes to a peer until interrupted, then withdraw them'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp help" -f -a "validate" -d 'Lint MetalLB configurations offline (files, directories or stdin)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp help" -f -a "completions" -d 'Print a shell completion script'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp help" -f -a "bgp" -d 'Run a BGP router (listen) or speaker (announce) for debugging real networks'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and __fish_seen_subcommand_from bgp" -f -a "listen" -d 'Accept sessions from peers and print sessions and received routes as they change'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and __fish_seen_subcommand_from bgp" -f -a "announce" -d 'Announce prefixes to a peer until interrupted, then withdraw them'

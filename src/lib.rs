@@ -4,6 +4,7 @@
 //! must not depend on tokio, kube or ratatui. Shells (`cli`, `lab`, `tui`, drivers) stay thin.
 
 pub mod alloc;
+pub mod bgp;
 pub mod cli;
 pub mod config;
 pub mod diag;

@@ -1,6 +1,7 @@
 //! Command-line shells: one module per command. Each holds a clap `Args` struct and a `run`
 //! function returning the process exit code; errors become messages here, at the edge.
 
+pub mod bgp;
 pub mod completions;
 pub mod output;
 pub mod validate;
@@ -72,6 +73,8 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
+    /// Run a BGP router (listen) or speaker (announce) for debugging real networks.
+    Bgp(bgp::BgpArgs),
 }
 
 /// Parse the process arguments, run the chosen command and map the outcome to an exit code:
@@ -91,6 +94,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate(args) => validate::run(&cli.global, args),
         Command::Completions(args) => completions::run(args),
+        Command::Bgp(args) => bgp::run(args),
     };
     match result {
         Ok(code) => code,

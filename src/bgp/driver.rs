@@ -1,0 +1,582 @@
+//! The tokio driver: owns a session's socket and timers and translates between I/O and the
+//! Sans-IO `session` machine. One task per session.
+//!
+//! ```text
+//!   Speaker / Router ──routes (watch)──▶ ┌─────────── session task ───────────┐
+//!                    ──stop (watch)────▶ │ select! { socket read, FSM deadline, │──▶ TCP peer
+//!                                        │           route change, stop }      │◀──
+//!   PeerState (Arc<Mutex>) ◀──status──── │ Session::handle → Actions → I/O     │
+//!                                        └─────────────────────────────────────┘
+//! ```
+//!
+//! No protocol decisions here: timers, message handling and errors live in `session`; the
+//! route diff lives in `speaker::AdjRibOut`. Dialling goes through a `Dialer`, so the lab can
+//! map virtual peer addresses to loopback listeners.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::watch;
+use tracing::{debug, info, warn};
+
+use super::session::{self, Action, DownReason, Input, Negotiated, Session, State};
+use super::speaker::{AdjRibOut, Packing, PeerEnv, Routes};
+use super::status::PeerState;
+
+/// Errors from dialling and socket setup.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DriverError {
+    #[error("refusing to dial non-loopback address {0}")]
+    NonLoopback(SocketAddr),
+    #[error("no loopback listener is mapped for {0}")]
+    Unmapped(SocketAddr),
+    #[error("connect to {0} timed out")]
+    ConnectTimeout(SocketAddr),
+    #[error("connect to {addr} failed")]
+    Connect {
+        addr: SocketAddr,
+        #[source]
+        source: io::Error,
+    },
+    #[error("the kernel refused TCP MD5 signatures (RFC 2385) for {peer}; is CONFIG_TCP_MD5SIG enabled?")]
+    Md5 {
+        peer: IpAddr,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot listen on {addr}")]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// How to open a connection.
+#[derive(Debug, Clone)]
+pub struct DialOptions {
+    /// Local address to bind before connecting (the lab's node address).
+    pub source: Option<IpAddr>,
+    pub timeout: Duration,
+    pub md5_password: Option<String>,
+}
+
+pub type DialFuture = Pin<Box<dyn Future<Output = Result<TcpStream, DriverError>> + Send>>;
+
+/// Opens TCP connections to peers. The lab supplies one that maps virtual addresses.
+pub trait Dialer: Send + Sync {
+    fn dial(&self, target: SocketAddr, opts: &DialOptions) -> DialFuture;
+}
+
+/// Dials the address as given; with `loopback_only`, refuses anything off 127/8 and ::1.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TcpDialer {
+    pub loopback_only: bool,
+}
+
+impl Dialer for TcpDialer {
+    fn dial(&self, target: SocketAddr, opts: &DialOptions) -> DialFuture {
+        let opts = opts.clone();
+        let loopback_only = self.loopback_only;
+        Box::pin(async move {
+            if loopback_only && !target.ip().is_loopback() {
+                return Err(DriverError::NonLoopback(target));
+            }
+            connect(target, &opts).await
+        })
+    }
+}
+
+async fn connect(target: SocketAddr, opts: &DialOptions) -> Result<TcpStream, DriverError> {
+    let err = |source| DriverError::Connect {
+        addr: target,
+        source,
+    };
+    let sock = if target.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .map_err(err)?;
+    if let Some(src) = opts.source {
+        sock.bind(SocketAddr::new(src, 0)).map_err(err)?;
+    }
+    if let Some(pw) = &opts.md5_password {
+        md5::set(&sock, target.ip(), pw)?;
+    }
+    match tokio::time::timeout(opts.timeout, sock.connect(target)).await {
+        Err(_) => Err(DriverError::ConnectTimeout(target)),
+        Ok(r) => r.map_err(err),
+    }
+}
+
+/// A function from a configured (possibly virtual) address to the real one to dial.
+pub type AddressMap = dyn Fn(SocketAddr) -> Option<SocketAddr> + Send + Sync;
+
+/// Translates addresses through a map before dialling (the lab's virtual network).
+pub struct MappedDialer {
+    map: Arc<AddressMap>,
+    inner: TcpDialer,
+}
+
+impl MappedDialer {
+    pub fn new(inner: TcpDialer, map: Arc<AddressMap>) -> Self {
+        MappedDialer { map, inner }
+    }
+}
+
+impl Dialer for MappedDialer {
+    fn dial(&self, target: SocketAddr, opts: &DialOptions) -> DialFuture {
+        match (self.map)(target) {
+            Some(real) => self.inner.dial(real, opts),
+            None => Box::pin(async move { Err(DriverError::Unmapped(target)) }),
+        }
+    }
+}
+
+/// TCP MD5 signatures (RFC 2385) through `setsockopt(TCP_MD5SIG)`.
+pub mod md5 {
+    use super::DriverError;
+    use std::net::IpAddr;
+
+    /// Sets the MD5 key for `peer` on a socket (connecting or listening).
+    pub fn set(
+        sock: &impl std::os::fd::AsRawFd,
+        peer: IpAddr,
+        key: &str,
+    ) -> Result<(), DriverError> {
+        imp::set(sock.as_raw_fd(), peer, key.as_bytes())
+            .map_err(|source| DriverError::Md5 { peer, source })
+    }
+
+    #[cfg(target_os = "linux")]
+    mod imp {
+        use std::io;
+        use std::net::IpAddr;
+
+        /// `struct tcp_md5sig` from <linux/tcp.h>.
+        #[repr(C)]
+        struct TcpMd5Sig {
+            addr: libc::sockaddr_storage,
+            flags: u8,
+            prefixlen: u8,
+            keylen: u16,
+            ifindex: u32,
+            key: [u8; 80],
+        }
+
+        pub(super) fn set(fd: i32, peer: IpAddr, key: &[u8]) -> io::Result<()> {
+            if key.is_empty() || key.len() > 80 {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "key must be 1..=80 bytes",
+                ));
+            }
+            // SAFETY: all-zero bytes are a valid value for this plain C struct.
+            let mut sig: TcpMd5Sig = unsafe { std::mem::zeroed() };
+            write_addr(&mut sig.addr, peer);
+            sig.keylen = key.len() as u16;
+            sig.key[..key.len()].copy_from_slice(key);
+            // SAFETY: `sig` is a live, correctly sized tcp_md5sig; the kernel only reads it.
+            let rc = unsafe {
+                libc::setsockopt(
+                    fd,
+                    libc::IPPROTO_TCP,
+                    libc::TCP_MD5SIG,
+                    (&sig as *const TcpMd5Sig).cast(),
+                    std::mem::size_of::<TcpMd5Sig>() as libc::socklen_t,
+                )
+            };
+            if rc == 0 {
+                Ok(())
+            } else {
+                Err(io::Error::last_os_error())
+            }
+        }
+
+        fn write_addr(storage: &mut libc::sockaddr_storage, peer: IpAddr) {
+            let p: *mut libc::sockaddr_storage = storage;
+            match peer {
+                IpAddr::V4(a) => {
+                    // SAFETY: sockaddr_storage is large and aligned enough for sockaddr_in.
+                    let sin = unsafe { &mut *p.cast::<libc::sockaddr_in>() };
+                    sin.sin_family = libc::AF_INET as libc::sa_family_t;
+                    sin.sin_addr.s_addr = u32::from_ne_bytes(a.octets());
+                }
+                IpAddr::V6(a) => {
+                    // SAFETY: sockaddr_storage is large and aligned enough for sockaddr_in6.
+                    let sin6 = unsafe { &mut *p.cast::<libc::sockaddr_in6>() };
+                    sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+                    sin6.sin6_addr.s6_addr = a.octets();
+                }
+            }
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    mod imp {
+        pub(super) fn set(_fd: i32, _peer: std::net::IpAddr, _key: &[u8]) -> std::io::Result<()> {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                "TCP MD5 is only supported on Linux",
+            ))
+        }
+    }
+}
+
+/// An active session's settings.
+#[derive(Debug, Clone)]
+pub struct PeerConfig {
+    /// The peer as configured; the dialer may map it to another address.
+    pub peer: SocketAddr,
+    pub session: session::Config,
+    pub source: Option<IpAddr>,
+    pub connect_timeout: Duration,
+    pub md5_password: Option<String>,
+    pub packing: Packing,
+}
+
+impl PeerConfig {
+    pub fn new(peer: SocketAddr, session: session::Config) -> Self {
+        PeerConfig {
+            peer,
+            session,
+            source: None,
+            connect_timeout: Duration::from_secs(10),
+            md5_password: None,
+            packing: Packing::Packed,
+        }
+    }
+}
+
+/// What a session task shares with its owner.
+pub struct Link {
+    pub status: Arc<Mutex<PeerState>>,
+    /// Routes to announce (speaker side); `None` for a receive-only session.
+    pub routes: Option<watch::Receiver<Arc<Routes>>>,
+    /// Becomes `true` to withdraw everything and close with Cease.
+    pub stop: watch::Receiver<bool>,
+}
+
+/// Runs an active session until stopped: dial, negotiate, announce, reconnect with backoff.
+pub async fn run_active(cfg: PeerConfig, dialer: Arc<dyn Dialer>, link: Link) {
+    info!(
+        "Peer \"{}\" configured, starting BGP session",
+        cfg.peer.ip()
+    );
+    let opts = DialOptions {
+        source: cfg.source,
+        timeout: cfg.connect_timeout,
+        md5_password: cfg.md5_password.clone(),
+    };
+    let mut task = Task::new(cfg.session.clone(), cfg.peer.to_string(), link, cfg.packing);
+    task.dial = Some((dialer, cfg.peer, opts));
+    task.push(Input::Start);
+    task.run().await;
+}
+
+/// Runs a session on an accepted connection until it ends (router side).
+pub async fn run_passive(stream: TcpStream, cfg: session::Config, label: String, link: Link) {
+    let mut task = Task::new(cfg, label, link, Packing::Packed);
+    task.push(Input::Start);
+    task.attach(stream);
+    task.push(Input::Connected);
+    task.run().await;
+}
+
+enum Wake {
+    Read(io::Result<usize>),
+    Timer,
+    Routes,
+    Stop,
+}
+
+struct Task {
+    s: Session,
+    label: String,
+    link: Link,
+    rib_out: AdjRibOut,
+    env: Option<PeerEnv>,
+    rd: Option<OwnedReadHalf>,
+    wr: Option<OwnedWriteHalf>,
+    local_addr: Option<IpAddr>,
+    rbuf: Vec<u8>,
+    tx: Vec<u8>,
+    pending: VecDeque<Action>,
+    dial: Option<(Arc<dyn Dialer>, SocketAddr, DialOptions)>,
+    stopping: bool,
+}
+
+impl Task {
+    fn new(cfg: session::Config, label: String, link: Link, packing: Packing) -> Self {
+        Task {
+            s: Session::new(cfg),
+            label,
+            link,
+            rib_out: AdjRibOut::new(packing),
+            env: None,
+            rd: None,
+            wr: None,
+            local_addr: None,
+            rbuf: vec![0; 64 * 1024],
+            tx: Vec::new(),
+            pending: VecDeque::new(),
+            dial: None,
+            stopping: false,
+        }
+    }
+
+    fn push(&mut self, input: Input<'_>) {
+        let actions = self.s.handle(input, Instant::now());
+        self.pending.extend(actions);
+    }
+
+    fn attach(&mut self, stream: TcpStream) {
+        let _ = stream.set_nodelay(true);
+        self.local_addr = stream.local_addr().ok().map(|a| a.ip());
+        let (rd, wr) = stream.into_split();
+        self.rd = Some(rd);
+        self.wr = Some(wr);
+    }
+
+    async fn run(mut self) {
+        loop {
+            self.drain().await;
+            self.flush().await;
+            self.publish();
+            let idle = self.s.state() == State::Idle;
+            if idle && (self.stopping || self.s.poll_timeout().is_none()) {
+                break;
+            }
+            let wake = self.wait().await;
+            self.on_wake(wake);
+        }
+    }
+
+    /// Carries out queued actions; some (dial, established) queue more.
+    async fn drain(&mut self) {
+        while let Some(a) = self.pending.pop_front() {
+            match a {
+                Action::Connect => self.connect().await,
+                Action::Send(bytes) => self.tx.extend_from_slice(&bytes),
+                Action::Disconnect => {
+                    self.flush().await;
+                    self.rd = None;
+                    self.wr = None;
+                }
+                Action::StateChanged { from, to } => {
+                    debug!(peer = %self.label, "BGP state {} -> {}", from.as_str(), to.as_str());
+                }
+                Action::Established(n) => self.established(*n),
+                Action::Received(u) => {
+                    if let Ok(mut st) = self.link.status.lock() {
+                        st.apply_update(&u, SystemTime::now());
+                    }
+                }
+                Action::RouteRefresh => self.announce(true),
+                Action::Down(reason) => self.down(reason),
+            }
+        }
+    }
+
+    async fn connect(&mut self) {
+        let Some((dialer, target, opts)) = self.dial.clone() else {
+            return self.push(Input::ConnectFailed);
+        };
+        let mut stop = self.link.stop.clone();
+        let res = tokio::select! {
+            r = dialer.dial(target, &opts) => Some(r),
+            _ = stop.wait_for(|s| *s) => None,
+        };
+        match res {
+            Some(Ok(stream)) => {
+                self.attach(stream);
+                self.push(Input::Connected);
+            }
+            Some(Err(e)) => {
+                warn!(peer = %self.label, error = %e, "failed to connect to peer");
+                self.set_error(e.to_string());
+                self.push(Input::ConnectFailed);
+            }
+            None => {
+                self.stopping = true;
+                self.push(Input::Stop);
+            }
+        }
+    }
+
+    fn established(&mut self, n: Negotiated) {
+        info!("BGP session to \"{}\" established", self.label);
+        self.env = self.local_addr.map(|local_addr| PeerEnv {
+            local_as: self.s.config().local_as,
+            peer_as: n.peer_as,
+            ctx: n.ctx,
+            local_addr,
+            ipv4: n.ipv4,
+            ipv6: n.ipv6,
+        });
+        if let Ok(mut st) = self.link.status.lock() {
+            st.established_at = Some(SystemTime::now());
+            st.established_count += 1;
+            st.negotiated = Some(n);
+        }
+        self.announce(true);
+    }
+
+    /// Sends the route difference (or, with `full`, everything plus End-of-RIB).
+    fn announce(&mut self, full: bool) {
+        let (Some(env), Some(routes)) = (self.env, self.link.routes.as_mut()) else {
+            return;
+        };
+        let desired = if self.stopping {
+            Arc::new(Routes::new())
+        } else {
+            routes.borrow_and_update().clone()
+        };
+        let updates = if full {
+            self.rib_out.resync(&desired, &env)
+        } else {
+            self.rib_out.sync(&desired, &env)
+        };
+        let (mut ann, mut wd) = (0u64, 0u64);
+        for u in &updates {
+            ann += u.announced().count() as u64;
+            wd += u.withdrawn_all().count() as u64;
+            self.push(Input::Send(u));
+        }
+        if let Ok(mut st) = self.link.status.lock() {
+            st.prefixes_announced += ann;
+            st.prefixes_withdrawn += wd;
+            st.advertised = self.rib_out.len();
+        }
+    }
+
+    fn down(&mut self, reason: DownReason) {
+        if self.env.is_some() || !matches!(reason, DownReason::ConnectFailed) {
+            info!(peer = %self.label, reason = %reason, "BGP session down");
+        }
+        self.env = None;
+        self.rd = None;
+        self.wr = None;
+        if !matches!(reason, DownReason::Stopped | DownReason::ConnectFailed) {
+            self.set_error(reason.to_string());
+        }
+        if let Ok(mut st) = self.link.status.lock() {
+            st.rib_in.clear();
+            st.negotiated = None;
+            st.established_at = None;
+            st.advertised = 0;
+        }
+    }
+
+    fn set_error(&self, e: String) {
+        if let Ok(mut st) = self.link.status.lock() {
+            st.last_error = Some(e);
+        }
+    }
+
+    /// Writes queued bytes; a peer that stops reading cannot block us past the hold timer.
+    async fn flush(&mut self) {
+        if self.tx.is_empty() {
+            return;
+        }
+        let Some(wr) = self.wr.as_mut() else {
+            self.tx.clear();
+            return;
+        };
+        let limit = self
+            .s
+            .poll_timeout()
+            .map(|d| d.saturating_duration_since(Instant::now()))
+            .unwrap_or(Duration::from_secs(30));
+        let res = tokio::time::timeout(limit, wr.write_all(&self.tx)).await;
+        if let Ok(mut st) = self.link.status.lock() {
+            st.bytes_sent += self.tx.len() as u64;
+        }
+        self.tx.clear();
+        if !matches!(res, Ok(Ok(()))) {
+            // Write failed or timed out: report the connection as lost.
+            self.wr = None;
+            self.rd = None;
+            self.push(Input::Disconnected);
+        }
+    }
+
+    fn publish(&self) {
+        if let Ok(mut st) = self.link.status.lock() {
+            st.state = self.s.state();
+            st.sent = self.s.sent;
+            st.received = self.s.received;
+        }
+    }
+
+    async fn wait(&mut self) -> Wake {
+        let deadline = self.s.poll_timeout().map(tokio::time::Instant::from_std);
+        let established = self.s.state() == State::Established && !self.stopping;
+        let rd = self.rd.as_mut();
+        let buf = &mut self.rbuf;
+        let routes = self.link.routes.as_mut().filter(|_| established);
+        let stop = &mut self.link.stop;
+        let stopping = self.stopping;
+        tokio::select! {
+            r = read_opt(rd, buf) => Wake::Read(r),
+            _ = sleep_opt(deadline) => Wake::Timer,
+            ok = changed_opt(routes) => if ok { Wake::Routes } else { Wake::Timer },
+            _ = stop.wait_for(|s| *s), if !stopping => Wake::Stop,
+        }
+    }
+
+    fn on_wake(&mut self, wake: Wake) {
+        match wake {
+            Wake::Read(Ok(0)) | Wake::Read(Err(_)) => {
+                self.rd = None;
+                self.push(Input::Disconnected);
+            }
+            Wake::Read(Ok(n)) => {
+                if let Ok(mut st) = self.link.status.lock() {
+                    st.bytes_received += n as u64;
+                }
+                let actions = self.s.handle(Input::Data(&self.rbuf[..n]), Instant::now());
+                self.pending.extend(actions);
+            }
+            Wake::Timer => self.push(Input::Timeout),
+            Wake::Routes => self.announce(false),
+            Wake::Stop => {
+                self.stopping = true;
+                // Withdraw explicitly before Cease, so peers drop routes at once.
+                self.announce(false);
+                self.push(Input::Stop);
+            }
+        }
+    }
+}
+
+async fn read_opt(rd: Option<&mut OwnedReadHalf>, buf: &mut [u8]) -> io::Result<usize> {
+    match rd {
+        Some(rd) => rd.read(buf).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_opt(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn changed_opt(rx: Option<&mut watch::Receiver<Arc<Routes>>>) -> bool {
+    match rx {
+        Some(rx) => rx.changed().await.is_ok(),
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,629 @@
+//! UPDATE path attributes: ORIGIN, AS_PATH, NEXT_HOP, MED, LOCAL_PREF, ATOMIC_AGGREGATE,
+//! COMMUNITIES, LARGE_COMMUNITIES, MP_REACH_NLRI / MP_UNREACH_NLRI (IPv4/IPv6 unicast); any
+//! other optional attribute is kept as raw bytes.
+//!
+//! Pure encode/decode over byte slices with an explicit context; no I/O, no session state.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::IpNet;
+
+use super::error::DecodeError;
+use super::iana::{attr, flag, segment, AFI_IPV4, AFI_IPV6, AS_TRANS, SAFI_UNICAST};
+use super::wire::{prefix_wire_len, put_prefix, read_v4_prefixes, read_v6_prefixes, Reader};
+use super::Ctx;
+
+/// ORIGIN values (RFC 4271 §5.1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Origin {
+    Igp = 0,
+    Egp = 1,
+    Incomplete = 2,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Igp => "IGP",
+            Origin::Egp => "EGP",
+            Origin::Incomplete => "incomplete",
+        }
+    }
+}
+
+/// One AS_PATH segment.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AsSegment {
+    Set(Vec<u32>),
+    Sequence(Vec<u32>),
+}
+
+/// Address families we carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Afi {
+    Ipv4,
+    Ipv6,
+}
+
+impl Afi {
+    fn code(self) -> u16 {
+        match self {
+            Afi::Ipv4 => AFI_IPV4,
+            Afi::Ipv6 => AFI_IPV6,
+        }
+    }
+
+    fn from_code(code: u16) -> Option<Self> {
+        match code {
+            AFI_IPV4 => Some(Afi::Ipv4),
+            AFI_IPV6 => Some(Afi::Ipv6),
+            _ => None,
+        }
+    }
+}
+
+/// MP_REACH_NLRI for unicast (RFC 4760 §3). `next_hops` holds one address, or an IPv6
+/// global plus link-local pair.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MpReach {
+    pub afi: Afi,
+    pub next_hops: Vec<IpAddr>,
+    pub nlri: Vec<IpNet>,
+}
+
+/// MP_UNREACH_NLRI for unicast (RFC 4760 §4). Empty `withdrawn` is End-of-RIB for `afi`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MpUnreach {
+    pub afi: Afi,
+    pub withdrawn: Vec<IpNet>,
+}
+
+/// An optional attribute we do not interpret, kept verbatim.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RawAttribute {
+    pub flags: u8,
+    pub type_code: u8,
+    pub value: Vec<u8>,
+}
+
+/// A large community (RFC 8092): global administrator, two local data parts.
+pub type LargeCommunity = [u32; 3];
+
+/// The path attributes of one UPDATE. `as_path: Some(vec![])` is a present, empty AS_PATH.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Attributes {
+    pub origin: Option<Origin>,
+    pub as_path: Option<Vec<AsSegment>>,
+    pub next_hop: Option<Ipv4Addr>,
+    pub med: Option<u32>,
+    pub local_pref: Option<u32>,
+    pub atomic_aggregate: bool,
+    pub communities: Vec<u32>,
+    pub large_communities: Vec<LargeCommunity>,
+    pub mp_reach: Option<MpReach>,
+    pub mp_unreach: Option<MpUnreach>,
+    pub other: Vec<RawAttribute>,
+}
+
+impl Attributes {
+    /// True when no attribute at all is present (an empty UPDATE's attribute block).
+    pub fn is_empty(&self) -> bool {
+        *self == Attributes::default()
+    }
+
+    /// Appends the encoded attributes in type-code order.
+    pub fn encode(&self, ctx: &Ctx, out: &mut Vec<u8>) {
+        let wk = flag::TRANSITIVE;
+        if let Some(o) = self.origin {
+            put_attr(out, wk, attr::ORIGIN, &[o as u8]);
+        }
+        if let Some(path) = &self.as_path {
+            put_attr(
+                out,
+                wk,
+                attr::AS_PATH,
+                &encode_as_path(path, ctx.four_octet_as),
+            );
+        }
+        if let Some(nh) = self.next_hop {
+            put_attr(out, wk, attr::NEXT_HOP, &nh.octets());
+        }
+        if let Some(med) = self.med {
+            put_attr(out, flag::OPTIONAL, attr::MED, &med.to_be_bytes());
+        }
+        if let Some(lp) = self.local_pref {
+            put_attr(out, wk, attr::LOCAL_PREF, &lp.to_be_bytes());
+        }
+        if self.atomic_aggregate {
+            put_attr(out, wk, attr::ATOMIC_AGGREGATE, &[]);
+        }
+        let opt_trans = flag::OPTIONAL | flag::TRANSITIVE;
+        if !self.communities.is_empty() {
+            let v: Vec<u8> = self
+                .communities
+                .iter()
+                .flat_map(|c| c.to_be_bytes())
+                .collect();
+            put_attr(out, opt_trans, attr::COMMUNITIES, &v);
+        }
+        if let Some(mp) = &self.mp_reach {
+            put_attr(
+                out,
+                flag::OPTIONAL,
+                attr::MP_REACH_NLRI,
+                &encode_mp_reach(mp),
+            );
+        }
+        if let Some(mp) = &self.mp_unreach {
+            put_attr(
+                out,
+                flag::OPTIONAL,
+                attr::MP_UNREACH_NLRI,
+                &encode_mp_unreach(mp),
+            );
+        }
+        if !self.large_communities.is_empty() {
+            let v: Vec<u8> = self
+                .large_communities
+                .iter()
+                .flat_map(|c| c.iter().flat_map(|p| p.to_be_bytes()))
+                .collect();
+            put_attr(out, opt_trans, attr::LARGE_COMMUNITIES, &v);
+        }
+        for raw in &self.other {
+            put_attr(
+                out,
+                raw.flags & !flag::EXTENDED_LENGTH,
+                raw.type_code,
+                &raw.value,
+            );
+        }
+    }
+
+    /// Decodes a whole path attribute block (RFC 4271 §4.3, errors per §6.3).
+    pub fn decode(buf: &[u8], ctx: &Ctx) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(buf);
+        let mut attrs = Attributes::default();
+        let mut seen = [false; 256];
+        while !r.is_empty() {
+            let start = buf.len() - r.remaining();
+            let flags = r.u8().ok_or(DecodeError::MalformedAttributeList)?;
+            let type_code = r.u8().ok_or(DecodeError::MalformedAttributeList)?;
+            let len = if flags & flag::EXTENDED_LENGTH != 0 {
+                r.u16().map(usize::from)
+            } else {
+                r.u8().map(usize::from)
+            }
+            .ok_or(DecodeError::MalformedAttributeList)?;
+            let value = r.take(len).ok_or(DecodeError::MalformedAttributeList)?;
+            let whole = &buf[start..buf.len() - r.remaining()];
+            if std::mem::replace(&mut seen[usize::from(type_code)], true) {
+                // §6.3: an attribute appearing twice.
+                return Err(DecodeError::MalformedAttributeList);
+            }
+            attrs.decode_one(flags, type_code, value, whole, ctx)?;
+        }
+        Ok(attrs)
+    }
+
+    fn decode_one(
+        &mut self,
+        flags: u8,
+        type_code: u8,
+        value: &[u8],
+        whole: &[u8],
+        ctx: &Ctx,
+    ) -> Result<(), DecodeError> {
+        check_flags(flags, type_code, whole)?;
+        let len_err = || DecodeError::AttributeLength {
+            type_code,
+            data: whole.to_vec(),
+        };
+        match type_code {
+            attr::ORIGIN => {
+                let [v] = value else { return Err(len_err()) };
+                self.origin = Some(match v {
+                    0 => Origin::Igp,
+                    1 => Origin::Egp,
+                    2 => Origin::Incomplete,
+                    _ => return Err(DecodeError::InvalidOrigin(whole.to_vec())),
+                });
+            }
+            attr::AS_PATH => self.as_path = Some(decode_as_path(value, ctx.four_octet_as)?),
+            attr::NEXT_HOP => {
+                let octets: [u8; 4] = value.try_into().map_err(|_| len_err())?;
+                let nh = Ipv4Addr::from(octets);
+                if nh.is_unspecified() || nh.is_multicast() || nh.is_broadcast() {
+                    return Err(DecodeError::InvalidNextHop(whole.to_vec()));
+                }
+                self.next_hop = Some(nh);
+            }
+            attr::MED => self.med = Some(be_u32(value).ok_or_else(len_err)?),
+            attr::LOCAL_PREF => self.local_pref = Some(be_u32(value).ok_or_else(len_err)?),
+            attr::ATOMIC_AGGREGATE => {
+                if !value.is_empty() {
+                    return Err(len_err());
+                }
+                self.atomic_aggregate = true;
+            }
+            attr::COMMUNITIES => {
+                if value.is_empty() || value.len() % 4 != 0 {
+                    return Err(len_err());
+                }
+                self.communities = value.chunks_exact(4).filter_map(be_u32).collect();
+            }
+            attr::LARGE_COMMUNITIES => {
+                if value.is_empty() || value.len() % 12 != 0 {
+                    return Err(len_err());
+                }
+                self.large_communities = value
+                    .chunks_exact(12)
+                    .map(|c| {
+                        let w = |i: usize| be_u32(&c[i * 4..i * 4 + 4]).unwrap_or(0);
+                        [w(0), w(1), w(2)]
+                    })
+                    .collect();
+            }
+            attr::MP_REACH_NLRI => self.mp_reach = Some(decode_mp_reach(value, whole)?),
+            attr::MP_UNREACH_NLRI => self.mp_unreach = Some(decode_mp_unreach(value, whole)?),
+            _ if flags & flag::OPTIONAL == 0 => {
+                return Err(DecodeError::UnrecognizedWellKnown {
+                    type_code,
+                    data: whole.to_vec(),
+                })
+            }
+            _ => self.other.push(RawAttribute {
+                flags: flags & !flag::EXTENDED_LENGTH,
+                type_code,
+                value: value.to_vec(),
+            }),
+        }
+        Ok(())
+    }
+}
+
+fn be_u32(b: &[u8]) -> Option<u32> {
+    let a: [u8; 4] = b.try_into().ok()?;
+    Some(u32::from_be_bytes(a))
+}
+
+/// §6.3: the optional and transitive bits must match what the attribute type requires.
+fn check_flags(flags: u8, type_code: u8, whole: &[u8]) -> Result<(), DecodeError> {
+    let expected = match type_code {
+        attr::ORIGIN
+        | attr::AS_PATH
+        | attr::NEXT_HOP
+        | attr::LOCAL_PREF
+        | attr::ATOMIC_AGGREGATE => Some(flag::TRANSITIVE),
+        attr::MED | attr::MP_REACH_NLRI | attr::MP_UNREACH_NLRI => Some(flag::OPTIONAL),
+        attr::COMMUNITIES | attr::LARGE_COMMUNITIES | attr::AGGREGATOR => {
+            Some(flag::OPTIONAL | flag::TRANSITIVE)
+        }
+        _ => None,
+    };
+    let Some(expected) = expected else {
+        return Ok(());
+    };
+    let mask = flag::OPTIONAL | flag::TRANSITIVE;
+    // Well-known attributes must not have the Partial bit set either.
+    let partial_bad = expected & flag::OPTIONAL == 0 && flags & flag::PARTIAL != 0;
+    if flags & mask != expected || partial_bad {
+        return Err(DecodeError::AttributeFlags {
+            type_code,
+            data: whole.to_vec(),
+        });
+    }
+    Ok(())
+}
+
+fn put_attr(out: &mut Vec<u8>, flags: u8, type_code: u8, value: &[u8]) {
+    match u8::try_from(value.len()) {
+        Ok(len) => {
+            out.extend_from_slice(&[flags, type_code, len]);
+        }
+        Err(_) => {
+            // Longer than 255 octets: switch to the two-octet length field.
+            out.extend_from_slice(&[flags | flag::EXTENDED_LENGTH, type_code]);
+            let len = u16::try_from(value.len()).unwrap_or(u16::MAX);
+            out.extend_from_slice(&len.to_be_bytes());
+        }
+    }
+    out.extend_from_slice(value);
+}
+
+/// Encoded length of an attribute with `value_len` octets of value.
+pub(crate) fn attr_wire_len(value_len: usize) -> usize {
+    value_len + if value_len > 255 { 4 } else { 3 }
+}
+
+fn encode_as_path(path: &[AsSegment], four_octet: bool) -> Vec<u8> {
+    let mut v = Vec::new();
+    for seg in path {
+        let (kind, asns) = match seg {
+            AsSegment::Set(a) => (segment::AS_SET, a),
+            AsSegment::Sequence(a) => (segment::AS_SEQUENCE, a),
+        };
+        // A segment holds at most 255 ASes; longer runs continue in a new segment.
+        for chunk in asns.chunks(255) {
+            v.push(kind);
+            v.push(chunk.len() as u8);
+            for asn in chunk {
+                if four_octet {
+                    v.extend_from_slice(&asn.to_be_bytes());
+                } else {
+                    let two = u16::try_from(*asn).unwrap_or(AS_TRANS);
+                    v.extend_from_slice(&two.to_be_bytes());
+                }
+            }
+        }
+    }
+    v
+}
+
+fn decode_as_path(value: &[u8], four_octet: bool) -> Result<Vec<AsSegment>, DecodeError> {
+    let mut r = Reader::new(value);
+    let mut path = Vec::new();
+    while !r.is_empty() {
+        let kind = r.u8().ok_or(DecodeError::MalformedAsPath)?;
+        let count = r.u8().ok_or(DecodeError::MalformedAsPath)?;
+        // Zero-length segments are malformed (RFC 7606 §7.2); FRR resets on them too.
+        if count == 0 {
+            return Err(DecodeError::MalformedAsPath);
+        }
+        let asns = (0..count)
+            .map(|_| {
+                if four_octet {
+                    r.u32()
+                } else {
+                    r.u16().map(u32::from)
+                }
+            })
+            .collect::<Option<Vec<u32>>>()
+            .ok_or(DecodeError::MalformedAsPath)?;
+        path.push(match kind {
+            segment::AS_SET => AsSegment::Set(asns),
+            segment::AS_SEQUENCE => AsSegment::Sequence(asns),
+            _ => return Err(DecodeError::MalformedAsPath),
+        });
+    }
+    Ok(path)
+}
+
+fn encode_mp_reach(mp: &MpReach) -> Vec<u8> {
+    let mut v = Vec::new();
+    v.extend_from_slice(&mp.afi.code().to_be_bytes());
+    v.push(SAFI_UNICAST);
+    let nh: Vec<u8> = mp
+        .next_hops
+        .iter()
+        .flat_map(|a| match a {
+            IpAddr::V4(a) => a.octets().to_vec(),
+            IpAddr::V6(a) => a.octets().to_vec(),
+        })
+        .collect();
+    v.push(nh.len() as u8);
+    v.extend_from_slice(&nh);
+    v.push(0); // Reserved.
+    for p in &mp.nlri {
+        put_prefix(&mut v, p);
+    }
+    v
+}
+
+fn encode_mp_unreach(mp: &MpUnreach) -> Vec<u8> {
+    let mut v = Vec::new();
+    v.extend_from_slice(&mp.afi.code().to_be_bytes());
+    v.push(SAFI_UNICAST);
+    for p in &mp.withdrawn {
+        put_prefix(&mut v, p);
+    }
+    v
+}
+
+/// Wire size of MP_REACH_NLRI without NLRI, for packing.
+pub(crate) fn mp_reach_base_len(next_hops: &[IpAddr]) -> usize {
+    let nh: usize = next_hops
+        .iter()
+        .map(|a| if a.is_ipv4() { 4 } else { 16 })
+        .sum();
+    2 + 1 + 1 + nh + 1
+}
+
+pub(crate) fn nlri_len(prefixes: &[IpNet]) -> usize {
+    prefixes.iter().map(prefix_wire_len).sum()
+}
+
+fn mp_err(whole: &[u8]) -> DecodeError {
+    DecodeError::OptionalAttribute {
+        type_code: whole.get(1).copied().unwrap_or(0),
+        data: whole.to_vec(),
+    }
+}
+
+/// Reads the AFI/SAFI pair; only IPv4 and IPv6 unicast are accepted.
+fn read_afi_safi(r: &mut Reader<'_>, whole: &[u8]) -> Result<Afi, DecodeError> {
+    let afi = r.u16().ok_or_else(|| mp_err(whole))?;
+    let safi = r.u8().ok_or_else(|| mp_err(whole))?;
+    match Afi::from_code(afi) {
+        Some(a) if safi == SAFI_UNICAST => Ok(a),
+        _ => Err(mp_err(whole)),
+    }
+}
+
+fn read_nlri(afi: Afi, buf: &[u8]) -> Result<Vec<IpNet>, DecodeError> {
+    let out = match afi {
+        Afi::Ipv4 => read_v4_prefixes(buf).map(|v| v.into_iter().map(IpNet::V4).collect()),
+        Afi::Ipv6 => read_v6_prefixes(buf).map(|v| v.into_iter().map(IpNet::V6).collect()),
+    };
+    out.ok_or(DecodeError::InvalidNetworkField)
+}
+
+fn decode_mp_reach(value: &[u8], whole: &[u8]) -> Result<MpReach, DecodeError> {
+    let mut r = Reader::new(value);
+    let afi = read_afi_safi(&mut r, whole)?;
+    let nh_len = r.u8().ok_or_else(|| mp_err(whole))?;
+    let nh = r.take(usize::from(nh_len)).ok_or_else(|| mp_err(whole))?;
+    let next_hops = match (afi, nh.len()) {
+        (Afi::Ipv4, 4) => vec![IpAddr::V4(Ipv4Addr::from(to_array::<4>(nh)))],
+        (Afi::Ipv6, 16) => vec![IpAddr::V6(Ipv6Addr::from(to_array::<16>(nh)))],
+        (Afi::Ipv6, 32) => vec![
+            IpAddr::V6(Ipv6Addr::from(to_array::<16>(&nh[..16]))),
+            IpAddr::V6(Ipv6Addr::from(to_array::<16>(&nh[16..]))),
+        ],
+        _ => return Err(mp_err(whole)),
+    };
+    r.u8().ok_or_else(|| mp_err(whole))?; // Reserved.
+    let rest = r.take(r.remaining()).unwrap_or_default();
+    Ok(MpReach {
+        afi,
+        next_hops,
+        nlri: read_nlri(afi, rest)?,
+    })
+}
+
+fn decode_mp_unreach(value: &[u8], whole: &[u8]) -> Result<MpUnreach, DecodeError> {
+    let mut r = Reader::new(value);
+    let afi = read_afi_safi(&mut r, whole)?;
+    let rest = r.take(r.remaining()).unwrap_or_default();
+    Ok(MpUnreach {
+        afi,
+        withdrawn: read_nlri(afi, rest)?,
+    })
+}
+
+fn to_array<const N: usize>(b: &[u8]) -> [u8; N] {
+    let mut a = [0u8; N];
+    let n = b.len().min(N);
+    a[..n].copy_from_slice(&b[..n]);
+    a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CTX4: Ctx = Ctx {
+        four_octet_as: true,
+    };
+    const CTX2: Ctx = Ctx {
+        four_octet_as: false,
+    };
+
+    fn pair(attrs: &Attributes, bytes: &[u8], ctx: &Ctx) {
+        let mut out = Vec::new();
+        attrs.encode(ctx, &mut out);
+        assert_eq!(out, bytes, "encode");
+        assert_eq!(&Attributes::decode(bytes, ctx).unwrap(), attrs, "decode");
+    }
+
+    #[test]
+    fn ebgp_attribute_set_both_ways() {
+        let attrs = Attributes {
+            origin: Some(Origin::Incomplete),
+            as_path: Some(vec![AsSegment::Sequence(vec![64500])]),
+            next_hop: Some(Ipv4Addr::new(127, 0, 1, 1)),
+            communities: vec![(64500 << 16) | 100],
+            ..Default::default()
+        };
+        #[rustfmt::skip]
+        let bytes = [
+            0x40, 1, 1, 2,
+            0x40, 2, 6, 2, 1, 0, 0, 0xfb, 0xf4,
+            0x40, 3, 4, 127, 0, 1, 1,
+            0xc0, 8, 4, 0xfb, 0xf4, 0, 100,
+        ];
+        pair(&attrs, &bytes, &CTX4);
+    }
+
+    #[test]
+    fn ibgp_empty_as_path_and_local_pref() {
+        let attrs = Attributes {
+            origin: Some(Origin::Incomplete),
+            as_path: Some(vec![]),
+            next_hop: Some(Ipv4Addr::new(192, 0, 2, 1)),
+            local_pref: Some(100),
+            ..Default::default()
+        };
+        #[rustfmt::skip]
+        let bytes = [
+            0x40, 1, 1, 2,
+            0x40, 2, 0,
+            0x40, 3, 4, 192, 0, 2, 1,
+            0x40, 5, 4, 0, 0, 0, 100,
+        ];
+        pair(&attrs, &bytes, &CTX4);
+    }
+
+    #[test]
+    fn two_octet_as_path_uses_as_trans() {
+        let attrs = Attributes {
+            as_path: Some(vec![AsSegment::Sequence(vec![4_200_000_001])]),
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        attrs.encode(&CTX2, &mut out);
+        assert_eq!(out, [0x40, 2, 4, 2, 1, 0x5b, 0xa0]);
+    }
+
+    #[test]
+    fn large_communities_and_mp_reach_v6() {
+        let attrs = Attributes {
+            large_communities: vec![[64500, 1, 2]],
+            mp_reach: Some(MpReach {
+                afi: Afi::Ipv6,
+                next_hops: vec!["2001:db8::1".parse().unwrap()],
+                nlri: vec!["2001:db8:1::/48".parse().unwrap()],
+            }),
+            ..Default::default()
+        };
+        #[rustfmt::skip]
+        let bytes = [
+            0x80, 14, 28, 0, 2, 1, 16,
+            0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+            0, 48, 0x20, 0x01, 0x0d, 0xb8, 0, 1,
+            0xc0, 32, 12, 0, 0, 0xfb, 0xf4, 0, 0, 0, 1, 0, 0, 0, 2,
+        ];
+        pair(&attrs, &bytes, &CTX4);
+    }
+
+    #[test]
+    fn zero_length_as_segment_is_malformed() {
+        let bytes = [0x40, 2, 2, 2, 0];
+        assert_eq!(
+            Attributes::decode(&bytes, &CTX4),
+            Err(DecodeError::MalformedAsPath)
+        );
+    }
+
+    #[test]
+    fn bad_origin_flags_and_duplicates() {
+        assert!(matches!(
+            Attributes::decode(&[0x40, 1, 1, 7], &CTX4),
+            Err(DecodeError::InvalidOrigin(_))
+        ));
+        assert!(matches!(
+            Attributes::decode(&[0x80, 1, 1, 0], &CTX4),
+            Err(DecodeError::AttributeFlags { type_code: 1, .. })
+        ));
+        assert_eq!(
+            Attributes::decode(&[0x40, 1, 1, 0, 0x40, 1, 1, 0], &CTX4),
+            Err(DecodeError::MalformedAttributeList)
+        );
+        assert!(matches!(
+            Attributes::decode(&[0x40, 3, 4, 0, 0, 0, 0], &CTX4),
+            Err(DecodeError::InvalidNextHop(_))
+        ));
+        assert!(matches!(
+            Attributes::decode(&[0x40, 99, 0], &CTX4),
+            Err(DecodeError::UnrecognizedWellKnown { type_code: 99, .. })
+        ));
+    }
+
+    #[test]
+    fn unknown_optional_attribute_is_kept() {
+        let bytes = [0xc0, 99, 2, 1, 2];
+        let a = Attributes::decode(&bytes, &CTX4).unwrap();
+        assert_eq!(a.other.len(), 1);
+        pair(&a, &bytes, &CTX4);
+    }
+}

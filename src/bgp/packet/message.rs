@@ -1,0 +1,803 @@
+//! BGP messages: OPEN, UPDATE, NOTIFICATION, KEEPALIVE, ROUTE-REFRESH; framing; UPDATE packing.
+//!
+//! Pure encode/decode over byte slices with an explicit context; no I/O, no session state.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use ipnet::{IpNet, Ipv4Net};
+
+use super::attribute::{
+    attr_wire_len, mp_reach_base_len, nlri_len, Afi, Attributes, MpReach, MpUnreach,
+};
+use super::error::DecodeError;
+use super::iana::{cap, msg, param, AS_TRANS, BGP_VERSION, HEADER_LEN, MAX_MESSAGE_LEN};
+use super::wire::{prefix_wire_len, put_prefix, read_v4_prefixes, Reader};
+use super::Ctx;
+
+/// One OPEN capability (RFC 5492).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Capability {
+    /// RFC 4760: AFI and SAFI.
+    Multiprotocol { afi: u16, safi: u8 },
+    /// RFC 2918.
+    RouteRefresh,
+    /// RFC 6793: the speaker's real AS.
+    FourOctetAs(u32),
+    /// Anything else, kept so it can be shown.
+    Unknown { code: u8, value: Vec<u8> },
+}
+
+impl Capability {
+    /// A short human name, for status output.
+    pub fn name(&self) -> String {
+        match self {
+            Capability::Multiprotocol { afi: 1, safi: 1 } => "ipv4-unicast".into(),
+            Capability::Multiprotocol { afi: 2, safi: 1 } => "ipv6-unicast".into(),
+            Capability::Multiprotocol { afi, safi } => format!("mp({afi}/{safi})"),
+            Capability::RouteRefresh => "route-refresh".into(),
+            Capability::FourOctetAs(_) => "4-octet-as".into(),
+            Capability::Unknown { code, .. } => format!("cap-{code}"),
+        }
+    }
+}
+
+/// OPEN (RFC 4271 §4.2). `asn` is the real AS: from capability 65 when present.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Open {
+    pub asn: u32,
+    pub hold_time: u16,
+    pub bgp_id: Ipv4Addr,
+    pub capabilities: Vec<Capability>,
+}
+
+impl Open {
+    pub fn four_octet_as(&self) -> bool {
+        self.capabilities
+            .iter()
+            .any(|c| matches!(c, Capability::FourOctetAs(_)))
+    }
+
+    pub fn route_refresh(&self) -> bool {
+        self.capabilities.contains(&Capability::RouteRefresh)
+    }
+}
+
+/// UPDATE (RFC 4271 §4.3): IPv4 withdrawals and NLRI; IPv6 travels in the MP attributes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Update {
+    pub withdrawn: Vec<Ipv4Net>,
+    pub attrs: Attributes,
+    pub nlri: Vec<Ipv4Net>,
+}
+
+impl Update {
+    /// End-of-RIB marker for `afi` (RFC 4724 §2).
+    pub fn end_of_rib(afi: Afi) -> Self {
+        match afi {
+            Afi::Ipv4 => Update::default(),
+            Afi::Ipv6 => Update {
+                attrs: Attributes {
+                    mp_unreach: Some(MpUnreach {
+                        afi,
+                        withdrawn: Vec::new(),
+                    }),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        }
+    }
+
+    /// The family this UPDATE is an End-of-RIB marker for, if it is one.
+    pub fn end_of_rib_afi(&self) -> Option<Afi> {
+        if !self.withdrawn.is_empty() || !self.nlri.is_empty() {
+            return None;
+        }
+        if self.attrs.is_empty() {
+            return Some(Afi::Ipv4);
+        }
+        let only_unreach = Attributes {
+            mp_unreach: self.attrs.mp_unreach.clone(),
+            ..Default::default()
+        };
+        match &self.attrs.mp_unreach {
+            Some(u) if u.withdrawn.is_empty() && only_unreach == self.attrs => Some(u.afi),
+            _ => None,
+        }
+    }
+
+    /// All prefixes this UPDATE announces, IPv4 and MP.
+    pub fn announced(&self) -> impl Iterator<Item = IpNet> + '_ {
+        let mp = self
+            .attrs
+            .mp_reach
+            .iter()
+            .flat_map(|m| m.nlri.iter().copied());
+        self.nlri.iter().map(|p| IpNet::V4(*p)).chain(mp)
+    }
+
+    /// All prefixes this UPDATE withdraws, IPv4 and MP.
+    pub fn withdrawn_all(&self) -> impl Iterator<Item = IpNet> + '_ {
+        let mp = self
+            .attrs
+            .mp_unreach
+            .iter()
+            .flat_map(|m| m.withdrawn.iter().copied());
+        self.withdrawn.iter().map(|p| IpNet::V4(*p)).chain(mp)
+    }
+}
+
+/// NOTIFICATION (RFC 4271 §4.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    pub code: u8,
+    pub subcode: u8,
+    pub data: Vec<u8>,
+}
+
+impl Notification {
+    pub fn from_error(e: &DecodeError) -> Self {
+        let c = e.code();
+        Notification {
+            code: c.code,
+            subcode: c.subcode,
+            data: e.data(),
+        }
+    }
+
+    /// RFC 4271 names for the code and subcode, e.g. "Cease / Administrative Shutdown".
+    pub fn describe(&self) -> String {
+        let code = match self.code {
+            1 => "Message Header Error",
+            2 => "OPEN Message Error",
+            3 => "UPDATE Message Error",
+            4 => "Hold Timer Expired",
+            5 => "Finite State Machine Error",
+            6 => "Cease",
+            _ => "Unknown error",
+        };
+        let sub = match (self.code, self.subcode) {
+            (1, 1) => "Connection Not Synchronized",
+            (1, 2) => "Bad Message Length",
+            (1, 3) => "Bad Message Type",
+            (2, 1) => "Unsupported Version Number",
+            (2, 2) => "Bad Peer AS",
+            (2, 3) => "Bad BGP Identifier",
+            (2, 4) => "Unsupported Optional Parameter",
+            (2, 6) => "Unacceptable Hold Time",
+            (3, 1) => "Malformed Attribute List",
+            (3, 2) => "Unrecognized Well-known Attribute",
+            (3, 3) => "Missing Well-known Attribute",
+            (3, 4) => "Attribute Flags Error",
+            (3, 5) => "Attribute Length Error",
+            (3, 6) => "Invalid ORIGIN Attribute",
+            (3, 8) => "Invalid NEXT_HOP Attribute",
+            (3, 9) => "Optional Attribute Error",
+            (3, 10) => "Invalid Network Field",
+            (3, 11) => "Malformed AS_PATH",
+            (6, 2) => "Administrative Shutdown",
+            (6, 3) => "Peer De-configured",
+            (6, 4) => "Administrative Reset",
+            (6, 5) => "Connection Rejected",
+            (6, 7) => "Connection Collision Resolution",
+            _ => "",
+        };
+        if sub.is_empty() {
+            format!("{code} ({}/{})", self.code, self.subcode)
+        } else {
+            format!("{code} / {sub}")
+        }
+    }
+}
+
+/// Any BGP message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    Open(Open),
+    Update(Update),
+    Notification(Notification),
+    Keepalive,
+    /// RFC 2918: AFI and SAFI to re-send.
+    RouteRefresh {
+        afi: u16,
+        safi: u8,
+    },
+}
+
+impl Message {
+    pub fn type_code(&self) -> u8 {
+        match self {
+            Message::Open(_) => msg::OPEN,
+            Message::Update(_) => msg::UPDATE,
+            Message::Notification(_) => msg::NOTIFICATION,
+            Message::Keepalive => msg::KEEPALIVE,
+            Message::RouteRefresh { .. } => msg::ROUTE_REFRESH,
+        }
+    }
+
+    /// Encodes header and body. The caller keeps UPDATEs within 4096 bytes (see `pack_*`).
+    pub fn encode(&self, ctx: &Ctx) -> Vec<u8> {
+        let mut out = vec![0xff; 16];
+        out.extend_from_slice(&[0, 0, self.type_code()]);
+        match self {
+            Message::Open(o) => encode_open(o, &mut out),
+            Message::Update(u) => encode_update(u, ctx, &mut out),
+            Message::Notification(n) => {
+                out.extend_from_slice(&[n.code, n.subcode]);
+                out.extend_from_slice(&n.data);
+            }
+            Message::Keepalive => {}
+            Message::RouteRefresh { afi, safi } => {
+                out.extend_from_slice(&afi.to_be_bytes());
+                out.extend_from_slice(&[0, *safi]);
+            }
+        }
+        let len = u16::try_from(out.len()).unwrap_or(u16::MAX);
+        out[16..18].copy_from_slice(&len.to_be_bytes());
+        out
+    }
+
+    /// Decodes exactly one message, header included (use `frame` to find its end first).
+    pub fn decode(buf: &[u8], ctx: &Ctx) -> Result<Message, DecodeError> {
+        let len = frame(buf)?.ok_or(DecodeError::BadMessageLength(buf.len() as u16))?;
+        if len != buf.len() {
+            return Err(DecodeError::BadMessageLength(len as u16));
+        }
+        let body = &buf[HEADER_LEN..];
+        let bad_len = || DecodeError::BadMessageLength(len as u16);
+        match buf[18] {
+            msg::OPEN if body.len() >= 10 => decode_open(body).map(Message::Open),
+            msg::UPDATE if body.len() >= 4 => decode_update(body, ctx).map(Message::Update),
+            msg::NOTIFICATION if body.len() >= 2 => Ok(Message::Notification(Notification {
+                code: body[0],
+                subcode: body[1],
+                data: body[2..].to_vec(),
+            })),
+            msg::KEEPALIVE if body.is_empty() => Ok(Message::Keepalive),
+            msg::ROUTE_REFRESH if body.len() == 4 => Ok(Message::RouteRefresh {
+                afi: u16::from_be_bytes([body[0], body[1]]),
+                safi: body[3],
+            }),
+            msg::OPEN..=msg::ROUTE_REFRESH => Err(bad_len()),
+            t => Err(DecodeError::BadMessageType(t)),
+        }
+    }
+}
+
+/// Finds the length of the first message in `buf`: `Ok(None)` until it is all buffered,
+/// an error when the header itself is bad (§6.1).
+pub fn frame(buf: &[u8]) -> Result<Option<usize>, DecodeError> {
+    if buf.len() < HEADER_LEN {
+        return Ok(None);
+    }
+    if buf[..16].iter().any(|b| *b != 0xff) {
+        return Err(DecodeError::ConnectionNotSynchronized);
+    }
+    let len = u16::from_be_bytes([buf[16], buf[17]]);
+    if usize::from(len) < HEADER_LEN || usize::from(len) > MAX_MESSAGE_LEN {
+        return Err(DecodeError::BadMessageLength(len));
+    }
+    Ok((buf.len() >= usize::from(len)).then_some(usize::from(len)))
+}
+
+fn encode_open(o: &Open, out: &mut Vec<u8>) {
+    let as_field = u16::try_from(o.asn).unwrap_or(AS_TRANS);
+    out.push(BGP_VERSION);
+    out.extend_from_slice(&as_field.to_be_bytes());
+    out.extend_from_slice(&o.hold_time.to_be_bytes());
+    out.extend_from_slice(&o.bgp_id.octets());
+    let mut caps = Vec::new();
+    for c in &o.capabilities {
+        let (code, value) = match c {
+            Capability::Multiprotocol { afi, safi } => {
+                let a = afi.to_be_bytes();
+                (cap::MULTIPROTOCOL, vec![a[0], a[1], 0, *safi])
+            }
+            Capability::RouteRefresh => (cap::ROUTE_REFRESH, vec![]),
+            Capability::FourOctetAs(asn) => (cap::FOUR_OCTET_AS, asn.to_be_bytes().to_vec()),
+            Capability::Unknown { code, value } => (*code, value.clone()),
+        };
+        caps.push(code);
+        caps.push(value.len() as u8);
+        caps.extend_from_slice(&value);
+    }
+    if caps.is_empty() {
+        out.push(0);
+    } else {
+        // One Capabilities optional parameter holding all capabilities.
+        out.push(caps.len() as u8 + 2);
+        out.extend_from_slice(&[param::CAPABILITIES, caps.len() as u8]);
+        out.extend_from_slice(&caps);
+    }
+}
+
+fn decode_open(body: &[u8]) -> Result<Open, DecodeError> {
+    let mut r = Reader::new(body);
+    let short = DecodeError::MalformedOpen;
+    let version = r.u8().ok_or(short.clone())?;
+    if version != BGP_VERSION {
+        return Err(DecodeError::UnsupportedVersion(version));
+    }
+    let as_field = r.u16().ok_or(short.clone())?;
+    let hold_time = r.u16().ok_or(short.clone())?;
+    let bgp_id = Ipv4Addr::from(r.u32().ok_or(short.clone())?);
+    let opt_len = r.u8().ok_or(short.clone())?;
+    if usize::from(opt_len) != r.remaining() {
+        return Err(DecodeError::BadMessageLength(
+            (HEADER_LEN + body.len()) as u16,
+        ));
+    }
+    if hold_time == 1 || hold_time == 2 {
+        return Err(DecodeError::UnacceptableHoldTime(hold_time));
+    }
+    if bgp_id.is_unspecified() || bgp_id.is_multicast() || bgp_id.is_broadcast() {
+        return Err(DecodeError::BadBgpIdentifier(bgp_id));
+    }
+    let mut capabilities = Vec::new();
+    while !r.is_empty() {
+        let ptype = r.u8().ok_or(short.clone())?;
+        let plen = r.u8().ok_or(short.clone())?;
+        let pval = r.take(usize::from(plen)).ok_or(short.clone())?;
+        if ptype != param::CAPABILITIES {
+            return Err(DecodeError::UnsupportedOptionalParameter(ptype));
+        }
+        decode_capabilities(pval, &mut capabilities)?;
+    }
+    let asn = capabilities
+        .iter()
+        .find_map(|c| match c {
+            Capability::FourOctetAs(a) => Some(*a),
+            _ => None,
+        })
+        .unwrap_or(u32::from(as_field));
+    Ok(Open {
+        asn,
+        hold_time,
+        bgp_id,
+        capabilities,
+    })
+}
+
+fn decode_capabilities(buf: &[u8], out: &mut Vec<Capability>) -> Result<(), DecodeError> {
+    let mut r = Reader::new(buf);
+    while !r.is_empty() {
+        let code = r.u8().ok_or(DecodeError::MalformedOpen)?;
+        let len = r.u8().ok_or(DecodeError::MalformedOpen)?;
+        let v = r.take(usize::from(len)).ok_or(DecodeError::MalformedOpen)?;
+        out.push(match (code, v) {
+            (cap::MULTIPROTOCOL, [a0, a1, _, safi]) => Capability::Multiprotocol {
+                afi: u16::from_be_bytes([*a0, *a1]),
+                safi: *safi,
+            },
+            (cap::ROUTE_REFRESH, []) => Capability::RouteRefresh,
+            (cap::FOUR_OCTET_AS, [a, b, c, d]) => {
+                Capability::FourOctetAs(u32::from_be_bytes([*a, *b, *c, *d]))
+            }
+            (cap::MULTIPROTOCOL | cap::ROUTE_REFRESH | cap::FOUR_OCTET_AS, _) => {
+                return Err(DecodeError::MalformedOpen)
+            }
+            _ => Capability::Unknown {
+                code,
+                value: v.to_vec(),
+            },
+        });
+    }
+    Ok(())
+}
+
+fn encode_update(u: &Update, ctx: &Ctx, out: &mut Vec<u8>) {
+    let mut withdrawn = Vec::new();
+    for p in &u.withdrawn {
+        put_prefix(&mut withdrawn, &IpNet::V4(*p));
+    }
+    out.extend_from_slice(&(withdrawn.len() as u16).to_be_bytes());
+    out.extend_from_slice(&withdrawn);
+    let mut attrs = Vec::new();
+    u.attrs.encode(ctx, &mut attrs);
+    out.extend_from_slice(&(attrs.len() as u16).to_be_bytes());
+    out.extend_from_slice(&attrs);
+    for p in &u.nlri {
+        put_prefix(out, &IpNet::V4(*p));
+    }
+}
+
+fn decode_update(body: &[u8], ctx: &Ctx) -> Result<Update, DecodeError> {
+    let mut r = Reader::new(body);
+    let bad = DecodeError::MalformedAttributeList;
+    let wlen = r.u16().ok_or(bad.clone())?;
+    let wbuf = r.take(usize::from(wlen)).ok_or(bad.clone())?;
+    let alen = r.u16().ok_or(bad.clone())?;
+    let abuf = r.take(usize::from(alen)).ok_or(bad)?;
+    let nbuf = r.take(r.remaining()).unwrap_or_default();
+    let withdrawn = read_v4_prefixes(wbuf).ok_or(DecodeError::InvalidNetworkField)?;
+    let attrs = Attributes::decode(abuf, ctx)?;
+    let nlri = read_v4_prefixes(nbuf).ok_or(DecodeError::InvalidNetworkField)?;
+    check_mandatory(&attrs, !nlri.is_empty())?;
+    Ok(Update {
+        withdrawn,
+        attrs,
+        nlri,
+    })
+}
+
+/// §6.3: ORIGIN and AS_PATH must come with any NLRI; NEXT_HOP with IPv4 NLRI.
+fn check_mandatory(attrs: &Attributes, v4_nlri: bool) -> Result<(), DecodeError> {
+    use super::iana::attr;
+    let mp_nlri = attrs.mp_reach.as_ref().is_some_and(|m| !m.nlri.is_empty());
+    if !(v4_nlri || mp_nlri) {
+        return Ok(());
+    }
+    if attrs.origin.is_none() {
+        return Err(DecodeError::MissingWellKnown(attr::ORIGIN));
+    }
+    if attrs.as_path.is_none() {
+        return Err(DecodeError::MissingWellKnown(attr::AS_PATH));
+    }
+    if v4_nlri && attrs.next_hop.is_none() {
+        return Err(DecodeError::MissingWellKnown(attr::NEXT_HOP));
+    }
+    Ok(())
+}
+
+/// Bytes of an UPDATE with empty withdrawn, attributes and NLRI: header plus two lengths.
+const UPDATE_BASE: usize = HEADER_LEN + 4;
+
+/// Splits `prefixes` (one attribute set) into UPDATEs each at most 4096 bytes, at most
+/// `max_per_update` prefixes each (`None`: as many as fit). IPv6 prefixes travel in
+/// MP_REACH_NLRI with `v6_next_hops`; IPv4 ones use `attrs.next_hop`.
+pub fn pack_announcements(
+    attrs: &Attributes,
+    prefixes: &[IpNet],
+    v6_next_hops: &[IpAddr],
+    ctx: &Ctx,
+    max_per_update: Option<usize>,
+) -> Vec<Update> {
+    let (v4, v6): (Vec<IpNet>, Vec<IpNet>) = prefixes.iter().partition(|p| p.addr().is_ipv4());
+    let mut out = Vec::new();
+    if !v4.is_empty() {
+        let mut a = Vec::new();
+        attrs.encode(ctx, &mut a);
+        let room = MAX_MESSAGE_LEN.saturating_sub(UPDATE_BASE + a.len());
+        for chunk in chunk_by_size(&v4, room, max_per_update) {
+            out.push(Update {
+                attrs: attrs.clone(),
+                nlri: chunk.iter().filter_map(as_v4).collect(),
+                ..Default::default()
+            });
+        }
+    }
+    if !v6.is_empty() {
+        let mut base = attrs.clone();
+        base.next_hop = None;
+        let mut a = Vec::new();
+        base.encode(ctx, &mut a);
+        // Budget the MP_REACH header as if it needs the extended length field.
+        let fixed = UPDATE_BASE + a.len() + attr_wire_len(256) - 256;
+        let room = MAX_MESSAGE_LEN.saturating_sub(fixed + mp_reach_base_len(v6_next_hops));
+        for chunk in chunk_by_size(&v6, room, max_per_update) {
+            let mut attrs = base.clone();
+            attrs.mp_reach = Some(MpReach {
+                afi: Afi::Ipv6,
+                next_hops: v6_next_hops.to_vec(),
+                nlri: chunk,
+            });
+            out.push(Update {
+                attrs,
+                ..Default::default()
+            });
+        }
+    }
+    out
+}
+
+/// Splits withdrawals into UPDATEs of at most 4096 bytes (and `max_per_update` prefixes).
+pub fn pack_withdrawals(prefixes: &[IpNet], max_per_update: Option<usize>) -> Vec<Update> {
+    let (v4, v6): (Vec<IpNet>, Vec<IpNet>) = prefixes.iter().partition(|p| p.addr().is_ipv4());
+    let mut out = Vec::new();
+    for chunk in chunk_by_size(&v4, MAX_MESSAGE_LEN - UPDATE_BASE, max_per_update) {
+        out.push(Update {
+            withdrawn: chunk.iter().filter_map(as_v4).collect(),
+            ..Default::default()
+        });
+    }
+    // MP_UNREACH header: flags, type, 2-byte length, AFI, SAFI.
+    let room = MAX_MESSAGE_LEN - UPDATE_BASE - 4 - 3;
+    for chunk in chunk_by_size(&v6, room, max_per_update) {
+        out.push(Update {
+            attrs: Attributes {
+                mp_unreach: Some(MpUnreach {
+                    afi: Afi::Ipv6,
+                    withdrawn: chunk,
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+    }
+    out
+}
+
+fn as_v4(p: &IpNet) -> Option<Ipv4Net> {
+    match p {
+        IpNet::V4(v) => Some(*v),
+        IpNet::V6(_) => None,
+    }
+}
+
+fn chunk_by_size(prefixes: &[IpNet], room: usize, max: Option<usize>) -> Vec<Vec<IpNet>> {
+    let max = max.unwrap_or(usize::MAX).max(1);
+    let mut chunks = Vec::new();
+    let mut cur: Vec<IpNet> = Vec::new();
+    let mut used = 0;
+    for p in prefixes {
+        let n = prefix_wire_len(p);
+        if !cur.is_empty() && (used + n > room || cur.len() >= max) {
+            chunks.push(std::mem::take(&mut cur));
+            used = 0;
+        }
+        cur.push(*p);
+        used += n;
+    }
+    if !cur.is_empty() {
+        chunks.push(cur);
+    }
+    chunks
+}
+
+/// Total NLRI bytes, exposed for byte accounting in benchmarks.
+pub fn nlri_wire_len(prefixes: &[IpNet]) -> usize {
+    nlri_len(prefixes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::attribute::{AsSegment, Origin};
+    use super::*;
+
+    const CTX: Ctx = Ctx {
+        four_octet_as: true,
+    };
+
+    fn header(len: u16, t: u8) -> Vec<u8> {
+        let mut v = vec![0xff; 16];
+        v.extend_from_slice(&len.to_be_bytes());
+        v.push(t);
+        v
+    }
+
+    fn pair(m: &Message, bytes: &[u8]) {
+        assert_eq!(m.encode(&CTX), bytes, "encode");
+        assert_eq!(&Message::decode(bytes, &CTX).unwrap(), m, "decode");
+    }
+
+    #[test]
+    fn keepalive_both_ways() {
+        pair(&Message::Keepalive, &header(19, 4));
+    }
+
+    #[test]
+    fn open_metallb_style_both_ways() {
+        let m = Message::Open(Open {
+            asn: 64500,
+            hold_time: 90,
+            bgp_id: Ipv4Addr::new(10, 0, 0, 1),
+            capabilities: vec![
+                Capability::Multiprotocol { afi: 1, safi: 1 },
+                Capability::Multiprotocol { afi: 2, safi: 1 },
+                Capability::RouteRefresh,
+                Capability::FourOctetAs(64500),
+            ],
+        });
+        let mut b = header(51, 1);
+        #[rustfmt::skip]
+        b.extend_from_slice(&[
+            4, 0xfb, 0xf4, 0, 90, 10, 0, 0, 1, 22, 2, 20,
+            1, 4, 0, 1, 0, 1,
+            1, 4, 0, 2, 0, 1,
+            2, 0,
+            65, 4, 0, 0, 0xfb, 0xf4,
+        ]);
+        pair(&m, &b);
+    }
+
+    #[test]
+    fn open_four_octet_as_uses_as_trans() {
+        let m = Message::Open(Open {
+            asn: 4_200_000_001,
+            hold_time: 3,
+            bgp_id: Ipv4Addr::new(10, 0, 0, 1),
+            capabilities: vec![Capability::FourOctetAs(4_200_000_001)],
+        });
+        let b = m.encode(&CTX);
+        assert_eq!(&b[20..22], &[0x5b, 0xa0]);
+        assert_eq!(Message::decode(&b, &CTX).unwrap(), m);
+    }
+
+    #[test]
+    fn update_with_nlri_and_withdrawn_both_ways() {
+        let m = Message::Update(Update {
+            withdrawn: vec!["198.51.100.0/24".parse().unwrap()],
+            attrs: Attributes {
+                origin: Some(Origin::Incomplete),
+                as_path: Some(vec![AsSegment::Sequence(vec![64500])]),
+                next_hop: Some(Ipv4Addr::new(127, 0, 1, 1)),
+                ..Default::default()
+            },
+            nlri: vec!["198.51.100.10/32".parse().unwrap()],
+        });
+        let mut b = header(52, 2);
+        #[rustfmt::skip]
+        b.extend_from_slice(&[
+            0, 4, 24, 198, 51, 100,
+            0, 20,
+            0x40, 1, 1, 2,
+            0x40, 2, 6, 2, 1, 0, 0, 0xfb, 0xf4,
+            0x40, 3, 4, 127, 0, 1, 1,
+            32, 198, 51, 100, 10,
+        ]);
+        pair(&m, &b);
+    }
+
+    #[test]
+    fn notification_and_route_refresh_both_ways() {
+        let mut b = header(21, 3);
+        b.extend_from_slice(&[6, 2]);
+        pair(
+            &Message::Notification(Notification {
+                code: 6,
+                subcode: 2,
+                data: vec![],
+            }),
+            &b,
+        );
+        let mut b = header(23, 5);
+        b.extend_from_slice(&[0, 1, 0, 1]);
+        pair(&Message::RouteRefresh { afi: 1, safi: 1 }, &b);
+    }
+
+    #[test]
+    fn end_of_rib_markers() {
+        let eor4 = Message::Update(Update::end_of_rib(Afi::Ipv4)).encode(&CTX);
+        assert_eq!(eor4.len(), 23);
+        let eor6 = Message::Update(Update::end_of_rib(Afi::Ipv6)).encode(&CTX);
+        let Message::Update(u) = Message::decode(&eor6, &CTX).unwrap() else {
+            panic!("not an update")
+        };
+        assert_eq!(u.end_of_rib_afi(), Some(Afi::Ipv6));
+    }
+
+    #[test]
+    fn framing_waits_for_a_whole_message() {
+        let ka = Message::Keepalive.encode(&CTX);
+        assert_eq!(frame(&ka[..10]), Ok(None));
+        assert_eq!(frame(&ka[..18]), Ok(None));
+        assert_eq!(frame(&ka), Ok(Some(19)));
+        let mut two = ka.clone();
+        two.extend_from_slice(&ka[..5]);
+        assert_eq!(frame(&two), Ok(Some(19)));
+    }
+
+    #[test]
+    fn header_errors() {
+        let mut b = header(19, 4);
+        b[3] = 0;
+        assert_eq!(frame(&b), Err(DecodeError::ConnectionNotSynchronized));
+        assert_eq!(
+            frame(&header(18, 4)),
+            Err(DecodeError::BadMessageLength(18))
+        );
+        assert_eq!(
+            frame(&header(4097, 4)),
+            Err(DecodeError::BadMessageLength(4097))
+        );
+        assert_eq!(
+            Message::decode(&header(19, 9), &CTX),
+            Err(DecodeError::BadMessageType(9))
+        );
+        let mut ka = header(20, 4);
+        ka.push(0);
+        assert_eq!(
+            Message::decode(&ka, &CTX),
+            Err(DecodeError::BadMessageLength(20))
+        );
+    }
+
+    #[test]
+    fn open_errors() {
+        let good = Message::Open(Open {
+            asn: 65001,
+            hold_time: 9,
+            bgp_id: Ipv4Addr::new(10, 0, 0, 1),
+            capabilities: vec![],
+        })
+        .encode(&CTX);
+        let mut v = good.clone();
+        v[19] = 3;
+        assert_eq!(
+            Message::decode(&v, &CTX),
+            Err(DecodeError::UnsupportedVersion(3))
+        );
+        let mut h = good.clone();
+        h[23] = 2;
+        assert_eq!(
+            Message::decode(&h, &CTX),
+            Err(DecodeError::UnacceptableHoldTime(2))
+        );
+        let mut id = good.clone();
+        id[24..28].copy_from_slice(&[0, 0, 0, 0]);
+        assert!(matches!(
+            Message::decode(&id, &CTX),
+            Err(DecodeError::BadBgpIdentifier(_))
+        ));
+    }
+
+    #[test]
+    fn update_missing_next_hop() {
+        let u = Message::Update(Update {
+            attrs: Attributes {
+                origin: Some(Origin::Igp),
+                as_path: Some(vec![]),
+                ..Default::default()
+            },
+            nlri: vec!["10.0.0.0/8".parse().unwrap()],
+            ..Default::default()
+        });
+        assert_eq!(
+            Message::decode(&u.encode(&CTX), &CTX),
+            Err(DecodeError::MissingWellKnown(3))
+        );
+    }
+
+    #[test]
+    fn packing_fills_updates_to_4096_bytes() {
+        let attrs = Attributes {
+            origin: Some(Origin::Incomplete),
+            as_path: Some(vec![AsSegment::Sequence(vec![64500])]),
+            next_hop: Some(Ipv4Addr::new(127, 0, 1, 1)),
+            ..Default::default()
+        };
+        let prefixes: Vec<IpNet> = (0..10_000u32)
+            .map(|i| IpNet::V4(Ipv4Net::new(Ipv4Addr::from(0x0a00_0000 + i), 32).unwrap()))
+            .collect();
+        let ups = pack_announcements(&attrs, &prefixes, &[], &CTX, None);
+        let sizes: Vec<usize> = ups
+            .iter()
+            .map(|u| Message::Update(u.clone()).encode(&CTX).len())
+            .collect();
+        assert!(sizes.iter().all(|s| *s <= 4096));
+        assert!(sizes[0] > 4090, "first UPDATE holds {}", sizes[0]);
+        let total: usize = ups.iter().map(|u| u.nlri.len()).sum();
+        assert_eq!(total, 10_000);
+        let one = pack_announcements(&attrs, &prefixes[..3], &[], &CTX, Some(1));
+        assert_eq!(one.len(), 3);
+        let wd = pack_withdrawals(&prefixes, None);
+        assert!(wd
+            .iter()
+            .all(|u| Message::Update(u.clone()).encode(&CTX).len() <= 4096));
+    }
+
+    #[test]
+    fn packing_v6_in_mp_reach() {
+        let attrs = Attributes {
+            origin: Some(Origin::Incomplete),
+            as_path: Some(vec![]),
+            local_pref: Some(100),
+            ..Default::default()
+        };
+        let prefixes: Vec<IpNet> = (0..2000u32)
+            .map(|i| format!("2001:db8::{i:x}/128").parse().unwrap())
+            .collect();
+        let nh: IpAddr = "::ffff:127.0.1.1".parse().unwrap();
+        let ups = pack_announcements(&attrs, &prefixes, &[nh], &CTX, None);
+        let mut n = 0;
+        for u in &ups {
+            let b = Message::Update(u.clone()).encode(&CTX);
+            assert!(b.len() <= 4096);
+            let Message::Update(d) = Message::decode(&b, &CTX).unwrap() else {
+                panic!()
+            };
+            n += d.announced().count();
+        }
+        assert_eq!(n, 2000);
+    }
+}

@@ -1,0 +1,272 @@
+//! Scripted-input tests of the session FSM: no sockets, no clocks.
+
+use super::*;
+use crate::bgp::packet::{AsSegment, Attributes, Origin};
+
+const ME: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+const PEER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+
+fn cfg(hold: u16) -> Config {
+    let mut c = Config::new(64500, 64501, ME);
+    c.hold_time = hold;
+    c
+}
+
+fn peer_open(asn: u32, hold: u16) -> Vec<u8> {
+    Message::Open(Open {
+        asn,
+        hold_time: hold,
+        bgp_id: PEER,
+        capabilities: vec![
+            Capability::Multiprotocol { afi: 1, safi: 1 },
+            Capability::FourOctetAs(asn),
+        ],
+    })
+    .encode(&Ctx::default())
+}
+
+fn keepalive() -> Vec<u8> {
+    Message::Keepalive.encode(&Ctx::default())
+}
+
+fn sent_messages(actions: &[Action]) -> Vec<Message> {
+    let ctx = Ctx {
+        four_octet_as: true,
+    };
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Send(b) => Some(Message::decode(b, &ctx).unwrap()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn notification_sent(actions: &[Action]) -> Option<(u8, u8)> {
+    sent_messages(actions).into_iter().find_map(|m| match m {
+        Message::Notification(n) => Some((n.code, n.subcode)),
+        _ => None,
+    })
+}
+
+/// Drives a fresh session to Established; returns it and the time used.
+fn established(hold_ours: u16, hold_theirs: u16) -> (Session, Instant) {
+    let t = Instant::now();
+    let mut s = Session::new(cfg(hold_ours));
+    assert_eq!(
+        s.handle(Input::Start, t),
+        vec![
+            Action::StateChanged {
+                from: State::Idle,
+                to: State::Connect
+            },
+            Action::Connect,
+        ]
+    );
+    let a = s.handle(Input::Connected, t);
+    assert!(matches!(sent_messages(&a)[..], [Message::Open(_)]));
+    assert_eq!(s.state(), State::OpenSent);
+    let a = s.handle(Input::Data(&peer_open(64501, hold_theirs)), t);
+    assert_eq!(sent_messages(&a), vec![Message::Keepalive]);
+    assert_eq!(s.state(), State::OpenConfirm);
+    let a = s.handle(Input::Data(&keepalive()), t);
+    assert!(a.iter().any(|a| matches!(a, Action::Established(_))));
+    assert_eq!(s.state(), State::Established);
+    (s, t)
+}
+
+#[test]
+fn active_open_reaches_established() {
+    let (s, _) = established(90, 90);
+    assert_eq!(s.sent.open, 1);
+    assert_eq!(s.received.keepalive, 1);
+}
+
+#[test]
+fn passive_start_waits_in_active() {
+    let mut c = cfg(90);
+    c.passive = true;
+    let mut s = Session::new(c);
+    let a = s.handle(Input::Start, Instant::now());
+    assert!(!a.contains(&Action::Connect));
+    assert_eq!(s.state(), State::Active);
+}
+
+#[test]
+fn hold_time_is_the_minimum_and_keepalive_a_third() {
+    let (s, t) = established(90, 9);
+    let n = s.negotiated().unwrap();
+    assert_eq!((n.hold_time, n.keepalive), (9, 3));
+    assert!(n.ctx.four_octet_as);
+    assert_eq!(s.poll_timeout(), Some(t + Duration::from_secs(3)));
+}
+
+#[test]
+fn hold_time_zero_disables_timers() {
+    let (s, _) = established(90, 0);
+    assert_eq!(s.poll_timeout(), None);
+}
+
+#[test]
+fn keepalive_timer_sends_keepalive() {
+    let (mut s, t) = established(3, 3);
+    let a = s.handle(Input::Timeout, t + Duration::from_secs(1));
+    assert_eq!(sent_messages(&a), vec![Message::Keepalive]);
+    assert_eq!(s.state(), State::Established);
+}
+
+#[test]
+fn hold_timer_expiry_sends_notification_and_resets() {
+    let (mut s, t) = established(3, 3);
+    // A KEEPALIVE at 2 s pushes the hold deadline to 5 s.
+    s.handle(Input::Data(&keepalive()), t + Duration::from_secs(2));
+    let a = s.handle(Input::Timeout, t + Duration::from_secs(4));
+    assert_eq!(s.state(), State::Established);
+    assert_eq!(notification_sent(&a), None);
+    let a = s.handle(Input::Timeout, t + Duration::from_secs(5));
+    assert_eq!(notification_sent(&a), Some((4, 0)));
+    assert!(a.contains(&Action::Disconnect));
+    assert!(a.contains(&Action::Down(DownReason::HoldTimerExpired)));
+    assert_eq!(s.state(), State::Idle);
+    // Automatic restart after the first backoff step.
+    assert_eq!(s.poll_timeout(), Some(t + Duration::from_secs(6)));
+    let a = s.handle(Input::Timeout, t + Duration::from_secs(6));
+    assert!(a.contains(&Action::Connect));
+}
+
+#[test]
+fn wrong_peer_as_is_bad_peer_as() {
+    let mut s = Session::new(cfg(90));
+    let t = Instant::now();
+    s.handle(Input::Start, t);
+    s.handle(Input::Connected, t);
+    let a = s.handle(Input::Data(&peer_open(65000, 90)), t);
+    assert_eq!(notification_sent(&a), Some((2, 2)));
+    assert_eq!(s.state(), State::Idle);
+}
+
+#[test]
+fn ibgp_same_router_id_is_bad_identifier() {
+    let mut s = Session::new(Config::new(64500, 64500, PEER));
+    let t = Instant::now();
+    s.handle(Input::Start, t);
+    s.handle(Input::Connected, t);
+    let a = s.handle(Input::Data(&peer_open(64500, 90)), t);
+    assert_eq!(notification_sent(&a), Some((2, 3)));
+}
+
+#[test]
+fn update_before_established_is_fsm_error() {
+    let mut s = Session::new(cfg(90));
+    let t = Instant::now();
+    s.handle(Input::Start, t);
+    s.handle(Input::Connected, t);
+    let eor = Message::Update(Update::default()).encode(&Ctx::default());
+    let a = s.handle(Input::Data(&eor), t);
+    assert_eq!(notification_sent(&a), Some((5, 1)));
+}
+
+#[test]
+fn malformed_update_sends_update_error_and_resets() {
+    let (mut s, t) = established(90, 90);
+    // Zero-length AS_PATH segment with an NLRI.
+    let mut b = vec![0xff; 16];
+    let body = [
+        0, 0, 0, 16, 0x40, 1, 1, 2, 0x40, 2, 2, 2, 0, 0x40, 3, 4, 1, 2, 3, 4, 8, 10,
+    ];
+    b.extend_from_slice(&((19 + body.len()) as u16).to_be_bytes());
+    b.push(2);
+    b.extend_from_slice(&body);
+    let a = s.handle(Input::Data(&b), t);
+    assert_eq!(notification_sent(&a), Some((3, 11)));
+    assert!(a.contains(&Action::Disconnect));
+    assert_eq!(s.state(), State::Idle);
+}
+
+#[test]
+fn bad_header_sends_header_error() {
+    let (mut s, t) = established(90, 90);
+    let a = s.handle(Input::Data(&[0u8; 19]), t);
+    assert_eq!(notification_sent(&a), Some((1, 1)));
+}
+
+#[test]
+fn updates_are_delivered_in_established_even_split_byte_by_byte() {
+    let (mut s, t) = established(90, 90);
+    let u = Update {
+        attrs: Attributes {
+            origin: Some(Origin::Igp),
+            as_path: Some(vec![AsSegment::Sequence(vec![64501])]),
+            next_hop: Some(PEER),
+            ..Default::default()
+        },
+        nlri: vec!["198.51.100.10/32".parse().unwrap()],
+        ..Default::default()
+    };
+    let b = Message::Update(u.clone()).encode(&s.ctx());
+    let mut got = Vec::new();
+    for byte in b {
+        got.extend(s.handle(Input::Data(&[byte]), t));
+    }
+    assert_eq!(got, vec![Action::Received(u)]);
+    assert_eq!(s.received.update, 1);
+}
+
+#[test]
+fn peer_notification_closes_without_reply() {
+    let (mut s, t) = established(90, 90);
+    let n = Notification {
+        code: 6,
+        subcode: 2,
+        data: vec![],
+    };
+    let a = s.handle(
+        Input::Data(&Message::Notification(n.clone()).encode(&s.ctx())),
+        t,
+    );
+    assert_eq!(sent_messages(&a), vec![]);
+    assert!(a.contains(&Action::Down(DownReason::Received(n))));
+}
+
+#[test]
+fn stop_sends_cease_and_does_not_restart() {
+    let (mut s, t) = established(90, 90);
+    let a = s.handle(Input::Stop, t);
+    assert_eq!(notification_sent(&a), Some((6, 2)));
+    assert_eq!(s.state(), State::Idle);
+    assert_eq!(s.poll_timeout(), None);
+}
+
+#[test]
+fn reconnect_backoff_doubles_up_to_the_cap() {
+    let mut c = cfg(90);
+    c.backoff_max = Duration::from_secs(8);
+    let mut s = Session::new(c);
+    let mut t = Instant::now();
+    s.handle(Input::Start, t);
+    let mut delays = Vec::new();
+    for _ in 0..6 {
+        s.handle(Input::ConnectFailed, t);
+        let next = s.poll_timeout().unwrap();
+        delays.push((next - t).as_secs());
+        t = next;
+        assert!(s.handle(Input::Timeout, t).contains(&Action::Connect));
+    }
+    assert_eq!(delays, vec![1, 2, 4, 8, 8, 8]);
+}
+
+#[test]
+fn backoff_resets_after_established() {
+    let (mut s, t) = established(90, 90);
+    s.handle(Input::Disconnected, t);
+    assert_eq!(s.poll_timeout(), Some(t + Duration::from_secs(1)));
+}
+
+#[test]
+fn updates_are_only_sent_when_established() {
+    let mut s = Session::new(cfg(90));
+    let u = Update::default();
+    assert!(s.handle(Input::Send(&u), Instant::now()).is_empty());
+    let (mut s, t) = established(90, 90);
+    assert_eq!(sent_messages(&s.handle(Input::Send(&u), t)).len(), 1);
+}

@@ -1,0 +1,361 @@
+//! The speaker: per-peer desired routes turned into UPDATEs. The pure part (`Advert`,
+//! `AdjRibOut`) diffs what a peer should hold against what it was sent and packs the
+//! difference; `Speaker` runs one driver task per peer and feeds it route sets.
+//!
+//! The pure part must not depend on tokio; `Speaker` only wires channels to `driver`.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use ipnet::IpNet;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::driver::{self, Dialer, PeerConfig};
+use super::packet::{
+    pack_announcements, pack_withdrawals, Afi, AsSegment, Attributes, Ctx, LargeCommunity, Origin,
+    Update,
+};
+use super::status::{PeerSnapshot, PeerState};
+
+/// How one prefix should be announced.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Advert {
+    /// Next hop; `None` means the session's local address.
+    pub next_hop: Option<IpAddr>,
+    /// Sent on iBGP sessions only; iBGP defaults to 100 (FRR drops iBGP routes without it).
+    pub local_pref: Option<u32>,
+    pub communities: Vec<u32>,
+    pub large_communities: Vec<LargeCommunity>,
+}
+
+/// The desired routes for one peer.
+pub type Routes = BTreeMap<IpNet, Advert>;
+
+/// How announcements are split into UPDATEs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Packing {
+    /// Prefixes sharing attributes share UPDATEs, filled up to 4096 bytes.
+    #[default]
+    Packed,
+    /// One prefix per UPDATE, as MetalLB's native speaker does (for comparison).
+    OnePerUpdate,
+}
+
+/// What the session negotiated that route encoding depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerEnv {
+    pub local_as: u32,
+    pub peer_as: u32,
+    pub ctx: Ctx,
+    /// Our end of the TCP connection: the default next hop.
+    pub local_addr: IpAddr,
+    pub ipv4: bool,
+    pub ipv6: bool,
+}
+
+/// Encoded form of one advert: attributes and, for IPv6, the MP next hop.
+type Resolved = (Attributes, Option<IpAddr>);
+
+/// What was sent to one peer, to diff against.
+#[derive(Debug, Default)]
+pub struct AdjRibOut {
+    sent: BTreeMap<IpNet, Resolved>,
+    pub packing: Packing,
+}
+
+impl AdjRibOut {
+    pub fn new(packing: Packing) -> Self {
+        AdjRibOut {
+            sent: BTreeMap::new(),
+            packing,
+        }
+    }
+
+    /// Number of prefixes currently advertised.
+    pub fn len(&self) -> usize {
+        self.sent.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sent.is_empty()
+    }
+
+    /// After (re)connecting: the full table followed by End-of-RIB for each family.
+    pub fn resync(&mut self, desired: &Routes, env: &PeerEnv) -> Vec<Update> {
+        self.sent.clear();
+        let mut out = self.sync(desired, env);
+        if env.ipv4 {
+            out.push(Update::end_of_rib(Afi::Ipv4));
+        }
+        if env.ipv6 {
+            out.push(Update::end_of_rib(Afi::Ipv6));
+        }
+        out
+    }
+
+    /// UPDATEs that turn what the peer holds into `desired`: withdrawals first.
+    pub fn sync(&mut self, desired: &Routes, env: &PeerEnv) -> Vec<Update> {
+        let wanted: BTreeMap<IpNet, Resolved> = desired
+            .iter()
+            .filter_map(|(p, a)| resolve(p, a, env).map(|r| (*p, r)))
+            .collect();
+        let gone: Vec<IpNet> = self
+            .sent
+            .keys()
+            .filter(|p| !wanted.contains_key(p))
+            .copied()
+            .collect();
+        let mut groups: BTreeMap<&Resolved, Vec<IpNet>> = BTreeMap::new();
+        for (p, r) in &wanted {
+            if self.sent.get(p) != Some(r) {
+                groups.entry(r).or_default().push(*p);
+            }
+        }
+        let max = match self.packing {
+            Packing::Packed => None,
+            Packing::OnePerUpdate => Some(1),
+        };
+        let mut out = pack_withdrawals(&gone, max);
+        for ((attrs, v6_nh), prefixes) in groups {
+            let nhs: Vec<IpAddr> = v6_nh.iter().copied().collect();
+            out.extend(pack_announcements(attrs, &prefixes, &nhs, &env.ctx, max));
+        }
+        self.sent = wanted;
+        out
+    }
+}
+
+/// Builds the attributes for one prefix, or `None` if the session cannot carry it.
+fn resolve(prefix: &IpNet, a: &Advert, env: &PeerEnv) -> Option<Resolved> {
+    let ibgp = env.local_as == env.peer_as;
+    let mut communities = a.communities.clone();
+    communities.sort_unstable();
+    communities.dedup();
+    let mut attrs = Attributes {
+        origin: Some(Origin::Incomplete),
+        // iBGP: a present but empty AS_PATH; eBGP: our AS once (RFC 4271 §5.1.2).
+        as_path: Some(if ibgp {
+            vec![]
+        } else {
+            vec![AsSegment::Sequence(vec![env.local_as])]
+        }),
+        local_pref: ibgp.then(|| a.local_pref.unwrap_or(100)),
+        communities,
+        large_communities: a.large_communities.clone(),
+        ..Default::default()
+    };
+    let nh = a.next_hop.unwrap_or(env.local_addr);
+    match prefix {
+        IpNet::V4(_) if env.ipv4 => {
+            let IpAddr::V4(v4) = nh else { return None };
+            attrs.next_hop = Some(v4);
+            Some((attrs, None))
+        }
+        IpNet::V6(_) if env.ipv6 => {
+            let v6 = match nh {
+                IpAddr::V6(v6) => v6,
+                // Without RFC 8950, an IPv4 next hop travels as an IPv4-mapped IPv6 address.
+                IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+            };
+            Some((attrs, Some(IpAddr::V6(v6))))
+        }
+        _ => None,
+    }
+}
+
+/// Handle on one peer's session task.
+struct PeerHandle {
+    routes: watch::Sender<Arc<Routes>>,
+    stop: watch::Sender<bool>,
+    status: Arc<Mutex<PeerState>>,
+    task: JoinHandle<()>,
+}
+
+/// Runs sessions to a set of peers and keeps each one's desired routes.
+pub struct Speaker {
+    dialer: Arc<dyn Dialer>,
+    peers: BTreeMap<SocketAddr, PeerHandle>,
+}
+
+impl Speaker {
+    pub fn new(dialer: Arc<dyn Dialer>) -> Self {
+        Speaker {
+            dialer,
+            peers: BTreeMap::new(),
+        }
+    }
+
+    /// Starts a session task to `cfg.peer` (replacing any previous one).
+    pub fn add_peer(&mut self, cfg: PeerConfig, routes: Routes) {
+        let status = Arc::new(Mutex::new(PeerState::new(
+            cfg.peer.to_string(),
+            cfg.session.local_as,
+            cfg.session.peer_as,
+        )));
+        let (routes_tx, routes_rx) = watch::channel(Arc::new(routes));
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let peer = cfg.peer;
+        let link = driver::Link {
+            status: status.clone(),
+            routes: Some(routes_rx),
+            stop: stop_rx,
+        };
+        let task = tokio::spawn(driver::run_active(cfg, self.dialer.clone(), link));
+        let handle = PeerHandle {
+            routes: routes_tx,
+            stop: stop_tx,
+            status,
+            task,
+        };
+        if let Some(old) = self.peers.insert(peer, handle) {
+            old.task.abort();
+        }
+    }
+
+    /// Replaces the routes wanted for `peer`; the session sends only the difference.
+    pub fn set_routes(&self, peer: &SocketAddr, routes: Routes) -> bool {
+        match self.peers.get(peer) {
+            Some(h) => h.routes.send(Arc::new(routes)).is_ok(),
+            None => false,
+        }
+    }
+
+    pub fn snapshot(&self) -> Vec<PeerSnapshot> {
+        let now = SystemTime::now();
+        self.peers
+            .values()
+            .filter_map(|h| h.status.lock().ok().map(|s| s.snapshot(now)))
+            .collect()
+    }
+
+    /// Withdraws everything, closes each session with Cease, and waits (bounded) for the tasks.
+    pub async fn shutdown(self, wait: Duration) {
+        for h in self.peers.values() {
+            let _ = h.stop.send(true);
+        }
+        for (_, h) in self.peers {
+            let abort = h.task.abort_handle();
+            if tokio::time::timeout(wait, h.task).await.is_err() {
+                abort.abort();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bgp::packet::{Message, MpReach};
+
+    fn env(local_as: u32, peer_as: u32) -> PeerEnv {
+        PeerEnv {
+            local_as,
+            peer_as,
+            ctx: Ctx {
+                four_octet_as: true,
+            },
+            local_addr: "127.0.1.1".parse().unwrap(),
+            ipv4: true,
+            ipv6: true,
+        }
+    }
+
+    fn routes(prefixes: &[&str], advert: &Advert) -> Routes {
+        prefixes
+            .iter()
+            .map(|p| (p.parse().unwrap(), advert.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn ebgp_prepends_local_as_and_omits_local_pref() {
+        let mut rib = AdjRibOut::default();
+        let ad = Advert {
+            local_pref: Some(200),
+            communities: vec![7, 3],
+            ..Default::default()
+        };
+        let ups = rib.sync(&routes(&["198.51.100.10/32"], &ad), &env(64500, 64501));
+        assert_eq!(ups.len(), 1);
+        let a = &ups[0].attrs;
+        assert_eq!(a.as_path, Some(vec![AsSegment::Sequence(vec![64500])]));
+        assert_eq!(a.local_pref, None);
+        assert_eq!(a.origin, Some(Origin::Incomplete));
+        assert_eq!(a.next_hop, Some("127.0.1.1".parse().unwrap()));
+        assert_eq!(a.communities, vec![3, 7]);
+    }
+
+    #[test]
+    fn ibgp_empty_as_path_and_default_local_pref() {
+        let mut rib = AdjRibOut::default();
+        let ups = rib.sync(
+            &routes(&["198.51.100.10/32"], &Advert::default()),
+            &env(64500, 64500),
+        );
+        assert_eq!(ups[0].attrs.as_path, Some(vec![]));
+        assert_eq!(ups[0].attrs.local_pref, Some(100));
+    }
+
+    #[test]
+    fn diff_sends_only_changes_and_withdrawals() {
+        let mut rib = AdjRibOut::default();
+        let e = env(64500, 64501);
+        let ad = Advert::default();
+        rib.sync(&routes(&["10.0.0.1/32", "10.0.0.2/32"], &ad), &e);
+        assert!(rib
+            .sync(&routes(&["10.0.0.1/32", "10.0.0.2/32"], &ad), &e)
+            .is_empty());
+        let ups = rib.sync(&routes(&["10.0.0.2/32", "10.0.0.3/32"], &ad), &e);
+        assert_eq!(ups.len(), 2);
+        assert_eq!(ups[0].withdrawn, vec!["10.0.0.1/32".parse().unwrap()]);
+        assert_eq!(ups[1].nlri, vec!["10.0.0.3/32".parse().unwrap()]);
+        assert_eq!(rib.len(), 2);
+    }
+
+    #[test]
+    fn resync_sends_everything_and_end_of_rib() {
+        let mut rib = AdjRibOut::default();
+        let e = env(64500, 64501);
+        let r = routes(&["10.0.0.1/32", "2001:db8::1/128"], &Advert::default());
+        rib.sync(&r, &e);
+        let ups = rib.resync(&r, &e);
+        assert_eq!(ups.len(), 4);
+        let v6 = ups.iter().find_map(|u| u.attrs.mp_reach.as_ref()).unwrap();
+        assert_eq!(
+            v6,
+            &MpReach {
+                afi: Afi::Ipv6,
+                next_hops: vec!["::ffff:127.0.1.1".parse().unwrap()],
+                nlri: vec!["2001:db8::1/128".parse().unwrap()],
+            }
+        );
+        assert_eq!(ups[2].end_of_rib_afi(), Some(Afi::Ipv4));
+        assert_eq!(ups[3].end_of_rib_afi(), Some(Afi::Ipv6));
+    }
+
+    #[test]
+    fn one_per_update_mode() {
+        let mut rib = AdjRibOut::new(Packing::OnePerUpdate);
+        let r = routes(
+            &["10.0.0.1/32", "10.0.0.2/32", "10.0.0.3/32"],
+            &Advert::default(),
+        );
+        let ups = rib.sync(&r, &env(64500, 64501));
+        assert_eq!(ups.len(), 3);
+        let packed = AdjRibOut::default().sync(&r, &env(64500, 64501));
+        assert_eq!(packed.len(), 1);
+        let ctx = Ctx::default();
+        assert!(Message::Update(packed[0].clone()).encode(&ctx).len() < 60);
+    }
+
+    #[test]
+    fn families_not_negotiated_are_skipped() {
+        let mut e = env(64500, 64501);
+        e.ipv6 = false;
+        let ups = AdjRibOut::default().sync(&routes(&["2001:db8::1/128"], &Advert::default()), &e);
+        assert!(ups.is_empty());
+    }
+}
