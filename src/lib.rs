@@ -5,4 +5,6 @@
 
 pub mod alloc;
 pub mod cli;
+pub mod config;
+pub mod diag;
 pub mod kube;
