@@ -241,3 +241,32 @@ async fn a_silent_server_times_out_instead_of_hanging() {
     assert!(matches!(err, KubeError::Unreachable { .. }), "{err:?}");
     assert!(took < Duration::from_secs(15), "{took:?}");
 }
+
+/// The blocking entry point (for a CLI without its own runtime), with the server on another
+/// thread's runtime.
+#[test]
+fn fetch_blocking_reads_the_cluster() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let mock = start(Behaviour::Recorded).await;
+            tx.send(mock.addr).unwrap();
+            std::future::pending::<()>().await;
+        });
+    });
+    let addr = rx.recv().unwrap();
+    let kc = kubeconfig(&format!("http://{addr}"));
+    let state = metallbctl::kube::assignments::fetch_blocking(
+        Some("mock"),
+        Some(&kc),
+        "metallb-system",
+        "config",
+    )
+    .unwrap();
+    assert!(state.running_config.is_some());
+    assert_eq!(state.services.len(), 4);
+}

@@ -1,5 +1,5 @@
 //! Address pools as the allocator sees them: a spans-free [`PoolSpec`] from the configuration,
-//! and a validated [`Pool`] with a free-space index so that finding the first free address in
+//! and a validated `Pool` with a free-space index so that finding the first free address in
 //! pool order costs O(log n), whatever the pool's size (an IPv6 /64 is never enumerated).
 //!
 //! The index keeps the pool's *used* addresses as maximal runs, where "next" means the next

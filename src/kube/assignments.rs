@@ -1,5 +1,5 @@
 //! Read what the dry run needs from a cluster: the running MetalLB ConfigMap's `data.config` and
-//! every Service in all namespaces (all types are kept: [`crate::alloc::dryrun`] counts and skips
+//! every Service in all namespaces (all types are kept: [`crate::alloc::dryrun()`] counts and skips
 //! the ones that are not `LoadBalancer`). Services are listed in pages of [`PAGE_SIZE`].
 
 use std::path::Path;
