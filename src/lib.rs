@@ -4,3 +4,4 @@
 //! must not depend on tokio, kube or ratatui. Shells (`cli`, `lab`, `tui`, drivers) stay thin.
 
 pub mod cli;
+pub mod lab;
