@@ -41,6 +41,15 @@ fn grouped(registry: &Registry, core: bool) -> BTreeMap<String, BTreeMap<String,
     out
 }
 
+/// `kubectl get all` expands the `all` category.
+fn categories(def: &ResourceDef) -> Vec<&'static str> {
+    let all = matches!(
+        (def.group.as_str(), def.plural.as_str()),
+        ("", "pods" | "services") | ("apps", "deployments" | "daemonsets" | "replicasets")
+    );
+    if all { vec!["all"] } else { Vec::new() }
+}
+
 fn aggregated_resource(def: &ResourceDef) -> Value {
     let kind = json!({"group": def.group, "version": def.version, "kind": def.kind});
     let mut subs = Vec::new();
@@ -54,7 +63,7 @@ fn aggregated_resource(def: &ResourceDef) -> Value {
         "resource": def.plural, "responseKind": kind,
         "scope": if def.namespaced { "Namespaced" } else { "Cluster" },
         "singularResource": def.singular, "shortNames": def.short_names,
-        "verbs": VERBS, "subresources": subs,
+        "verbs": VERBS, "subresources": subs, "categories": categories(def),
     })
 }
 
@@ -118,7 +127,7 @@ pub fn api_resource_list(registry: &Registry, group: &str, version: &str) -> Opt
     let mut resources = Vec::new();
     for d in &defs {
         resources.push(json!({"name": d.plural, "singularName": d.singular, "namespaced": d.namespaced,
-            "kind": d.kind, "verbs": VERBS, "shortNames": d.short_names}));
+            "kind": d.kind, "verbs": VERBS, "shortNames": d.short_names, "categories": categories(d)}));
         if d.status {
             resources.push(json!({"name": format!("{}/status", d.plural), "singularName": "", "namespaced": d.namespaced, "kind": d.kind, "verbs": ["get", "patch", "update"]}));
         }

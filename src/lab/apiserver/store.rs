@@ -404,6 +404,7 @@ impl Store {
         }
         init_metadata(&mut obj, &ns, opts, def);
         init_status(&mut obj, def);
+        apply_defaults(&mut obj, def);
         if def.kind == "Service" && def.group.is_empty() {
             services::prepare_create(&mut obj, services::Taken::of(all_of(state, def)))?;
         }
@@ -423,6 +424,7 @@ impl Store {
         }
         let mut new = split_status(def, old, new, sub);
         keep_system_metadata(old, &mut new);
+        apply_defaults(&mut new, def);
         if let (Some(fm), Subresource::Main) = (&opts.field_manager, sub) {
             if !fm.is_empty() && !new["metadata"]["managedFields"].as_array().is_some_and(|l| l.iter().any(|e| e["manager"] == fm.as_str())) {
                 meta::record_manager(&mut new, fm, "Update", &def.api_version());
@@ -568,6 +570,15 @@ fn init_status(obj: &mut Value, def: &ResourceDef) {
             map.remove("status");
         } else {
             map.insert("status".into(), status);
+        }
+    }
+}
+
+/// Field defaults the real API server fills in and clients rely on.
+fn apply_defaults(obj: &mut Value, def: &ResourceDef) {
+    if def.group == "apps" && matches!(def.kind.as_str(), "Deployment" | "ReplicaSet") {
+        if let Some(spec) = obj.get_mut("spec").and_then(Value::as_object_mut) {
+            spec.entry("replicas").or_insert(json!(1));
         }
     }
 }
