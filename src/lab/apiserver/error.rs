@@ -38,6 +38,9 @@ pub enum ApiError {
     /// The body's media type is not one this server understands.
     #[error("the body of the request was in an unknown format - accepted media types include: {0}")]
     UnsupportedMediaType(String),
+    /// The request is understood but not allowed (e.g. content in a terminating namespace).
+    #[error("{0}")]
+    Forbidden(String),
     /// Missing or wrong bearer token.
     #[error("Unauthorized")]
     Unauthorized,
@@ -71,6 +74,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => 405,
             ApiError::UnsupportedMediaType(_) => 415,
             ApiError::Unauthorized => 401,
+            ApiError::Forbidden(_) => 403,
             ApiError::TooLarge(_) => 413,
             ApiError::Expired { .. } => 410,
             ApiError::Internal(_) => 500,
@@ -88,6 +92,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => "MethodNotAllowed",
             ApiError::UnsupportedMediaType(_) => "UnsupportedMediaType",
             ApiError::Unauthorized => "Unauthorized",
+            ApiError::Forbidden(_) => "Forbidden",
             ApiError::TooLarge(_) => "RequestEntityTooLarge",
             ApiError::Expired { .. } => "Expired",
             ApiError::Internal(_) => "InternalError",

@@ -122,6 +122,7 @@ fn open_store(config: &Config) -> Result<(Store, String), ServerError> {
     std::fs::create_dir_all(dir).map_err(|source| PersistError::Io { path: dir.clone(), source })?;
     if let Some(snap) = persistence::load(dir)? {
         store.restore(snap)?;
+        store.finalize_terminating();
     }
     let token = match &config.token {
         Some(t) => t.clone(),

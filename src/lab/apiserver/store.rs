@@ -111,6 +111,12 @@ pub struct Snapshot {
 }
 
 const MAX_LOG_LINES: usize = 10_000;
+/// How long a deleted namespace stays `Terminating` before its contents go.
+const NAMESPACE_FINALIZE_DELAY: std::time::Duration = std::time::Duration::from_millis(1000);
+
+fn is_namespace(def: &ResourceDef) -> bool {
+    def.kind == "Namespace" && def.group.is_empty()
+}
 
 #[derive(Debug, Default)]
 struct State {
@@ -295,14 +301,20 @@ impl Store {
         Ok((out, false))
     }
 
-    /// Delete an object and, synchronously, what it owns (namespace contents, owned objects).
+    /// Delete an object and, synchronously, what it owns (owned objects, CRD instances).
+    /// A namespace first turns `Terminating` and is finalized (contents, then itself) a moment
+    /// later, as on a real cluster, so `kubectl delete -f` can still delete its members.
     pub fn delete(&self, def: &ResourceDef, ns: Option<&str>, name: &str, propagation: Propagation) -> Result<Arc<Value>, ApiError> {
         let mut state = self.lock()?;
         let target = lookup(&state, def, ns, name)?.clone();
-        let mut victims = Vec::new();
-        if def.kind == "Namespace" && def.group.is_empty() {
-            victims.extend(namespace_contents(&state, &self.inner.registry, name));
+        if is_namespace(def) {
+            let out = self.mark_terminating(&mut state, def, &target);
+            self.notify(&state);
+            drop(state);
+            self.schedule_finalize(name);
+            return Ok(out);
         }
+        let mut victims = Vec::new();
         if propagation != Propagation::Orphan {
             collect_owned(&state, meta::meta_str(&target, "uid"), &mut victims);
         }
@@ -320,6 +332,61 @@ impl Store {
         }
         self.notify(&state);
         Ok(out)
+    }
+
+    fn mark_terminating(&self, state: &mut State, def: &ResourceDef, ns: &Arc<Value>) -> Arc<Value> {
+        if ns["metadata"]["deletionTimestamp"].is_string() {
+            return ns.clone();
+        }
+        let mut obj = (**ns).clone();
+        if let Some(m) = meta::meta_mut(&mut obj) {
+            m.insert("deletionTimestamp".into(), json!(meta::now_rfc3339()));
+        }
+        obj["status"] = json!({"phase": "Terminating"});
+        let key = (String::new(), meta::meta_str(ns, "name").to_string());
+        commit(state, def, key, obj, EventType::Modified, self.inner.history_cap)
+    }
+
+    fn schedule_finalize(&self, name: &str) {
+        let (store, name) = (self.clone(), name.to_string());
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(async move {
+                    tokio::time::sleep(NAMESPACE_FINALIZE_DELAY).await;
+                    store.finalize_namespace(&name);
+                });
+            }
+            Err(_) => store.finalize_namespace(&name),
+        }
+    }
+
+    /// Delete a terminating namespace's contents, then the namespace.
+    pub fn finalize_namespace(&self, name: &str) {
+        let Ok(mut state) = self.lock() else { return };
+        let mut victims = namespace_contents(&state, &self.inner.registry, name);
+        victims.push(("/v1/namespaces".to_string(), (String::new(), name.to_string())));
+        for (res, key) in victims {
+            remove_locked(&mut state, &res, &key, self.inner.history_cap);
+        }
+        self.notify(&state);
+    }
+
+    /// Finalize namespaces left terminating (after a restart).
+    pub fn finalize_terminating(&self) {
+        let names: Vec<String> = match self.lock() {
+            Ok(state) => state
+                .buckets
+                .get("/v1/namespaces")
+                .into_iter()
+                .flat_map(|b| b.values())
+                .filter(|n| n["metadata"]["deletionTimestamp"].is_string())
+                .map(|n| meta::meta_str(n, "name").to_string())
+                .collect(),
+            Err(_) => return,
+        };
+        for n in names {
+            self.finalize_namespace(&n);
+        }
     }
 
     /// Changes after `rv`, up to the current rv, or Expired if history no longer reaches back.
@@ -507,14 +574,16 @@ fn resolve_namespace(state: &State, def: &ResourceDef, url_ns: Option<&str>, obj
         (None, b) if !b.is_empty() => b.to_string(),
         (None, _) => "default".to_string(),
     };
-    let exists = state
-        .buckets
-        .get("/v1/namespaces")
-        .is_some_and(|b| b.contains_key(&(String::new(), ns.clone())));
-    if !exists {
-        return Err(ApiError::not_found("namespaces", &ns));
+    let namespace = state.buckets.get("/v1/namespaces").and_then(|b| b.get(&(String::new(), ns.clone())));
+    match namespace {
+        None => Err(ApiError::not_found("namespaces", &ns)),
+        Some(n) if n["metadata"]["deletionTimestamp"].is_string() => Err(ApiError::Forbidden(format!(
+            "{} \"{}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated",
+            def.qualified(),
+            meta::meta_str(obj, "name")
+        ))),
+        Some(_) => Ok(ns),
     }
-    Ok(ns)
 }
 
 /// The object's name, generated from `generateName` if needed.
@@ -750,7 +819,9 @@ mod tests {
         assert!(s.create(&ns, None, json!({"metadata": {"name": "x"}}), &o).is_ok());
         assert!(s.create(&cm, Some("x"), json!({"metadata": {"name": "c"}}), &o).is_ok());
         assert!(s.delete(&ns, None, "x", Propagation::Background).is_ok());
-        assert!(s.get(&cm, Some("x"), "c").is_err());
+        let late = s.create(&cm, Some("x"), json!({"metadata": {"name": "d"}}), &o);
+        assert_eq!(late.err().map(|e| e.code()), Some(404));
+        assert!(s.get(&cm, Some("x"), "c").is_err(), "no runtime: finalized at once");
         for i in 0..150 {
             let _ = s.create(&cm, Some("default"), json!({"metadata": {"name": format!("n{i}")}}), &o);
         }
