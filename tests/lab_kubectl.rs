@@ -63,7 +63,13 @@ data:
 "#;
 
 fn have_kubectl() -> bool {
-    let found = Command::new("kubectl").arg("version").arg("--client").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok();
+    let found = Command::new("kubectl")
+        .arg("version")
+        .arg("--client")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
     if !found {
         if std::env::var("METALLBCTL_REQUIRE_PEERS").as_deref() == Ok("1") {
             panic!("kubectl is required (METALLBCTL_REQUIRE_PEERS=1) but was not found on PATH");
@@ -85,14 +91,24 @@ async fn kubectl(lab: &Lab, args: &[&str], stdin: Option<&str>, env: &[(&str, &P
     let cache = lab.dir.path().join("kubectl-cache");
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     let stdin = stdin.map(String::from);
-    let env: Vec<(String, std::path::PathBuf)> = env.iter().map(|(k, v)| (k.to_string(), v.to_path_buf())).collect();
+    let env: Vec<(String, std::path::PathBuf)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_path_buf()))
+        .collect();
     tokio::task::spawn_blocking(move || {
         let mut cmd = Command::new("kubectl");
-        cmd.env("KUBECONFIG", &kubeconfig).arg("--cache-dir").arg(&cache).args(&args);
+        cmd.env("KUBECONFIG", &kubeconfig)
+            .arg("--cache-dir")
+            .arg(&cache)
+            .args(&args);
         for (k, v) in env {
             cmd.env(k, v);
         }
-        cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        cmd.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn kubectl");
         if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
@@ -111,7 +127,11 @@ async fn kubectl(lab: &Lab, args: &[&str], stdin: Option<&str>, env: &[(&str, &P
 
 async fn ok(lab: &Lab, args: &[&str]) -> String {
     let out = kubectl(lab, args, None, &[]).await;
-    assert_eq!(out.code, 0, "kubectl {args:?} failed: {}{}", out.stdout, out.stderr);
+    assert_eq!(
+        out.code, 0,
+        "kubectl {args:?} failed: {}{}",
+        out.stdout, out.stderr
+    );
     out.stdout
 }
 
@@ -129,36 +149,102 @@ async fn apply_get_and_delete() {
     let lab = Lab::start("kubectl-apply").await;
     let file = write_manifest(&lab, MANIFEST);
     let first = ok(&lab, &["apply", "-f", &file]).await;
-    for line in ["namespace/metallb-system created", "deployment.apps/nginx created", "service/nginx created", "configmap/config created"] {
+    for line in [
+        "namespace/metallb-system created",
+        "deployment.apps/nginx created",
+        "service/nginx created",
+        "configmap/config created",
+    ] {
         assert!(first.contains(line), "{first}");
     }
     let again = ok(&lab, &["apply", "-f", &file]).await;
-    assert!(again.contains("deployment.apps/nginx unchanged") && again.contains("service/nginx unchanged"), "{again}");
+    assert!(
+        again.contains("deployment.apps/nginx unchanged")
+            && again.contains("service/nginx unchanged"),
+        "{again}"
+    );
     let file = write_manifest(&lab, &MANIFEST.replace("nginx:1.24", "nginx:1.25"));
     let changed = ok(&lab, &["apply", "-f", &file]).await;
-    assert!(changed.contains("deployment.apps/nginx configured"), "{changed}");
-    let image = ok(&lab, &["get", "deploy", "nginx", "-o", "jsonpath={.spec.template.spec.containers[0].image}"]).await;
+    assert!(
+        changed.contains("deployment.apps/nginx configured"),
+        "{changed}"
+    );
+    let image = ok(
+        &lab,
+        &[
+            "get",
+            "deploy",
+            "nginx",
+            "-o",
+            "jsonpath={.spec.template.spec.containers[0].image}",
+        ],
+    )
+    .await;
     assert_eq!(image, "nginx:1.25");
 
     let svc = ok(&lab, &["get", "svc", "nginx"]).await;
-    let header: Vec<&str> = svc.lines().next().unwrap_or_default().split_whitespace().collect();
-    assert_eq!(header, ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"]);
-    assert!(svc.contains("LoadBalancer") && svc.contains("<pending>") && svc.contains("80:3"), "{svc}");
+    let header: Vec<&str> = svc
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "NAME",
+            "TYPE",
+            "CLUSTER-IP",
+            "EXTERNAL-IP",
+            "PORT(S)",
+            "AGE"
+        ]
+    );
+    assert!(
+        svc.contains("LoadBalancer") && svc.contains("<pending>") && svc.contains("80:3"),
+        "{svc}"
+    );
     let wide = ok(&lab, &["get", "svc", "nginx", "-o", "wide"]).await;
-    assert!(wide.contains("SELECTOR") && wide.contains("app=nginx"), "{wide}");
+    assert!(
+        wide.contains("SELECTOR") && wide.contains("app=nginx"),
+        "{wide}"
+    );
     let cms = ok(&lab, &["get", "cm", "-A"]).await;
-    assert!(cms.lines().next().is_some_and(|h| h.split_whitespace().collect::<Vec<_>>() == ["NAMESPACE", "NAME", "DATA", "AGE"]), "{cms}");
+    assert!(
+        cms.lines()
+            .next()
+            .is_some_and(|h| h.split_whitespace().collect::<Vec<_>>()
+                == ["NAMESPACE", "NAME", "DATA", "AGE"]),
+        "{cms}"
+    );
     let deploy = ok(&lab, &["get", "deployments"]).await;
-    assert!(deploy.starts_with("NAME") && deploy.contains("READY") && deploy.contains("UP-TO-DATE"), "{deploy}");
+    assert!(
+        deploy.starts_with("NAME") && deploy.contains("READY") && deploy.contains("UP-TO-DATE"),
+        "{deploy}"
+    );
     let ns = ok(&lab, &["get", "ns"]).await;
     assert!(ns.contains("kube-system") && ns.contains("Active"), "{ns}");
     let pods = kubectl(&lab, &["get", "pods", "-n", "metallb-system"], None, &[]).await;
-    assert!(pods.stderr.contains("No resources found in metallb-system namespace."), "{}", pods.stderr);
+    assert!(
+        pods.stderr
+            .contains("No resources found in metallb-system namespace."),
+        "{}",
+        pods.stderr
+    );
 
     let deleted = ok(&lab, &["delete", "-f", &file]).await;
-    assert!(deleted.contains("service \"nginx\" deleted") && deleted.contains("namespace \"metallb-system\" deleted"), "{deleted}");
+    assert!(
+        deleted.contains("service \"nginx\" deleted")
+            && deleted.contains("namespace \"metallb-system\" deleted"),
+        "{deleted}"
+    );
     let gone = kubectl(&lab, &["get", "svc", "nginx"], None, &[]).await;
-    assert!(gone.stderr.contains("Error from server (NotFound): services \"nginx\" not found"), "{}", gone.stderr);
+    assert!(
+        gone.stderr
+            .contains("Error from server (NotFound): services \"nginx\" not found"),
+        "{}",
+        gone.stderr
+    );
     lab.server.shutdown().await.expect("shutdown");
 }
 
@@ -170,7 +256,11 @@ async fn describe_with_events_and_edit() {
     let lab = Lab::start("kubectl-describe").await;
     let file = write_manifest(&lab, MANIFEST);
     ok(&lab, &["apply", "-f", &file]).await;
-    let uid = ok(&lab, &["get", "svc", "nginx", "-o", "jsonpath={.metadata.uid}"]).await;
+    let uid = ok(
+        &lab,
+        &["get", "svc", "nginx", "-o", "jsonpath={.metadata.uid}"],
+    )
+    .await;
     let event = format!(
         r#"{{"apiVersion":"v1","kind":"Event","metadata":{{"name":"nginx.1","namespace":"default"}},
         "involvedObject":{{"apiVersion":"v1","kind":"Service","name":"nginx","namespace":"default","uid":"{uid}"}},
@@ -180,18 +270,56 @@ async fn describe_with_events_and_edit() {
     let created = kubectl(&lab, &["create", "-f", "-"], Some(&event), &[]).await;
     assert_eq!(created.code, 0, "{}", created.stderr);
     let described = ok(&lab, &["describe", "service", "nginx"]).await;
-    for want in ["IP Families:              IPv4", "External Traffic Policy:  Cluster", "IPAllocated", "metallb-controller", "Assigned IP \"192.168.1.240\""] {
+    for want in [
+        "IP Families:              IPv4",
+        "External Traffic Policy:  Cluster",
+        "IPAllocated",
+        "metallb-controller",
+        "Assigned IP \"192.168.1.240\"",
+    ] {
         assert!(described.contains(want), "missing {want:?} in\n{described}");
     }
-    let cm = ok(&lab, &["describe", "configmap", "-n", "metallb-system", "config"]).await;
-    assert!(cm.contains("peer-address: 10.96.0.100") && cm.contains("Events:"), "{cm}");
+    let cm = ok(
+        &lab,
+        &["describe", "configmap", "-n", "metallb-system", "config"],
+    )
+    .await;
+    assert!(
+        cm.contains("peer-address: 10.96.0.100") && cm.contains("Events:"),
+        "{cm}"
+    );
 
     let editor = lab.dir.path().join("editor.sh");
-    std::fs::write(&editor, "#!/bin/sh\nsed -i 's/^spec:$/spec:\\n  loadBalancerIP: 192.168.1.241/' \"$1\"\n").expect("editor");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nsed -i 's/^spec:$/spec:\\n  loadBalancerIP: 192.168.1.241/' \"$1\"\n",
+    )
+    .expect("editor");
     set_executable(&editor);
-    let edited = kubectl(&lab, &["edit", "service", "nginx"], None, &[("EDITOR", &editor)]).await;
-    assert!(edited.stdout.contains("service/nginx edited"), "{}{}", edited.stdout, edited.stderr);
-    let ip = ok(&lab, &["get", "svc", "nginx", "-o", "jsonpath={.spec.loadBalancerIP}"]).await;
+    let edited = kubectl(
+        &lab,
+        &["edit", "service", "nginx"],
+        None,
+        &[("EDITOR", &editor)],
+    )
+    .await;
+    assert!(
+        edited.stdout.contains("service/nginx edited"),
+        "{}{}",
+        edited.stdout,
+        edited.stderr
+    );
+    let ip = ok(
+        &lab,
+        &[
+            "get",
+            "svc",
+            "nginx",
+            "-o",
+            "jsonpath={.spec.loadBalancerIP}",
+        ],
+    )
+    .await;
     assert_eq!(ip, "192.168.1.241");
     lab.server.shutdown().await.expect("shutdown");
 }
@@ -215,14 +343,25 @@ async fn logs_from_the_runtime_buffer() {
     let created = kubectl(&lab, &["apply", "-f", "-"], Some(pod), &[]).await;
     assert_eq!(created.code, 0, "{}", created.stderr);
     for i in 0..20 {
-        lab.server.store().append_log("default", "speaker-x7k2p", "speaker", &format!("line {i}"));
+        lab.server
+            .store()
+            .append_log("default", "speaker-x7k2p", "speaker", &format!("line {i}"));
     }
     let all = ok(&lab, &["logs", "speaker-x7k2p"]).await;
     assert_eq!(all.lines().count(), 20);
     let tail = ok(&lab, &["logs", "-l", "component=speaker"]).await;
-    assert_eq!(tail.lines().collect::<Vec<_>>(), (10..20).map(|i| format!("line {i}")).collect::<Vec<_>>());
+    assert_eq!(
+        tail.lines().collect::<Vec<_>>(),
+        (10..20).map(|i| format!("line {i}")).collect::<Vec<_>>()
+    );
     let pods = ok(&lab, &["get", "pods"]).await;
-    assert!(pods.lines().next().is_some_and(|h| h.split_whitespace().collect::<Vec<_>>() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]), "{pods}");
+    assert!(
+        pods.lines()
+            .next()
+            .is_some_and(|h| h.split_whitespace().collect::<Vec<_>>()
+                == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]),
+        "{pods}"
+    );
     lab.server.shutdown().await.expect("shutdown");
 }
 
@@ -232,7 +371,12 @@ async fn get_watch_streams_changes() {
         return;
     }
     let lab = Lab::start("kubectl-watch").await;
-    let watching = kubectl(&lab, &["get", "configmaps", "-w", "--request-timeout=4s"], None, &[]);
+    let watching = kubectl(
+        &lab,
+        &["get", "configmaps", "-w", "--request-timeout=4s"],
+        None,
+        &[],
+    );
     let changes = async {
         tokio::time::sleep(Duration::from_millis(1500)).await;
         let cm = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"watched"},"data":{"a":"b"}}"#;
@@ -241,8 +385,17 @@ async fn get_watch_streams_changes() {
         ok(&lab, &["label", "configmap", "watched", "x=y"]).await;
     };
     let (out, ()) = tokio::join!(watching, changes);
-    let rows = out.stdout.lines().filter(|l| l.starts_with("watched")).count();
-    assert!(rows >= 2, "kubectl get -w printed:\n{}\n{}", out.stdout, out.stderr);
+    let rows = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("watched"))
+        .count();
+    assert!(
+        rows >= 2,
+        "kubectl get -w printed:\n{}\n{}",
+        out.stdout,
+        out.stderr
+    );
     assert!(out.stdout.starts_with("NAME"), "{}", out.stdout);
     lab.server.shutdown().await.expect("shutdown");
 }

@@ -55,7 +55,9 @@ fn default_state_dir() -> PathBuf {
 
 fn run_apiserver(args: ApiserverArgs) -> anyhow::Result<ExitCode> {
     let state_dir = args.state_dir.unwrap_or_else(default_state_dir);
-    let kubeconfig = args.kubeconfig.unwrap_or_else(|| state_dir.join("kubeconfig"));
+    let kubeconfig = args
+        .kubeconfig
+        .unwrap_or_else(|| state_dir.join("kubeconfig"));
     let config = Config {
         listen: args.listen,
         state_dir: Some(state_dir.clone()),
@@ -68,13 +70,23 @@ fn run_apiserver(args: ApiserverArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let server = ApiServer::start(config).await.context("cannot start the lab API server")?;
+        let server = ApiServer::start(config)
+            .await
+            .context("cannot start the lab API server")?;
         println!("lab API server listening on {}", server.url());
         println!("state directory: {}", state_dir.display());
         println!("kubeconfig written to {}", kubeconfig.display());
-        println!("try: KUBECONFIG={} kubectl get namespaces", kubeconfig.display());
-        tokio::signal::ctrl_c().await.context("cannot wait for Ctrl-C")?;
-        server.shutdown().await.context("the lab API server did not stop cleanly")?;
+        println!(
+            "try: KUBECONFIG={} kubectl get namespaces",
+            kubeconfig.display()
+        );
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot wait for Ctrl-C")?;
+        server
+            .shutdown()
+            .await
+            .context("the lab API server did not stop cleanly")?;
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -48,8 +48,16 @@ mod tests {
 
     #[test]
     fn bad_bodies_are_400() {
-        for (b, ct) in [("{", "application/json"), (": :\n- [", "application/apply-patch+yaml"), ("", "application/json")] {
-            assert_eq!(decode(b.as_bytes(), ct).err().map(|e| e.code()), Some(400), "{b}");
+        for (b, ct) in [
+            ("{", "application/json"),
+            (": :\n- [", "application/apply-patch+yaml"),
+            ("", "application/json"),
+        ] {
+            assert_eq!(
+                decode(b.as_bytes(), ct).err().map(|e| e.code()),
+                Some(400),
+                "{b}"
+            );
         }
         assert!(decode(b"a: 1", "application/yaml").is_ok_and(|v| v["a"] == 1));
     }

@@ -31,12 +31,32 @@ pub fn wants_aggregated(accept: &str) -> bool {
     })
 }
 
-const VERBS: [&str; 8] = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+const VERBS: [&str; 8] = [
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
 
-fn grouped(registry: &Registry, core: bool) -> BTreeMap<String, BTreeMap<String, Vec<ResourceDef>>> {
+fn grouped(
+    registry: &Registry,
+    core: bool,
+) -> BTreeMap<String, BTreeMap<String, Vec<ResourceDef>>> {
     let mut out: BTreeMap<String, BTreeMap<String, Vec<ResourceDef>>> = BTreeMap::new();
-    for def in registry.all().into_iter().filter(|d| d.group.is_empty() == core) {
-        out.entry(def.group.clone()).or_default().entry(def.version.clone()).or_default().push(def);
+    for def in registry
+        .all()
+        .into_iter()
+        .filter(|d| d.group.is_empty() == core)
+    {
+        out.entry(def.group.clone())
+            .or_default()
+            .entry(def.version.clone())
+            .or_default()
+            .push(def);
     }
     out
 }
@@ -47,7 +67,11 @@ fn categories(def: &ResourceDef) -> Vec<&'static str> {
         (def.group.as_str(), def.plural.as_str()),
         ("", "pods" | "services") | ("apps", "deployments" | "daemonsets" | "replicasets")
     );
-    if all { vec!["all"] } else { Vec::new() }
+    if all {
+        vec!["all"]
+    } else {
+        Vec::new()
+    }
 }
 
 fn aggregated_resource(def: &ResourceDef) -> Value {
@@ -75,8 +99,10 @@ pub fn aggregated(registry: &Registry, core: bool) -> Value {
             let versions: Vec<Value> = versions
                 .into_iter()
                 .rev()
-                .map(|(v, defs)| json!({"version": v, "freshness": "Current",
-                    "resources": defs.iter().map(aggregated_resource).collect::<Vec<_>>()}))
+                .map(|(v, defs)| {
+                    json!({"version": v, "freshness": "Current",
+                    "resources": defs.iter().map(aggregated_resource).collect::<Vec<_>>()})
+                })
                 .collect();
             json!({"metadata": {"name": group, "creationTimestamp": null}, "versions": versions})
         })
@@ -102,7 +128,10 @@ fn legacy_group(group: &str, versions: &BTreeMap<String, Vec<ResourceDef>>) -> V
 
 /// Legacy `/apis`.
 pub fn api_group_list(registry: &Registry) -> Value {
-    let groups: Vec<Value> = grouped(registry, false).iter().map(|(g, vs)| legacy_group(g, vs)).collect();
+    let groups: Vec<Value> = grouped(registry, false)
+        .iter()
+        .map(|(g, vs)| legacy_group(g, vs))
+        .collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
@@ -120,7 +149,11 @@ pub fn api_group(registry: &Registry, group: &str) -> Option<Value> {
 
 /// Legacy `/api/v1` or `/apis/{group}/{version}` as an APIResourceList.
 pub fn api_resource_list(registry: &Registry, group: &str, version: &str) -> Option<Value> {
-    let defs: Vec<ResourceDef> = registry.all().into_iter().filter(|d| d.group == group && d.version == version).collect();
+    let defs: Vec<ResourceDef> = registry
+        .all()
+        .into_iter()
+        .filter(|d| d.group == group && d.version == version)
+        .collect();
     if defs.is_empty() {
         return None;
     }
@@ -135,13 +168,23 @@ pub fn api_resource_list(registry: &Registry, group: &str, version: &str) -> Opt
             resources.push(json!({"name": "pods/log", "singularName": "", "namespaced": true, "kind": "Pod", "verbs": ["get"]}));
         }
     }
-    let gv = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
-    Some(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}))
+    let gv = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
+    Some(
+        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}),
+    )
 }
 
 /// The openapi path of a group/version: `api/v1` or `apis/{group}/{version}`.
 fn openapi_gv_path(group: &str, version: &str) -> String {
-    if group.is_empty() { format!("api/{version}") } else { format!("apis/{group}/{version}") }
+    if group.is_empty() {
+        format!("api/{version}")
+    } else {
+        format!("apis/{group}/{version}")
+    }
 }
 
 /// A hash that changes with the registry, so kubectl's URL-keyed openapi cache stays fresh.
@@ -170,7 +213,11 @@ pub fn openapi_root(registry: &Registry) -> Value {
 /// `/openapi/v3/{gv}`: one PATCH operation per kind, declaring the fieldValidation parameter,
 /// which makes kubectl validate on the server. No schemas.
 pub fn openapi_group_version(registry: &Registry, gv_path: &str) -> Option<Value> {
-    let defs: Vec<ResourceDef> = registry.all().into_iter().filter(|d| openapi_gv_path(&d.group, &d.version) == gv_path).collect();
+    let defs: Vec<ResourceDef> = registry
+        .all()
+        .into_iter()
+        .filter(|d| openapi_gv_path(&d.group, &d.version) == gv_path)
+        .collect();
     if defs.is_empty() {
         return None;
     }
@@ -189,7 +236,9 @@ pub fn openapi_group_version(registry: &Registry, gv_path: &str) -> Option<Value
         });
         paths.insert(url, json!({"patch": op}));
     }
-    Some(json!({"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.32.4"}, "paths": paths, "components": {"schemas": {}}}))
+    Some(
+        json!({"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.32.4"}, "paths": paths, "components": {"schemas": {}}}),
+    )
 }
 
 #[cfg(test)]
@@ -201,10 +250,16 @@ mod tests {
         let r = Registry::default();
         let core = aggregated(&r, true);
         let svc = &core["items"][0]["versions"][0]["resources"];
-        assert!(svc.as_array().is_some_and(|a| a.iter().any(|x| x["resource"] == "services" && x["shortNames"][0] == "svc")));
+        assert!(svc.as_array().is_some_and(|a| a
+            .iter()
+            .any(|x| x["resource"] == "services" && x["shortNames"][0] == "svc")));
         let apis = aggregated(&r, false);
-        assert!(apis["items"].as_array().is_some_and(|a| a.iter().any(|g| g["metadata"]["name"] == "apps")));
-        assert!(wants_aggregated("application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"));
+        assert!(apis["items"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|g| g["metadata"]["name"] == "apps")));
+        assert!(wants_aggregated(
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
+        ));
         assert!(!wants_aggregated("application/json"));
         assert!(openapi_group_version(&r, "apis/apps/v1").is_some());
     }

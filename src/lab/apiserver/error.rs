@@ -36,7 +36,9 @@ pub enum ApiError {
     #[error("the server does not allow this method on the requested resource")]
     MethodNotAllowed,
     /// The body's media type is not one this server understands.
-    #[error("the body of the request was in an unknown format - accepted media types include: {0}")]
+    #[error(
+        "the body of the request was in an unknown format - accepted media types include: {0}"
+    )]
     UnsupportedMediaType(String),
     /// The request is understood but not allowed (e.g. content in a terminating namespace).
     #[error("{0}")]

@@ -29,7 +29,10 @@ pub fn render(server: &str, token: &str, ca_pem: &str) -> String {
 /// Write the kubeconfig (mode 0600, atomically).
 pub fn write(path: &Path, server: &str, token: &str, ca_pem: &str) -> Result<(), PersistError> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|source| PersistError::Io { path: parent.to_path_buf(), source })?;
+        std::fs::create_dir_all(parent).map_err(|source| PersistError::Io {
+            path: parent.to_path_buf(),
+            source,
+        })?;
     }
     write_atomic(path, render(server, token, ca_pem).as_bytes(), 0o600)
 }

@@ -111,7 +111,10 @@ pub struct ApiServerHandle {
 }
 
 fn random_token() -> String {
-    meta::random_bytes::<32>().iter().map(|b| format!("{b:02x}")).collect()
+    meta::random_bytes::<32>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn open_store(config: &Config) -> Result<(Store, String), ServerError> {
@@ -119,7 +122,10 @@ fn open_store(config: &Config) -> Result<(Store, String), ServerError> {
     let Some(dir) = &config.state_dir else {
         return Ok((store, config.token.clone().unwrap_or_else(random_token)));
     };
-    std::fs::create_dir_all(dir).map_err(|source| PersistError::Io { path: dir.clone(), source })?;
+    std::fs::create_dir_all(dir).map_err(|source| PersistError::Io {
+        path: dir.clone(),
+        source,
+    })?;
     if let Some(snap) = persistence::load(dir)? {
         store.restore(snap)?;
         store.finalize_terminating();
@@ -144,15 +150,25 @@ impl ApiServer {
             return Err(ServerError::NotLoopback(config.listen));
         }
         let (store, token) = open_store(&config)?;
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .map_err(|source| ServerError::Bind { addr: config.listen, source })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| ServerError::Bind { addr: config.listen, source })?;
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| ServerError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
+        let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+            addr: config.listen,
+            source,
+        })?;
         let material = tls::load_or_create(config.state_dir.as_deref())?;
-        let listener = tls::TlsListener::new(listener, tls::acceptor(&material)?)
-            .map_err(|source| ServerError::Bind { addr: config.listen, source })?;
+        let listener =
+            tls::TlsListener::new(listener, tls::acceptor(&material)?).map_err(|source| {
+                ServerError::Bind {
+                    addr: config.listen,
+                    source,
+                }
+            })?;
         if let Some(path) = &config.kubeconfig {
             kubeconfig::write(path, &format!("https://{addr}"), &token, &material.ca_pem)?;
         }
@@ -161,7 +177,9 @@ impl ApiServer {
             token: Arc::from(token.as_str()),
             max_body: config.max_body_bytes,
             server_address: Arc::from(addr.to_string()),
-            static_body: serde_json::to_vec(&discovery::version()).unwrap_or_default().into(),
+            static_body: serde_json::to_vec(&discovery::version())
+                .unwrap_or_default()
+                .into(),
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
@@ -171,8 +189,20 @@ impl ApiServer {
                 })
                 .await
         });
-        let writer = config.state_dir.clone().map(|dir| persistence::spawn_writer(store.clone(), dir));
-        Ok(ApiServerHandle { addr, token, ca_pem: material.ca_pem, kubeconfig: config.kubeconfig, store, stop: Some(stop), server, writer })
+        let writer = config
+            .state_dir
+            .clone()
+            .map(|dir| persistence::spawn_writer(store.clone(), dir));
+        Ok(ApiServerHandle {
+            addr,
+            token,
+            ca_pem: material.ca_pem,
+            kubeconfig: config.kubeconfig,
+            store,
+            stop: Some(stop),
+            server,
+            writer,
+        })
     }
 }
 

@@ -32,6 +32,13 @@ impl PatchKind {
     }
 }
 
+/// A patch as received: its type and its decoded body.
+#[derive(Debug, Clone, Copy)]
+pub struct PatchRequest<'a> {
+    pub kind: PatchKind,
+    pub body: &'a Value,
+}
+
 /// RFC 7386: maps merge recursively, `null` deletes, everything else replaces.
 pub fn merge_patch(target: &mut Value, patch: &Value) {
     let Value::Object(patch_map) = patch else {
@@ -56,8 +63,13 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
 /// of the list, used where the same field name has different keys (container vs service ports).
 fn merge_key(field: &str, sample: Option<&Value>) -> Option<&'static str> {
     match field {
-        "containers" | "initContainers" | "ephemeralContainers" | "env" | "volumes"
-        | "imagePullSecrets" | "resourceClaims" => Some("name"),
+        "containers"
+        | "initContainers"
+        | "ephemeralContainers"
+        | "env"
+        | "volumes"
+        | "imagePullSecrets"
+        | "resourceClaims" => Some("name"),
         "volumeMounts" | "volumeDevices" => Some("mountPath"),
         "conditions" => Some("type"),
         "ownerReferences" => Some("uid"),
@@ -253,9 +265,17 @@ fn json_add(doc: &mut Value, path: &str, value: Value) -> Result<(), ApiError> {
         Value::Array(a) if last == "-" => a.push(value),
         Value::Array(a) => match last.parse::<usize>() {
             Ok(i) if i <= a.len() => a.insert(i, value),
-            _ => return Err(ApiError::BadRequest(format!("jsonpatch add: bad index {last}"))),
+            _ => {
+                return Err(ApiError::BadRequest(format!(
+                    "jsonpatch add: bad index {last}"
+                )))
+            }
         },
-        _ => return Err(ApiError::BadRequest(format!("jsonpatch add: no parent for {path}"))),
+        _ => {
+            return Err(ApiError::BadRequest(format!(
+                "jsonpatch add: no parent for {path}"
+            )))
+        }
     }
     Ok(())
 }

@@ -35,7 +35,10 @@ pub enum PersistError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> PersistError + '_ {
-    move |source| PersistError::Io { path: path.to_path_buf(), source }
+    move |source| PersistError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// The state file inside a state directory.
@@ -46,7 +49,13 @@ pub fn state_file(dir: &Path) -> PathBuf {
 /// Serialize a snapshot: `{"resourceVersion": N, "objects": [{"resource": .., "object": ..}]}`.
 pub fn encode(snap: &Snapshot) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 * 1024);
-    out.extend_from_slice(format!("{{\"resourceVersion\":{},\"objects\":[", snap.resource_version).as_bytes());
+    out.extend_from_slice(
+        format!(
+            "{{\"resourceVersion\":{},\"objects\":[",
+            snap.resource_version
+        )
+        .as_bytes(),
+    );
     for (i, (res, obj)) in snap.objects.iter().enumerate() {
         if i > 0 {
             out.push(b',');
@@ -63,14 +72,25 @@ pub fn encode(snap: &Snapshot) -> Vec<u8> {
 
 /// Parse what `encode` wrote.
 pub fn decode(bytes: &[u8], path: &Path) -> Result<Snapshot, PersistError> {
-    let doc: Value = serde_json::from_slice(bytes).map_err(|source| PersistError::Corrupt { path: path.to_path_buf(), source })?;
+    let doc: Value = serde_json::from_slice(bytes).map_err(|source| PersistError::Corrupt {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let objects = doc["objects"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|e| Some((e["resource"].as_str()?.to_string(), Arc::new(e["object"].clone()))))
+        .filter_map(|e| {
+            Some((
+                e["resource"].as_str()?.to_string(),
+                Arc::new(e["object"].clone()),
+            ))
+        })
         .collect();
-    Ok(Snapshot { resource_version: doc["resourceVersion"].as_u64().unwrap_or(0), objects })
+    Ok(Snapshot {
+        resource_version: doc["resourceVersion"].as_u64().unwrap_or(0),
+        objects,
+    })
 }
 
 /// Read the saved state, if there is any.

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use super::body;
 use super::discovery;
 use super::error::ApiError;
-use super::patch::PatchKind;
+use super::patch::{PatchKind, PatchRequest};
 use super::paths::{self, Target};
 use super::resources::ResourceDef;
 use super::selectors::{FieldSelector, LabelSelector};
@@ -58,7 +58,10 @@ pub fn router(app: App) -> Router {
 
 /// Everything but the public health and version endpoints needs the bearer token.
 async fn authenticate(State(app): State<App>, req: Request, next: Next) -> Response {
-    let public = matches!(req.uri().path(), "/version" | "/healthz" | "/livez" | "/readyz");
+    let public = matches!(
+        req.uri().path(),
+        "/version" | "/healthz" | "/livez" | "/readyz"
+    );
     let presented = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -105,17 +108,28 @@ fn list_response(def: &ResourceDef, metadata: &Value, items: &[Arc<Value>]) -> R
         Ok(())
     });
     match written {
-        Ok(()) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], out).into_response(),
+        Ok(()) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            out,
+        )
+            .into_response(),
         Err(e) => ApiError::Internal(e.to_string()).into_response(),
     }
 }
 
 fn accept(headers: &HeaderMap) -> &str {
-    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default()
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
 }
 
 fn content_type(headers: &HeaderMap) -> &str {
-    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json")
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json")
 }
 
 async fn version() -> Response {
@@ -127,7 +141,11 @@ async fn ok() -> &'static str {
 }
 
 async fn static_answer(State(app): State<App>) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], app.static_body.clone()).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        app.static_body.clone(),
+    )
+        .into_response()
 }
 
 async fn not_found() -> Response {
@@ -139,7 +157,10 @@ async fn api_root(State(app): State<App>, headers: HeaderMap) -> Response {
         let doc = discovery::aggregated(app.store.registry(), true);
         json_with_type(StatusCode::OK, &doc, discovery::AGGREGATED_CONTENT_TYPE)
     } else {
-        json_response(StatusCode::OK, &discovery::api_versions(&app.server_address))
+        json_response(
+            StatusCode::OK,
+            &discovery::api_versions(&app.server_address),
+        )
     }
 }
 
@@ -148,7 +169,10 @@ async fn apis_root(State(app): State<App>, headers: HeaderMap) -> Response {
         let doc = discovery::aggregated(app.store.registry(), false);
         json_with_type(StatusCode::OK, &doc, discovery::AGGREGATED_CONTENT_TYPE)
     } else {
-        json_response(StatusCode::OK, &discovery::api_group_list(app.store.registry()))
+        json_response(
+            StatusCode::OK,
+            &discovery::api_group_list(app.store.registry()),
+        )
     }
 }
 
@@ -156,7 +180,10 @@ async fn core_resources(State(app): State<App>) -> Response {
     found(discovery::api_resource_list(app.store.registry(), "", "v1"))
 }
 
-async fn group_doc(State(app): State<App>, axum::extract::Path(group): axum::extract::Path<String>) -> Response {
+async fn group_doc(
+    State(app): State<App>,
+    axum::extract::Path(group): axum::extract::Path<String>,
+) -> Response {
     found(discovery::api_group(app.store.registry(), &group))
 }
 
@@ -164,14 +191,24 @@ async fn group_version_resources(
     State(app): State<App>,
     axum::extract::Path((group, version)): axum::extract::Path<(String, String)>,
 ) -> Response {
-    found(discovery::api_resource_list(app.store.registry(), &group, &version))
+    found(discovery::api_resource_list(
+        app.store.registry(),
+        &group,
+        &version,
+    ))
 }
 
 async fn openapi_root(State(app): State<App>) -> Response {
-    json_response(StatusCode::OK, &discovery::openapi_root(app.store.registry()))
+    json_response(
+        StatusCode::OK,
+        &discovery::openapi_root(app.store.registry()),
+    )
 }
 
-async fn openapi_gv(State(app): State<App>, axum::extract::Path(gv): axum::extract::Path<String>) -> Response {
+async fn openapi_gv(
+    State(app): State<App>,
+    axum::extract::Path(gv): axum::extract::Path<String>,
+) -> Response {
     found(discovery::openapi_group_version(app.store.registry(), &gv))
 }
 
@@ -200,7 +237,10 @@ impl Params {
     }
 
     fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     fn flag(&self, key: &str) -> bool {
@@ -216,7 +256,10 @@ fn percent_decode(s: &str) -> String {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                match u8::from_str_radix(
+                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
+                    16,
+                ) {
                     Ok(b) => {
                         out.push(b);
                         i += 2;
@@ -232,29 +275,73 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// Every resource URL: lists, watches, objects and subresources.
-async fn resource(State(app): State<App>, method: Method, uri: Uri, headers: HeaderMap, body: Body) -> Response {
+async fn resource(
+    State(app): State<App>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     match dispatch(&app, &method, &uri, &headers, body).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
     }
 }
 
-async fn dispatch(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap, body: Body) -> Result<Response, ApiError> {
+async fn dispatch(
+    app: &App,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     let target = paths::parse(app.store.registry(), uri.path())?;
     let params = Params::parse(uri);
     let bytes = body::read(body, app.max_body).await?;
     match (target, method.as_str()) {
-        (Target::Collection { def, namespace }, "GET") => list_or_watch(app, &def, namespace, &params, headers),
-        (Target::Collection { def, namespace }, "POST") => create(app, &def, namespace.as_deref(), &params, headers, &bytes),
-        (Target::Collection { def, namespace }, "DELETE") => delete_collection(app, &def, namespace, &params),
-        (Target::Object { def, namespace, name, sub }, verb) => {
+        (Target::Collection { def, namespace }, "GET") => {
+            list_or_watch(app, &def, namespace, &params, headers)
+        }
+        (Target::Collection { def, namespace }, "POST") => {
+            create(app, &def, namespace.as_deref(), &params, headers, &bytes)
+        }
+        (Target::Collection { def, namespace }, "DELETE") => {
+            delete_collection(app, &def, namespace, &params)
+        }
+        (
+            Target::Object {
+                def,
+                namespace,
+                name,
+                sub,
+            },
+            verb,
+        ) => {
             let ns = namespace.as_deref();
             match (sub.as_deref(), verb) {
                 (Some("log"), "GET") => logs(app, &def, ns, &name, &params),
                 (Some("log"), _) => Err(ApiError::MethodNotAllowed),
                 (_, "GET") => get_one(app, &def, ns, &name, headers),
-                (sub, "PUT") => replace(app, &def, ns, &name, subresource(sub), &params, headers, &bytes),
-                (sub, "PATCH") => patch(app, &def, ns, &name, subresource(sub), &params, headers, &bytes),
+                (sub, "PUT") => replace(
+                    app,
+                    &def,
+                    ns,
+                    &name,
+                    subresource(sub),
+                    &params,
+                    headers,
+                    &bytes,
+                ),
+                (sub, "PATCH") => patch(
+                    app,
+                    &def,
+                    ns,
+                    &name,
+                    subresource(sub),
+                    &params,
+                    headers,
+                    &bytes,
+                ),
                 (None, "DELETE") => delete(app, &def, ns, &name, &params, headers, &bytes),
                 _ => Err(ApiError::MethodNotAllowed),
             }
@@ -264,11 +351,18 @@ async fn dispatch(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap, bo
 }
 
 fn subresource(sub: Option<&str>) -> Subresource {
-    if sub == Some("status") { Subresource::Status } else { Subresource::Main }
+    if sub == Some("status") {
+        Subresource::Status
+    } else {
+        Subresource::Main
+    }
 }
 
 fn write_options(params: &Params) -> WriteOptions {
-    WriteOptions { field_manager: params.get("fieldManager").map(String::from), force: params.flag("force") }
+    WriteOptions {
+        field_manager: params.get("fieldManager").map(String::from),
+        force: params.flag("force"),
+    }
 }
 
 fn list_query(namespace: Option<String>, params: &Params) -> Result<ListQuery, ApiError> {
@@ -287,21 +381,35 @@ fn list_query(namespace: Option<String>, params: &Params) -> Result<ListQuery, A
 
 /// Continue tokens are the hex of `namespace/name` of the last item returned.
 fn encode_continue(key: &(String, String)) -> String {
-    format!("{}/{}", key.0, key.1).bytes().map(|b| format!("{b:02x}")).collect()
+    format!("{}/{}", key.0, key.1)
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn decode_continue(token: &str) -> Result<(String, String), ApiError> {
     let bad = || ApiError::BadRequest(format!("continue key is not valid: {token}"));
     let bytes: Result<Vec<u8>, _> = (0..token.len())
         .step_by(2)
-        .map(|i| token.get(i..i + 2).ok_or(()).and_then(|h| u8::from_str_radix(h, 16).map_err(|_| ())))
+        .map(|i| {
+            token
+                .get(i..i + 2)
+                .ok_or(())
+                .and_then(|h| u8::from_str_radix(h, 16).map_err(|_| ()))
+        })
         .collect();
     let text = String::from_utf8(bytes.map_err(|_| bad())?).map_err(|_| bad())?;
     let (ns, name) = text.split_once('/').ok_or_else(bad)?;
     Ok((ns.to_string(), name.to_string()))
 }
 
-fn list_or_watch(app: &App, def: &ResourceDef, namespace: Option<String>, params: &Params, headers: &HeaderMap) -> Result<Response, ApiError> {
+fn list_or_watch(
+    app: &App,
+    def: &ResourceDef,
+    namespace: Option<String>,
+    params: &Params,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     let query = list_query(namespace, params)?;
     if params.flag("watch") {
         return Ok(start_watch(app, def, query, params, headers));
@@ -309,7 +417,12 @@ fn list_or_watch(app: &App, def: &ResourceDef, namespace: Option<String>, params
     let page = app.store.list(def, &query)?;
     let cont = page.next.as_ref().map(encode_continue);
     if tables::wants_table(accept(headers)) {
-        let t = tables::table(def, page.items.iter().map(|o| o.as_ref()), page.resource_version, cont);
+        let t = tables::table(
+            def,
+            page.items.iter().map(|o| o.as_ref()),
+            page.resource_version,
+            cont,
+        );
         return Ok(json_response(StatusCode::OK, &t));
     }
     let mut metadata = json!({"resourceVersion": page.resource_version.to_string()});
@@ -320,10 +433,22 @@ fn list_or_watch(app: &App, def: &ResourceDef, namespace: Option<String>, params
     Ok(list_response(def, &metadata, &page.items))
 }
 
-fn start_watch(app: &App, def: &ResourceDef, query: ListQuery, params: &Params, headers: &HeaderMap) -> Response {
-    let since = params.get("resourceVersion").and_then(|rv| rv.parse::<u64>().ok()).filter(|rv| *rv > 0);
+fn start_watch(
+    app: &App,
+    def: &ResourceDef,
+    query: ListQuery,
+    params: &Params,
+    headers: &HeaderMap,
+) -> Response {
+    let since = params
+        .get("resourceVersion")
+        .and_then(|rv| rv.parse::<u64>().ok())
+        .filter(|rv| *rv > 0);
     let send_initial = params.flag("sendInitialEvents");
-    let timeout = params.get("timeoutSeconds").and_then(|t| t.parse::<u64>().ok()).unwrap_or(1800);
+    let timeout = params
+        .get("timeoutSeconds")
+        .and_then(|t| t.parse::<u64>().ok())
+        .unwrap_or(1800);
     let req = WatchRequest {
         def: def.clone(),
         query,
@@ -335,44 +460,96 @@ fn start_watch(app: &App, def: &ResourceDef, query: ListQuery, params: &Params, 
     };
     let stream = watch::stream(app.store.clone(), req);
     (
-        [(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-cache")],
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
         Body::from_stream(stream),
     )
         .into_response()
 }
 
-fn get_one(app: &App, def: &ResourceDef, ns: Option<&str>, name: &str, headers: &HeaderMap) -> Result<Response, ApiError> {
+fn get_one(
+    app: &App,
+    def: &ResourceDef,
+    ns: Option<&str>,
+    name: &str,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     let obj = app.store.get(def, ns, name)?;
     if tables::wants_table(accept(headers)) {
         let rv = app.store.resource_version();
-        return Ok(json_response(StatusCode::OK, &tables::table(def, std::iter::once(obj.as_ref()), rv, None)));
+        return Ok(json_response(
+            StatusCode::OK,
+            &tables::table(def, std::iter::once(obj.as_ref()), rv, None),
+        ));
     }
     Ok(json_response(StatusCode::OK, &obj))
 }
 
-fn create(app: &App, def: &ResourceDef, ns: Option<&str>, params: &Params, headers: &HeaderMap, bytes: &Bytes) -> Result<Response, ApiError> {
+fn create(
+    app: &App,
+    def: &ResourceDef,
+    ns: Option<&str>,
+    params: &Params,
+    headers: &HeaderMap,
+    bytes: &Bytes,
+) -> Result<Response, ApiError> {
     let obj = body::decode(bytes, content_type(headers))?;
     let created = app.store.create(def, ns, obj, &write_options(params))?;
     Ok(json_response(StatusCode::CREATED, &created))
 }
 
 #[allow(clippy::too_many_arguments)]
-fn replace(app: &App, def: &ResourceDef, ns: Option<&str>, name: &str, sub: Subresource, params: &Params, headers: &HeaderMap, bytes: &Bytes) -> Result<Response, ApiError> {
+fn replace(
+    app: &App,
+    def: &ResourceDef,
+    ns: Option<&str>,
+    name: &str,
+    sub: Subresource,
+    params: &Params,
+    headers: &HeaderMap,
+    bytes: &Bytes,
+) -> Result<Response, ApiError> {
     let obj = body::decode(bytes, content_type(headers))?;
-    let out = app.store.replace(def, ns, name, obj, sub, &write_options(params))?;
+    let out = app
+        .store
+        .replace(def, ns, name, obj, sub, &write_options(params))?;
     Ok(json_response(StatusCode::OK, &out))
 }
 
 #[allow(clippy::too_many_arguments)]
-fn patch(app: &App, def: &ResourceDef, ns: Option<&str>, name: &str, sub: Subresource, params: &Params, headers: &HeaderMap, bytes: &Bytes) -> Result<Response, ApiError> {
+fn patch(
+    app: &App,
+    def: &ResourceDef,
+    ns: Option<&str>,
+    name: &str,
+    sub: Subresource,
+    params: &Params,
+    headers: &HeaderMap,
+    bytes: &Bytes,
+) -> Result<Response, ApiError> {
     let ct = content_type(headers);
     let kind = PatchKind::from_content_type(ct)?;
     let body = body::decode(bytes, ct)?;
     if kind == PatchKind::Apply && params.get("fieldManager").is_none_or(str::is_empty) {
-        return Err(ApiError::BadRequest("PATCH request with apply-patch content type requires a fieldManager".into()));
+        return Err(ApiError::BadRequest(
+            "PATCH request with apply-patch content type requires a fieldManager".into(),
+        ));
     }
-    let (out, created) = app.store.patch(def, ns, name, kind, &body, sub, &write_options(params))?;
-    let code = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let (out, created) = app.store.patch(
+        def,
+        ns,
+        name,
+        PatchRequest { kind, body: &body },
+        sub,
+        &write_options(params),
+    )?;
+    let code = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok(json_response(code, &out))
 }
 
@@ -385,25 +562,50 @@ fn propagation(params: &Params, options: Option<&Value>) -> Result<Propagation, 
         Some("Background") | Some("") => Ok(Propagation::Background),
         None if orphan => Ok(Propagation::Orphan),
         None => Ok(Propagation::Background),
-        Some(other) => Err(ApiError::BadRequest(format!("unknown propagationPolicy {other:?}"))),
+        Some(other) => Err(ApiError::BadRequest(format!(
+            "unknown propagationPolicy {other:?}"
+        ))),
     }
 }
 
-fn delete(app: &App, def: &ResourceDef, ns: Option<&str>, name: &str, params: &Params, headers: &HeaderMap, bytes: &Bytes) -> Result<Response, ApiError> {
+fn delete(
+    app: &App,
+    def: &ResourceDef,
+    ns: Option<&str>,
+    name: &str,
+    params: &Params,
+    headers: &HeaderMap,
+    bytes: &Bytes,
+) -> Result<Response, ApiError> {
     let options = body::decode_optional(bytes, content_type(headers))?;
     let policy = propagation(params, options.as_ref())?;
     let out = app.store.delete(def, ns, name, policy)?;
     Ok(json_response(StatusCode::OK, &out))
 }
 
-fn delete_collection(app: &App, def: &ResourceDef, namespace: Option<String>, params: &Params) -> Result<Response, ApiError> {
+fn delete_collection(
+    app: &App,
+    def: &ResourceDef,
+    namespace: Option<String>,
+    params: &Params,
+) -> Result<Response, ApiError> {
     let query = list_query(namespace, params)?;
     let policy = propagation(params, None)?;
-    let page = app.store.list(def, &ListQuery { limit: None, continue_after: None, ..query })?;
+    let page = app.store.list(
+        def,
+        &ListQuery {
+            limit: None,
+            continue_after: None,
+            ..query
+        },
+    )?;
     let mut items = Vec::new();
     for obj in page.items {
         let ns = obj["metadata"]["namespace"].as_str().map(String::from);
-        let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_string();
+        let name = obj["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         match app.store.delete(def, ns.as_deref(), &name, policy) {
             Ok(o) => items.push(o),
             Err(ApiError::NotFound { .. }) => {}
@@ -414,14 +616,33 @@ fn delete_collection(app: &App, def: &ResourceDef, namespace: Option<String>, pa
     Ok(list_response(def, &metadata, &items))
 }
 
-fn logs(app: &App, def: &ResourceDef, ns: Option<&str>, name: &str, params: &Params) -> Result<Response, ApiError> {
+fn logs(
+    app: &App,
+    def: &ResourceDef,
+    ns: Option<&str>,
+    name: &str,
+    params: &Params,
+) -> Result<Response, ApiError> {
     let pod = app.store.get(def, ns, name)?;
-    let names: Vec<&str> = pod["spec"]["containers"].as_array().into_iter().flatten().filter_map(|c| c["name"].as_str()).collect();
+    let names: Vec<&str> = pod["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
     let container = match params.get("container").filter(|c| !c.is_empty()) {
         Some(c) if names.contains(&c) => c.to_string(),
-        Some(c) => return Err(ApiError::BadRequest(format!("container {c} is not valid for pod {name}"))),
+        Some(c) => {
+            return Err(ApiError::BadRequest(format!(
+                "container {c} is not valid for pod {name}"
+            )))
+        }
         None if names.len() == 1 => names[0].to_string(),
-        None if names.is_empty() => return Err(ApiError::BadRequest(format!("pod {name} has no containers"))),
+        None if names.is_empty() => {
+            return Err(ApiError::BadRequest(format!(
+                "pod {name} has no containers"
+            )))
+        }
         None => {
             return Err(ApiError::BadRequest(format!(
                 "a container name must be specified for pod {name}, choose one of: [{}]",
@@ -429,8 +650,12 @@ fn logs(app: &App, def: &ResourceDef, ns: Option<&str>, name: &str, params: &Par
             )))
         }
     };
-    let tail = params.get("tailLines").and_then(|t| t.parse::<usize>().ok());
-    let lines = app.store.log_lines(ns.unwrap_or("default"), name, &container, tail);
+    let tail = params
+        .get("tailLines")
+        .and_then(|t| t.parse::<usize>().ok());
+    let lines = app
+        .store
+        .log_lines(ns.unwrap_or("default"), name, &container, tail);
     let mut text = lines.join("\n");
     if !text.is_empty() {
         text.push('\n');
@@ -444,7 +669,10 @@ mod tests {
 
     #[test]
     fn query_and_continue_decoding() {
-        assert_eq!(percent_decode("involvedObject.name%3Dnginx%2Cx%3Dy"), "involvedObject.name=nginx,x=y");
+        assert_eq!(
+            percent_decode("involvedObject.name%3Dnginx%2Cx%3Dy"),
+            "involvedObject.name=nginx,x=y"
+        );
         assert_eq!(percent_decode("100%"), "100%");
         let k = ("ns".to_string(), "a-b".to_string());
         assert!(decode_continue(&encode_continue(&k)).is_ok_and(|d| d == k));

@@ -47,7 +47,9 @@ fn split_terms(s: &str) -> Vec<&str> {
 }
 
 fn bad(sel: &str) -> ApiError {
-    ApiError::BadRequest(format!("unable to parse requirement: invalid selector: '{sel}'"))
+    ApiError::BadRequest(format!(
+        "unable to parse requirement: invalid selector: '{sel}'"
+    ))
 }
 
 /// The values of `(a, b, c)`.
@@ -177,7 +179,11 @@ mod tests {
             ("missing notin (x)", true),
             ("", true),
         ] {
-            assert_eq!(LabelSelector::parse(sel).map(|s| s.matches(&o)).ok(), Some(want), "{sel}");
+            assert_eq!(
+                LabelSelector::parse(sel).map(|s| s.matches(&o)).ok(),
+                Some(want),
+                "{sel}"
+            );
         }
         assert!(LabelSelector::parse("app in web").is_err());
     }

@@ -45,7 +45,10 @@ impl Taken {
         };
         for svc in services {
             let spec = &svc["spec"];
-            if let Some(ip) = spec["clusterIP"].as_str().and_then(|s| s.parse::<Ipv4Addr>().ok()) {
+            if let Some(ip) = spec["clusterIP"]
+                .as_str()
+                .and_then(|s| s.parse::<Ipv4Addr>().ok())
+            {
                 taken.ips.insert(u32::from(ip));
             }
             for p in spec["ports"].as_array().into_iter().flatten() {
@@ -88,10 +91,19 @@ fn allocate_ip(name: &str, taken: &Taken) -> Result<String, ApiError> {
         .chain(lo + 2..lo + DYNAMIC_START)
         .find(|n| !taken.ips.contains(n))
         .map(|n| Ipv4Addr::from(n).to_string())
-        .ok_or_else(|| invalid(name, "spec.clusterIPs: Internal error: range is full".into()))
+        .ok_or_else(|| {
+            invalid(
+                name,
+                "spec.clusterIPs: Internal error: range is full".into(),
+            )
+        })
 }
 
-fn allocate_node_ports(name: &str, spec: &mut Map<String, Value>, taken: &mut Taken) -> Result<(), ApiError> {
+fn allocate_node_ports(
+    name: &str,
+    spec: &mut Map<String, Value>,
+    taken: &mut Taken,
+) -> Result<(), ApiError> {
     let Some(Value::Array(ports)) = spec.get_mut("ports") else {
         return Ok(());
     };
@@ -130,35 +142,54 @@ fn default_ports(spec: &mut Map<String, Value>) {
 
 fn set_defaults(spec: &mut Map<String, Value>, kind: &str) {
     spec.entry("type").or_insert_with(|| json!("ClusterIP"));
-    spec.entry("sessionAffinity").or_insert_with(|| json!("None"));
+    spec.entry("sessionAffinity")
+        .or_insert_with(|| json!("None"));
     spec.entry("ipFamilies").or_insert_with(|| json!(["IPv4"]));
-    spec.entry("ipFamilyPolicy").or_insert_with(|| json!("SingleStack"));
-    spec.entry("internalTrafficPolicy").or_insert_with(|| json!("Cluster"));
+    spec.entry("ipFamilyPolicy")
+        .or_insert_with(|| json!("SingleStack"));
+    spec.entry("internalTrafficPolicy")
+        .or_insert_with(|| json!("Cluster"));
     if kind == "NodePort" || kind == "LoadBalancer" {
-        spec.entry("externalTrafficPolicy").or_insert_with(|| json!("Cluster"));
+        spec.entry("externalTrafficPolicy")
+            .or_insert_with(|| json!("Cluster"));
     }
     if kind == "LoadBalancer" {
-        spec.entry("allocateLoadBalancerNodePorts").or_insert_with(|| json!(true));
+        spec.entry("allocateLoadBalancerNodePorts")
+            .or_insert_with(|| json!(true));
     }
     default_ports(spec);
 }
 
 /// Fill in a new Service: defaults, clusterIP and nodePorts. `taken` is what other services hold.
 pub fn prepare_create(svc: &mut Value, mut taken: Taken) -> Result<(), ApiError> {
-    let name = svc["metadata"]["name"].as_str().unwrap_or_default().to_string();
+    let name = svc["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let Some(obj) = svc.as_object_mut() else {
         return Ok(());
     };
     let spec = obj.entry("spec").or_insert_with(|| json!({}));
     let Some(spec) = spec.as_object_mut() else {
-        return Err(invalid(&name, "spec: Invalid value: must be an object".into()));
+        return Err(invalid(
+            &name,
+            "spec: Invalid value: must be an object".into(),
+        ));
     };
-    let kind = spec.get("type").and_then(Value::as_str).unwrap_or("ClusterIP").to_string();
+    let kind = spec
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterIP")
+        .to_string();
     set_defaults(spec, &kind);
     if kind == "ExternalName" {
         return Ok(());
     }
-    let requested = spec.get("clusterIP").and_then(Value::as_str).unwrap_or_default().to_string();
+    let requested = spec
+        .get("clusterIP")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     let ip = match requested.as_str() {
         "None" => "None".to_string(),
         "" => allocate_ip(&name, &taken)?,
@@ -175,11 +206,18 @@ pub fn prepare_create(svc: &mut Value, mut taken: Taken) -> Result<(), ApiError>
 
 /// Carry allocations over an update: clusterIP is immutable, nodePorts stay unless changed.
 pub fn prepare_update(old: &Value, new: &mut Value, mut taken: Taken) -> Result<(), ApiError> {
-    let name = new["metadata"]["name"].as_str().unwrap_or_default().to_string();
+    let name = new["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let Some(spec) = new.get_mut("spec").and_then(Value::as_object_mut) else {
         return Ok(());
     };
-    let kind = spec.get("type").and_then(Value::as_str).unwrap_or("ClusterIP").to_string();
+    let kind = spec
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterIP")
+        .to_string();
     set_defaults(spec, &kind);
     let old_ip = old["spec"]["clusterIP"].clone();
     match spec.get("clusterIP").and_then(Value::as_str) {
@@ -188,7 +226,12 @@ pub fn prepare_update(old: &Value, new: &mut Value, mut taken: Taken) -> Result<
             spec.insert("clusterIPs".into(), old["spec"]["clusterIPs"].clone());
         }
         Some(ip) if Some(ip) != old_ip.as_str() => {
-            return Err(invalid(&name, "spec.clusterIPs[0]: Invalid value: []string{\"".to_string() + ip + "\"}: may not change once set"));
+            return Err(invalid(
+                &name,
+                "spec.clusterIPs[0]: Invalid value: []string{\"".to_string()
+                    + ip
+                    + "\"}: may not change once set",
+            ));
         }
         Some(_) => {}
     }
@@ -222,7 +265,8 @@ mod tests {
 
     #[test]
     fn allocation_and_requests() {
-        let existing = [json!({"spec": {"clusterIP": "10.96.0.100", "ports": [{"nodePort": 30000}]}})];
+        let existing =
+            [json!({"spec": {"clusterIP": "10.96.0.100", "ports": [{"nodePort": 30000}]}})];
         let mut svc = json!({"metadata": {"name": "a"}, "spec": {"type": "LoadBalancer", "ports": [{"port": 80}]}});
         assert!(prepare_create(&mut svc, Taken::of(existing.iter())).is_ok());
         assert_eq!(svc["spec"]["clusterIP"], "10.96.1.0");

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 use super::error::ApiError;
 use super::meta;
-use super::patch::{self, PatchKind};
+use super::patch::{self, PatchKind, PatchRequest};
 use super::resources::{defs_from_crd, Registry, ResourceDef};
 use super::selectors::{FieldSelector, LabelSelector};
 use super::services;
@@ -178,9 +178,16 @@ impl Store {
 
     /// Create the namespaces and the `kubernetes` service a fresh cluster has.
     fn bootstrap(&self) {
-        let Some(ns) = self.def("", "namespaces") else { return };
+        let Some(ns) = self.def("", "namespaces") else {
+            return;
+        };
         for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
-            let _ = self.create(&ns, None, json!({"metadata": {"name": name}}), &WriteOptions::default());
+            let _ = self.create(
+                &ns,
+                None,
+                json!({"metadata": {"name": name}}),
+                &WriteOptions::default(),
+            );
         }
         if let Some(svc) = self.def("", "services") {
             let kubernetes = json!({
@@ -215,7 +222,12 @@ impl Store {
     }
 
     /// Get one object.
-    pub fn get(&self, def: &ResourceDef, ns: Option<&str>, name: &str) -> Result<Arc<Value>, ApiError> {
+    pub fn get(
+        &self,
+        def: &ResourceDef,
+        ns: Option<&str>,
+        name: &str,
+    ) -> Result<Arc<Value>, ApiError> {
         let state = self.lock()?;
         lookup(&state, def, ns, name).cloned()
     }
@@ -248,11 +260,22 @@ impl Store {
         if remaining == 0 {
             next = None;
         }
-        Ok(ListPage { items, resource_version: state.rv, next, remaining })
+        Ok(ListPage {
+            items,
+            resource_version: state.rv,
+            next,
+            remaining,
+        })
     }
 
     /// Create an object; `ns` is the namespace from the URL (namespaced kinds only).
-    pub fn create(&self, def: &ResourceDef, ns: Option<&str>, obj: Value, opts: &WriteOptions) -> Result<Arc<Value>, ApiError> {
+    pub fn create(
+        &self,
+        def: &ResourceDef,
+        ns: Option<&str>,
+        obj: Value,
+        opts: &WriteOptions,
+    ) -> Result<Arc<Value>, ApiError> {
         let mut state = self.lock()?;
         let out = self.create_locked(&mut state, def, ns, obj, opts)?;
         self.notify(&state);
@@ -260,7 +283,15 @@ impl Store {
     }
 
     /// Replace an object (PUT), or its status.
-    pub fn replace(&self, def: &ResourceDef, ns: Option<&str>, name: &str, obj: Value, sub: Subresource, opts: &WriteOptions) -> Result<Arc<Value>, ApiError> {
+    pub fn replace(
+        &self,
+        def: &ResourceDef,
+        ns: Option<&str>,
+        name: &str,
+        obj: Value,
+        sub: Subresource,
+        opts: &WriteOptions,
+    ) -> Result<Arc<Value>, ApiError> {
         let mut state = self.lock()?;
         let old = lookup(&state, def, ns, name)?.clone();
         let out = self.update_locked(&mut state, def, &old, obj, sub, opts)?;
@@ -269,7 +300,16 @@ impl Store {
     }
 
     /// Patch an object, or its status. An apply patch creates the object if it is missing.
-    pub fn patch(&self, def: &ResourceDef, ns: Option<&str>, name: &str, kind: PatchKind, body: &Value, sub: Subresource, opts: &WriteOptions) -> Result<(Arc<Value>, bool), ApiError> {
+    pub fn patch(
+        &self,
+        def: &ResourceDef,
+        ns: Option<&str>,
+        name: &str,
+        req: PatchRequest<'_>,
+        sub: Subresource,
+        opts: &WriteOptions,
+    ) -> Result<(Arc<Value>, bool), ApiError> {
+        let PatchRequest { kind, body } = req;
         let mut state = self.lock()?;
         let old = match lookup(&state, def, ns, name) {
             Ok(o) => o.clone(),
@@ -278,7 +318,12 @@ impl Store {
                 if let Some(m) = meta::meta_mut(&mut obj) {
                     m.entry("name").or_insert_with(|| json!(name));
                 }
-                meta::record_manager(&mut obj, opts.field_manager.as_deref().unwrap_or("unknown"), "Apply", &def.api_version());
+                meta::record_manager(
+                    &mut obj,
+                    opts.field_manager.as_deref().unwrap_or("unknown"),
+                    "Apply",
+                    &def.api_version(),
+                );
                 let _ = e;
                 let out = self.create_locked(&mut state, def, ns, obj, opts)?;
                 self.notify(&state);
@@ -293,7 +338,12 @@ impl Store {
             PatchKind::Strategic => patch::strategic_merge(&mut new, body)?,
             PatchKind::Apply => {
                 patch::strategic_merge(&mut new, body)?;
-                meta::record_manager(&mut new, opts.field_manager.as_deref().unwrap_or("unknown"), "Apply", &def.api_version());
+                meta::record_manager(
+                    &mut new,
+                    opts.field_manager.as_deref().unwrap_or("unknown"),
+                    "Apply",
+                    &def.api_version(),
+                );
             }
         }
         let out = self.update_locked(&mut state, def, &old, new, sub, opts)?;
@@ -304,7 +354,13 @@ impl Store {
     /// Delete an object and, synchronously, what it owns (owned objects, CRD instances).
     /// A namespace first turns `Terminating` and is finalized (contents, then itself) a moment
     /// later, as on a real cluster, so `kubectl delete -f` can still delete its members.
-    pub fn delete(&self, def: &ResourceDef, ns: Option<&str>, name: &str, propagation: Propagation) -> Result<Arc<Value>, ApiError> {
+    pub fn delete(
+        &self,
+        def: &ResourceDef,
+        ns: Option<&str>,
+        name: &str,
+        propagation: Propagation,
+    ) -> Result<Arc<Value>, ApiError> {
         let mut state = self.lock()?;
         let target = lookup(&state, def, ns, name)?.clone();
         if is_namespace(def) {
@@ -324,7 +380,10 @@ impl Store {
         for (res, key) in victims {
             remove_locked(&mut state, &res, &key, self.inner.history_cap);
         }
-        let key = (meta::meta_str(&target, "namespace").to_string(), name.to_string());
+        let key = (
+            meta::meta_str(&target, "namespace").to_string(),
+            name.to_string(),
+        );
         let out = remove_locked(&mut state, &def.key(), &key, self.inner.history_cap)
             .ok_or_else(|| ApiError::not_found(&def.qualified(), name))?;
         if def.kind == "CustomResourceDefinition" {
@@ -334,7 +393,12 @@ impl Store {
         Ok(out)
     }
 
-    fn mark_terminating(&self, state: &mut State, def: &ResourceDef, ns: &Arc<Value>) -> Arc<Value> {
+    fn mark_terminating(
+        &self,
+        state: &mut State,
+        def: &ResourceDef,
+        ns: &Arc<Value>,
+    ) -> Arc<Value> {
         if ns["metadata"]["deletionTimestamp"].is_string() {
             return ns.clone();
         }
@@ -344,7 +408,14 @@ impl Store {
         }
         obj["status"] = json!({"phase": "Terminating"});
         let key = (String::new(), meta::meta_str(ns, "name").to_string());
-        commit(state, def, key, obj, EventType::Modified, self.inner.history_cap)
+        commit(
+            state,
+            def,
+            key,
+            obj,
+            EventType::Modified,
+            self.inner.history_cap,
+        )
     }
 
     fn schedule_finalize(&self, name: &str) {
@@ -364,7 +435,10 @@ impl Store {
     pub fn finalize_namespace(&self, name: &str) {
         let Ok(mut state) = self.lock() else { return };
         let mut victims = namespace_contents(&state, &self.inner.registry, name);
-        victims.push(("/v1/namespaces".to_string(), (String::new(), name.to_string())));
+        victims.push((
+            "/v1/namespaces".to_string(),
+            (String::new(), name.to_string()),
+        ));
         for (res, key) in victims {
             remove_locked(&mut state, &res, &key, self.inner.history_cap);
         }
@@ -393,7 +467,10 @@ impl Store {
     pub fn changes_since(&self, rv: u64) -> Result<(Vec<Change>, u64), ApiError> {
         let state = self.lock()?;
         if rv < state.floor {
-            return Err(ApiError::Expired { requested: rv, oldest: state.floor });
+            return Err(ApiError::Expired {
+                requested: rv,
+                oldest: state.floor,
+            });
         }
         let start = state.history.partition_point(|c| c.rv <= rv);
         Ok((state.history.range(start..).cloned().collect(), state.rv))
@@ -402,7 +479,10 @@ impl Store {
     /// Append a line to a container's log (the runtime calls this).
     pub fn append_log(&self, ns: &str, pod: &str, container: &str, line: &str) {
         if let Ok(mut s) = self.lock() {
-            let buf = s.logs.entry((ns.into(), pod.into(), container.into())).or_default();
+            let buf = s
+                .logs
+                .entry((ns.into(), pod.into(), container.into()))
+                .or_default();
             buf.extend(line.lines().map(String::from));
             while buf.len() > MAX_LOG_LINES {
                 buf.pop_front();
@@ -411,8 +491,16 @@ impl Store {
     }
 
     /// A container's log lines, the last `tail` of them if given.
-    pub fn log_lines(&self, ns: &str, pod: &str, container: &str, tail: Option<usize>) -> Vec<String> {
-        let Ok(s) = self.lock() else { return Vec::new() };
+    pub fn log_lines(
+        &self,
+        ns: &str,
+        pod: &str,
+        container: &str,
+        tail: Option<usize>,
+    ) -> Vec<String> {
+        let Ok(s) = self.lock() else {
+            return Vec::new();
+        };
         let Some(buf) = s.logs.get(&(ns.into(), pod.into(), container.into())) else {
             return Vec::new();
         };
@@ -428,7 +516,10 @@ impl Store {
             .iter()
             .flat_map(|(res, b)| b.values().map(move |o| (res.clone(), o.clone())))
             .collect();
-        Ok(Snapshot { resource_version: state.rv, objects })
+        Ok(Snapshot {
+            resource_version: state.rv,
+            objects,
+        })
     }
 
     /// Replace the contents with a snapshot (at start, before serving). Watches from before
@@ -442,7 +533,10 @@ impl Store {
                 let name = meta::meta_str(&obj, "name");
                 self.inner.registry.set_crd(name, defs_from_crd(&obj));
             }
-            let key = (meta::meta_str(&obj, "namespace").to_string(), meta::meta_str(&obj, "name").to_string());
+            let key = (
+                meta::meta_str(&obj, "namespace").to_string(),
+                meta::meta_str(&obj, "name").to_string(),
+            );
             state.buckets.entry(res).or_default().insert(key, obj);
         }
         state.rv = snap.resource_version;
@@ -460,14 +554,28 @@ impl Store {
         });
     }
 
-    fn create_locked(&self, state: &mut State, def: &ResourceDef, ns: Option<&str>, mut obj: Value, opts: &WriteOptions) -> Result<Arc<Value>, ApiError> {
+    fn create_locked(
+        &self,
+        state: &mut State,
+        def: &ResourceDef,
+        ns: Option<&str>,
+        mut obj: Value,
+        opts: &WriteOptions,
+    ) -> Result<Arc<Value>, ApiError> {
         meta::stamp_type(&mut obj, def)?;
         let ns = resolve_namespace(state, def, ns, &obj)?;
         let name = resolve_name(&mut obj)?;
         meta::validate_name(def, &name)?;
         let key = (ns.clone(), name.clone());
-        if state.buckets.get(&def.key()).is_some_and(|b| b.contains_key(&key)) {
-            return Err(ApiError::AlreadyExists { qualified: def.qualified(), name });
+        if state
+            .buckets
+            .get(&def.key())
+            .is_some_and(|b| b.contains_key(&key))
+        {
+            return Err(ApiError::AlreadyExists {
+                qualified: def.qualified(),
+                name,
+            });
         }
         init_metadata(&mut obj, &ns, opts, def);
         init_status(&mut obj, def);
@@ -478,27 +586,50 @@ impl Store {
         if def.kind == "CustomResourceDefinition" {
             self.register_crd(&mut obj, &name)?;
         }
-        Ok(commit(state, def, key, obj, EventType::Added, self.inner.history_cap))
+        Ok(commit(
+            state,
+            def,
+            key,
+            obj,
+            EventType::Added,
+            self.inner.history_cap,
+        ))
     }
 
-    fn update_locked(&self, state: &mut State, def: &ResourceDef, old: &Arc<Value>, mut new: Value, sub: Subresource, opts: &WriteOptions) -> Result<Arc<Value>, ApiError> {
+    fn update_locked(
+        &self,
+        state: &mut State,
+        def: &ResourceDef,
+        old: &Arc<Value>,
+        mut new: Value,
+        sub: Subresource,
+        opts: &WriteOptions,
+    ) -> Result<Arc<Value>, ApiError> {
         meta::stamp_type(&mut new, def)?;
         let name = meta::meta_str(old, "name").to_string();
         check_identity(def, old, &new)?;
         let wanted_rv = meta::meta_str(&new, "resourceVersion");
         if !wanted_rv.is_empty() && wanted_rv != meta::meta_str(old, "resourceVersion") {
-            return Err(ApiError::Conflict { qualified: def.qualified(), name });
+            return Err(ApiError::Conflict {
+                qualified: def.qualified(),
+                name,
+            });
         }
         let mut new = split_status(def, old, new, sub);
         keep_system_metadata(old, &mut new);
         apply_defaults(&mut new, def);
         if let (Some(fm), Subresource::Main) = (&opts.field_manager, sub) {
-            if !fm.is_empty() && !new["metadata"]["managedFields"].as_array().is_some_and(|l| l.iter().any(|e| e["manager"] == fm.as_str())) {
+            if !fm.is_empty()
+                && !new["metadata"]["managedFields"]
+                    .as_array()
+                    .is_some_and(|l| l.iter().any(|e| e["manager"] == fm.as_str()))
+            {
                 meta::record_manager(&mut new, fm, "Update", &def.api_version());
             }
         }
         if def.kind == "Service" && def.group.is_empty() && sub == Subresource::Main {
-            let others = all_of(state, def).filter(|s| meta::meta_str(s, "uid") != meta::meta_str(old, "uid"));
+            let others = all_of(state, def)
+                .filter(|s| meta::meta_str(s, "uid") != meta::meta_str(old, "uid"));
             services::prepare_update(old, &mut new, services::Taken::of(others))?;
         }
         if def.kind == "CustomResourceDefinition" {
@@ -514,7 +645,14 @@ impl Store {
             }
         }
         let key = (meta::meta_str(old, "namespace").to_string(), name);
-        Ok(commit(state, def, key, new, EventType::Modified, self.inner.history_cap))
+        Ok(commit(
+            state,
+            def,
+            key,
+            new,
+            EventType::Modified,
+            self.inner.history_cap,
+        ))
     }
 
     /// Register the resources of a CRD and mark it established.
@@ -547,8 +685,17 @@ fn crd_accepted_names(spec: Option<&Value>) -> Value {
     spec.map(|s| s["names"].clone()).unwrap_or(Value::Null)
 }
 
-fn lookup<'a>(state: &'a State, def: &ResourceDef, ns: Option<&str>, name: &str) -> Result<&'a Arc<Value>, ApiError> {
-    let ns = if def.namespaced { ns.unwrap_or("default") } else { "" };
+fn lookup<'a>(
+    state: &'a State,
+    def: &ResourceDef,
+    ns: Option<&str>,
+    name: &str,
+) -> Result<&'a Arc<Value>, ApiError> {
+    let ns = if def.namespaced {
+        ns.unwrap_or("default")
+    } else {
+        ""
+    };
     state
         .buckets
         .get(&def.key())
@@ -557,24 +704,37 @@ fn lookup<'a>(state: &'a State, def: &ResourceDef, ns: Option<&str>, name: &str)
 }
 
 fn all_of<'a>(state: &'a State, def: &ResourceDef) -> impl Iterator<Item = &'a Value> {
-    state.buckets.get(&def.key()).into_iter().flat_map(|b| b.values().map(|v| v.as_ref()))
+    state
+        .buckets
+        .get(&def.key())
+        .into_iter()
+        .flat_map(|b| b.values().map(|v| v.as_ref()))
 }
 
 /// The namespace an object goes into: the URL's, which the body may repeat but not contradict.
-fn resolve_namespace(state: &State, def: &ResourceDef, url_ns: Option<&str>, obj: &Value) -> Result<String, ApiError> {
+fn resolve_namespace(
+    state: &State,
+    def: &ResourceDef,
+    url_ns: Option<&str>,
+    obj: &Value,
+) -> Result<String, ApiError> {
     if !def.namespaced {
         return Ok(String::new());
     }
     let body_ns = meta::meta_str(obj, "namespace");
     let ns = match (url_ns, body_ns) {
-        (Some(u), b) if !b.is_empty() && b != u => {
-            return Err(ApiError::BadRequest("the namespace of the provided object does not match the namespace sent on the request".into()))
-        }
+        (Some(u), b) if !b.is_empty() && b != u => return Err(ApiError::BadRequest(
+            "the namespace of the provided object does not match the namespace sent on the request"
+                .into(),
+        )),
         (Some(u), _) => u.to_string(),
         (None, b) if !b.is_empty() => b.to_string(),
         (None, _) => "default".to_string(),
     };
-    let namespace = state.buckets.get("/v1/namespaces").and_then(|b| b.get(&(String::new(), ns.clone())));
+    let namespace = state
+        .buckets
+        .get("/v1/namespaces")
+        .and_then(|b| b.get(&(String::new(), ns.clone())));
     match namespace {
         None => Err(ApiError::not_found("namespaces", &ns)),
         Some(n) if n["metadata"]["deletionTimestamp"].is_string() => Err(ApiError::Forbidden(format!(
@@ -662,7 +822,8 @@ fn check_identity(def: &ResourceDef, old: &Value, new: &Value) -> Result<(), Api
     let new_ns = meta::meta_str(new, "namespace");
     if def.namespaced && !new_ns.is_empty() && new_ns != meta::meta_str(old, "namespace") {
         return Err(ApiError::BadRequest(
-            "the namespace of the provided object does not match the namespace sent on the request".into(),
+            "the namespace of the provided object does not match the namespace sent on the request"
+                .into(),
         ));
     }
     Ok(())
@@ -692,7 +853,14 @@ fn split_status(def: &ResourceDef, old: &Value, new: Value, sub: Subresource) ->
 fn keep_system_metadata(old: &Value, new: &mut Value) {
     let old_meta = &old["metadata"];
     if let Some(m) = meta::meta_mut(new) {
-        for field in ["uid", "creationTimestamp", "namespace", "name", "generation", "deletionTimestamp"] {
+        for field in [
+            "uid",
+            "creationTimestamp",
+            "namespace",
+            "name",
+            "generation",
+            "deletionTimestamp",
+        ] {
             match old_meta.get(field) {
                 Some(v) => m.insert(field.into(), v.clone()),
                 None => m.remove(field),
@@ -716,35 +884,74 @@ fn push_history(state: &mut State, change: Change, cap: usize) {
 }
 
 /// Store an object under the next resourceVersion and record the change.
-fn commit(state: &mut State, def: &ResourceDef, key: (String, String), mut obj: Value, kind: EventType, cap: usize) -> Arc<Value> {
+fn commit(
+    state: &mut State,
+    def: &ResourceDef,
+    key: (String, String),
+    mut obj: Value,
+    kind: EventType,
+    cap: usize,
+) -> Arc<Value> {
     state.rv += 1;
     meta::set_resource_version(&mut obj, state.rv);
     let obj = Arc::new(obj);
-    state.buckets.entry(def.key()).or_default().insert(key, obj.clone());
-    let change = Change { rv: state.rv, kind, resource: def.key(), object: obj.clone() };
+    state
+        .buckets
+        .entry(def.key())
+        .or_default()
+        .insert(key, obj.clone());
+    let change = Change {
+        rv: state.rv,
+        kind,
+        resource: def.key(),
+        object: obj.clone(),
+    };
     push_history(state, change, cap);
     obj
 }
 
 /// Remove an object under the next resourceVersion, recording a DELETED change.
-fn remove_locked(state: &mut State, res: &str, key: &(String, String), cap: usize) -> Option<Arc<Value>> {
+fn remove_locked(
+    state: &mut State,
+    res: &str,
+    key: &(String, String),
+    cap: usize,
+) -> Option<Arc<Value>> {
     let old = state.buckets.get_mut(res)?.remove(key)?;
     state.rv += 1;
     let mut obj = (*old).clone();
     meta::set_resource_version(&mut obj, state.rv);
     let obj = Arc::new(obj);
-    let change = Change { rv: state.rv, kind: EventType::Deleted, resource: res.to_string(), object: obj.clone() };
+    let change = Change {
+        rv: state.rv,
+        kind: EventType::Deleted,
+        resource: res.to_string(),
+        object: obj.clone(),
+    };
     push_history(state, change, cap);
     Some(obj)
 }
 
-fn namespace_contents(state: &State, registry: &Registry, ns: &str) -> Vec<(String, (String, String))> {
-    let namespaced: Vec<String> = registry.all().iter().filter(|d| d.namespaced).map(ResourceDef::key).collect();
+fn namespace_contents(
+    state: &State,
+    registry: &Registry,
+    ns: &str,
+) -> Vec<(String, (String, String))> {
+    let namespaced: Vec<String> = registry
+        .all()
+        .iter()
+        .filter(|d| d.namespaced)
+        .map(ResourceDef::key)
+        .collect();
     state
         .buckets
         .iter()
         .filter(|(res, _)| namespaced.contains(res))
-        .flat_map(|(res, b)| b.keys().filter(|k| k.0 == ns).map(move |k| (res.clone(), k.clone())))
+        .flat_map(|(res, b)| {
+            b.keys()
+                .filter(|k| k.0 == ns)
+                .map(move |k| (res.clone(), k.clone()))
+        })
         .collect()
 }
 
@@ -793,21 +1000,38 @@ mod tests {
     fn create_conflict_and_noop() {
         let (s, cm, _) = store();
         let o = WriteOptions::default();
-        let a = s.create(&cm, Some("default"), json!({"metadata": {"name": "a"}, "data": {"k": "v"}}), &o);
+        let a = s.create(
+            &cm,
+            Some("default"),
+            json!({"metadata": {"name": "a"}, "data": {"k": "v"}}),
+            &o,
+        );
         let a = a.ok().map(|a| (*a).clone()).unwrap_or_default();
         assert_eq!(a["metadata"]["generation"], 1);
         let dup = s.create(&cm, Some("default"), json!({"metadata": {"name": "a"}}), &o);
-        assert_eq!(dup.err().map(|e| e.to_string()), Some("configmaps \"a\" already exists".into()));
+        assert_eq!(
+            dup.err().map(|e| e.to_string()),
+            Some("configmaps \"a\" already exists".into())
+        );
         let mut stale = a.clone();
         stale["metadata"]["resourceVersion"] = json!("1");
-        let err = s.replace(&cm, Some("default"), "a", stale, Subresource::Main, &o).err();
+        let err = s
+            .replace(&cm, Some("default"), "a", stale, Subresource::Main, &o)
+            .err();
         assert_eq!(err.map(|e| e.code()), Some(409));
         let rv = s.resource_version();
         let same = s.replace(&cm, Some("default"), "a", a.clone(), Subresource::Main, &o);
         assert!(same.is_ok());
-        assert_eq!(s.resource_version(), rv, "a no-op write does not bump the rv");
+        assert_eq!(
+            s.resource_version(),
+            rv,
+            "a no-op write does not bump the rv"
+        );
         let missing = s.create(&cm, Some("nope"), json!({"metadata": {"name": "a"}}), &o);
-        assert_eq!(missing.err().map(|e| e.to_string()), Some("namespaces \"nope\" not found".into()));
+        assert_eq!(
+            missing.err().map(|e| e.to_string()),
+            Some("namespaces \"nope\" not found".into())
+        );
     }
 
     #[test]
@@ -816,14 +1040,26 @@ mod tests {
         let ns = s.registry().find("", "v1", "namespaces");
         let Some(ns) = ns else { return };
         let o = WriteOptions::default();
-        assert!(s.create(&ns, None, json!({"metadata": {"name": "x"}}), &o).is_ok());
-        assert!(s.create(&cm, Some("x"), json!({"metadata": {"name": "c"}}), &o).is_ok());
+        assert!(s
+            .create(&ns, None, json!({"metadata": {"name": "x"}}), &o)
+            .is_ok());
+        assert!(s
+            .create(&cm, Some("x"), json!({"metadata": {"name": "c"}}), &o)
+            .is_ok());
         assert!(s.delete(&ns, None, "x", Propagation::Background).is_ok());
         let late = s.create(&cm, Some("x"), json!({"metadata": {"name": "d"}}), &o);
         assert_eq!(late.err().map(|e| e.code()), Some(404));
-        assert!(s.get(&cm, Some("x"), "c").is_err(), "no runtime: finalized at once");
+        assert!(
+            s.get(&cm, Some("x"), "c").is_err(),
+            "no runtime: finalized at once"
+        );
         for i in 0..150 {
-            let _ = s.create(&cm, Some("default"), json!({"metadata": {"name": format!("n{i}")}}), &o);
+            let _ = s.create(
+                &cm,
+                Some("default"),
+                json!({"metadata": {"name": format!("n{i}")}}),
+                &o,
+            );
         }
         assert_eq!(s.changes_since(1).err().map(|e| e.code()), Some(410));
         let rv = s.resource_version();

@@ -48,28 +48,47 @@ fn n(v: &Value) -> i64 {
 }
 
 fn or_none(x: String) -> String {
-    if x.is_empty() { "<none>".into() } else { x }
+    if x.is_empty() {
+        "<none>".into()
+    } else {
+        x
+    }
 }
 
 fn join_map(v: &Value) -> String {
     v.as_object()
-        .map(|m| m.iter().map(|(k, v)| format!("{k}={}", s(v))).collect::<Vec<_>>().join(","))
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", s(v)))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
         .unwrap_or_default()
 }
 
 fn containers(o: &Value, field: &str) -> String {
     o["spec"]["template"]["spec"]["containers"]
         .as_array()
-        .map(|cs| cs.iter().map(|c| s(&c[field])).collect::<Vec<_>>().join(","))
+        .map(|cs| {
+            cs.iter()
+                .map(|c| s(&c[field]))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
         .unwrap_or_default()
 }
 
 fn pod_cells(o: &Value) -> Vec<Value> {
     let total = o["spec"]["containers"].as_array().map_or(0, Vec::len);
-    let statuses = o["status"]["containerStatuses"].as_array().cloned().unwrap_or_default();
+    let statuses = o["status"]["containerStatuses"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let ready = statuses.iter().filter(|c| c["ready"] == true).count();
     let restarts: i64 = statuses.iter().map(|c| n(&c["restartCount"])).sum();
-    let waiting = statuses.iter().find_map(|c| c["state"]["waiting"]["reason"].as_str());
+    let waiting = statuses
+        .iter()
+        .find_map(|c| c["state"]["waiting"]["reason"].as_str());
     let phase = o["status"]["phase"].as_str().unwrap_or("Pending");
     let status = if o["metadata"]["deletionTimestamp"].is_string() {
         "Terminating"
@@ -106,9 +125,23 @@ fn service_ports(o: &Value) -> String {
 
 fn external_ip(o: &Value) -> String {
     let spec = &o["spec"];
-    let mut ips: Vec<String> = spec["externalIPs"].as_array().into_iter().flatten().map(s).collect();
-    let ingress = o["status"]["loadBalancer"]["ingress"].as_array().cloned().unwrap_or_default();
-    ips.extend(ingress.iter().map(|i| if i["ip"].is_string() { s(&i["ip"]) } else { s(&i["hostname"]) }));
+    let mut ips: Vec<String> = spec["externalIPs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(s)
+        .collect();
+    let ingress = o["status"]["loadBalancer"]["ingress"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    ips.extend(ingress.iter().map(|i| {
+        if i["ip"].is_string() {
+            s(&i["ip"])
+        } else {
+            s(&i["hostname"])
+        }
+    }));
     match (spec["type"].as_str().unwrap_or("ClusterIP"), ips.is_empty()) {
         ("LoadBalancer", true) => "<pending>".into(),
         ("ExternalName", _) => s(&spec["externalName"]),
@@ -168,7 +201,9 @@ fn daemonset_cells(o: &Value) -> Vec<Value> {
         json!(n(&st["numberReady"])),
         json!(n(&st["updatedNumberScheduled"])),
         json!(n(&st["numberAvailable"])),
-        json!(or_none(join_map(&o["spec"]["template"]["spec"]["nodeSelector"]))),
+        json!(or_none(join_map(
+            &o["spec"]["template"]["spec"]["nodeSelector"]
+        ))),
         json!(created(o)),
         json!(containers(o, "name")),
         json!(containers(o, "image")),
@@ -177,11 +212,27 @@ fn daemonset_cells(o: &Value) -> Vec<Value> {
 }
 
 fn node_cells(o: &Value) -> Vec<Value> {
-    let ready = o["status"]["conditions"].as_array().into_iter().flatten().any(|c| c["type"] == "Ready" && c["status"] == "True");
+    let ready = o["status"]["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|c| c["type"] == "Ready" && c["status"] == "True");
     let labels = &o["metadata"]["labels"];
-    let roles: Vec<String> = labels.as_object().into_iter().flatten()
-        .filter_map(|(k, _)| k.strip_prefix("node-role.kubernetes.io/").map(String::from)).collect();
-    let addr = |t: &str| o["status"]["addresses"].as_array().into_iter().flatten().find(|a| a["type"] == t).map(|a| s(&a["address"])).unwrap_or_default();
+    let roles: Vec<String> = labels
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, _)| k.strip_prefix("node-role.kubernetes.io/").map(String::from))
+        .collect();
+    let addr = |t: &str| {
+        o["status"]["addresses"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|a| a["type"] == t)
+            .map(|a| s(&a["address"]))
+            .unwrap_or_default()
+    };
     let info = &o["status"]["nodeInfo"];
     vec![
         json!(meta::meta_str(o, "name")),
@@ -205,7 +256,10 @@ fn event_cells(o: &Value) -> Vec<Value> {
         .unwrap_or_default();
     let io = &o["involvedObject"];
     let object = format!("{}/{}", s(&io["kind"]).to_lowercase(), s(&io["name"]));
-    let source = o["source"]["component"].as_str().or(o["reportingComponent"].as_str()).unwrap_or_default();
+    let source = o["source"]["component"]
+        .as_str()
+        .or(o["reportingComponent"].as_str())
+        .unwrap_or_default();
     vec![
         json!(age(last)),
         json!(s(&o["type"])),
@@ -224,18 +278,168 @@ type Columns = &'static [(&'static str, &'static str, u8)];
 
 fn columns(def: &ResourceDef) -> (Columns, fn(&Value) -> Vec<Value>) {
     match (def.group.as_str(), def.plural.as_str()) {
-        ("", "pods") => (&[("Name", "string", 0), ("Ready", "string", 0), ("Status", "string", 0), ("Restarts", "string", 0), ("Age", "string", 0), ("IP", "string", 1), ("Node", "string", 1), ("Nominated Node", "string", 1), ("Readiness Gates", "string", 1)], pod_cells),
-        ("", "services") => (&[("Name", "string", 0), ("Type", "string", 0), ("Cluster-IP", "string", 0), ("External-IP", "string", 0), ("Port(s)", "string", 0), ("Age", "string", 0), ("Selector", "string", 1)], service_cells),
-        ("", "configmaps") => (&[("Name", "string", 0), ("Data", "integer", 0), ("Age", "string", 0)], |o| vec![json!(meta::meta_str(o, "name")), json!(o["data"].as_object().map_or(0, |m| m.len()) + o["binaryData"].as_object().map_or(0, |m| m.len())), json!(created(o))]),
-        ("", "secrets") => (&[("Name", "string", 0), ("Type", "string", 0), ("Data", "integer", 0), ("Age", "string", 0)], |o| vec![json!(meta::meta_str(o, "name")), json!(o["type"].as_str().unwrap_or("Opaque")), json!(o["data"].as_object().map_or(0, |m| m.len())), json!(created(o))]),
-        ("", "serviceaccounts") => (&[("Name", "string", 0), ("Secrets", "integer", 0), ("Age", "string", 0)], |o| vec![json!(meta::meta_str(o, "name")), json!(o["secrets"].as_array().map_or(0, Vec::len)), json!(created(o))]),
-        ("", "namespaces") => (&[("Name", "string", 0), ("Status", "string", 0), ("Age", "string", 0)], |o| vec![json!(meta::meta_str(o, "name")), json!(o["status"]["phase"].as_str().unwrap_or("Active")), json!(created(o))]),
-        ("", "nodes") => (&[("Name", "string", 0), ("Status", "string", 0), ("Roles", "string", 0), ("Age", "string", 0), ("Version", "string", 0), ("Internal-IP", "string", 1), ("External-IP", "string", 1), ("OS-Image", "string", 1), ("Kernel-Version", "string", 1), ("Container-Runtime", "string", 1)], node_cells),
-        ("", "events") => (&[("Last Seen", "string", 0), ("Type", "string", 0), ("Reason", "string", 0), ("Object", "string", 0), ("Message", "string", 0), ("Subobject", "string", 1), ("Source", "string", 1), ("First Seen", "string", 1), ("Count", "integer", 1), ("Name", "string", 1)], event_cells),
-        ("apps", "deployments") => (&[("Name", "string", 0), ("Ready", "string", 0), ("Up-to-date", "integer", 0), ("Available", "integer", 0), ("Age", "string", 0), ("Containers", "string", 1), ("Images", "string", 1), ("Selector", "string", 1)], deployment_cells),
-        ("apps", "replicasets") => (&[("Name", "string", 0), ("Desired", "integer", 0), ("Current", "integer", 0), ("Ready", "integer", 0), ("Age", "string", 0), ("Containers", "string", 1), ("Images", "string", 1), ("Selector", "string", 1)], replicaset_cells),
-        ("apps", "daemonsets") => (&[("Name", "string", 0), ("Desired", "integer", 0), ("Current", "integer", 0), ("Ready", "integer", 0), ("Up-to-date", "integer", 0), ("Available", "integer", 0), ("Node Selector", "string", 0), ("Age", "string", 0), ("Containers", "string", 1), ("Images", "string", 1), ("Selector", "string", 1)], daemonset_cells),
-        _ => (&[("Name", "string", 0), ("Age", "string", 0)], |o| vec![json!(meta::meta_str(o, "name")), json!(created(o))]),
+        ("", "pods") => (
+            &[
+                ("Name", "string", 0),
+                ("Ready", "string", 0),
+                ("Status", "string", 0),
+                ("Restarts", "string", 0),
+                ("Age", "string", 0),
+                ("IP", "string", 1),
+                ("Node", "string", 1),
+                ("Nominated Node", "string", 1),
+                ("Readiness Gates", "string", 1),
+            ],
+            pod_cells,
+        ),
+        ("", "services") => (
+            &[
+                ("Name", "string", 0),
+                ("Type", "string", 0),
+                ("Cluster-IP", "string", 0),
+                ("External-IP", "string", 0),
+                ("Port(s)", "string", 0),
+                ("Age", "string", 0),
+                ("Selector", "string", 1),
+            ],
+            service_cells,
+        ),
+        ("", "configmaps") => (
+            &[
+                ("Name", "string", 0),
+                ("Data", "integer", 0),
+                ("Age", "string", 0),
+            ],
+            |o| {
+                vec![
+                    json!(meta::meta_str(o, "name")),
+                    json!(
+                        o["data"].as_object().map_or(0, |m| m.len())
+                            + o["binaryData"].as_object().map_or(0, |m| m.len())
+                    ),
+                    json!(created(o)),
+                ]
+            },
+        ),
+        ("", "secrets") => (
+            &[
+                ("Name", "string", 0),
+                ("Type", "string", 0),
+                ("Data", "integer", 0),
+                ("Age", "string", 0),
+            ],
+            |o| {
+                vec![
+                    json!(meta::meta_str(o, "name")),
+                    json!(o["type"].as_str().unwrap_or("Opaque")),
+                    json!(o["data"].as_object().map_or(0, |m| m.len())),
+                    json!(created(o)),
+                ]
+            },
+        ),
+        ("", "serviceaccounts") => (
+            &[
+                ("Name", "string", 0),
+                ("Secrets", "integer", 0),
+                ("Age", "string", 0),
+            ],
+            |o| {
+                vec![
+                    json!(meta::meta_str(o, "name")),
+                    json!(o["secrets"].as_array().map_or(0, Vec::len)),
+                    json!(created(o)),
+                ]
+            },
+        ),
+        ("", "namespaces") => (
+            &[
+                ("Name", "string", 0),
+                ("Status", "string", 0),
+                ("Age", "string", 0),
+            ],
+            |o| {
+                vec![
+                    json!(meta::meta_str(o, "name")),
+                    json!(o["status"]["phase"].as_str().unwrap_or("Active")),
+                    json!(created(o)),
+                ]
+            },
+        ),
+        ("", "nodes") => (
+            &[
+                ("Name", "string", 0),
+                ("Status", "string", 0),
+                ("Roles", "string", 0),
+                ("Age", "string", 0),
+                ("Version", "string", 0),
+                ("Internal-IP", "string", 1),
+                ("External-IP", "string", 1),
+                ("OS-Image", "string", 1),
+                ("Kernel-Version", "string", 1),
+                ("Container-Runtime", "string", 1),
+            ],
+            node_cells,
+        ),
+        ("", "events") => (
+            &[
+                ("Last Seen", "string", 0),
+                ("Type", "string", 0),
+                ("Reason", "string", 0),
+                ("Object", "string", 0),
+                ("Message", "string", 0),
+                ("Subobject", "string", 1),
+                ("Source", "string", 1),
+                ("First Seen", "string", 1),
+                ("Count", "integer", 1),
+                ("Name", "string", 1),
+            ],
+            event_cells,
+        ),
+        ("apps", "deployments") => (
+            &[
+                ("Name", "string", 0),
+                ("Ready", "string", 0),
+                ("Up-to-date", "integer", 0),
+                ("Available", "integer", 0),
+                ("Age", "string", 0),
+                ("Containers", "string", 1),
+                ("Images", "string", 1),
+                ("Selector", "string", 1),
+            ],
+            deployment_cells,
+        ),
+        ("apps", "replicasets") => (
+            &[
+                ("Name", "string", 0),
+                ("Desired", "integer", 0),
+                ("Current", "integer", 0),
+                ("Ready", "integer", 0),
+                ("Age", "string", 0),
+                ("Containers", "string", 1),
+                ("Images", "string", 1),
+                ("Selector", "string", 1),
+            ],
+            replicaset_cells,
+        ),
+        ("apps", "daemonsets") => (
+            &[
+                ("Name", "string", 0),
+                ("Desired", "integer", 0),
+                ("Current", "integer", 0),
+                ("Ready", "integer", 0),
+                ("Up-to-date", "integer", 0),
+                ("Available", "integer", 0),
+                ("Node Selector", "string", 0),
+                ("Age", "string", 0),
+                ("Containers", "string", 1),
+                ("Images", "string", 1),
+                ("Selector", "string", 1),
+            ],
+            daemonset_cells,
+        ),
+        _ => (&[("Name", "string", 0), ("Age", "string", 0)], |o| {
+            vec![json!(meta::meta_str(o, "name")), json!(created(o))]
+        }),
     }
 }
 
@@ -244,13 +448,20 @@ fn row_object(o: &Value) -> Value {
 }
 
 /// A Table of `objects` of type `def`, stamped with `rv` (and `continue` when paging).
-pub fn table<'a>(def: &ResourceDef, objects: impl Iterator<Item = &'a Value>, rv: u64, cont: Option<String>) -> Value {
+pub fn table<'a>(
+    def: &ResourceDef,
+    objects: impl Iterator<Item = &'a Value>,
+    rv: u64,
+    cont: Option<String>,
+) -> Value {
     let (cols, cells) = columns(def);
     let defs: Vec<Value> = cols
         .iter()
         .map(|(name, ty, prio)| json!({"name": name, "type": ty, "format": if *name == "Name" { "name" } else { "" }, "description": "", "priority": prio}))
         .collect();
-    let rows: Vec<Value> = objects.map(|o| json!({"cells": cells(o), "object": row_object(o)})).collect();
+    let rows: Vec<Value> = objects
+        .map(|o| json!({"cells": cells(o), "object": row_object(o)}))
+        .collect();
     let mut metadata = json!({"resourceVersion": rv.to_string()});
     if let (Some(c), Some(m)) = (cont, metadata.as_object_mut()) {
         m.insert("continue".into(), json!(c));

@@ -45,29 +45,50 @@ fn generate() -> Result<TlsMaterial, TlsError> {
     let ca_key = KeyPair::generate()?;
     let mut ca_params = CertificateParams::new(Vec::new())?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(DnType::CommonName, "metallbctl-lab-ca");
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "metallbctl-lab-ca");
     ca_params.not_before = rcgen::date_time_ymd(2024, 1, 1);
     ca_params.not_after = rcgen::date_time_ymd(2045, 1, 1);
-    ca_params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign, rcgen::KeyUsagePurpose::DigitalSignature];
+    ca_params.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::DigitalSignature,
+    ];
     let ca = ca_params.self_signed(&ca_key)?;
     let key = KeyPair::generate()?;
     let mut params = CertificateParams::new(vec!["localhost".to_string()])?;
-    params.distinguished_name.push(DnType::CommonName, "metallbctl-lab-apiserver");
-    params.subject_alt_names.push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
-    params.subject_alt_names.push(SanType::IpAddress(IpAddr::V6(Ipv6Addr::LOCALHOST)));
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "metallbctl-lab-apiserver");
+    params
+        .subject_alt_names
+        .push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+    params
+        .subject_alt_names
+        .push(SanType::IpAddress(IpAddr::V6(Ipv6Addr::LOCALHOST)));
     params.not_before = rcgen::date_time_ymd(2024, 1, 1);
     params.not_after = rcgen::date_time_ymd(2045, 1, 1);
     params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
     let cert = params.signed_by(&key, &ca, &ca_key)?;
-    Ok(TlsMaterial { ca_pem: ca.pem(), cert_pem: cert.pem(), key_pem: key.serialize_pem() })
+    Ok(TlsMaterial {
+        ca_pem: ca.pem(),
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    })
 }
 
 /// The state directory's certificates, created on first use; fresh ones without a directory.
 pub fn load_or_create(dir: Option<&Path>) -> Result<TlsMaterial, TlsError> {
     let Some(dir) = dir else { return generate() };
     let read = |f: &str| std::fs::read_to_string(dir.join(f)).ok();
-    if let (Some(ca_pem), Some(cert_pem), Some(key_pem)) = (read("ca.crt"), read("apiserver.crt"), read("apiserver.key")) {
-        return Ok(TlsMaterial { ca_pem, cert_pem, key_pem });
+    if let (Some(ca_pem), Some(cert_pem), Some(key_pem)) =
+        (read("ca.crt"), read("apiserver.crt"), read("apiserver.key"))
+    {
+        return Ok(TlsMaterial {
+            ca_pem,
+            cert_pem,
+            key_pem,
+        });
     }
     let m = generate()?;
     write_atomic(&dir.join("ca.crt"), m.ca_pem.as_bytes(), 0o644)?;
@@ -116,13 +137,19 @@ impl TlsListener {
                 let _ = stream.set_nodelay(true);
                 let (acceptor, tx) = (acceptor.clone(), tx.clone());
                 tokio::spawn(async move {
-                    if let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                    if let Ok(Ok(tls)) =
+                        tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
+                    {
                         let _ = tx.send((tls, peer)).await;
                     }
                 });
             }
         });
-        Ok(TlsListener { local, rx, accept_task })
+        Ok(TlsListener {
+            local,
+            rx,
+            accept_task,
+        })
     }
 }
 

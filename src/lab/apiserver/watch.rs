@@ -107,7 +107,10 @@ impl WatchState {
         match self.store.changes_since(self.rv) {
             Ok((changes, current)) => {
                 let key = self.req.def.key();
-                for c in changes.iter().filter(|c| c.resource == key && self.req.query.matches(&c.object)) {
+                for c in changes
+                    .iter()
+                    .filter(|c| c.resource == key && self.req.query.matches(&c.object))
+                {
                     self.rv = c.rv;
                     let line = self.object_line(c.kind.as_str(), &c.object);
                     self.pending.push_back(line);
@@ -163,7 +166,15 @@ pub fn stream(store: Store, req: WatchRequest) -> impl Stream<Item = Result<Byte
     let rx = store.subscribe();
     let deadline = Instant::now() + req.timeout;
     let since = req.since;
-    let mut state = WatchState { store, req, rv: since.unwrap_or(0), pending: VecDeque::new(), rx, deadline, done: false };
+    let mut state = WatchState {
+        store,
+        req,
+        rv: since.unwrap_or(0),
+        pending: VecDeque::new(),
+        rx,
+        deadline,
+        done: false,
+    };
     if since.is_none() {
         state.queue_initial();
     }
