@@ -337,3 +337,41 @@ async fn crds_register_resources_and_owners_cascade() {
     let (s, _) = get(&app, "/api/v1/namespaces/default/pods/speaker-1").await;
     assert_eq!(s, StatusCode::NOT_FOUND, "owned pod deleted with its owner");
 }
+
+#[tokio::test]
+async fn dry_run_changes_nothing_and_system_namespaces_stay() {
+    let app = app();
+    let (s, v) = post(
+        &app,
+        "/api/v1/namespaces/default/configmaps?dryRun=All",
+        json!({"metadata": {"name": "dry"}}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, _) = get(&app, "/api/v1/namespaces/default/configmaps/dry").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _, v) = call(
+        &app,
+        "DELETE",
+        "/api/v1/namespaces/default",
+        "",
+        Body::empty(),
+        "",
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(
+        v["message"],
+        "namespaces \"default\" is forbidden: this namespace may not be deleted"
+    );
+    let (s, _, _) = call(
+        &app,
+        "POST",
+        "/api/v1/namespaces/default/configmaps",
+        "application/vnd.kubernetes.protobuf",
+        "k8s\0",
+        "",
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+}

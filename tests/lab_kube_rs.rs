@@ -478,3 +478,56 @@ async fn watcher_restarts_after_timeout_without_loss() {
     );
     lab.server.shutdown().await.expect("shutdown");
 }
+
+#[tokio::test]
+async fn recorder_events_show_up_as_core_events() {
+    use k8s_openapi::api::core::v1::Event as CoreEvent;
+    use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+    use kube::Resource;
+    let lab = Lab::start("kube-events").await;
+    let client = lab.client().await;
+    let svcs: Api<Service> = Api::namespaced(client.clone(), "default");
+    let svc: Service = serde_json::from_value(
+        json!({"metadata": {"name": "nginx"}, "spec": {"ports": [{"port": 80}]}}),
+    )
+    .expect("svc");
+    let svc = svcs
+        .create(&PostParams::default(), &svc)
+        .await
+        .expect("create");
+    let reporter = Reporter {
+        controller: "metallb-controller".into(),
+        instance: None,
+    };
+    let recorder = Recorder::new(client.clone(), reporter);
+    let ev = Event {
+        type_: EventType::Normal,
+        reason: "IPAllocated".into(),
+        note: Some("Assigned IP \"192.168.1.240\"".into()),
+        action: "Allocate".into(),
+        secondary: None,
+    };
+    recorder
+        .publish(&ev, &svc.object_ref(&()))
+        .await
+        .expect("publish");
+    recorder
+        .publish(&ev, &svc.object_ref(&()))
+        .await
+        .expect("publish again (series)");
+    let uid = svc.metadata.uid.unwrap_or_default();
+    let core: Api<CoreEvent> = Api::namespaced(client, "default");
+    let selector = format!("involvedObject.name=nginx,involvedObject.namespace=default,involvedObject.kind=Service,involvedObject.uid={uid}");
+    let found = core
+        .list(&ListParams::default().fields(&selector))
+        .await
+        .expect("list core events");
+    assert_eq!(found.items.len(), 1, "{:?}", found.items);
+    let e = &found.items[0];
+    assert_eq!(e.message.as_deref(), Some("Assigned IP \"192.168.1.240\""));
+    assert_eq!(
+        e.source.as_ref().and_then(|s| s.component.as_deref()),
+        Some("metallb-controller")
+    );
+    lab.server.shutdown().await.expect("shutdown");
+}

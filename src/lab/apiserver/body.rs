@@ -23,6 +23,13 @@ pub fn decode(bytes: &[u8], content_type: &str) -> Result<Value, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::BadRequest("the request body is empty".into()));
     }
+    if content_type.contains("protobuf") || content_type.contains("cbor") {
+        return Err(ApiError::UnsupportedMediaType(
+            "application/json, application/yaml (the lab API server does not speak protobuf or CBOR; \
+             use kubectl apply -f or create -f)"
+                .into(),
+        ));
+    }
     if is_yaml(content_type) {
         let text = std::str::from_utf8(bytes)
             .map_err(|e| ApiError::BadRequest(format!("the request body is not UTF-8: {e}")))?;

@@ -15,6 +15,7 @@
 pub mod body;
 pub mod discovery;
 pub mod error;
+pub mod events;
 pub mod kubeconfig;
 pub mod meta;
 pub mod patch;

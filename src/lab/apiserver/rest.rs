@@ -362,6 +362,7 @@ fn write_options(params: &Params) -> WriteOptions {
     WriteOptions {
         field_manager: params.get("fieldManager").map(String::from),
         force: params.flag("force"),
+        dry_run: params.get("dryRun").is_some_and(|d| !d.is_empty()),
     }
 }
 
@@ -579,6 +580,12 @@ fn delete(
 ) -> Result<Response, ApiError> {
     let options = body::decode_optional(bytes, content_type(headers))?;
     let policy = propagation(params, options.as_ref())?;
+    let dry_run = params.get("dryRun").is_some_and(|d| !d.is_empty())
+        || options.as_ref().is_some_and(|o| o["dryRun"].is_array());
+    if dry_run {
+        let current = app.store.get(def, ns, name)?;
+        return Ok(json_response(StatusCode::OK, &current));
+    }
     let out = app.store.delete(def, ns, name, policy)?;
     Ok(json_response(StatusCode::OK, &out))
 }

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use tokio::sync::watch;
 
 use super::error::ApiError;
+use super::events;
 use super::meta;
 use super::patch::{self, PatchKind, PatchRequest};
 use super::resources::{defs_from_crd, Registry, ResourceDef};
@@ -61,6 +62,8 @@ pub struct WriteOptions {
     pub field_manager: Option<String>,
     /// Apply patches: take over conflicting fields (accepted; conflicts are not tracked).
     pub force: bool,
+    /// `dryRun=All`: validate and compute the result, change nothing.
+    pub dry_run: bool,
 }
 
 /// How dependents are treated on delete.
@@ -364,6 +367,11 @@ impl Store {
         let mut state = self.lock()?;
         let target = lookup(&state, def, ns, name)?.clone();
         if is_namespace(def) {
+            if matches!(name, "default" | "kube-system" | "kube-public") {
+                return Err(ApiError::Forbidden(format!(
+                    "namespaces \"{name}\" is forbidden: this namespace may not be deleted"
+                )));
+            }
             let out = self.mark_terminating(&mut state, def, &target);
             self.notify(&state);
             drop(state);
@@ -386,6 +394,14 @@ impl Store {
         );
         let out = remove_locked(&mut state, &def.key(), &key, self.inner.history_cap)
             .ok_or_else(|| ApiError::not_found(&def.qualified(), name))?;
+        if def.key() == events::NEW_EVENTS {
+            remove_locked(
+                &mut state,
+                events::CORE_EVENTS,
+                &key,
+                self.inner.history_cap,
+            );
+        }
         if def.kind == "CustomResourceDefinition" {
             self.inner.registry.set_crd(name, Vec::new());
         }
@@ -584,16 +600,21 @@ impl Store {
             services::prepare_create(&mut obj, services::Taken::of(all_of(state, def)))?;
         }
         if def.kind == "CustomResourceDefinition" {
-            self.register_crd(&mut obj, &name)?;
+            self.register_crd(&mut obj, &name, opts.dry_run)?;
         }
-        Ok(commit(
+        if opts.dry_run {
+            return Ok(Arc::new(obj));
+        }
+        let out = commit(
             state,
             def,
             key,
             obj,
             EventType::Added,
             self.inner.history_cap,
-        ))
+        );
+        mirror_event(state, def, &out, self.inner.history_cap);
+        Ok(out)
     }
 
     fn update_locked(
@@ -633,7 +654,7 @@ impl Store {
             services::prepare_update(old, &mut new, services::Taken::of(others))?;
         }
         if def.kind == "CustomResourceDefinition" {
-            self.register_crd(&mut new, &name)?;
+            self.register_crd(&mut new, &name, opts.dry_run)?;
         }
         if meta::content_part(&new) == meta::content_part(old) {
             return Ok(old.clone());
@@ -644,19 +665,24 @@ impl Store {
                 m.insert("generation".into(), json!(generation));
             }
         }
+        if opts.dry_run {
+            return Ok(Arc::new(new));
+        }
         let key = (meta::meta_str(old, "namespace").to_string(), name);
-        Ok(commit(
+        let out = commit(
             state,
             def,
             key,
             new,
             EventType::Modified,
             self.inner.history_cap,
-        ))
+        );
+        mirror_event(state, def, &out, self.inner.history_cap);
+        Ok(out)
     }
 
     /// Register the resources of a CRD and mark it established.
-    fn register_crd(&self, crd: &mut Value, name: &str) -> Result<(), ApiError> {
+    fn register_crd(&self, crd: &mut Value, name: &str, dry_run: bool) -> Result<(), ApiError> {
         let defs = defs_from_crd(crd);
         let expected = defs.first().map(|d| format!("{}.{}", d.plural, d.group));
         if expected.as_deref() != Some(name) {
@@ -676,7 +702,9 @@ impl Store {
                 "storedVersions": defs.iter().map(|d| d.version.clone()).collect::<Vec<_>>(),
             }));
         }
-        self.inner.registry.set_crd(name, defs);
+        if !dry_run {
+            self.inner.registry.set_crd(name, defs);
+        }
         Ok(())
     }
 }
@@ -908,6 +936,43 @@ fn commit(
     };
     push_history(state, change, cap);
     obj
+}
+
+/// Mirror an events.k8s.io/v1 Event into core/v1 (see `events`).
+fn mirror_event(state: &mut State, def: &ResourceDef, obj: &Value, cap: usize) {
+    if def.key() != events::NEW_EVENTS {
+        return;
+    }
+    let core = events::to_core(obj);
+    let key = (
+        meta::meta_str(obj, "namespace").to_string(),
+        meta::meta_str(obj, "name").to_string(),
+    );
+    let mut core = core;
+    state.rv += 1;
+    meta::set_resource_version(&mut core, state.rv);
+    let core = Arc::new(core);
+    state
+        .buckets
+        .entry(events::CORE_EVENTS.to_string())
+        .or_default()
+        .insert(key, core.clone());
+    let kind = if state
+        .history
+        .back()
+        .is_some_and(|c| c.kind == EventType::Added)
+    {
+        EventType::Added
+    } else {
+        EventType::Modified
+    };
+    let change = Change {
+        rv: state.rv,
+        kind,
+        resource: events::CORE_EVENTS.to_string(),
+        object: core,
+    };
+    push_history(state, change, cap);
 }
 
 /// Remove an object under the next resourceVersion, recording a DELETED change.
