@@ -531,3 +531,52 @@ async fn recorder_events_show_up_as_core_events() {
     );
     lab.server.shutdown().await.expect("shutdown");
 }
+
+#[tokio::test]
+async fn selector_watch_sees_objects_enter_and_leave() {
+    let lab = Lab::start("kube-selector-watch").await;
+    let api: Api<ConfigMap> = Api::namespaced(lab.client().await, "default");
+    api.create(&PostParams::default(), &cm("x", &[]))
+        .await
+        .expect("create");
+    let rv = api
+        .list(&ListParams::default())
+        .await
+        .expect("list")
+        .metadata
+        .resource_version
+        .unwrap_or_default();
+    let label = |v: Option<&str>| json!({"metadata": {"labels": {"app": v}}});
+    let pp = PatchParams::default();
+    api.patch("x", &pp, &Patch::Merge(&label(Some("web"))))
+        .await
+        .expect("label on");
+    api.patch("x", &pp, &Patch::Merge(&label(Some("web2"))))
+        .await
+        .expect("label changed");
+    api.patch("x", &pp, &Patch::Merge(&label(Some("web"))))
+        .await
+        .expect("label back");
+    api.patch("x", &pp, &Patch::Merge(&label(None)))
+        .await
+        .expect("label off");
+    let wp = kube::api::WatchParams::default()
+        .labels("app=web")
+        .timeout(1);
+    let kinds: Vec<String> = api
+        .watch(&wp, &rv)
+        .await
+        .expect("watch")
+        .filter_map(|e| async move {
+            match e {
+                Ok(kube::api::WatchEvent::Added(_)) => Some("ADDED".to_string()),
+                Ok(kube::api::WatchEvent::Modified(_)) => Some("MODIFIED".to_string()),
+                Ok(kube::api::WatchEvent::Deleted(_)) => Some("DELETED".to_string()),
+                _ => None,
+            }
+        })
+        .collect()
+        .await;
+    assert_eq!(kinds, ["ADDED", "DELETED", "ADDED", "DELETED"]);
+    lab.server.shutdown().await.expect("shutdown");
+}

@@ -20,7 +20,7 @@ pub struct LabArgs {
 /// The lab's subcommands.
 #[derive(Debug, Subcommand)]
 pub enum LabCommand {
-    /// Run only the lab's Kubernetes API server, in the foreground, until Ctrl-C.
+    /// Run only the lab's Kubernetes API server, in the foreground, until Ctrl-C or SIGTERM.
     Apiserver(ApiserverArgs),
 }
 
@@ -51,6 +51,26 @@ fn default_state_dir() -> PathBuf {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
         .unwrap_or_else(std::env::temp_dir);
     base.join("metallbctl").join("lab")
+}
+
+/// Wait for Ctrl-C (SIGINT) or SIGTERM.
+async fn wait_for_stop_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.context("cannot wait for Ctrl-C")?,
+            _ = term.recv() => {}
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot wait for Ctrl-C")
+    }
 }
 
 fn run_apiserver(args: ApiserverArgs) -> anyhow::Result<ExitCode> {

@@ -47,6 +47,9 @@ pub struct Change {
     /// The resource key (`group/version/plural`).
     pub resource: String,
     pub object: Arc<Value>,
+    /// The object before a modification, so watches with selectors can tell an object that
+    /// stopped (or started) matching.
+    pub previous: Option<Arc<Value>>,
 }
 
 /// Which part of an object a write addresses.
@@ -316,7 +319,7 @@ impl Store {
         let mut state = self.lock()?;
         let old = match lookup(&state, def, ns, name) {
             Ok(o) => o.clone(),
-            Err(e) if kind == PatchKind::Apply && sub == Subresource::Main => {
+            Err(_) if kind == PatchKind::Apply && sub == Subresource::Main => {
                 let mut obj = body.clone();
                 if let Some(m) = meta::meta_mut(&mut obj) {
                     m.entry("name").or_insert_with(|| json!(name));
@@ -327,7 +330,6 @@ impl Store {
                     "Apply",
                     &def.api_version(),
                 );
-                let _ = e;
                 let out = self.create_locked(&mut state, def, ns, obj, opts)?;
                 self.notify(&state);
                 return Ok((out, true));
@@ -424,14 +426,7 @@ impl Store {
         }
         obj["status"] = json!({"phase": "Terminating"});
         let key = (String::new(), meta::meta_str(ns, "name").to_string());
-        commit(
-            state,
-            def,
-            key,
-            obj,
-            EventType::Modified,
-            self.inner.history_cap,
-        )
+        commit(state, &def.key(), key, obj, self.inner.history_cap)
     }
 
     fn schedule_finalize(&self, name: &str) {
@@ -605,14 +600,7 @@ impl Store {
         if opts.dry_run {
             return Ok(Arc::new(obj));
         }
-        let out = commit(
-            state,
-            def,
-            key,
-            obj,
-            EventType::Added,
-            self.inner.history_cap,
-        );
+        let out = commit(state, &def.key(), key, obj, self.inner.history_cap);
         mirror_event(state, def, &out, self.inner.history_cap);
         Ok(out)
     }
@@ -669,14 +657,7 @@ impl Store {
             return Ok(Arc::new(new));
         }
         let key = (meta::meta_str(old, "namespace").to_string(), name);
-        let out = commit(
-            state,
-            def,
-            key,
-            new,
-            EventType::Modified,
-            self.inner.history_cap,
-        );
+        let out = commit(state, &def.key(), key, new, self.inner.history_cap);
         mirror_event(state, def, &out, self.inner.history_cap);
         Ok(out)
     }
@@ -914,25 +895,30 @@ fn push_history(state: &mut State, change: Change, cap: usize) {
 /// Store an object under the next resourceVersion and record the change.
 fn commit(
     state: &mut State,
-    def: &ResourceDef,
+    res: &str,
     key: (String, String),
     mut obj: Value,
-    kind: EventType,
     cap: usize,
 ) -> Arc<Value> {
     state.rv += 1;
     meta::set_resource_version(&mut obj, state.rv);
     let obj = Arc::new(obj);
-    state
+    let previous = state
         .buckets
-        .entry(def.key())
+        .entry(res.to_string())
         .or_default()
         .insert(key, obj.clone());
+    let kind = if previous.is_some() {
+        EventType::Modified
+    } else {
+        EventType::Added
+    };
     let change = Change {
         rv: state.rv,
         kind,
-        resource: def.key(),
+        resource: res.to_string(),
         object: obj.clone(),
+        previous,
     };
     push_history(state, change, cap);
     obj
@@ -943,36 +929,11 @@ fn mirror_event(state: &mut State, def: &ResourceDef, obj: &Value, cap: usize) {
     if def.key() != events::NEW_EVENTS {
         return;
     }
-    let core = events::to_core(obj);
     let key = (
         meta::meta_str(obj, "namespace").to_string(),
         meta::meta_str(obj, "name").to_string(),
     );
-    let mut core = core;
-    state.rv += 1;
-    meta::set_resource_version(&mut core, state.rv);
-    let core = Arc::new(core);
-    state
-        .buckets
-        .entry(events::CORE_EVENTS.to_string())
-        .or_default()
-        .insert(key, core.clone());
-    let kind = if state
-        .history
-        .back()
-        .is_some_and(|c| c.kind == EventType::Added)
-    {
-        EventType::Added
-    } else {
-        EventType::Modified
-    };
-    let change = Change {
-        rv: state.rv,
-        kind,
-        resource: events::CORE_EVENTS.to_string(),
-        object: core,
-    };
-    push_history(state, change, cap);
+    commit(state, events::CORE_EVENTS, key, events::to_core(obj), cap);
 }
 
 /// Remove an object under the next resourceVersion, recording a DELETED change.
@@ -992,6 +953,7 @@ fn remove_locked(
         kind: EventType::Deleted,
         resource: res.to_string(),
         object: obj.clone(),
+        previous: None,
     };
     push_history(state, change, cap);
     Some(obj)

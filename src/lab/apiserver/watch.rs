@@ -15,7 +15,7 @@ use tokio::time::Instant;
 
 use super::error::ApiError;
 use super::resources::ResourceDef;
-use super::store::{ListQuery, Store};
+use super::store::{Change, EventType, ListQuery, Store};
 use super::tables;
 
 /// How often an idle watch with bookmarks enabled gets a BOOKMARK.
@@ -101,19 +101,31 @@ impl WatchState {
         self.done = true;
     }
 
+    /// The event type this watch sees for a change: an object that starts matching the
+    /// selectors is ADDED, one that stops matching is DELETED, as on a real server.
+    fn event_kind(&self, c: &Change) -> Option<&'static str> {
+        let now = self.req.query.matches(&c.object);
+        let before = c.previous.as_ref().map(|p| self.req.query.matches(p));
+        match (c.kind, before, now) {
+            (EventType::Modified, Some(false), true) => Some("ADDED"),
+            (EventType::Modified, Some(true), false) => Some("DELETED"),
+            (_, _, true) => Some(c.kind.as_str()),
+            (_, _, false) => None,
+        }
+    }
+
     /// Queue every matching change after `self.rv`.
     fn poll_changes(&mut self) {
         self.rx.borrow_and_update();
         match self.store.changes_since(self.rv) {
             Ok((changes, current)) => {
                 let key = self.req.def.key();
-                for c in changes
-                    .iter()
-                    .filter(|c| c.resource == key && self.req.query.matches(&c.object))
-                {
+                for c in changes.iter().filter(|c| c.resource == key) {
                     self.rv = c.rv;
-                    let line = self.object_line(c.kind.as_str(), &c.object);
-                    self.pending.push_back(line);
+                    if let Some(kind) = self.event_kind(c) {
+                        let line = self.object_line(kind, &c.object);
+                        self.pending.push_back(line);
+                    }
                 }
                 self.rv = current.max(self.rv);
             }
