@@ -100,9 +100,7 @@ fn run_apiserver(args: ApiserverArgs) -> anyhow::Result<ExitCode> {
             "try: KUBECONFIG={} kubectl get namespaces",
             kubeconfig.display()
         );
-        tokio::signal::ctrl_c()
-            .await
-            .context("cannot wait for Ctrl-C")?;
+        wait_for_stop_signal().await?;
         server
             .shutdown()
             .await

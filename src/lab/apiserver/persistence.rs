@@ -146,6 +146,9 @@ pub fn spawn_writer(store: Store, dir: PathBuf) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut rx = store.subscribe();
         let mut written = store.resource_version();
+        if !state_file(&dir).exists() {
+            write_now(&store, &dir).await;
+        }
         loop {
             let closed = rx.changed().await.is_err() || store.is_closed();
             if !closed {
