@@ -29,7 +29,10 @@ fn spawn(dir: &TempDir) -> Child {
         match lines.next() {
             Some(Ok(line)) if line.starts_with("kubeconfig written to") => break,
             Some(Ok(_)) => continue,
-            other => panic!("server did not start: {other:?}"),
+            other => panic!(
+                "server did not start: {other:?}. If its stderr above says \"unexpected argument 'lab'\", \
+                 another checkout sharing CARGO_TARGET_DIR replaced the binary between build and run; rerun."
+            ),
         }
     }
     std::thread::spawn(move || for _ in lines {});
