@@ -19,6 +19,33 @@ pub struct ResourceDef {
     pub status: bool,
     /// Has a `/log` subresource (pods).
     pub log: bool,
+    /// A CRD's `additionalPrinterColumns` for this version (empty for built-ins).
+    pub printer_columns: Vec<PrinterColumn>,
+}
+
+/// One `additionalPrinterColumns` entry of a CRD version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrinterColumn {
+    pub name: String,
+    pub kind: String,
+    pub json_path: String,
+    pub priority: u64,
+}
+
+fn printer_columns(version: &Value) -> Vec<PrinterColumn> {
+    version["additionalPrinterColumns"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| {
+            Some(PrinterColumn {
+                name: c["name"].as_str()?.to_string(),
+                kind: c["type"].as_str().unwrap_or("string").to_string(),
+                json_path: c["jsonPath"].as_str()?.to_string(),
+                priority: c["priority"].as_u64().unwrap_or(0),
+            })
+        })
+        .collect()
 }
 
 impl ResourceDef {
@@ -228,6 +255,7 @@ fn builtin(b: &Builtin) -> ResourceDef {
         short_names: short.iter().map(|s| s.to_string()).collect(),
         status,
         log: plural == "pods",
+        printer_columns: Vec::new(),
     }
 }
 
@@ -318,6 +346,7 @@ pub fn defs_from_crd(crd: &Value) -> Vec<ResourceDef> {
             short_names: short_names.clone(),
             status: v["subresources"]["status"].is_object(),
             log: false,
+            printer_columns: printer_columns(v),
         })
         .filter(|d| !d.version.is_empty())
         .collect()

@@ -443,6 +443,41 @@ fn columns(def: &ResourceDef) -> (Columns, fn(&Value) -> Vec<Value>) {
     }
 }
 
+/// A CRD row: the name, then each printer column's simple JSONPath (`.a.b`, `.a[0].b`).
+fn crd_cells(def: &ResourceDef, o: &Value) -> Vec<Value> {
+    let mut cells = vec![json!(meta::meta_str(o, "name"))];
+    for c in &def.printer_columns {
+        let v = json_path(o, &c.json_path);
+        let cell = match (c.kind.as_str(), v) {
+            ("date", Value::String(ts)) => json!(age(&ts)),
+            (_, Value::Null) => json!("<none>"),
+            (_, Value::String(s)) => json!(s),
+            (_, other) => json!(other.to_string()),
+        };
+        cells.push(cell);
+    }
+    cells
+}
+
+fn json_path(o: &Value, path: &str) -> Value {
+    let mut cur = o;
+    for seg in path
+        .trim_start_matches('.')
+        .split('.')
+        .filter(|s| !s.is_empty())
+    {
+        let (field, index) = match seg.split_once('[') {
+            Some((f, rest)) => (f, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (seg, None),
+        };
+        cur = &cur[field];
+        if let Some(i) = index {
+            cur = &cur[i];
+        }
+    }
+    cur.clone()
+}
+
 fn row_object(o: &Value) -> Value {
     json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": o["metadata"]})
 }
@@ -454,14 +489,31 @@ pub fn table<'a>(
     rv: u64,
     cont: Option<String>,
 ) -> Value {
-    let (cols, cells) = columns(def);
-    let defs: Vec<Value> = cols
-        .iter()
-        .map(|(name, ty, prio)| json!({"name": name, "type": ty, "format": if *name == "Name" { "name" } else { "" }, "description": "", "priority": prio}))
-        .collect();
-    let rows: Vec<Value> = objects
-        .map(|o| json!({"cells": cells(o), "object": row_object(o)}))
-        .collect();
+    let column = |name: &str, ty: &str, prio: u64| json!({"name": name, "type": ty, "format": if name == "Name" { "name" } else { "" }, "description": "", "priority": prio});
+    let (defs, rows): (Vec<Value>, Vec<Value>) = if def.printer_columns.is_empty() {
+        let (cols, cells) = columns(def);
+        let defs = cols
+            .iter()
+            .map(|(n, t, p)| column(n, t, u64::from(*p)))
+            .collect();
+        (
+            defs,
+            objects
+                .map(|o| json!({"cells": cells(o), "object": row_object(o)}))
+                .collect(),
+        )
+    } else {
+        let mut defs = vec![column("Name", "string", 0)];
+        defs.extend(
+            def.printer_columns
+                .iter()
+                .map(|c| column(&c.name, &c.kind, c.priority)),
+        );
+        let rows = objects
+            .map(|o| json!({"cells": crd_cells(def, o), "object": row_object(o)}))
+            .collect();
+        (defs, rows)
+    };
     let mut metadata = json!({"resourceVersion": rv.to_string()});
     if let (Some(c), Some(m)) = (cont, metadata.as_object_mut()) {
         m.insert("continue".into(), json!(c));
@@ -472,6 +524,23 @@ pub fn table<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crd_printer_columns() {
+        let crd = json!({"spec": {"group": "metallb.io", "names": {"plural": "ipaddresspools", "kind": "IPAddressPool"},
+            "versions": [{"name": "v1beta1", "served": true, "additionalPrinterColumns": [
+                {"name": "Auto Assign", "type": "boolean", "jsonPath": ".spec.autoAssign"},
+                {"name": "Addresses", "type": "string", "jsonPath": ".spec.addresses"},
+                {"name": "First", "type": "string", "jsonPath": ".spec.addresses[0]", "priority": 1}]}]}});
+        let defs = crate::lab::apiserver::resources::defs_from_crd(&crd);
+        let pool = json!({"metadata": {"name": "p"}, "spec": {"autoAssign": true, "addresses": ["192.168.1.240/28"]}});
+        let t = table(&defs[0], std::iter::once(&pool), 1, None);
+        assert_eq!(t["columnDefinitions"][1]["name"], "Auto Assign");
+        assert_eq!(
+            t["rows"][0]["cells"],
+            json!(["p", "true", "[\"192.168.1.240/28\"]", "192.168.1.240/28"])
+        );
+    }
 
     #[test]
     fn durations_match_kubernetes() {
