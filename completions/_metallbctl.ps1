@@ -33,6 +33,7 @@ Register-ArgumentCompleter -Native -CommandName 'metallbctl' -ScriptBlock {
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Lint MetalLB configurations offline (files, directories or stdin)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('bgp', 'bgp', [CompletionResultType]::ParameterValue, 'Run a BGP router (listen) or speaker (announce) for debugging real networks')
+            [CompletionResult]::new('lab', 'lab', [CompletionResultType]::ParameterValue, 'Run the lab: a simulated cluster with a Kubernetes-compatible API')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -142,10 +143,51 @@ Register-ArgumentCompleter -Native -CommandName 'metallbctl' -ScriptBlock {
         'metallbctl;bgp;help;help' {
             break
         }
+        'metallbctl;lab' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output; `auto` colours a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('apiserver', 'apiserver', [CompletionResultType]::ParameterValue, 'Run only the lab''s Kubernetes API server, in the foreground, until Ctrl-C or SIGTERM')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'metallbctl;lab;apiserver' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on (loopback only); port 0 picks a free port')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Directory for persisted objects and the token [default: ~/.local/state/metallbctl/lab]')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Where to write the kubeconfig [default: <state-dir>/kubeconfig]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output; `auto` colours a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'metallbctl;lab;help' {
+            [CompletionResult]::new('apiserver', 'apiserver', [CompletionResultType]::ParameterValue, 'Run only the lab''s Kubernetes API server, in the foreground, until Ctrl-C or SIGTERM')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'metallbctl;lab;help;apiserver' {
+            break
+        }
+        'metallbctl;lab;help;help' {
+            break
+        }
         'metallbctl;help' {
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Lint MetalLB configurations offline (files, directories or stdin)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('bgp', 'bgp', [CompletionResultType]::ParameterValue, 'Run a BGP router (listen) or speaker (announce) for debugging real networks')
+            [CompletionResult]::new('lab', 'lab', [CompletionResultType]::ParameterValue, 'Run the lab: a simulated cluster with a Kubernetes-compatible API')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -164,6 +206,13 @@ Register-ArgumentCompleter -Native -CommandName 'metallbctl' -ScriptBlock {
             break
         }
         'metallbctl;help;bgp;announce' {
+            break
+        }
+        'metallbctl;help;lab' {
+            [CompletionResult]::new('apiserver', 'apiserver', [CompletionResultType]::ParameterValue, 'Run only the lab''s Kubernetes API server, in the foreground, until Ctrl-C or SIGTERM')
+            break
+        }
+        'metallbctl;help;lab;apiserver' {
             break
         }
         'metallbctl;help;help' {

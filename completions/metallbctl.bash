@@ -25,6 +25,9 @@ _metallbctl() {
             metallbctl,help)
                 cmd="metallbctl__subcmd__help"
                 ;;
+            metallbctl,lab)
+                cmd="metallbctl__subcmd__lab"
+                ;;
             metallbctl,validate)
                 cmd="metallbctl__subcmd__validate"
                 ;;
@@ -55,6 +58,9 @@ _metallbctl() {
             metallbctl__subcmd__help,help)
                 cmd="metallbctl__subcmd__help__subcmd__help"
                 ;;
+            metallbctl__subcmd__help,lab)
+                cmd="metallbctl__subcmd__help__subcmd__lab"
+                ;;
             metallbctl__subcmd__help,validate)
                 cmd="metallbctl__subcmd__help__subcmd__validate"
                 ;;
@@ -64,6 +70,21 @@ _metallbctl() {
             metallbctl__subcmd__help__subcmd__bgp,listen)
                 cmd="metallbctl__subcmd__help__subcmd__bgp__subcmd__listen"
                 ;;
+            metallbctl__subcmd__help__subcmd__lab,apiserver)
+                cmd="metallbctl__subcmd__help__subcmd__lab__subcmd__apiserver"
+                ;;
+            metallbctl__subcmd__lab,apiserver)
+                cmd="metallbctl__subcmd__lab__subcmd__apiserver"
+                ;;
+            metallbctl__subcmd__lab,help)
+                cmd="metallbctl__subcmd__lab__subcmd__help"
+                ;;
+            metallbctl__subcmd__lab__subcmd__help,apiserver)
+                cmd="metallbctl__subcmd__lab__subcmd__help__subcmd__apiserver"
+                ;;
+            metallbctl__subcmd__lab__subcmd__help,help)
+                cmd="metallbctl__subcmd__lab__subcmd__help__subcmd__help"
+                ;;
             *)
                 ;;
         esac
@@ -71,7 +92,7 @@ _metallbctl() {
 
     case "${cmd}" in
         metallbctl)
-            opts="-v -q -h -V --color --verbose --quiet --help --version validate completions bgp help"
+            opts="-v -q -h -V --color --verbose --quiet --help --version validate completions bgp lab help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -301,7 +322,7 @@ _metallbctl() {
             return 0
             ;;
         metallbctl__subcmd__help)
-            opts="validate completions bgp help"
+            opts="validate completions bgp lab help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -384,9 +405,127 @@ _metallbctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        metallbctl__subcmd__help__subcmd__lab)
+            opts="apiserver"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        metallbctl__subcmd__help__subcmd__lab__subcmd__apiserver)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         metallbctl__subcmd__help__subcmd__validate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        metallbctl__subcmd__lab)
+            opts="-v -q -h -V --color --verbose --quiet --help --version apiserver help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        metallbctl__subcmd__lab__subcmd__apiserver)
+            opts="-v -q -h -V --listen --state-dir --kubeconfig --color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        metallbctl__subcmd__lab__subcmd__help)
+            opts="apiserver help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        metallbctl__subcmd__lab__subcmd__help__subcmd__apiserver)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        metallbctl__subcmd__lab__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -30,6 +30,7 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
             cand validate 'Lint MetalLB configurations offline (files, directories or stdin)'
             cand completions 'Print a shell completion script'
             cand bgp 'Run a BGP router (listen) or speaker (announce) for debugging real networks'
+            cand lab 'Run the lab: a simulated cluster with a Kubernetes-compatible API'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'metallbctl;validate'= {
@@ -129,10 +130,46 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
         }
         &'metallbctl;bgp;help;help'= {
         }
+        &'metallbctl;lab'= {
+            cand --color 'When to colour output; `auto` colours a terminal unless NO_COLOR is set'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -q 'Say only what is wrong'
+            cand --quiet 'Say only what is wrong'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand apiserver 'Run only the lab''s Kubernetes API server, in the foreground, until Ctrl-C or SIGTERM'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'metallbctl;lab;apiserver'= {
+            cand --listen 'Address to listen on (loopback only); port 0 picks a free port'
+            cand --state-dir 'Directory for persisted objects and the token [default: ~/.local/state/metallbctl/lab]'
+            cand --kubeconfig 'Where to write the kubeconfig [default: <state-dir>/kubeconfig]'
+            cand --color 'When to colour output; `auto` colours a terminal unless NO_COLOR is set'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -q 'Say only what is wrong'
+            cand --quiet 'Say only what is wrong'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'metallbctl;lab;help'= {
+            cand apiserver 'Run only the lab''s Kubernetes API server, in the foreground, until Ctrl-C or SIGTERM'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'metallbctl;lab;help;apiserver'= {
+        }
+        &'metallbctl;lab;help;help'= {
+        }
         &'metallbctl;help'= {
             cand validate 'Lint MetalLB configurations offline (files, directories or stdin)'
             cand completions 'Print a shell completion script'
             cand bgp 'Run a BGP router (listen) or speaker (announce) for debugging real networks'
+            cand lab 'Run the lab: a simulated cluster with a Kubernetes-compatible API'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'metallbctl;help;validate'= {
@@ -146,6 +183,11 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
         &'metallbctl;help;bgp;listen'= {
         }
         &'metallbctl;help;bgp;announce'= {
+        }
+        &'metallbctl;help;lab'= {
+            cand apiserver 'Run only the lab''s Kubernetes API server, in the foreground, until Ctrl-C or SIGTERM'
+        }
+        &'metallbctl;help;lab;apiserver'= {
         }
         &'metallbctl;help;help'= {
         }

@@ -9,3 +9,4 @@ pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod kube;
+pub mod lab;

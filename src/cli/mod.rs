@@ -3,6 +3,7 @@
 
 pub mod bgp;
 pub mod completions;
+pub mod lab;
 pub mod output;
 pub mod validate;
 
@@ -16,6 +17,7 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_PROBLEMS: u8 = 1;
 /// Exit code: the run could not do its job (usage, I/O, input that is not YAML, no cluster).
 pub const EXIT_TROUBLE: u8 = 2;
+
 
 /// Validate, install, watch and simulate MetalLB in BGP mode.
 #[derive(Debug, Parser)]
@@ -75,6 +77,8 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
     /// Run a BGP router (listen) or speaker (announce) for debugging real networks.
     Bgp(bgp::BgpArgs),
+    /// Run the lab: a simulated cluster with a Kubernetes-compatible API.
+    Lab(lab::LabArgs),
 }
 
 /// Parse the process arguments, run the chosen command and map the outcome to an exit code:
@@ -95,6 +99,7 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate::run(&cli.global, args),
         Command::Completions(args) => completions::run(args),
         Command::Bgp(args) => bgp::run(args),
+        Command::Lab(args) => lab::run(args),
     };
     match result {
         Ok(code) => code,
