@@ -3,6 +3,7 @@
 
 pub mod bgp;
 pub mod completions;
+pub mod dry_run;
 pub mod lab;
 pub mod output;
 pub mod validate;
@@ -17,7 +18,6 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_PROBLEMS: u8 = 1;
 /// Exit code: the run could not do its job (usage, I/O, input that is not YAML, no cluster).
 pub const EXIT_TROUBLE: u8 = 2;
-
 
 /// Validate, install, watch and simulate MetalLB in BGP mode.
 #[derive(Debug, Parser)]
