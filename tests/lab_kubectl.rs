@@ -362,6 +362,33 @@ async fn logs_from_the_runtime_buffer() {
                 == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]),
         "{pods}"
     );
+
+    // logs -f: the existing tail, then lines as they come, until the pod goes away.
+    let following = kubectl(
+        &lab,
+        &["logs", "-f", "--tail=1", "speaker-x7k2p"],
+        None,
+        &[],
+    );
+    let store = lab.server.store().clone();
+    let runtime = async move {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        store.append_log("default", "speaker-x7k2p", "speaker", "live 1\nlive 2");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let pods = store
+            .registry()
+            .find("", "v1", "pods")
+            .expect("pods registered");
+        store
+            .delete(&pods, Some("default"), "speaker-x7k2p", Default::default())
+            .expect("delete pod");
+    };
+    let (followed, ()) = tokio::join!(following, runtime);
+    assert_eq!(
+        followed.stdout, "line 19\nlive 1\nlive 2\n",
+        "{}",
+        followed.stderr
+    );
     lab.server.shutdown().await.expect("shutdown");
 }
 

@@ -17,6 +17,7 @@ pub mod discovery;
 pub mod error;
 pub mod events;
 pub mod kubeconfig;
+pub mod logs;
 pub mod meta;
 pub mod patch;
 pub mod paths;

@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 use super::body;
 use super::discovery;
 use super::error::ApiError;
+use super::logs;
 use super::patch::{PatchKind, PatchRequest};
 use super::paths::{self, Target};
 use super::resources::ResourceDef;
@@ -660,14 +661,23 @@ fn logs(
     let tail = params
         .get("tailLines")
         .and_then(|t| t.parse::<usize>().ok());
-    let lines = app
-        .store
-        .log_lines(ns.unwrap_or("default"), name, &container, tail);
+    let key = (
+        ns.unwrap_or("default").to_string(),
+        name.to_string(),
+        container,
+    );
+    let start = app.store.logs().start(&key, tail);
+    let headers = [(header::CONTENT_TYPE, "text/plain")];
+    if params.flag("follow") {
+        let stream = logs::follow(app.store.clone(), key, start);
+        return Ok((headers, Body::from_stream(stream)).into_response());
+    }
+    let (lines, _) = app.store.logs().since(&key, start);
     let mut text = lines.join("\n");
     if !text.is_empty() {
         text.push('\n');
     }
-    Ok(([(header::CONTENT_TYPE, "text/plain")], text).into_response())
+    Ok((headers, text).into_response())
 }
 
 #[cfg(test)]

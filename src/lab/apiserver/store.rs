@@ -1,5 +1,5 @@
 //! The object store: JSON objects keyed by resource type, namespace and name, one global
-//! resourceVersion, a bounded watch history, and pod log buffers. All writes go through one
+//! resourceVersion, a bounded watch history, and (in `logs`) pod log buffers. All writes go through one
 //! mutex, so every change gets the next resourceVersion and watch history stays in order.
 //! The HTTP layer and in-process users (runtime, controllers) share it. No I/O happens here.
 
@@ -11,6 +11,7 @@ use tokio::sync::watch;
 
 use super::error::ApiError;
 use super::events;
+use super::logs::LogBuffers;
 use super::meta;
 use super::patch::{self, PatchKind, PatchRequest};
 use super::resources::{defs_from_crd, Registry, ResourceDef};
@@ -116,7 +117,6 @@ pub struct Snapshot {
     pub objects: Vec<(String, Arc<Value>)>,
 }
 
-const MAX_LOG_LINES: usize = 10_000;
 /// How long a deleted namespace stays `Terminating` before its contents go.
 const NAMESPACE_FINALIZE_DELAY: std::time::Duration = std::time::Duration::from_millis(1000);
 
@@ -131,7 +131,6 @@ struct State {
     history: VecDeque<Change>,
     /// Every change with rv > `floor` is in `history`.
     floor: u64,
-    logs: HashMap<(String, String, String), VecDeque<String>>,
     closed: bool,
 }
 
@@ -141,6 +140,7 @@ struct Inner {
     registry: Registry,
     history_cap: usize,
     notify: watch::Sender<u64>,
+    logs: LogBuffers,
 }
 
 /// The shared store. Cloning is cheap; all clones see the same objects.
@@ -160,6 +160,7 @@ impl Store {
                 registry,
                 history_cap: history_cap.max(1),
                 notify,
+                logs: LogBuffers::default(),
             }),
         };
         store.bootstrap();
@@ -487,18 +488,11 @@ impl Store {
         Ok((state.history.range(start..).cloned().collect(), state.rv))
     }
 
-    /// Append a line to a container's log (the runtime calls this).
-    pub fn append_log(&self, ns: &str, pod: &str, container: &str, line: &str) {
-        if let Ok(mut s) = self.lock() {
-            let buf = s
-                .logs
-                .entry((ns.into(), pod.into(), container.into()))
-                .or_default();
-            buf.extend(line.lines().map(String::from));
-            while buf.len() > MAX_LOG_LINES {
-                buf.pop_front();
-            }
-        }
+    /// Append text (one or more lines) to a container's log; the runtime calls this.
+    pub fn append_log(&self, ns: &str, pod: &str, container: &str, text: &str) {
+        self.inner
+            .logs
+            .append((ns.into(), pod.into(), container.into()), text);
     }
 
     /// A container's log lines, the last `tail` of them if given.
@@ -509,14 +503,14 @@ impl Store {
         container: &str,
         tail: Option<usize>,
     ) -> Vec<String> {
-        let Ok(s) = self.lock() else {
-            return Vec::new();
-        };
-        let Some(buf) = s.logs.get(&(ns.into(), pod.into(), container.into())) else {
-            return Vec::new();
-        };
-        let skip = tail.map_or(0, |t| buf.len().saturating_sub(t));
-        buf.iter().skip(skip).cloned().collect()
+        let key = (ns.to_string(), pod.to_string(), container.to_string());
+        let start = self.inner.logs.start(&key, tail);
+        self.inner.logs.since(&key, start).0
+    }
+
+    /// The log buffers.
+    pub fn logs(&self) -> &LogBuffers {
+        &self.inner.logs
     }
 
     /// Every object and the rv, for persistence.
