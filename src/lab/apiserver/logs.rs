@@ -126,9 +126,8 @@ async fn next_chunk(mut f: Follow) -> Option<(Result<Bytes, Infallible>, Follow)
         if f.store.is_closed() || !f.pod_exists() {
             return None;
         }
-        match tokio::time::timeout(RECHECK, f.rx.changed()).await {
-            Ok(Err(_)) => return None,
-            Ok(Ok(())) | Err(_) => {}
+        if let Ok(Err(_)) = tokio::time::timeout(RECHECK, f.rx.changed()).await {
+            return None;
         }
     }
 }
