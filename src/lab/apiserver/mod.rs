@@ -24,6 +24,7 @@ pub mod paths;
 pub mod persistence;
 pub mod resources;
 pub mod rest;
+pub mod scale;
 pub mod selectors;
 pub mod services;
 pub mod store;

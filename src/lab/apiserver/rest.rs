@@ -20,6 +20,7 @@ use super::logs;
 use super::patch::{PatchKind, PatchRequest};
 use super::paths::{self, Target};
 use super::resources::ResourceDef;
+use super::scale;
 use super::selectors::{FieldSelector, LabelSelector};
 use super::store::{ListQuery, Propagation, Store, Subresource, WriteOptions};
 use super::tables;
@@ -322,6 +323,9 @@ async fn dispatch(
             match (sub.as_deref(), verb) {
                 (Some("log"), "GET") => logs(app, &def, ns, &name, &params),
                 (Some("log"), _) => Err(ApiError::MethodNotAllowed),
+                (Some("scale"), verb) => {
+                    scale_subresource(app, &def, ns, &name, verb, headers, &bytes)
+                }
                 (_, "GET") => get_one(app, &def, ns, &name, headers),
                 (sub, "PUT") => replace(
                     app,
@@ -349,6 +353,32 @@ async fn dispatch(
         }
         _ => Err(ApiError::MethodNotAllowed),
     }
+}
+
+fn scale_subresource(
+    app: &App,
+    def: &ResourceDef,
+    ns: Option<&str>,
+    name: &str,
+    verb: &str,
+    headers: &HeaderMap,
+    bytes: &Bytes,
+) -> Result<Response, ApiError> {
+    let out = match verb {
+        "GET" => scale::get(&app.store, def, ns, name)?,
+        "PUT" | "PATCH" => {
+            let ct = content_type(headers);
+            let kind = if verb == "PUT" {
+                None
+            } else {
+                Some(PatchKind::from_content_type(ct)?)
+            };
+            let body = body::decode(bytes, ct)?;
+            scale::update(&app.store, def, ns, name, kind, &body)?
+        }
+        _ => return Err(ApiError::MethodNotAllowed),
+    };
+    Ok(json_response(StatusCode::OK, &out))
 }
 
 fn subresource(sub: Option<&str>) -> Subresource {
