@@ -18,6 +18,7 @@ fn app() -> Router {
         max_body: 64 * 1024,
         server_address: "127.0.0.1:1".into(),
         static_body: axum::body::Bytes::from_static(b"{}"),
+        request_log: false,
     })
 }
 

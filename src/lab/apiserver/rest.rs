@@ -35,11 +35,14 @@ pub struct App {
     pub server_address: Arc<str>,
     /// A fixed answer for `/lab/static`, the benchmark's baseline.
     pub static_body: Bytes,
+    /// Print one line per request to stderr.
+    pub request_log: bool,
 }
 
 /// The full router with authentication.
 pub fn router(app: App) -> Router {
-    Router::new()
+    let log = app.request_log;
+    let routes = Router::new()
         .route("/version", get(version))
         .route("/healthz", get(ok))
         .route("/livez", get(ok))
@@ -55,7 +58,26 @@ pub fn router(app: App) -> Router {
         .route("/openapi/v2", get(not_found))
         .fallback(resource)
         .layer(middleware::from_fn_with_state(app.clone(), authenticate))
-        .with_state(app)
+        .with_state(app);
+    if log {
+        routes.layer(middleware::from_fn(log_request))
+    } else {
+        routes
+    }
+}
+
+/// The request log: method, path and query, status, duration. Watches are logged when their
+/// stream starts.
+async fn log_request(req: Request, next: Next) -> Response {
+    let (method, uri) = (req.method().clone(), req.uri().clone());
+    let start = std::time::Instant::now();
+    let resp = next.run(req).await;
+    eprintln!(
+        "{method} {uri} {} {:?}",
+        resp.status().as_u16(),
+        start.elapsed()
+    );
+    resp
 }
 
 /// Everything but the public health and version endpoints needs the bearer token.
