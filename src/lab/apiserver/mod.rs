@@ -13,6 +13,7 @@
 //! Must not depend on the rest of metallbctl.
 
 pub mod body;
+pub mod defaults;
 pub mod discovery;
 pub mod error;
 pub mod events;

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
+use super::defaults;
 use super::error::ApiError;
 use super::events;
 use super::logs::LogBuffers;
@@ -584,7 +585,7 @@ impl Store {
         }
         init_metadata(&mut obj, &ns, opts, def);
         init_status(&mut obj, def);
-        apply_defaults(&mut obj, def);
+        defaults::apply(&mut obj, def);
         if def.kind == "Service" && def.group.is_empty() {
             services::prepare_create(&mut obj, services::Taken::of(all_of(state, def)))?;
         }
@@ -620,7 +621,7 @@ impl Store {
         }
         let mut new = split_status(def, old, new, sub);
         keep_system_metadata(old, &mut new);
-        apply_defaults(&mut new, def);
+        defaults::apply(&mut new, def);
         if let (Some(fm), Subresource::Main) = (&opts.field_manager, sub) {
             if !fm.is_empty()
                 && !new["metadata"]["managedFields"]
@@ -802,15 +803,6 @@ fn init_status(obj: &mut Value, def: &ResourceDef) {
             map.remove("status");
         } else {
             map.insert("status".into(), status);
-        }
-    }
-}
-
-/// Field defaults the real API server fills in and clients rely on.
-fn apply_defaults(obj: &mut Value, def: &ResourceDef) {
-    if def.group == "apps" && matches!(def.kind.as_str(), "Deployment" | "ReplicaSet") {
-        if let Some(spec) = obj.get_mut("spec").and_then(Value::as_object_mut) {
-            spec.entry("replicas").or_insert(json!(1));
         }
     }
 }
