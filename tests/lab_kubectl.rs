@@ -426,3 +426,29 @@ async fn get_watch_streams_changes() {
     assert!(out.stdout.starts_with("NAME"), "{}", out.stdout);
     lab.server.shutdown().await.expect("shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_objects_read_like_kubernetes() {
+    if !have_kubectl() {
+        return;
+    }
+    let lab = Lab::start("kubectl-invalid").await;
+    let svc = |name: &str| {
+        format!(
+            r#"{{"apiVersion":"v1","kind":"Service","metadata":{{"name":"{name}"}},"spec":{{"clusterIP":"10.96.0.100","ports":[{{"port":179}}]}}}}"#
+        )
+    };
+    let first = kubectl(&lab, &["apply", "-f", "-"], Some(&svc("router")), &[]).await;
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let second = kubectl(&lab, &["apply", "-f", "-"], Some(&svc("router2")), &[]).await;
+    assert!(second.stderr.contains(
+        "The Service \"router2\" is invalid: spec.clusterIPs: Invalid value: []string{\"10.96.0.100\"}: failed to allocate IP 10.96.0.100: provided IP is already allocated"
+    ), "{}", second.stderr);
+    let ip = ok(
+        &lab,
+        &["get", "svc", "router", "-o", "jsonpath={.spec.clusterIP}"],
+    )
+    .await;
+    assert_eq!(ip, "10.96.0.100");
+    lab.server.shutdown().await.expect("shutdown");
+}
