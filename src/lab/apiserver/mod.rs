@@ -23,6 +23,7 @@ pub mod meta;
 pub mod patch;
 pub mod paths;
 pub mod persistence;
+pub mod query;
 pub mod resources;
 pub mod rest;
 pub mod scale;
