@@ -18,6 +18,7 @@ pub mod discovery;
 pub mod error;
 pub mod events;
 pub mod kubeconfig;
+pub mod lifecycle;
 pub mod logs;
 pub mod meta;
 pub mod patch;

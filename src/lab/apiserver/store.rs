@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use super::defaults;
 use super::error::ApiError;
 use super::events;
+use super::lifecycle::{collect_owned, crd_instances, is_namespace};
 use super::logs::LogBuffers;
 use super::meta;
 use super::patch::{self, PatchKind, PatchRequest};
@@ -20,7 +21,7 @@ use super::selectors::{FieldSelector, LabelSelector};
 use super::services;
 
 /// Objects of one resource type, by (namespace, name). Cluster-scoped objects use "".
-type Bucket = BTreeMap<(String, String), Arc<Value>>;
+pub(super) type Bucket = BTreeMap<(String, String), Arc<Value>>;
 
 /// What happened to an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,36 +119,29 @@ pub struct Snapshot {
     pub objects: Vec<(String, Arc<Value>)>,
 }
 
-/// How long a deleted namespace stays `Terminating` before its contents go.
-const NAMESPACE_FINALIZE_DELAY: std::time::Duration = std::time::Duration::from_millis(1000);
-
-fn is_namespace(def: &ResourceDef) -> bool {
-    def.kind == "Namespace" && def.group.is_empty()
-}
-
 #[derive(Debug, Default)]
-struct State {
-    rv: u64,
-    buckets: HashMap<String, Bucket>,
-    history: VecDeque<Change>,
+pub(super) struct State {
+    pub(super) rv: u64,
+    pub(super) buckets: HashMap<String, Bucket>,
+    pub(super) history: VecDeque<Change>,
     /// Every change with rv > `floor` is in `history`.
-    floor: u64,
-    closed: bool,
+    pub(super) floor: u64,
+    pub(super) closed: bool,
 }
 
 #[derive(Debug)]
-struct Inner {
-    state: Mutex<State>,
-    registry: Registry,
-    history_cap: usize,
-    notify: watch::Sender<u64>,
-    logs: LogBuffers,
+pub(super) struct Inner {
+    pub(super) state: Mutex<State>,
+    pub(super) registry: Registry,
+    pub(super) history_cap: usize,
+    pub(super) notify: watch::Sender<u64>,
+    pub(super) logs: LogBuffers,
 }
 
 /// The shared store. Cloning is cheap; all clones see the same objects.
 #[derive(Debug, Clone)]
 pub struct Store {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
 impl Store {
@@ -173,7 +167,7 @@ impl Store {
         &self.inner.registry
     }
 
-    fn lock(&self) -> Result<MutexGuard<'_, State>, ApiError> {
+    pub(super) fn lock(&self) -> Result<MutexGuard<'_, State>, ApiError> {
         self.inner
             .state
             .lock()
@@ -413,69 +407,6 @@ impl Store {
         Ok(out)
     }
 
-    fn mark_terminating(
-        &self,
-        state: &mut State,
-        def: &ResourceDef,
-        ns: &Arc<Value>,
-    ) -> Arc<Value> {
-        if ns["metadata"]["deletionTimestamp"].is_string() {
-            return ns.clone();
-        }
-        let mut obj = (**ns).clone();
-        if let Some(m) = meta::meta_mut(&mut obj) {
-            m.insert("deletionTimestamp".into(), json!(meta::now_rfc3339()));
-        }
-        obj["status"] = json!({"phase": "Terminating"});
-        let key = (String::new(), meta::meta_str(ns, "name").to_string());
-        commit(state, &def.key(), key, obj, self.inner.history_cap)
-    }
-
-    fn schedule_finalize(&self, name: &str) {
-        let (store, name) = (self.clone(), name.to_string());
-        match tokio::runtime::Handle::try_current() {
-            Ok(rt) => {
-                rt.spawn(async move {
-                    tokio::time::sleep(NAMESPACE_FINALIZE_DELAY).await;
-                    store.finalize_namespace(&name);
-                });
-            }
-            Err(_) => store.finalize_namespace(&name),
-        }
-    }
-
-    /// Delete a terminating namespace's contents, then the namespace.
-    pub fn finalize_namespace(&self, name: &str) {
-        let Ok(mut state) = self.lock() else { return };
-        let mut victims = namespace_contents(&state, &self.inner.registry, name);
-        victims.push((
-            "/v1/namespaces".to_string(),
-            (String::new(), name.to_string()),
-        ));
-        for (res, key) in victims {
-            remove_locked(&mut state, &res, &key, self.inner.history_cap);
-        }
-        self.notify(&state);
-    }
-
-    /// Finalize namespaces left terminating (after a restart).
-    pub fn finalize_terminating(&self) {
-        let names: Vec<String> = match self.lock() {
-            Ok(state) => state
-                .buckets
-                .get("/v1/namespaces")
-                .into_iter()
-                .flat_map(|b| b.values())
-                .filter(|n| n["metadata"]["deletionTimestamp"].is_string())
-                .map(|n| meta::meta_str(n, "name").to_string())
-                .collect(),
-            Err(_) => return,
-        };
-        for n in names {
-            self.finalize_namespace(&n);
-        }
-    }
-
     /// Changes after `rv`, up to the current rv, or Expired if history no longer reaches back.
     pub fn changes_since(&self, rv: u64) -> Result<(Vec<Change>, u64), ApiError> {
         let state = self.lock()?;
@@ -551,7 +482,7 @@ impl Store {
         Ok(())
     }
 
-    fn notify(&self, state: &State) {
+    pub(super) fn notify(&self, state: &State) {
         let rv = state.rv;
         self.inner.notify.send_if_modified(|cur| {
             let changed = *cur != rv;
@@ -879,7 +810,7 @@ fn push_history(state: &mut State, change: Change, cap: usize) {
 }
 
 /// Store an object under the next resourceVersion and record the change.
-fn commit(
+pub(super) fn commit(
     state: &mut State,
     res: &str,
     key: (String, String),
@@ -923,7 +854,7 @@ fn mirror_event(state: &mut State, def: &ResourceDef, obj: &Value, cap: usize) {
 }
 
 /// Remove an object under the next resourceVersion, recording a DELETED change.
-fn remove_locked(
+pub(super) fn remove_locked(
     state: &mut State,
     res: &str,
     key: &(String, String),
@@ -943,56 +874,6 @@ fn remove_locked(
     };
     push_history(state, change, cap);
     Some(obj)
-}
-
-fn namespace_contents(
-    state: &State,
-    registry: &Registry,
-    ns: &str,
-) -> Vec<(String, (String, String))> {
-    let namespaced: Vec<String> = registry
-        .all()
-        .iter()
-        .filter(|d| d.namespaced)
-        .map(ResourceDef::key)
-        .collect();
-    state
-        .buckets
-        .iter()
-        .filter(|(res, _)| namespaced.contains(res))
-        .flat_map(|(res, b)| {
-            b.keys()
-                .filter(|k| k.0 == ns)
-                .map(move |k| (res.clone(), k.clone()))
-        })
-        .collect()
-}
-
-/// Everything owned, directly or transitively, by the object with `uid`, dependents first.
-fn collect_owned(state: &State, uid: &str, out: &mut Vec<(String, (String, String))>) {
-    if uid.is_empty() {
-        return;
-    }
-    for (res, bucket) in &state.buckets {
-        for (key, obj) in bucket {
-            let owned = obj["metadata"]["ownerReferences"]
-                .as_array()
-                .is_some_and(|refs| refs.iter().any(|r| r["uid"] == uid));
-            let entry = (res.clone(), key.clone());
-            if owned && !out.contains(&entry) {
-                collect_owned(state, meta::meta_str(obj, "uid"), out);
-                out.push(entry);
-            }
-        }
-    }
-}
-
-fn crd_instances(state: &State, crd: &Value) -> Vec<(String, (String, String))> {
-    let defs = defs_from_crd(crd);
-    defs.iter()
-        .filter_map(|d| state.buckets.get(&d.key()).map(|b| (d.key(), b)))
-        .flat_map(|(res, b)| b.keys().map(move |k| (res.clone(), k.clone())))
-        .collect()
 }
 
 #[cfg(test)]
