@@ -466,7 +466,7 @@ _metallbctl() {
             return 0
             ;;
         metallbctl__subcmd__lab__subcmd__apiserver)
-            opts="-v -q -h -V --listen --state-dir --kubeconfig --color --verbose --quiet --help --version"
+            opts="-v -q -h -V --listen --state-dir --kubeconfig --log-requests --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -130,6 +130,7 @@ complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_se
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from apiserver" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from apiserver" -l log-requests -d 'Print one line per request (method, URL, status, duration) to stderr'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from apiserver" -s v -l verbose -d 'Say more (repeat for more detail)'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from apiserver" -s q -l quiet -d 'Say only what is wrong'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from apiserver" -s h -l help -d 'Print help'
