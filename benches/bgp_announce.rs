@@ -137,7 +137,8 @@ fn receiver_conf() -> String {
 }
 
 fn sender_conf(n: usize) -> String {
-    let mut s = String::from("router id 10.9.0.2;\nprotocol device { }\nprotocol static svc { ipv4;\n");
+    let mut s =
+        String::from("router id 10.9.0.2;\nprotocol device { }\nprotocol static svc { ipv4;\n");
     for p in prefixes(n) {
         s.push_str(&format!("  route {p} blackhole;\n"));
     }
@@ -186,7 +187,12 @@ fn ss_bytes_received(peer: &str) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
-fn run_ours(rt: &tokio::runtime::Runtime, recv: &Bird, n: usize, packing: Packing) -> ((f64, f64), u64) {
+fn run_ours(
+    rt: &tokio::runtime::Runtime,
+    recv: &Bird,
+    n: usize,
+    packing: Packing,
+) -> ((f64, f64), u64) {
     let (source, proto) = match packing {
         Packing::Packed => (OURS, "ours"),
         Packing::OnePerUpdate => (OURS_1PU, "ours1pu"),
@@ -201,8 +207,13 @@ fn run_ours(rt: &tokio::runtime::Runtime, recv: &Bird, n: usize, packing: Packin
         next_hop: Some("192.0.2.1".parse().unwrap()),
         ..Default::default()
     };
-    let routes: Routes = prefixes(n).into_iter().map(|p| (IpNet::V4(p), advert.clone())).collect();
-    let mut sp = Speaker::new(Arc::new(TcpDialer { loopback_only: true }));
+    let routes: Routes = prefixes(n)
+        .into_iter()
+        .map(|p| (IpNet::V4(p), advert.clone()))
+        .collect();
+    let mut sp = Speaker::new(Arc::new(TcpDialer {
+        loopback_only: true,
+    }));
     sp.add_peer(cfg, routes);
     let secs = wait_all(recv, proto, n);
     let bytes = sp.snapshot()[0].bytes_sent;

@@ -6,8 +6,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use metallbctl::bgp::packet::{
-    frame, AsSegment, Afi, Attributes, Capability, Ctx, Message, MpReach, MpUnreach,
-    Notification, Open, Origin, Update,
+    frame, Afi, AsSegment, Attributes, Capability, Ctx, Message, MpReach, MpUnreach, Notification,
+    Open, Origin, Update,
 };
 use proptest::prelude::*;
 
@@ -25,7 +25,11 @@ fn unicast_v4() -> impl Strategy<Value = Ipv4Addr> {
 }
 
 fn segment(four: bool) -> impl Strategy<Value = AsSegment> {
-    let asn = if four { any::<u32>().boxed() } else { (0u32..=65535).boxed() };
+    let asn = if four {
+        any::<u32>().boxed()
+    } else {
+        (0u32..=65535).boxed()
+    };
     (any::<bool>(), prop::collection::vec(asn, 1..6)).prop_map(|(set, v)| {
         if set {
             AsSegment::Set(v)
@@ -36,7 +40,11 @@ fn segment(four: bool) -> impl Strategy<Value = AsSegment> {
 }
 
 fn origin() -> impl Strategy<Value = Origin> {
-    prop_oneof![Just(Origin::Igp), Just(Origin::Egp), Just(Origin::Incomplete)]
+    prop_oneof![
+        Just(Origin::Igp),
+        Just(Origin::Egp),
+        Just(Origin::Incomplete)
+    ]
 }
 
 fn attributes(four: bool) -> impl Strategy<Value = Attributes> {
@@ -122,13 +130,16 @@ fn message(four: bool) -> impl Strategy<Value = Message> {
         Just(Message::Keepalive),
         open(),
         update(four),
-        (any::<u8>(), any::<u8>(), prop::collection::vec(any::<u8>(), 0..30)).prop_map(
-            |(code, subcode, data)| Message::Notification(Notification {
+        (
+            any::<u8>(),
+            any::<u8>(),
+            prop::collection::vec(any::<u8>(), 0..30)
+        )
+            .prop_map(|(code, subcode, data)| Message::Notification(Notification {
                 code,
                 subcode,
                 data
-            })
-        ),
+            })),
         (any::<u16>(), any::<u8>()).prop_map(|(afi, safi)| Message::RouteRefresh { afi, safi }),
     ]
 }
@@ -176,7 +187,9 @@ proptest! {
 #[test]
 fn every_decode_error_maps_to_a_notification_code() {
     // A spread of malformed inputs: every error names a NOTIFICATION code 1..=3.
-    let ctx = Ctx { four_octet_as: true };
+    let ctx = Ctx {
+        four_octet_as: true,
+    };
     let ka = Message::Keepalive.encode(&ctx);
     let mut bad_marker = ka.clone();
     bad_marker[0] = 0;
@@ -195,7 +208,15 @@ fn netgauze(bytes: &[u8], asn4: bool) -> Result<netgauze_bgp_pkt::BgpMessage, St
     use netgauze_parse_utils::traits::ParseFromWithOneInput;
     // Multicast-looking prefixes in unicast NLRI are semantic, not syntax, errors: RFC 4271
     // §6.3 says to ignore them, so netgauze must not reject them either.
-    let mut ctx = BgpParsingContext::new(asn4, HashMap::new(), HashMap::new(), false, false, true, true);
+    let mut ctx = BgpParsingContext::new(
+        asn4,
+        HashMap::new(),
+        HashMap::new(),
+        false,
+        false,
+        true,
+        true,
+    );
     let mut r = SliceReader::new(bytes);
     netgauze_bgp_pkt::BgpMessage::parse(&mut r, &mut ctx).map_err(|e| format!("{e:?}"))
 }

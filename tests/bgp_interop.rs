@@ -23,7 +23,11 @@ const VTYSH: &str = "/usr/bin/vtysh";
 
 /// True when the daemons are installed; prints SKIP or panics under METALLBCTL_REQUIRE_PEERS=1.
 fn have(bins: &[&str]) -> bool {
-    let missing: Vec<&str> = bins.iter().copied().filter(|b| !Path::new(b).exists()).collect();
+    let missing: Vec<&str> = bins
+        .iter()
+        .copied()
+        .filter(|b| !Path::new(b).exists())
+        .collect();
     if missing.is_empty() {
         return true;
     }
@@ -120,7 +124,11 @@ impl Daemon {
     }
 
     fn log(&self) -> String {
-        let f = if self.kind == Kind::Bird { "bird.log" } else { "bgpd.log" };
+        let f = if self.kind == Kind::Bird {
+            "bird.log"
+        } else {
+            "bgpd.log"
+        };
         std::fs::read_to_string(self.dir.join(f)).unwrap_or_default()
     }
 
@@ -163,7 +171,12 @@ impl Drop for Daemon {
 }
 
 /// Polls `f` for up to `secs`; panics with `ctx()` on timeout.
-fn eventually<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>, ctx: impl Fn() -> String) -> T {
+fn eventually<T>(
+    secs: u64,
+    what: &str,
+    mut f: impl FnMut() -> Option<T>,
+    ctx: impl Fn() -> String,
+) -> T {
     let t = Instant::now();
     loop {
         if let Some(v) = f() {
@@ -188,7 +201,10 @@ fn speaker_peer(peer: &str, source: &str, local_as: u32, peer_as: u32, hold: u16
 }
 
 fn routes(prefixes: &[&str], advert: &Advert) -> Routes {
-    prefixes.iter().map(|p| (p.parse().unwrap(), advert.clone())).collect()
+    prefixes
+        .iter()
+        .map(|p| (p.parse().unwrap(), advert.clone()))
+        .collect()
 }
 
 fn rt() -> tokio::runtime::Runtime {
@@ -200,7 +216,9 @@ fn rt() -> tokio::runtime::Runtime {
 }
 
 fn dialer() -> Arc<TcpDialer> {
-    Arc::new(TcpDialer { loopback_only: true })
+    Arc::new(TcpDialer {
+        loopback_only: true,
+    })
 }
 
 /// BIRD's `show route all` block for one prefix, if BIRD holds it.
@@ -246,28 +264,59 @@ fn speaker_to_bird_ebgp_announce_withdraw_and_stop() {
         return;
     }
     let dir = temp_dir("bird-ebgp");
-    let bird = Daemon::bird(&dir, &bird_passive_conf("127.0.0.71", 17971, 64512, "127.0.1.71", 64500));
+    let bird = Daemon::bird(
+        &dir,
+        &bird_passive_conf("127.0.0.71", 17971, 64512, "127.0.1.71", 64500),
+    );
     let rt = rt();
     let mut sp = Speaker::new(dialer());
     let peer = "127.0.0.71:17971";
     let _g = rt.enter();
     sp.add_peer(
         speaker_peer(peer, "127.0.1.71", 64500, 64512, 3),
-        routes(&["198.51.100.10/32", "198.51.100.11/32"], &advert(Some(300))),
+        routes(
+            &["198.51.100.10/32", "198.51.100.11/32"],
+            &advert(Some(300)),
+        ),
     );
-    let r = eventually(10, "BIRD to hold 198.51.100.10/32", || bird_route(&bird, "speaker", "198.51.100.10/32"), || bird.log());
+    let r = eventually(
+        10,
+        "BIRD to hold 198.51.100.10/32",
+        || bird_route(&bird, "speaker", "198.51.100.10/32"),
+        || bird.log(),
+    );
     assert!(r.contains("BGP.next_hop: 192.0.2.1"), "{r}");
     assert!(r.contains("BGP.as_path: 64500"), "{r}");
     assert!(r.contains("BGP.origin: Incomplete"), "{r}");
     assert!(r.contains("BGP.community: (64500,100)"), "{r}");
-    assert!(!r.contains("BGP.local_pref: 300"), "LOCAL_PREF must not be sent on eBGP: {r}");
+    assert!(
+        !r.contains("BGP.local_pref: 300"),
+        "LOCAL_PREF must not be sent on eBGP: {r}"
+    );
 
-    sp.set_routes(&peer.parse().unwrap(), routes(&["198.51.100.11/32"], &advert(None)));
-    eventually(5, "withdrawal in BIRD", || bird_route(&bird, "speaker", "198.51.100.10/32").is_none().then_some(()), || bird.log());
+    sp.set_routes(
+        &peer.parse().unwrap(),
+        routes(&["198.51.100.11/32"], &advert(None)),
+    );
+    eventually(
+        5,
+        "withdrawal in BIRD",
+        || {
+            bird_route(&bird, "speaker", "198.51.100.10/32")
+                .is_none()
+                .then_some(())
+        },
+        || bird.log(),
+    );
     assert!(bird_route(&bird, "speaker", "198.51.100.11/32").is_some());
 
     rt.block_on(sp.shutdown(Duration::from_secs(2)));
-    eventually(5, "BIRD to drop routes after our shutdown", || (bird_count(&bird, "speaker") == 0).then_some(()), || bird.query("show route"));
+    eventually(
+        5,
+        "BIRD to drop routes after our shutdown",
+        || (bird_count(&bird, "speaker") == 0).then_some(()),
+        || bird.query("show route"),
+    );
     let st = bird.query("show protocols all speaker");
     assert!(st.contains("Administrative shutdown"), "{st}");
 }
@@ -287,14 +336,27 @@ fn speaker_to_bird_ibgp_local_pref_and_recovery_after_restart() {
         speaker_peer("127.0.0.72:17972", "127.0.1.72", 64500, 64500, 3),
         routes(&["198.51.100.20/32"], &advert(Some(250))),
     );
-    let r = eventually(10, "iBGP route in BIRD", || bird_route(&bird, "speaker", "198.51.100.20/32"), || bird.log());
+    let r = eventually(
+        10,
+        "iBGP route in BIRD",
+        || bird_route(&bird, "speaker", "198.51.100.20/32"),
+        || bird.log(),
+    );
     assert!(r.contains("BGP.local_pref: 250"), "{r}");
-    assert!(r.contains("BGP.as_path: \n"), "iBGP AS_PATH must be empty: {r}");
+    assert!(
+        r.contains("BGP.as_path: \n"),
+        "iBGP AS_PATH must be empty: {r}"
+    );
 
     // Restart the peer daemon: our speaker reconnects and resends.
     bird.kill();
     let bird = Daemon::bird(&dir, &conf);
-    eventually(10, "route back after BIRD restart", || bird_route(&bird, "speaker", "198.51.100.20/32"), || bird.log());
+    eventually(
+        10,
+        "route back after BIRD restart",
+        || bird_route(&bird, "speaker", "198.51.100.20/32"),
+        || bird.log(),
+    );
     rt.block_on(sp.shutdown(Duration::from_secs(2)));
 }
 
@@ -304,7 +366,10 @@ fn frozen_bird_is_dropped_after_hold_time() {
         return;
     }
     let dir = temp_dir("bird-stop");
-    let bird = Daemon::bird(&dir, &bird_passive_conf("127.0.0.73", 17973, 64512, "127.0.1.73", 64500));
+    let bird = Daemon::bird(
+        &dir,
+        &bird_passive_conf("127.0.0.73", 17973, 64512, "127.0.1.73", 64500),
+    );
     let rt = rt();
     let _g = rt.enter();
     let mut sp = Speaker::new(dialer());
@@ -312,16 +377,29 @@ fn frozen_bird_is_dropped_after_hold_time() {
         speaker_peer("127.0.0.73:17973", "127.0.1.73", 64500, 64512, 3),
         routes(&["198.51.100.30/32"], &advert(None)),
     );
-    eventually(10, "session", || bird_route(&bird, "speaker", "198.51.100.30/32"), || bird.log());
+    eventually(
+        10,
+        "session",
+        || bird_route(&bird, "speaker", "198.51.100.30/32"),
+        || bird.log(),
+    );
     bird.signal(libc::SIGSTOP);
     let frozen = Instant::now();
-    let down = eventually(8, "our side to drop the frozen peer", || {
-        let s = &sp.snapshot()[0];
-        (s.state != State::Established).then(|| s.last_error.clone())
-    }, || format!("{:#?}", sp.snapshot()));
+    let down = eventually(
+        8,
+        "our side to drop the frozen peer",
+        || {
+            let s = &sp.snapshot()[0];
+            (s.state != State::Established).then(|| s.last_error.clone())
+        },
+        || format!("{:#?}", sp.snapshot()),
+    );
     let took = frozen.elapsed();
     assert_eq!(down.as_deref(), Some("hold timer expired"));
-    assert!(took >= Duration::from_millis(1900) && took <= Duration::from_secs(5), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(1900) && took <= Duration::from_secs(5),
+        "{took:?}"
+    );
     bird.signal(libc::SIGCONT);
     rt.block_on(sp.shutdown(Duration::from_secs(1)));
 }
@@ -351,19 +429,35 @@ fn speaker_to_frr_ebgp_and_ibgp() {
     }
     let rt = rt();
     let _g = rt.enter();
-    for (n, (local_as, frr_as)) in [(64500u32, 64512u32), (64500, 64500)].into_iter().enumerate() {
+    for (n, (local_as, frr_as)) in [(64500u32, 64512u32), (64500, 64500)]
+        .into_iter()
+        .enumerate()
+    {
         let dir = temp_dir(&format!("frr-{n}"));
         let listen = format!("127.0.0.8{n}");
         let source = format!("127.0.1.8{n}");
         let port = 17980 + n as u16;
-        let frr = Daemon::frr(&dir, &listen, port, &frr_passive_conf(frr_as, &source, local_as));
+        let frr = Daemon::frr(
+            &dir,
+            &listen,
+            port,
+            &frr_passive_conf(frr_as, &source, local_as),
+        );
         let mut sp = Speaker::new(dialer());
         let peer = format!("{listen}:{port}");
         sp.add_peer(
             speaker_peer(&peer, &source, local_as, frr_as, 3),
-            routes(&["198.51.100.40/32", "198.51.100.41/32"], &advert(Some(220))),
+            routes(
+                &["198.51.100.40/32", "198.51.100.41/32"],
+                &advert(Some(220)),
+            ),
         );
-        let p = eventually(15, "FRR to hold the route", || frr_route(&frr, "198.51.100.40/32"), || frr.log());
+        let p = eventually(
+            15,
+            "FRR to hold the route",
+            || frr_route(&frr, "198.51.100.40/32"),
+            || frr.log(),
+        );
         assert_eq!(p["nexthops"][0]["ip"], "192.0.2.1", "{p}");
         assert_eq!(p["community"]["string"], "64500:100", "{p}");
         if local_as == frr_as {
@@ -372,20 +466,43 @@ fn speaker_to_frr_ebgp_and_ibgp() {
         } else {
             assert_eq!(p["aspath"]["string"], "64500", "{p}");
         }
-        sp.set_routes(&peer.parse().unwrap(), routes(&["198.51.100.41/32"], &advert(Some(220))));
-        eventually(5, "withdrawal in FRR", || frr_route(&frr, "198.51.100.40/32").is_none().then_some(()), || frr.log());
+        sp.set_routes(
+            &peer.parse().unwrap(),
+            routes(&["198.51.100.41/32"], &advert(Some(220))),
+        );
+        eventually(
+            5,
+            "withdrawal in FRR",
+            || frr_route(&frr, "198.51.100.40/32").is_none().then_some(()),
+            || frr.log(),
+        );
         rt.block_on(sp.shutdown(Duration::from_secs(2)));
-        eventually(5, "FRR to drop routes after our shutdown", || frr_route(&frr, "198.51.100.41/32").is_none().then_some(()), || frr.log());
+        eventually(
+            5,
+            "FRR to drop routes after our shutdown",
+            || frr_route(&frr, "198.51.100.41/32").is_none().then_some(()),
+            || frr.log(),
+        );
     }
 }
 
-fn router(rt: &tokio::runtime::Runtime, listen: &str, local_as: u32, peer: &str, peer_as: u32) -> Router {
+fn router(
+    rt: &tokio::runtime::Runtime,
+    listen: &str,
+    local_as: u32,
+    peer: &str,
+    peer_as: u32,
+) -> Router {
     rt.block_on(Router::bind(RouterConfig {
         listen: listen.parse().unwrap(),
         local_as,
         router_id: Ipv4Addr::new(10, 4, 0, 1),
         hold_time: 9,
-        neighbors: vec![Neighbor { addr: ip(peer), peer_as, md5_password: None }],
+        neighbors: vec![Neighbor {
+            addr: ip(peer),
+            peer_as,
+            md5_password: None,
+        }],
     }))
     .unwrap()
 }
@@ -404,15 +521,18 @@ fn bird_announces_to_our_router_ebgp() {
     let listen: SocketAddr = "127.0.0.90:17990".parse().unwrap();
     let r = router(&rt, &listen.to_string(), 64512, "127.0.1.90", 65001);
     let dir = temp_dir("bird-announce");
-    let conf = format!(
-        "log stderr all;\nrouter id 10.5.0.1;\nprotocol device {{ }}\n\
-         protocol static svc {{ ipv4; route 198.51.100.50/32 blackhole; route 198.51.100.51/32 blackhole; }}\n\
-         protocol bgp ours {{\n  local 127.0.1.90 as 65001;\n  neighbor 127.0.0.90 port 17990 as 64512;\n  \
+    let conf = "log stderr all;\nrouter id 10.5.0.1;\nprotocol device { }\n\
+         protocol static svc { ipv4; route 198.51.100.50/32 blackhole; route 198.51.100.51/32 blackhole; }\n\
+         protocol bgp ours {\n  local 127.0.1.90 as 65001;\n  neighbor 127.0.0.90 port 17990 as 64512;\n  \
          multihop; connect delay time 1; hold time 9;\n  \
-         ipv4 {{ import none; export filter {{ bgp_community.add((65001,7)); accept; }}; }};\n}}\n"
+         ipv4 { import none; export filter { bgp_community.add((65001,7)); accept; }; };\n}\n";
+    let bird = Daemon::bird(&dir, conf);
+    let s = eventually(
+        10,
+        "routes from BIRD",
+        || router_routes(&r, 2),
+        || format!("{:#?}\n{}", r.snapshot(), bird.log()),
     );
-    let bird = Daemon::bird(&dir, &conf);
-    let s = eventually(10, "routes from BIRD", || router_routes(&r, 2), || format!("{:#?}\n{}", r.snapshot(), bird.log()));
     let p = &s.peers[0];
     assert_eq!(p.hold_time, Some(9));
     assert!(p.peer_capabilities.contains(&"4-octet-as".to_string()));
@@ -422,7 +542,12 @@ fn bird_announces_to_our_router_ebgp() {
     assert_eq!(route.next_hop.as_deref(), Some("127.0.1.90"));
     assert_eq!(route.communities, vec!["65001:7"]);
     drop(bird);
-    eventually(5, "session down when BIRD dies", || (r.snapshot().peers[0].state != State::Established).then_some(()), || format!("{:#?}", r.snapshot()));
+    eventually(
+        5,
+        "session down when BIRD dies",
+        || (r.snapshot().peers[0].state != State::Established).then_some(()),
+        || format!("{:#?}", r.snapshot()),
+    );
     assert!(r.snapshot().peers[0].routes.is_empty());
 }
 
@@ -441,7 +566,12 @@ fn frr_announces_to_our_router_ibgp() {
          neighbor 127.0.0.91 timers connect 1\n !\n address-family ipv4 unicast\n  \
          network 198.51.100.60/32\n  neighbor 127.0.0.91 activate\n exit-address-family\n!\n";
     let frr = Daemon::frr(&dir, "127.0.1.91", 17992, conf);
-    let s = eventually(15, "route from FRR", || router_routes(&r, 1), || format!("{:#?}\n{}", r.snapshot(), frr.log()));
+    let s = eventually(
+        15,
+        "route from FRR",
+        || router_routes(&r, 1),
+        || format!("{:#?}\n{}", r.snapshot(), frr.log()),
+    );
     let route = &s.peers[0].routes[0];
     assert_eq!(route.prefix, "198.51.100.60/32");
     assert_eq!(route.local_pref, Some(100));

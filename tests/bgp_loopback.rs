@@ -43,7 +43,10 @@ fn speaker_cfg(peer: SocketAddr, source: &str, local_as: u32, peer_as: u32) -> P
 }
 
 fn routes(prefixes: &[&str], advert: Advert) -> Routes {
-    prefixes.iter().map(|p| (p.parse().unwrap(), advert.clone())).collect()
+    prefixes
+        .iter()
+        .map(|p| (p.parse().unwrap(), advert.clone()))
+        .collect()
 }
 
 async fn wait_for(r: &Router, what: &str, f: impl Fn(&RouterSnapshot) -> bool) -> RouterSnapshot {
@@ -58,7 +61,9 @@ async fn wait_for(r: &Router, what: &str, f: impl Fn(&RouterSnapshot) -> bool) -
 }
 
 fn dialer() -> Arc<TcpDialer> {
-    Arc::new(TcpDialer { loopback_only: true })
+    Arc::new(TcpDialer {
+        loopback_only: true,
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -74,21 +79,32 @@ async fn ebgp_routes_arrive_change_and_are_withdrawn() {
     };
     sp.add_peer(
         speaker_cfg(peer, "127.0.1.1", 64500, 64512),
-        routes(&["198.51.100.10/32", "198.51.100.11/32", "2001:db8::10/128"], ad.clone()),
+        routes(
+            &["198.51.100.10/32", "198.51.100.11/32", "2001:db8::10/128"],
+            ad.clone(),
+        ),
     );
     let s = wait_for(&r, "3 routes", |s| s.peers[0].routes.len() == 3).await;
     let p = &s.peers[0];
     assert_eq!(p.state, State::Established);
     assert_eq!(p.hold_time, Some(3));
     assert!(p.peer_capabilities.contains(&"4-octet-as".to_string()));
-    let r10 = &p.routes.iter().find(|r| r.prefix == "198.51.100.10/32").unwrap();
+    let r10 = &p
+        .routes
+        .iter()
+        .find(|r| r.prefix == "198.51.100.10/32")
+        .unwrap();
     assert_eq!(r10.next_hop.as_deref(), Some("192.0.2.1"));
     assert_eq!(r10.as_path, "64500");
     assert_eq!(r10.local_pref, None, "no LOCAL_PREF on eBGP");
     assert_eq!(r10.origin, Some("incomplete"));
     assert_eq!(r10.communities, vec!["64500:100"]);
     assert_eq!(r10.large_communities, vec!["64500:1:2"]);
-    let v6 = &p.routes.iter().find(|r| r.prefix == "2001:db8::10/128").unwrap();
+    let v6 = &p
+        .routes
+        .iter()
+        .find(|r| r.prefix == "2001:db8::10/128")
+        .unwrap();
     assert_eq!(v6.next_hop.as_deref(), Some("::ffff:192.0.2.1"));
 
     sp.set_routes(&peer, routes(&["198.51.100.11/32"], ad));
@@ -97,7 +113,11 @@ async fn ebgp_routes_arrive_change_and_are_withdrawn() {
     sp.shutdown(Duration::from_secs(2)).await;
     let s = wait_for(&r, "session down", |s| s.peers[0].state == State::Idle).await;
     assert!(s.peers[0].routes.is_empty());
-    assert!(s.peers[0].last_error.as_deref().unwrap_or("").contains("Administrative Shutdown"));
+    assert!(s.peers[0]
+        .last_error
+        .as_deref()
+        .unwrap_or("")
+        .contains("Administrative Shutdown"));
     r.shutdown(Duration::from_secs(1)).await;
 }
 
@@ -114,7 +134,11 @@ async fn ibgp_sends_local_pref_and_empty_as_path_and_resyncs_after_router_restar
     let route = &s.peers[0].routes[0];
     assert_eq!(route.local_pref, Some(100));
     assert_eq!(route.as_path, "");
-    assert_eq!(route.next_hop.as_deref(), Some("127.0.1.2"), "default next hop is the source");
+    assert_eq!(
+        route.next_hop.as_deref(),
+        Some("127.0.1.2"),
+        "default next hop is the source"
+    );
     r.shutdown(Duration::from_secs(1)).await;
     // A new router on the same address: the speaker reconnects (backoff) and resends.
     let r2 = router(listen, 64500, "127.0.1.2", 64500, None).await;
@@ -136,7 +160,9 @@ async fn raw_peer(router: SocketAddr, source: &str, asn: u32, then: &[u8]) -> Ve
         capabilities: vec![Capability::FourOctetAs(asn)],
     });
     let _ = s.write_all(&open.encode(&Ctx::default())).await;
-    let _ = s.write_all(&Message::Keepalive.encode(&Ctx::default())).await;
+    let _ = s
+        .write_all(&Message::Keepalive.encode(&Ctx::default()))
+        .await;
     let _ = s.write_all(then).await;
     let mut got = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(8), s.read_to_end(&mut got)).await;
@@ -144,7 +170,9 @@ async fn raw_peer(router: SocketAddr, source: &str, asn: u32, then: &[u8]) -> Ve
 }
 
 fn notifications(mut b: &[u8]) -> Vec<(u8, u8)> {
-    let ctx = Ctx { four_octet_as: true };
+    let ctx = Ctx {
+        four_octet_as: true,
+    };
     let mut out = Vec::new();
     while let Ok(Some(n)) = metallbctl::bgp::packet::frame(b) {
         if let Ok(Message::Notification(x)) = Message::decode(&b[..n], &ctx) {
@@ -162,7 +190,10 @@ async fn silent_peer_is_dropped_when_the_hold_time_passes() {
     let got = raw_peer(r.local_addr(), "127.0.1.3", 64501, &[]).await;
     let took = start.elapsed();
     assert_eq!(notifications(&got), vec![(4, 0)], "Hold Timer Expired");
-    assert!(took >= Duration::from_millis(2900) && took < Duration::from_secs(6), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(2900) && took < Duration::from_secs(6),
+        "{took:?}"
+    );
     let s = r.snapshot();
     assert_eq!(s.peers[0].last_error.as_deref(), Some("hold timer expired"));
 }
@@ -221,15 +252,27 @@ async fn tcp_md5_password_protects_the_session() {
     cfg.connect_timeout = Duration::from_millis(500);
     sp.add_peer(cfg, routes(&["198.51.100.31/32"], Advert::default()));
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert!(r.snapshot().peers[0].routes.iter().all(|r| r.prefix != "198.51.100.31/32"));
+    assert!(r.snapshot().peers[0]
+        .routes
+        .iter()
+        .all(|r| r.prefix != "198.51.100.31/32"));
     sp.shutdown(Duration::from_secs(1)).await;
 }
 
 #[tokio::test]
 async fn loopback_only_dialer_refuses_other_addresses() {
     use metallbctl::bgp::driver::{DialOptions, Dialer};
-    let d = TcpDialer { loopback_only: true };
-    let opts = DialOptions { source: None, timeout: Duration::from_millis(100), md5_password: None };
-    let e = d.dial("10.96.0.100:179".parse().unwrap(), &opts).await.unwrap_err();
+    let d = TcpDialer {
+        loopback_only: true,
+    };
+    let opts = DialOptions {
+        source: None,
+        timeout: Duration::from_millis(100),
+        md5_password: None,
+    };
+    let e = d
+        .dial("10.96.0.100:179".parse().unwrap(), &opts)
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("non-loopback"));
 }

@@ -149,7 +149,11 @@ pub mod md5 {
     use std::net::IpAddr;
 
     /// Sets the MD5 key for `peer` on a socket (connecting or listening).
-    pub fn set(sock: &impl std::os::fd::AsRawFd, peer: IpAddr, key: &str) -> Result<(), DriverError> {
+    pub fn set(
+        sock: &impl std::os::fd::AsRawFd,
+        peer: IpAddr,
+        key: &str,
+    ) -> Result<(), DriverError> {
         imp::set(sock.as_raw_fd(), peer, key.as_bytes())
             .map_err(|source| DriverError::Md5 { peer, source })
     }
@@ -172,7 +176,10 @@ pub mod md5 {
 
         pub(super) fn set(fd: i32, peer: IpAddr, key: &[u8]) -> io::Result<()> {
             if key.is_empty() || key.len() > 80 {
-                return Err(io::Error::new(io::ErrorKind::InvalidInput, "key must be 1..=80 bytes"));
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "key must be 1..=80 bytes",
+                ));
             }
             // SAFETY: all-zero bytes are a valid value for this plain C struct.
             let mut sig: TcpMd5Sig = unsafe { std::mem::zeroed() };
@@ -262,7 +269,10 @@ pub struct Link {
 
 /// Runs an active session until stopped: dial, negotiate, announce, reconnect with backoff.
 pub async fn run_active(cfg: PeerConfig, dialer: Arc<dyn Dialer>, link: Link) {
-    info!("Peer \"{}\" configured, starting BGP session", cfg.peer.ip());
+    info!(
+        "Peer \"{}\" configured, starting BGP session",
+        cfg.peer.ip()
+    );
     let opts = DialOptions {
         source: cfg.source,
         timeout: cfg.connect_timeout,

@@ -3,9 +3,9 @@
 //!
 //! `packet` and `session` are pure; only `driver`, `speaker` and `router` touch tokio.
 
-pub mod packet;
-pub mod session;
 pub mod driver;
+pub mod packet;
+pub mod router;
+pub mod session;
 pub mod speaker;
 pub mod status;
-pub mod router;

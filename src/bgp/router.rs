@@ -65,10 +65,12 @@ impl Router {
     /// Binds the listener (with MD5 keys for neighbours that have one) and starts accepting.
     pub async fn bind(cfg: RouterConfig) -> Result<Router, DriverError> {
         let listener = listen(&cfg)?;
-        let local_addr = listener.local_addr().map_err(|source| DriverError::Listen {
-            addr: cfg.listen,
-            source,
-        })?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|source| DriverError::Listen {
+                addr: cfg.listen,
+                source,
+            })?;
         let slots: Slots = Arc::new(Mutex::new(
             cfg.neighbors
                 .iter()

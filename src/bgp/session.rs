@@ -177,6 +177,8 @@ pub enum Input<'a> {
 }
 
 /// Work for the driver.
+// Received UPDATEs are the common case; boxing them would cost an allocation per message.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// Open a TCP connection to the peer, then report `Connected` or `ConnectFailed`.
@@ -184,7 +186,10 @@ pub enum Action {
     Send(Vec<u8>),
     /// Close the TCP connection.
     Disconnect,
-    StateChanged { from: State, to: State },
+    StateChanged {
+        from: State,
+        to: State,
+    },
     Established(Box<Negotiated>),
     Received(Update),
     /// The peer asked for our routes again (RFC 2918).
@@ -525,7 +530,12 @@ impl Session {
         None
     }
 
-    fn protocol_error_code(&mut self, (code, subcode): (u8, u8), now: Instant, out: &mut Vec<Action>) {
+    fn protocol_error_code(
+        &mut self,
+        (code, subcode): (u8, u8),
+        now: Instant,
+        out: &mut Vec<Action>,
+    ) {
         let n = Notification {
             code,
             subcode,

@@ -15,8 +15,8 @@ use tokio::task::JoinHandle;
 
 use super::driver::{self, Dialer, PeerConfig};
 use super::packet::{
-    pack_announcements, pack_withdrawals, AsSegment, Afi, Attributes, Ctx, LargeCommunity,
-    Origin, Update,
+    pack_announcements, pack_withdrawals, Afi, AsSegment, Attributes, Ctx, LargeCommunity, Origin,
+    Update,
 };
 use super::status::{PeerSnapshot, PeerState};
 
@@ -305,7 +305,9 @@ mod tests {
         let e = env(64500, 64501);
         let ad = Advert::default();
         rib.sync(&routes(&["10.0.0.1/32", "10.0.0.2/32"], &ad), &e);
-        assert!(rib.sync(&routes(&["10.0.0.1/32", "10.0.0.2/32"], &ad), &e).is_empty());
+        assert!(rib
+            .sync(&routes(&["10.0.0.1/32", "10.0.0.2/32"], &ad), &e)
+            .is_empty());
         let ups = rib.sync(&routes(&["10.0.0.2/32", "10.0.0.3/32"], &ad), &e);
         assert_eq!(ups.len(), 2);
         assert_eq!(ups[0].withdrawn, vec!["10.0.0.1/32".parse().unwrap()]);
@@ -337,7 +339,10 @@ mod tests {
     #[test]
     fn one_per_update_mode() {
         let mut rib = AdjRibOut::new(Packing::OnePerUpdate);
-        let r = routes(&["10.0.0.1/32", "10.0.0.2/32", "10.0.0.3/32"], &Advert::default());
+        let r = routes(
+            &["10.0.0.1/32", "10.0.0.2/32", "10.0.0.3/32"],
+            &Advert::default(),
+        );
         let ups = rib.sync(&r, &env(64500, 64501));
         assert_eq!(ups.len(), 3);
         let packed = AdjRibOut::default().sync(&r, &env(64500, 64501));
@@ -350,10 +355,7 @@ mod tests {
     fn families_not_negotiated_are_skipped() {
         let mut e = env(64500, 64501);
         e.ipv6 = false;
-        let ups = AdjRibOut::default().sync(
-            &routes(&["2001:db8::1/128"], &Advert::default()),
-            &e,
-        );
+        let ups = AdjRibOut::default().sync(&routes(&["2001:db8::1/128"], &Advert::default()), &e);
         assert!(ups.is_empty());
     }
 }

@@ -244,7 +244,11 @@ mod tests {
         s.apply_update(&u, now);
         let snap = s.snapshot(now);
         assert_eq!(snap.routes.len(), 2);
-        let v4 = snap.routes.iter().find(|r| r.prefix == "198.51.100.10/32").unwrap();
+        let v4 = snap
+            .routes
+            .iter()
+            .find(|r| r.prefix == "198.51.100.10/32")
+            .unwrap();
         assert_eq!(v4.next_hop.as_deref(), Some("192.0.2.1"));
         assert_eq!(v4.communities, vec!["64500:7"]);
         assert_eq!(v4.as_path, "2");

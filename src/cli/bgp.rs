@@ -192,7 +192,10 @@ async fn listen(a: ListenArgs) -> Result<ExitCode> {
     let router_id = match (a.router_id, a.listen.ip()) {
         (Some(id), _) => id,
         (None, IpAddr::V4(v4)) if !v4.is_unspecified() => v4,
-        _ => bail!("cannot derive a router ID from {}: pass --router-id", a.listen),
+        _ => bail!(
+            "cannot derive a router ID from {}: pass --router-id",
+            a.listen
+        ),
     };
     let router = Router::bind(RouterConfig {
         listen: a.listen,
@@ -298,7 +301,9 @@ fn peer_row(p: &PeerSnapshot) -> Vec<String> {
         p.peer.clone(),
         p.peer_as.to_string(),
         p.state.as_str().to_string(),
-        p.uptime_secs.map(format_duration).unwrap_or_else(|| "-".into()),
+        p.uptime_secs
+            .map(format_duration)
+            .unwrap_or_else(|| "-".into()),
         p.hold_time.map_or("-".into(), |h| h.to_string()),
         p.routes.len().to_string(),
         p.messages_received.total().to_string(),
@@ -314,10 +319,18 @@ fn route_row(peer: &str, r: &RouteSnapshot) -> Vec<String> {
         peer.to_string(),
         r.prefix.clone(),
         r.next_hop.clone().unwrap_or_else(|| "-".into()),
-        if r.as_path.is_empty() { "-".into() } else { r.as_path.clone() },
+        if r.as_path.is_empty() {
+            "-".into()
+        } else {
+            r.as_path.clone()
+        },
         r.local_pref.map_or("-".into(), |l| l.to_string()),
         r.origin.unwrap_or("-").to_string(),
-        if comms.is_empty() { "-".into() } else { comms.join(",") },
+        if comms.is_empty() {
+            "-".into()
+        } else {
+            comms.join(",")
+        },
     ]
 }
 
@@ -367,7 +380,10 @@ async fn announce(a: AnnounceArgs) -> Result<ExitCode> {
     let mut speaker = Speaker::new(Arc::new(TcpDialer::default()));
     speaker.add_peer(cfg, routes);
     shutdown_signal().await?;
-    tracing::info!("withdrawing {} prefixes and closing the session", a.prefixes.len());
+    tracing::info!(
+        "withdrawing {} prefixes and closing the session",
+        a.prefixes.len()
+    );
     speaker.shutdown(Duration::from_secs(3)).await;
     Ok(ExitCode::SUCCESS)
 }
@@ -414,8 +430,17 @@ mod tests {
     #[test]
     fn listen_flags() {
         let BgpCommand::Listen(l) = parse(&[
-            "listen", "--listen", "127.0.0.1:1790", "--as", "64512", "--peer",
-            "127.0.1.1:179", "--peer-as", "64500", "-o", "json",
+            "listen",
+            "--listen",
+            "127.0.0.1:1790",
+            "--as",
+            "64512",
+            "--peer",
+            "127.0.1.1:179",
+            "--peer-as",
+            "64500",
+            "-o",
+            "json",
         ]) else {
             panic!()
         };
@@ -427,9 +452,23 @@ mod tests {
     #[test]
     fn announce_flags() {
         let BgpCommand::Announce(a) = parse(&[
-            "announce", "--peer", "127.0.0.1:1790", "--as", "64500", "--peer-as", "64512",
-            "--next-hop", "192.0.2.1", "198.51.100.10", "198.51.100.0/24", "--community",
-            "64500:100", "--community", "1:2", "--local-pref", "200",
+            "announce",
+            "--peer",
+            "127.0.0.1:1790",
+            "--as",
+            "64500",
+            "--peer-as",
+            "64512",
+            "--next-hop",
+            "192.0.2.1",
+            "198.51.100.10",
+            "198.51.100.0/24",
+            "--community",
+            "64500:100",
+            "--community",
+            "1:2",
+            "--local-pref",
+            "200",
         ]) else {
             panic!()
         };

@@ -118,7 +118,12 @@ impl Attributes {
             put_attr(out, wk, attr::ORIGIN, &[o as u8]);
         }
         if let Some(path) = &self.as_path {
-            put_attr(out, wk, attr::AS_PATH, &encode_as_path(path, ctx.four_octet_as));
+            put_attr(
+                out,
+                wk,
+                attr::AS_PATH,
+                &encode_as_path(path, ctx.four_octet_as),
+            );
         }
         if let Some(nh) = self.next_hop {
             put_attr(out, wk, attr::NEXT_HOP, &nh.octets());
@@ -134,14 +139,28 @@ impl Attributes {
         }
         let opt_trans = flag::OPTIONAL | flag::TRANSITIVE;
         if !self.communities.is_empty() {
-            let v: Vec<u8> = self.communities.iter().flat_map(|c| c.to_be_bytes()).collect();
+            let v: Vec<u8> = self
+                .communities
+                .iter()
+                .flat_map(|c| c.to_be_bytes())
+                .collect();
             put_attr(out, opt_trans, attr::COMMUNITIES, &v);
         }
         if let Some(mp) = &self.mp_reach {
-            put_attr(out, flag::OPTIONAL, attr::MP_REACH_NLRI, &encode_mp_reach(mp));
+            put_attr(
+                out,
+                flag::OPTIONAL,
+                attr::MP_REACH_NLRI,
+                &encode_mp_reach(mp),
+            );
         }
         if let Some(mp) = &self.mp_unreach {
-            put_attr(out, flag::OPTIONAL, attr::MP_UNREACH_NLRI, &encode_mp_unreach(mp));
+            put_attr(
+                out,
+                flag::OPTIONAL,
+                attr::MP_UNREACH_NLRI,
+                &encode_mp_unreach(mp),
+            );
         }
         if !self.large_communities.is_empty() {
             let v: Vec<u8> = self
@@ -152,7 +171,12 @@ impl Attributes {
             put_attr(out, opt_trans, attr::LARGE_COMMUNITIES, &v);
         }
         for raw in &self.other {
-            put_attr(out, raw.flags & !flag::EXTENDED_LENGTH, raw.type_code, &raw.value);
+            put_attr(
+                out,
+                raw.flags & !flag::EXTENDED_LENGTH,
+                raw.type_code,
+                &raw.value,
+            );
         }
     }
 

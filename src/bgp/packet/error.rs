@@ -130,14 +130,23 @@ mod tests {
     fn header_errors_map_to_code_1() {
         assert_eq!(
             DecodeError::BadMessageType(9).code(),
-            ErrorCode { code: 1, subcode: 3 }
+            ErrorCode {
+                code: 1,
+                subcode: 3
+            }
         );
         assert_eq!(DecodeError::BadMessageLength(5000).data(), vec![0x13, 0x88]);
     }
 
     #[test]
     fn update_errors_map_to_code_3() {
-        assert_eq!(DecodeError::MalformedAsPath.code(), ErrorCode { code: 3, subcode: 11 });
+        assert_eq!(
+            DecodeError::MalformedAsPath.code(),
+            ErrorCode {
+                code: 3,
+                subcode: 11
+            }
+        );
         assert_eq!(DecodeError::MissingWellKnown(1).data(), vec![1]);
     }
 }

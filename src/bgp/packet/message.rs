@@ -108,7 +108,11 @@ impl Update {
 
     /// All prefixes this UPDATE announces, IPv4 and MP.
     pub fn announced(&self) -> impl Iterator<Item = IpNet> + '_ {
-        let mp = self.attrs.mp_reach.iter().flat_map(|m| m.nlri.iter().copied());
+        let mp = self
+            .attrs
+            .mp_reach
+            .iter()
+            .flat_map(|m| m.nlri.iter().copied());
         self.nlri.iter().map(|p| IpNet::V4(*p)).chain(mp)
     }
 
@@ -187,6 +191,8 @@ impl Notification {
 }
 
 /// Any BGP message.
+// UPDATE is the big, common variant; boxing it would cost an allocation per message.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
     Open(Open),
@@ -194,7 +200,10 @@ pub enum Message {
     Notification(Notification),
     Keepalive,
     /// RFC 2918: AFI and SAFI to re-send.
-    RouteRefresh { afi: u16, safi: u8 },
+    RouteRefresh {
+        afi: u16,
+        safi: u8,
+    },
 }
 
 impl Message {
@@ -316,7 +325,9 @@ fn decode_open(body: &[u8]) -> Result<Open, DecodeError> {
     let bgp_id = Ipv4Addr::from(r.u32().ok_or(short.clone())?);
     let opt_len = r.u8().ok_or(short.clone())?;
     if usize::from(opt_len) != r.remaining() {
-        return Err(DecodeError::BadMessageLength((HEADER_LEN + body.len()) as u16));
+        return Err(DecodeError::BadMessageLength(
+            (HEADER_LEN + body.len()) as u16,
+        ));
     }
     if hold_time == 1 || hold_time == 2 {
         return Err(DecodeError::UnacceptableHoldTime(hold_time));
@@ -673,15 +684,24 @@ mod tests {
         let mut b = header(19, 4);
         b[3] = 0;
         assert_eq!(frame(&b), Err(DecodeError::ConnectionNotSynchronized));
-        assert_eq!(frame(&header(18, 4)), Err(DecodeError::BadMessageLength(18)));
-        assert_eq!(frame(&header(4097, 4)), Err(DecodeError::BadMessageLength(4097)));
+        assert_eq!(
+            frame(&header(18, 4)),
+            Err(DecodeError::BadMessageLength(18))
+        );
+        assert_eq!(
+            frame(&header(4097, 4)),
+            Err(DecodeError::BadMessageLength(4097))
+        );
         assert_eq!(
             Message::decode(&header(19, 9), &CTX),
             Err(DecodeError::BadMessageType(9))
         );
         let mut ka = header(20, 4);
         ka.push(0);
-        assert_eq!(Message::decode(&ka, &CTX), Err(DecodeError::BadMessageLength(20)));
+        assert_eq!(
+            Message::decode(&ka, &CTX),
+            Err(DecodeError::BadMessageLength(20))
+        );
     }
 
     #[test]
@@ -695,10 +715,16 @@ mod tests {
         .encode(&CTX);
         let mut v = good.clone();
         v[19] = 3;
-        assert_eq!(Message::decode(&v, &CTX), Err(DecodeError::UnsupportedVersion(3)));
+        assert_eq!(
+            Message::decode(&v, &CTX),
+            Err(DecodeError::UnsupportedVersion(3))
+        );
         let mut h = good.clone();
         h[23] = 2;
-        assert_eq!(Message::decode(&h, &CTX), Err(DecodeError::UnacceptableHoldTime(2)));
+        assert_eq!(
+            Message::decode(&h, &CTX),
+            Err(DecodeError::UnacceptableHoldTime(2))
+        );
         let mut id = good.clone();
         id[24..28].copy_from_slice(&[0, 0, 0, 0]);
         assert!(matches!(

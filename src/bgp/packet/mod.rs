@@ -9,7 +9,7 @@ pub mod iana;
 pub mod message;
 mod wire;
 
-pub use attribute::{AsSegment, Afi, Attributes, LargeCommunity, MpReach, MpUnreach, Origin};
+pub use attribute::{Afi, AsSegment, Attributes, LargeCommunity, MpReach, MpUnreach, Origin};
 pub use error::{DecodeError, ErrorCode};
 pub use message::{
     frame, pack_announcements, pack_withdrawals, Capability, Message, Notification, Open, Update,

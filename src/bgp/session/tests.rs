@@ -53,10 +53,16 @@ fn notification_sent(actions: &[Action]) -> Option<(u8, u8)> {
 fn established(hold_ours: u16, hold_theirs: u16) -> (Session, Instant) {
     let t = Instant::now();
     let mut s = Session::new(cfg(hold_ours));
-    assert_eq!(s.handle(Input::Start, t), vec![
-        Action::StateChanged { from: State::Idle, to: State::Connect },
-        Action::Connect,
-    ]);
+    assert_eq!(
+        s.handle(Input::Start, t),
+        vec![
+            Action::StateChanged {
+                from: State::Idle,
+                to: State::Connect
+            },
+            Action::Connect,
+        ]
+    );
     let a = s.handle(Input::Connected, t);
     assert!(matches!(sent_messages(&a)[..], [Message::Open(_)]));
     assert_eq!(s.state(), State::OpenSent);
@@ -165,7 +171,9 @@ fn malformed_update_sends_update_error_and_resets() {
     let (mut s, t) = established(90, 90);
     // Zero-length AS_PATH segment with an NLRI.
     let mut b = vec![0xff; 16];
-    let body = [0, 0, 0, 16, 0x40, 1, 1, 2, 0x40, 2, 2, 2, 0, 0x40, 3, 4, 1, 2, 3, 4, 8, 10];
+    let body = [
+        0, 0, 0, 16, 0x40, 1, 1, 2, 0x40, 2, 2, 2, 0, 0x40, 3, 4, 1, 2, 3, 4, 8, 10,
+    ];
     b.extend_from_slice(&((19 + body.len()) as u16).to_be_bytes());
     b.push(2);
     b.extend_from_slice(&body);
@@ -207,8 +215,15 @@ fn updates_are_delivered_in_established_even_split_byte_by_byte() {
 #[test]
 fn peer_notification_closes_without_reply() {
     let (mut s, t) = established(90, 90);
-    let n = Notification { code: 6, subcode: 2, data: vec![] };
-    let a = s.handle(Input::Data(&Message::Notification(n.clone()).encode(&s.ctx())), t);
+    let n = Notification {
+        code: 6,
+        subcode: 2,
+        data: vec![],
+    };
+    let a = s.handle(
+        Input::Data(&Message::Notification(n.clone()).encode(&s.ctx())),
+        t,
+    );
     assert_eq!(sent_messages(&a), vec![]);
     assert!(a.contains(&Action::Down(DownReason::Received(n))));
 }
