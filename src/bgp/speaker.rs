@@ -14,6 +14,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::driver::{self, Dialer, PeerConfig};
+use super::packet::attribute::RawAttribute;
+use super::packet::iana;
 use super::packet::{
     pack_announcements, pack_withdrawals, Afi, AsSegment, Attributes, Ctx, LargeCommunity, Origin,
     Update,
@@ -145,6 +147,7 @@ fn resolve(prefix: &IpNet, a: &Advert, env: &PeerEnv) -> Option<Resolved> {
         local_pref: ibgp.then(|| a.local_pref.unwrap_or(100)),
         communities,
         large_communities: a.large_communities.clone(),
+        other: as4_path(ibgp, env),
         ..Default::default()
     };
     let nh = a.next_hop.unwrap_or(env.local_addr);
@@ -164,6 +167,21 @@ fn resolve(prefix: &IpNet, a: &Advert, env: &PeerEnv) -> Option<Resolved> {
         }
         _ => None,
     }
+}
+
+/// RFC 6793 §4.2.2: towards a 2-octet-only peer, a 4-octet local AS travels as AS_TRANS in
+/// AS_PATH, with the real AS in AS4_PATH.
+fn as4_path(ibgp: bool, env: &PeerEnv) -> Vec<RawAttribute> {
+    if ibgp || env.ctx.four_octet_as || env.local_as <= u32::from(u16::MAX) {
+        return Vec::new();
+    }
+    let mut value = vec![iana::segment::AS_SEQUENCE, 1];
+    value.extend_from_slice(&env.local_as.to_be_bytes());
+    vec![RawAttribute {
+        flags: iana::flag::OPTIONAL | iana::flag::TRANSITIVE,
+        type_code: iana::attr::AS4_PATH,
+        value,
+    }]
 }
 
 /// Handle on one peer's session task.
@@ -349,6 +367,18 @@ mod tests {
         assert_eq!(packed.len(), 1);
         let ctx = Ctx::default();
         assert!(Message::Update(packed[0].clone()).encode(&ctx).len() < 60);
+    }
+
+    #[test]
+    fn four_octet_local_as_to_two_octet_peer_adds_as4_path() {
+        let mut e = env(4_200_000_001, 64501);
+        e.ctx.four_octet_as = false;
+        let ups = AdjRibOut::default().sync(&routes(&["10.0.0.1/32"], &Advert::default()), &e);
+        let bytes = Message::Update(ups[0].clone()).encode(&e.ctx);
+        // AS_PATH carries AS_TRANS (23456 = 0x5ba0); AS4_PATH the real AS.
+        assert!(bytes.windows(4).any(|w| w == [2, 1, 0x5b, 0xa0]));
+        assert_eq!(ups[0].attrs.other[0].type_code, 17);
+        assert_eq!(ups[0].attrs.other[0].value, [2, 1, 0xfa, 0x56, 0xea, 0x01]);
     }
 
     #[test]
