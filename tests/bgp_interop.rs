@@ -594,10 +594,20 @@ fn speaker_to_frr_routes_come_back_after_frr_restart() {
         speaker_peer("127.0.0.85:17985", "127.0.1.85", 64500, 64512, 3),
         routes(&["198.51.100.45/32"], &advert(None)),
     );
-    eventually(15, "route in FRR", || frr_route(&frr, "198.51.100.45/32"), || frr.log());
+    eventually(
+        15,
+        "route in FRR",
+        || frr_route(&frr, "198.51.100.45/32"),
+        || frr.log(),
+    );
     frr.kill();
     let frr = Daemon::frr(&dir, "127.0.0.85", 17985, &conf);
-    eventually(15, "route back after FRR restart", || frr_route(&frr, "198.51.100.45/32"), || frr.log());
+    eventually(
+        15,
+        "route back after FRR restart",
+        || frr_route(&frr, "198.51.100.45/32"),
+        || frr.log(),
+    );
     assert!(sp.snapshot()[0].established_count >= 2);
     rt.block_on(sp.shutdown(Duration::from_secs(2)));
 }

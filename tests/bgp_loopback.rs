@@ -111,7 +111,7 @@ async fn ebgp_routes_arrive_change_and_are_withdrawn() {
     wait_for(&r, "withdrawal", |s| s.peers[0].routes.len() == 1).await;
 
     sp.shutdown(Duration::from_secs(2)).await;
-    let s = wait_for(&r, "session down", |s| s.peers[0].state == State::Idle).await;
+    let s = wait_for(&r, "session down", |s| s.peers[0].state == State::Active).await;
     assert!(s.peers[0].routes.is_empty());
     assert!(s.peers[0]
         .last_error

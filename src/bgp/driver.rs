@@ -286,11 +286,17 @@ pub async fn run_active(cfg: PeerConfig, dialer: Arc<dyn Dialer>, link: Link) {
 
 /// Runs a session on an accepted connection until it ends (router side).
 pub async fn run_passive(stream: TcpStream, cfg: session::Config, label: String, link: Link) {
+    let status = link.status.clone();
     let mut task = Task::new(cfg, label, link, Packing::Packed);
     task.push(Input::Start);
     task.attach(stream);
     task.push(Input::Connected);
     task.run().await;
+    // The listener keeps waiting for this neighbour: report it as Active, as FRR does.
+    let lock = status.lock();
+    if let Ok(mut st) = lock {
+        st.state = State::Active;
+    }
 }
 
 enum Wake {
