@@ -611,3 +611,52 @@ fn speaker_to_frr_routes_come_back_after_frr_restart() {
     assert!(sp.snapshot()[0].established_count >= 2);
     rt.block_on(sp.shutdown(Duration::from_secs(2)));
 }
+
+#[test]
+fn speaker_to_bird_ipv6_over_an_ipv4_session() {
+    if !have(&[BIRD, BIRDC]) {
+        return;
+    }
+    let dir = temp_dir("bird-v6");
+    let conf = "log stderr all;\nrouter id 10.7.0.1;\nprotocol device { }\n\
+         protocol static r6 { ipv6; route 2001:db8:ffff::/48 blackhole; }\n\
+         protocol bgp speaker {\n  local 127.0.0.74 port 17974 as 64512;\n  \
+         neighbor 127.0.1.74 as 64500;\n  passive; multihop; hold time 9;\n  \
+         ipv4 { import all; export none; };\n  ipv6 { import all; export none; };\n}\n";
+    let bird = Daemon::bird(&dir, conf);
+    let rt = rt();
+    let _g = rt.enter();
+    let mut cfg = speaker_peer("127.0.0.74:17974", "127.0.1.74", 64500, 64512, 9);
+    cfg.session.ipv6 = true;
+    let ad = Advert {
+        next_hop: Some(ip("2001:db8:ffff::1")),
+        communities: vec![AD_COMMUNITY],
+        ..Default::default()
+    };
+    let mut sp = Speaker::new(dialer());
+    sp.add_peer(cfg, routes(&["2001:db8::10/128", "2001:db8::11/128"], &ad));
+    let r = eventually(
+        10,
+        "IPv6 route in BIRD",
+        || bird_route(&bird, "speaker", "2001:db8::10/128"),
+        || bird.log(),
+    );
+    assert!(r.contains("BGP.next_hop: 2001:db8:ffff::1"), "{r}");
+    assert!(r.contains("BGP.community: (64500,100)"), "{r}");
+    sp.set_routes(
+        &"127.0.0.74:17974".parse().unwrap(),
+        routes(&["2001:db8::11/128"], &ad),
+    );
+    eventually(
+        5,
+        "IPv6 withdrawal (MP_UNREACH) in BIRD",
+        || {
+            bird_route(&bird, "speaker", "2001:db8::10/128")
+                .is_none()
+                .then_some(())
+        },
+        || bird.log(),
+    );
+    assert!(bird_route(&bird, "speaker", "2001:db8::11/128").is_some());
+    rt.block_on(sp.shutdown(Duration::from_secs(2)));
+}

@@ -150,15 +150,18 @@ fn resolve(prefix: &IpNet, a: &Advert, env: &PeerEnv) -> Option<Resolved> {
         other: as4_path(ibgp, env),
         ..Default::default()
     };
-    let nh = a.next_hop.unwrap_or(env.local_addr);
     match prefix {
         IpNet::V4(_) if env.ipv4 => {
-            let IpAddr::V4(v4) = nh else { return None };
+            // An IPv6 advert next hop cannot be an IPv4 NEXT_HOP: fall back to our address.
+            let IpAddr::V4(v4) = a.next_hop.filter(IpAddr::is_ipv4).unwrap_or(env.local_addr)
+            else {
+                return None;
+            };
             attrs.next_hop = Some(v4);
             Some((attrs, None))
         }
         IpNet::V6(_) if env.ipv6 => {
-            let v6 = match nh {
+            let v6 = match a.next_hop.unwrap_or(env.local_addr) {
                 IpAddr::V6(v6) => v6,
                 // Without RFC 8950, an IPv4 next hop travels as an IPv4-mapped IPv6 address.
                 IpAddr::V4(v4) => v4.to_ipv6_mapped(),
@@ -379,6 +382,22 @@ mod tests {
         assert!(bytes.windows(4).any(|w| w == [2, 1, 0x5b, 0xa0]));
         assert_eq!(ups[0].attrs.other[0].type_code, 17);
         assert_eq!(ups[0].attrs.other[0].value, [2, 1, 0xfa, 0x56, 0xea, 0x01]);
+    }
+
+    #[test]
+    fn ipv6_next_hop_does_not_hide_ipv4_routes() {
+        let ad = Advert {
+            next_hop: Some("2001:db8::1".parse().unwrap()),
+            ..Default::default()
+        };
+        let ups = AdjRibOut::default().sync(
+            &routes(&["10.0.0.1/32", "2001:db8::10/128"], &ad),
+            &env(64500, 64501),
+        );
+        let v4 = ups.iter().find(|u| !u.nlri.is_empty()).unwrap();
+        assert_eq!(v4.attrs.next_hop, Some("127.0.1.1".parse().unwrap()));
+        let v6 = ups.iter().find_map(|u| u.attrs.mp_reach.as_ref()).unwrap();
+        assert_eq!(v6.next_hops, vec!["2001:db8::1".parse::<IpAddr>().unwrap()]);
     }
 
     #[test]
