@@ -3,5 +3,10 @@
 //! Pure core modules (`config`, `diag`, `alloc`, `bgp::packet`, `bgp::session`) do no I/O and
 //! must not depend on tokio, kube or ratatui. Shells (`cli`, `lab`, `tui`, drivers) stay thin.
 
+pub mod alloc;
 pub mod bgp;
 pub mod cli;
+pub mod config;
+pub mod diag;
+pub mod kube;
+pub mod lab;

@@ -2,33 +2,142 @@
 //! function returning the process exit code; errors become messages here, at the edge.
 
 pub mod bgp;
+pub mod completions;
+pub mod dry_run;
+pub mod lab;
+pub mod output;
+pub mod validate;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Exit code: the run found no problems.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: the run worked and found problems (errors, or warnings under --deny-warnings).
+pub const EXIT_PROBLEMS: u8 = 1;
+/// Exit code: the run could not do its job (usage, I/O, input that is not YAML, no cluster).
+pub const EXIT_TROUBLE: u8 = 2;
 
 /// Validate, install, watch and simulate MetalLB in BGP mode.
 #[derive(Debug, Parser)]
-#[command(name = "metallbctl", version, about, propagate_version = true)]
+#[command(
+    name = "metallbctl",
+    version,
+    about,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// Options every command understands.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GlobalArgs {
+    /// When to colour output; `auto` colours a terminal unless NO_COLOR is set.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+    /// Say more (repeat for more detail).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Say only what is wrong.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl GlobalArgs {
+    /// Whether to colour what goes to a stream, given whether that stream is a terminal.
+    pub fn use_color(&self, is_terminal: bool) -> bool {
+        match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Lint MetalLB configurations offline (files, directories or stdin).
+    Validate(validate::ValidateArgs),
+    /// Print a shell completion script.
+    Completions(completions::CompletionsArgs),
     /// Run a BGP router (listen) or speaker (announce) for debugging real networks.
     Bgp(bgp::BgpArgs),
+    /// Run the lab: a simulated cluster with a Kubernetes-compatible API.
+    Lab(lab::LabArgs),
 }
 
 /// Parse the process arguments, run the chosen command and map the outcome to an exit code:
 /// 0 clean, 1 problems found, 2 could not run.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Bgp(args) => bgp::run(args).unwrap_or_else(|e| {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                EXIT_TROUBLE
+            } else {
+                EXIT_OK
+            });
+        }
+    };
+    let result = match cli.command {
+        Command::Validate(args) => validate::run(&cli.global, args),
+        Command::Completions(args) => completions::run(args),
+        Command::Bgp(args) => bgp::run(args),
+        Command::Lab(args) => lab::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) if output::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(2)
-        }),
+            ExitCode::from(EXIT_TROUBLE)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_parse_after_the_subcommand() {
+        let cli = Cli::try_parse_from([
+            "metallbctl",
+            "validate",
+            "x.yaml",
+            "--color",
+            "never",
+            "-vv",
+        ])
+        .unwrap();
+        assert_eq!(cli.global.color, ColorChoice::Never);
+        assert_eq!(cli.global.verbose, 2);
+    }
+
+    #[test]
+    fn verbose_and_quiet_conflict() {
+        assert!(Cli::try_parse_from(["metallbctl", "validate", "-v", "-q", "x"]).is_err());
     }
 }

@@ -1,0 +1,164 @@
+//! Benchmark of the lab API server on loopback (not a timed test; see docs/benchmarks-lab.md).
+//!
+//! In one run, against one in-process server over TLS with kube-rs clients:
+//! - GET of one ConfigMap vs GET of `/lab/static` (a fixed answer from the same server, so
+//!   TLS, HTTP, auth and the client cost the same): requests per second with C concurrent
+//!   clients;
+//! - merge PATCH of one ConfigMap (each bumps the resourceVersion and is persisted);
+//! - watch delivery latency: PATCH sent -> MODIFIED event received, p50 and p99.
+//!
+//! `cargo bench --bench lab_apiserver -- [seconds-per-phase] [clients]`
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::api::{Api, Patch, PatchParams, PostParams, WatchEvent, WatchParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use metallbctl::lab::apiserver::{ApiServer, Config};
+
+fn args() -> (u64, usize) {
+    let nums: Vec<u64> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    (
+        nums.first().copied().unwrap_or(5),
+        nums.get(1).copied().unwrap_or(16) as usize,
+    )
+}
+
+async fn client(path: &std::path::Path) -> kube::Client {
+    let kc = Kubeconfig::read_from(path).expect("kubeconfig");
+    let cfg = kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
+        .await
+        .expect("config");
+    kube::Client::try_from(cfg).expect("client")
+}
+
+/// Run `clients` loops issuing requests built by `make` for `secs`; requests per second.
+async fn throughput(
+    client: &kube::Client,
+    secs: u64,
+    clients: usize,
+    make: fn() -> http::Request<Vec<u8>>,
+) -> f64 {
+    let done = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let end = Instant::now() + Duration::from_secs(secs);
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (client, done, errors) = (client.clone(), done.clone(), errors.clone());
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < end {
+                match client.request_text(make()).await {
+                    Ok(_) => done.fetch_add(1, Ordering::Relaxed),
+                    Err(_) => errors.fetch_add(1, Ordering::Relaxed),
+                };
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    assert_eq!(errors.load(Ordering::Relaxed), 0, "requests failed");
+    done.load(Ordering::Relaxed) as f64 / secs as f64
+}
+
+fn get_configmap() -> http::Request<Vec<u8>> {
+    http::Request::get("/api/v1/namespaces/default/configmaps/bench")
+        .body(Vec::new())
+        .expect("req")
+}
+
+fn get_static() -> http::Request<Vec<u8>> {
+    http::Request::get("/lab/static")
+        .body(Vec::new())
+        .expect("req")
+}
+
+fn patch_configmap() -> http::Request<Vec<u8>> {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    http::Request::patch("/api/v1/namespaces/default/configmaps/bench")
+        .header("content-type", "application/merge-patch+json")
+        .body(format!("{{\"data\":{{\"n\":\"{n}\"}}}}").into_bytes())
+        .expect("req")
+}
+
+async fn watch_latency(api: &Api<ConfigMap>, samples: usize) -> (Duration, Duration) {
+    let rv = api
+        .get("bench")
+        .await
+        .expect("get")
+        .metadata
+        .resource_version
+        .unwrap_or_default();
+    let mut stream = api
+        .watch(&WatchParams::default().timeout(290), &rv)
+        .await
+        .expect("watch")
+        .boxed();
+    let mut latencies = Vec::with_capacity(samples);
+    for i in 0..samples {
+        let patch = serde_json::json!({"data": {"w": i.to_string()}});
+        let start = Instant::now();
+        api.patch("bench", &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .expect("patch");
+        loop {
+            match stream.next().await {
+                Some(Ok(WatchEvent::Modified(o)))
+                    if o.data.as_ref().and_then(|d| d.get("w")) == Some(&i.to_string()) =>
+                {
+                    break
+                }
+                Some(Ok(_)) => continue,
+                other => panic!("watch ended: {other:?}"),
+            }
+        }
+        latencies.push(start.elapsed());
+    }
+    latencies.sort();
+    let pick = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q).round() as usize];
+    (pick(0.50), pick(0.99))
+}
+
+fn main() {
+    let (secs, clients) = args();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async move {
+        let dir = std::env::temp_dir().join(format!("metallbctl-bench-{}", std::process::id()));
+        let config = Config { state_dir: Some(dir.join("state")), kubeconfig: Some(dir.join("kubeconfig")), ..Config::default() };
+        let server = ApiServer::start(config).await.expect("server");
+        let client = client(&dir.join("kubeconfig")).await;
+        let api: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+        let cm: ConfigMap = serde_json::from_value(serde_json::json!({"metadata": {"name": "bench", "labels": {"app": "bench"}},
+            "data": {"config": "peers:\n- peer-address: 10.96.0.100\n  peer-asn: 64500\n  my-asn: 64500\naddress-pools:\n- name: default\n  protocol: bgp\n  addresses:\n  - 192.168.1.240/28\n"}})).expect("cm");
+        api.create(&PostParams::default(), &cm).await.expect("create");
+        let static_len = client.request_text(get_static()).await.expect("static").len();
+        let object_len = client.request_text(get_configmap()).await.expect("get").len();
+        println!("machine: {} cores visible, shared and noisy; {clients} concurrent clients, {secs}s per phase, TLS on loopback", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
+        println!("response sizes: static {static_len} B, configmap {object_len} B");
+        let _ = throughput(&client, 1, clients, get_static).await; // warm-up
+        let stat = throughput(&client, secs, clients, get_static).await;
+        let get = throughput(&client, secs, clients, get_configmap).await;
+        let stat2 = throughput(&client, secs, clients, get_static).await;
+        let patch = throughput(&client, secs, clients, patch_configmap).await;
+        println!("GET /lab/static          {stat:>10.0} req/s (repeat: {stat2:.0})");
+        println!("GET configmap            {get:>10.0} req/s  = {:.0}% of static (mean of both static runs)", 100.0 * get / ((stat + stat2) / 2.0));
+        println!("PATCH configmap (merge)  {patch:>10.0} req/s");
+        let (p50, p99) = watch_latency(&api, 500).await;
+        println!("watch delivery latency (PATCH sent -> MODIFIED received, 500 samples): p50 {p50:?}, p99 {p99:?}");
+        server.shutdown().await.expect("shutdown");
+        let _ = std::fs::remove_dir_all(&dir);
+    });
+}

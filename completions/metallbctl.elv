@@ -1,0 +1,202 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[metallbctl] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'metallbctl'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'metallbctl'= {
+            cand --color 'When to colour output; `auto` colours a terminal unless NO_COLOR is set'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -q 'Say only what is wrong'
+            cand --quiet 'Say only what is wrong'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand validate 'Lint MetalLB configurations offline (files, directories or stdin)'
+            cand completions 'Print a shell completion script'
+            cand bgp 'Run a BGP router (listen) or speaker (announce) for debugging real networks'
+            cand lab 'Run the lab: a simulated cluster with a Kubernetes-compatible API'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'metallbctl;validate'= {
+            cand --format 'Output format'
+            cand --target-version 'MetalLB release whose rules apply (v0.6 through v0.12)'
+            cand --bgp-mode 'BGP implementation the speaker runs (v0.12): native cannot announce IPv6 or run BFD'
+            cand --assignments 'Dry-run against `kubectl get svc -A -o json` output instead of a cluster (for CI jobs without cluster credentials)'
+            cand --context 'The kubeconfig context to use with --cluster'
+            cand --kubeconfig 'The kubeconfig file to use with --cluster (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --configmap 'The running MetalLB ConfigMap, as NAMESPACE/NAME'
+            cand --explain 'Print the documentation of a rule (code such as MLB013, or its name) and exit'
+            cand --color 'When to colour output; `auto` colours a terminal unless NO_COLOR is set'
+            cand --raw 'Treat every document as a raw configuration body (what goes under data.config)'
+            cand --deny-warnings 'Exit with 1 when there are warnings, too'
+            cand --cluster 'Dry-run against the live cluster: read the running ConfigMap and every Service through the kubeconfig, and say which services the configuration would break'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -q 'Say only what is wrong'
+            cand --quiet 'Say only what is wrong'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'metallbctl;completions'= {
+            cand --color 'When to colour output; `auto` colours a terminal unless NO_COLOR is set'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -q 'Say only what is wrong'
+            cand --quiet 'Say only what is wrong'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'metallbctl;bgp'= {
+            cand --color 'When to colour output; `auto` colours a terminal unless NO_COLOR is set'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -q 'Say only what is wrong'
+            cand --quiet 'Say only what is wrong'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand listen 'Accept sessions from peers and print sessions and received routes as they change'
+            cand announce 'Announce prefixes to a peer until interrupted, then withdraw them'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'metallbctl;bgp;listen'= {
+            cand --listen 'Address and port to listen on, e.g. 127.0.0.1:1790 or 0.0.0.0:179'
+            cand --as 'Our AS number'
+            cand --peer 'A peer allowed to connect (the port is ignored: peers are matched by source address)'
+            cand --peer-as 'The peers'' AS number: one for all peers, or one per --peer in order'
+            cand --router-id 'Router ID; defaults to the listen address when it is a specific IPv4 address'
+            cand --hold-time 'Hold time to offer, in seconds: 0 (no keepalives) or at least 3'
+            cand --password 'TCP MD5 password (RFC 2385) for all peers'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --color 'When to colour output; `auto` colours a terminal unless NO_COLOR is set'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -q 'Say only what is wrong'
+            cand --quiet 'Say only what is wrong'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'metallbctl;bgp;announce'= {
+            cand --peer 'The peer to connect to'
+            cand --as 'Our AS number'
+            cand --peer-as 'The peer''s AS number (equal to --as for iBGP)'
+            cand --source 'Local address to connect from'
+            cand --next-hop 'Next hop to announce; defaults to our end of the TCP connection'
+            cand --local-pref 'LOCAL_PREF (sent on iBGP sessions only; iBGP defaults to 100)'
+            cand --community 'A community to attach, as A:B (repeatable)'
+            cand --large-community 'A large community to attach, as A:B:C (repeatable)'
+            cand --router-id 'Router ID; defaults to the local IPv4 address used to reach the peer'
+            cand --hold-time 'Hold time to offer, in seconds: 0 (no keepalives) or at least 3'
+            cand --password 'TCP MD5 password (RFC 2385)'
+            cand --connect-timeout 'Connect timeout in seconds'
+            cand --color 'When to colour output; `auto` colours a terminal unless NO_COLOR is set'
+            cand --one-per-update 'Send one prefix per UPDATE, as MetalLB''s native speaker does'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -q 'Say only what is wrong'
+            cand --quiet 'Say only what is wrong'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'metallbctl;bgp;help'= {
+            cand listen 'Accept sessions from peers and print sessions and received routes as they change'
+            cand announce 'Announce prefixes to a peer until interrupted, then withdraw them'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'metallbctl;bgp;help;listen'= {
+        }
+        &'metallbctl;bgp;help;announce'= {
+        }
+        &'metallbctl;bgp;help;help'= {
+        }
+        &'metallbctl;lab'= {
+            cand --color 'When to colour output; `auto` colours a terminal unless NO_COLOR is set'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -q 'Say only what is wrong'
+            cand --quiet 'Say only what is wrong'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand apiserver 'Run only the lab''s Kubernetes API server, in the foreground, until Ctrl-C or SIGTERM'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'metallbctl;lab;apiserver'= {
+            cand --listen 'Address to listen on (loopback only); port 0 picks a free port'
+            cand --state-dir 'Directory for persisted objects and the token [default: ~/.local/state/metallbctl/lab]'
+            cand --kubeconfig 'Where to write the kubeconfig [default: <state-dir>/kubeconfig]'
+            cand --color 'When to colour output; `auto` colours a terminal unless NO_COLOR is set'
+            cand --log-requests 'Print one line per request (method, URL, status, duration) to stderr'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -q 'Say only what is wrong'
+            cand --quiet 'Say only what is wrong'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'metallbctl;lab;help'= {
+            cand apiserver 'Run only the lab''s Kubernetes API server, in the foreground, until Ctrl-C or SIGTERM'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'metallbctl;lab;help;apiserver'= {
+        }
+        &'metallbctl;lab;help;help'= {
+        }
+        &'metallbctl;help'= {
+            cand validate 'Lint MetalLB configurations offline (files, directories or stdin)'
+            cand completions 'Print a shell completion script'
+            cand bgp 'Run a BGP router (listen) or speaker (announce) for debugging real networks'
+            cand lab 'Run the lab: a simulated cluster with a Kubernetes-compatible API'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'metallbctl;help;validate'= {
+        }
+        &'metallbctl;help;completions'= {
+        }
+        &'metallbctl;help;bgp'= {
+            cand listen 'Accept sessions from peers and print sessions and received routes as they change'
+            cand announce 'Announce prefixes to a peer until interrupted, then withdraw them'
+        }
+        &'metallbctl;help;bgp;listen'= {
+        }
+        &'metallbctl;help;bgp;announce'= {
+        }
+        &'metallbctl;help;lab'= {
+            cand apiserver 'Run only the lab''s Kubernetes API server, in the foreground, until Ctrl-C or SIGTERM'
+        }
+        &'metallbctl;help;lab;apiserver'= {
+        }
+        &'metallbctl;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,147 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_metallbctl_global_optspecs
+    string join \n color= v/verbose q/quiet h/help V/version
+end
+
+function __fish_metallbctl_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_metallbctl_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_metallbctl_using_subcommand
+    set -l cmd (__fish_metallbctl_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c metallbctl -n "__fish_metallbctl_needs_command" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c metallbctl -n "__fish_metallbctl_needs_command" -s v -l verbose -d 'Say more (repeat for more detail)'
+complete -c metallbctl -n "__fish_metallbctl_needs_command" -s q -l quiet -d 'Say only what is wrong'
+complete -c metallbctl -n "__fish_metallbctl_needs_command" -s h -l help -d 'Print help'
+complete -c metallbctl -n "__fish_metallbctl_needs_command" -s V -l version -d 'Print version'
+complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "validate" -d 'Lint MetalLB configurations offline (files, directories or stdin)'
+complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "bgp" -d 'Run a BGP router (listen) or speaker (announce) for debugging real networks'
+complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "lab" -d 'Run the lab: a simulated cluster with a Kubernetes-compatible API'
+complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -l format -d 'Output format' -r -f -a "text\t'Human-readable, with the source line and a caret'
+json\t'One JSON document (schema in docs/validate.md)'
+github\t'GitHub Actions annotations'
+sarif\t'SARIF 2.1.0, for code-scanning dashboards'
+junit\t'JUnit XML, for CI test reports'"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -l target-version -d 'MetalLB release whose rules apply (v0.6 through v0.12)' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -l bgp-mode -d 'BGP implementation the speaker runs (v0.12): native cannot announce IPv6 or run BFD' -r -f -a "native\t''
+frr\t''"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -l assignments -d 'Dry-run against `kubectl get svc -A -o json` output instead of a cluster (for CI jobs without cluster credentials)' -r -F
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -l context -d 'The kubeconfig context to use with --cluster' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -l kubeconfig -d 'The kubeconfig file to use with --cluster (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -l configmap -d 'The running MetalLB ConfigMap, as NAMESPACE/NAME' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -l explain -d 'Print the documentation of a rule (code such as MLB013, or its name) and exit' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -l raw -d 'Treat every document as a raw configuration body (what goes under data.config)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -l deny-warnings -d 'Exit with 1 when there are warnings, too'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -l cluster -d 'Dry-run against the live cluster: read the running ConfigMap and every Service through the kubeconfig, and say which services the configuration would break'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -s v -l verbose -d 'Say more (repeat for more detail)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -s q -l quiet -d 'Say only what is wrong'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -s V -l version -d 'Print version'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand completions" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand completions" -s v -l verbose -d 'Say more (repeat for more detail)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand completions" -s q -l quiet -d 'Say only what is wrong'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and not __fish_seen_subcommand_from listen announce help" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and not __fish_seen_subcommand_from listen announce help" -s v -l verbose -d 'Say more (repeat for more detail)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and not __fish_seen_subcommand_from listen announce help" -s q -l quiet -d 'Say only what is wrong'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and not __fish_seen_subcommand_from listen announce help" -s h -l help -d 'Print help'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and not __fish_seen_subcommand_from listen announce help" -s V -l version -d 'Print version'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and not __fish_seen_subcommand_from listen announce help" -f -a "listen" -d 'Accept sessions from peers and print sessions and received routes as they change'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and not __fish_seen_subcommand_from listen announce help" -f -a "announce" -d 'Announce prefixes to a peer until interrupted, then withdraw them'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and not __fish_seen_subcommand_from listen announce help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -l listen -d 'Address and port to listen on, e.g. 127.0.0.1:1790 or 0.0.0.0:179' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -l as -d 'Our AS number' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -l peer -d 'A peer allowed to connect (the port is ignored: peers are matched by source address)' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -l peer-as -d 'The peers\' AS number: one for all peers, or one per --peer in order' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -l router-id -d 'Router ID; defaults to the listen address when it is a specific IPv4 address' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -l hold-time -d 'Hold time to offer, in seconds: 0 (no keepalives) or at least 3' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -l password -d 'TCP MD5 password (RFC 2385) for all peers' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -s v -l verbose -d 'Say more (repeat for more detail)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -s q -l quiet -d 'Say only what is wrong'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -s h -l help -d 'Print help'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -s V -l version -d 'Print version'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l peer -d 'The peer to connect to' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l as -d 'Our AS number' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l peer-as -d 'The peer\'s AS number (equal to --as for iBGP)' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l source -d 'Local address to connect from' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l next-hop -d 'Next hop to announce; defaults to our end of the TCP connection' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l local-pref -d 'LOCAL_PREF (sent on iBGP sessions only; iBGP defaults to 100)' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l community -d 'A community to attach, as A:B (repeatable)' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l large-community -d 'A large community to attach, as A:B:C (repeatable)' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l router-id -d 'Router ID; defaults to the local IPv4 address used to reach the peer' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l hold-time -d 'Hold time to offer, in seconds: 0 (no keepalives) or at least 3' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l password -d 'TCP MD5 password (RFC 2385)' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l connect-timeout -d 'Connect timeout in seconds' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l one-per-update -d 'Send one prefix per UPDATE, as MetalLB\'s native speaker does'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -s v -l verbose -d 'Say more (repeat for more detail)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -s q -l quiet -d 'Say only what is wrong'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -s h -l help -d 'Print help'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -s V -l version -d 'Print version'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from help" -f -a "listen" -d 'Accept sessions from peers and print sessions and received routes as they change'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from help" -f -a "announce" -d 'Announce prefixes to a peer until interrupted, then withdraw them'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and not __fish_seen_subcommand_from apiserver help" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and not __fish_seen_subcommand_from apiserver help" -s v -l verbose -d 'Say more (repeat for more detail)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and not __fish_seen_subcommand_from apiserver help" -s q -l quiet -d 'Say only what is wrong'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and not __fish_seen_subcommand_from apiserver help" -s h -l help -d 'Print help'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and not __fish_seen_subcommand_from apiserver help" -s V -l version -d 'Print version'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and not __fish_seen_subcommand_from apiserver help" -f -a "apiserver" -d 'Run only the lab\'s Kubernetes API server, in the foreground, until Ctrl-C or SIGTERM'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and not __fish_seen_subcommand_from apiserver help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from apiserver" -l listen -d 'Address to listen on (loopback only); port 0 picks a free port' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from apiserver" -l state-dir -d 'Directory for persisted objects and the token [default: ~/.local/state/metallbctl/lab]' -r -F
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from apiserver" -l kubeconfig -d 'Where to write the kubeconfig [default: <state-dir>/kubeconfig]' -r -F
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from apiserver" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from apiserver" -l log-requests -d 'Print one line per request (method, URL, status, duration) to stderr'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from apiserver" -s v -l verbose -d 'Say more (repeat for more detail)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from apiserver" -s q -l quiet -d 'Say only what is wrong'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from apiserver" -s h -l help -d 'Print help'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from apiserver" -s V -l version -d 'Print version'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "apiserver" -d 'Run only the lab\'s Kubernetes API server, in the foreground, until Ctrl-C or SIGTERM'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab help" -f -a "validate" -d 'Lint MetalLB configurations offline (files, directories or stdin)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab help" -f -a "completions" -d 'Print a shell completion script'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab help" -f -a "bgp" -d 'Run a BGP router (listen) or speaker (announce) for debugging real networks'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab help" -f -a "lab" -d 'Run the lab: a simulated cluster with a Kubernetes-compatible API'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and __fish_seen_subcommand_from bgp" -f -a "listen" -d 'Accept sessions from peers and print sessions and received routes as they change'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and __fish_seen_subcommand_from bgp" -f -a "announce" -d 'Announce prefixes to a peer until interrupted, then withdraw them'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "apiserver" -d 'Run only the lab\'s Kubernetes API server, in the foreground, until Ctrl-C or SIGTERM'

@@ -1,0 +1,126 @@
+//! Read what the dry run needs from a cluster: the running MetalLB ConfigMap's `data.config` and
+//! every Service in all namespaces (all types are kept: [`crate::alloc::dryrun()`] counts and skips
+//! the ones that are not `LoadBalancer`). Services are listed in pages of [`PAGE_SIZE`].
+
+use std::path::Path;
+
+use ::kube::api::{Api, ListParams};
+use ::kube::Client;
+use k8s_openapi::api::core::v1::{ConfigMap, Service};
+
+use super::{request_error, KubeError};
+use crate::alloc::ServiceInfo;
+
+/// Services per list request.
+pub const PAGE_SIZE: u32 = 500;
+
+/// What the cluster runs now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterState {
+    /// The ConfigMap's `data.config`, or `None` when the ConfigMap or the key is absent.
+    pub running_config: Option<String>,
+    /// Every Service in every namespace, in the server's order.
+    pub services: Vec<ServiceInfo>,
+}
+
+/// Read the ConfigMap `configmap_ns/configmap_name` and list all Services.
+pub async fn fetch(
+    client: Client,
+    configmap_ns: &str,
+    configmap_name: &str,
+) -> Result<ClusterState, KubeError> {
+    fetch_at(client, "", configmap_ns, configmap_name).await
+}
+
+/// [`fetch`] from the cluster `context` in `kubeconfig` (rules as in [`super::config`]); errors
+/// name the server URL.
+pub async fn fetch_from(
+    context: Option<&str>,
+    kubeconfig: Option<&Path>,
+    configmap_ns: &str,
+    configmap_name: &str,
+) -> Result<ClusterState, KubeError> {
+    let config = super::config(context, kubeconfig).await?;
+    let server = config.cluster_url.to_string();
+    let client = Client::try_from(config).map_err(KubeError::Client)?;
+    fetch_at(client, &server, configmap_ns, configmap_name).await
+}
+
+async fn fetch_at(
+    client: Client,
+    server: &str,
+    configmap_ns: &str,
+    configmap_name: &str,
+) -> Result<ClusterState, KubeError> {
+    let server = server.to_string();
+
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), configmap_ns);
+    let cm = cms.get_opt(configmap_name).await.map_err(|e| {
+        request_error(
+            &server,
+            &format!("get configmap {configmap_ns}/{configmap_name}"),
+            e,
+        )
+    })?;
+    let running_config = cm
+        .and_then(|cm| cm.data)
+        .and_then(|mut d| d.remove("config"));
+
+    let svcs: Api<Service> = Api::all(client);
+    let mut services = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut lp = ListParams::default().limit(PAGE_SIZE);
+        if let Some(t) = token.as_deref() {
+            lp = lp.continue_token(t);
+        }
+        let page = svcs
+            .list(&lp)
+            .await
+            .map_err(|e| request_error(&server, "list services in all namespaces", e))?;
+        for svc in page.items {
+            let index = services.len();
+            let info = service_info(&svc).map_err(|mut source| {
+                source.item = Some(index);
+                KubeError::BadService {
+                    server: server.clone(),
+                    source,
+                }
+            })?;
+            services.push(info);
+        }
+        match page.metadata.continue_ {
+            Some(t) if !t.is_empty() => token = Some(t),
+            _ => break,
+        }
+    }
+    Ok(ClusterState {
+        running_config,
+        services,
+    })
+}
+
+/// [`fetch_from`] on a private single-threaded runtime: for callers
+/// without one.
+pub fn fetch_blocking(
+    context: Option<&str>,
+    kubeconfig: Option<&Path>,
+    configmap_ns: &str,
+    configmap_name: &str,
+) -> Result<ClusterState, KubeError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(KubeError::Runtime)?;
+    rt.block_on(fetch_from(
+        context,
+        kubeconfig,
+        configmap_ns,
+        configmap_name,
+    ))
+}
+
+fn service_info(svc: &Service) -> Result<ServiceInfo, crate::alloc::ServiceParseError> {
+    let value = serde_json::to_value(svc).unwrap_or(serde_json::Value::Null);
+    ServiceInfo::from_json(&value)
+}

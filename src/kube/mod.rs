@@ -1,0 +1,153 @@
+//! The one road to a cluster: kube-rs clients built with the usual kubeconfig rules, and the
+//! reads the `validate` dry run needs ([`assignments`]). A thin shell: no allocation logic
+//! here, and every network wait is bounded so an unreachable cluster is a prompt error.
+//!
+//! Configuration sources, in kubectl's order: an explicit kubeconfig file; else `KUBECONFIG`
+//! (colon-separated list) or `~/.kube/config`; else the in-cluster service account. A named
+//! context applies to whichever file is used.
+
+pub mod assignments;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ::kube::config::{InferConfigError, KubeConfigOptions, Kubeconfig, KubeconfigError};
+use ::kube::{Client, Config};
+use thiserror::Error;
+
+/// How long to wait for a TCP (and TLS) connection to the API server.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long to wait for a response once a request is sent.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long to wait while sending a request.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Talking to a cluster failed.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum KubeError {
+    /// An explicit kubeconfig file could not be read or parsed.
+    #[error("could not read kubeconfig {}", path.display())]
+    ReadKubeconfig {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: KubeconfigError,
+    },
+    /// The kubeconfig could not be turned into a client configuration (unknown context,
+    /// missing cluster, bad server URL, ...).
+    #[error("could not load kubeconfig{}", context.as_deref().map(|c| format!(" context {c:?}")).unwrap_or_default())]
+    Kubeconfig {
+        /// The requested context, if any.
+        context: Option<String>,
+        /// Why.
+        #[source]
+        source: KubeconfigError,
+    },
+    /// Neither a kubeconfig (`KUBECONFIG`, `~/.kube/config`) nor an in-cluster service account
+    /// was found.
+    #[error("no kubeconfig found (KUBECONFIG, ~/.kube/config) and not running inside a cluster")]
+    NoConfig(#[source] InferConfigError),
+    /// The client could not be built (for example a TLS setup failure).
+    #[error("could not create a Kubernetes client")]
+    Client(#[source] ::kube::Error),
+    /// The API server could not be reached or did not answer in time.
+    #[error("cannot reach the Kubernetes API server{} (connect timeout {}s, read timeout {}s)", at(server), CONNECT_TIMEOUT.as_secs(), READ_TIMEOUT.as_secs())]
+    Unreachable {
+        /// The server URL (empty when unknown).
+        server: String,
+        /// Why.
+        #[source]
+        source: ::kube::Error,
+    },
+    /// The API server answered a request with an error status.
+    #[error("the Kubernetes API server{} refused to {action}", at(server))]
+    Api {
+        /// The server URL (empty when unknown).
+        server: String,
+        /// What was attempted, e.g. "list services in all namespaces".
+        action: String,
+        /// The server's answer.
+        #[source]
+        source: ::kube::Error,
+    },
+    /// A Service from the server could not be read.
+    #[error(
+        "a Service from the Kubernetes API server{} could not be read",
+        at(server)
+    )]
+    BadService {
+        /// The server URL (empty when unknown).
+        server: String,
+        /// Why.
+        #[source]
+        source: crate::alloc::ServiceParseError,
+    },
+    /// The async runtime for a blocking call could not start.
+    #[error("could not start the async runtime")]
+    Runtime(#[source] std::io::Error),
+}
+
+fn at(server: &str) -> String {
+    if server.is_empty() {
+        String::new()
+    } else {
+        format!(" at {server}")
+    }
+}
+
+/// Load a client configuration: `kubeconfig` if given, else `KUBECONFIG` / `~/.kube/config`,
+/// else in-cluster; `context` selects a context (default: the current one). Timeouts are set
+/// to [`CONNECT_TIMEOUT`], [`READ_TIMEOUT`] and [`WRITE_TIMEOUT`].
+pub async fn config(context: Option<&str>, kubeconfig: Option<&Path>) -> Result<Config, KubeError> {
+    let options = KubeConfigOptions {
+        context: context.map(str::to_string),
+        ..KubeConfigOptions::default()
+    };
+    let kc_err = |source| KubeError::Kubeconfig {
+        context: context.map(str::to_string),
+        source,
+    };
+    let mut config = match (kubeconfig, context) {
+        (Some(path), _) => {
+            let kc = Kubeconfig::read_from(path).map_err(|source| KubeError::ReadKubeconfig {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            Config::from_custom_kubeconfig(kc, &options)
+                .await
+                .map_err(kc_err)?
+        }
+        (None, Some(_)) => Config::from_kubeconfig(&options).await.map_err(kc_err)?,
+        (None, None) => Config::infer().await.map_err(KubeError::NoConfig)?,
+    };
+    config.connect_timeout = Some(CONNECT_TIMEOUT);
+    config.read_timeout = Some(READ_TIMEOUT);
+    config.reset_reader_on_write = true;
+    config.write_timeout = Some(WRITE_TIMEOUT);
+    Ok(config)
+}
+
+/// A kube-rs client for `context` in `kubeconfig` (see [`config`] for the rules). Must be
+/// called inside a tokio runtime.
+pub async fn client(context: Option<&str>, kubeconfig: Option<&Path>) -> Result<Client, KubeError> {
+    let config = config(context, kubeconfig).await?;
+    Client::try_from(config).map_err(KubeError::Client)
+}
+
+/// Map a request failure: error statuses from the server are `Api`, everything else
+/// (refused, reset, timed out, TLS) is `Unreachable`.
+pub(crate) fn request_error(server: &str, action: &str, e: ::kube::Error) -> KubeError {
+    match e {
+        ::kube::Error::Api(_) => KubeError::Api {
+            server: server.to_string(),
+            action: action.to_string(),
+            source: e,
+        },
+        other => KubeError::Unreachable {
+            server: server.to_string(),
+            source: other,
+        },
+    }
+}

@@ -1,0 +1,617 @@
+//! The HTTP layer: routes, bearer-token authentication and thin handlers that parse a
+//! request, call the store and render the answer (object, List, Table, watch stream or Status).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde_json::{json, Value};
+
+use super::body;
+use super::discovery;
+use super::error::ApiError;
+use super::logs;
+use super::patch::{PatchKind, PatchRequest};
+use super::paths::{self, Target};
+use super::query::{encode_continue, list_query, propagation, write_options, Params};
+use super::resources::ResourceDef;
+use super::scale;
+use super::store::{ListQuery, Store, Subresource};
+use super::tables;
+use super::watch::{self, WatchRequest};
+
+/// Shared state of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub store: Store,
+    pub token: Arc<str>,
+    pub max_body: usize,
+    pub server_address: Arc<str>,
+    /// A fixed answer for `/lab/static`, the benchmark's baseline.
+    pub static_body: Bytes,
+    /// Print one line per request to stderr.
+    pub request_log: bool,
+}
+
+/// The full router with authentication.
+pub fn router(app: App) -> Router {
+    let log = app.request_log;
+    let routes = Router::new()
+        .route("/version", get(version))
+        .route("/healthz", get(ok))
+        .route("/livez", get(ok))
+        .route("/readyz", get(ok))
+        .route("/lab/static", get(static_answer))
+        .route("/api", get(api_root))
+        .route("/apis", get(apis_root))
+        .route("/api/v1", get(core_resources))
+        .route("/apis/{group}", get(group_doc))
+        .route("/apis/{group}/{version}", get(group_version_resources))
+        .route("/openapi/v3", get(openapi_root))
+        .route("/openapi/v3/{*gv}", get(openapi_gv))
+        .route("/openapi/v2", get(not_found))
+        .fallback(resource)
+        .layer(middleware::from_fn_with_state(app.clone(), authenticate))
+        .with_state(app);
+    if log {
+        routes.layer(middleware::from_fn(log_request))
+    } else {
+        routes
+    }
+}
+
+/// The request log: method, path and query, status, duration. Watches are logged when their
+/// stream starts.
+async fn log_request(req: Request, next: Next) -> Response {
+    let (method, uri) = (req.method().clone(), req.uri().clone());
+    let start = std::time::Instant::now();
+    let resp = next.run(req).await;
+    eprintln!(
+        "{method} {uri} {} {:?}",
+        resp.status().as_u16(),
+        start.elapsed()
+    );
+    resp
+}
+
+/// Everything but the public health and version endpoints needs the bearer token.
+async fn authenticate(State(app): State<App>, req: Request, next: Next) -> Response {
+    let public = matches!(
+        req.uri().path(),
+        "/version" | "/healthz" | "/livez" | "/readyz"
+    );
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    if public || presented.is_some_and(|t| constant_time_eq(t.as_bytes(), app.token.as_bytes())) {
+        next.run(req).await
+    } else {
+        ApiError::Unauthorized.into_response()
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A JSON response from a serializable value.
+pub fn json_response(code: StatusCode, value: &Value) -> Response {
+    json_with_type(code, value, "application/json")
+}
+
+fn json_with_type(code: StatusCode, value: &Value, content_type: &'static str) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(bytes) => (code, [(header::CONTENT_TYPE, content_type)], bytes).into_response(),
+        Err(e) => ApiError::Internal(e.to_string()).into_response(),
+    }
+}
+
+/// A `<Kind>List`, serialized straight from the shared objects.
+fn list_response(def: &ResourceDef, metadata: &Value, items: &[Arc<Value>]) -> Response {
+    let mut out = Vec::with_capacity(256 + items.len() * 512);
+    let head = json!({"kind": format!("{}List", def.kind), "apiVersion": def.api_version(), "metadata": metadata});
+    let written = serde_json::to_writer(&mut out, &head).and_then(|()| {
+        out.pop();
+        out.extend_from_slice(b",\"items\":[");
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            serde_json::to_writer(&mut out, item.as_ref())?;
+        }
+        out.extend_from_slice(b"]}");
+        Ok(())
+    });
+    match written {
+        Ok(()) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            out,
+        )
+            .into_response(),
+        Err(e) => ApiError::Internal(e.to_string()).into_response(),
+    }
+}
+
+fn accept(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+fn content_type(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json")
+}
+
+async fn version() -> Response {
+    json_response(StatusCode::OK, &discovery::version())
+}
+
+async fn ok() -> &'static str {
+    "ok"
+}
+
+async fn static_answer(State(app): State<App>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        app.static_body.clone(),
+    )
+        .into_response()
+}
+
+async fn not_found() -> Response {
+    ApiError::NoRoute.into_response()
+}
+
+async fn api_root(State(app): State<App>, headers: HeaderMap) -> Response {
+    if discovery::wants_aggregated(accept(&headers)) {
+        let doc = discovery::aggregated(app.store.registry(), true);
+        json_with_type(StatusCode::OK, &doc, discovery::AGGREGATED_CONTENT_TYPE)
+    } else {
+        json_response(
+            StatusCode::OK,
+            &discovery::api_versions(&app.server_address),
+        )
+    }
+}
+
+async fn apis_root(State(app): State<App>, headers: HeaderMap) -> Response {
+    if discovery::wants_aggregated(accept(&headers)) {
+        let doc = discovery::aggregated(app.store.registry(), false);
+        json_with_type(StatusCode::OK, &doc, discovery::AGGREGATED_CONTENT_TYPE)
+    } else {
+        json_response(
+            StatusCode::OK,
+            &discovery::api_group_list(app.store.registry()),
+        )
+    }
+}
+
+async fn core_resources(State(app): State<App>) -> Response {
+    found(discovery::api_resource_list(app.store.registry(), "", "v1"))
+}
+
+async fn group_doc(
+    State(app): State<App>,
+    axum::extract::Path(group): axum::extract::Path<String>,
+) -> Response {
+    found(discovery::api_group(app.store.registry(), &group))
+}
+
+async fn group_version_resources(
+    State(app): State<App>,
+    axum::extract::Path((group, version)): axum::extract::Path<(String, String)>,
+) -> Response {
+    found(discovery::api_resource_list(
+        app.store.registry(),
+        &group,
+        &version,
+    ))
+}
+
+async fn openapi_root(State(app): State<App>) -> Response {
+    json_response(
+        StatusCode::OK,
+        &discovery::openapi_root(app.store.registry()),
+    )
+}
+
+async fn openapi_gv(
+    State(app): State<App>,
+    axum::extract::Path(gv): axum::extract::Path<String>,
+) -> Response {
+    found(discovery::openapi_group_version(app.store.registry(), &gv))
+}
+
+fn found(doc: Option<Value>) -> Response {
+    match doc {
+        Some(d) => json_response(StatusCode::OK, &d),
+        None => ApiError::NoRoute.into_response(),
+    }
+}
+
+/// Every resource URL: lists, watches, objects and subresources.
+async fn resource(
+    State(app): State<App>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match dispatch(&app, &method, &uri, &headers, body).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn dispatch(
+    app: &App,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let target = paths::parse(app.store.registry(), uri.path())?;
+    let params = Params::parse(uri);
+    let bytes = body::read(body, app.max_body).await?;
+    match (target, method.as_str()) {
+        (Target::Collection { def, namespace }, "GET") => {
+            list_or_watch(app, &def, namespace, &params, headers)
+        }
+        (Target::Collection { def, namespace }, "POST") => {
+            create(app, &def, namespace.as_deref(), &params, headers, &bytes)
+        }
+        (Target::Collection { def, namespace }, "DELETE") => {
+            delete_collection(app, &def, namespace, &params)
+        }
+        (
+            Target::Object {
+                def,
+                namespace,
+                name,
+                sub,
+            },
+            verb,
+        ) => {
+            let ns = namespace.as_deref();
+            match (sub.as_deref(), verb) {
+                (Some("log"), "GET") => logs(app, &def, ns, &name, &params),
+                (Some("log"), _) => Err(ApiError::MethodNotAllowed),
+                (Some("scale"), verb) => {
+                    scale_subresource(app, &def, ns, &name, verb, headers, &bytes)
+                }
+                (_, "GET") => get_one(app, &def, ns, &name, headers),
+                (sub, "PUT") => replace(
+                    app,
+                    &def,
+                    ns,
+                    &name,
+                    subresource(sub),
+                    &params,
+                    headers,
+                    &bytes,
+                ),
+                (sub, "PATCH") => patch(
+                    app,
+                    &def,
+                    ns,
+                    &name,
+                    subresource(sub),
+                    &params,
+                    headers,
+                    &bytes,
+                ),
+                (None, "DELETE") => delete(app, &def, ns, &name, &params, headers, &bytes),
+                _ => Err(ApiError::MethodNotAllowed),
+            }
+        }
+        _ => Err(ApiError::MethodNotAllowed),
+    }
+}
+
+fn scale_subresource(
+    app: &App,
+    def: &ResourceDef,
+    ns: Option<&str>,
+    name: &str,
+    verb: &str,
+    headers: &HeaderMap,
+    bytes: &Bytes,
+) -> Result<Response, ApiError> {
+    let out = match verb {
+        "GET" => scale::get(&app.store, def, ns, name)?,
+        "PUT" | "PATCH" => {
+            let ct = content_type(headers);
+            let kind = if verb == "PUT" {
+                None
+            } else {
+                Some(PatchKind::from_content_type(ct)?)
+            };
+            let body = body::decode(bytes, ct)?;
+            scale::update(&app.store, def, ns, name, kind, &body)?
+        }
+        _ => return Err(ApiError::MethodNotAllowed),
+    };
+    Ok(json_response(StatusCode::OK, &out))
+}
+
+fn subresource(sub: Option<&str>) -> Subresource {
+    if sub == Some("status") {
+        Subresource::Status
+    } else {
+        Subresource::Main
+    }
+}
+
+fn list_or_watch(
+    app: &App,
+    def: &ResourceDef,
+    namespace: Option<String>,
+    params: &Params,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let query = list_query(namespace, params)?;
+    if params.flag("watch") {
+        return Ok(start_watch(app, def, query, params, headers));
+    }
+    let page = app.store.list(def, &query)?;
+    let cont = page.next.as_ref().map(encode_continue);
+    if tables::wants_table(accept(headers)) {
+        let t = tables::table(
+            def,
+            page.items.iter().map(|o| o.as_ref()),
+            page.resource_version,
+            cont,
+        );
+        return Ok(json_response(StatusCode::OK, &t));
+    }
+    let mut metadata = json!({"resourceVersion": page.resource_version.to_string()});
+    if let Some(c) = cont {
+        metadata["continue"] = json!(c);
+        metadata["remainingItemCount"] = json!(page.remaining);
+    }
+    Ok(list_response(def, &metadata, &page.items))
+}
+
+fn start_watch(
+    app: &App,
+    def: &ResourceDef,
+    query: ListQuery,
+    params: &Params,
+    headers: &HeaderMap,
+) -> Response {
+    let since = params
+        .get("resourceVersion")
+        .and_then(|rv| rv.parse::<u64>().ok())
+        .filter(|rv| *rv > 0);
+    let send_initial = params.flag("sendInitialEvents");
+    let timeout = params
+        .get("timeoutSeconds")
+        .and_then(|t| t.parse::<u64>().ok())
+        .unwrap_or(1800);
+    let req = WatchRequest {
+        def: def.clone(),
+        query,
+        since: if send_initial { None } else { since },
+        bookmarks: params.flag("allowWatchBookmarks"),
+        initial_events_end: send_initial,
+        timeout: Duration::from_secs(timeout.clamp(1, 3600)),
+        table: tables::wants_table(accept(headers)),
+    };
+    let stream = watch::stream(app.store.clone(), req);
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response()
+}
+
+fn get_one(
+    app: &App,
+    def: &ResourceDef,
+    ns: Option<&str>,
+    name: &str,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let obj = app.store.get(def, ns, name)?;
+    if tables::wants_table(accept(headers)) {
+        let rv = app.store.resource_version();
+        return Ok(json_response(
+            StatusCode::OK,
+            &tables::table(def, std::iter::once(obj.as_ref()), rv, None),
+        ));
+    }
+    Ok(json_response(StatusCode::OK, &obj))
+}
+
+fn create(
+    app: &App,
+    def: &ResourceDef,
+    ns: Option<&str>,
+    params: &Params,
+    headers: &HeaderMap,
+    bytes: &Bytes,
+) -> Result<Response, ApiError> {
+    let obj = body::decode(bytes, content_type(headers))?;
+    let created = app.store.create(def, ns, obj, &write_options(params))?;
+    Ok(json_response(StatusCode::CREATED, &created))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn replace(
+    app: &App,
+    def: &ResourceDef,
+    ns: Option<&str>,
+    name: &str,
+    sub: Subresource,
+    params: &Params,
+    headers: &HeaderMap,
+    bytes: &Bytes,
+) -> Result<Response, ApiError> {
+    let obj = body::decode(bytes, content_type(headers))?;
+    let out = app
+        .store
+        .replace(def, ns, name, obj, sub, &write_options(params))?;
+    Ok(json_response(StatusCode::OK, &out))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn patch(
+    app: &App,
+    def: &ResourceDef,
+    ns: Option<&str>,
+    name: &str,
+    sub: Subresource,
+    params: &Params,
+    headers: &HeaderMap,
+    bytes: &Bytes,
+) -> Result<Response, ApiError> {
+    let ct = content_type(headers);
+    let kind = PatchKind::from_content_type(ct)?;
+    let body = body::decode(bytes, ct)?;
+    if kind == PatchKind::Apply && params.get("fieldManager").is_none_or(str::is_empty) {
+        return Err(ApiError::BadRequest(
+            "PATCH request with apply-patch content type requires a fieldManager".into(),
+        ));
+    }
+    let (out, created) = app.store.patch(
+        def,
+        ns,
+        name,
+        PatchRequest { kind, body: &body },
+        sub,
+        &write_options(params),
+    )?;
+    let code = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(json_response(code, &out))
+}
+
+fn delete(
+    app: &App,
+    def: &ResourceDef,
+    ns: Option<&str>,
+    name: &str,
+    params: &Params,
+    headers: &HeaderMap,
+    bytes: &Bytes,
+) -> Result<Response, ApiError> {
+    let options = body::decode_optional(bytes, content_type(headers))?;
+    let policy = propagation(params, options.as_ref())?;
+    let dry_run = params.get("dryRun").is_some_and(|d| !d.is_empty())
+        || options.as_ref().is_some_and(|o| o["dryRun"].is_array());
+    if dry_run {
+        let current = app.store.get(def, ns, name)?;
+        return Ok(json_response(StatusCode::OK, &current));
+    }
+    let out = app.store.delete(def, ns, name, policy)?;
+    Ok(json_response(StatusCode::OK, &out))
+}
+
+fn delete_collection(
+    app: &App,
+    def: &ResourceDef,
+    namespace: Option<String>,
+    params: &Params,
+) -> Result<Response, ApiError> {
+    let query = list_query(namespace, params)?;
+    let policy = propagation(params, None)?;
+    let page = app.store.list(
+        def,
+        &ListQuery {
+            limit: None,
+            continue_after: None,
+            ..query
+        },
+    )?;
+    let mut items = Vec::new();
+    for obj in page.items {
+        let ns = obj["metadata"]["namespace"].as_str().map(String::from);
+        let name = obj["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        match app.store.delete(def, ns.as_deref(), &name, policy) {
+            Ok(o) => items.push(o),
+            Err(ApiError::NotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let metadata = json!({"resourceVersion": app.store.resource_version().to_string()});
+    Ok(list_response(def, &metadata, &items))
+}
+
+fn logs(
+    app: &App,
+    def: &ResourceDef,
+    ns: Option<&str>,
+    name: &str,
+    params: &Params,
+) -> Result<Response, ApiError> {
+    let pod = app.store.get(def, ns, name)?;
+    let names: Vec<&str> = pod["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    let container = match params.get("container").filter(|c| !c.is_empty()) {
+        Some(c) if names.contains(&c) => c.to_string(),
+        Some(c) => {
+            return Err(ApiError::BadRequest(format!(
+                "container {c} is not valid for pod {name}"
+            )))
+        }
+        None if names.len() == 1 => names[0].to_string(),
+        None if names.is_empty() => {
+            return Err(ApiError::BadRequest(format!(
+                "pod {name} has no containers"
+            )))
+        }
+        None => {
+            return Err(ApiError::BadRequest(format!(
+                "a container name must be specified for pod {name}, choose one of: [{}]",
+                names.join(" ")
+            )))
+        }
+    };
+    let tail = params
+        .get("tailLines")
+        .and_then(|t| t.parse::<usize>().ok());
+    let key = (
+        ns.unwrap_or("default").to_string(),
+        name.to_string(),
+        container,
+    );
+    let start = app.store.logs().start(&key, tail);
+    let headers = [(header::CONTENT_TYPE, "text/plain")];
+    if params.flag("follow") {
+        let stream = logs::follow(app.store.clone(), key, start);
+        return Ok((headers, Body::from_stream(stream)).into_response());
+    }
+    let (lines, _) = app.store.logs().since(&key, start);
+    let mut text = lines.join("\n");
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    Ok((headers, text).into_response())
+}
