@@ -81,7 +81,7 @@ complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_se
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -l peer -d 'A peer allowed to connect (the port is ignored: peers are matched by source address)' -r
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -l peer-as -d 'The peers\' AS number: one for all peers, or one per --peer in order' -r
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -l router-id -d 'Router ID; defaults to the listen address when it is a specific IPv4 address' -r
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -l hold-time -d 'Hold time to offer, in seconds (0 disables keepalives)' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -l hold-time -d 'Hold time to offer, in seconds: 0 (no keepalives) or at least 3' -r
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -l password -d 'TCP MD5 password (RFC 2385) for all peers' -r
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from listen" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
@@ -101,7 +101,7 @@ complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_se
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l community -d 'A community to attach, as A:B (repeatable)' -r
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l large-community -d 'A large community to attach, as A:B:C (repeatable)' -r
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l router-id -d 'Router ID; defaults to the local IPv4 address used to reach the peer' -r
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l hold-time -d 'Hold time to offer, in seconds (0 disables keepalives)' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l hold-time -d 'Hold time to offer, in seconds: 0 (no keepalives) or at least 3' -r
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l password -d 'TCP MD5 password (RFC 2385)' -r
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l connect-timeout -d 'Connect timeout in seconds' -r
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from announce" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''

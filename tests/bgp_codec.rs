@@ -1,6 +1,7 @@
 //! Property tests for the BGP codec: what we encode decodes to the same value, and no byte
 //! string, however mangled, makes the decoder panic.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
@@ -197,5 +198,94 @@ fn every_decode_error_maps_to_a_notification_code() {
     for b in [bad_marker, bad_type] {
         let e = Message::decode(&b, &ctx).unwrap_err();
         assert!((1..=3).contains(&e.code().code), "{e:?}");
+    }
+}
+
+/// Decodes with netgauze-bgp-pkt, the independent implementation used as an oracle.
+fn netgauze(bytes: &[u8], asn4: bool) -> Result<netgauze_bgp_pkt::BgpMessage, String> {
+    use netgauze_bgp_pkt::wire::deserializer::BgpParsingContext;
+    use netgauze_parse_utils::reader::SliceReader;
+    use netgauze_parse_utils::traits::ParseFromWithOneInput;
+    // Multicast-looking prefixes in unicast NLRI are semantic, not syntax, errors: RFC 4271
+    // §6.3 says to ignore them, so netgauze must not reject them either.
+    let mut ctx = BgpParsingContext::new(
+        asn4,
+        HashMap::new(),
+        HashMap::new(),
+        false,
+        false,
+        true,
+        true,
+    );
+    let mut r = SliceReader::new(bytes);
+    netgauze_bgp_pkt::BgpMessage::parse(&mut r, &mut ctx).map_err(|e| format!("{e:?}"))
+}
+
+fn diffable() -> impl Strategy<Value = Message> {
+    prop_oneof![Just(Message::Keepalive), open(), update(true)]
+}
+
+proptest! {
+    #[test]
+    fn netgauze_decodes_what_we_encode(m in diffable()) {
+        use netgauze_bgp_pkt::BgpMessage as Ng;
+        if let Message::Update(u) = &m {
+            // netgauze rejects multicast IPv6 prefixes outright even when told not to fail.
+            prop_assume!(!u.announced().chain(u.withdrawn_all()).any(|p| p.addr().is_ipv6() && p.network().is_multicast()));
+        }
+        let bytes = m.encode(&Ctx { four_octet_as: true });
+        let theirs = netgauze(&bytes, true);
+        match (&m, &theirs) {
+            (Message::Keepalive, Ok(Ng::KeepAlive)) => {}
+            (Message::Open(o), Ok(Ng::Open(t))) => {
+                prop_assert_eq!(t.my_asn4(), o.asn);
+                prop_assert_eq!(t.hold_time(), o.hold_time);
+                prop_assert_eq!(t.bgp_id(), o.bgp_id);
+                prop_assert_eq!(t.capabilities().len(), o.capabilities.len());
+            }
+            (Message::Update(u), Ok(Ng::Update(t))) => {
+                // netgauze (told not to fail) drops multicast prefixes from unicast NLRI.
+                let unicast = |v: &[Ipv4Net]| v.iter().filter(|p| !p.network().is_multicast()).count();
+                prop_assert_eq!(t.nlri().len(), unicast(&u.nlri));
+                prop_assert_eq!(t.withdraw_routes().len(), unicast(&u.withdrawn));
+                let ours = u.attrs.origin.is_some() as usize
+                    + u.attrs.as_path.is_some() as usize
+                    + u.attrs.next_hop.is_some() as usize
+                    + u.attrs.med.is_some() as usize
+                    + u.attrs.local_pref.is_some() as usize
+                    + u.attrs.atomic_aggregate as usize
+                    + !u.attrs.communities.is_empty() as usize
+                    + !u.attrs.large_communities.is_empty() as usize
+                    + u.attrs.mp_reach.is_some() as usize
+                    + u.attrs.mp_unreach.is_some() as usize;
+                prop_assert_eq!(t.path_attributes().len(), ours);
+            }
+            _ => prop_assert!(false, "netgauze disagrees on {:?}: {:?}", m, theirs),
+        }
+    }
+
+    #[test]
+    // UPDATEs only: on OPEN we deliberately differ, since netgauze rejects an MP capability
+    // with an unknown AFI where RFC 5492 says to ignore it.
+    fn what_we_accept_netgauze_accepts(m in update(true), idx in any::<prop::sample::Index>(), v in any::<u8>()) {
+        let ctx = Ctx { four_octet_as: true };
+        let mut bytes = m.encode(&ctx);
+        let i = idx.index(bytes.len());
+        bytes[i] = v;
+        // Only UPDATEs are compared: a mutated type byte can make a NOTIFICATION with an
+        // undefined code, which we accept (and close on) but netgauze rejects.
+        if let Ok(Message::Update(u)) = Message::decode(&bytes, &ctx) {
+            // Multicast prefixes in unicast NLRI: netgauze rejects, RFC 4271 §6.3 ignores.
+            if u.announced().chain(u.withdrawn_all()).any(|p| p.network().is_multicast()) {
+                return Ok(());
+            }
+            // Optional attributes we do not interpret are passed on unchecked, by design.
+            if !u.attrs.other.is_empty() {
+                return Ok(());
+            }
+            let ours = Message::Update(u);
+            let theirs = netgauze(&bytes, true);
+            prop_assert!(theirs.is_ok(), "we accept {:?}, netgauze says {:?}", ours, theirs);
+        }
     }
 }

@@ -521,14 +521,12 @@ fn bird_announces_to_our_router_ebgp() {
     let listen: SocketAddr = "127.0.0.90:17990".parse().unwrap();
     let r = router(&rt, &listen.to_string(), 64512, "127.0.1.90", 65001);
     let dir = temp_dir("bird-announce");
-    let conf = format!(
-        "log stderr all;\nrouter id 10.5.0.1;\nprotocol device {{ }}\n\
-         protocol static svc {{ ipv4; route 198.51.100.50/32 blackhole; route 198.51.100.51/32 blackhole; }}\n\
-         protocol bgp ours {{\n  local 127.0.1.90 as 65001;\n  neighbor 127.0.0.90 port 17990 as 64512;\n  \
+    let conf = "log stderr all;\nrouter id 10.5.0.1;\nprotocol device { }\n\
+         protocol static svc { ipv4; route 198.51.100.50/32 blackhole; route 198.51.100.51/32 blackhole; }\n\
+         protocol bgp ours {\n  local 127.0.1.90 as 65001;\n  neighbor 127.0.0.90 port 17990 as 64512;\n  \
          multihop; connect delay time 1; hold time 9;\n  \
-         ipv4 {{ import none; export filter {{ bgp_community.add((65001,7)); accept; }}; }};\n}}\n"
-    );
-    let bird = Daemon::bird(&dir, &conf);
+         ipv4 { import none; export filter { bgp_community.add((65001,7)); accept; }; };\n}\n";
+    let bird = Daemon::bird(&dir, conf);
     let s = eventually(
         10,
         "routes from BIRD",
@@ -579,4 +577,86 @@ fn frr_announces_to_our_router_ibgp() {
     assert_eq!(route.local_pref, Some(100));
     assert_eq!(route.as_path, "");
     assert_eq!(s.peers[0].hold_time, Some(9));
+}
+
+#[test]
+fn speaker_to_frr_routes_come_back_after_frr_restart() {
+    if !have(&[BGPD, VTYSH]) {
+        return;
+    }
+    let rt = rt();
+    let _g = rt.enter();
+    let dir = temp_dir("frr-restart");
+    let conf = frr_passive_conf(64512, "127.0.1.85", 64500);
+    let mut frr = Daemon::frr(&dir, "127.0.0.85", 17985, &conf);
+    let mut sp = Speaker::new(dialer());
+    sp.add_peer(
+        speaker_peer("127.0.0.85:17985", "127.0.1.85", 64500, 64512, 3),
+        routes(&["198.51.100.45/32"], &advert(None)),
+    );
+    eventually(
+        15,
+        "route in FRR",
+        || frr_route(&frr, "198.51.100.45/32"),
+        || frr.log(),
+    );
+    frr.kill();
+    let frr = Daemon::frr(&dir, "127.0.0.85", 17985, &conf);
+    eventually(
+        15,
+        "route back after FRR restart",
+        || frr_route(&frr, "198.51.100.45/32"),
+        || frr.log(),
+    );
+    assert!(sp.snapshot()[0].established_count >= 2);
+    rt.block_on(sp.shutdown(Duration::from_secs(2)));
+}
+
+#[test]
+fn speaker_to_bird_ipv6_over_an_ipv4_session() {
+    if !have(&[BIRD, BIRDC]) {
+        return;
+    }
+    let dir = temp_dir("bird-v6");
+    let conf = "log stderr all;\nrouter id 10.7.0.1;\nprotocol device { }\n\
+         protocol static r6 { ipv6; route 2001:db8:ffff::/48 blackhole; }\n\
+         protocol bgp speaker {\n  local 127.0.0.74 port 17974 as 64512;\n  \
+         neighbor 127.0.1.74 as 64500;\n  passive; multihop; hold time 9;\n  \
+         ipv4 { import all; export none; };\n  ipv6 { import all; export none; };\n}\n";
+    let bird = Daemon::bird(&dir, conf);
+    let rt = rt();
+    let _g = rt.enter();
+    let mut cfg = speaker_peer("127.0.0.74:17974", "127.0.1.74", 64500, 64512, 9);
+    cfg.session.ipv6 = true;
+    let ad = Advert {
+        next_hop: Some(ip("2001:db8:ffff::1")),
+        communities: vec![AD_COMMUNITY],
+        ..Default::default()
+    };
+    let mut sp = Speaker::new(dialer());
+    sp.add_peer(cfg, routes(&["2001:db8::10/128", "2001:db8::11/128"], &ad));
+    let r = eventually(
+        10,
+        "IPv6 route in BIRD",
+        || bird_route(&bird, "speaker", "2001:db8::10/128"),
+        || bird.log(),
+    );
+    assert!(r.contains("BGP.next_hop: 2001:db8:ffff::1"), "{r}");
+    assert!(r.contains("BGP.community: (64500,100)"), "{r}");
+    sp.set_routes(
+        &"127.0.0.74:17974".parse().unwrap(),
+        routes(&["2001:db8::11/128"], &ad),
+    );
+    eventually(
+        5,
+        "IPv6 withdrawal (MP_UNREACH) in BIRD",
+        || {
+            bird_route(&bird, "speaker", "2001:db8::10/128")
+                .is_none()
+                .then_some(())
+        },
+        || bird.log(),
+    );
+    assert!(bird_route(&bird, "speaker", "2001:db8::11/128").is_some());
+    rt.block_on(sp.shutdown(Duration::from_secs(2)));
 }

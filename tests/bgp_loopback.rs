@@ -111,7 +111,7 @@ async fn ebgp_routes_arrive_change_and_are_withdrawn() {
     wait_for(&r, "withdrawal", |s| s.peers[0].routes.len() == 1).await;
 
     sp.shutdown(Duration::from_secs(2)).await;
-    let s = wait_for(&r, "session down", |s| s.peers[0].state == State::Idle).await;
+    let s = wait_for(&r, "session down", |s| s.peers[0].state == State::Active).await;
     assert!(s.peers[0].routes.is_empty());
     assert!(s.peers[0]
         .last_error
@@ -275,4 +275,30 @@ async fn loopback_only_dialer_refuses_other_addresses() {
         .await
         .unwrap_err();
     assert!(e.to_string().contains("non-loopback"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mapped_dialer_reaches_a_virtual_service_address_on_loopback() {
+    use metallbctl::bgp::driver::MappedDialer;
+    let r = router("127.0.0.57:0", 64512, "127.0.1.7", 64500, None).await;
+    let real = r.local_addr();
+    let virtual_addr: SocketAddr = "10.96.0.100:179".parse().unwrap();
+    let map = Arc::new(move |a: SocketAddr| (a == virtual_addr).then_some(real));
+    let dialer = Arc::new(MappedDialer::new(
+        TcpDialer {
+            loopback_only: true,
+        },
+        map,
+    ));
+    let mut sp = Speaker::new(dialer);
+    sp.add_peer(
+        speaker_cfg(virtual_addr, "127.0.1.7", 64500, 64512),
+        routes(&["198.51.100.40/32"], Advert::default()),
+    );
+    wait_for(&r, "route via the virtual address", |s| {
+        s.peers[0].routes.len() == 1
+    })
+    .await;
+    assert_eq!(sp.snapshot()[0].peer, "10.96.0.100:179");
+    sp.shutdown(Duration::from_secs(1)).await;
 }

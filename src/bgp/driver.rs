@@ -286,15 +286,22 @@ pub async fn run_active(cfg: PeerConfig, dialer: Arc<dyn Dialer>, link: Link) {
 
 /// Runs a session on an accepted connection until it ends (router side).
 pub async fn run_passive(stream: TcpStream, cfg: session::Config, label: String, link: Link) {
+    let status = link.status.clone();
     let mut task = Task::new(cfg, label, link, Packing::Packed);
     task.push(Input::Start);
     task.attach(stream);
     task.push(Input::Connected);
     task.run().await;
+    // The listener keeps waiting for this neighbour: report it as Active, as FRR does.
+    let lock = status.lock();
+    if let Ok(mut st) = lock {
+        st.state = State::Active;
+    }
 }
 
 enum Wake {
     Read(io::Result<usize>),
+    Wrote(io::Result<usize>),
     Timer,
     Routes,
     Stop,
@@ -310,7 +317,9 @@ struct Task {
     wr: Option<OwnedWriteHalf>,
     local_addr: Option<IpAddr>,
     rbuf: Vec<u8>,
+    /// Bytes queued for the peer; written inside `wait` so reads and timers never stall.
     tx: Vec<u8>,
+    tx_off: usize,
     pending: VecDeque<Action>,
     dial: Option<(Arc<dyn Dialer>, SocketAddr, DialOptions)>,
     stopping: bool,
@@ -329,6 +338,7 @@ impl Task {
             local_addr: None,
             rbuf: vec![0; 64 * 1024],
             tx: Vec::new(),
+            tx_off: 0,
             pending: VecDeque::new(),
             dial: None,
             stopping: false,
@@ -344,6 +354,8 @@ impl Task {
         let _ = stream.set_nodelay(true);
         self.local_addr = stream.local_addr().ok().map(|a| a.ip());
         let (rd, wr) = stream.into_split();
+        self.tx.clear();
+        self.tx_off = 0;
         self.rd = Some(rd);
         self.wr = Some(wr);
     }
@@ -351,7 +363,6 @@ impl Task {
     async fn run(mut self) {
         loop {
             self.drain().await;
-            self.flush().await;
             self.publish();
             let idle = self.s.state() == State::Idle;
             if idle && (self.stopping || self.s.poll_timeout().is_none()) {
@@ -369,7 +380,8 @@ impl Task {
                 Action::Connect => self.connect().await,
                 Action::Send(bytes) => self.tx.extend_from_slice(&bytes),
                 Action::Disconnect => {
-                    self.flush().await;
+                    // Let a final NOTIFICATION out, but never wait long for it.
+                    self.flush(Duration::from_secs(3)).await;
                     self.rd = None;
                     self.wr = None;
                 }
@@ -467,6 +479,9 @@ impl Task {
         self.env = None;
         self.rd = None;
         self.wr = None;
+        // Bytes queued for the old connection must never reach a new one.
+        self.tx.clear();
+        self.tx_off = 0;
         if !matches!(reason, DownReason::Stopped | DownReason::ConnectFailed) {
             self.set_error(reason.to_string());
         }
@@ -484,30 +499,32 @@ impl Task {
         }
     }
 
-    /// Writes queued bytes; a peer that stops reading cannot block us past the hold timer.
-    async fn flush(&mut self) {
-        if self.tx.is_empty() {
-            return;
-        }
-        let Some(wr) = self.wr.as_mut() else {
-            self.tx.clear();
-            return;
-        };
-        let limit = self
-            .s
-            .poll_timeout()
-            .map(|d| d.saturating_duration_since(Instant::now()))
-            .unwrap_or(Duration::from_secs(30));
-        let res = tokio::time::timeout(limit, wr.write_all(&self.tx)).await;
-        if let Ok(mut st) = self.link.status.lock() {
-            st.bytes_sent += self.tx.len() as u64;
+    /// Writes all queued bytes within `limit` (used only before closing the connection).
+    async fn flush(&mut self, limit: Duration) {
+        let pending = &self.tx[self.tx_off..];
+        if let Some(wr) = self.wr.as_mut() {
+            if !pending.is_empty() {
+                let _ = tokio::time::timeout(limit, wr.write_all(pending)).await;
+                self.count_sent(pending.len());
+            }
         }
         self.tx.clear();
-        if !matches!(res, Ok(Ok(()))) {
-            // Write failed or timed out: report the connection as lost.
-            self.wr = None;
-            self.rd = None;
-            self.push(Input::Disconnected);
+        self.tx_off = 0;
+    }
+
+    fn count_sent(&self, n: usize) {
+        if let Ok(mut st) = self.link.status.lock() {
+            st.bytes_sent += n as u64;
+        }
+    }
+
+    /// Accounts for a partial write done inside `wait`; the buffer resets once drained.
+    fn wrote(&mut self, n: usize) {
+        self.count_sent(n);
+        self.tx_off += n;
+        if self.tx_off >= self.tx.len() {
+            self.tx.clear();
+            self.tx_off = 0;
         }
     }
 
@@ -524,11 +541,14 @@ impl Task {
         let established = self.s.state() == State::Established && !self.stopping;
         let rd = self.rd.as_mut();
         let buf = &mut self.rbuf;
+        let wr = self.wr.as_mut();
+        let out = &self.tx[self.tx_off..];
         let routes = self.link.routes.as_mut().filter(|_| established);
         let stop = &mut self.link.stop;
         let stopping = self.stopping;
         tokio::select! {
             r = read_opt(rd, buf) => Wake::Read(r),
+            r = write_opt(wr, out), if !out.is_empty() => Wake::Wrote(r),
             _ = sleep_opt(deadline) => Wake::Timer,
             ok = changed_opt(routes) => if ok { Wake::Routes } else { Wake::Timer },
             _ = stop.wait_for(|s| *s), if !stopping => Wake::Stop,
@@ -537,10 +557,14 @@ impl Task {
 
     fn on_wake(&mut self, wake: Wake) {
         match wake {
-            Wake::Read(Ok(0)) | Wake::Read(Err(_)) => {
+            Wake::Read(Ok(0)) | Wake::Read(Err(_)) | Wake::Wrote(Err(_)) | Wake::Wrote(Ok(0)) => {
                 self.rd = None;
+                self.wr = None;
+                self.tx.clear();
+                self.tx_off = 0;
                 self.push(Input::Disconnected);
             }
+            Wake::Wrote(Ok(n)) => self.wrote(n),
             Wake::Read(Ok(n)) => {
                 if let Ok(mut st) = self.link.status.lock() {
                     st.bytes_received += n as u64;
@@ -563,6 +587,13 @@ impl Task {
 async fn read_opt(rd: Option<&mut OwnedReadHalf>, buf: &mut [u8]) -> io::Result<usize> {
     match rd {
         Some(rd) => rd.read(buf).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn write_opt(wr: Option<&mut OwnedWriteHalf>, buf: &[u8]) -> io::Result<usize> {
+    match wr {
+        Some(wr) => wr.write(buf).await,
         None => std::future::pending().await,
     }
 }

@@ -177,6 +177,8 @@ pub enum Input<'a> {
 }
 
 /// Work for the driver.
+// Received UPDATEs are the common case; boxing them would cost an allocation per message.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// Open a TCP connection to the peer, then report `Connected` or `ConnectFailed`.

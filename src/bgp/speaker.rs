@@ -14,6 +14,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::driver::{self, Dialer, PeerConfig};
+use super::packet::attribute::RawAttribute;
+use super::packet::iana;
 use super::packet::{
     pack_announcements, pack_withdrawals, Afi, AsSegment, Attributes, Ctx, LargeCommunity, Origin,
     Update,
@@ -145,17 +147,21 @@ fn resolve(prefix: &IpNet, a: &Advert, env: &PeerEnv) -> Option<Resolved> {
         local_pref: ibgp.then(|| a.local_pref.unwrap_or(100)),
         communities,
         large_communities: a.large_communities.clone(),
+        other: as4_path(ibgp, env),
         ..Default::default()
     };
-    let nh = a.next_hop.unwrap_or(env.local_addr);
     match prefix {
         IpNet::V4(_) if env.ipv4 => {
-            let IpAddr::V4(v4) = nh else { return None };
+            // An IPv6 advert next hop cannot be an IPv4 NEXT_HOP: fall back to our address.
+            let IpAddr::V4(v4) = a.next_hop.filter(IpAddr::is_ipv4).unwrap_or(env.local_addr)
+            else {
+                return None;
+            };
             attrs.next_hop = Some(v4);
             Some((attrs, None))
         }
         IpNet::V6(_) if env.ipv6 => {
-            let v6 = match nh {
+            let v6 = match a.next_hop.unwrap_or(env.local_addr) {
                 IpAddr::V6(v6) => v6,
                 // Without RFC 8950, an IPv4 next hop travels as an IPv4-mapped IPv6 address.
                 IpAddr::V4(v4) => v4.to_ipv6_mapped(),
@@ -164,6 +170,21 @@ fn resolve(prefix: &IpNet, a: &Advert, env: &PeerEnv) -> Option<Resolved> {
         }
         _ => None,
     }
+}
+
+/// RFC 6793 §4.2.2: towards a 2-octet-only peer, a 4-octet local AS travels as AS_TRANS in
+/// AS_PATH, with the real AS in AS4_PATH.
+fn as4_path(ibgp: bool, env: &PeerEnv) -> Vec<RawAttribute> {
+    if ibgp || env.ctx.four_octet_as || env.local_as <= u32::from(u16::MAX) {
+        return Vec::new();
+    }
+    let mut value = vec![iana::segment::AS_SEQUENCE, 1];
+    value.extend_from_slice(&env.local_as.to_be_bytes());
+    vec![RawAttribute {
+        flags: iana::flag::OPTIONAL | iana::flag::TRANSITIVE,
+        type_code: iana::attr::AS4_PATH,
+        value,
+    }]
 }
 
 /// Handle on one peer's session task.
@@ -349,6 +370,34 @@ mod tests {
         assert_eq!(packed.len(), 1);
         let ctx = Ctx::default();
         assert!(Message::Update(packed[0].clone()).encode(&ctx).len() < 60);
+    }
+
+    #[test]
+    fn four_octet_local_as_to_two_octet_peer_adds_as4_path() {
+        let mut e = env(4_200_000_001, 64501);
+        e.ctx.four_octet_as = false;
+        let ups = AdjRibOut::default().sync(&routes(&["10.0.0.1/32"], &Advert::default()), &e);
+        let bytes = Message::Update(ups[0].clone()).encode(&e.ctx);
+        // AS_PATH carries AS_TRANS (23456 = 0x5ba0); AS4_PATH the real AS.
+        assert!(bytes.windows(4).any(|w| w == [2, 1, 0x5b, 0xa0]));
+        assert_eq!(ups[0].attrs.other[0].type_code, 17);
+        assert_eq!(ups[0].attrs.other[0].value, [2, 1, 0xfa, 0x56, 0xea, 0x01]);
+    }
+
+    #[test]
+    fn ipv6_next_hop_does_not_hide_ipv4_routes() {
+        let ad = Advert {
+            next_hop: Some("2001:db8::1".parse().unwrap()),
+            ..Default::default()
+        };
+        let ups = AdjRibOut::default().sync(
+            &routes(&["10.0.0.1/32", "2001:db8::10/128"], &ad),
+            &env(64500, 64501),
+        );
+        let v4 = ups.iter().find(|u| !u.nlri.is_empty()).unwrap();
+        assert_eq!(v4.attrs.next_hop, Some("127.0.1.1".parse().unwrap()));
+        let v6 = ups.iter().find_map(|u| u.attrs.mp_reach.as_ref()).unwrap();
+        assert_eq!(v6.next_hops, vec!["2001:db8::1".parse::<IpAddr>().unwrap()]);
     }
 
     #[test]

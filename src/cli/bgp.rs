@@ -56,8 +56,8 @@ pub struct ListenArgs {
     /// Router ID; defaults to the listen address when it is a specific IPv4 address.
     #[arg(long, value_name = "IPV4")]
     pub router_id: Option<Ipv4Addr>,
-    /// Hold time to offer, in seconds (0 disables keepalives).
-    #[arg(long, default_value_t = 90)]
+    /// Hold time to offer, in seconds: 0 (no keepalives) or at least 3.
+    #[arg(long, default_value_t = 90, value_parser = parse_hold_time)]
     pub hold_time: u16,
     /// TCP MD5 password (RFC 2385) for all peers.
     #[arg(long)]
@@ -99,8 +99,8 @@ pub struct AnnounceArgs {
     /// Router ID; defaults to the local IPv4 address used to reach the peer.
     #[arg(long, value_name = "IPV4")]
     pub router_id: Option<Ipv4Addr>,
-    /// Hold time to offer, in seconds (0 disables keepalives).
-    #[arg(long, default_value_t = 90)]
+    /// Hold time to offer, in seconds: 0 (no keepalives) or at least 3.
+    #[arg(long, default_value_t = 90, value_parser = parse_hold_time)]
     pub hold_time: u16,
     /// TCP MD5 password (RFC 2385).
     #[arg(long)]
@@ -136,6 +136,15 @@ fn init_logging() {
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
+}
+
+fn parse_hold_time(s: &str) -> Result<u16, String> {
+    match s.parse::<u16>() {
+        Ok(h) if h == 0 || h >= 3 => Ok(h),
+        _ => Err(format!(
+            "{s:?}: hold time must be 0 or 3..=65535 seconds (RFC 4271 §4.2)"
+        )),
+    }
 }
 
 fn parse_peer_ip(s: &str) -> Result<IpAddr, String> {
@@ -476,6 +485,13 @@ mod tests {
         assert_eq!(a.prefixes[0].to_string(), "198.51.100.10/32");
         assert_eq!(a.community, vec![(64500 << 16) | 100, (1 << 16) | 2]);
         assert_eq!(a.local_pref, Some(200));
+    }
+
+    #[test]
+    fn hold_time_of_one_or_two_is_rejected() {
+        assert!(parse_hold_time("2").is_err());
+        assert_eq!(parse_hold_time("0"), Ok(0));
+        assert_eq!(parse_hold_time("3"), Ok(3));
     }
 
     #[test]

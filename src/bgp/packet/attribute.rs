@@ -305,8 +305,9 @@ fn check_flags(flags: u8, type_code: u8, whole: &[u8]) -> Result<(), DecodeError
         return Ok(());
     };
     let mask = flag::OPTIONAL | flag::TRANSITIVE;
-    // Well-known attributes must not have the Partial bit set either.
-    let partial_bad = expected & flag::OPTIONAL == 0 && flags & flag::PARTIAL != 0;
+    // RFC 4271 §4.3: only optional transitive attributes may carry the Partial bit.
+    let partial_ok = expected == flag::OPTIONAL | flag::TRANSITIVE;
+    let partial_bad = !partial_ok && flags & flag::PARTIAL != 0;
     if flags & mask != expected || partial_bad {
         return Err(DecodeError::AttributeFlags {
             type_code,
@@ -605,6 +606,13 @@ mod tests {
             Attributes::decode(&[0x80, 1, 1, 0], &CTX4),
             Err(DecodeError::AttributeFlags { type_code: 1, .. })
         ));
+        // Partial on an optional non-transitive attribute (MED); found by the netgauze diff.
+        assert!(matches!(
+            Attributes::decode(&[0xa0, 4, 4, 0, 0, 0, 0], &CTX4),
+            Err(DecodeError::AttributeFlags { type_code: 4, .. })
+        ));
+        // Partial on an optional transitive attribute (COMMUNITIES) is fine.
+        assert!(Attributes::decode(&[0xe0, 8, 4, 0, 0, 0, 1], &CTX4).is_ok());
         assert_eq!(
             Attributes::decode(&[0x40, 1, 1, 0, 0x40, 1, 1, 0], &CTX4),
             Err(DecodeError::MalformedAttributeList)

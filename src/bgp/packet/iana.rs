@@ -43,6 +43,7 @@ pub mod attr {
     pub const COMMUNITIES: u8 = 8;
     pub const MP_REACH_NLRI: u8 = 14;
     pub const MP_UNREACH_NLRI: u8 = 15;
+    pub const AS4_PATH: u8 = 17;
     pub const LARGE_COMMUNITIES: u8 = 32;
 }
 

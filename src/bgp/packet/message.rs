@@ -191,6 +191,8 @@ impl Notification {
 }
 
 /// Any BGP message.
+// UPDATE is the big, common variant; boxing it would cost an allocation per message.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
     Open(Open),

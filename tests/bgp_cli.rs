@@ -1,0 +1,112 @@
+//! `metallbctl bgp listen` and `metallbctl bgp announce` as processes: the listener prints the
+//! announced routes as JSON, and the announcer withdraws them when interrupted.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn metallbctl(args: &[&str]) -> Proc {
+    let child = Command::new(env!("CARGO_BIN_EXE_metallbctl"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    Proc(child)
+}
+
+/// Reads stdout lines on a thread so the test can wait with a timeout.
+fn lines(p: &mut Proc) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    let out = p.0.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for l in BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn wait_line(rx: &mpsc::Receiver<String>, what: &str, f: impl Fn(&serde_json::Value) -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok(l) => {
+                if serde_json::from_str(&l).is_ok_and(|v| f(&v)) {
+                    return;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    panic!("no output line showing {what}");
+}
+
+#[test]
+fn listen_shows_what_announce_sends_and_the_withdrawal_on_sigint() {
+    let mut listen = metallbctl(&[
+        "bgp",
+        "listen",
+        "--listen",
+        "127.0.0.58:17958",
+        "--as",
+        "64512",
+        "--peer",
+        "127.0.1.8",
+        "--peer-as",
+        "64500",
+        "--hold-time",
+        "9",
+        "-o",
+        "json",
+    ]);
+    let rx = lines(&mut listen);
+    wait_line(&rx, "the idle neighbour", |v| {
+        v["peers"][0]["peer"] == "127.0.1.8"
+    });
+    let ann = metallbctl(&[
+        "bgp",
+        "announce",
+        "--peer",
+        "127.0.0.58:17958",
+        "--as",
+        "64500",
+        "--peer-as",
+        "64512",
+        "--source",
+        "127.0.1.8",
+        "--next-hop",
+        "192.0.2.7",
+        "198.51.100.70",
+        "--community",
+        "64500:70",
+    ]);
+    wait_line(&rx, "the announced route", |v| {
+        let r = &v["peers"][0]["routes"][0];
+        r["prefix"] == "198.51.100.70/32"
+            && r["next_hop"] == "192.0.2.7"
+            && r["communities"][0] == "64500:70"
+    });
+    // SAFETY: kill(2) on our own child's PID.
+    unsafe {
+        libc::kill(ann.0.id() as i32, libc::SIGINT);
+    }
+    wait_line(&rx, "the withdrawal", |v| {
+        v["peers"][0]["routes"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+            && v["peers"][0]["state"] != "established"
+    });
+}
