@@ -161,12 +161,14 @@ impl Controller {
     ) -> Result<(), Error> {
         // Startup: wait for both initial lists.
         let (mut cm, mut svcs): (Option<Vec<ConfigMap>>, Option<Vec<Service>>) = (None, None);
+        // Changes that arrive after one list but before the other, replayed in order.
+        let mut early: Vec<Msg> = Vec::new();
         while cm.is_none() || svcs.is_none() {
             tokio::select! {
                 m = rx.recv() => match m {
-                    Some(Msg::Config(Change::Reset(list))) => cm = Some(list),
-                    Some(Msg::Service(Change::Reset(list))) => svcs = Some(list),
-                    Some(_) => {}
+                    Some(Msg::Config(Change::Reset(list))) if cm.is_none() => cm = Some(list),
+                    Some(Msg::Service(Change::Reset(list))) if svcs.is_none() => svcs = Some(list),
+                    Some(m) => early.push(m),
                     None => return Ok(()),
                 },
                 _ = super::stopped(shutdown) => return Ok(()),
@@ -180,6 +182,9 @@ impl Controller {
             self.on_config(&cm).await;
         }
         self.converge_all().await;
+        for m in early {
+            self.handle(m).await;
+        }
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tokio::select! {
