@@ -248,8 +248,8 @@ impl Controller {
                 self.after_service_change().await;
             }
             Msg::Service(Change::Apply(svc)) => {
-                let key = key_of(&svc);
-                self.services.insert(key.clone(), svc);
+                let key = key_of(&*svc);
+                self.services.insert(key.clone(), *svc);
                 let freed = self.converge(&key).await;
                 if freed {
                     self.retry_failed().await;
@@ -257,7 +257,7 @@ impl Controller {
                 self.after_service_change().await;
             }
             Msg::Service(Change::Delete(svc)) => {
-                let key = key_of(&svc);
+                let key = key_of(&*svc);
                 self.services.remove(&key);
                 if self.converge(&key).await {
                     self.retry_failed().await;
