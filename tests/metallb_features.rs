@@ -7,6 +7,8 @@ mod metallb_support;
 
 use k8s_openapi::api::core::v1::Node;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
+use std::time::Duration;
+
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use metallb_support::{eventually, Env, WAIT};
 use serde_json::json;
@@ -436,6 +438,46 @@ async fn controller_restart_keeps_every_address() {
     assert!(controller
         .logs
         .contains("rebuilt 3 existing IP assignments"));
+    controller.stop().await;
+    env.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routes_come_back_after_a_router_restart() {
+    use metallbctl::bgp::router::{Neighbor, Router, RouterConfig};
+    let mut env = Env::start("mlb-router-restart", &[NODE_A]).await;
+    env.node("a", json!({})).await;
+    let controller = env.controller();
+    let speaker = env.speaker("a", NODE_A);
+    env.apply_config(&config(ONE_POOL)).await;
+    env.lb_service("default", "web", 80, json!({})).await;
+    env.wait_routes(NODE_A, &["198.51.100.0/32"]).await;
+    let old = env.routers.remove(0);
+    let listen = old.local_addr();
+    old.shutdown(Duration::from_secs(2)).await;
+    eventually("the speaker notices the session went down", WAIT, || {
+        let ok = speaker
+            .logs
+            .contains("BGP session to \"10.96.0.100:179\" down");
+        async move { ok.then_some(()) }
+    })
+    .await;
+    let again = Router::bind(RouterConfig {
+        listen,
+        local_as: 64500,
+        router_id: "10.96.0.100".parse().expect("id"),
+        hold_time: 90,
+        neighbors: vec![Neighbor {
+            addr: NODE_A.parse().expect("ip"),
+            peer_as: 64500,
+            md5_password: None,
+        }],
+    })
+    .await
+    .expect("rebind the router on its old address");
+    env.routers.insert(0, again);
+    env.wait_routes(NODE_A, &["198.51.100.0/32"]).await;
+    speaker.stop().await;
     controller.stop().await;
     env.shutdown().await;
 }

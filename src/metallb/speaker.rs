@@ -34,7 +34,7 @@ use super::watch::{self, key_of, Change};
 use super::{log_line, Error, SpeakerOptions, SPEAKER_COMPONENT};
 use crate::alloc::Allocator;
 use crate::bgp::driver::{self, PeerConfig};
-use crate::bgp::session;
+use crate::bgp::session::{self, State as SessionState};
 use crate::bgp::speaker::{Advert, Routes};
 use crate::bgp::status::PeerState;
 
@@ -53,6 +53,7 @@ struct PeerRun {
     status: Arc<Mutex<PeerState>>,
     task: JoinHandle<()>,
     seen_established: u64,
+    up: bool,
 }
 
 struct Speaker {
@@ -435,6 +436,7 @@ impl Speaker {
                 status,
                 task,
                 seen_established: 0,
+                up: false,
             },
         );
     }
@@ -489,20 +491,38 @@ impl Speaker {
         }
     }
 
-    /// Log sessions that came up since the last look.
+    /// Log sessions that came up or went down since the last look.
     fn watch_sessions(&mut self) {
         for run in self.peers.values_mut() {
-            let count = run
+            let (count, up, error) = run
                 .status
                 .lock()
-                .map(|s| s.established_count)
+                .map(|s| {
+                    (
+                        s.established_count,
+                        s.state == SessionState::Established,
+                        s.last_error.clone(),
+                    )
+                })
                 .unwrap_or_default();
             if count > run.seen_established {
                 run.seen_established = count;
                 if let Some(sink) = &self.opts.log {
                     sink(&format!("BGP session to \"{}\" established", run.label));
                 }
+                // It may have gone down again since; report that too.
+                run.up = true;
             }
+            if run.up && !up {
+                if let Some(sink) = &self.opts.log {
+                    sink(&format!(
+                        "BGP session to \"{}\" down: {}",
+                        run.label,
+                        error.as_deref().unwrap_or("connection closed")
+                    ));
+                }
+            }
+            run.up = up;
         }
     }
 
