@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 
-use crate::alloc::{AddrRange, AllocError, PoolSpec};
+use crate::alloc::{AllocError, PoolSpec};
 use crate::config::model::{Config, NodeSelector};
-use crate::config::{addr, duration, lint_body_text, rules::communities, Options};
+use crate::config::{duration, lint_body_text, rules::communities, Options};
 use crate::diag::Severity;
 
 /// Why a configuration was not applied. Displayed as MetalLB's event text minus the
@@ -177,23 +177,9 @@ pub fn parse(text: &str) -> Result<Parsed, ConfigError> {
 
 /// The allocator's pools: name, ranges in configuration order, `avoid-buggy-ips`, `auto-assign`
 /// (default true). Entries that do not parse or are reversed are skipped (the linter reports
-/// them).
+/// them). The same conversion the `validate` dry run uses.
 pub fn pool_specs(config: &Config) -> Vec<PoolSpec> {
-    config
-        .pools
-        .iter()
-        .map(|p| {
-            let ranges = p
-                .address_entries()
-                .iter()
-                .filter_map(|e| addr::parse_entry(&e.value, true).ok())
-                .map(|b| AddrRange::new(b.first, b.last))
-                .collect();
-            PoolSpec::new(p.name_str(), ranges)
-                .avoid_buggy_ips(p.avoids_buggy_ips())
-                .auto_assign(p.auto_assign.as_ref().is_none_or(|a| a.value))
-        })
-        .collect()
+    crate::alloc::from_config::pool_specs(config)
 }
 
 /// The advertisements of every BGP pool; a pool without `bgp-advertisements` gets one default
