@@ -7,7 +7,12 @@
 //! /32 routes are at the router (router RIB polled every 10 ms), and per Service the latency
 //! from its creation (create call returned) to its route at the router: p50, p99, max.
 //!
-//! `cargo bench --bench metallb -- [N ...]` (default: 100 1000)
+//! `cargo bench --bench metallb -- [N ...] [--no-ports]` (default: 100 1000)
+//!
+//! `--no-ports` creates Services without ports: the lab API server hands every LoadBalancer
+//! Service a NodePort even under `allocateLoadBalancerNodePorts: false`, and the NodePort range
+//! holds 2,768, so larger runs need port-less Services (a real API server would refuse them;
+//! MetalLB's work is the same).
 
 #[path = "../tests/metallb_support/mod.rs"]
 mod metallb_support;
@@ -38,7 +43,7 @@ fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
-async fn run(n: usize) {
+async fn run(n: usize, no_ports: bool) {
     let env = Env::start("mlb-bench", &[NODE]).await;
     env.node("minikube", json!({})).await;
     let controller = env.controller();
@@ -84,11 +89,15 @@ async fn run(n: usize) {
             let api = api.clone();
             async move {
                 let name = format!("svc-{i}");
+                let mut spec = json!({"type": "LoadBalancer", "selector": {"app": name},
+                                      "allocateLoadBalancerNodePorts": false,
+                                      "ports": [{"port": 80, "protocol": "TCP"}]});
+                if no_ports {
+                    spec["ports"] = json!([]);
+                }
                 let svc: Service = serde_json::from_value(json!({
                     "metadata": {"name": name},
-                    "spec": {"type": "LoadBalancer", "selector": {"app": name},
-                             "allocateLoadBalancerNodePorts": false,
-                             "ports": [{"port": 80, "protocol": "TCP"}]}
+                    "spec": spec,
                 }))
                 .expect("service");
                 api.create(&PostParams::default(), &svc)
@@ -173,7 +182,8 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
+    let no_ports = std::env::args().any(|a| a == "--no-ports");
     for n in sizes {
-        rt.block_on(run(n));
+        rt.block_on(run(n, no_ports));
     }
 }
