@@ -209,7 +209,7 @@ Register-ArgumentCompleter -Native -CommandName 'metallbctl' -ScriptBlock {
         }
         'metallbctl;speaker' {
             [CompletionResult]::new('--node', '--node', [CompletionResultType]::ParameterName, 'The Node this speaker runs on')
-            [CompletionResult]::new('--node-address', '--node-address', [CompletionResultType]::ParameterName, 'Source address of BGP sessions and next hop of announced routes')
+            [CompletionResult]::new('--node-address', '--node-address', [CompletionResultType]::ParameterName, 'Source address of BGP sessions and next hop of announced routes; 0.0.0.0 (the default) lets the kernel choose the source and uses each session''s local address as next hop')
             [CompletionResult]::new('--metrics', '--metrics', [CompletionResultType]::ParameterName, 'Serve Prometheus metrics on this address (e.g. 127.0.0.1:7472)')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace of MetalLB''s configuration ConfigMap')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Name of MetalLB''s configuration ConfigMap')

@@ -190,7 +190,7 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
         }
         &'metallbctl;speaker'= {
             cand --node 'The Node this speaker runs on'
-            cand --node-address 'Source address of BGP sessions and next hop of announced routes'
+            cand --node-address 'Source address of BGP sessions and next hop of announced routes; 0.0.0.0 (the default) lets the kernel choose the source and uses each session''s local address as next hop'
             cand --metrics 'Serve Prometheus metrics on this address (e.g. 127.0.0.1:7472)'
             cand --namespace 'Namespace of MetalLB''s configuration ConfigMap'
             cand --config 'Name of MetalLB''s configuration ConfigMap'

@@ -151,7 +151,7 @@ complete -c metallbctl -n "__fish_metallbctl_using_subcommand controller" -s q -
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand controller" -s h -l help -d 'Print help'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand controller" -s V -l version -d 'Print version'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand speaker" -l node -d 'The Node this speaker runs on' -r
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand speaker" -l node-address -d 'Source address of BGP sessions and next hop of announced routes' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand speaker" -l node-address -d 'Source address of BGP sessions and next hop of announced routes; 0.0.0.0 (the default) lets the kernel choose the source and uses each session\'s local address as next hop' -r
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand speaker" -l metrics -d 'Serve Prometheus metrics on this address (e.g. 127.0.0.1:7472)' -r
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand speaker" -l namespace -d 'Namespace of MetalLB\'s configuration ConfigMap' -r
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand speaker" -l config -d 'Name of MetalLB\'s configuration ConfigMap' -r

@@ -21,8 +21,9 @@ pub struct SpeakerArgs {
     /// The Node this speaker runs on.
     #[arg(long, value_name = "NAME")]
     pub node: String,
-    /// Source address of BGP sessions and next hop of announced routes.
-    #[arg(long, value_name = "IP", default_value = "127.0.0.1")]
+    /// Source address of BGP sessions and next hop of announced routes; 0.0.0.0 (the default)
+    /// lets the kernel choose the source and uses each session's local address as next hop.
+    #[arg(long, value_name = "IP", default_value = "0.0.0.0")]
     pub node_address: IpAddr,
     /// Serve Prometheus metrics on this address (e.g. 127.0.0.1:7472).
     #[arg(long, value_name = "ADDR:PORT")]

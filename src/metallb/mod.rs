@@ -82,6 +82,8 @@ pub struct SpeakerOptions {
     /// The Node this speaker runs on (peer node selectors, `Local` traffic policy).
     pub node_name: String,
     /// Source address of BGP sessions and next hop of every route (e.g. 127.0.1.1 in the lab).
+    /// Unspecified (0.0.0.0) lets the kernel choose the source, and each session's local
+    /// address is the next hop (MetalLB's behaviour).
     pub node_address: IpAddr,
     /// Opens the TCP connections to peers; the lab maps virtual peer addresses to loopback.
     pub dialer: Arc<dyn Dialer>,

@@ -393,18 +393,21 @@ impl Speaker {
 
     fn start_peer(&mut self, spec: PeerSpec) {
         let target = SocketAddr::new(spec.address, spec.port);
-        let source = spec.source_address.unwrap_or(self.opts.node_address);
+        // An unspecified node address means: let the kernel pick the source.
+        let source = spec
+            .source_address
+            .or(Some(self.opts.node_address).filter(|a| !a.is_unspecified()));
         let router_id = spec
             .router_id
             .or(match source {
-                IpAddr::V4(a) => Some(a),
-                IpAddr::V6(_) => None,
+                Some(IpAddr::V4(a)) => Some(a),
+                _ => None,
             })
             .unwrap_or(Ipv4Addr::UNSPECIFIED);
         let mut sc = session::Config::new(spec.my_asn, spec.peer_asn, router_id);
         sc.hold_time = u16::try_from(spec.hold_time.as_secs()).unwrap_or(u16::MAX);
         let mut pc = PeerConfig::new(target, sc);
-        pc.source = Some(source);
+        pc.source = source;
         pc.md5_password = spec.password.clone();
         let label = target.to_string();
         let status = Arc::new(Mutex::new(PeerState::new(
@@ -609,8 +612,13 @@ pub fn desired_routes<'a>(
         let Some(ads) = parsed.adverts.get(pool) else {
             continue;
         };
+        // Same family and specified: the node address; otherwise the session's local address.
         let next_hop = match (ip, node_address) {
-            (IpAddr::V4(_), a @ IpAddr::V4(_)) | (IpAddr::V6(_), a @ IpAddr::V6(_)) => Some(a),
+            (IpAddr::V4(_), a @ IpAddr::V4(_)) | (IpAddr::V6(_), a @ IpAddr::V6(_))
+                if !a.is_unspecified() =>
+            {
+                Some(a)
+            }
             _ => None,
         };
         for ad in ads {
