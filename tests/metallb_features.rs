@@ -481,3 +481,60 @@ async fn routes_come_back_after_a_router_restart() {
     controller.stop().await;
     env.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaving_load_balancer_frees_the_address_and_bad_requests_fail() {
+    let env = Env::start("mlb-type-change", &[NODE_A]).await;
+    env.node("a", json!({})).await;
+    let controller = env.controller();
+    let speaker = env.speaker("a", NODE_A);
+    env.apply_config(&config(ONE_POOL)).await;
+    env.lb_service("default", "web", 80, json!({})).await;
+    assert_eq!(
+        env.wait_ip("default", "web").await.to_string(),
+        "198.51.100.0"
+    );
+    env.wait_routes(NODE_A, &["198.51.100.0/32"]).await;
+    env.services("default")
+        .patch(
+            "web",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"type": "ClusterIP"}})),
+        )
+        .await
+        .expect("to ClusterIP");
+    eventually("status cleared", WAIT, || async {
+        env.ingress_of("default", "web")
+            .await
+            .is_empty()
+            .then_some(())
+    })
+    .await;
+    env.wait_routes(NODE_A, &[]).await;
+    // The freed address goes to the next Service; an address outside every pool fails.
+    env.lb_service("default", "next", 80, json!({})).await;
+    assert_eq!(
+        env.wait_ip("default", "next").await.to_string(),
+        "198.51.100.0"
+    );
+    env.lb_service(
+        "default",
+        "outside",
+        80,
+        json!({"spec": {"loadBalancerIP": "203.0.113.9"}}),
+    )
+    .await;
+    eventually("AllocationFailed for an address outside the pools", WAIT, || async {
+        env.events("default", "AllocationFailed")
+            .await
+            .iter()
+            .any(|(_, _, m, _)| {
+                m == "Failed to allocate IP for \"default/outside\": \"203.0.113.9\" is not allowed in config"
+            })
+            .then_some(())
+    })
+    .await;
+    speaker.stop().await;
+    controller.stop().await;
+    env.shutdown().await;
+}

@@ -286,9 +286,9 @@ impl Controller {
             let Ok(info) = service_info(svc) else {
                 continue;
             };
-            if info.is_load_balancer() && ips.len() == 1 {
-                self.alloc.restore(key, ips[0], &info.share_request());
-                self.reported.insert(key.clone(), ips[0]);
+            if let (true, [ip]) = (info.is_load_balancer(), ips.as_slice()) {
+                self.alloc.restore(key, *ip, &info.share_request());
+                self.reported.insert(key.clone(), *ip);
                 n += 1;
             }
         }

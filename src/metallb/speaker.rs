@@ -178,8 +178,8 @@ impl Speaker {
                             Msg::Node(Change::Reset(_)) => Some(3),
                             _ => None,
                         };
-                        if let Some(i) = i {
-                            synced[i] = true;
+                        if let Some(done) = i.and_then(|i| synced.get_mut(i)) {
+                            *done = true;
                         }
                         self.absorb(m);
                     }
@@ -303,12 +303,12 @@ impl Speaker {
             let mut check = Allocator::default();
             for (key, svc) in &self.services {
                 let ips = ingress_ips(svc);
-                if ips.len() != 1 {
+                let [ip] = ips.as_slice() else {
                     continue;
-                }
+                };
                 if let Ok(info) = service_info(svc) {
                     if info.is_load_balancer() {
-                        check.restore(key, ips[0], &info.share_request());
+                        check.restore(key, *ip, &info.share_request());
                     }
                 }
             }
