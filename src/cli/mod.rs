@@ -3,9 +3,11 @@
 
 pub mod bgp;
 pub mod completions;
+pub mod controller;
 pub mod dry_run;
 pub mod lab;
 pub mod output;
+pub mod speaker;
 pub mod validate;
 
 use std::process::ExitCode;
@@ -79,6 +81,10 @@ pub enum Command {
     Bgp(bgp::BgpArgs),
     /// Run the lab: a simulated cluster with a Kubernetes-compatible API.
     Lab(lab::LabArgs),
+    /// Run MetalLB's controller: assign addresses to LoadBalancer Services.
+    Controller(controller::ControllerArgs),
+    /// Run MetalLB's speaker for one node: announce assigned addresses over BGP.
+    Speaker(speaker::SpeakerArgs),
 }
 
 /// Parse the process arguments, run the chosen command and map the outcome to an exit code:
@@ -100,6 +106,8 @@ pub fn main() -> ExitCode {
         Command::Completions(args) => completions::run(args),
         Command::Bgp(args) => bgp::run(args),
         Command::Lab(args) => lab::run(args),
+        Command::Controller(args) => controller::run(args),
+        Command::Speaker(args) => speaker::run(args),
     };
     match result {
         Ok(code) => code,
