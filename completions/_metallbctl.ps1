@@ -34,6 +34,8 @@ Register-ArgumentCompleter -Native -CommandName 'metallbctl' -ScriptBlock {
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('bgp', 'bgp', [CompletionResultType]::ParameterValue, 'Run a BGP router (listen) or speaker (announce) for debugging real networks')
             [CompletionResult]::new('lab', 'lab', [CompletionResultType]::ParameterValue, 'Run the lab: a simulated cluster with a Kubernetes-compatible API')
+            [CompletionResult]::new('controller', 'controller', [CompletionResultType]::ParameterValue, 'Run MetalLB''s controller: assign addresses to LoadBalancer Services')
+            [CompletionResult]::new('speaker', 'speaker', [CompletionResultType]::ParameterValue, 'Run MetalLB''s speaker for one node: announce assigned addresses over BGP')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -183,11 +185,49 @@ Register-ArgumentCompleter -Native -CommandName 'metallbctl' -ScriptBlock {
         'metallbctl;lab;help;help' {
             break
         }
+        'metallbctl;controller' {
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace of MetalLB''s configuration ConfigMap')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Name of MetalLB''s configuration ConfigMap')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Kubeconfig context (default: the current one)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output; `auto` colours a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'metallbctl;speaker' {
+            [CompletionResult]::new('--node', '--node', [CompletionResultType]::ParameterName, 'The Node this speaker runs on')
+            [CompletionResult]::new('--node-address', '--node-address', [CompletionResultType]::ParameterName, 'Source address of BGP sessions and next hop of announced routes')
+            [CompletionResult]::new('--metrics', '--metrics', [CompletionResultType]::ParameterName, 'Serve Prometheus metrics on this address (e.g. 127.0.0.1:7472)')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace of MetalLB''s configuration ConfigMap')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Name of MetalLB''s configuration ConfigMap')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Kubeconfig context (default: the current one)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output; `auto` colours a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('--loopback-only', '--loopback-only', [CompletionResultType]::ParameterName, 'Refuse to dial peers outside 127.0.0.0/8 and ::1')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'metallbctl;help' {
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Lint MetalLB configurations offline (files, directories or stdin)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('bgp', 'bgp', [CompletionResultType]::ParameterValue, 'Run a BGP router (listen) or speaker (announce) for debugging real networks')
             [CompletionResult]::new('lab', 'lab', [CompletionResultType]::ParameterValue, 'Run the lab: a simulated cluster with a Kubernetes-compatible API')
+            [CompletionResult]::new('controller', 'controller', [CompletionResultType]::ParameterValue, 'Run MetalLB''s controller: assign addresses to LoadBalancer Services')
+            [CompletionResult]::new('speaker', 'speaker', [CompletionResultType]::ParameterValue, 'Run MetalLB''s speaker for one node: announce assigned addresses over BGP')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -213,6 +253,12 @@ Register-ArgumentCompleter -Native -CommandName 'metallbctl' -ScriptBlock {
             break
         }
         'metallbctl;help;lab;apiserver' {
+            break
+        }
+        'metallbctl;help;controller' {
+            break
+        }
+        'metallbctl;help;speaker' {
             break
         }
         'metallbctl;help;help' {

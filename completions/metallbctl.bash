@@ -22,11 +22,17 @@ _metallbctl() {
             metallbctl,completions)
                 cmd="metallbctl__subcmd__completions"
                 ;;
+            metallbctl,controller)
+                cmd="metallbctl__subcmd__controller"
+                ;;
             metallbctl,help)
                 cmd="metallbctl__subcmd__help"
                 ;;
             metallbctl,lab)
                 cmd="metallbctl__subcmd__lab"
+                ;;
+            metallbctl,speaker)
+                cmd="metallbctl__subcmd__speaker"
                 ;;
             metallbctl,validate)
                 cmd="metallbctl__subcmd__validate"
@@ -55,11 +61,17 @@ _metallbctl() {
             metallbctl__subcmd__help,completions)
                 cmd="metallbctl__subcmd__help__subcmd__completions"
                 ;;
+            metallbctl__subcmd__help,controller)
+                cmd="metallbctl__subcmd__help__subcmd__controller"
+                ;;
             metallbctl__subcmd__help,help)
                 cmd="metallbctl__subcmd__help__subcmd__help"
                 ;;
             metallbctl__subcmd__help,lab)
                 cmd="metallbctl__subcmd__help__subcmd__lab"
+                ;;
+            metallbctl__subcmd__help,speaker)
+                cmd="metallbctl__subcmd__help__subcmd__speaker"
                 ;;
             metallbctl__subcmd__help,validate)
                 cmd="metallbctl__subcmd__help__subcmd__validate"
@@ -92,7 +104,7 @@ _metallbctl() {
 
     case "${cmd}" in
         metallbctl)
-            opts="-v -q -h -V --color --verbose --quiet --help --version validate completions bgp lab help"
+            opts="-v -q -h -V --color --verbose --quiet --help --version validate completions bgp lab controller speaker help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -321,8 +333,42 @@ _metallbctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        metallbctl__subcmd__controller)
+            opts="-v -q -h -V --namespace --config --kubeconfig --context --color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         metallbctl__subcmd__help)
-            opts="validate completions bgp lab help"
+            opts="validate completions bgp lab controller speaker help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -391,6 +437,20 @@ _metallbctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        metallbctl__subcmd__help__subcmd__controller)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         metallbctl__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -422,6 +482,20 @@ _metallbctl() {
         metallbctl__subcmd__help__subcmd__lab__subcmd__apiserver)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        metallbctl__subcmd__help__subcmd__speaker)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -530,6 +604,52 @@ _metallbctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        metallbctl__subcmd__speaker)
+            opts="-v -q -h -V --node --node-address --metrics --loopback-only --namespace --config --kubeconfig --context --color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --node)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node-address)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

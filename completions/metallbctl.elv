@@ -31,6 +31,8 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
             cand completions 'Print a shell completion script'
             cand bgp 'Run a BGP router (listen) or speaker (announce) for debugging real networks'
             cand lab 'Run the lab: a simulated cluster with a Kubernetes-compatible API'
+            cand controller 'Run MetalLB''s controller: assign addresses to LoadBalancer Services'
+            cand speaker 'Run MetalLB''s speaker for one node: announce assigned addresses over BGP'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'metallbctl;validate'= {
@@ -165,11 +167,47 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
         }
         &'metallbctl;lab;help;help'= {
         }
+        &'metallbctl;controller'= {
+            cand --namespace 'Namespace of MetalLB''s configuration ConfigMap'
+            cand --config 'Name of MetalLB''s configuration ConfigMap'
+            cand --kubeconfig 'Kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster)'
+            cand --context 'Kubeconfig context (default: the current one)'
+            cand --color 'When to colour output; `auto` colours a terminal unless NO_COLOR is set'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -q 'Say only what is wrong'
+            cand --quiet 'Say only what is wrong'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'metallbctl;speaker'= {
+            cand --node 'The Node this speaker runs on'
+            cand --node-address 'Source address of BGP sessions and next hop of announced routes'
+            cand --metrics 'Serve Prometheus metrics on this address (e.g. 127.0.0.1:7472)'
+            cand --namespace 'Namespace of MetalLB''s configuration ConfigMap'
+            cand --config 'Name of MetalLB''s configuration ConfigMap'
+            cand --kubeconfig 'Kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster)'
+            cand --context 'Kubeconfig context (default: the current one)'
+            cand --color 'When to colour output; `auto` colours a terminal unless NO_COLOR is set'
+            cand --loopback-only 'Refuse to dial peers outside 127.0.0.0/8 and ::1'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -q 'Say only what is wrong'
+            cand --quiet 'Say only what is wrong'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'metallbctl;help'= {
             cand validate 'Lint MetalLB configurations offline (files, directories or stdin)'
             cand completions 'Print a shell completion script'
             cand bgp 'Run a BGP router (listen) or speaker (announce) for debugging real networks'
             cand lab 'Run the lab: a simulated cluster with a Kubernetes-compatible API'
+            cand controller 'Run MetalLB''s controller: assign addresses to LoadBalancer Services'
+            cand speaker 'Run MetalLB''s speaker for one node: announce assigned addresses over BGP'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'metallbctl;help;validate'= {
@@ -188,6 +226,10 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
             cand apiserver 'Run only the lab''s Kubernetes API server, in the foreground, until Ctrl-C or SIGTERM'
         }
         &'metallbctl;help;lab;apiserver'= {
+        }
+        &'metallbctl;help;controller'= {
+        }
+        &'metallbctl;help;speaker'= {
         }
         &'metallbctl;help;help'= {
         }

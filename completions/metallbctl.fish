@@ -35,6 +35,8 @@ complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "validate" -d 
 complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "bgp" -d 'Run a BGP router (listen) or speaker (announce) for debugging real networks'
 complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "lab" -d 'Run the lab: a simulated cluster with a Kubernetes-compatible API'
+complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "controller" -d 'Run MetalLB\'s controller: assign addresses to LoadBalancer Services'
+complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "speaker" -d 'Run MetalLB\'s speaker for one node: announce assigned addresses over BGP'
 complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -l format -d 'Output format' -r -f -a "text\t'Human-readable, with the source line and a caret'
 json\t'One JSON document (schema in docs/validate.md)'
@@ -131,11 +133,39 @@ complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_se
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from apiserver" -s V -l version -d 'Print version'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "apiserver" -d 'Run only the lab\'s Kubernetes API server, in the foreground, until Ctrl-C or SIGTERM'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab help" -f -a "validate" -d 'Lint MetalLB configurations offline (files, directories or stdin)'
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab help" -f -a "completions" -d 'Print a shell completion script'
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab help" -f -a "bgp" -d 'Run a BGP router (listen) or speaker (announce) for debugging real networks'
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab help" -f -a "lab" -d 'Run the lab: a simulated cluster with a Kubernetes-compatible API'
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand controller" -l namespace -d 'Namespace of MetalLB\'s configuration ConfigMap' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand controller" -l config -d 'Name of MetalLB\'s configuration ConfigMap' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand controller" -l kubeconfig -d 'Kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster)' -r -F
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand controller" -l context -d 'Kubeconfig context (default: the current one)' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand controller" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand controller" -s v -l verbose -d 'Say more (repeat for more detail)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand controller" -s q -l quiet -d 'Say only what is wrong'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand controller" -s h -l help -d 'Print help'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand controller" -s V -l version -d 'Print version'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand speaker" -l node -d 'The Node this speaker runs on' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand speaker" -l node-address -d 'Source address of BGP sessions and next hop of announced routes' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand speaker" -l metrics -d 'Serve Prometheus metrics on this address (e.g. 127.0.0.1:7472)' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand speaker" -l namespace -d 'Namespace of MetalLB\'s configuration ConfigMap' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand speaker" -l config -d 'Name of MetalLB\'s configuration ConfigMap' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand speaker" -l kubeconfig -d 'Kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster)' -r -F
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand speaker" -l context -d 'Kubeconfig context (default: the current one)' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand speaker" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand speaker" -l loopback-only -d 'Refuse to dial peers outside 127.0.0.0/8 and ::1'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand speaker" -s v -l verbose -d 'Say more (repeat for more detail)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand speaker" -s q -l quiet -d 'Say only what is wrong'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand speaker" -s h -l help -d 'Print help'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand speaker" -s V -l version -d 'Print version'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab controller speaker help" -f -a "validate" -d 'Lint MetalLB configurations offline (files, directories or stdin)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab controller speaker help" -f -a "completions" -d 'Print a shell completion script'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab controller speaker help" -f -a "bgp" -d 'Run a BGP router (listen) or speaker (announce) for debugging real networks'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab controller speaker help" -f -a "lab" -d 'Run the lab: a simulated cluster with a Kubernetes-compatible API'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab controller speaker help" -f -a "controller" -d 'Run MetalLB\'s controller: assign addresses to LoadBalancer Services'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab controller speaker help" -f -a "speaker" -d 'Run MetalLB\'s speaker for one node: announce assigned addresses over BGP'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab controller speaker help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and __fish_seen_subcommand_from bgp" -f -a "listen" -d 'Accept sessions from peers and print sessions and received routes as they change'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and __fish_seen_subcommand_from bgp" -f -a "announce" -d 'Announce prefixes to a peer until interrupted, then withdraw them'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "apiserver" -d 'Run only the lab\'s Kubernetes API server, in the foreground, until Ctrl-C or SIGTERM'

@@ -10,3 +10,4 @@ pub mod config;
 pub mod diag;
 pub mod kube;
 pub mod lab;
+pub mod metallb;

@@ -3,8 +3,10 @@
 
 pub mod bgp;
 pub mod completions;
+pub mod controller;
 pub mod lab;
 pub mod output;
+pub mod speaker;
 pub mod validate;
 
 use std::process::ExitCode;
@@ -17,7 +19,6 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_PROBLEMS: u8 = 1;
 /// Exit code: the run could not do its job (usage, I/O, input that is not YAML, no cluster).
 pub const EXIT_TROUBLE: u8 = 2;
-
 
 /// Validate, install, watch and simulate MetalLB in BGP mode.
 #[derive(Debug, Parser)]
@@ -79,6 +80,10 @@ pub enum Command {
     Bgp(bgp::BgpArgs),
     /// Run the lab: a simulated cluster with a Kubernetes-compatible API.
     Lab(lab::LabArgs),
+    /// Run MetalLB's controller: assign addresses to LoadBalancer Services.
+    Controller(controller::ControllerArgs),
+    /// Run MetalLB's speaker for one node: announce assigned addresses over BGP.
+    Speaker(speaker::SpeakerArgs),
 }
 
 /// Parse the process arguments, run the chosen command and map the outcome to an exit code:
@@ -100,6 +105,8 @@ pub fn main() -> ExitCode {
         Command::Completions(args) => completions::run(args),
         Command::Bgp(args) => bgp::run(args),
         Command::Lab(args) => lab::run(args),
+        Command::Controller(args) => controller::run(args),
+        Command::Speaker(args) => speaker::run(args),
     };
     match result {
         Ok(code) => code,

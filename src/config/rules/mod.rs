@@ -3,7 +3,7 @@
 //! code, name and default severity are in `config::rule`, its documentation in docs/rules.md.
 
 mod bfd;
-mod communities;
+pub mod communities;
 mod peers;
 mod pools;
 

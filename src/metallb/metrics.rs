@@ -1,0 +1,1 @@
+//! Prometheus text metrics for the speaker (skeleton; filled in next).
