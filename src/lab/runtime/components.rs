@@ -12,7 +12,7 @@ use crate::bgp::driver::Dialer;
 use crate::lab::topology::{RouterKind, Topology};
 
 /// One pod-log line per call.
-pub type LogSink = Arc<dyn Fn(&str) + Send + Sync>;
+pub use crate::metallb::LogSink;
 
 /// What a container runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,24 +114,60 @@ pub fn start(role: &Role, l: Launch) -> Option<Task> {
 mod metallb_glue {
     //! The only place that calls into `crate::metallb`.
     use super::Launch;
+    use crate::metallb::{self, ControllerOptions, SpeakerOptions};
     use futures_util::future::BoxFuture;
+    use futures_util::FutureExt;
     use tokio::sync::watch;
 
     pub type Run = BoxFuture<'static, Result<(), String>>;
 
     pub fn controller(l: Launch, stop: watch::Receiver<bool>) -> Option<Run> {
-        let _ = (l.client, stop);
-        (l.log)("metallb controller: waiting for the metallb module (not merged yet)");
-        None
+        let Some(client) = l.client else {
+            (l.log)("no API client: the controller cannot start");
+            return None;
+        };
+        let opts = ControllerOptions {
+            log: Some(l.log),
+            ..ControllerOptions::default()
+        };
+        Some(
+            async move {
+                metallb::run_controller(client, opts, stop)
+                    .await
+                    .map_err(|e| error_chain(&e))
+            }
+            .boxed(),
+        )
     }
 
     pub fn speaker(l: Launch, stop: watch::Receiver<bool>) -> Option<Run> {
-        let _ = (l.client, stop, l.dialer, l.node_address);
-        (l.log)(&format!(
-            "metallb speaker on {}: waiting for the metallb module (not merged yet)",
-            l.node_name
-        ));
-        None
+        let Some(client) = l.client else {
+            (l.log)("no API client: the speaker cannot start");
+            return None;
+        };
+        let opts = SpeakerOptions {
+            dialer: l.dialer,
+            log: Some(l.log),
+            ..SpeakerOptions::new(l.node_name, l.node_address)
+        };
+        Some(
+            async move {
+                metallb::run_speaker(client, opts, stop)
+                    .await
+                    .map_err(|e| error_chain(&e))
+            }
+            .boxed(),
+        )
+    }
+
+    fn error_chain(e: &dyn std::error::Error) -> String {
+        let mut s = e.to_string();
+        let mut cur = e.source();
+        while let Some(c) = cur {
+            s.push_str(&format!(": {c}"));
+            cur = c.source();
+        }
+        s
     }
 }
 
