@@ -1,13 +1,447 @@
-//! The MetalLB controller loop (skeleton; filled in next).
+//! MetalLB's controller: one loop owning an [`Allocator`], fed by watches on the configuration
+//! ConfigMap and on every Service.
+//!
+//! - On start it waits for both initial lists, rebuilds every existing assignment from the
+//!   Services' `status.loadBalancer.ingress` (restore) and only then applies the configuration
+//!   and allocates anything new.
+//! - A configuration is applied when it lints without errors and the allocator accepts its pools
+//!   (`set_pools`); otherwise the running one stays and `Warning InvalidConfig` goes on the
+//!   ConfigMap. Unlike MetalLB v0.6.2, the rejected configuration is re-evaluated after every
+//!   Service change, so it takes effect as soon as it is safe.
+//! - Each Service is converged (`Allocator::converge`); the outcome is written to the status
+//!   subresource and reported as `IPAllocated` / `AllocationFailed` events. Failed Services are
+//!   retried whenever an address is freed or the configuration changes.
+//!
+//! Decisions are the allocator's; this module only watches and writes.
 
-use super::{ControllerOptions, Error};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
+use std::time::Duration;
 
-/// Run until `shutdown` becomes true.
+use k8s_openapi::api::core::v1::{ConfigMap, Service};
+use kube::api::{Patch, PatchParams};
+use kube::runtime::watcher;
+use kube::{Api, Client};
+use serde_json::json;
+use tokio::sync::{mpsc, watch as tokio_watch};
+
+use super::config::{self, ConfigError};
+use super::events::{EventType, ObjectRef, Recorder};
+use super::watch::{self, key_of, Change};
+use super::{log_line, ControllerOptions, Error, LogSink, CONTROLLER_COMPONENT};
+use crate::alloc::{Allocator, ServiceInfo};
+
+enum Msg {
+    Config(Change<ConfigMap>),
+    Service(Change<Service>),
+}
+
+/// The ingress IPs a Service's status shows.
+pub(crate) fn ingress_ips(svc: &Service) -> Vec<IpAddr> {
+    svc.status
+        .as_ref()
+        .and_then(|s| s.load_balancer.as_ref())
+        .and_then(|lb| lb.ingress.as_ref())
+        .map(|v| {
+            v.iter()
+                .filter_map(|i| i.ip.as_deref().and_then(|ip| ip.parse().ok()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A Service in the allocator's terms.
+pub(crate) fn service_info(svc: &Service) -> Result<ServiceInfo, Error> {
+    let v = serde_json::to_value(svc).map_err(|source| Error::Json {
+        kind: "Service",
+        source,
+    })?;
+    ServiceInfo::from_json(&v).map_err(|e| Error::Json {
+        kind: "Service",
+        source: serde::de::Error::custom(e),
+    })
+}
+
+/// The configuration text of a ConfigMap, if it has one.
+pub(crate) fn config_text(cm: &ConfigMap) -> Option<&str> {
+    cm.data.as_ref()?.get("config").map(String::as_str)
+}
+
+/// The accepted-or-rejected state of the configuration, shared by controller and speaker.
+#[derive(Default)]
+pub(crate) struct ConfigState {
+    /// The text of the configuration in force.
+    pub applied: Option<String>,
+    /// A rejected configuration waiting to become safe, and the ConfigMap it came from.
+    pub pending: Option<(String, ObjectRef)>,
+    /// The last rejection reported (text, message), so re-evaluations do not repeat events.
+    pub reported: Option<(String, String)>,
+}
+
+impl ConfigState {
+    /// Record a rejection; returns whether it is new (and should be reported).
+    pub fn reject(&mut self, text: &str, obj: &ObjectRef, e: &ConfigError) -> bool {
+        self.pending = Some((text.to_string(), obj.clone()));
+        let msg = e.event_message();
+        let new = self
+            .reported
+            .as_ref()
+            .is_none_or(|(t, m)| t != text || *m != msg);
+        self.reported = Some((text.to_string(), msg));
+        new
+    }
+
+    /// Record that `text` is in force.
+    pub fn accept(&mut self, text: &str) {
+        self.applied = Some(text.to_string());
+        self.pending = None;
+        self.reported = None;
+    }
+}
+
+struct Controller {
+    services_api: Client,
+    recorder: Recorder,
+    log: Option<LogSink>,
+    alloc: Allocator,
+    config: ConfigState,
+    services: BTreeMap<String, Service>,
+    /// What we last wrote to each Service's status.
+    reported: HashMap<String, IpAddr>,
+    /// Services whose allocation failed, with the message reported.
+    failed: BTreeMap<String, String>,
+    /// Services whose status write failed, to retry on the next tick.
+    retry: BTreeSet<String>,
+}
+
+/// Run the controller until `shutdown` becomes true.
 pub async fn run(
-    _client: kube::Client,
-    _opts: ControllerOptions,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    client: Client,
+    opts: ControllerOptions,
+    mut shutdown: tokio_watch::Receiver<bool>,
 ) -> Result<(), Error> {
-    let _ = shutdown.wait_for(|s| *s).await;
-    Ok(())
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let cm_api: Api<ConfigMap> = Api::namespaced(client.clone(), &opts.namespace);
+    let cm_cfg = watcher::Config::default().fields(&format!("metadata.name={}", opts.config_map));
+    let tasks = [
+        watch::spawn("ConfigMap", cm_api, cm_cfg, tx.clone(), Msg::Config),
+        watch::spawn(
+            "Services",
+            Api::<Service>::all(client.clone()),
+            watcher::Config::default(),
+            tx,
+            Msg::Service,
+        ),
+    ];
+    let mut c = Controller {
+        services_api: client.clone(),
+        recorder: Recorder::new(client, CONTROLLER_COMPONENT, None),
+        log: opts.log.clone(),
+        alloc: Allocator::default(),
+        config: ConfigState::default(),
+        services: BTreeMap::new(),
+        reported: HashMap::new(),
+        failed: BTreeMap::new(),
+        retry: BTreeSet::new(),
+    };
+    log_line(&c.log, "MetalLB controller starting");
+    let result = c.main_loop(&mut rx, &mut shutdown).await;
+    for t in tasks {
+        t.abort();
+    }
+    log_line(&c.log, "MetalLB controller stopped");
+    result
+}
+
+impl Controller {
+    async fn main_loop(
+        &mut self,
+        rx: &mut mpsc::UnboundedReceiver<Msg>,
+        shutdown: &mut tokio_watch::Receiver<bool>,
+    ) -> Result<(), Error> {
+        // Startup: wait for both initial lists.
+        let (mut cm, mut svcs): (Option<Vec<ConfigMap>>, Option<Vec<Service>>) = (None, None);
+        while cm.is_none() || svcs.is_none() {
+            tokio::select! {
+                m = rx.recv() => match m {
+                    Some(Msg::Config(Change::Reset(list))) => cm = Some(list),
+                    Some(Msg::Service(Change::Reset(list))) => svcs = Some(list),
+                    Some(_) => {}
+                    None => return Ok(()),
+                },
+                _ = super::stopped(shutdown) => return Ok(()),
+            }
+        }
+        for s in svcs.unwrap_or_default() {
+            self.services.insert(key_of(&s), s);
+        }
+        self.restore();
+        if let Some(cm) = cm.unwrap_or_default().into_iter().next() {
+            self.on_config(&cm).await;
+        }
+        self.converge_all().await;
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                m = rx.recv() => match m {
+                    Some(m) => self.handle(m).await,
+                    None => return Ok(()),
+                },
+                _ = tick.tick() => self.retry_writes().await,
+                _ = super::stopped(shutdown) => return Ok(()),
+            }
+        }
+    }
+
+    /// Rebuild assignments from the Services' status before anything new is allocated.
+    fn restore(&mut self) {
+        let mut n = 0;
+        for (key, svc) in &self.services {
+            let ips = ingress_ips(svc);
+            let Ok(info) = service_info(svc) else {
+                continue;
+            };
+            if info.is_load_balancer() && ips.len() == 1 {
+                self.alloc.restore(key, ips[0], &info.share_request());
+                self.reported.insert(key.clone(), ips[0]);
+                n += 1;
+            }
+        }
+        if n > 0 {
+            log_line(&self.log, &format!("rebuilt {n} existing IP assignments"));
+        }
+    }
+
+    async fn handle(&mut self, m: Msg) {
+        match m {
+            Msg::Config(Change::Reset(list)) => {
+                if let Some(cm) = list.first() {
+                    self.on_config(cm).await;
+                }
+            }
+            Msg::Config(Change::Apply(cm)) => self.on_config(&cm).await,
+            Msg::Config(Change::Delete(_)) => {
+                log_line(
+                    &self.log,
+                    "configuration deleted; keeping the configuration in force",
+                );
+            }
+            Msg::Service(Change::Reset(list)) => {
+                let fresh: BTreeMap<String, Service> =
+                    list.into_iter().map(|s| (key_of(&s), s)).collect();
+                let gone: Vec<String> = self
+                    .services
+                    .keys()
+                    .filter(|k| !fresh.contains_key(*k))
+                    .cloned()
+                    .collect();
+                self.services = fresh;
+                for k in gone {
+                    self.converge(&k).await;
+                }
+                self.converge_all().await;
+                self.after_service_change().await;
+            }
+            Msg::Service(Change::Apply(svc)) => {
+                let key = key_of(&svc);
+                self.services.insert(key.clone(), svc);
+                let freed = self.converge(&key).await;
+                if freed {
+                    self.retry_failed().await;
+                }
+                self.after_service_change().await;
+            }
+            Msg::Service(Change::Delete(svc)) => {
+                let key = key_of(&svc);
+                self.services.remove(&key);
+                if self.converge(&key).await {
+                    self.retry_failed().await;
+                }
+                self.after_service_change().await;
+            }
+        }
+    }
+
+    /// A rejected configuration may have become safe.
+    async fn after_service_change(&mut self) {
+        if let Some((text, obj)) = self.config.pending.clone() {
+            if self.try_config(&text, &obj) {
+                self.converge_all().await;
+            }
+        }
+    }
+
+    async fn on_config(&mut self, cm: &ConfigMap) {
+        let Some(text) = config_text(cm) else {
+            let obj = ObjectRef::of(cm);
+            self.reject(&obj, "", &ConfigError::MissingKey);
+            return;
+        };
+        if self.config.applied.as_deref() == Some(text) {
+            if self.config.pending.is_some() {
+                self.config.pending = None;
+                self.config.reported = None;
+                log_line(
+                    &self.log,
+                    "configuration reverted to the one in force; dropping the rejected one",
+                );
+            }
+            return;
+        }
+        let obj = ObjectRef::of(cm);
+        if self.try_config(text, &obj) {
+            self.converge_all().await;
+        }
+    }
+
+    /// Try to apply `text`; returns whether it was applied.
+    fn try_config(&mut self, text: &str, obj: &ObjectRef) -> bool {
+        let result = config::parse(text).and_then(|parsed| {
+            self.alloc
+                .set_pools(parsed.pools)
+                .map_err(ConfigError::Incompatible)
+        });
+        match result {
+            Ok(()) => {
+                let was_pending = self.config.pending.is_some();
+                self.config.accept(text);
+                log_line(
+                    &self.log,
+                    if was_pending {
+                        "previously rejected configuration is now safe; configuration applied"
+                    } else {
+                        "configuration applied"
+                    },
+                );
+                true
+            }
+            Err(e) => {
+                self.reject(obj, text, &e);
+                false
+            }
+        }
+    }
+
+    fn reject(&mut self, obj: &ObjectRef, text: &str, e: &ConfigError) {
+        if self.config.reject(text, obj, e) {
+            let msg = e.event_message();
+            log_line(&self.log, &msg);
+            self.recorder
+                .publish(obj, EventType::Warning, "InvalidConfig", &msg);
+        }
+    }
+
+    async fn converge_all(&mut self) {
+        let keys: Vec<String> = self.services.keys().cloned().collect();
+        for k in keys {
+            self.converge(&k).await;
+        }
+    }
+
+    async fn retry_failed(&mut self) {
+        let keys: Vec<String> = self.failed.keys().cloned().collect();
+        for k in keys {
+            self.converge(&k).await;
+        }
+    }
+
+    async fn retry_writes(&mut self) {
+        let keys: Vec<String> = std::mem::take(&mut self.retry).into_iter().collect();
+        for k in keys {
+            self.converge(&k).await;
+        }
+    }
+
+    /// Converge one Service (or forget a deleted one). Returns whether an address was freed.
+    async fn converge(&mut self, key: &str) -> bool {
+        let before = self.alloc.ip(key);
+        let Some(svc) = self.services.get(key).cloned() else {
+            self.failed.remove(key);
+            self.reported.remove(key);
+            self.retry.remove(key);
+            let freed = self.alloc.unassign(key);
+            if let Some(ip) = before.filter(|_| freed) {
+                log_line(
+                    &self.log,
+                    &format!("released IP {ip} of deleted service \"{key}\""),
+                );
+            }
+            return freed;
+        };
+        if self.config.applied.is_none() {
+            return false;
+        }
+        let info = match service_info(&svc) {
+            Ok(i) => i,
+            Err(e) => {
+                tracing::warn!(service = key, error = %e, "cannot read service");
+                return false;
+            }
+        };
+        let shown = ingress_ips(&svc);
+        let obj = ObjectRef::of(&svc);
+        let result = self.alloc.converge(&info);
+        let after = self.alloc.ip(key);
+        let freed = before.is_some() && before != after;
+        match result {
+            Ok(Some(ip)) => {
+                self.failed.remove(key);
+                if shown != [ip] && !self.write_status(&svc, Some(ip)).await {
+                    self.retry.insert(key.to_string());
+                }
+                if self.reported.get(key) != Some(&ip) {
+                    self.reported.insert(key.to_string(), ip);
+                    let msg = format!("Assigned IP \"{ip}\"");
+                    log_line(&self.log, &format!("{msg} to \"{key}\""));
+                    self.recorder
+                        .publish(&obj, EventType::Normal, "IPAllocated", &msg);
+                }
+            }
+            Ok(None) => {
+                self.failed.remove(key);
+                self.reported.remove(key);
+                if !shown.is_empty() && !self.write_status(&svc, None).await {
+                    self.retry.insert(key.to_string());
+                }
+            }
+            Err(e) => {
+                self.reported.remove(key);
+                if !shown.is_empty() && !self.write_status(&svc, None).await {
+                    self.retry.insert(key.to_string());
+                }
+                let msg = format!("Failed to allocate IP for \"{key}\": {e}");
+                if self.failed.get(key) != Some(&msg) {
+                    log_line(&self.log, &msg);
+                    self.recorder
+                        .publish(&obj, EventType::Warning, "AllocationFailed", &msg);
+                    self.failed.insert(key.to_string(), msg);
+                }
+            }
+        }
+        freed
+    }
+
+    /// Write (or clear) `status.loadBalancer.ingress`. Returns false on a failure worth
+    /// retrying; a deleted Service is not one.
+    async fn write_status(&self, svc: &Service, ip: Option<IpAddr>) -> bool {
+        let ns = svc.metadata.namespace.as_deref().unwrap_or("default");
+        let name = svc.metadata.name.as_deref().unwrap_or_default();
+        let api: Api<Service> = Api::namespaced(self.services_api.clone(), ns);
+        let ingress = match ip {
+            Some(ip) => json!([{ "ip": ip.to_string() }]),
+            None => serde_json::Value::Null,
+        };
+        let patch = json!({"status": {"loadBalancer": {"ingress": ingress}}});
+        match api
+            .patch_status(name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+        {
+            Ok(_) => true,
+            Err(kube::Error::Api(s)) if s.code == 404 => true,
+            Err(e) => {
+                tracing::warn!(service = %format!("{ns}/{name}"), error = %e, "cannot update service status");
+                false
+            }
+        }
+    }
 }

@@ -1,1 +1,218 @@
-//! core/v1 Events with client-go's aggregation (skeleton; filled in next).
+//! core/v1 Events as client-go's recorder writes them, so `kubectl describe` shows them as on
+//! a real cluster: involvedObject (kind, namespace, name, uid, apiVersion, resourceVersion),
+//! source.component, reason, message, type, first/last timestamps and a count. A repeat of
+//! the same object, type, reason and message patches the count and lastTimestamp of the event
+//! already written instead of creating another (client-go's `EventCorrelator` aggregation).
+//!
+//! Writes happen on a background task in publish order, so the component loop never waits
+//! on them; a failed write is logged and dropped, as client-go does after its retries.
+
+use std::collections::HashMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use k8s_openapi::api::core::v1::Event;
+use kube::api::{Patch, PatchParams, PostParams};
+use kube::{Api, Client, Resource};
+use serde_json::json;
+use tokio::sync::mpsc;
+
+/// The object an event is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ObjectRef {
+    /// `Service`, `ConfigMap`, ...
+    pub kind: String,
+    /// `v1`, ...
+    pub api_version: String,
+    /// The namespace (empty for cluster-scoped objects; the event then goes to `default`).
+    pub namespace: String,
+    /// The name.
+    pub name: String,
+    /// The uid.
+    pub uid: String,
+    /// The resourceVersion when the event was raised.
+    pub resource_version: String,
+}
+
+impl ObjectRef {
+    /// A reference to `obj`.
+    pub fn of<K: Resource<DynamicType = ()>>(obj: &K) -> ObjectRef {
+        let m = obj.meta();
+        ObjectRef {
+            kind: K::kind(&()).to_string(),
+            api_version: K::api_version(&()).to_string(),
+            namespace: m.namespace.clone().unwrap_or_default(),
+            name: m.name.clone().unwrap_or_default(),
+            uid: m.uid.clone().unwrap_or_default(),
+            resource_version: m.resource_version.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// `Normal` or `Warning`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventType {
+    /// Something expected happened.
+    Normal,
+    /// Something needs attention.
+    Warning,
+}
+
+impl EventType {
+    fn as_str(self) -> &'static str {
+        match self {
+            EventType::Normal => "Normal",
+            EventType::Warning => "Warning",
+        }
+    }
+}
+
+struct Item {
+    obj: ObjectRef,
+    ty: EventType,
+    reason: String,
+    message: String,
+}
+
+/// Publishes events for one component (`metallb-controller`, `metallb-speaker`).
+#[derive(Clone)]
+pub struct Recorder {
+    tx: mpsc::UnboundedSender<Item>,
+}
+
+impl Recorder {
+    /// A recorder writing through `client` with `source.component = component` (and
+    /// `source.host = host`, for per-node components). Must be called inside a tokio runtime.
+    pub fn new(client: Client, component: &str, host: Option<&str>) -> Recorder {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let writer = Writer {
+            client,
+            component: component.to_string(),
+            host: host.map(str::to_string),
+            seen: HashMap::new(),
+        };
+        tokio::spawn(writer.run(rx));
+        Recorder { tx }
+    }
+
+    /// Queue an event about `obj`.
+    pub fn publish(&self, obj: &ObjectRef, ty: EventType, reason: &str, message: &str) {
+        let _ = self.tx.send(Item {
+            obj: obj.clone(),
+            ty,
+            reason: reason.to_string(),
+            message: message.to_string(),
+        });
+    }
+}
+
+struct Seen {
+    name: String,
+    count: i32,
+}
+
+struct Writer {
+    client: Client,
+    component: String,
+    host: Option<String>,
+    /// Aggregation key -> the event written for it.
+    seen: HashMap<(ObjectRef, EventType, String, String), Seen>,
+}
+
+fn now_rfc3339() -> String {
+    let now = jiff::Timestamp::now();
+    now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn event_name(obj_name: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{obj_name}.{nanos:x}")
+}
+
+impl Writer {
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Item>) {
+        while let Some(item) = rx.recv().await {
+            if let Err(e) = self.write(item).await {
+                tracing::warn!(error = %e, "could not write event");
+            }
+        }
+    }
+
+    async fn write(&mut self, item: Item) -> Result<(), kube::Error> {
+        let ns = if item.obj.namespace.is_empty() {
+            "default".to_string()
+        } else {
+            item.obj.namespace.clone()
+        };
+        let api: Api<Event> = Api::namespaced(self.client.clone(), &ns);
+        let now = now_rfc3339();
+        let key = (
+            item.obj.clone(),
+            item.ty,
+            item.reason.clone(),
+            item.message.clone(),
+        );
+        // The uid and resourceVersion identify the object instance; aggregate across
+        // resourceVersions like client-go (which keys on uid, not version).
+        let agg_key = (
+            ObjectRef {
+                resource_version: String::new(),
+                ..key.0.clone()
+            },
+            key.1,
+            key.2.clone(),
+            key.3.clone(),
+        );
+        if let Some(seen) = self.seen.get_mut(&agg_key) {
+            let patch = json!({
+                "count": seen.count + 1,
+                "lastTimestamp": now,
+                "message": item.message,
+            });
+            match api
+                .patch(&seen.name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+            {
+                Ok(_) => {
+                    seen.count += 1;
+                    return Ok(());
+                }
+                Err(kube::Error::Api(s)) if s.code == 404 => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let name = event_name(&item.obj.name);
+        let mut source = json!({"component": self.component});
+        if let Some(h) = &self.host {
+            source["host"] = json!(h);
+        }
+        let ev = json!({
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": name, "namespace": ns},
+            "involvedObject": {
+                "kind": item.obj.kind,
+                "apiVersion": item.obj.api_version,
+                "namespace": item.obj.namespace,
+                "name": item.obj.name,
+                "uid": item.obj.uid,
+                "resourceVersion": item.obj.resource_version,
+            },
+            "reason": item.reason,
+            "message": item.message,
+            "type": item.ty.as_str(),
+            "source": source,
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "count": 1,
+            "reportingComponent": self.component,
+            "reportingInstance": self.host.clone().unwrap_or_default(),
+        });
+        let ev: Event = serde_json::from_value(ev).map_err(kube::Error::SerdeError)?;
+        api.create(&PostParams::default(), &ev).await?;
+        self.seen.insert(agg_key, Seen { name, count: 1 });
+        Ok(())
+    }
+}

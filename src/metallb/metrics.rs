@@ -1,1 +1,152 @@
-//! Prometheus text metrics for the speaker (skeleton; filled in next).
+//! The speaker's Prometheus metrics, in the text exposition format on `/metrics`:
+//! `metallb_bgp_session_up`, `metallb_bgp_announced_prefixes_total`,
+//! `metallb_bgp_updates_total` (label `peer` = `addr:port`) and
+//! `metallb_k8s_client_config_loaded_bool`, `metallb_k8s_client_config_stale_bool`.
+//!
+//! Values are read at scrape time from the sessions' shared status; no metrics crate.
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::Error;
+use crate::bgp::session::State as SessionState;
+use crate::bgp::status::PeerState;
+
+#[derive(Default)]
+struct Inner {
+    config_loaded: bool,
+    config_stale: bool,
+    peers: Vec<(String, Arc<Mutex<PeerState>>)>,
+}
+
+/// What the speaker reports.
+#[derive(Default)]
+pub struct Metrics {
+    inner: Mutex<Inner>,
+}
+
+impl Metrics {
+    /// Record whether a configuration is in force and whether a newer one was rejected.
+    pub fn set_config(&self, loaded: bool, stale: bool) {
+        if let Ok(mut i) = self.inner.lock() {
+            i.config_loaded = loaded;
+            i.config_stale = stale;
+        }
+    }
+
+    /// Replace the set of sessions reported, as (`addr:port`, status) pairs.
+    pub fn set_peers(&self, peers: Vec<(String, Arc<Mutex<PeerState>>)>) {
+        if let Ok(mut i) = self.inner.lock() {
+            i.peers = peers;
+        }
+    }
+
+    /// The metrics in Prometheus text format.
+    pub fn render(&self) -> String {
+        let Ok(i) = self.inner.lock() else {
+            return String::new();
+        };
+        let rows: Vec<(String, bool, usize, u64)> = i
+            .peers
+            .iter()
+            .filter_map(|(label, st)| {
+                st.lock().ok().map(|s| {
+                    (
+                        label.clone(),
+                        s.state == SessionState::Established,
+                        s.advertised,
+                        s.sent.update,
+                    )
+                })
+            })
+            .collect();
+        let mut out = String::new();
+        let mut family =
+            |name: &str,
+             help: &str,
+             kind: &str,
+             value: &dyn Fn(&(String, bool, usize, u64)) -> String| {
+                let _ = writeln!(out, "# HELP {name} {help}");
+                let _ = writeln!(out, "# TYPE {name} {kind}");
+                for r in &rows {
+                    let _ = writeln!(out, "{name}{{peer=\"{}\"}} {}", r.0, value(r));
+                }
+            };
+        family(
+            "metallb_bgp_session_up",
+            "BGP session state (1 is up, 0 is down)",
+            "gauge",
+            &|r| u8::from(r.1).to_string(),
+        );
+        family(
+            "metallb_bgp_announced_prefixes_total",
+            "Number of prefixes currently being advertised on the BGP session",
+            "gauge",
+            &|r| r.2.to_string(),
+        );
+        family(
+            "metallb_bgp_updates_total",
+            "Number of BGP UPDATE messages sent",
+            "counter",
+            &|r| r.3.to_string(),
+        );
+        for (name, help, v) in [
+            (
+                "metallb_k8s_client_config_loaded_bool",
+                "1 if the MetalLB configuration was successfully loaded at least once",
+                i.config_loaded,
+            ),
+            (
+                "metallb_k8s_client_config_stale_bool",
+                "1 if running on a stale configuration, because the latest config failed to load",
+                i.config_stale,
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} gauge");
+            let _ = writeln!(out, "{name} {}", u8::from(v));
+        }
+        out
+    }
+}
+
+async fn scrape(State(m): State<Arc<Metrics>>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        m.render(),
+    )
+}
+
+/// Serve `/metrics` on `addr` until `shutdown` becomes true. Returns the bound address.
+pub async fn serve(
+    addr: SocketAddr,
+    metrics: Arc<Metrics>,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(SocketAddr, JoinHandle<()>), Error> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| Error::Metrics { addr, source })?;
+    let bound = listener
+        .local_addr()
+        .map_err(|source| Error::Metrics { addr, source })?;
+    let app = axum::Router::new()
+        .route("/metrics", get(scrape))
+        .with_state(metrics);
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                super::stopped(&mut shutdown).await;
+            })
+            .await;
+    });
+    Ok((bound, task))
+}

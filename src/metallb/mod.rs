@@ -22,6 +22,7 @@ pub mod controller;
 pub mod events;
 pub mod metrics;
 pub mod speaker;
+pub mod watch;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -197,10 +198,14 @@ pub async fn run_speaker(
 }
 
 /// Send `line` to `tracing` and the log sink.
-#[allow(dead_code)]
 pub(crate) fn log_line(sink: &Option<LogSink>, line: &str) {
     tracing::info!("{line}");
     if let Some(s) = sink {
         s(line);
     }
+}
+
+/// Resolve once `shutdown` is `true` (or its sender is gone).
+pub(crate) async fn stopped(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|s| *s).await.map(|_| ());
 }

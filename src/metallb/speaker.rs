@@ -1,13 +1,582 @@
-//! The MetalLB speaker loop (skeleton; filled in next).
+//! MetalLB's speaker for one node: one loop fed by watches on the configuration ConfigMap,
+//! Services, EndpointSlices and this node's Node object.
+//!
+//! - A configuration is applied when it lints without errors and every address the Services
+//!   hold still falls in one of its pools (the controller's rule, so both reject tutorial-3
+//!   alike); otherwise the running one stays and `Warning InvalidConfig` from `metallb-speaker`
+//!   goes on the ConfigMap. A rejected configuration is re-evaluated after Service changes.
+//! - Peers whose node selectors match this node's labels get a BGP session through the given
+//!   dialer, sourced from the node address; others are closed.
+//! - Every LoadBalancer Service with one ingress IP inside a BGP pool is announced per the
+//!   pool's advertisements (masked to the aggregation length, LOCAL_PREF, communities), next
+//!   hop = node address. `externalTrafficPolicy: Local` Services only from nodes with a ready
+//!   endpoint. Everything is withdrawn on shutdown.
+//!
+//! Route diffs and UPDATE packing are `crate::bgp`'s; this module decides the desired routes.
 
-use super::{Error, SpeakerOptions};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-/// Run until `shutdown` becomes true.
+use k8s_openapi::api::core::v1::{ConfigMap, Node, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use kube::runtime::watcher;
+use kube::{Api, Client};
+use tokio::sync::{mpsc, watch as tokio_watch};
+use tokio::task::JoinHandle;
+
+use super::config::{self, ConfigError, Parsed, PeerSpec};
+use super::controller::{config_text, ingress_ips, service_info, ConfigState};
+use super::events::{EventType, ObjectRef, Recorder};
+use super::metrics::{self, Metrics};
+use super::watch::{self, key_of, Change};
+use super::{log_line, Error, SpeakerOptions, SPEAKER_COMPONENT};
+use crate::alloc::Allocator;
+use crate::bgp::driver::{self, PeerConfig};
+use crate::bgp::session;
+use crate::bgp::speaker::{Advert, Routes};
+use crate::bgp::status::PeerState;
+
+enum Msg {
+    Config(Change<ConfigMap>),
+    Service(Change<Service>),
+    Slice(Change<EndpointSlice>),
+    Node(Change<Node>),
+}
+
+struct PeerRun {
+    spec: PeerSpec,
+    label: String,
+    routes: tokio_watch::Sender<Arc<Routes>>,
+    stop: tokio_watch::Sender<bool>,
+    status: Arc<Mutex<PeerState>>,
+    task: JoinHandle<()>,
+    seen_established: u64,
+}
+
+struct Speaker {
+    opts: SpeakerOptions,
+    recorder: Recorder,
+    metrics: Arc<Metrics>,
+    config: ConfigState,
+    parsed: Option<Parsed>,
+    /// The accepted pools, for "which pool owns this address".
+    pools: Allocator,
+    config_map: Option<ConfigMap>,
+    config_changed: bool,
+    services: BTreeMap<String, Service>,
+    services_changed: bool,
+    slices: BTreeMap<String, EndpointSlice>,
+    node_labels: BTreeMap<String, String>,
+    peers: BTreeMap<SocketAddr, PeerRun>,
+    stopping: Vec<JoinHandle<()>>,
+    routes: Arc<Routes>,
+    announced: BTreeSet<String>,
+}
+
+/// Run the speaker until `shutdown` becomes true.
 pub async fn run(
-    _client: kube::Client,
-    _opts: SpeakerOptions,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    client: Client,
+    opts: SpeakerOptions,
+    mut shutdown: tokio_watch::Receiver<bool>,
 ) -> Result<(), Error> {
-    let _ = shutdown.wait_for(|s| *s).await;
+    let metrics = Arc::new(Metrics::default());
+    let mut metrics_task = None;
+    if let Some(addr) = opts.metrics_listen {
+        let (bound, task) = metrics::serve(addr, metrics.clone(), shutdown.clone()).await?;
+        log_line(
+            &opts.log,
+            &format!("serving metrics on http://{bound}/metrics"),
+        );
+        metrics_task = Some(task);
+    }
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let cm_cfg = watcher::Config::default().fields(&format!("metadata.name={}", opts.config_map));
+    let node_cfg = watcher::Config::default().fields(&format!("metadata.name={}", opts.node_name));
+    let tasks = [
+        watch::spawn(
+            "ConfigMap",
+            Api::<ConfigMap>::namespaced(client.clone(), &opts.namespace),
+            cm_cfg,
+            tx.clone(),
+            Msg::Config,
+        ),
+        watch::spawn(
+            "Services",
+            Api::<Service>::all(client.clone()),
+            watcher::Config::default(),
+            tx.clone(),
+            Msg::Service,
+        ),
+        watch::spawn(
+            "EndpointSlices",
+            Api::<EndpointSlice>::all(client.clone()),
+            watcher::Config::default(),
+            tx.clone(),
+            Msg::Slice,
+        ),
+        watch::spawn(
+            "Node",
+            Api::<Node>::all(client.clone()),
+            node_cfg,
+            tx,
+            Msg::Node,
+        ),
+    ];
+    let mut s = Speaker {
+        recorder: Recorder::new(client, SPEAKER_COMPONENT, Some(&opts.node_name)),
+        opts,
+        metrics,
+        config: ConfigState::default(),
+        parsed: None,
+        pools: Allocator::default(),
+        config_map: None,
+        config_changed: false,
+        services: BTreeMap::new(),
+        services_changed: false,
+        slices: BTreeMap::new(),
+        node_labels: BTreeMap::new(),
+        peers: BTreeMap::new(),
+        stopping: Vec::new(),
+        routes: Arc::new(Routes::new()),
+        announced: BTreeSet::new(),
+    };
+    log_line(
+        &s.opts.log,
+        &format!("MetalLB speaker starting on node \"{}\"", s.opts.node_name),
+    );
+    s.main_loop(&mut rx, &mut shutdown).await;
+    for t in tasks {
+        t.abort();
+    }
+    s.shutdown().await;
+    if let Some(t) = metrics_task {
+        t.abort();
+    }
+    log_line(&s.opts.log, "MetalLB speaker stopped");
     Ok(())
+}
+
+impl Speaker {
+    async fn main_loop(
+        &mut self,
+        rx: &mut mpsc::UnboundedReceiver<Msg>,
+        shutdown: &mut tokio_watch::Receiver<bool>,
+    ) {
+        // Startup: wait for the initial lists of everything.
+        let mut synced = [false; 4];
+        while synced.iter().any(|s| !s) {
+            tokio::select! {
+                m = rx.recv() => match m {
+                    Some(m) => {
+                        let i = match &m {
+                            Msg::Config(Change::Reset(_)) => Some(0),
+                            Msg::Service(Change::Reset(_)) => Some(1),
+                            Msg::Slice(Change::Reset(_)) => Some(2),
+                            Msg::Node(Change::Reset(_)) => Some(3),
+                            _ => None,
+                        };
+                        if let Some(i) = i {
+                            synced[i] = true;
+                        }
+                        self.absorb(m);
+                    }
+                    None => return,
+                },
+                _ = super::stopped(shutdown) => return,
+            }
+        }
+        self.reconcile();
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        loop {
+            tokio::select! {
+                m = rx.recv() => match m {
+                    Some(m) => {
+                        self.absorb(m);
+                        // Take every change already queued before recomputing.
+                        while let Ok(m) = rx.try_recv() {
+                            self.absorb(m);
+                        }
+                        self.reconcile();
+                    }
+                    None => return,
+                },
+                _ = tick.tick() => self.watch_sessions(),
+                _ = super::stopped(shutdown) => return,
+            }
+        }
+    }
+
+    /// Fold one change into the caches.
+    fn absorb(&mut self, m: Msg) {
+        match m {
+            Msg::Config(Change::Reset(list)) => {
+                if let Some(cm) = list.into_iter().next() {
+                    self.config_map = Some(cm);
+                    self.config_changed = true;
+                }
+            }
+            Msg::Config(Change::Apply(cm)) => {
+                self.config_map = Some(cm);
+                self.config_changed = true;
+            }
+            Msg::Config(Change::Delete(_)) => log_line(
+                &self.opts.log,
+                "configuration deleted; keeping the configuration in force",
+            ),
+            Msg::Service(Change::Reset(list)) => {
+                self.services = list.into_iter().map(|s| (key_of(&s), s)).collect();
+                self.services_changed = true;
+            }
+            Msg::Service(Change::Apply(s)) => {
+                self.services.insert(key_of(&s), s);
+                self.services_changed = true;
+            }
+            Msg::Service(Change::Delete(s)) => {
+                self.services.remove(&key_of(&s));
+                self.services_changed = true;
+            }
+            Msg::Slice(Change::Reset(list)) => {
+                self.slices = list.into_iter().map(|s| (key_of(&s), s)).collect();
+            }
+            Msg::Slice(Change::Apply(s)) => {
+                self.slices.insert(key_of(&s), s);
+            }
+            Msg::Slice(Change::Delete(s)) => {
+                self.slices.remove(&key_of(&s));
+            }
+            Msg::Node(Change::Reset(list)) => {
+                self.node_labels = list
+                    .first()
+                    .and_then(|n| n.metadata.labels.clone())
+                    .unwrap_or_default();
+            }
+            Msg::Node(Change::Apply(n)) => {
+                let labels = n.metadata.labels.clone().unwrap_or_default();
+                if labels != self.node_labels {
+                    log_line(&self.opts.log, "node labels changed, resyncing BGP peers");
+                    self.node_labels = labels;
+                }
+            }
+            Msg::Node(Change::Delete(_)) => {}
+        }
+    }
+
+    /// Bring configuration, sessions and routes in line with the caches.
+    fn reconcile(&mut self) {
+        if std::mem::take(&mut self.config_changed) {
+            if let Some(cm) = self.config_map.clone() {
+                self.on_config(&cm);
+            }
+        } else if std::mem::take(&mut self.services_changed) {
+            if let Some((text, obj)) = self.config.pending.clone() {
+                self.try_config(&text, &obj);
+            }
+        }
+        self.services_changed = false;
+        self.metrics
+            .set_config(self.config.applied.is_some(), self.config.pending.is_some());
+        self.sync_peers();
+        self.sync_routes();
+    }
+
+    fn on_config(&mut self, cm: &ConfigMap) {
+        let obj = ObjectRef::of(cm);
+        let Some(text) = config_text(cm) else {
+            self.reject(&obj, "", &ConfigError::MissingKey);
+            return;
+        };
+        if self.config.applied.as_deref() == Some(text) {
+            self.config.pending = None;
+            self.config.reported = None;
+            return;
+        }
+        let text = text.to_string();
+        self.try_config(&text, &obj);
+    }
+
+    fn try_config(&mut self, text: &str, obj: &ObjectRef) {
+        let result = config::parse(text).and_then(|parsed| {
+            // Every address a Service holds must stay in some pool of the new config.
+            let mut check = Allocator::default();
+            for (key, svc) in &self.services {
+                let ips = ingress_ips(svc);
+                if ips.len() != 1 {
+                    continue;
+                }
+                if let Ok(info) = service_info(svc) {
+                    if info.is_load_balancer() {
+                        check.restore(key, ips[0], &info.share_request());
+                    }
+                }
+            }
+            check.set_pools(parsed.pools.clone())?;
+            let pools = Allocator::new(parsed.pools.clone())?;
+            Ok((parsed, pools))
+        });
+        match result {
+            Ok((parsed, pools)) => {
+                let was_pending = self.config.pending.is_some();
+                self.config.accept(text);
+                self.parsed = Some(parsed);
+                self.pools = pools;
+                log_line(
+                    &self.opts.log,
+                    if was_pending {
+                        "previously rejected configuration is now safe; configuration applied"
+                    } else {
+                        "configuration applied"
+                    },
+                );
+            }
+            Err(e) => self.reject(obj, text, &e),
+        }
+    }
+
+    fn reject(&mut self, obj: &ObjectRef, text: &str, e: &ConfigError) {
+        if self.config.reject(text, obj, e) {
+            let msg = e.event_message();
+            log_line(&self.opts.log, &msg);
+            self.recorder
+                .publish(obj, EventType::Warning, "InvalidConfig", &msg);
+        }
+    }
+
+    /// Start sessions to selected peers, close the rest.
+    fn sync_peers(&mut self) {
+        let wanted: Vec<PeerSpec> = self
+            .parsed
+            .as_ref()
+            .map(|p| {
+                p.peers
+                    .iter()
+                    .filter(|p| p.selects(&self.node_labels))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let wanted_keys: HashSet<SocketAddr> = wanted
+            .iter()
+            .map(|p| SocketAddr::new(p.address, p.port))
+            .collect();
+        let gone: Vec<SocketAddr> = self
+            .peers
+            .keys()
+            .filter(|k| !wanted_keys.contains(k))
+            .copied()
+            .collect();
+        for k in gone {
+            self.stop_peer(
+                &k,
+                "removed from configuration or not selected for this node",
+            );
+        }
+        for spec in wanted {
+            let key = SocketAddr::new(spec.address, spec.port);
+            if let Some(run) = self.peers.get(&key) {
+                if run.spec == spec {
+                    continue;
+                }
+                self.stop_peer(&key, "configuration changed");
+            }
+            self.start_peer(spec);
+        }
+        self.metrics.set_peers(
+            self.peers
+                .values()
+                .map(|p| (p.label.clone(), p.status.clone()))
+                .collect(),
+        );
+    }
+
+    fn start_peer(&mut self, spec: PeerSpec) {
+        let target = SocketAddr::new(spec.address, spec.port);
+        let source = spec.source_address.unwrap_or(self.opts.node_address);
+        let router_id = spec
+            .router_id
+            .or(match source {
+                IpAddr::V4(a) => Some(a),
+                IpAddr::V6(_) => None,
+            })
+            .unwrap_or(Ipv4Addr::UNSPECIFIED);
+        let mut sc = session::Config::new(spec.my_asn, spec.peer_asn, router_id);
+        sc.hold_time = u16::try_from(spec.hold_time.as_secs()).unwrap_or(u16::MAX);
+        let mut pc = PeerConfig::new(target, sc);
+        pc.source = Some(source);
+        pc.md5_password = spec.password.clone();
+        let label = target.to_string();
+        let status = Arc::new(Mutex::new(PeerState::new(
+            label.clone(),
+            spec.my_asn,
+            spec.peer_asn,
+        )));
+        let (routes_tx, routes_rx) = tokio_watch::channel(self.routes.clone());
+        let (stop_tx, stop_rx) = tokio_watch::channel(false);
+        let link = driver::Link {
+            status: status.clone(),
+            routes: Some(routes_rx),
+            stop: stop_rx,
+        };
+        if let Some(sink) = &self.opts.log {
+            sink(&format!(
+                "Peer \"{}\" configured, starting BGP session",
+                spec.address
+            ));
+        }
+        let task = tokio::spawn(driver::run_active(pc, self.opts.dialer.clone(), link));
+        self.peers.insert(
+            target,
+            PeerRun {
+                spec,
+                label,
+                routes: routes_tx,
+                stop: stop_tx,
+                status,
+                task,
+                seen_established: 0,
+            },
+        );
+    }
+
+    fn stop_peer(&mut self, key: &SocketAddr, why: &str) {
+        if let Some(run) = self.peers.remove(key) {
+            log_line(
+                &self.opts.log,
+                &format!(
+                    "Peer \"{}\" removed ({why}), closing BGP session",
+                    run.spec.address
+                ),
+            );
+            let _ = run.stop.send(true);
+            self.stopping.push(run.task);
+        }
+        self.stopping.retain(|t| !t.is_finished());
+    }
+
+    /// The routes this node should announce.
+    fn desired_routes(&mut self) -> Routes {
+        let mut routes = Routes::new();
+        let Some(parsed) = &self.parsed else {
+            return routes;
+        };
+        // Services with a ready endpoint on this node (for the Local policy).
+        let mut local_ready: HashSet<String> = HashSet::new();
+        for slice in self.slices.values() {
+            let Some(svc) = slice
+                .metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get("kubernetes.io/service-name"))
+            else {
+                continue;
+            };
+            let ns = slice.metadata.namespace.as_deref().unwrap_or_default();
+            let ready_here = slice.endpoints.iter().any(|e| {
+                e.node_name.as_deref() == Some(self.opts.node_name.as_str())
+                    && e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true)
+            });
+            if ready_here {
+                local_ready.insert(format!("{ns}/{svc}"));
+            }
+        }
+        let mut announced = BTreeSet::new();
+        for (key, svc) in &self.services {
+            let spec = svc.spec.as_ref();
+            if spec.and_then(|s| s.type_.as_deref()) != Some("LoadBalancer") {
+                continue;
+            }
+            let ips = ingress_ips(svc);
+            let [ip] = ips.as_slice() else {
+                continue;
+            };
+            let local = spec
+                .and_then(|s| s.external_traffic_policy.as_deref())
+                .is_some_and(|p| p == "Local");
+            if local && !local_ready.contains(key) {
+                continue;
+            }
+            let Some(pool) = self.pools.pool_for(*ip) else {
+                continue;
+            };
+            let Some(ads) = parsed.adverts.get(pool) else {
+                continue;
+            };
+            let next_hop = match (ip, self.opts.node_address) {
+                (IpAddr::V4(_), a @ IpAddr::V4(_)) | (IpAddr::V6(_), a @ IpAddr::V6(_)) => Some(a),
+                _ => None,
+            };
+            for ad in ads {
+                let Some(prefix) = ad.prefix(*ip) else {
+                    continue;
+                };
+                let mut communities = ad.communities.clone();
+                communities.sort_unstable();
+                communities.dedup();
+                routes.insert(
+                    prefix,
+                    Advert {
+                        next_hop,
+                        local_pref: ad.local_pref,
+                        communities,
+                        large_communities: Vec::new(),
+                    },
+                );
+            }
+            announced.insert(format!("{key} {ip}"));
+        }
+        for a in announced.difference(&self.announced) {
+            log_line(&self.opts.log, &format!("service has IP, announcing: {a}"));
+        }
+        for a in self.announced.difference(&announced) {
+            log_line(&self.opts.log, &format!("service withdrawn: {a}"));
+        }
+        self.announced = announced;
+        routes
+    }
+
+    fn sync_routes(&mut self) {
+        let routes = self.desired_routes();
+        if *self.routes == routes {
+            return;
+        }
+        self.routes = Arc::new(routes);
+        for run in self.peers.values() {
+            let _ = run.routes.send(self.routes.clone());
+        }
+    }
+
+    /// Log sessions that came up since the last look.
+    fn watch_sessions(&mut self) {
+        for run in self.peers.values_mut() {
+            let count = run
+                .status
+                .lock()
+                .map(|s| s.established_count)
+                .unwrap_or_default();
+            if count > run.seen_established {
+                run.seen_established = count;
+                if let Some(sink) = &self.opts.log {
+                    sink(&format!("BGP session to \"{}\" established", run.label));
+                }
+            }
+        }
+    }
+
+    /// Withdraw everything and close every session (bounded wait).
+    async fn shutdown(&mut self) {
+        let keys: Vec<SocketAddr> = self.peers.keys().copied().collect();
+        for k in keys {
+            self.stop_peer(&k, "speaker shutting down");
+        }
+        for t in std::mem::take(&mut self.stopping) {
+            let abort = t.abort_handle();
+            if tokio::time::timeout(Duration::from_secs(2), t)
+                .await
+                .is_err()
+            {
+                abort.abort();
+            }
+        }
+    }
 }

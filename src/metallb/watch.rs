@@ -1,0 +1,77 @@
+//! Watch streams feeding one component loop: each watched resource becomes a task that turns
+//! kube-runtime watcher events into [`Change`]s on a channel, so the loop owns all state and
+//! handles one change at a time (MetalLB's single-threaded model, without locks).
+//!
+//! Thin: no decisions here. Watch errors are logged and retried with kube-runtime's backoff.
+
+use std::fmt::Debug;
+
+use futures_util::StreamExt;
+use kube::runtime::{watcher, WatchStreamExt};
+use kube::{Api, Resource};
+use serde::de::DeserializeOwned;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// One change to a watched set of objects.
+#[derive(Debug, Clone)]
+pub enum Change<K> {
+    /// The complete current set (after the initial list, or a re-list after a lost watch).
+    Reset(Vec<K>),
+    /// An object was added or modified.
+    Apply(K),
+    /// An object was deleted.
+    Delete(K),
+}
+
+/// Watch `api` with `config`, sending each change through `wrap` to `tx` until the receiver
+/// is gone.
+pub fn spawn<K, M>(
+    what: &'static str,
+    api: Api<K>,
+    config: watcher::Config,
+    tx: mpsc::UnboundedSender<M>,
+    wrap: fn(Change<K>) -> M,
+) -> JoinHandle<()>
+where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    M: Send + 'static,
+{
+    tokio::spawn(async move {
+        let stream = watcher(api, config).default_backoff();
+        futures_util::pin_mut!(stream);
+        let mut buffer: Vec<K> = Vec::new();
+        while let Some(ev) = stream.next().await {
+            let change = match ev {
+                Ok(watcher::Event::Init) => {
+                    buffer.clear();
+                    continue;
+                }
+                Ok(watcher::Event::InitApply(k)) => {
+                    buffer.push(k);
+                    continue;
+                }
+                Ok(watcher::Event::InitDone) => Change::Reset(std::mem::take(&mut buffer)),
+                Ok(watcher::Event::Apply(k)) => Change::Apply(k),
+                Ok(watcher::Event::Delete(k)) => Change::Delete(k),
+                Err(e) => {
+                    tracing::warn!(error = %e, "watching {what} failed; retrying");
+                    continue;
+                }
+            };
+            if tx.send(wrap(change)).is_err() {
+                return;
+            }
+        }
+    })
+}
+
+/// `namespace/name` of an object (just `name` for cluster-scoped ones).
+pub fn key_of<K: Resource>(obj: &K) -> String {
+    let meta = obj.meta();
+    let name = meta.name.as_deref().unwrap_or_default();
+    match meta.namespace.as_deref() {
+        Some(ns) => format!("{ns}/{name}"),
+        None => name.to_string(),
+    }
+}
