@@ -658,7 +658,7 @@ _metallbctl() {
             return 0
             ;;
         metallbctl__subcmd__validate)
-            opts="-v -q -h -V --format --target-version --bgp-mode --raw --deny-warnings --explain --color --verbose --quiet --help --version"
+            opts="-v -q -h -V --format --target-version --bgp-mode --raw --deny-warnings --cluster --assignments --context --kubeconfig --configmap --explain --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -674,6 +674,22 @@ _metallbctl() {
                     ;;
                 --bgp-mode)
                     COMPREPLY=($(compgen -W "native frr" -- "${cur}"))
+                    return 0
+                    ;;
+                --assignments)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --configmap)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --explain)

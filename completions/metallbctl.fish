@@ -46,12 +46,17 @@ junit\t'JUnit XML, for CI test reports'"
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -l target-version -d 'MetalLB release whose rules apply (v0.6 through v0.12)' -r
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -l bgp-mode -d 'BGP implementation the speaker runs (v0.12): native cannot announce IPv6 or run BFD' -r -f -a "native\t''
 frr\t''"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -l assignments -d 'Dry-run against `kubectl get svc -A -o json` output instead of a cluster (for CI jobs without cluster credentials)' -r -F
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -l context -d 'The kubeconfig context to use with --cluster' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -l kubeconfig -d 'The kubeconfig file to use with --cluster (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -l configmap -d 'The running MetalLB ConfigMap, as NAMESPACE/NAME' -r
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -l explain -d 'Print the documentation of a rule (code such as MLB013, or its name) and exit' -r
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -l raw -d 'Treat every document as a raw configuration body (what goes under data.config)'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -l deny-warnings -d 'Exit with 1 when there are warnings, too'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -l cluster -d 'Dry-run against the live cluster: read the running ConfigMap and every Service through the kubeconfig, and say which services the configuration would break'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -s v -l verbose -d 'Say more (repeat for more detail)'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -s q -l quiet -d 'Say only what is wrong'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'

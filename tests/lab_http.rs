@@ -18,6 +18,7 @@ fn app() -> Router {
         max_body: 64 * 1024,
         server_address: "127.0.0.1:1".into(),
         static_body: axum::body::Bytes::from_static(b"{}"),
+        request_log: false,
     })
 }
 
@@ -374,4 +375,47 @@ async fn dry_run_changes_nothing_and_system_namespaces_stay() {
     )
     .await;
     assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+}
+
+#[tokio::test]
+async fn scale_subresource() {
+    let app = app();
+    let deploy =
+        json!({"metadata": {"name": "web"}, "spec": {"selector": {"matchLabels": {"app": "web"}}}});
+    let (s, d) = post(&app, "/apis/apps/v1/namespaces/default/deployments", deploy).await;
+    assert_eq!(
+        (s, d["spec"]["replicas"].as_i64()),
+        (StatusCode::CREATED, Some(1))
+    );
+    let (s, scale) = get(
+        &app,
+        "/apis/apps/v1/namespaces/default/deployments/web/scale",
+    )
+    .await;
+    assert_eq!(
+        (
+            s,
+            scale["kind"].as_str(),
+            scale["status"]["selector"].as_str()
+        ),
+        (StatusCode::OK, Some("Scale"), Some("app=web"))
+    );
+    let body = r#"{"spec":{"replicas":4}}"#;
+    let (s, _, scale) = call(
+        &app,
+        "PATCH",
+        "/apis/apps/v1/namespaces/default/deployments/web/scale",
+        "application/merge-patch+json",
+        body,
+        "",
+    )
+    .await;
+    assert_eq!(
+        (s, scale["spec"]["replicas"].as_i64()),
+        (StatusCode::OK, Some(4))
+    );
+    let (_, d) = get(&app, "/apis/apps/v1/namespaces/default/deployments/web").await;
+    assert_eq!(d["spec"]["replicas"], 4);
+    let (s, _) = get(&app, "/api/v1/namespaces/default/configmaps/x/scale").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
 }

@@ -362,6 +362,33 @@ async fn logs_from_the_runtime_buffer() {
                 == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]),
         "{pods}"
     );
+
+    // logs -f: the existing tail, then lines as they come, until the pod goes away.
+    let following = kubectl(
+        &lab,
+        &["logs", "-f", "--tail=1", "speaker-x7k2p"],
+        None,
+        &[],
+    );
+    let store = lab.server.store().clone();
+    let runtime = async move {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        store.append_log("default", "speaker-x7k2p", "speaker", "live 1\nlive 2");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let pods = store
+            .registry()
+            .find("", "v1", "pods")
+            .expect("pods registered");
+        store
+            .delete(&pods, Some("default"), "speaker-x7k2p", Default::default())
+            .expect("delete pod");
+    };
+    let (followed, ()) = tokio::join!(following, runtime);
+    assert_eq!(
+        followed.stdout, "line 19\nlive 1\nlive 2\n",
+        "{}",
+        followed.stderr
+    );
     lab.server.shutdown().await.expect("shutdown");
 }
 
@@ -397,5 +424,31 @@ async fn get_watch_streams_changes() {
         out.stderr
     );
     assert!(out.stdout.starts_with("NAME"), "{}", out.stdout);
+    lab.server.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_objects_read_like_kubernetes() {
+    if !have_kubectl() {
+        return;
+    }
+    let lab = Lab::start("kubectl-invalid").await;
+    let svc = |name: &str| {
+        format!(
+            r#"{{"apiVersion":"v1","kind":"Service","metadata":{{"name":"{name}"}},"spec":{{"clusterIP":"10.96.0.100","ports":[{{"port":179}}]}}}}"#
+        )
+    };
+    let first = kubectl(&lab, &["apply", "-f", "-"], Some(&svc("router")), &[]).await;
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let second = kubectl(&lab, &["apply", "-f", "-"], Some(&svc("router2")), &[]).await;
+    assert!(second.stderr.contains(
+        "The Service \"router2\" is invalid: spec.clusterIPs: Invalid value: []string{\"10.96.0.100\"}: failed to allocate IP 10.96.0.100: provided IP is already allocated"
+    ), "{}", second.stderr);
+    let ip = ok(
+        &lab,
+        &["get", "svc", "router", "-o", "jsonpath={.spec.clusterIP}"],
+    )
+    .await;
+    assert_eq!(ip, "10.96.0.100");
     lab.server.shutdown().await.expect("shutdown");
 }

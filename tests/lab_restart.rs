@@ -7,32 +7,67 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use clap::Parser;
+
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
 use kube::api::{Api, ListParams, PostParams};
 use lab_support::{client_for, TempDir};
 use serde_json::json;
 
+const CHILD_ENV: &str = "METALLBCTL_LAB_RESTART_CHILD";
+
+/// Not a test on its own: when re-executed with `CHILD_ENV` set to a directory, this test
+/// process becomes `metallbctl lab apiserver` on that directory (through the same CLI code the
+/// binary runs) and serves until it is killed. Re-executing the test binary rather than the
+/// `metallbctl` binary keeps the test immune to other checkouts that share CARGO_TARGET_DIR
+/// and overwrite `target/debug/metallbctl`.
+#[test]
+fn child_server() {
+    let Some(dir) = std::env::var_os(CHILD_ENV) else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let argv = [
+        "metallbctl",
+        "lab",
+        "apiserver",
+        "--listen",
+        "127.0.0.1:0",
+        "--state-dir",
+    ];
+    let state = dir.join("state").display().to_string();
+    let kubeconfig = dir.join("kubeconfig").display().to_string();
+    let cli = metallbctl::cli::Cli::try_parse_from(argv.iter().map(|s| s.to_string()).chain([
+        state,
+        "--kubeconfig".into(),
+        kubeconfig,
+    ]))
+    .expect("arguments parse");
+    match cli.command {
+        metallbctl::cli::Command::Lab(args) => {
+            let _ = metallbctl::cli::lab::run(args);
+        }
+        #[allow(unreachable_patterns)]
+        _ => unreachable!("only lab is parsed here"),
+    }
+}
+
 /// Start the server process and wait until it has written its kubeconfig.
 fn spawn(dir: &TempDir) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_metallbctl"))
-        .args(["lab", "apiserver", "--listen", "127.0.0.1:0", "--state-dir"])
-        .arg(dir.path().join("state"))
-        .arg("--kubeconfig")
-        .arg(dir.path().join("kubeconfig"))
+    let mut child = Command::new(std::env::current_exe().expect("test binary"))
+        .args(["child_server", "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .expect("spawn metallbctl");
+        .expect("spawn the server process");
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     loop {
         match lines.next() {
             Some(Ok(line)) if line.starts_with("kubeconfig written to") => break,
             Some(Ok(_)) => continue,
-            other => panic!(
-                "server did not start: {other:?}. If its stderr above says \"unexpected argument 'lab'\", \
-                 another checkout sharing CARGO_TARGET_DIR replaced the binary between build and run; rerun."
-            ),
+            other => panic!("server did not start: {other:?}"),
         }
     }
     std::thread::spawn(move || for _ in lines {});

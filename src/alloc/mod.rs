@@ -12,6 +12,7 @@ pub mod addr;
 pub mod allocator;
 pub mod dryrun;
 pub mod error;
+pub mod from_config;
 pub mod pool;
 pub mod service;
 
@@ -22,6 +23,7 @@ pub use addr::{is_buggy, AddrRange, Family};
 pub use allocator::{Allocator, Assignment, PoolStats};
 pub use dryrun::{dryrun, Report, ServiceVerdict, SuggestedFix, Verdict};
 pub use error::{AllocError, SharingConflict};
+pub use from_config::pool_specs;
 pub use pool::PoolSpec;
 pub use service::{
     parse_service_list, services_from_value, Port, Protocol, ServiceInfo, ServiceListError,

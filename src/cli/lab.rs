@@ -126,6 +126,9 @@ pub struct ApiserverArgs {
     /// Where to write the kubeconfig [default: <state-dir>/kubeconfig]
     #[arg(long)]
     pub kubeconfig: Option<PathBuf>,
+    /// Print one line per request (method, URL, status, duration) to stderr.
+    #[arg(long)]
+    pub log_requests: bool,
 }
 
 /// Run a `lab` subcommand.
@@ -585,6 +588,7 @@ fn run_apiserver(args: ApiserverArgs) -> anyhow::Result<ExitCode> {
         listen: args.listen,
         state_dir: Some(state_dir.clone()),
         kubeconfig: Some(kubeconfig.clone()),
+        request_log: args.log_requests,
         ..Config::default()
     };
     runtime()?.block_on(async move {
@@ -605,4 +609,45 @@ fn run_apiserver(args: ApiserverArgs) -> anyhow::Result<ExitCode> {
             .context("the lab API server did not stop cleanly")?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::LabCommand;
+    use crate::cli::{Cli, Command};
+
+    fn apiserver(args: &[&str]) -> Option<super::ApiserverArgs> {
+        let argv = ["metallbctl", "lab", "apiserver"].iter().chain(args);
+        match Cli::try_parse_from(argv).ok()?.command {
+            Command::Lab(lab) => match lab.command {
+                LabCommand::Apiserver(a) => Some(a),
+            },
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn apiserver_flags() {
+        let a = apiserver(&[]).expect("defaults parse");
+        assert_eq!(a.listen.to_string(), "127.0.0.1:0");
+        assert!(a.state_dir.is_none() && a.kubeconfig.is_none() && !a.log_requests);
+        let a = apiserver(&[
+            "--listen",
+            "127.0.0.1:6443",
+            "--state-dir",
+            "s",
+            "--kubeconfig",
+            "k",
+            "--log-requests",
+        ])
+        .expect("parse");
+        assert_eq!(a.listen.port(), 6443);
+        assert_eq!(a.state_dir.as_deref(), Some(std::path::Path::new("s")));
+        assert_eq!(a.kubeconfig.as_deref(), Some(std::path::Path::new("k")));
+        assert!(a.log_requests);
+        assert!(apiserver(&["--listen", "not-an-address"]).is_none());
+    }
 }

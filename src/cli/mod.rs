@@ -4,6 +4,7 @@
 pub mod bgp;
 pub mod completions;
 pub mod controller;
+pub mod dry_run;
 pub mod install;
 pub mod lab;
 pub mod output;

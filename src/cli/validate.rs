@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::{output, GlobalArgs, EXIT_OK, EXIT_PROBLEMS, EXIT_TROUBLE};
+use super::{dry_run, output, GlobalArgs, EXIT_OK, EXIT_PROBLEMS, EXIT_TROUBLE};
 use crate::config::{self, rule, BgpMode, InputKind, Options, Version};
 use crate::diag::render::{self, text::TextOptions, Report};
 use crate::diag::{Diagnostic, Severity, SourceFile, Sources, Summary};
@@ -54,6 +54,28 @@ pub struct ValidateArgs {
     /// Exit with 1 when there are warnings, too.
     #[arg(long)]
     pub deny_warnings: bool,
+    /// Dry-run against the live cluster: read the running ConfigMap and every Service through
+    /// the kubeconfig, and say which services the configuration would break.
+    #[arg(long, conflicts_with = "assignments")]
+    pub cluster: bool,
+    /// Dry-run against `kubectl get svc -A -o json` output instead of a cluster (for CI jobs
+    /// without cluster credentials).
+    #[arg(long, value_name = "FILE")]
+    pub assignments: Option<PathBuf>,
+    /// The kubeconfig context to use with --cluster.
+    #[arg(long, value_name = "NAME", requires = "cluster")]
+    pub context: Option<String>,
+    /// The kubeconfig file to use with --cluster (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, value_name = "FILE", requires = "cluster")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The running MetalLB ConfigMap, as NAMESPACE/NAME.
+    #[arg(
+        long,
+        value_name = "NS/NAME",
+        default_value = "metallb-system/config",
+        requires = "cluster"
+    )]
+    pub configmap: String,
     /// Print the documentation of a rule (code such as MLB013, or its name) and exit.
     #[arg(long, value_name = "RULE", conflicts_with = "paths")]
     pub explain: Option<String>,
@@ -80,6 +102,17 @@ pub fn run(global: &GlobalArgs, args: ValidateArgs) -> anyhow::Result<ExitCode> 
         target: args.target_version,
         mode: args.bgp_mode,
     };
+    let live = match dry_run_source(&args)? {
+        None => None,
+        Some(source) => match dry_run::load(&source, &options) {
+            Ok(live) => Some(live),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                return Ok(ExitCode::from(EXIT_TROUBLE));
+            }
+        },
+    };
+    let mut tables = String::new();
     let kind = if args.raw {
         InputKind::Raw
     } else {
@@ -110,6 +143,11 @@ pub fn run(global: &GlobalArgs, args: ValidateArgs) -> anyhow::Result<ExitCode> 
                     } else {
                         unnamed_without_config.push(file.name.clone());
                     }
+                }
+                if let Some(live) = &live {
+                    let (findings, table) = dry_run_file(&file, &report, live);
+                    diagnostics.extend(findings);
+                    tables.push_str(&table);
                 }
                 diagnostics.extend(report.diagnostics);
             }
@@ -145,7 +183,7 @@ pub fn run(global: &GlobalArgs, args: ValidateArgs) -> anyhow::Result<ExitCode> 
         tool_version: env!("CARGO_PKG_VERSION"),
     };
     let rendered = match args.format {
-        Format::Text => render_text(global, &report),
+        Format::Text => render_text(global, &report, &tables),
         Format::Json => render::json::render(&report),
         Format::Github => render::github::render(&report),
         Format::Sarif => render::sarif::render(&report, rule::ALL),
@@ -158,6 +196,67 @@ pub fn run(global: &GlobalArgs, args: ValidateArgs) -> anyhow::Result<ExitCode> 
         summary,
         args.deny_warnings,
     )))
+}
+
+fn dry_run_source(args: &ValidateArgs) -> anyhow::Result<Option<dry_run::Source>> {
+    if let Some(path) = &args.assignments {
+        return Ok(Some(dry_run::Source::Assignments(path.clone())));
+    }
+    if !args.cluster {
+        return Ok(None);
+    }
+    let (namespace, name) = args
+        .configmap
+        .split_once('/')
+        .filter(|(ns, name)| !ns.is_empty() && !name.is_empty())
+        .ok_or_else(|| {
+            anyhow::anyhow!("--configmap takes NAMESPACE/NAME, got {:?}", args.configmap)
+        })?;
+    Ok(Some(dry_run::Source::Cluster {
+        context: args.context.clone(),
+        kubeconfig: args.kubeconfig.clone(),
+        namespace: namespace.to_string(),
+        name: name.to_string(),
+    }))
+}
+
+/// Dry-run every configuration of one file that lints without errors; returns the findings
+/// and the text tables.
+fn dry_run_file(
+    file: &SourceFile,
+    report: &config::FileReport,
+    live: &dry_run::Live,
+) -> (Vec<Diagnostic>, String) {
+    let mut findings = Vec::new();
+    let mut tables = String::new();
+    for found in &report.configs {
+        let has_errors = report.diagnostics.iter().any(|d| {
+            d.is_error()
+                && d.location.as_ref().is_some_and(|l| {
+                    found.config.span.contains(&l.span.start)
+                        || l.span.start == found.config.span.start
+                })
+        });
+        if has_errors {
+            tables.push_str(&format!("dry run of {}:{} skipped: MetalLB rejects this configuration already; fix the errors first\n", file.name, found.line));
+            continue;
+        }
+        match dry_run::check(found, file, live) {
+            Ok((diagnostics, dry)) => {
+                findings.extend(diagnostics);
+                tables.push_str(&dry_run::table(
+                    &dry,
+                    &format!("{}:{}", file.name, found.line),
+                    live,
+                ));
+            }
+            Err(e) => tables.push_str(&format!(
+                "dry run of {}:{} not possible: {e:#}\n",
+                file.name, found.line
+            )),
+        }
+    }
+    (findings, tables)
 }
 
 /// MLB007: an input with no MetalLB configuration in it.
@@ -184,7 +283,7 @@ fn exit_code(trouble: bool, summary: Summary, deny_warnings: bool) -> u8 {
     }
 }
 
-fn render_text(global: &GlobalArgs, report: &Report<'_>) -> String {
+fn render_text(global: &GlobalArgs, report: &Report<'_>, tables: &str) -> String {
     let color = global.use_color(std::io::stdout().is_terminal());
     let shown: Vec<Diagnostic>;
     let report = if global.quiet {
@@ -202,6 +301,7 @@ fn render_text(global: &GlobalArgs, report: &Report<'_>) -> String {
         Report { ..*report }
     };
     let mut text = render::text::render(&report, TextOptions { color });
+    text.push_str(tables);
     if !global.quiet {
         text.push_str(&render::text::summary_line(
             Summary::of(report.diagnostics),

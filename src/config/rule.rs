@@ -66,6 +66,10 @@ rules! {
     INVALID_BFD_PROFILE = "MLB060", "invalid-bfd-profile", Error, "a BFD profile value out of range";
     DUPLICATE_BFD_PROFILE = "MLB061", "duplicate-bfd-profile", Error, "two BFD profiles with one name";
     EMPTY_CONFIG = "MLB090", "empty-config", Info, "a configuration with no peers and no pools";
+    SERVICE_LOSES_IP = "MLB100", "service-loses-ip", Error, "the configuration would take a service's address away, so MetalLB rejects it";
+    SERVICE_MOVES_POOL = "MLB101", "service-moves-pool", Info, "a service keeps its address, which now belongs to another pool";
+    PENDING_NOW_ALLOCATABLE = "MLB102", "pending-service-allocatable", Info, "a service waiting for an address would get one";
+    SERVICE_STAYS_PENDING = "MLB103", "service-stays-pending", Warning, "a LoadBalancer service would still get no address";
 }
 
 /// Look a rule up by code (`MLB013`) or name (`hold-time-without-unit`), case-insensitively.

@@ -250,29 +250,35 @@ fn address_of(peer: &Peer) -> &str {
 
 fn node_selector(selector: &NodeSelector, r: &mut Reporter<'_>) {
     for (key, value) in &selector.match_labels {
-        if let Err(why) = label_key(&key.value) {
-            r.report(
-                rule::INVALID_NODE_SELECTOR,
-                key.span.clone(),
-                format!(
-                    "parsing node selector: invalid label key {:?}: {why}",
-                    key.value
-                ),
-            );
-        }
-        if let Err(why) = label_value(&value.value) {
-            r.report(
-                rule::INVALID_NODE_SELECTOR,
-                value.span.clone(),
-                format!(
-                    "parsing node selector: invalid label value {:?}: {why}",
-                    value.value
-                ),
-            );
-        }
+        check_label(key, LabelPart::Key, r);
+        check_label(value, LabelPart::Value, r);
     }
     for expr in &selector.match_expressions {
         match_expression(expr, r);
+    }
+}
+
+#[derive(Clone, Copy)]
+enum LabelPart {
+    Key,
+    Value,
+}
+
+/// Report a label key or value that Kubernetes would refuse.
+fn check_label(text: &Spanned<String>, part: LabelPart, r: &mut Reporter<'_>) {
+    let (checked, what) = match part {
+        LabelPart::Key => (label_key(&text.value), "key"),
+        LabelPart::Value => (label_value(&text.value), "value"),
+    };
+    if let Err(why) = checked {
+        r.report(
+            rule::INVALID_NODE_SELECTOR,
+            text.span.clone(),
+            format!(
+                "parsing node selector: invalid label {what} {:?}: {why}",
+                text.value
+            ),
+        );
     }
 }
 
@@ -285,16 +291,7 @@ fn match_expression(expr: &MatchExpression, r: &mut Reporter<'_>) {
         );
         return;
     };
-    if let Err(why) = label_key(&key.value) {
-        r.report(
-            rule::INVALID_NODE_SELECTOR,
-            key.span.clone(),
-            format!(
-                "parsing node selector: invalid label key {:?}: {why}",
-                key.value
-            ),
-        );
-    }
+    check_label(key, LabelPart::Key, r);
     let Some(op) = &expr.operator else {
         r.report(rule::INVALID_NODE_SELECTOR, expr.span.clone(), "parsing node selector: a match expression needs an operator (In, NotIn, Exists, DoesNotExist)");
         return;
@@ -339,16 +336,7 @@ fn match_expression(expr: &MatchExpression, r: &mut Reporter<'_>) {
         );
     }
     for value in &expr.values {
-        if let Err(why) = label_value(&value.value) {
-            r.report(
-                rule::INVALID_NODE_SELECTOR,
-                value.span.clone(),
-                format!(
-                    "parsing node selector: invalid label value {:?}: {why}",
-                    value.value
-                ),
-            );
-        }
+        check_label(value, LabelPart::Value, r);
     }
 }
 

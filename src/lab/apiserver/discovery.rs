@@ -80,6 +80,9 @@ fn aggregated_resource(def: &ResourceDef) -> Value {
     if def.status {
         subs.push(json!({"subresource": "status", "responseKind": kind, "verbs": ["get", "patch", "update"]}));
     }
+    if super::scale::has_scale(def) {
+        subs.push(json!({"subresource": "scale", "responseKind": {"group": "autoscaling", "version": "v1", "kind": "Scale"}, "verbs": ["get", "patch", "update"]}));
+    }
     if def.log {
         subs.push(json!({"subresource": "log", "responseKind": {"group": "", "version": "v1", "kind": "Pod"}, "verbs": ["get"]}));
     }
@@ -163,6 +166,9 @@ pub fn api_resource_list(registry: &Registry, group: &str, version: &str) -> Opt
             "kind": d.kind, "verbs": VERBS, "shortNames": d.short_names, "categories": categories(d)}));
         if d.status {
             resources.push(json!({"name": format!("{}/status", d.plural), "singularName": "", "namespaced": d.namespaced, "kind": d.kind, "verbs": ["get", "patch", "update"]}));
+        }
+        if super::scale::has_scale(d) {
+            resources.push(json!({"name": format!("{}/scale", d.plural), "singularName": "", "namespaced": true, "group": "autoscaling", "version": "v1", "kind": "Scale", "verbs": ["get", "patch", "update"]}));
         }
         if d.log {
             resources.push(json!({"name": "pods/log", "singularName": "", "namespaced": true, "kind": "Pod", "verbs": ["get"]}));

@@ -110,7 +110,16 @@ impl ApiError {
                 let (kind, group) = qualified.split_once('.').unwrap_or((qualified, ""));
                 Some(json!({"name": name, "group": group, "kind": kind}))
             }
-            ApiError::Invalid { kind, name, .. } => Some(json!({"name": name, "kind": kind})),
+            ApiError::Invalid { kind, name, causes } => {
+                let (field, message) = causes.split_once(": ").unwrap_or(("", causes));
+                let reason = if message.starts_with("Required value") {
+                    "FieldValueRequired"
+                } else {
+                    "FieldValueInvalid"
+                };
+                let cause = json!({"reason": reason, "message": message, "field": field});
+                Some(json!({"name": name, "kind": kind, "causes": [cause]}))
+            }
             _ => None,
         }
     }

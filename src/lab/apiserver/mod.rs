@@ -13,16 +13,21 @@
 //! Must not depend on the rest of metallbctl.
 
 pub mod body;
+pub mod defaults;
 pub mod discovery;
 pub mod error;
 pub mod events;
 pub mod kubeconfig;
+pub mod lifecycle;
+pub mod logs;
 pub mod meta;
 pub mod patch;
 pub mod paths;
 pub mod persistence;
+pub mod query;
 pub mod resources;
 pub mod rest;
+pub mod scale;
 pub mod selectors;
 pub mod services;
 pub mod store;
@@ -58,6 +63,8 @@ pub struct Config {
     pub watch_history: usize,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Print one line per request to stderr.
+    pub request_log: bool,
 }
 
 impl Default for Config {
@@ -69,6 +76,7 @@ impl Default for Config {
             token: None,
             watch_history: 100_000,
             max_body_bytes: 3 * 1024 * 1024,
+            request_log: false,
         }
     }
 }
@@ -178,6 +186,7 @@ impl ApiServer {
             token: Arc::from(token.as_str()),
             max_body: config.max_body_bytes,
             server_address: Arc::from(addr.to_string()),
+            request_log: config.request_log,
             static_body: serde_json::to_vec(&discovery::version())
                 .unwrap_or_default()
                 .into(),
@@ -254,5 +263,30 @@ impl ApiServerHandle {
             Ok(Err(e)) => Err(ServerError::Task(e.to_string())),
             Err(e) => Err(ServerError::Task(e.to_string())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn refuses_non_loopback_and_serves_in_memory() {
+        let wide = Config {
+            listen: SocketAddr::from(([0, 0, 0, 0], 0)),
+            ..Config::default()
+        };
+        assert!(matches!(
+            ApiServer::start(wide).await,
+            Err(ServerError::NotLoopback(_))
+        ));
+        let server = ApiServer::start(Config::default())
+            .await
+            .expect("in-memory server");
+        assert!(server.url().starts_with("https://127.0.0.1:"));
+        assert_eq!(server.token().len(), 64);
+        assert!(server.ca_pem().contains("BEGIN CERTIFICATE"));
+        assert!(server.kubeconfig_path().is_none());
+        server.shutdown().await.expect("shutdown");
     }
 }

@@ -3,6 +3,7 @@
 
 use super::error::ApiError;
 use super::resources::{Registry, ResourceDef};
+use super::scale;
 
 /// What a resource URL addresses.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,7 +95,12 @@ fn check_scope(target: Target) -> Result<Target, ApiError> {
             def,
             sub: Some(sub),
             ..
-        } if !(sub == "status" && def.status || sub == "log" && def.log) => Err(ApiError::NoRoute),
+        } if !(sub == "status" && def.status
+            || sub == "log" && def.log
+            || sub == "scale" && scale::has_scale(def)) =>
+        {
+            Err(ApiError::NoRoute)
+        }
         _ => Ok(target),
     }
 }

@@ -16,11 +16,13 @@ use serde_json::{json, Value};
 use super::body;
 use super::discovery;
 use super::error::ApiError;
+use super::logs;
 use super::patch::{PatchKind, PatchRequest};
 use super::paths::{self, Target};
+use super::query::{encode_continue, list_query, propagation, write_options, Params};
 use super::resources::ResourceDef;
-use super::selectors::{FieldSelector, LabelSelector};
-use super::store::{ListQuery, Propagation, Store, Subresource, WriteOptions};
+use super::scale;
+use super::store::{ListQuery, Store, Subresource};
 use super::tables;
 use super::watch::{self, WatchRequest};
 
@@ -33,11 +35,14 @@ pub struct App {
     pub server_address: Arc<str>,
     /// A fixed answer for `/lab/static`, the benchmark's baseline.
     pub static_body: Bytes,
+    /// Print one line per request to stderr.
+    pub request_log: bool,
 }
 
 /// The full router with authentication.
 pub fn router(app: App) -> Router {
-    Router::new()
+    let log = app.request_log;
+    let routes = Router::new()
         .route("/version", get(version))
         .route("/healthz", get(ok))
         .route("/livez", get(ok))
@@ -53,7 +58,26 @@ pub fn router(app: App) -> Router {
         .route("/openapi/v2", get(not_found))
         .fallback(resource)
         .layer(middleware::from_fn_with_state(app.clone(), authenticate))
-        .with_state(app)
+        .with_state(app);
+    if log {
+        routes.layer(middleware::from_fn(log_request))
+    } else {
+        routes
+    }
+}
+
+/// The request log: method, path and query, status, duration. Watches are logged when their
+/// stream starts.
+async fn log_request(req: Request, next: Next) -> Response {
+    let (method, uri) = (req.method().clone(), req.uri().clone());
+    let start = std::time::Instant::now();
+    let resp = next.run(req).await;
+    eprintln!(
+        "{method} {uri} {} {:?}",
+        resp.status().as_u16(),
+        start.elapsed()
+    );
+    resp
 }
 
 /// Everything but the public health and version endpoints needs the bearer token.
@@ -219,61 +243,6 @@ fn found(doc: Option<Value>) -> Response {
     }
 }
 
-/// Query parameters, decoded.
-struct Params(Vec<(String, String)>);
-
-impl Params {
-    fn parse(uri: &Uri) -> Self {
-        let q = uri.query().unwrap_or_default();
-        let pairs = q
-            .split('&')
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                (percent_decode(k), percent_decode(v))
-            })
-            .collect();
-        Params(pairs)
-    }
-
-    fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn flag(&self, key: &str) -> bool {
-        matches!(self.get(key), Some("true" | "1"))
-    }
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(
-                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
-                    16,
-                ) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// Every resource URL: lists, watches, objects and subresources.
 async fn resource(
     State(app): State<App>,
@@ -321,6 +290,9 @@ async fn dispatch(
             match (sub.as_deref(), verb) {
                 (Some("log"), "GET") => logs(app, &def, ns, &name, &params),
                 (Some("log"), _) => Err(ApiError::MethodNotAllowed),
+                (Some("scale"), verb) => {
+                    scale_subresource(app, &def, ns, &name, verb, headers, &bytes)
+                }
                 (_, "GET") => get_one(app, &def, ns, &name, headers),
                 (sub, "PUT") => replace(
                     app,
@@ -350,58 +322,38 @@ async fn dispatch(
     }
 }
 
+fn scale_subresource(
+    app: &App,
+    def: &ResourceDef,
+    ns: Option<&str>,
+    name: &str,
+    verb: &str,
+    headers: &HeaderMap,
+    bytes: &Bytes,
+) -> Result<Response, ApiError> {
+    let out = match verb {
+        "GET" => scale::get(&app.store, def, ns, name)?,
+        "PUT" | "PATCH" => {
+            let ct = content_type(headers);
+            let kind = if verb == "PUT" {
+                None
+            } else {
+                Some(PatchKind::from_content_type(ct)?)
+            };
+            let body = body::decode(bytes, ct)?;
+            scale::update(&app.store, def, ns, name, kind, &body)?
+        }
+        _ => return Err(ApiError::MethodNotAllowed),
+    };
+    Ok(json_response(StatusCode::OK, &out))
+}
+
 fn subresource(sub: Option<&str>) -> Subresource {
     if sub == Some("status") {
         Subresource::Status
     } else {
         Subresource::Main
     }
-}
-
-fn write_options(params: &Params) -> WriteOptions {
-    WriteOptions {
-        field_manager: params.get("fieldManager").map(String::from),
-        force: params.flag("force"),
-        dry_run: params.get("dryRun").is_some_and(|d| !d.is_empty()),
-    }
-}
-
-fn list_query(namespace: Option<String>, params: &Params) -> Result<ListQuery, ApiError> {
-    let continue_after = match params.get("continue").filter(|c| !c.is_empty()) {
-        Some(token) => Some(decode_continue(token)?),
-        None => None,
-    };
-    Ok(ListQuery {
-        namespace,
-        labels: LabelSelector::parse(params.get("labelSelector").unwrap_or_default())?,
-        fields: FieldSelector::parse(params.get("fieldSelector").unwrap_or_default())?,
-        limit: params.get("limit").and_then(|l| l.parse().ok()),
-        continue_after,
-    })
-}
-
-/// Continue tokens are the hex of `namespace/name` of the last item returned.
-fn encode_continue(key: &(String, String)) -> String {
-    format!("{}/{}", key.0, key.1)
-        .bytes()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn decode_continue(token: &str) -> Result<(String, String), ApiError> {
-    let bad = || ApiError::BadRequest(format!("continue key is not valid: {token}"));
-    let bytes: Result<Vec<u8>, _> = (0..token.len())
-        .step_by(2)
-        .map(|i| {
-            token
-                .get(i..i + 2)
-                .ok_or(())
-                .and_then(|h| u8::from_str_radix(h, 16).map_err(|_| ()))
-        })
-        .collect();
-    let text = String::from_utf8(bytes.map_err(|_| bad())?).map_err(|_| bad())?;
-    let (ns, name) = text.split_once('/').ok_or_else(bad)?;
-    Ok((ns.to_string(), name.to_string()))
 }
 
 fn list_or_watch(
@@ -554,21 +506,6 @@ fn patch(
     Ok(json_response(code, &out))
 }
 
-fn propagation(params: &Params, options: Option<&Value>) -> Result<Propagation, ApiError> {
-    let from_body = options.and_then(|o| o["propagationPolicy"].as_str());
-    let orphan = options.and_then(|o| o["orphanDependents"].as_bool()) == Some(true);
-    match params.get("propagationPolicy").or(from_body) {
-        Some("Orphan") => Ok(Propagation::Orphan),
-        Some("Foreground") => Ok(Propagation::Foreground),
-        Some("Background") | Some("") => Ok(Propagation::Background),
-        None if orphan => Ok(Propagation::Orphan),
-        None => Ok(Propagation::Background),
-        Some(other) => Err(ApiError::BadRequest(format!(
-            "unknown propagationPolicy {other:?}"
-        ))),
-    }
-}
-
 fn delete(
     app: &App,
     def: &ResourceDef,
@@ -660,29 +597,21 @@ fn logs(
     let tail = params
         .get("tailLines")
         .and_then(|t| t.parse::<usize>().ok());
-    let lines = app
-        .store
-        .log_lines(ns.unwrap_or("default"), name, &container, tail);
+    let key = (
+        ns.unwrap_or("default").to_string(),
+        name.to_string(),
+        container,
+    );
+    let start = app.store.logs().start(&key, tail);
+    let headers = [(header::CONTENT_TYPE, "text/plain")];
+    if params.flag("follow") {
+        let stream = logs::follow(app.store.clone(), key, start);
+        return Ok((headers, Body::from_stream(stream)).into_response());
+    }
+    let (lines, _) = app.store.logs().since(&key, start);
     let mut text = lines.join("\n");
     if !text.is_empty() {
         text.push('\n');
     }
-    Ok(([(header::CONTENT_TYPE, "text/plain")], text).into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn query_and_continue_decoding() {
-        assert_eq!(
-            percent_decode("involvedObject.name%3Dnginx%2Cx%3Dy"),
-            "involvedObject.name=nginx,x=y"
-        );
-        assert_eq!(percent_decode("100%"), "100%");
-        let k = ("ns".to_string(), "a-b".to_string());
-        assert!(decode_continue(&encode_continue(&k)).is_ok_and(|d| d == k));
-        assert!(decode_continue("zz").is_err());
-    }
+    Ok((headers, text).into_response())
 }

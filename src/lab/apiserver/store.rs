@@ -1,5 +1,5 @@
 //! The object store: JSON objects keyed by resource type, namespace and name, one global
-//! resourceVersion, a bounded watch history, and pod log buffers. All writes go through one
+//! resourceVersion, a bounded watch history, and (in `logs`) pod log buffers. All writes go through one
 //! mutex, so every change gets the next resourceVersion and watch history stays in order.
 //! The HTTP layer and in-process users (runtime, controllers) share it. No I/O happens here.
 
@@ -9,8 +9,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
+use super::defaults;
 use super::error::ApiError;
 use super::events;
+use super::lifecycle::{collect_owned, crd_instances, is_namespace};
+use super::logs::LogBuffers;
 use super::meta;
 use super::patch::{self, PatchKind, PatchRequest};
 use super::resources::{defs_from_crd, Registry, ResourceDef};
@@ -18,7 +21,7 @@ use super::selectors::{FieldSelector, LabelSelector};
 use super::services;
 
 /// Objects of one resource type, by (namespace, name). Cluster-scoped objects use "".
-type Bucket = BTreeMap<(String, String), Arc<Value>>;
+pub(super) type Bucket = BTreeMap<(String, String), Arc<Value>>;
 
 /// What happened to an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,37 +119,29 @@ pub struct Snapshot {
     pub objects: Vec<(String, Arc<Value>)>,
 }
 
-const MAX_LOG_LINES: usize = 10_000;
-/// How long a deleted namespace stays `Terminating` before its contents go.
-const NAMESPACE_FINALIZE_DELAY: std::time::Duration = std::time::Duration::from_millis(1000);
-
-fn is_namespace(def: &ResourceDef) -> bool {
-    def.kind == "Namespace" && def.group.is_empty()
-}
-
 #[derive(Debug, Default)]
-struct State {
-    rv: u64,
-    buckets: HashMap<String, Bucket>,
-    history: VecDeque<Change>,
+pub(super) struct State {
+    pub(super) rv: u64,
+    pub(super) buckets: HashMap<String, Bucket>,
+    pub(super) history: VecDeque<Change>,
     /// Every change with rv > `floor` is in `history`.
-    floor: u64,
-    logs: HashMap<(String, String, String), VecDeque<String>>,
-    closed: bool,
+    pub(super) floor: u64,
+    pub(super) closed: bool,
 }
 
 #[derive(Debug)]
-struct Inner {
-    state: Mutex<State>,
-    registry: Registry,
-    history_cap: usize,
-    notify: watch::Sender<u64>,
+pub(super) struct Inner {
+    pub(super) state: Mutex<State>,
+    pub(super) registry: Registry,
+    pub(super) history_cap: usize,
+    pub(super) notify: watch::Sender<u64>,
+    pub(super) logs: LogBuffers,
 }
 
 /// The shared store. Cloning is cheap; all clones see the same objects.
 #[derive(Debug, Clone)]
 pub struct Store {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
 impl Store {
@@ -160,6 +155,7 @@ impl Store {
                 registry,
                 history_cap: history_cap.max(1),
                 notify,
+                logs: LogBuffers::default(),
             }),
         };
         store.bootstrap();
@@ -171,7 +167,7 @@ impl Store {
         &self.inner.registry
     }
 
-    fn lock(&self) -> Result<MutexGuard<'_, State>, ApiError> {
+    pub(super) fn lock(&self) -> Result<MutexGuard<'_, State>, ApiError> {
         self.inner
             .state
             .lock()
@@ -411,69 +407,6 @@ impl Store {
         Ok(out)
     }
 
-    fn mark_terminating(
-        &self,
-        state: &mut State,
-        def: &ResourceDef,
-        ns: &Arc<Value>,
-    ) -> Arc<Value> {
-        if ns["metadata"]["deletionTimestamp"].is_string() {
-            return ns.clone();
-        }
-        let mut obj = (**ns).clone();
-        if let Some(m) = meta::meta_mut(&mut obj) {
-            m.insert("deletionTimestamp".into(), json!(meta::now_rfc3339()));
-        }
-        obj["status"] = json!({"phase": "Terminating"});
-        let key = (String::new(), meta::meta_str(ns, "name").to_string());
-        commit(state, &def.key(), key, obj, self.inner.history_cap)
-    }
-
-    fn schedule_finalize(&self, name: &str) {
-        let (store, name) = (self.clone(), name.to_string());
-        match tokio::runtime::Handle::try_current() {
-            Ok(rt) => {
-                rt.spawn(async move {
-                    tokio::time::sleep(NAMESPACE_FINALIZE_DELAY).await;
-                    store.finalize_namespace(&name);
-                });
-            }
-            Err(_) => store.finalize_namespace(&name),
-        }
-    }
-
-    /// Delete a terminating namespace's contents, then the namespace.
-    pub fn finalize_namespace(&self, name: &str) {
-        let Ok(mut state) = self.lock() else { return };
-        let mut victims = namespace_contents(&state, &self.inner.registry, name);
-        victims.push((
-            "/v1/namespaces".to_string(),
-            (String::new(), name.to_string()),
-        ));
-        for (res, key) in victims {
-            remove_locked(&mut state, &res, &key, self.inner.history_cap);
-        }
-        self.notify(&state);
-    }
-
-    /// Finalize namespaces left terminating (after a restart).
-    pub fn finalize_terminating(&self) {
-        let names: Vec<String> = match self.lock() {
-            Ok(state) => state
-                .buckets
-                .get("/v1/namespaces")
-                .into_iter()
-                .flat_map(|b| b.values())
-                .filter(|n| n["metadata"]["deletionTimestamp"].is_string())
-                .map(|n| meta::meta_str(n, "name").to_string())
-                .collect(),
-            Err(_) => return,
-        };
-        for n in names {
-            self.finalize_namespace(&n);
-        }
-    }
-
     /// Changes after `rv`, up to the current rv, or Expired if history no longer reaches back.
     pub fn changes_since(&self, rv: u64) -> Result<(Vec<Change>, u64), ApiError> {
         let state = self.lock()?;
@@ -487,18 +420,11 @@ impl Store {
         Ok((state.history.range(start..).cloned().collect(), state.rv))
     }
 
-    /// Append a line to a container's log (the runtime calls this).
-    pub fn append_log(&self, ns: &str, pod: &str, container: &str, line: &str) {
-        if let Ok(mut s) = self.lock() {
-            let buf = s
-                .logs
-                .entry((ns.into(), pod.into(), container.into()))
-                .or_default();
-            buf.extend(line.lines().map(String::from));
-            while buf.len() > MAX_LOG_LINES {
-                buf.pop_front();
-            }
-        }
+    /// Append text (one or more lines) to a container's log; the runtime calls this.
+    pub fn append_log(&self, ns: &str, pod: &str, container: &str, text: &str) {
+        self.inner
+            .logs
+            .append((ns.into(), pod.into(), container.into()), text);
     }
 
     /// A container's log lines, the last `tail` of them if given.
@@ -509,14 +435,14 @@ impl Store {
         container: &str,
         tail: Option<usize>,
     ) -> Vec<String> {
-        let Ok(s) = self.lock() else {
-            return Vec::new();
-        };
-        let Some(buf) = s.logs.get(&(ns.into(), pod.into(), container.into())) else {
-            return Vec::new();
-        };
-        let skip = tail.map_or(0, |t| buf.len().saturating_sub(t));
-        buf.iter().skip(skip).cloned().collect()
+        let key = (ns.to_string(), pod.to_string(), container.to_string());
+        let start = self.inner.logs.start(&key, tail);
+        self.inner.logs.since(&key, start).0
+    }
+
+    /// The log buffers.
+    pub fn logs(&self) -> &LogBuffers {
+        &self.inner.logs
     }
 
     /// Every object and the rv, for persistence.
@@ -556,7 +482,7 @@ impl Store {
         Ok(())
     }
 
-    fn notify(&self, state: &State) {
+    pub(super) fn notify(&self, state: &State) {
         let rv = state.rv;
         self.inner.notify.send_if_modified(|cur| {
             let changed = *cur != rv;
@@ -590,7 +516,7 @@ impl Store {
         }
         init_metadata(&mut obj, &ns, opts, def);
         init_status(&mut obj, def);
-        apply_defaults(&mut obj, def);
+        defaults::apply(&mut obj, def);
         if def.kind == "Service" && def.group.is_empty() {
             services::prepare_create(&mut obj, services::Taken::of(all_of(state, def)))?;
         }
@@ -626,7 +552,7 @@ impl Store {
         }
         let mut new = split_status(def, old, new, sub);
         keep_system_metadata(old, &mut new);
-        apply_defaults(&mut new, def);
+        defaults::apply(&mut new, def);
         if let (Some(fm), Subresource::Main) = (&opts.field_manager, sub) {
             if !fm.is_empty()
                 && !new["metadata"]["managedFields"]
@@ -812,15 +738,6 @@ fn init_status(obj: &mut Value, def: &ResourceDef) {
     }
 }
 
-/// Field defaults the real API server fills in and clients rely on.
-fn apply_defaults(obj: &mut Value, def: &ResourceDef) {
-    if def.group == "apps" && matches!(def.kind.as_str(), "Deployment" | "ReplicaSet") {
-        if let Some(spec) = obj.get_mut("spec").and_then(Value::as_object_mut) {
-            spec.entry("replicas").or_insert(json!(1));
-        }
-    }
-}
-
 fn check_identity(def: &ResourceDef, old: &Value, new: &Value) -> Result<(), ApiError> {
     let (old_name, new_name) = (meta::meta_str(old, "name"), meta::meta_str(new, "name"));
     if !new_name.is_empty() && new_name != old_name {
@@ -893,7 +810,7 @@ fn push_history(state: &mut State, change: Change, cap: usize) {
 }
 
 /// Store an object under the next resourceVersion and record the change.
-fn commit(
+pub(super) fn commit(
     state: &mut State,
     res: &str,
     key: (String, String),
@@ -937,7 +854,7 @@ fn mirror_event(state: &mut State, def: &ResourceDef, obj: &Value, cap: usize) {
 }
 
 /// Remove an object under the next resourceVersion, recording a DELETED change.
-fn remove_locked(
+pub(super) fn remove_locked(
     state: &mut State,
     res: &str,
     key: &(String, String),
@@ -957,56 +874,6 @@ fn remove_locked(
     };
     push_history(state, change, cap);
     Some(obj)
-}
-
-fn namespace_contents(
-    state: &State,
-    registry: &Registry,
-    ns: &str,
-) -> Vec<(String, (String, String))> {
-    let namespaced: Vec<String> = registry
-        .all()
-        .iter()
-        .filter(|d| d.namespaced)
-        .map(ResourceDef::key)
-        .collect();
-    state
-        .buckets
-        .iter()
-        .filter(|(res, _)| namespaced.contains(res))
-        .flat_map(|(res, b)| {
-            b.keys()
-                .filter(|k| k.0 == ns)
-                .map(move |k| (res.clone(), k.clone()))
-        })
-        .collect()
-}
-
-/// Everything owned, directly or transitively, by the object with `uid`, dependents first.
-fn collect_owned(state: &State, uid: &str, out: &mut Vec<(String, (String, String))>) {
-    if uid.is_empty() {
-        return;
-    }
-    for (res, bucket) in &state.buckets {
-        for (key, obj) in bucket {
-            let owned = obj["metadata"]["ownerReferences"]
-                .as_array()
-                .is_some_and(|refs| refs.iter().any(|r| r["uid"] == uid));
-            let entry = (res.clone(), key.clone());
-            if owned && !out.contains(&entry) {
-                collect_owned(state, meta::meta_str(obj, "uid"), out);
-                out.push(entry);
-            }
-        }
-    }
-}
-
-fn crd_instances(state: &State, crd: &Value) -> Vec<(String, (String, String))> {
-    let defs = defs_from_crd(crd);
-    defs.iter()
-        .filter_map(|d| state.buckets.get(&d.key()).map(|b| (d.key(), b)))
-        .flat_map(|(res, b)| b.keys().map(move |k| (res.clone(), k.clone())))
-        .collect()
 }
 
 #[cfg(test)]
