@@ -213,7 +213,16 @@ pub async fn apply_all(client: &Client, docs: &[Value], dry_run: bool) -> anyhow
     let mut changed = 0;
     let suffix = if dry_run { " (server dry run)" } else { "" };
     for d in docs {
-        let (label, outcome) = apply_one(client, d, dry_run).await?;
+        let (label, outcome) = match apply_one(client, d, dry_run).await {
+            Ok(x) => x,
+            Err(e) if dry_run && is_not_found(&e) => {
+                // A real API server too refuses a dry run into a namespace not yet created.
+                println!("{} created{suffix}: its namespace does not exist yet", label_of(d));
+                changed += 1;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         if outcome != Outcome::Unchanged {
             changed += 1;
         }
@@ -222,11 +231,34 @@ pub async fn apply_all(client: &Client, docs: &[Value], dry_run: bool) -> anyhow
     Ok(changed)
 }
 
+fn is_not_found(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        matches!(c.downcast_ref::<kube::Error>(), Some(kube::Error::Api(s)) if s.code == 404)
+    })
+}
+
+fn label_of(d: &Value) -> String {
+    let group = d["apiVersion"]
+        .as_str()
+        .and_then(|v| v.split_once('/'))
+        .map_or(String::new(), |(g, _)| format!(".{g}"));
+    format!(
+        "{}{group}/{}",
+        d["kind"].as_str().unwrap_or("?").to_lowercase(),
+        d["metadata"]["name"].as_str().unwrap_or("?")
+    )
+}
+
 /// Create the speaker's memberlist Secret if absent (MetalLB v0.12 needs it on real clusters).
 pub async fn ensure_memberlist(client: &Client, dry_run: bool) -> anyhow::Result<()> {
     use base64::Engine;
     let api: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(client.clone(), NAMESPACE);
-    if api.get_opt("memberlist").await?.is_some() {
+    let existing = match api.get_opt("memberlist").await {
+        Ok(s) => s,
+        Err(kube::Error::Api(e)) if dry_run && e.code == 404 => None,
+        Err(e) => return Err(e).context("cannot read secret/memberlist"),
+    };
+    if existing.is_some() {
         println!("secret/memberlist unchanged");
         return Ok(());
     }
@@ -240,10 +272,13 @@ pub async fn ensure_memberlist(client: &Client, dry_run: bool) -> anyhow::Result
         dry_run,
         field_manager: Some(FIELD_MANAGER.into()),
     };
-    api.create(&pp, &secret)
-        .await
-        .context("cannot create secret/memberlist")?;
-    println!("secret/memberlist created");
+    match api.create(&pp, &secret).await {
+        Err(kube::Error::Api(e)) if dry_run && e.code == 404 => {}
+        r => {
+            r.context("cannot create secret/memberlist")?;
+        }
+    }
+    println!("secret/memberlist created{}", if dry_run { " (server dry run)" } else { "" });
     Ok(())
 }
 

@@ -83,6 +83,7 @@ pub enum Command {
     /// Run the lab: a simulated cluster with a Kubernetes-compatible API.
     Lab(lab::LabArgs),
     /// Install MetalLB (and optionally the test BGP routers) into a cluster and wait for it.
+    #[command(disable_version_flag = true)]
     Install(install::InstallArgs),
     /// Remove what `install` installed.
     Uninstall(install::UninstallArgs),
