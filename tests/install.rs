@@ -16,7 +16,11 @@ fn metallbctl(lab: &Lab, args: &[&str]) -> (Output, String) {
         .arg(lab.kubeconfig())
         .output()
         .expect("run metallbctl");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     (out, text)
 }
 
@@ -30,41 +34,107 @@ fn install_twice_config_dry_run_and_uninstall() {
 
     let (out, text) = metallbctl(&lab, &["install", "--dry-run"]);
     assert!(out.status.success(), "{text}");
-    assert!(text.contains("daemonset.apps/speaker created (server dry run)"), "{text}");
-    assert!(!lab.kubectl(&["get", "ns", "metallb-system"]).0, "dry run created the namespace");
+    assert!(
+        text.contains("daemonset.apps/speaker created (server dry run)"),
+        "{text}"
+    );
+    assert!(
+        !lab.kubectl(&["get", "ns", "metallb-system"]).0,
+        "dry run created the namespace"
+    );
 
     let (out, text) = metallbctl(&lab, &["install", "--with-test-router", "--timeout", "30s"]);
     assert!(out.status.success(), "{text}");
-    for needle in ["namespace/metallb-system created", "deployment.apps/controller created", "secret/memberlist created", "waiting for rollout:", "rollout complete"] {
+    for needle in [
+        "namespace/metallb-system created",
+        "deployment.apps/controller created",
+        "secret/memberlist created",
+        "waiting for rollout:",
+        "rollout complete",
+    ] {
         assert!(text.contains(needle), "{needle}: {text}");
     }
     let (out, text) = metallbctl(&lab, &["install", "--with-test-router"]);
     assert!(out.status.success(), "{text}");
-    assert!(!text.contains(" created") && !text.contains(" configured"), "{text}");
+    assert!(
+        !text.contains(" created") && !text.contains(" configured"),
+        "{text}"
+    );
     assert!(text.contains("everything unchanged"), "{text}");
-    let managed = lab.k(&["get", "deployment", "-n", "metallb-system", "controller", "-o", "jsonpath={.metadata.managedFields[*].manager}"]);
+    let managed = lab.k(&[
+        "get",
+        "deployment",
+        "-n",
+        "metallb-system",
+        "controller",
+        "-o",
+        "jsonpath={.metadata.managedFields[*].manager}",
+    ]);
     assert!(managed.contains("metallbctl"), "{managed}");
 
     let (out, text) = metallbctl(&lab, &["install", "--config", &manifest("tutorial-1.yaml")]);
     assert!(out.status.success(), "{text}");
     lab.k(&["apply", "-f", &manifest("tutorial-2.yaml")]);
-    eventually(20, "nginx EXTERNAL-IP", || {
-        lab.k(&["get", "svc", "nginx"]).contains("198.51.100.0").then_some(())
-    }, || lab.k(&["get", "svc", "-A"]));
+    eventually(
+        20,
+        "nginx EXTERNAL-IP",
+        || {
+            lab.k(&["get", "svc", "nginx"])
+                .contains("198.51.100.0")
+                .then_some(())
+        },
+        || lab.k(&["get", "svc", "-A"]),
+    );
 
     let (out, text) = metallbctl(&lab, &["install", "--config", &manifest("tutorial-3.yaml")]);
     assert_eq!(out.status.code(), Some(2), "{text}");
-    assert!(text.contains("refusing to apply") && text.contains("cannot own \"198.51.100.0\""), "{text}");
-    let cm = lab.k(&["get", "configmap", "-n", "metallb-system", "config", "-o", "jsonpath={.data.config}"]);
-    assert!(!cm.contains("avoid-buggy-ips"), "the refused config was applied: {cm}");
+    assert!(
+        text.contains("refusing to apply") && text.contains("cannot own \"198.51.100.0\""),
+        "{text}"
+    );
+    let cm = lab.k(&[
+        "get",
+        "configmap",
+        "-n",
+        "metallb-system",
+        "config",
+        "-o",
+        "jsonpath={.data.config}",
+    ]);
+    assert!(
+        !cm.contains("avoid-buggy-ips"),
+        "the refused config was applied: {cm}"
+    );
 
-    let (out, text) = metallbctl(&lab, &["install", "--config", &manifest("tutorial-3.yaml"), "--force", "--wait=false"]);
+    let (out, text) = metallbctl(
+        &lab,
+        &[
+            "install",
+            "--config",
+            &manifest("tutorial-3.yaml"),
+            "--force",
+            "--wait=false",
+        ],
+    );
     assert!(out.status.success(), "{text}");
-    let cm = lab.k(&["get", "configmap", "-n", "metallb-system", "config", "-o", "jsonpath={.data.config}"]);
+    let cm = lab.k(&[
+        "get",
+        "configmap",
+        "-n",
+        "metallb-system",
+        "config",
+        "-o",
+        "jsonpath={.data.config}",
+    ]);
     assert!(cm.contains("avoid-buggy-ips"), "{cm}");
 
     let (out, text) = metallbctl(&lab, &["uninstall"]);
     assert!(out.status.success(), "{text}");
     assert!(text.contains("namespace/metallb-system deleted"), "{text}");
-    eventually(10, "namespace gone", || (!lab.kubectl(&["get", "ns", "metallb-system"]).0).then_some(()), String::new);
+    eventually(
+        10,
+        "namespace gone",
+        || (!lab.kubectl(&["get", "ns", "metallb-system"]).0).then_some(()),
+        String::new,
+    );
 }

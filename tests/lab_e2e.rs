@@ -25,18 +25,33 @@ fn pods_running(lab: &Lab, prefixes: &[&str]) -> Option<()> {
     let (_, out) = lab.kubectl(&["get", "pods", "-n", "metallb-system"]);
     prefixes
         .iter()
-        .all(|p| out.lines().any(|l| l.starts_with(p) && l.contains("Running")))
+        .all(|p| {
+            out.lines()
+                .any(|l| l.starts_with(p) && l.contains("Running"))
+        })
         .then_some(())
 }
 
 fn speaker_logs(lab: &Lab) -> String {
-    lab.kubectl(&["logs", "-n", "metallb-system", "-l", "app=speaker", "--tail=-1"])
-        .1
+    lab.kubectl(&[
+        "logs",
+        "-n",
+        "metallb-system",
+        "-l",
+        "app=speaker",
+        "--tail=-1",
+    ])
+    .1
 }
 
 fn install_routers_and_metallb(lab: &Lab) {
     lab.k(&["apply", "-f", &manifest("test-bgp-router.yaml")]);
-    eventually(20, "router pod Running", || pods_running(lab, &["test-bgp-router-"]), || lab.k(&["get", "pods", "-A"]));
+    eventually(
+        20,
+        "router pod Running",
+        || pods_running(lab, &["test-bgp-router-"]),
+        || lab.k(&["get", "pods", "-A"]),
+    );
     lab.k(&["apply", "-f", &manifest("metallb.yaml")]);
     eventually(
         20,
@@ -48,7 +63,12 @@ fn install_routers_and_metallb(lab: &Lab) {
 
 fn tutorial_1(lab: &Lab) {
     lab.k(&["apply", "-f", &manifest("tutorial-1.yaml")]);
-    eventually(30, "both sessions Established", || lab.all_established().then_some(()), || lab.status().to_string());
+    eventually(
+        30,
+        "both sessions Established",
+        || lab.all_established().then_some(()),
+        || lab.status().to_string(),
+    );
     eventually(
         10,
         "the speaker's tutorial log lines",
@@ -75,7 +95,9 @@ fn routers_move_to(lab: &Lab, ip: &str, old: Option<&str>) {
         &format!("both routers to hold {want} only"),
         || {
             let has = lab.routers_hold(&want);
-            let stale = old.as_ref().is_some_and(|o| lab.routers_hold(o).iter().any(|b| *b));
+            let stale = old
+                .as_ref()
+                .is_some_and(|o| lab.routers_hold(o).iter().any(|b| *b));
             (has.len() == 2 && has.iter().all(|b| *b) && !stale).then_some(())
         },
         || lab.status().to_string(),
@@ -84,26 +106,57 @@ fn routers_move_to(lab: &Lab, ip: &str, old: Option<&str>) {
 
 fn tutorial_2(lab: &Lab) {
     lab.k(&["apply", "-f", &manifest("tutorial-2.yaml")]);
-    eventually(20, "nginx Running", || {
-        let (_, out) = lab.kubectl(&["get", "pods"]);
-        out.lines().any(|l| l.starts_with("nginx-") && l.contains("1/1") && l.contains("Running")).then_some(())
-    }, || lab.k(&["get", "pods", "-A"]));
-    eventually(20, "EXTERNAL-IP 198.51.100.0", || service_ip(lab, "198.51.100.0"), || lab.k(&["get", "svc", "-A"]));
+    eventually(
+        20,
+        "nginx Running",
+        || {
+            let (_, out) = lab.kubectl(&["get", "pods"]);
+            out.lines()
+                .any(|l| l.starts_with("nginx-") && l.contains("1/1") && l.contains("Running"))
+                .then_some(())
+        },
+        || lab.k(&["get", "pods", "-A"]),
+    );
+    eventually(
+        20,
+        "EXTERNAL-IP 198.51.100.0",
+        || service_ip(lab, "198.51.100.0"),
+        || lab.k(&["get", "svc", "-A"]),
+    );
     let describe = lab.k(&["describe", "service", "nginx"]);
     assert!(describe.contains("IPAllocated"), "{describe}");
-    assert!(describe.contains("Assigned IP \"198.51.100.0\""), "{describe}");
+    assert!(
+        describe.contains("Assigned IP \"198.51.100.0\""),
+        "{describe}"
+    );
     routers_move_to(lab, "198.51.100.0", None);
 }
 
 fn validate_predicts_rejection(lab: &Lab) {
     let out = Command::new(BIN)
-        .args(["validate", &manifest("tutorial-3.yaml"), "--cluster", "--kubeconfig"])
+        .args([
+            "validate",
+            &manifest("tutorial-3.yaml"),
+            "--cluster",
+            "--kubeconfig",
+        ])
         .arg(lab.kubeconfig())
         .output()
         .expect("run validate");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert_eq!(out.status.code(), Some(1), "validate --cluster must find the break:\n{text}");
-    assert!(text.contains("nginx") && text.contains("198.51.100.0"), "{text}");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "validate --cluster must find the break:\n{text}"
+    );
+    assert!(
+        text.contains("nginx") && text.contains("198.51.100.0"),
+        "{text}"
+    );
 }
 
 fn tutorial_3_rejected(lab: &Lab) {
@@ -114,25 +167,48 @@ fn tutorial_3_rejected(lab: &Lab) {
         "InvalidConfig from controller and speaker",
         || {
             let d = lab.k(&["describe", "configmap", "-n", "metallb-system", "config"]);
-            let lines: Vec<&str> = d.lines().filter(|l| l.contains("InvalidConfig") && l.contains(msg)).collect();
-            let both = lines.iter().any(|l| l.contains("metallb-controller")) && lines.iter().any(|l| l.contains("metallb-speaker"));
+            let lines: Vec<&str> = d
+                .lines()
+                .filter(|l| l.contains("InvalidConfig") && l.contains(msg))
+                .collect();
+            let both = lines.iter().any(|l| l.contains("metallb-controller"))
+                && lines.iter().any(|l| l.contains("metallb-speaker"));
             both.then_some(())
         },
         || lab.k(&["describe", "configmap", "-n", "metallb-system", "config"]),
     );
-    assert!(lab.routers_hold("198.51.100.0/32").iter().all(|b| *b), "the old config stays in force");
+    assert!(
+        lab.routers_hold("198.51.100.0/32").iter().all(|b| *b),
+        "the old config stays in force"
+    );
 }
 
 fn edit_pins_dot_one(lab: &Lab) {
     let editor = lab.dir.join("editor.sh");
-    std::fs::write(&editor, "#!/bin/sh\nsed -i 's/^spec:$/spec:\\n  loadBalancerIP: 198.51.100.1/' \"$1\"\n").expect("editor");
-    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nsed -i 's/^spec:$/spec:\\n  loadBalancerIP: 198.51.100.1/' \"$1\"\n",
+    )
+    .expect("editor");
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
     let editor = editor.display().to_string();
-    let (ok, out) = lab.kubectl_env(&["edit", "service", "nginx"], &[("EDITOR", &editor), ("KUBE_EDITOR", &editor)]);
+    let (ok, out) = lab.kubectl_env(
+        &["edit", "service", "nginx"],
+        &[("EDITOR", &editor), ("KUBE_EDITOR", &editor)],
+    );
     assert!(ok && out.contains("service/nginx edited"), "{out}");
-    eventually(20, "EXTERNAL-IP 198.51.100.1", || service_ip(lab, "198.51.100.1"), || lab.k(&["describe", "svc", "nginx"]));
+    eventually(
+        20,
+        "EXTERNAL-IP 198.51.100.1",
+        || service_ip(lab, "198.51.100.1"),
+        || lab.k(&["describe", "svc", "nginx"]),
+    );
     let describe = lab.k(&["describe", "service", "nginx"]);
-    assert!(describe.contains("Assigned IP \"198.51.100.1\""), "{describe}");
+    assert!(
+        describe.contains("Assigned IP \"198.51.100.1\""),
+        "{describe}"
+    );
     routers_move_to(lab, "198.51.100.1", Some("198.51.100.0"));
 }
 
@@ -141,12 +217,22 @@ fn tutorial_4_accepted(lab: &Lab) {
     let before = applied(lab);
     let out = lab.k(&["apply", "-f", &manifest("tutorial-4.yaml")]);
     assert!(out.contains("configmap/config configured"), "{out}");
-    eventually(20, "the speaker to apply tutorial-4", || (applied(lab) > before).then_some(()), || speaker_logs(lab));
+    eventually(
+        20,
+        "the speaker to apply tutorial-4",
+        || (applied(lab) > before).then_some(()),
+        || speaker_logs(lab),
+    );
     assert!(lab.routers_hold("198.51.100.1/32").iter().all(|b| *b));
 }
 
 fn delete_tears_down(lab: &Lab) {
-    let files = [manifest("tutorial-2.yaml"), manifest("test-bgp-router.yaml"), manifest("metallb.yaml")].join(",");
+    let files = [
+        manifest("tutorial-2.yaml"),
+        manifest("test-bgp-router.yaml"),
+        manifest("metallb.yaml"),
+    ]
+    .join(",");
     let (ok, out) = lab.kubectl(&["delete", "-f", &files]);
     assert!(ok || out.contains("NotFound"), "{out}");
     eventually(
@@ -155,7 +241,9 @@ fn delete_tears_down(lab: &Lab) {
         || {
             let st = lab.status();
             let none = st["components"].as_array().is_some_and(Vec::is_empty)
-                && st["routers"].as_array().is_some_and(|r| r.iter().all(|r| r["running"] == false));
+                && st["routers"]
+                    .as_array()
+                    .is_some_and(|r| r.iter().all(|r| r["running"] == false));
             none.then_some(())
         },
         || lab.status().to_string(),
@@ -197,6 +285,12 @@ fn lab_up_tutorial_prints_the_external_ip_and_routes() {
     let out = lab.up(&["--tutorial"]);
     assert!(out.contains("nginx EXTERNAL-IP: 198.51.100.0"), "{out}");
     assert!(out.contains("router bird"), "{out}");
-    assert!(out.contains("learned: 198.51.100.0/32 via 127.0.1.1"), "{out}");
-    assert!(out.contains(&format!("export KUBECONFIG={}", lab.kubeconfig().display())), "{out}");
+    assert!(
+        out.contains("learned: 198.51.100.0/32 via 127.0.1.1"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("export KUBECONFIG={}", lab.kubeconfig().display())),
+        "{out}"
+    );
 }

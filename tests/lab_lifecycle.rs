@@ -25,30 +25,61 @@ fn down_leaves_no_process_and_up_restores_objects() {
     lab.up(&["--routers", mode]);
     let pid = lab.pid().expect("pid file");
     let cm = lab.dir.join("keep-me.yaml");
-    std::fs::write(&cm, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: keep-me\ndata:\n  a: b\n").expect("write");
+    std::fs::write(
+        &cm,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: keep-me\ndata:\n  a: b\n",
+    )
+    .expect("write");
     lab.k(&["apply", "-f", &cm.display().to_string()]);
-    lab.k(&["apply", "-f", &lab_e2e_support::manifest("test-bgp-router.yaml")]);
-    eventually(20, "routers running", || {
-        let st = lab.status();
-        st["routers"].as_array().is_some_and(|r| r.iter().all(|r| r["running"] == true)).then_some(())
-    }, || lab.status().to_string());
+    lab.k(&[
+        "apply",
+        "-f",
+        &lab_e2e_support::manifest("test-bgp-router.yaml"),
+    ]);
+    eventually(
+        20,
+        "routers running",
+        || {
+            let st = lab.status();
+            st["routers"]
+                .as_array()
+                .is_some_and(|r| r.iter().all(|r| r["running"] == true))
+                .then_some(())
+        },
+        || lab.status().to_string(),
+    );
     let marker = lab.state().display().to_string();
     if real {
         assert!(!processes_with("bird", &marker).is_empty(), "BIRD runs");
     }
     let out = lab.lab("down", &[]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("stopped"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("stopped"),
+        "{out:?}"
+    );
     assert!(!alive(pid), "daemon {pid} still alive after lab down");
-    assert!(processes_with("", &marker).is_empty(), "processes left: {:?}", processes_with("", &marker));
+    assert!(
+        processes_with("", &marker).is_empty(),
+        "processes left: {:?}",
+        processes_with("", &marker)
+    );
     assert!(!lab.state().join("lab.pid").exists());
 
     lab.up(&[]);
     assert!(lab.k(&["get", "configmap", "keep-me"]).contains("keep-me"));
     let st = lab.status();
     assert_eq!(st["routers_mode"], "builtin");
-    eventually(20, "router pod restarted", || {
-        lab.status()["routers"].as_array().is_some_and(|r| r.iter().all(|r| r["running"] == true)).then_some(())
-    }, || lab.status().to_string());
+    eventually(
+        20,
+        "router pod restarted",
+        || {
+            lab.status()["routers"]
+                .as_array()
+                .is_some_and(|r| r.iter().all(|r| r["running"] == true))
+                .then_some(())
+        },
+        || lab.status().to_string(),
+    );
 }
 
 #[test]
@@ -57,7 +88,11 @@ fn clear_errors_already_running_stale_pid_port_in_use() {
     lab.up(&[]);
     let again = lab.lab("up", &[]);
     assert_eq!(again.status.code(), Some(2));
-    assert!(stderr(&again).contains("is already running"), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("is already running"),
+        "{}",
+        stderr(&again)
+    );
     lab.down();
 
     std::fs::write(lab.state().join("lab.pid"), "999999\n").expect("fake pid");
@@ -70,7 +105,11 @@ fn clear_errors_already_running_stale_pid_port_in_use() {
     let port = busy.local_addr().expect("addr").port().to_string();
     let out = lab.lab("up", &["--port", &port]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("Address already in use"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Address already in use"),
+        "{}",
+        stderr(&out)
+    );
     assert!(lab.pid().is_none_or(|p| !alive(p)));
 }
 
@@ -87,15 +126,25 @@ fn two_named_labs_status_logs_reset() {
     assert_eq!(sb["nodes"].as_array().map(Vec::len), Some(3));
     assert_eq!(sb["topology"], "multi-node");
     let table = String::from_utf8_lossy(&a.lab("status", &[]).stdout).into_owned();
-    for needle in ["minikube", "127.0.1.1", "ROUTER", "10.96.0.100:179", "not deployed"] {
+    for needle in [
+        "minikube",
+        "127.0.1.1",
+        "ROUTER",
+        "10.96.0.100:179",
+        "not deployed",
+    ] {
         assert!(table.contains(needle), "{needle}: {table}");
     }
     let logs = a.lab("logs", &[]);
-    assert!(String::from_utf8_lossy(&logs.stdout).contains("kubeconfig"), "{logs:?}");
+    assert!(
+        String::from_utf8_lossy(&logs.stdout).contains("kubeconfig"),
+        "{logs:?}"
+    );
     let out = b.lab("reset", &[]);
     assert!(out.status.success());
     assert!(!b.state().exists());
-    let st: Value = serde_json::from_slice(&b.lab("status", &["-o", "json"]).stdout).unwrap_or(Value::Null);
+    let st: Value =
+        serde_json::from_slice(&b.lab("status", &["-o", "json"]).stdout).unwrap_or(Value::Null);
     assert_eq!(st["running"], false);
 }
 
@@ -105,30 +154,97 @@ fn pods_follow_their_owners_and_deleted_pods_come_back() {
         return;
     }
     let lab = Lab::new("pods");
-    lab.up(&["--topology", &format!("{}/lab/multi-node.yaml", env!("CARGO_MANIFEST_DIR"))]);
+    lab.up(&[
+        "--topology",
+        &format!("{}/lab/multi-node.yaml", env!("CARGO_MANIFEST_DIR")),
+    ]);
     lab.k(&["apply", "-f", &lab_e2e_support::manifest("metallb.yaml")]);
     let speakers = || {
-        let out = lab.k(&["get", "pods", "-n", "metallb-system", "-l", "app=speaker", "-o", "wide"]);
-        out.lines().filter(|l| l.contains("Running")).map(str::to_string).collect::<Vec<_>>()
+        let out = lab.k(&[
+            "get",
+            "pods",
+            "-n",
+            "metallb-system",
+            "-l",
+            "app=speaker",
+            "-o",
+            "wide",
+        ]);
+        out.lines()
+            .filter(|l| l.contains("Running"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
     };
-    let running = eventually(20, "3 speakers", || Some(speakers()).filter(|s| s.len() == 3), || lab.k(&["get", "pods", "-A"]));
+    let running = eventually(
+        20,
+        "3 speakers",
+        || Some(speakers()).filter(|s| s.len() == 3),
+        || lab.k(&["get", "pods", "-A"]),
+    );
     for (i, ip) in ["127.0.2.1", "127.0.2.2", "127.0.2.3"].iter().enumerate() {
-        assert!(running.iter().any(|l| l.contains(ip) && l.contains(&format!("node-{}", i + 1))), "{running:?}");
+        assert!(
+            running
+                .iter()
+                .any(|l| l.contains(ip) && l.contains(&format!("node-{}", i + 1))),
+            "{running:?}"
+        );
     }
-    let controller = eventually(20, "controller pod", || {
-        let out = lab.k(&["get", "pods", "-n", "metallb-system", "-l", "app=controller", "-o", "name"]);
-        out.lines().next().map(str::to_string)
-    }, String::new);
+    let controller = eventually(
+        20,
+        "controller pod",
+        || {
+            let out = lab.k(&[
+                "get",
+                "pods",
+                "-n",
+                "metallb-system",
+                "-l",
+                "app=controller",
+                "-o",
+                "name",
+            ]);
+            out.lines().next().map(str::to_string)
+        },
+        String::new,
+    );
     lab.k(&["delete", "-n", "metallb-system", &controller]);
-    eventually(20, "a new controller pod", || {
-        let out = lab.k(&["get", "pods", "-n", "metallb-system", "-l", "app=controller", "-o", "name"]);
-        out.lines().next().filter(|n| *n != controller).map(|_| ())
-    }, || lab.k(&["get", "pods", "-A"]));
+    eventually(
+        20,
+        "a new controller pod",
+        || {
+            let out = lab.k(&[
+                "get",
+                "pods",
+                "-n",
+                "metallb-system",
+                "-l",
+                "app=controller",
+                "-o",
+                "name",
+            ]);
+            out.lines().next().filter(|n| *n != controller).map(|_| ())
+        },
+        || lab.k(&["get", "pods", "-A"]),
+    );
     let rs = lab.k(&["get", "replicasets", "-n", "metallb-system"]);
     assert!(rs.contains("controller-"), "{rs}");
     lab.k(&["delete", "deployment", "-n", "metallb-system", "controller"]);
-    eventually(20, "controller pods gone", || {
-        let out = lab.k(&["get", "pods", "-n", "metallb-system", "-l", "app=controller", "-o", "name"]);
-        out.trim().is_empty().then_some(())
-    }, || lab.k(&["get", "pods", "-A"]));
+    eventually(
+        20,
+        "controller pods gone",
+        || {
+            let out = lab.k(&[
+                "get",
+                "pods",
+                "-n",
+                "metallb-system",
+                "-l",
+                "app=controller",
+                "-o",
+                "name",
+            ]);
+            out.trim().is_empty().then_some(())
+        },
+        || lab.k(&["get", "pods", "-A"]),
+    );
 }

@@ -109,7 +109,8 @@ impl Outcome {
 pub fn documents(yaml: &str) -> anyhow::Result<Vec<Value>> {
     let mut out = Vec::new();
     for doc in serde_yaml::Deserializer::from_str(yaml) {
-        let v: Value = serde::Deserialize::deserialize(doc).context("manifest is not valid YAML")?;
+        let v: Value =
+            serde::Deserialize::deserialize(doc).context("manifest is not valid YAML")?;
         if v.is_object() {
             out.push(v);
         }
@@ -154,7 +155,13 @@ async fn api_for(
     let gvk = gvk_of(obj)?;
     let (ar, caps): (ApiResource, ApiCapabilities) = kube::discovery::pinned_kind(client, &gvk)
         .await
-        .with_context(|| format!("the cluster does not serve {}/{}", gvk.api_version(), gvk.kind))?;
+        .with_context(|| {
+            format!(
+                "the cluster does not serve {}/{}",
+                gvk.api_version(),
+                gvk.kind
+            )
+        })?;
     let api = match caps.scope {
         Scope::Cluster => Api::all_with(client.clone(), &ar),
         Scope::Namespaced => {
@@ -217,7 +224,10 @@ pub async fn apply_all(client: &Client, docs: &[Value], dry_run: bool) -> anyhow
             Ok(x) => x,
             Err(e) if dry_run && is_not_found(&e) => {
                 // A real API server too refuses a dry run into a namespace not yet created.
-                println!("{} created{suffix}: its namespace does not exist yet", label_of(d));
+                println!(
+                    "{} created{suffix}: its namespace does not exist yet",
+                    label_of(d)
+                );
                 changed += 1;
                 continue;
             }
@@ -232,9 +242,9 @@ pub async fn apply_all(client: &Client, docs: &[Value], dry_run: bool) -> anyhow
 }
 
 fn is_not_found(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        matches!(c.downcast_ref::<kube::Error>(), Some(kube::Error::Api(s)) if s.code == 404)
-    })
+    e.chain().any(
+        |c| matches!(c.downcast_ref::<kube::Error>(), Some(kube::Error::Api(s)) if s.code == 404),
+    )
 }
 
 fn label_of(d: &Value) -> String {
@@ -278,7 +288,10 @@ pub async fn ensure_memberlist(client: &Client, dry_run: bool) -> anyhow::Result
             r.context("cannot create secret/memberlist")?;
         }
     }
-    println!("secret/memberlist created{}", if dry_run { " (server dry run)" } else { "" });
+    println!(
+        "secret/memberlist created{}",
+        if dry_run { " (server dry run)" } else { "" }
+    );
     Ok(())
 }
 
@@ -338,7 +351,11 @@ async fn workload(client: &Client, r: &Rollout) -> Option<Value> {
 
 /// Wait until every workload is ready, showing progress (one rewritten line on a terminal,
 /// plain lines otherwise).
-pub async fn wait_rollout(client: &Client, with_router: bool, timeout: Duration) -> anyhow::Result<()> {
+pub async fn wait_rollout(
+    client: &Client,
+    with_router: bool,
+    timeout: Duration,
+) -> anyhow::Result<()> {
     let tty = std::io::stdout().is_terminal();
     let started = Instant::now();
     let mut last = String::new();
@@ -367,14 +384,20 @@ pub async fn wait_rollout(client: &Client, with_router: bool, timeout: Duration)
             if tty {
                 println!();
             }
-            println!("rollout complete in {:.1}s", started.elapsed().as_secs_f64());
+            println!(
+                "rollout complete in {:.1}s",
+                started.elapsed().as_secs_f64()
+            );
             return Ok(());
         }
         if started.elapsed() > timeout {
             if tty {
                 println!();
             }
-            bail!("timed out after {:?} waiting for the rollout ({last})", timeout);
+            bail!(
+                "timed out after {:?} waiting for the rollout ({last})",
+                timeout
+            );
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -382,11 +405,14 @@ pub async fn wait_rollout(client: &Client, with_router: bool, timeout: Duration)
 
 /// Read a config file: a ConfigMap manifest, or the bare config text (wrapped in one).
 fn config_map_from(path: &std::path::Path) -> anyhow::Result<(Value, String)> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let docs = documents(&text)?;
     if let Some(cm) = docs.iter().find(|d| d["kind"] == "ConfigMap") {
-        let config = cm["data"]["config"].as_str().unwrap_or_default().to_string();
+        let config = cm["data"]["config"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let mut cm = cm.clone();
         cm["metadata"]["namespace"] = json!(NAMESPACE);
         return Ok((cm, config));
@@ -419,7 +445,11 @@ async fn config_is_safe(client: &Client, config: &str) -> anyhow::Result<bool> {
 /// Run `metallbctl install`.
 pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async move {
-        let client = crate::kube::client(args.cluster.context.as_deref(), args.cluster.kubeconfig.as_deref()).await?;
+        let client = crate::kube::client(
+            args.cluster.context.as_deref(),
+            args.cluster.kubeconfig.as_deref(),
+        )
+        .await?;
         install(&client, &args).await
     })
 }
@@ -451,7 +481,10 @@ pub async fn install(client: &Client, args: &InstallArgs) -> anyhow::Result<Exit
         apply_all(client, &[cm], args.dry_run).await?;
     }
     if changed == 0 {
-        println!("MetalLB {} is installed; everything unchanged", args.version);
+        println!(
+            "MetalLB {} is installed; everything unchanged",
+            args.version
+        );
     }
     if args.wait && !args.dry_run {
         wait_rollout(client, args.with_test_router, args.timeout).await?;
@@ -492,11 +525,21 @@ mod tests {
         assert!(docs.iter().all(|d| gvk_of(d).is_ok()));
         let ds = docs.iter().find(|d| d["kind"] == "DaemonSet").unwrap();
         assert_eq!(ds["spec"]["template"]["spec"]["hostNetwork"], true);
-        assert_eq!(ds["spec"]["template"]["metadata"]["labels"]["app"], "speaker");
+        assert_eq!(
+            ds["spec"]["template"]["metadata"]["labels"]["app"],
+            "speaker"
+        );
         let other = install_documents("v0.12.0", false).unwrap();
-        assert!(serde_json::to_string(&other).unwrap().contains("speaker:v0.12.0"));
-        assert!(!other.iter().any(|d| d["metadata"]["name"] == "test-bgp-router"));
-        let svc = docs.iter().find(|d| d["metadata"]["name"] == "test-bgp-router-quagga").unwrap();
+        assert!(serde_json::to_string(&other)
+            .unwrap()
+            .contains("speaker:v0.12.0"));
+        assert!(!other
+            .iter()
+            .any(|d| d["metadata"]["name"] == "test-bgp-router"));
+        let svc = docs
+            .iter()
+            .find(|d| d["metadata"]["name"] == "test-bgp-router-quagga")
+            .unwrap();
         assert_eq!(svc["spec"]["clusterIP"], "10.96.0.101");
     }
 

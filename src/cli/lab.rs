@@ -157,11 +157,18 @@ fn default_state_dir() -> PathBuf {
 }
 
 fn layout(a: &NameArgs) -> anyhow::Result<Layout> {
-    if a.name.is_empty() || !a.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if a.name.is_empty()
+        || !a
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         bail!("lab name {:?}: use letters, digits, '-' and '_'", a.name);
     }
     Ok(Layout::new(
-        a.state_dir.clone().unwrap_or_else(|| state_base().join(&a.name)),
+        a.state_dir
+            .clone()
+            .unwrap_or_else(|| state_base().join(&a.name)),
     ))
 }
 
@@ -207,7 +214,10 @@ fn run_up(args: UpArgs) -> anyhow::Result<ExitCode> {
             args.lab.name
         ),
         PidState::Stale(pid) => {
-            eprintln!("note: removing stale pid file {} (pid {pid} no longer runs)", layout.pid().display());
+            eprintln!(
+                "note: removing stale pid file {} (pid {pid} no longer runs)",
+                layout.pid().display()
+            );
             let _ = std::fs::remove_file(layout.pid());
         }
         PidState::None => {}
@@ -225,7 +235,11 @@ fn run_up(args: UpArgs) -> anyhow::Result<ExitCode> {
     }
     let started = Instant::now();
     let pid = spawn_daemon(&args, &layout)?;
-    println!("lab {:?} is up (pid {pid}, {:.2}s)", args.lab.name, started.elapsed().as_secs_f64());
+    println!(
+        "lab {:?} is up (pid {pid}, {:.2}s)",
+        args.lab.name,
+        started.elapsed().as_secs_f64()
+    );
     print_access(&layout);
     after_up(&args, &layout)
 }
@@ -254,12 +268,22 @@ fn spawn_daemon(args: &UpArgs, layout: &Layout) -> anyhow::Result<u32> {
     let log = std::fs::File::create(layout.log())
         .with_context(|| format!("cannot create {}", layout.log().display()))?;
     let mut cmd = Command::new(exe);
-    cmd.args(["lab", "up", "--foreground", "--name", &args.lab.name, "--state-dir"])
-        .arg(&layout.dir)
-        .args(["--routers", match args.routers {
+    cmd.args([
+        "lab",
+        "up",
+        "--foreground",
+        "--name",
+        &args.lab.name,
+        "--state-dir",
+    ])
+    .arg(&layout.dir)
+    .args([
+        "--routers",
+        match args.routers {
             RoutersArg::Builtin => "builtin",
             RoutersArg::Real => "real",
-        }]);
+        },
+    ]);
     if let Some(p) = args.port {
         cmd.args(["--port", &p.to_string()]);
     }
@@ -282,7 +306,10 @@ fn spawn_daemon(args: &UpArgs, layout: &Layout) -> anyhow::Result<u32> {
         }
         if t.elapsed() > Duration::from_secs(30) {
             let _ = child.kill();
-            bail!("the lab daemon did not become ready in 30s; see {}", layout.log().display());
+            bail!(
+                "the lab daemon did not become ready in 30s; see {}",
+                layout.log().display()
+            );
         }
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -313,13 +340,20 @@ fn run_foreground(
     let rt = runtime()?;
     rt.block_on(async move {
         let daemon = Daemon::start(cfg).await?;
-        println!("lab {:?} is up in the foreground (pid {})", args.lab.name, std::process::id());
+        println!(
+            "lab {:?} is up in the foreground (pid {})",
+            args.lab.name,
+            std::process::id()
+        );
         println!("API server: {}", daemon.url());
         println!("kubeconfig: {}", daemon.kubeconfig().display());
         println!("export KUBECONFIG={}", daemon.kubeconfig().display());
         wait_for_stop_signal().await?;
         tracing::info!("stopping");
-        daemon.shutdown().await.context("the lab did not stop cleanly")?;
+        daemon
+            .shutdown()
+            .await
+            .context("the lab did not stop cleanly")?;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -354,13 +388,19 @@ fn run_down(a: &NameArgs) -> anyhow::Result<ExitCode> {
             if clean {
                 println!("lab {:?} stopped (pid {pid})", a.name);
             } else {
-                println!("lab {:?} killed (pid {pid} ignored SIGTERM for 10s)", a.name);
+                println!(
+                    "lab {:?} killed (pid {pid} ignored SIGTERM for 10s)",
+                    a.name
+                );
             }
         }
         PidState::Stale(pid) => {
             let _ = std::fs::remove_file(layout.pid());
             let _ = std::fs::remove_file(layout.socket());
-            println!("lab {:?} was not running; removed a stale pid file (pid {pid})", a.name);
+            println!(
+                "lab {:?} was not running; removed a stale pid file (pid {pid})",
+                a.name
+            );
         }
         PidState::None => println!("lab {:?} is not running", a.name),
     }
@@ -391,7 +431,10 @@ fn running_status(a: &NameArgs) -> anyhow::Result<Option<(Layout, LabStatus)>> {
 fn run_status(args: StatusArgs) -> anyhow::Result<ExitCode> {
     let Some((_, st)) = running_status(&args.lab)? else {
         match args.output {
-            StatusFormat::Json => println!("{}", serde_json::json!({"name": args.lab.name, "running": false})),
+            StatusFormat::Json => println!(
+                "{}",
+                serde_json::json!({"name": args.lab.name, "running": false})
+            ),
             StatusFormat::Table => println!("lab {:?} is not running", args.lab.name),
         }
         return Ok(ExitCode::from(super::EXIT_PROBLEMS));
@@ -407,11 +450,20 @@ fn run_status(args: StatusArgs) -> anyhow::Result<ExitCode> {
 fn table(rows: &[Vec<String>]) -> String {
     let cols = rows.first().map_or(0, Vec::len);
     let widths: Vec<usize> = (0..cols)
-        .map(|c| rows.iter().map(|r| r.get(c).map_or(0, String::len)).max().unwrap_or(0))
+        .map(|c| {
+            rows.iter()
+                .map(|r| r.get(c).map_or(0, String::len))
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let mut out = String::new();
     for r in rows {
-        let line: Vec<String> = r.iter().enumerate().map(|(i, c)| format!("{c:<w$}", w = widths[i])).collect();
+        let line: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c:<w$}", w = widths[i]))
+            .collect();
         out.push_str(line.join("   ").trim_end());
         out.push('\n');
     }
@@ -425,23 +477,54 @@ pub fn status_table(st: &LabStatus) -> String {
         st.name, st.pid, st.topology, st.routers_mode, st.api_server, st.kubeconfig
     );
     let mut nodes = vec![vec!["NODE".to_string(), "ADDRESS".to_string()]];
-    nodes.extend(st.nodes.iter().map(|n| vec![n.name.clone(), n.address.to_string()]));
+    nodes.extend(
+        st.nodes
+            .iter()
+            .map(|n| vec![n.name.clone(), n.address.to_string()]),
+    );
     out.push_str(&table(&nodes));
-    let mut comps = vec![["NAMESPACE", "POD", "CONTAINER", "ROLE", "NODE", "IP"].map(String::from).to_vec()];
+    let mut comps = vec![["NAMESPACE", "POD", "CONTAINER", "ROLE", "NODE", "IP"]
+        .map(String::from)
+        .to_vec()];
     comps.extend(st.components.iter().map(|c| {
-        vec![c.namespace.clone(), c.pod.clone(), c.container.clone(), c.role.clone(), c.node.clone(), c.pod_ip.clone()]
+        vec![
+            c.namespace.clone(),
+            c.pod.clone(),
+            c.container.clone(),
+            c.role.clone(),
+            c.node.clone(),
+            c.pod_ip.clone(),
+        ]
     }));
     out.push('\n');
     out.push_str(&table(&comps));
-    let mut routers = vec![["ROUTER", "IMPL", "SERVICE", "LISTEN", "AS", "PEER", "STATE", "ROUTES"].map(String::from).to_vec()];
+    let mut routers = vec![[
+        "ROUTER", "IMPL", "SERVICE", "LISTEN", "AS", "PEER", "STATE", "ROUTES",
+    ]
+    .map(String::from)
+    .to_vec()];
     for r in &st.routers {
-        let base = [r.name.clone(), if r.running { r.implementation.clone() } else { "not deployed".into() }, r.cluster_ip.clone(), r.listen.clone(), r.asn.to_string()];
+        let base = [
+            r.name.clone(),
+            if r.running {
+                r.implementation.clone()
+            } else {
+                "not deployed".into()
+            },
+            r.cluster_ip.clone(),
+            r.listen.clone(),
+            r.asn.to_string(),
+        ];
         if r.sessions.is_empty() {
             routers.push([base.to_vec(), vec!["-".into(), "-".into(), "-".into()]].concat());
         }
         for s in &r.sessions {
             let routes: Vec<&str> = s.routes.iter().map(|x| x.prefix.as_str()).collect();
-            let routes = if routes.is_empty() { "-".to_string() } else { routes.join(",") };
+            let routes = if routes.is_empty() {
+                "-".to_string()
+            } else {
+                routes.join(",")
+            };
             routers.push([base.to_vec(), vec![s.peer.clone(), s.state.clone(), routes]].concat());
         }
     }
@@ -461,7 +544,11 @@ fn run_logs(args: LogsArgs) -> anyhow::Result<ExitCode> {
     if !matches!(control::pid_state(&layout), PidState::Running(_)) {
         bail!("lab {:?} is not running", args.lab.name);
     }
-    let text = control::request(&layout.socket(), &format!("logs {what}"), Duration::from_secs(10))?;
+    let text = control::request(
+        &layout.socket(),
+        &format!("logs {what}"),
+        Duration::from_secs(10),
+    )?;
     if text.is_empty() {
         eprintln!("no logs for {what:?} (try a pod name, container, role: controller, speaker, router, or a router name)");
         return Ok(ExitCode::from(super::EXIT_PROBLEMS));
@@ -481,16 +568,24 @@ fn merge_kubeconfig(name: &str, lab_kubeconfig: &Path) -> anyhow::Result<()> {
         .ok()
         .and_then(|t| serde_yaml::from_str(&t).ok())
         .filter(serde_yaml::Value::is_mapping)
-        .unwrap_or_else(|| serde_yaml::from_str("apiVersion: v1\nkind: Config\n").unwrap_or_default());
+        .unwrap_or_else(|| {
+            serde_yaml::from_str("apiVersion: v1\nkind: Config\n").unwrap_or_default()
+        });
     let ctx = format!("metallbctl-lab-{name}");
-    for (list, inner) in [("clusters", "cluster"), ("users", "user"), ("contexts", "context")] {
+    for (list, inner) in [
+        ("clusters", "cluster"),
+        ("users", "user"),
+        ("contexts", "context"),
+    ] {
         let mut entry = ours[list][0].clone();
         entry["name"] = ctx.clone().into();
         if inner == "context" {
             entry["context"]["cluster"] = ctx.clone().into();
             entry["context"]["user"] = ctx.clone().into();
         }
-        let map = theirs.as_mapping_mut().context("kubeconfig is not a mapping")?;
+        let map = theirs
+            .as_mapping_mut()
+            .context("kubeconfig is not a mapping")?;
         let seq = map
             .entry(list.into())
             .or_insert_with(|| serde_yaml::Value::Sequence(Vec::new()));
@@ -510,7 +605,10 @@ fn merge_kubeconfig(name: &str, lab_kubeconfig: &Path) -> anyhow::Result<()> {
     }
     std::fs::write(&target, serde_yaml::to_string(&theirs)?)
         .with_context(|| format!("cannot write {}", target.display()))?;
-    println!("added context {ctx} to {}; use: kubectl --context {ctx} get nodes", target.display());
+    println!(
+        "added context {ctx} to {}; use: kubectl --context {ctx} get nodes",
+        target.display()
+    );
     Ok(())
 }
 
@@ -530,7 +628,10 @@ fn run_tutorial(layout: &Layout) -> anyhow::Result<ExitCode> {
             wait: true,
             timeout: Duration::from_secs(60),
             force: false,
-            cluster: super::install::ClusterArgs { kubeconfig: None, context: None },
+            cluster: super::install::ClusterArgs {
+                kubeconfig: None,
+                context: None,
+            },
         };
         super::install::install(&client, &args).await?;
         for m in [TUTORIAL_1, TUTORIAL_2] {
@@ -542,9 +643,24 @@ fn run_tutorial(layout: &Layout) -> anyhow::Result<ExitCode> {
     let st = wait_routes(layout, &ip)?;
     for r in &st.routers {
         for s in &r.sessions {
-            let routes: Vec<String> = s.routes.iter().map(|x| format!("{} via {}", x.prefix, x.next_hop.as_deref().unwrap_or("?"))).collect();
-            println!("router {} ({}, {}): session with {} {}; learned: {}", r.name, r.implementation, r.cluster_ip, s.peer, s.state,
-                if routes.is_empty() { "nothing".into() } else { routes.join(", ") });
+            let routes: Vec<String> = s
+                .routes
+                .iter()
+                .map(|x| format!("{} via {}", x.prefix, x.next_hop.as_deref().unwrap_or("?")))
+                .collect();
+            println!(
+                "router {} ({}, {}): session with {} {}; learned: {}",
+                r.name,
+                r.implementation,
+                r.cluster_ip,
+                s.peer,
+                s.state,
+                if routes.is_empty() {
+                    "nothing".into()
+                } else {
+                    routes.join(", ")
+                }
+            );
         }
     }
     println!("\nnext: kubectl get svc nginx; kubectl logs -n metallb-system -l app=speaker; metallbctl lab status");
@@ -552,10 +668,15 @@ fn run_tutorial(layout: &Layout) -> anyhow::Result<ExitCode> {
 }
 
 async fn wait_external_ip(client: &kube::Client) -> anyhow::Result<String> {
-    let api: kube::Api<k8s_openapi::api::core::v1::Service> = kube::Api::namespaced(client.clone(), "default");
+    let api: kube::Api<k8s_openapi::api::core::v1::Service> =
+        kube::Api::namespaced(client.clone(), "default");
     let t = Instant::now();
     loop {
-        if let Some(ip) = api.get_opt("nginx").await?.and_then(|s| s.status?.load_balancer?.ingress?.first()?.ip.clone()) {
+        if let Some(ip) = api
+            .get_opt("nginx")
+            .await?
+            .and_then(|s| s.status?.load_balancer?.ingress?.first()?.ip.clone())
+        {
             return Ok(ip);
         }
         if t.elapsed() > Duration::from_secs(30) {
@@ -571,7 +692,11 @@ fn wait_routes(layout: &Layout, ip: &str) -> anyhow::Result<LabStatus> {
     loop {
         let st = control::status(&layout.socket(), Duration::from_secs(5))?;
         let all = !st.routers.is_empty()
-            && st.routers.iter().all(|r| r.sessions.iter().any(|s| s.routes.iter().any(|x| x.prefix == prefix)));
+            && st.routers.iter().all(|r| {
+                r.sessions
+                    .iter()
+                    .any(|s| s.routes.iter().any(|x| x.prefix == prefix))
+            });
         if all || t.elapsed() > Duration::from_secs(30) {
             return Ok(st);
         }
@@ -623,10 +748,67 @@ mod tests {
         match Cli::try_parse_from(argv).ok()?.command {
             Command::Lab(lab) => match lab.command {
                 LabCommand::Apiserver(a) => Some(a),
+                _ => None,
             },
-            #[allow(unreachable_patterns)]
             _ => None,
         }
+    }
+
+    fn up(args: &[&str]) -> Option<super::UpArgs> {
+        let argv = ["metallbctl", "lab", "up"].iter().chain(args);
+        match Cli::try_parse_from(argv).ok()?.command {
+            Command::Lab(lab) => match lab.command {
+                LabCommand::Up(a) => Some(a),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn up_flags() {
+        let a = up(&[]).expect("defaults parse");
+        assert_eq!(a.lab.name, "default");
+        assert_eq!(a.routers, super::RoutersArg::Builtin);
+        assert!(!a.foreground && !a.tutorial && !a.merge_kubeconfig && a.port.is_none());
+        let a = up(&[
+            "--name",
+            "x",
+            "--topology",
+            "t.yaml",
+            "--routers",
+            "real",
+            "--state-dir",
+            "d",
+            "--foreground",
+            "--merge-kubeconfig",
+            "--tutorial",
+            "--port",
+            "6443",
+        ])
+        .expect("parse");
+        assert_eq!(a.lab.name, "x");
+        assert_eq!(a.routers, super::RoutersArg::Real);
+        assert!(a.foreground && a.tutorial && a.merge_kubeconfig);
+        assert_eq!(a.port, Some(6443));
+        assert!(up(&["--routers", "quagga"]).is_none());
+    }
+
+    #[test]
+    fn lab_names_are_checked() {
+        let bad = super::NameArgs {
+            name: "../x".into(),
+            state_dir: None,
+        };
+        assert!(super::layout(&bad).is_err());
+        let ok = super::NameArgs {
+            name: "a-1".into(),
+            state_dir: None,
+        };
+        assert!(super::layout(&ok)
+            .unwrap()
+            .dir
+            .ends_with("metallbctl/lab/a-1"));
     }
 
     #[test]

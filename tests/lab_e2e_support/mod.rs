@@ -34,9 +34,14 @@ pub fn have_kubectl() -> bool {
 }
 
 pub fn have_real_routers() -> bool {
-    let ok = ["/usr/sbin/bird", "/usr/sbin/birdc", "/usr/lib/frr/bgpd", "/usr/bin/vtysh"]
-        .iter()
-        .all(|p| Path::new(p).exists());
+    let ok = [
+        "/usr/sbin/bird",
+        "/usr/sbin/birdc",
+        "/usr/lib/frr/bgpd",
+        "/usr/bin/vtysh",
+    ]
+    .iter()
+    .all(|p| Path::new(p).exists());
     require("BIRD 2 / FRR", ok, "apt-get install -y bird2 frr")
 }
 
@@ -208,7 +213,12 @@ impl Drop for Lab {
 }
 
 /// Poll `f` every 50 ms for up to `secs`; panic with `what` and `ctx()` on timeout.
-pub fn eventually<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>, ctx: impl Fn() -> String) -> T {
+pub fn eventually<T>(
+    secs: u64,
+    what: &str,
+    mut f: impl FnMut() -> Option<T>,
+    ctx: impl Fn() -> String,
+) -> T {
     let t = Instant::now();
     loop {
         if let Some(v) = f() {

@@ -28,13 +28,9 @@ pub enum Role {
 /// images (`test-bgp-router` plays all routers, `*bird*` the BIRD ones, `*frr*`/`*quagga*`
 /// the FRR ones), anything else simulated.
 pub fn classify(image: &str, topo: &Topology) -> Role {
-    let repo = image.rsplit_once(':').map_or(image, |(r, tag)| {
-        if tag.contains('/') {
-            image
-        } else {
-            r
-        }
-    });
+    let repo = image
+        .rsplit_once(':')
+        .map_or(image, |(r, tag)| if tag.contains('/') { image } else { r });
     if repo.ends_with("metallb/controller") {
         return Role::Controller;
     }

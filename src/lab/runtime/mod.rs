@@ -66,7 +66,10 @@ pub struct Shared {
 impl Shared {
     /// Every container the runtime runs.
     pub fn components(&self) -> Vec<ComponentStatus> {
-        self.components.lock().map(|c| c.clone()).unwrap_or_default()
+        self.components
+            .lock()
+            .map(|c| c.clone())
+            .unwrap_or_default()
     }
 
     /// Every topology router, running or not (asks real daemons; blocking-safe).
@@ -234,7 +237,10 @@ impl Kubelet {
         for ds in self.obj.list(&k.daemonsets) {
             let uid = meta::meta_str(&ds, "uid");
             let hash = ob::template_hash(&ds["spec"]["template"]);
-            let generation = ds["metadata"]["generation"].as_u64().unwrap_or(1).to_string();
+            let generation = ds["metadata"]["generation"]
+                .as_u64()
+                .unwrap_or(1)
+                .to_string();
             let name = meta::meta_str(&ds, "name").to_string();
             for node in &self.cfg.topology.nodes {
                 let mine: Vec<&Arc<Value>> = pods
@@ -243,7 +249,9 @@ impl Kubelet {
                     .collect();
                 let current = mine
                     .iter()
-                    .filter(|p| p["metadata"]["labels"]["controller-revision-hash"] == hash.as_str())
+                    .filter(|p| {
+                        p["metadata"]["labels"]["controller-revision-hash"] == hash.as_str()
+                    })
                     .count();
                 for stale in mine.iter().filter(|p| {
                     p["metadata"]["labels"]["controller-revision-hash"] != hash.as_str()
@@ -440,7 +448,12 @@ impl Kubelet {
                 continue;
             }
             self.router_owner.remove(&name);
-            let removed = self.shared.routers.lock().ok().and_then(|mut m| m.remove(&name));
+            let removed = self
+                .shared
+                .routers
+                .lock()
+                .ok()
+                .and_then(|mut m| m.remove(&name));
             if let Some(r) = removed {
                 self.shared.net.unregister(r.spec().virtual_addr());
                 if let Ok(r) = Arc::try_unwrap(r) {
@@ -481,20 +494,35 @@ impl Kubelet {
     fn deployment_status(&self, d: &Value, rss: &[Arc<Value>]) {
         let uid = meta::meta_str(d, "uid");
         let mine: Vec<&Arc<Value>> = rss.iter().filter(|r| ob::owned_by(r, uid)).collect();
-        let sum = |f: &str| -> u64 { mine.iter().map(|r| r["status"][f].as_u64().unwrap_or(0)).sum() };
+        let sum = |f: &str| -> u64 {
+            mine.iter()
+                .map(|r| r["status"][f].as_u64().unwrap_or(0))
+                .sum()
+        };
         let (replicas, ready) = (sum("replicas"), sum("readyReplicas"));
         let want = d["spec"]["replicas"].as_u64().unwrap_or(1);
         let available = if ready >= want { "True" } else { "False" };
         let keep = |t: &str, status: &str| {
-            let old = d["status"]["conditions"]
-                .as_array()
-                .and_then(|cs| cs.iter().find(|c| c["type"] == t && c["status"] == status).cloned());
+            let old = d["status"]["conditions"].as_array().and_then(|cs| {
+                cs.iter()
+                    .find(|c| c["type"] == t && c["status"] == status)
+                    .cloned()
+            });
             old.unwrap_or_else(|| {
                 let now = meta::now_rfc3339();
                 let (reason, msg) = match (t, status) {
-                    ("Available", "True") => ("MinimumReplicasAvailable", "Deployment has minimum availability."),
-                    ("Available", _) => ("MinimumReplicasUnavailable", "Deployment does not have minimum availability."),
-                    _ => ("NewReplicaSetAvailable", "ReplicaSet has successfully progressed."),
+                    ("Available", "True") => (
+                        "MinimumReplicasAvailable",
+                        "Deployment has minimum availability.",
+                    ),
+                    ("Available", _) => (
+                        "MinimumReplicasUnavailable",
+                        "Deployment does not have minimum availability.",
+                    ),
+                    _ => (
+                        "NewReplicaSetAvailable",
+                        "ReplicaSet has successfully progressed.",
+                    ),
                 };
                 json!({"type": t, "status": status, "reason": reason, "message": msg,
                        "lastUpdateTime": now, "lastTransitionTime": now})
@@ -510,13 +538,18 @@ impl Kubelet {
         let k = &self.obj.k;
         let pods = self.obj.list(&k.pods);
         for svc in self.obj.list(&k.services) {
-            let Some(sel) = svc["spec"]["selector"].as_object().filter(|s| !s.is_empty()) else {
+            let Some(sel) = svc["spec"]["selector"]
+                .as_object()
+                .filter(|s| !s.is_empty())
+            else {
                 continue;
             };
             let ns = meta::meta_str(&svc, "namespace");
             let ready: Vec<&Value> = pods
                 .iter()
-                .filter(|p| meta::meta_str(p, "namespace") == ns && ob::selects(sel, p) && ob::pod_ready(p))
+                .filter(|p| {
+                    meta::meta_str(p, "namespace") == ns && ob::selects(sel, p) && ob::pod_ready(p)
+                })
                 .map(|p| p.as_ref())
                 .collect();
             let slice = ob::endpoint_slice(&svc, &ready);

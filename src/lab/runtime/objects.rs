@@ -101,7 +101,12 @@ pub fn replica_set(deploy: &Value, hash: &str) -> Value {
 }
 
 /// A Pod from `owner`'s template, named `<prefix>-<5 chars>`, optionally bound to a node.
-pub fn pod(owner: &Value, prefix: &str, extra_labels: &[(&str, &str)], node: Option<&str>) -> Value {
+pub fn pod(
+    owner: &Value,
+    prefix: &str,
+    extra_labels: &[(&str, &str)],
+    node: Option<&str>,
+) -> Value {
     let template = &owner["spec"]["template"];
     let mut labels = template["metadata"]["labels"]
         .as_object()
@@ -175,9 +180,10 @@ pub fn containers(pod: &Value) -> Vec<Value> {
 /// Is the pod Running and Ready?
 pub fn pod_ready(pod: &Value) -> bool {
     pod["status"]["phase"] == "Running"
-        && pod["status"]["conditions"]
-            .as_array()
-            .is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+        && pod["status"]["conditions"].as_array().is_some_and(|c| {
+            c.iter()
+                .any(|c| c["type"] == "Ready" && c["status"] == "True")
+        })
 }
 
 /// Does `labels` satisfy a Service's equality selector?

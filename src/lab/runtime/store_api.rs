@@ -7,7 +7,9 @@ use serde_json::Value;
 
 use crate::lab::apiserver::patch::{PatchKind, PatchRequest};
 use crate::lab::apiserver::store::ListQuery;
-use crate::lab::apiserver::{meta, ApiError, Propagation, ResourceDef, Store, Subresource, WriteOptions};
+use crate::lab::apiserver::{
+    meta, ApiError, Propagation, ResourceDef, Store, Subresource, WriteOptions,
+};
 
 /// The resource types the runtime reads and writes.
 #[derive(Debug, Clone)]
@@ -108,20 +110,18 @@ impl Objects {
         if obj["status"] == status {
             return;
         }
-        let (ns, name) = (meta::meta_str(obj, "namespace"), meta::meta_str(obj, "name"));
+        let (ns, name) = (
+            meta::meta_str(obj, "namespace"),
+            meta::meta_str(obj, "name"),
+        );
         let mut new = obj.clone();
         new["status"] = status;
         if let Some(m) = meta::meta_mut(&mut new) {
             m.remove("resourceVersion");
         }
-        let _ = self.store.replace(
-            def,
-            scope(def, ns),
-            name,
-            new,
-            Subresource::Status,
-            &opts(),
-        );
+        let _ = self
+            .store
+            .replace(def, scope(def, ns), name, new, Subresource::Status, &opts());
     }
 
     /// A JSON merge patch.
