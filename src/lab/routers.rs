@@ -370,7 +370,9 @@ impl Daemon {
                     SessionStatus {
                         peer: n.to_string(),
                         state: bird_state(&self.query(&["show", "protocols", "all", &proto])),
-                        routes: bird_routes(&self.query(&["show", "route", "protocol", &proto])),
+                        routes: bird_routes(
+                            &self.query(&["show", "route", "all", "protocol", &proto]),
+                        ),
                     }
                 })
                 .collect(),
@@ -418,8 +420,7 @@ pub fn bird_config(spec: &RouterSpec, listen: SocketAddr, nodes: &[IpAddr]) -> S
     );
     for (i, n) in nodes.iter().enumerate() {
         s.push_str(&format!(
-            "protocol static reach{i} {{ ipv4; route {n}/32 blackhole; }}\n\
-             protocol bgp {} {{\n  local {} port {} as {};\n  neighbor {n} as {};\n  \
+            "protocol bgp {} {{\n  local {} port {} as {};\n  neighbor {n} as {};\n  \
              passive; multihop;\n  ipv4 {{ import all; export none; }};\n}}\n",
             bird_proto(i),
             listen.ip(),
@@ -508,23 +509,34 @@ fn bird_state(out: &str) -> String {
         .to_string()
 }
 
-/// Prefixes from `birdc show route protocol P` (lines starting with a CIDR).
+/// Prefixes from `birdc show route all protocol P`: lines starting with a CIDR, each with the
+/// `via` address or the `BGP.next_hop:` attribute that follows it.
 fn bird_routes(out: &str) -> Vec<LearnedRoute> {
-    out.lines()
-        .filter_map(|l| {
-            let first = l.split_whitespace().next()?;
-            first.parse::<ipnet::IpNet>().ok()?;
-            let nh = l
-                .split_whitespace()
-                .skip_while(|w| *w != "via")
-                .nth(1)
-                .map(str::to_string);
-            Some(LearnedRoute {
-                prefix: first.to_string(),
-                next_hop: nh,
-            })
-        })
-        .collect()
+    let mut routes: Vec<LearnedRoute> = Vec::new();
+    for l in out.lines() {
+        if let Some(nh) = l.trim().strip_prefix("BGP.next_hop:") {
+            if let Some(last) = routes.last_mut().filter(|r| r.next_hop.is_none()) {
+                last.next_hop = nh.split_whitespace().next().map(str::to_string);
+            }
+            continue;
+        }
+        let Some(first) = l.split_whitespace().next() else {
+            continue;
+        };
+        if first.parse::<ipnet::IpNet>().is_err() {
+            continue;
+        }
+        let via = l
+            .split_whitespace()
+            .skip_while(|w| *w != "via")
+            .nth(1)
+            .map(str::to_string);
+        routes.push(LearnedRoute {
+            prefix: first.to_string(),
+            next_hop: via,
+        });
+    }
+    routes
 }
 
 /// Sessions from FRR's `show bgp summary json` and `show bgp ipv4 unicast json`.
@@ -598,9 +610,11 @@ mod tests {
                       \x20 BGP state:          Established\n";
         assert_eq!(bird_state(protos), "Established");
         assert_eq!(bird_state(""), "Unknown");
-        let routes = "Table master4:\n198.51.100.0/32      unreachable [node1 08:00:00.000 from 127.0.1.1] * (100/-) [?]\n\
-                      \tvia 127.0.1.1 on lo\n";
-        assert_eq!(bird_routes(routes)[0].prefix, "198.51.100.0/32");
+        let routes = "Table master4:\n198.51.100.0/32      unreachable [node1 08:00:00.000 from 127.0.1.1] * (100) [?]\n\
+                      \tType: BGP univ\n\tBGP.next_hop: 127.0.1.1\n";
+        let r = bird_routes(routes);
+        assert_eq!(r[0].prefix, "198.51.100.0/32");
+        assert_eq!(r[0].next_hop.as_deref(), Some("127.0.1.1"));
         let summary = r#"{"ipv4Unicast":{"peers":{"127.0.1.1":{"state":"Established"}}}}"#;
         let rib = r#"{"routes":{"198.51.100.0/32":[{"peerId":"127.0.1.1","nexthops":[{"ip":"127.0.1.1"}]}]}}"#;
         let s = frr_sessions(&["127.0.1.1".parse().unwrap()], summary, rib);
