@@ -111,6 +111,21 @@ fn clear_errors_already_running_stale_pid_port_in_use() {
         stderr(&out)
     );
     assert!(lab.pid().is_none_or(|p| !alive(p)));
+
+    let router = TcpListener::bind("127.0.0.100:0").expect("bind");
+    let busy = router.local_addr().expect("addr").to_string();
+    let topo = std::fs::read_to_string(format!("{}/lab/tutorial.yaml", env!("CARGO_MANIFEST_DIR")))
+        .expect("topology")
+        .replace("127.0.0.100:0", &busy);
+    let file = lab.dir.join("busy.yaml");
+    std::fs::write(&file, topo).expect("write");
+    let out = lab.lab("up", &["--topology", &file.display().to_string()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(&format!("router bird cannot listen on {busy}")),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -70,6 +70,15 @@ pub enum DaemonError {
     },
     #[error("the runtime could not start (resource registry incomplete)")]
     Runtime,
+    #[error(
+        "router {name} cannot listen on {addr} (port in use? change `listen` in the topology)"
+    )]
+    RouterPort {
+        name: String,
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// A running lab inside this process.
@@ -93,6 +102,7 @@ impl Daemon {
     pub async fn start(cfg: DaemonConfig) -> Result<Daemon, DaemonError> {
         let layout = Layout::new(&cfg.state_dir);
         std::fs::create_dir_all(&layout.dir).map_err(state_err(&layout.dir))?;
+        check_router_ports(&cfg.topology)?;
         claim_pid(&cfg.name, &layout)?;
         let server = start_server(&cfg, &layout).await?;
         let client = lab_client(&layout).await?;
@@ -146,6 +156,18 @@ impl Daemon {
         let _ = std::fs::remove_file(self.layout.pid());
         r
     }
+}
+
+/// Routers with a fixed listen port must find it free (port 0 always is).
+fn check_router_ports(t: &Topology) -> Result<(), DaemonError> {
+    for r in t.routers.iter().filter(|r| r.listen.port() != 0) {
+        std::net::TcpListener::bind(r.listen).map_err(|source| DaemonError::RouterPort {
+            name: r.name.clone(),
+            addr: r.listen,
+            source,
+        })?;
+    }
+    Ok(())
 }
 
 fn claim_pid(name: &str, layout: &Layout) -> Result<(), DaemonError> {

@@ -90,18 +90,36 @@ impl Task {
     }
 }
 
-/// Start the controller or speaker for `role` (other roles start nothing).
+/// Start the controller or speaker for `role` (other roles start nothing). A component that
+/// stops on its own is restarted with a capped backoff, as the kubelet would.
 pub fn start(role: &Role, l: Launch) -> Option<Task> {
+    if !matches!(role, Role::Controller | Role::Speaker) {
+        return None;
+    }
     let (stop, rx) = watch::channel(false);
-    let log = l.log.clone();
-    let fut = match role {
-        Role::Controller => metallb_glue::controller(l, rx)?,
-        Role::Speaker => metallb_glue::speaker(l, rx)?,
-        _ => return None,
-    };
+    let role = role.clone();
     let handle = tokio::spawn(async move {
-        if let Err(e) = fut.await {
-            log(&format!("component exited: {e}"));
+        let mut backoff = std::time::Duration::from_secs(1);
+        loop {
+            let fut = match role {
+                Role::Controller => metallb_glue::controller(l.clone(), rx.clone()),
+                _ => metallb_glue::speaker(l.clone(), rx.clone()),
+            };
+            let Some(fut) = fut else { return };
+            let result = fut.await;
+            if *rx.borrow() {
+                return;
+            }
+            match result {
+                Err(e) => (l.log)(&format!("component exited: {e}; restarting in {backoff:?}")),
+                Ok(()) => (l.log)(&format!("component stopped; restarting in {backoff:?}")),
+            }
+            let mut stop = rx.clone();
+            tokio::select! {
+                _ = tokio::time::sleep(backoff) => {}
+                _ = stop.changed() => return,
+            }
+            backoff = (backoff * 2).min(std::time::Duration::from_secs(10));
         }
     });
     Some(Task { stop, handle })

@@ -242,6 +242,13 @@ impl Kubelet {
                 .unwrap_or(1)
                 .to_string();
             let name = meta::meta_str(&ds, "name").to_string();
+            let known = |p: &Value| {
+                let n = p["spec"]["nodeName"].as_str().unwrap_or("");
+                self.cfg.topology.nodes.iter().any(|t| t.name == n)
+            };
+            for orphan in pods.iter().filter(|p| ob::owned_by(p, uid) && !known(p)) {
+                self.obj.delete(&k.pods, orphan);
+            }
             for node in &self.cfg.topology.nodes {
                 let mine: Vec<&Arc<Value>> = pods
                     .iter()
@@ -310,7 +317,7 @@ impl Kubelet {
     fn pod_ip(&mut self, used: &HashSet<String>) -> IpAddr {
         loop {
             let n = self.next_ip;
-            self.next_ip = if n >= 65_000 { 2 } else { n + 1 };
+            self.next_ip = if n >= 62_000 { 2 } else { n + 1 };
             let ip = Ipv4Addr::new(10, 244, (n / 250) as u8, (n % 250) as u8 + 2);
             if !used.contains(&ip.to_string()) {
                 return IpAddr::V4(ip);
