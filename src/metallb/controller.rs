@@ -16,6 +16,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
@@ -23,7 +24,8 @@ use kube::api::{Patch, PatchParams};
 use kube::runtime::watcher;
 use kube::{Api, Client};
 use serde_json::json;
-use tokio::sync::{mpsc, watch as tokio_watch};
+use tokio::sync::{mpsc, watch as tokio_watch, Semaphore};
+use tokio::task::JoinHandle;
 
 use super::config::{self, ConfigError};
 use super::events::{EventType, ObjectRef, Recorder};
@@ -99,8 +101,75 @@ impl ConfigState {
     }
 }
 
+/// Status writes run concurrently (bounded), in order per Service: each write waits for the
+/// previous one of the same Service. Failed writes come back on a channel for a retry.
+struct StatusWriter {
+    client: Client,
+    inflight: HashMap<String, JoinHandle<()>>,
+    permits: Arc<Semaphore>,
+    failed: mpsc::UnboundedSender<String>,
+}
+
+/// How many status writes may be in flight at once.
+const STATUS_WRITERS: usize = 16;
+
+impl StatusWriter {
+    fn write(&mut self, key: &str, svc: &Service, ip: Option<IpAddr>) {
+        let ns = svc
+            .metadata
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".into());
+        let name = svc.metadata.name.clone().unwrap_or_default();
+        let api: Api<Service> = Api::namespaced(self.client.clone(), &ns);
+        let prev = self.inflight.remove(key);
+        let permits = self.permits.clone();
+        let failed = self.failed.clone();
+        let key_owned = key.to_string();
+        let task = tokio::spawn(async move {
+            if let Some(p) = prev {
+                let _ = p.await;
+            }
+            let Ok(_permit) = permits.acquire_owned().await else {
+                return;
+            };
+            let ingress = match ip {
+                Some(ip) => json!([{ "ip": ip.to_string() }]),
+                None => serde_json::Value::Null,
+            };
+            let patch = json!({"status": {"loadBalancer": {"ingress": ingress}}});
+            match api
+                .patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+            {
+                Ok(_) => {}
+                Err(kube::Error::Api(s)) if s.code == 404 => {}
+                Err(e) => {
+                    tracing::warn!(service = %key_owned, error = %e, "cannot update service status");
+                    let _ = failed.send(key_owned);
+                }
+            }
+        });
+        if self.inflight.len() > 4 * STATUS_WRITERS {
+            self.inflight.retain(|_, t| !t.is_finished());
+        }
+        self.inflight.insert(key.to_string(), task);
+    }
+
+    /// Wait (bounded) for the writes in flight.
+    async fn drain(&mut self, limit: Duration) {
+        let tasks: Vec<JoinHandle<()>> = self.inflight.drain().map(|(_, t)| t).collect();
+        let _ = tokio::time::timeout(limit, async {
+            for t in tasks {
+                let _ = t.await;
+            }
+        })
+        .await;
+    }
+}
+
 struct Controller {
-    services_api: Client,
+    status: StatusWriter,
     recorder: Recorder,
     log: Option<LogSink>,
     alloc: Allocator,
@@ -133,8 +202,14 @@ pub async fn run(
             Msg::Service,
         ),
     ];
+    let (failed_tx, mut failed_rx) = mpsc::unbounded_channel();
     let mut c = Controller {
-        services_api: client.clone(),
+        status: StatusWriter {
+            client: client.clone(),
+            inflight: HashMap::new(),
+            permits: Arc::new(Semaphore::new(STATUS_WRITERS)),
+            failed: failed_tx,
+        },
         recorder: Recorder::new(client, CONTROLLER_COMPONENT, None),
         log: opts.log.clone(),
         alloc: Allocator::default(),
@@ -145,10 +220,11 @@ pub async fn run(
         retry: BTreeSet::new(),
     };
     log_line(&c.log, "MetalLB controller starting");
-    let result = c.main_loop(&mut rx, &mut shutdown).await;
+    let result = c.main_loop(&mut rx, &mut failed_rx, &mut shutdown).await;
     for t in tasks {
         t.abort();
     }
+    c.status.drain(Duration::from_secs(5)).await;
     log_line(&c.log, "MetalLB controller stopped");
     result
 }
@@ -157,16 +233,19 @@ impl Controller {
     async fn main_loop(
         &mut self,
         rx: &mut mpsc::UnboundedReceiver<Msg>,
+        failed: &mut mpsc::UnboundedReceiver<String>,
         shutdown: &mut tokio_watch::Receiver<bool>,
     ) -> Result<(), Error> {
         // Startup: wait for both initial lists.
         let (mut cm, mut svcs): (Option<Vec<ConfigMap>>, Option<Vec<Service>>) = (None, None);
+        // Changes that arrive after one list but before the other, replayed in order.
+        let mut early: Vec<Msg> = Vec::new();
         while cm.is_none() || svcs.is_none() {
             tokio::select! {
                 m = rx.recv() => match m {
-                    Some(Msg::Config(Change::Reset(list))) => cm = Some(list),
-                    Some(Msg::Service(Change::Reset(list))) => svcs = Some(list),
-                    Some(_) => {}
+                    Some(Msg::Config(Change::Reset(list))) if cm.is_none() => cm = Some(list),
+                    Some(Msg::Service(Change::Reset(list))) if svcs.is_none() => svcs = Some(list),
+                    Some(m) => early.push(m),
                     None => return Ok(()),
                 },
                 _ = super::stopped(shutdown) => return Ok(()),
@@ -180,6 +259,9 @@ impl Controller {
             self.on_config(&cm).await;
         }
         self.converge_all().await;
+        for m in early {
+            self.handle(m).await;
+        }
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tokio::select! {
@@ -187,6 +269,9 @@ impl Controller {
                     Some(m) => self.handle(m).await,
                     None => return Ok(()),
                 },
+                Some(key) = failed.recv() => {
+                    self.retry.insert(key);
+                }
                 _ = tick.tick() => self.retry_writes().await,
                 _ = super::stopped(shutdown) => return Ok(()),
             }
@@ -243,8 +328,8 @@ impl Controller {
                 self.after_service_change().await;
             }
             Msg::Service(Change::Apply(svc)) => {
-                let key = key_of(&svc);
-                self.services.insert(key.clone(), svc);
+                let key = key_of(&*svc);
+                self.services.insert(key.clone(), *svc);
                 let freed = self.converge(&key).await;
                 if freed {
                     self.retry_failed().await;
@@ -252,7 +337,7 @@ impl Controller {
                 self.after_service_change().await;
             }
             Msg::Service(Change::Delete(svc)) => {
-                let key = key_of(&svc);
+                let key = key_of(&*svc);
                 self.services.remove(&key);
                 if self.converge(&key).await {
                     self.retry_failed().await;
@@ -386,8 +471,8 @@ impl Controller {
         match result {
             Ok(Some(ip)) => {
                 self.failed.remove(key);
-                if shown != [ip] && !self.write_status(&svc, Some(ip)).await {
-                    self.retry.insert(key.to_string());
+                if shown != [ip] {
+                    self.status.write(key, &svc, Some(ip));
                 }
                 if self.reported.get(key) != Some(&ip) {
                     self.reported.insert(key.to_string(), ip);
@@ -400,14 +485,14 @@ impl Controller {
             Ok(None) => {
                 self.failed.remove(key);
                 self.reported.remove(key);
-                if !shown.is_empty() && !self.write_status(&svc, None).await {
-                    self.retry.insert(key.to_string());
+                if !shown.is_empty() {
+                    self.status.write(key, &svc, None);
                 }
             }
             Err(e) => {
                 self.reported.remove(key);
-                if !shown.is_empty() && !self.write_status(&svc, None).await {
-                    self.retry.insert(key.to_string());
+                if !shown.is_empty() {
+                    self.status.write(key, &svc, None);
                 }
                 let msg = format!("Failed to allocate IP for \"{key}\": {e}");
                 if self.failed.get(key) != Some(&msg) {
@@ -419,29 +504,5 @@ impl Controller {
             }
         }
         freed
-    }
-
-    /// Write (or clear) `status.loadBalancer.ingress`. Returns false on a failure worth
-    /// retrying; a deleted Service is not one.
-    async fn write_status(&self, svc: &Service, ip: Option<IpAddr>) -> bool {
-        let ns = svc.metadata.namespace.as_deref().unwrap_or("default");
-        let name = svc.metadata.name.as_deref().unwrap_or_default();
-        let api: Api<Service> = Api::namespaced(self.services_api.clone(), ns);
-        let ingress = match ip {
-            Some(ip) => json!([{ "ip": ip.to_string() }]),
-            None => serde_json::Value::Null,
-        };
-        let patch = json!({"status": {"loadBalancer": {"ingress": ingress}}});
-        match api
-            .patch_status(name, &PatchParams::default(), &Patch::Merge(&patch))
-            .await
-        {
-            Ok(_) => true,
-            Err(kube::Error::Api(s)) if s.code == 404 => true,
-            Err(e) => {
-                tracing::warn!(service = %format!("{ns}/{name}"), error = %e, "cannot update service status");
-                false
-            }
-        }
     }
 }

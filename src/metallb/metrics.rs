@@ -21,6 +21,9 @@ use super::Error;
 use crate::bgp::session::State as SessionState;
 use crate::bgp::status::PeerState;
 
+/// One session's figures: label, up, advertised prefixes, UPDATEs sent.
+type Row = (String, bool, usize, u64);
+
 #[derive(Default)]
 struct Inner {
     config_loaded: bool,
@@ -55,7 +58,7 @@ impl Metrics {
         let Ok(i) = self.inner.lock() else {
             return String::new();
         };
-        let rows: Vec<(String, bool, usize, u64)> = i
+        let rows: Vec<Row> = i
             .peers
             .iter()
             .filter_map(|(label, st)| {
@@ -70,17 +73,13 @@ impl Metrics {
             })
             .collect();
         let mut out = String::new();
-        let mut family =
-            |name: &str,
-             help: &str,
-             kind: &str,
-             value: &dyn Fn(&(String, bool, usize, u64)) -> String| {
-                let _ = writeln!(out, "# HELP {name} {help}");
-                let _ = writeln!(out, "# TYPE {name} {kind}");
-                for r in &rows {
-                    let _ = writeln!(out, "{name}{{peer=\"{}\"}} {}", r.0, value(r));
-                }
-            };
+        let mut family = |name: &str, help: &str, kind: &str, value: &dyn Fn(&Row) -> String| {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} {kind}");
+            for r in &rows {
+                let _ = writeln!(out, "{name}{{peer=\"{}\"}} {}", r.0, value(r));
+            }
+        };
         family(
             "metallb_bgp_session_up",
             "BGP session state (1 is up, 0 is down)",

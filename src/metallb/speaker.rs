@@ -218,7 +218,7 @@ impl Speaker {
                 }
             }
             Msg::Config(Change::Apply(cm)) => {
-                self.config_map = Some(cm);
+                self.config_map = Some(*cm);
                 self.config_changed = true;
             }
             Msg::Config(Change::Delete(_)) => log_line(
@@ -230,21 +230,21 @@ impl Speaker {
                 self.services_changed = true;
             }
             Msg::Service(Change::Apply(s)) => {
-                self.services.insert(key_of(&s), s);
+                self.services.insert(key_of(&*s), *s);
                 self.services_changed = true;
             }
             Msg::Service(Change::Delete(s)) => {
-                self.services.remove(&key_of(&s));
+                self.services.remove(&key_of(&*s));
                 self.services_changed = true;
             }
             Msg::Slice(Change::Reset(list)) => {
                 self.slices = list.into_iter().map(|s| (key_of(&s), s)).collect();
             }
             Msg::Slice(Change::Apply(s)) => {
-                self.slices.insert(key_of(&s), s);
+                self.slices.insert(key_of(&*s), *s);
             }
             Msg::Slice(Change::Delete(s)) => {
-                self.slices.remove(&key_of(&s));
+                self.slices.remove(&key_of(&*s));
             }
             Msg::Node(Change::Reset(list)) => {
                 self.node_labels = list

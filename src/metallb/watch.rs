@@ -19,9 +19,9 @@ pub enum Change<K> {
     /// The complete current set (after the initial list, or a re-list after a lost watch).
     Reset(Vec<K>),
     /// An object was added or modified.
-    Apply(K),
+    Apply(Box<K>),
     /// An object was deleted.
-    Delete(K),
+    Delete(Box<K>),
 }
 
 /// Watch `api` with `config`, sending each change through `wrap` to `tx` until the receiver
@@ -52,8 +52,8 @@ where
                     continue;
                 }
                 Ok(watcher::Event::InitDone) => Change::Reset(std::mem::take(&mut buffer)),
-                Ok(watcher::Event::Apply(k)) => Change::Apply(k),
-                Ok(watcher::Event::Delete(k)) => Change::Delete(k),
+                Ok(watcher::Event::Apply(k)) => Change::Apply(Box::new(k)),
+                Ok(watcher::Event::Delete(k)) => Change::Delete(Box::new(k)),
                 Err(e) => {
                     tracing::warn!(error = %e, "watching {what} failed; retrying");
                     continue;
