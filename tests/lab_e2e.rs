@@ -80,6 +80,14 @@ fn tutorial_1(lab: &Lab) {
     );
 }
 
+fn lab_logs_show_the_speaker(lab: &Lab) {
+    let out = lab.lab("logs", &["speaker"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(PEER_LINES[2]), "{text}");
+    let out = lab.lab("logs", &["bird"]);
+    assert!(out.status.success() && !out.stdout.is_empty(), "{out:?}");
+}
+
 fn service_ip(lab: &Lab, ip: &str) -> Option<()> {
     let (_, out) = lab.kubectl(&["get", "service", "nginx"]);
     out.lines()
@@ -255,6 +263,7 @@ fn tutorial(routers: &str) {
     lab.up(&["--routers", routers]);
     install_routers_and_metallb(&lab);
     tutorial_1(&lab);
+    lab_logs_show_the_speaker(&lab);
     tutorial_2(&lab);
     validate_predicts_rejection(&lab);
     tutorial_3_rejected(&lab);

@@ -263,3 +263,67 @@ fn pods_follow_their_owners_and_deleted_pods_come_back() {
         || lab.k(&["get", "pods", "-A"]),
     );
 }
+
+#[test]
+fn foreground_stops_on_sigterm_and_merge_kubeconfig_adds_a_context() {
+    let lab = Lab::new("fg");
+    let mut child = std::process::Command::new(lab_e2e_support::BIN)
+        .args([
+            "lab",
+            "up",
+            "--foreground",
+            "--name",
+            &lab.name,
+            "--state-dir",
+        ])
+        .arg(lab.state())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    eventually(
+        10,
+        "foreground lab to answer",
+        || (lab.status()["pid"] == child.id()).then_some(()),
+        String::new,
+    );
+    // SAFETY: kill(2) on our own child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "{status}");
+    assert!(!lab.state().join("lab.pid").exists());
+
+    let user_kubeconfig = lab.dir.join("user-kubeconfig");
+    std::fs::write(&user_kubeconfig, "apiVersion: v1\nkind: Config\ncurrent-context: mine\ncontexts:\n- name: mine\n  context: {cluster: c, user: u}\n").expect("write");
+    let out = std::process::Command::new(lab_e2e_support::BIN)
+        .env("KUBECONFIG", &user_kubeconfig)
+        .args([
+            "lab",
+            "up",
+            "--merge-kubeconfig",
+            "--name",
+            &lab.name,
+            "--state-dir",
+        ])
+        .arg(lab.state())
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let merged = std::fs::read_to_string(&user_kubeconfig).expect("read");
+    let ctx = format!("metallbctl-lab-{}", lab.name);
+    assert!(merged.contains(&ctx), "{merged}");
+    assert!(merged.contains("current-context: mine"), "{merged}");
+    assert!(merged.contains("name: mine"), "{merged}");
+    if have_kubectl() {
+        let out = std::process::Command::new("kubectl")
+            .env("KUBECONFIG", &user_kubeconfig)
+            .arg("--cache-dir")
+            .arg(&lab.cache)
+            .args(["--context", &ctx, "get", "ns", "default"])
+            .output()
+            .expect("kubectl");
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+}
