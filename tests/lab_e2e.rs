@@ -303,3 +303,63 @@ fn lab_up_tutorial_prints_the_external_ip_and_routes() {
         "{out}"
     );
 }
+
+const MULTI_NODE_CONFIG: &str = r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  namespace: metallb-system
+  name: config
+data:
+  config: |
+    peers:
+    - my-asn: 64500
+      peer-asn: 64512
+      peer-address: 10.96.0.100
+    - my-asn: 64500
+      peer-asn: 64513
+      peer-address: 10.96.0.101
+    address-pools:
+    - name: my-ip-space
+      protocol: bgp
+      addresses:
+      - 198.51.100.0/24
+"#;
+
+#[test]
+fn multi_node_ebgp_every_node_announces_to_both_routers() {
+    if !have_kubectl() {
+        return;
+    }
+    let lab = Lab::new("multi-ebgp");
+    let topo = format!("{}/lab/multi-node.yaml", env!("CARGO_MANIFEST_DIR"));
+    lab.up(&["--topology", &topo]);
+    install_routers_and_metallb(&lab);
+    let config = lab.dir.join("config.yaml");
+    std::fs::write(&config, MULTI_NODE_CONFIG).expect("write");
+    lab.k(&["apply", "-f", &config.display().to_string()]);
+    lab.k(&["apply", "-f", &manifest("tutorial-2.yaml")]);
+    eventually(
+        30,
+        "3 nodes x 2 routers holding 198.51.100.0/32",
+        || {
+            let st = lab.status();
+            let routers = st["routers"].as_array().cloned().unwrap_or_default();
+            let ok = routers.len() == 2
+                && routers.iter().all(|r| {
+                    let s = r["sessions"].as_array().cloned().unwrap_or_default();
+                    s.len() == 3
+                        && s.iter().all(|s| {
+                            s["state"] == "Established"
+                                && s["routes"].as_array().is_some_and(|rs| {
+                                    rs.iter().any(|x| {
+                                        x["prefix"] == "198.51.100.0/32"
+                                            && x["next_hop"] == s["peer"]
+                                    })
+                                })
+                        })
+                });
+            ok.then_some(())
+        },
+        || lab.status().to_string(),
+    );
+}
