@@ -330,9 +330,21 @@ fn multi_node_ebgp_every_node_announces_to_both_routers() {
     if !have_kubectl() {
         return;
     }
-    let lab = Lab::new("multi-ebgp");
+    multi_node("builtin");
+}
+
+#[test]
+fn multi_node_ebgp_with_bird_and_frr() {
+    if !have_kubectl() || !have_real_routers() {
+        return;
+    }
+    multi_node("real");
+}
+
+fn multi_node(routers: &str) {
+    let lab = Lab::new(&format!("multi-ebgp-{routers}"));
     let topo = format!("{}/lab/multi-node.yaml", env!("CARGO_MANIFEST_DIR"));
-    lab.up(&["--topology", &topo]);
+    lab.up(&["--topology", &topo, "--routers", routers]);
     install_routers_and_metallb(&lab);
     let config = lab.dir.join("config.yaml");
     std::fs::write(&config, MULTI_NODE_CONFIG).expect("write");
