@@ -327,3 +327,51 @@ fn foreground_stops_on_sigterm_and_merge_kubeconfig_adds_a_context() {
         assert!(out.status.success(), "{}", stderr(&out));
     }
 }
+
+#[test]
+fn router_daemons_of_a_killed_lab_are_reaped() {
+    if !have_kubectl() || !have_real_routers() {
+        return;
+    }
+    let lab = Lab::new("reap");
+    lab.up(&["--routers", "real"]);
+    lab.k(&[
+        "apply",
+        "-f",
+        &lab_e2e_support::manifest("test-bgp-router.yaml"),
+    ]);
+    let marker = lab.state().join("routers").display().to_string();
+    eventually(
+        20,
+        "BIRD and FRR running",
+        || (processes_with("", &marker).len() >= 2).then_some(()),
+        || lab.status().to_string(),
+    );
+    let pid = lab.pid().expect("pid");
+    // SAFETY: kill(2) on the lab daemon this test started.
+    unsafe {
+        libc::kill(pid as i32, libc::SIGKILL);
+    }
+    eventually(
+        5,
+        "daemon gone",
+        || (!alive(pid)).then_some(()),
+        String::new,
+    );
+    assert!(
+        !processes_with("", &marker).is_empty(),
+        "routers outlive a SIGKILLed daemon"
+    );
+    let out = lab.lab("down", &[]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        text.contains("stale pid file") && text.contains("stopped router daemon"),
+        "{text}"
+    );
+    eventually(
+        10,
+        "router daemons reaped",
+        || processes_with("", &marker).is_empty().then_some(()),
+        || format!("{:?}", processes_with("", &marker)),
+    );
+}

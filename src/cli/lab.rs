@@ -397,6 +397,9 @@ fn run_down(a: &NameArgs) -> anyhow::Result<ExitCode> {
         PidState::Stale(pid) => {
             let _ = std::fs::remove_file(layout.pid());
             let _ = std::fs::remove_file(layout.socket());
+            for p in control::reap_router_daemons(&layout) {
+                println!("stopped router daemon {p} left behind by the dead lab daemon");
+            }
             println!(
                 "lab {:?} was not running; removed a stale pid file (pid {pid})",
                 a.name

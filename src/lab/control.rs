@@ -140,3 +140,39 @@ pub fn request(socket: &Path, line: &str, timeout: Duration) -> Result<String, C
 pub fn status(socket: &Path, timeout: Duration) -> Result<LabStatus, ControlError> {
     Ok(serde_json::from_str(&request(socket, "status", timeout)?)?)
 }
+
+/// Stop BIRD/FRR daemons left behind by a lab daemon that died without cleaning up (SIGKILL):
+/// every `routers/*/{bird,bgpd}.pid` whose live process runs a config from that directory gets
+/// SIGTERM. Returns the PIDs signalled.
+pub fn reap_router_daemons(layout: &Layout) -> Vec<u32> {
+    let Ok(dirs) = std::fs::read_dir(layout.routers_dir()) else {
+        return Vec::new();
+    };
+    let mut killed = Vec::new();
+    for dir in dirs.filter_map(|d| d.ok().map(|d| d.path())) {
+        for file in ["bird.pid", "bgpd.pid"] {
+            let Some(pid) = std::fs::read_to_string(dir.join(file))
+                .ok()
+                .and_then(|t| t.trim().parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if runs_from(pid, &dir) {
+                if let Ok(raw) = i32::try_from(pid) {
+                    // SAFETY: kill(2) on a router daemon whose command line names our directory.
+                    unsafe { libc::kill(raw, libc::SIGTERM) };
+                    killed.push(pid);
+                }
+            }
+        }
+    }
+    killed
+}
+
+fn runs_from(pid: u32, dir: &Path) -> bool {
+    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+        return false;
+    };
+    let cmdline = String::from_utf8_lossy(&cmdline);
+    cmdline.contains(&*dir.to_string_lossy())
+}

@@ -104,6 +104,9 @@ impl Daemon {
         std::fs::create_dir_all(&layout.dir).map_err(state_err(&layout.dir))?;
         check_router_ports(&cfg.topology)?;
         claim_pid(&cfg.name, &layout)?;
+        for pid in control::reap_router_daemons(&layout) {
+            tracing::warn!("stopped router daemon {pid} left by a previous run");
+        }
         let server = start_server(&cfg, &layout).await?;
         let client = lab_client(&layout).await?;
         let rcfg = RuntimeConfig {
