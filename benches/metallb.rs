@@ -87,6 +87,7 @@ async fn run(n: usize) {
                 let svc: Service = serde_json::from_value(json!({
                     "metadata": {"name": name},
                     "spec": {"type": "LoadBalancer", "selector": {"app": name},
+                             "allocateLoadBalancerNodePorts": false,
                              "ports": [{"port": 80, "protocol": "TCP"}]}
                 }))
                 .expect("service");

@@ -5,8 +5,6 @@
 
 mod metallb_support;
 
-use std::time::Duration;
-
 use k8s_openapi::api::core::v1::Node;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
@@ -424,9 +422,15 @@ async fn controller_restart_keeps_every_address() {
             "{name} keeps its IP"
         );
     }
-    // No service was re-announced as newly allocated: each has one IPAllocated event.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let evs = env.events("default", "IPAllocated").await;
+    // No service was re-announced as newly allocated: each has one IPAllocated event. Events
+    // are written in order by one task, so once e's is there, any for a, c or d would be too.
+    let evs = eventually("e's IPAllocated event", WAIT, || async {
+        let evs = env.events("default", "IPAllocated").await;
+        evs.iter()
+            .any(|e| e.2 == "Assigned IP \"203.0.113.10\"")
+            .then_some(evs)
+    })
+    .await;
     assert_eq!(evs.len(), 5, "{evs:?}");
     assert!(evs.iter().all(|e| e.3 == 1), "{evs:?}");
     assert!(controller

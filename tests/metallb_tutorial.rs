@@ -4,8 +4,6 @@
 
 mod metallb_support;
 
-use std::time::Duration;
-
 use kube::api::{DeleteParams, Patch, PatchParams};
 use metallb_support::{eventually, Env, WAIT};
 use serde_json::json;
@@ -135,8 +133,19 @@ async fn the_whole_tutorial() {
 
     // tutorial-4 (the cosmetic edit) is accepted; no new rejection.
     let before = env.events("metallb-system", "InvalidConfig").await.len();
+    let applied = |logs: &metallb_support::Logs| {
+        logs.lines()
+            .iter()
+            .filter(|l| l.as_str() == "configuration applied")
+            .count()
+    };
+    let (c0, s0) = (applied(&controller.logs), applied(&speaker.logs));
     env.apply_config_file("tutorial-4.yaml").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    eventually("tutorial-4 applied by controller and speaker", WAIT, || {
+        let ok = applied(&controller.logs) > c0 && applied(&speaker.logs) > s0;
+        async move { ok.then_some(()) }
+    })
+    .await;
     assert_eq!(
         env.events("metallb-system", "InvalidConfig").await.len(),
         before

@@ -506,3 +506,37 @@ impl Controller {
         freed
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj() -> ObjectRef {
+        ObjectRef {
+            kind: "ConfigMap".into(),
+            api_version: "v1".into(),
+            namespace: "metallb-system".into(),
+            name: "config".into(),
+            uid: "u".into(),
+            resource_version: "1".into(),
+        }
+    }
+
+    #[test]
+    fn a_rejection_is_reported_once_until_it_changes() {
+        let mut st = ConfigState::default();
+        let e = ConfigError::Invalid {
+            message: "bad".into(),
+        };
+        assert_eq!(e.event_message(), "configuration rejected: bad");
+        assert!(st.reject("a", &obj(), &e));
+        assert!(!st.reject("a", &obj(), &e), "re-evaluation repeats nothing");
+        assert!(st.reject("b", &obj(), &e), "a new text is a new rejection");
+        st.accept("c");
+        assert!(st.pending.is_none());
+        assert!(
+            st.reject("b", &obj(), &e),
+            "after an accept, the same rejection counts again"
+        );
+    }
+}

@@ -148,22 +148,15 @@ impl Writer {
         };
         let api: Api<Event> = Api::namespaced(self.client.clone(), &ns);
         let now = now_rfc3339();
-        let key = (
-            item.obj.clone(),
-            item.ty,
-            item.reason.clone(),
-            item.message.clone(),
-        );
-        // The uid and resourceVersion identify the object instance; aggregate across
-        // resourceVersions like client-go (which keys on uid, not version).
+        // Aggregate on the object's identity (uid), not its resourceVersion, like client-go.
         let agg_key = (
             ObjectRef {
                 resource_version: String::new(),
-                ..key.0.clone()
+                ..item.obj.clone()
             },
-            key.1,
-            key.2.clone(),
-            key.3.clone(),
+            item.ty,
+            item.reason.clone(),
+            item.message.clone(),
         );
         if let Some(seen) = self.seen.get_mut(&agg_key) {
             let patch = json!({

@@ -149,3 +149,31 @@ pub async fn serve(
     });
     Ok((bound, task))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_sessions_and_config_state() {
+        let m = Metrics::default();
+        let mut st = PeerState::new("10.96.0.100:179".into(), 64500, 64500);
+        st.state = SessionState::Established;
+        st.advertised = 3;
+        st.sent.update = 2;
+        m.set_peers(vec![(st.peer.clone(), Arc::new(Mutex::new(st)))]);
+        m.set_config(true, true);
+        let text = m.render();
+        for want in [
+            "# TYPE metallb_bgp_session_up gauge",
+            "metallb_bgp_session_up{peer=\"10.96.0.100:179\"} 1",
+            "metallb_bgp_announced_prefixes_total{peer=\"10.96.0.100:179\"} 3",
+            "# TYPE metallb_bgp_updates_total counter",
+            "metallb_bgp_updates_total{peer=\"10.96.0.100:179\"} 2",
+            "metallb_k8s_client_config_loaded_bool 1",
+            "metallb_k8s_client_config_stale_bool 1",
+        ] {
+            assert!(text.contains(want), "missing {want:?} in\n{text}");
+        }
+    }
+}

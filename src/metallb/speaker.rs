@@ -454,77 +454,20 @@ impl Speaker {
         self.stopping.retain(|t| !t.is_finished());
     }
 
-    /// The routes this node should announce.
+    /// The routes this node should announce, logging services that start or stop being
+    /// announced.
     fn desired_routes(&mut self) -> Routes {
-        let mut routes = Routes::new();
         let Some(parsed) = &self.parsed else {
-            return routes;
+            return Routes::new();
         };
-        // Services with a ready endpoint on this node (for the Local policy).
-        let mut local_ready: HashSet<String> = HashSet::new();
-        for slice in self.slices.values() {
-            let Some(svc) = slice
-                .metadata
-                .labels
-                .as_ref()
-                .and_then(|l| l.get("kubernetes.io/service-name"))
-            else {
-                continue;
-            };
-            let ns = slice.metadata.namespace.as_deref().unwrap_or_default();
-            let ready_here = slice.endpoints.iter().any(|e| {
-                e.node_name.as_deref() == Some(self.opts.node_name.as_str())
-                    && e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true)
-            });
-            if ready_here {
-                local_ready.insert(format!("{ns}/{svc}"));
-            }
-        }
-        let mut announced = BTreeSet::new();
-        for (key, svc) in &self.services {
-            let spec = svc.spec.as_ref();
-            if spec.and_then(|s| s.type_.as_deref()) != Some("LoadBalancer") {
-                continue;
-            }
-            let ips = ingress_ips(svc);
-            let [ip] = ips.as_slice() else {
-                continue;
-            };
-            let local = spec
-                .and_then(|s| s.external_traffic_policy.as_deref())
-                .is_some_and(|p| p == "Local");
-            if local && !local_ready.contains(key) {
-                continue;
-            }
-            let Some(pool) = self.pools.pool_for(*ip) else {
-                continue;
-            };
-            let Some(ads) = parsed.adverts.get(pool) else {
-                continue;
-            };
-            let next_hop = match (ip, self.opts.node_address) {
-                (IpAddr::V4(_), a @ IpAddr::V4(_)) | (IpAddr::V6(_), a @ IpAddr::V6(_)) => Some(a),
-                _ => None,
-            };
-            for ad in ads {
-                let Some(prefix) = ad.prefix(*ip) else {
-                    continue;
-                };
-                let mut communities = ad.communities.clone();
-                communities.sort_unstable();
-                communities.dedup();
-                routes.insert(
-                    prefix,
-                    Advert {
-                        next_hop,
-                        local_pref: ad.local_pref,
-                        communities,
-                        large_communities: Vec::new(),
-                    },
-                );
-            }
-            announced.insert(format!("{key} {ip}"));
-        }
+        let (routes, announced) = desired_routes(
+            parsed,
+            &self.pools,
+            &self.services,
+            self.slices.values(),
+            &self.opts.node_name,
+            self.opts.node_address,
+        );
         for a in announced.difference(&self.announced) {
             log_line(&self.opts.log, &format!("service has IP, announcing: {a}"));
         }
@@ -578,5 +521,227 @@ impl Speaker {
                 abort.abort();
             }
         }
+    }
+}
+
+/// Services (`namespace/name`) with a ready endpoint on `node` according to `slices`.
+pub fn ready_on_node<'a>(
+    slices: impl Iterator<Item = &'a EndpointSlice>,
+    node: &str,
+) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for slice in slices {
+        let Some(svc) = slice
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("kubernetes.io/service-name"))
+        else {
+            continue;
+        };
+        let ns = slice.metadata.namespace.as_deref().unwrap_or_default();
+        let ready_here = slice.endpoints.iter().any(|e| {
+            e.node_name.as_deref() == Some(node)
+                && e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true)
+        });
+        if ready_here {
+            out.insert(format!("{ns}/{svc}"));
+        }
+    }
+    out
+}
+
+/// The routes a node announces (MetalLB's speaker rules): every LoadBalancer Service with
+/// exactly one ingress IP that a BGP pool of the configuration owns, per advertisement of
+/// that pool (masked to its aggregation length, with its LOCAL_PREF and sorted communities),
+/// next hop `node_address` when the families match; `externalTrafficPolicy: Local` Services
+/// only with a ready endpoint on `node`. Also returns the announced `"ns/name ip"` pairs.
+/// Pure.
+pub fn desired_routes<'a>(
+    parsed: &Parsed,
+    pools: &Allocator,
+    services: &BTreeMap<String, Service>,
+    slices: impl Iterator<Item = &'a EndpointSlice>,
+    node: &str,
+    node_address: IpAddr,
+) -> (Routes, BTreeSet<String>) {
+    let local_ready = ready_on_node(slices, node);
+    let mut routes = Routes::new();
+    let mut announced = BTreeSet::new();
+    for (key, svc) in services {
+        let spec = svc.spec.as_ref();
+        if spec.and_then(|s| s.type_.as_deref()) != Some("LoadBalancer") {
+            continue;
+        }
+        let ips = ingress_ips(svc);
+        let [ip] = ips.as_slice() else {
+            continue;
+        };
+        let local = spec
+            .and_then(|s| s.external_traffic_policy.as_deref())
+            .is_some_and(|p| p == "Local");
+        if local && !local_ready.contains(key) {
+            continue;
+        }
+        let Some(pool) = pools.pool_for(*ip) else {
+            continue;
+        };
+        let Some(ads) = parsed.adverts.get(pool) else {
+            continue;
+        };
+        let next_hop = match (ip, node_address) {
+            (IpAddr::V4(_), a @ IpAddr::V4(_)) | (IpAddr::V6(_), a @ IpAddr::V6(_)) => Some(a),
+            _ => None,
+        };
+        for ad in ads {
+            let Some(prefix) = ad.prefix(*ip) else {
+                continue;
+            };
+            let mut communities = ad.communities.clone();
+            communities.sort_unstable();
+            communities.dedup();
+            routes.insert(
+                prefix,
+                Advert {
+                    next_hop,
+                    local_pref: ad.local_pref,
+                    communities,
+                    large_communities: Vec::new(),
+                },
+            );
+        }
+        announced.insert(format!("{key} {ip}"));
+    }
+    (routes, announced)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn svc(name: &str, ip: Option<&str>, extra: serde_json::Value) -> (String, Service) {
+        let mut v = json!({
+            "metadata": {"name": name, "namespace": "default"},
+            "spec": {"type": "LoadBalancer", "ports": [{"port": 80, "protocol": "TCP"}]},
+        });
+        if let Some(ip) = ip {
+            v["status"] = json!({"loadBalancer": {"ingress": [{"ip": ip}]}});
+        }
+        merge(&mut v, extra);
+        (
+            format!("default/{name}"),
+            serde_json::from_value(v).unwrap(),
+        )
+    }
+
+    fn merge(a: &mut serde_json::Value, b: serde_json::Value) {
+        match (a, b) {
+            (serde_json::Value::Object(a), serde_json::Value::Object(b)) => {
+                for (k, v) in b {
+                    merge(a.entry(k).or_insert(serde_json::Value::Null), v);
+                }
+            }
+            (a, b) => *a = b,
+        }
+    }
+
+    fn setup(pools: &str) -> (Parsed, Allocator) {
+        let text = format!("peers:\n- my-asn: 64500\n  peer-asn: 64500\n  peer-address: 10.96.0.100\naddress-pools:\n{pools}");
+        let parsed = config::parse(&text).unwrap();
+        let alloc = Allocator::new(parsed.pools.clone()).unwrap();
+        (parsed, alloc)
+    }
+
+    const NODE: &str = "127.0.1.1";
+
+    #[test]
+    fn announces_assigned_ips_with_the_node_as_next_hop() {
+        let (parsed, pools) =
+            setup("- name: p\n  protocol: bgp\n  addresses:\n  - 198.51.100.0/24\n");
+        let services: BTreeMap<_, _> = [
+            svc("a", Some("198.51.100.0"), json!({})),
+            svc("pending", None, json!({})),
+            svc("outside", Some("203.0.113.1"), json!({})),
+            svc(
+                "cluster",
+                Some("198.51.100.9"),
+                json!({"spec": {"type": "ClusterIP"}}),
+            ),
+        ]
+        .into();
+        let (routes, announced) = desired_routes(
+            &parsed,
+            &pools,
+            &services,
+            [].iter(),
+            "n",
+            NODE.parse().unwrap(),
+        );
+        let prefixes: Vec<String> = routes.keys().map(|p| p.to_string()).collect();
+        assert_eq!(prefixes, ["198.51.100.0/32"]);
+        assert_eq!(
+            routes.values().next().unwrap().next_hop,
+            Some(NODE.parse().unwrap())
+        );
+        assert_eq!(announced.len(), 1);
+    }
+
+    #[test]
+    fn layer2_pools_and_buggy_ips_under_avoidance_are_not_announced() {
+        let (parsed, pools) = setup("- name: l2\n  protocol: layer2\n  addresses:\n  - 192.0.2.0/24\n- name: b\n  protocol: bgp\n  avoid-buggy-ips: true\n  addresses:\n  - 198.51.100.0/24\n");
+        let services: BTreeMap<_, _> = [
+            svc("l2", Some("192.0.2.5"), json!({})),
+            svc("buggy", Some("198.51.100.0"), json!({})),
+            svc("ok", Some("198.51.100.1"), json!({})),
+        ]
+        .into();
+        let (routes, _) = desired_routes(
+            &parsed,
+            &pools,
+            &services,
+            [].iter(),
+            "n",
+            NODE.parse().unwrap(),
+        );
+        let prefixes: Vec<String> = routes.keys().map(|p| p.to_string()).collect();
+        assert_eq!(prefixes, ["198.51.100.1/32"]);
+    }
+
+    #[test]
+    fn local_policy_needs_a_ready_endpoint_on_this_node() {
+        let (parsed, pools) =
+            setup("- name: p\n  protocol: bgp\n  addresses:\n  - 198.51.100.0/24\n");
+        let services: BTreeMap<_, _> = [svc(
+            "web",
+            Some("198.51.100.3"),
+            json!({"spec": {"externalTrafficPolicy": "Local"}}),
+        )]
+        .into();
+        let slice = |node: &str, ready: bool| -> EndpointSlice {
+            serde_json::from_value(json!({
+                "metadata": {"name": "web-x", "namespace": "default",
+                             "labels": {"kubernetes.io/service-name": "web"}},
+                "addressType": "IPv4",
+                "endpoints": [{"addresses": ["10.0.0.1"], "nodeName": node, "conditions": {"ready": ready}}]
+            }))
+            .unwrap()
+        };
+        let count = |slices: Vec<EndpointSlice>| {
+            desired_routes(
+                &parsed,
+                &pools,
+                &services,
+                slices.iter(),
+                "n1",
+                NODE.parse().unwrap(),
+            )
+            .0
+            .len()
+        };
+        assert_eq!(count(vec![]), 0);
+        assert_eq!(count(vec![slice("n2", true)]), 0);
+        assert_eq!(count(vec![slice("n1", false)]), 0);
+        assert_eq!(count(vec![slice("n1", true)]), 1);
     }
 }

@@ -1,0 +1,102 @@
+//! `kubectl describe` shows our controller's and speaker's events as on a real cluster: the
+//! tutorial's IPAllocated on the Service and both InvalidConfig warnings on the ConfigMap.
+//! Uses the real kubectl on PATH with its own cache directory; skipped with a message when
+//! kubectl is missing, unless METALLBCTL_REQUIRE_PEERS=1.
+
+mod metallb_support;
+
+use std::process::{Command, Stdio};
+
+use metallb_support::{eventually, Env, WAIT};
+use serde_json::json;
+
+const NODE: &str = "127.0.1.1";
+
+fn have_kubectl() -> bool {
+    let found = Command::new("kubectl")
+        .args(["version", "--client"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !found {
+        if std::env::var("METALLBCTL_REQUIRE_PEERS").as_deref() == Ok("1") {
+            panic!("kubectl is required (METALLBCTL_REQUIRE_PEERS=1) but was not found on PATH");
+        }
+        eprintln!("SKIPPED: kubectl not found on PATH; set METALLBCTL_REQUIRE_PEERS=1 to make this a failure");
+    }
+    found
+}
+
+async fn kubectl(env: &Env, args: &[&str]) -> String {
+    let kubeconfig = env.lab.kubeconfig();
+    let cache = env.lab.dir.path().join("kubectl-cache");
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let out = Command::new("kubectl")
+            .env("KUBECONFIG", &kubeconfig)
+            .arg("--cache-dir")
+            .arg(&cache)
+            .args(&args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run kubectl");
+        assert!(
+            out.status.success(),
+            "kubectl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    })
+    .await
+    .expect("kubectl task")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn describe_shows_the_tutorials_events() {
+    if !have_kubectl() {
+        return;
+    }
+    let env = Env::start("mlb-kubectl", &[NODE]).await;
+    env.node("minikube", json!({})).await;
+    let controller = env.controller();
+    let speaker = env.speaker("minikube", NODE);
+    env.apply_config_file("tutorial-1.yaml").await;
+    env.apply_manifest("tutorial-2.yaml").await;
+    env.wait_ip("default", "nginx").await;
+    env.apply_config_file("tutorial-3.yaml").await;
+    eventually("two InvalidConfig events", WAIT, || async {
+        (env.events("metallb-system", "InvalidConfig").await.len() == 2).then_some(())
+    })
+    .await;
+    eventually("the IPAllocated event", WAIT, || async {
+        (!env.events("default", "IPAllocated").await.is_empty()).then_some(())
+    })
+    .await;
+
+    let svc = kubectl(&env, &["describe", "service", "nginx"]).await;
+    for want in [
+        "LoadBalancer Ingress:     198.51.100.0",
+        "Normal  IPAllocated",
+        "metallb-controller",
+        "Assigned IP \"198.51.100.0\"",
+    ] {
+        assert!(svc.contains(want), "missing {want:?} in\n{svc}");
+    }
+    let cm = kubectl(
+        &env,
+        &["describe", "configmap", "-n", "metallb-system", "config"],
+    )
+    .await;
+    for want in [
+        "Warning  InvalidConfig",
+        "metallb-controller",
+        "metallb-speaker",
+        "configuration rejected: new config not compatible with assigned IPs: service \"default/nginx\" cannot own \"198.51.100.0\" under new config",
+    ] {
+        assert!(cm.contains(want), "missing {want:?} in\n{cm}");
+    }
+    speaker.stop().await;
+    controller.stop().await;
+    env.shutdown().await;
+}
