@@ -588,3 +588,102 @@ fn role_name(r: &Role) -> &'static str {
         Role::Simulated => "simulated",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::apiserver::{Registry, WriteOptions};
+
+    async fn until(store: &Objects, what: &str, f: impl Fn(&Objects) -> bool) {
+        for _ in 0..200 {
+            if f(store) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("timed out waiting for {what}");
+    }
+
+    fn running(o: &Objects, prefix: &str) -> usize {
+        o.list(&o.k.pods)
+            .iter()
+            .filter(|p| meta::meta_str(p, "name").starts_with(prefix) && ob::pod_ready(p))
+            .count()
+    }
+
+    #[tokio::test]
+    async fn workloads_become_pods_endpoints_follow_and_deletes_cascade() {
+        let store = Store::new(Registry::default(), 1000);
+        let o = Objects::new(store.clone()).unwrap();
+        let cfg = RuntimeConfig {
+            topology: Topology::parse(super::super::topology::MULTI_NODE).unwrap(),
+            routers: RouterMode::Builtin,
+            work_dir: std::env::temp_dir(),
+            client: None,
+        };
+        let rt = Runtime::start(store.clone(), cfg).unwrap();
+        let tmpl = json!({"metadata": {"labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "web", "image": "nginx:1", "ports": [{"containerPort": 80}]}]}});
+        let w = WriteOptions::default();
+        let deploy = json!({"metadata": {"name": "web"}, "spec": {"replicas": 2,
+            "selector": {"matchLabels": {"app": "web"}}, "template": tmpl}});
+        store
+            .create(&o.k.deployments, Some("default"), deploy, &w)
+            .unwrap();
+        let ds = json!({"metadata": {"name": "agent"}, "spec": {
+            "selector": {"matchLabels": {"app": "agent"}},
+            "template": {"metadata": {"labels": {"app": "agent"}},
+                "spec": {"hostNetwork": true, "containers": [{"name": "a", "image": "busybox"}]}}}});
+        store
+            .create(&o.k.daemonsets, Some("default"), ds, &w)
+            .unwrap();
+        let svc = json!({"metadata": {"name": "web"}, "spec": {"selector": {"app": "web"},
+            "ports": [{"port": 80, "targetPort": 80}]}});
+        store
+            .create(&o.k.services, Some("default"), svc, &w)
+            .unwrap();
+
+        until(&o, "2 web pods and 3 agents", |o| {
+            running(o, "web-") == 2 && running(o, "agent-") == 3
+        })
+        .await;
+        until(&o, "a slice with 2 endpoints", |o| {
+            o.list(&o.k.slices).iter().any(|s| {
+                s["metadata"]["labels"]["kubernetes.io/service-name"] == "web"
+                    && s["endpoints"].as_array().is_some_and(|e| e.len() == 2)
+            })
+        })
+        .await;
+        let agents: Vec<String> = o
+            .list(&o.k.pods)
+            .iter()
+            .filter(|p| meta::meta_str(p, "name").starts_with("agent-"))
+            .map(|p| p["status"]["podIP"].as_str().unwrap_or("").to_string())
+            .collect();
+        assert!(
+            agents.iter().all(|ip| ip.starts_with("127.0.2.")),
+            "{agents:?}"
+        );
+
+        let victim = o
+            .list(&o.k.pods)
+            .into_iter()
+            .find(|p| meta::meta_str(p, "name").starts_with("web-"))
+            .unwrap();
+        o.delete(&o.k.pods, &victim);
+        until(&o, "a replacement pod", |o| {
+            running(o, "web-") == 2
+                && o.get(&o.k.pods, "default", meta::meta_str(&victim, "name"))
+                    .is_none()
+        })
+        .await;
+
+        let d = o.get(&o.k.deployments, "default", "web").unwrap();
+        o.delete(&o.k.deployments, &d);
+        until(&o, "web pods gone", |o| {
+            running(o, "web-") == 0 && o.list(&o.k.replicasets).is_empty()
+        })
+        .await;
+        rt.shutdown().await;
+    }
+}
