@@ -211,11 +211,11 @@ mod tests {
             Role::Routers(vec!["bird".into(), "quagga".into()])
         );
         assert_eq!(
-            classify("quay.io/frrouting/frr:8.4.4", &t),
+            classify("quay.io/frrouting/frr:9.1.0", &t),
             Role::Routers(vec!["quagga".into()])
         );
         assert_eq!(
-            classify("docker.io/pierky/bird:2.0.12", &t),
+            classify("ghcr.io/sonix-network/bird:2.15", &t),
             Role::Routers(vec!["bird".into()])
         );
         assert_eq!(classify("nginx:1", &t), Role::Simulated);
