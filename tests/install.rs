@@ -7,6 +7,8 @@ mod lab_e2e_support;
 
 use std::process::{Command, Output};
 
+use serde::Deserialize;
+
 use lab_e2e_support::{eventually, have_kubectl, manifest, Lab, BIN};
 
 fn metallbctl(lab: &Lab, args: &[&str]) -> (Output, String) {
@@ -136,5 +138,48 @@ fn install_twice_config_dry_run_and_uninstall() {
         "namespace gone",
         || (!lab.kubectl(&["get", "ns", "metallb-system"]).0).then_some(()),
         String::new,
+    );
+}
+
+/// The router configs shipped in manifests/test-bgp-router.yaml parse with the real daemons.
+#[test]
+fn test_router_manifest_configs_parse_with_bird_and_frr() {
+    if !lab_e2e_support::have_real_routers() {
+        return;
+    }
+    let text = std::fs::read_to_string(manifest("test-bgp-router.yaml")).expect("manifest");
+    let cm = serde_yaml::Deserializer::from_str(&text)
+        .filter_map(|d| serde_json::Value::deserialize(d).ok())
+        .find(|d| d["kind"] == "ConfigMap")
+        .expect("config map");
+    let lab = Lab::new("router-configs");
+    let (bird, frr) = (lab.dir.join("bird.conf"), lab.dir.join("frr.conf"));
+    std::fs::write(&bird, cm["data"]["bird.conf"].as_str().expect("bird.conf")).expect("write");
+    std::fs::write(&frr, cm["data"]["frr.conf"].as_str().expect("frr.conf")).expect("write");
+    let out = Command::new("/usr/sbin/bird")
+        .arg("-p")
+        .arg("-c")
+        .arg(&bird)
+        .output()
+        .expect("bird");
+    assert!(out.status.success(), "{out:?}");
+    let out = Command::new("/usr/lib/frr/bgpd")
+        .arg("-C")
+        .arg("-f")
+        .arg(&frr)
+        .args(["-Z", "-S", "-P", "0", "-p", "0", "--vty_socket"])
+        .arg(&lab.dir)
+        .arg("-i")
+        .arg(lab.dir.join("bgpd.pid"))
+        .output()
+        .expect("bgpd");
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && !log.contains("Config Failed"),
+        "{log}"
     );
 }
