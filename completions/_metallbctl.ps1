@@ -173,7 +173,7 @@ Register-ArgumentCompleter -Native -CommandName 'metallbctl' -ScriptBlock {
         }
         'metallbctl;lab;up' {
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The lab''s name; several named labs can run at once')
-            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The lab''s state directory [default: $XDG_STATE_HOME/metallbctl/lab/<name>]')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The lab''s state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME]')
             [CompletionResult]::new('--topology', '--topology', [CompletionResultType]::ParameterName, 'Topology file [default: the last one used, else lab/tutorial.yaml]')
             [CompletionResult]::new('--routers', '--routers', [CompletionResultType]::ParameterName, 'Which routers to run')
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'API server port [default: the last one if free, else any free port]')
@@ -193,7 +193,7 @@ Register-ArgumentCompleter -Native -CommandName 'metallbctl' -ScriptBlock {
         }
         'metallbctl;lab;down' {
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The lab''s name; several named labs can run at once')
-            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The lab''s state directory [default: $XDG_STATE_HOME/metallbctl/lab/<name>]')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The lab''s state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output; `auto` colours a terminal unless NO_COLOR is set')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
@@ -207,7 +207,7 @@ Register-ArgumentCompleter -Native -CommandName 'metallbctl' -ScriptBlock {
         }
         'metallbctl;lab;status' {
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The lab''s name; several named labs can run at once')
-            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The lab''s state directory [default: $XDG_STATE_HOME/metallbctl/lab/<name>]')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The lab''s state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output; `auto` colours a terminal unless NO_COLOR is set')
@@ -223,7 +223,7 @@ Register-ArgumentCompleter -Native -CommandName 'metallbctl' -ScriptBlock {
         }
         'metallbctl;lab;logs' {
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The lab''s name; several named labs can run at once')
-            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The lab''s state directory [default: $XDG_STATE_HOME/metallbctl/lab/<name>]')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The lab''s state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output; `auto` colours a terminal unless NO_COLOR is set')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
@@ -237,7 +237,7 @@ Register-ArgumentCompleter -Native -CommandName 'metallbctl' -ScriptBlock {
         }
         'metallbctl;lab;reset' {
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The lab''s name; several named labs can run at once')
-            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The lab''s state directory [default: $XDG_STATE_HOME/metallbctl/lab/<name>]')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The lab''s state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output; `auto` colours a terminal unless NO_COLOR is set')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')

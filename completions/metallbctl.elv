@@ -159,7 +159,7 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
         }
         &'metallbctl;lab;up'= {
             cand --name 'The lab''s name; several named labs can run at once'
-            cand --state-dir 'The lab''s state directory [default: $XDG_STATE_HOME/metallbctl/lab/<name>]'
+            cand --state-dir 'The lab''s state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME]'
             cand --topology 'Topology file [default: the last one used, else lab/tutorial.yaml]'
             cand --routers 'Which routers to run'
             cand --port 'API server port [default: the last one if free, else any free port]'
@@ -178,7 +178,7 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
         }
         &'metallbctl;lab;down'= {
             cand --name 'The lab''s name; several named labs can run at once'
-            cand --state-dir 'The lab''s state directory [default: $XDG_STATE_HOME/metallbctl/lab/<name>]'
+            cand --state-dir 'The lab''s state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME]'
             cand --color 'When to colour output; `auto` colours a terminal unless NO_COLOR is set'
             cand -v 'Say more (repeat for more detail)'
             cand --verbose 'Say more (repeat for more detail)'
@@ -191,7 +191,7 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
         }
         &'metallbctl;lab;status'= {
             cand --name 'The lab''s name; several named labs can run at once'
-            cand --state-dir 'The lab''s state directory [default: $XDG_STATE_HOME/metallbctl/lab/<name>]'
+            cand --state-dir 'The lab''s state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME]'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --color 'When to colour output; `auto` colours a terminal unless NO_COLOR is set'
@@ -206,7 +206,7 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
         }
         &'metallbctl;lab;logs'= {
             cand --name 'The lab''s name; several named labs can run at once'
-            cand --state-dir 'The lab''s state directory [default: $XDG_STATE_HOME/metallbctl/lab/<name>]'
+            cand --state-dir 'The lab''s state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME]'
             cand --color 'When to colour output; `auto` colours a terminal unless NO_COLOR is set'
             cand -v 'Say more (repeat for more detail)'
             cand --verbose 'Say more (repeat for more detail)'
@@ -219,7 +219,7 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
         }
         &'metallbctl;lab;reset'= {
             cand --name 'The lab''s name; several named labs can run at once'
-            cand --state-dir 'The lab''s state directory [default: $XDG_STATE_HOME/metallbctl/lab/<name>]'
+            cand --state-dir 'The lab''s state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME]'
             cand --color 'When to colour output; `auto` colours a terminal unless NO_COLOR is set'
             cand -v 'Say more (repeat for more detail)'
             cand --verbose 'Say more (repeat for more detail)'

@@ -134,7 +134,7 @@ complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and not __fis
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and not __fish_seen_subcommand_from up down status logs reset apiserver help" -f -a "apiserver" -d 'Run only the lab\'s Kubernetes API server, in the foreground, until Ctrl-C or SIGTERM'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and not __fish_seen_subcommand_from up down status logs reset apiserver help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l name -d 'The lab\'s name; several named labs can run at once' -r
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l state-dir -d 'The lab\'s state directory [default: $XDG_STATE_HOME/metallbctl/lab/<name>]' -r -F
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l state-dir -d 'The lab\'s state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME]' -r -F
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l topology -d 'Topology file [default: the last one used, else lab/tutorial.yaml]' -r -F
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l routers -d 'Which routers to run' -r -f -a "builtin\t'metallbctl\'s own BGP router'
 real\t'BIRD 2 and FRR (apt-get install -y bird2 frr)'"
@@ -150,7 +150,7 @@ complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_se
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from up" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from up" -s V -l version -d 'Print version'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l name -d 'The lab\'s name; several named labs can run at once' -r
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l state-dir -d 'The lab\'s state directory [default: $XDG_STATE_HOME/metallbctl/lab/<name>]' -r -F
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l state-dir -d 'The lab\'s state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME]' -r -F
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -159,7 +159,7 @@ complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_se
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from down" -s h -l help -d 'Print help'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from down" -s V -l version -d 'Print version'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l name -d 'The lab\'s name; several named labs can run at once' -r
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l state-dir -d 'The lab\'s state directory [default: $XDG_STATE_HOME/metallbctl/lab/<name>]' -r -F
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l state-dir -d 'The lab\'s state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME]' -r -F
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from status" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
@@ -170,7 +170,7 @@ complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_se
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from logs" -l name -d 'The lab\'s name; several named labs can run at once' -r
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from logs" -l state-dir -d 'The lab\'s state directory [default: $XDG_STATE_HOME/metallbctl/lab/<name>]' -r -F
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from logs" -l state-dir -d 'The lab\'s state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME]' -r -F
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from logs" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -179,7 +179,7 @@ complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_se
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from logs" -s h -l help -d 'Print help'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from logs" -s V -l version -d 'Print version'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from reset" -l name -d 'The lab\'s name; several named labs can run at once' -r
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from reset" -l state-dir -d 'The lab\'s state directory [default: $XDG_STATE_HOME/metallbctl/lab/<name>]' -r -F
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from reset" -l state-dir -d 'The lab\'s state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME]' -r -F
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from reset" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"

@@ -48,7 +48,7 @@ pub struct NameArgs {
     /// The lab's name; several named labs can run at once.
     #[arg(long, default_value = "default")]
     pub name: String,
-    /// The lab's state directory [default: $XDG_STATE_HOME/metallbctl/lab/<name>].
+    /// The lab's state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME].
     #[arg(long)]
     pub state_dir: Option<PathBuf>,
 }
