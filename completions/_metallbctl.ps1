@@ -34,6 +34,8 @@ Register-ArgumentCompleter -Native -CommandName 'metallbctl' -ScriptBlock {
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('bgp', 'bgp', [CompletionResultType]::ParameterValue, 'Run a BGP router (listen) or speaker (announce) for debugging real networks')
             [CompletionResult]::new('lab', 'lab', [CompletionResultType]::ParameterValue, 'Run the lab: a simulated cluster with a Kubernetes-compatible API')
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Install MetalLB (and optionally the test BGP routers) into a cluster and wait for it')
+            [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Remove what `install` installed')
             [CompletionResult]::new('controller', 'controller', [CompletionResultType]::ParameterValue, 'Run MetalLB''s controller: assign addresses to LoadBalancer Services')
             [CompletionResult]::new('speaker', 'speaker', [CompletionResultType]::ParameterValue, 'Run MetalLB''s speaker for one node: announce assigned addresses over BGP')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -160,8 +162,91 @@ Register-ArgumentCompleter -Native -CommandName 'metallbctl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('up', 'up', [CompletionResultType]::ParameterValue, 'Start a lab (in the background unless --foreground) and print its kubeconfig')
+            [CompletionResult]::new('down', 'down', [CompletionResultType]::ParameterValue, 'Stop a lab; its objects stay for the next `lab up`')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show a lab''s components, addresses, ports, router sessions and learned routes')
+            [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print a lab''s logs: the daemon''s, or a component''s (pod, container, role or router)')
+            [CompletionResult]::new('reset', 'reset', [CompletionResultType]::ParameterValue, 'Stop a lab and delete its state, so the next `lab up` starts empty')
             [CompletionResult]::new('apiserver', 'apiserver', [CompletionResultType]::ParameterValue, 'Run only the lab''s Kubernetes API server, in the foreground, until Ctrl-C or SIGTERM')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'metallbctl;lab;up' {
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The lab''s name; several named labs can run at once')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The lab''s state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME]')
+            [CompletionResult]::new('--topology', '--topology', [CompletionResultType]::ParameterName, 'Topology file [default: the last one used, else lab/tutorial.yaml]')
+            [CompletionResult]::new('--routers', '--routers', [CompletionResultType]::ParameterName, 'Which routers to run')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'API server port [default: the last one if free, else any free port]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output; `auto` colours a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('--foreground', '--foreground', [CompletionResultType]::ParameterName, 'Run the daemon in this process until Ctrl-C or SIGTERM')
+            [CompletionResult]::new('--merge-kubeconfig', '--merge-kubeconfig', [CompletionResultType]::ParameterName, 'Add a `metallbctl-lab-<name>` context to your kubeconfig (KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--tutorial', '--tutorial', [CompletionResultType]::ParameterName, 'Also install MetalLB and the test routers, apply tutorial-1 and tutorial-2, and show nginx''s EXTERNAL-IP and what each router learned')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'metallbctl;lab;down' {
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The lab''s name; several named labs can run at once')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The lab''s state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output; `auto` colours a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'metallbctl;lab;status' {
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The lab''s name; several named labs can run at once')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The lab''s state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output; `auto` colours a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'metallbctl;lab;logs' {
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The lab''s name; several named labs can run at once')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The lab''s state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output; `auto` colours a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'metallbctl;lab;reset' {
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The lab''s name; several named labs can run at once')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The lab''s state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output; `auto` colours a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
         'metallbctl;lab;apiserver' {
@@ -181,14 +266,68 @@ Register-ArgumentCompleter -Native -CommandName 'metallbctl' -ScriptBlock {
             break
         }
         'metallbctl;lab;help' {
+            [CompletionResult]::new('up', 'up', [CompletionResultType]::ParameterValue, 'Start a lab (in the background unless --foreground) and print its kubeconfig')
+            [CompletionResult]::new('down', 'down', [CompletionResultType]::ParameterValue, 'Stop a lab; its objects stay for the next `lab up`')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show a lab''s components, addresses, ports, router sessions and learned routes')
+            [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print a lab''s logs: the daemon''s, or a component''s (pod, container, role or router)')
+            [CompletionResult]::new('reset', 'reset', [CompletionResultType]::ParameterValue, 'Stop a lab and delete its state, so the next `lab up` starts empty')
             [CompletionResult]::new('apiserver', 'apiserver', [CompletionResultType]::ParameterValue, 'Run only the lab''s Kubernetes API server, in the foreground, until Ctrl-C or SIGTERM')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'metallbctl;lab;help;up' {
+            break
+        }
+        'metallbctl;lab;help;down' {
+            break
+        }
+        'metallbctl;lab;help;status' {
+            break
+        }
+        'metallbctl;lab;help;logs' {
+            break
+        }
+        'metallbctl;lab;help;reset' {
             break
         }
         'metallbctl;lab;help;apiserver' {
             break
         }
         'metallbctl;lab;help;help' {
+            break
+        }
+        'metallbctl;install' {
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'MetalLB image tag to install')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'A MetalLB configuration (ConfigMap YAML or bare config) to apply after a dry run')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait until the controller and speakers are ready (the default; --wait=false to skip)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the rollout, e.g. 90s, 2m')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'kubeconfig file [default: KUBECONFIG or ~/.kube/config]')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'kubeconfig context [default: the current one]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output; `auto` colours a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('--with-test-router', '--with-test-router', [CompletionResultType]::ParameterName, 'Also install the tutorial''s test BGP routers (BIRD and FRR)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would change; change nothing')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Apply the configuration even if the dry run says a service would lose its address')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'metallbctl;uninstall' {
+            [CompletionResult]::new('--with-test-router', '--with-test-router', [CompletionResultType]::ParameterName, 'Also remove the test BGP routers')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'kubeconfig file [default: KUBECONFIG or ~/.kube/config]')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'kubeconfig context [default: the current one]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output; `auto` colours a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
         'metallbctl;controller' {
@@ -232,6 +371,8 @@ Register-ArgumentCompleter -Native -CommandName 'metallbctl' -ScriptBlock {
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('bgp', 'bgp', [CompletionResultType]::ParameterValue, 'Run a BGP router (listen) or speaker (announce) for debugging real networks')
             [CompletionResult]::new('lab', 'lab', [CompletionResultType]::ParameterValue, 'Run the lab: a simulated cluster with a Kubernetes-compatible API')
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Install MetalLB (and optionally the test BGP routers) into a cluster and wait for it')
+            [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Remove what `install` installed')
             [CompletionResult]::new('controller', 'controller', [CompletionResultType]::ParameterValue, 'Run MetalLB''s controller: assign addresses to LoadBalancer Services')
             [CompletionResult]::new('speaker', 'speaker', [CompletionResultType]::ParameterValue, 'Run MetalLB''s speaker for one node: announce assigned addresses over BGP')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -255,10 +396,36 @@ Register-ArgumentCompleter -Native -CommandName 'metallbctl' -ScriptBlock {
             break
         }
         'metallbctl;help;lab' {
+            [CompletionResult]::new('up', 'up', [CompletionResultType]::ParameterValue, 'Start a lab (in the background unless --foreground) and print its kubeconfig')
+            [CompletionResult]::new('down', 'down', [CompletionResultType]::ParameterValue, 'Stop a lab; its objects stay for the next `lab up`')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show a lab''s components, addresses, ports, router sessions and learned routes')
+            [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print a lab''s logs: the daemon''s, or a component''s (pod, container, role or router)')
+            [CompletionResult]::new('reset', 'reset', [CompletionResultType]::ParameterValue, 'Stop a lab and delete its state, so the next `lab up` starts empty')
             [CompletionResult]::new('apiserver', 'apiserver', [CompletionResultType]::ParameterValue, 'Run only the lab''s Kubernetes API server, in the foreground, until Ctrl-C or SIGTERM')
             break
         }
+        'metallbctl;help;lab;up' {
+            break
+        }
+        'metallbctl;help;lab;down' {
+            break
+        }
+        'metallbctl;help;lab;status' {
+            break
+        }
+        'metallbctl;help;lab;logs' {
+            break
+        }
+        'metallbctl;help;lab;reset' {
+            break
+        }
         'metallbctl;help;lab;apiserver' {
+            break
+        }
+        'metallbctl;help;install' {
+            break
+        }
+        'metallbctl;help;uninstall' {
             break
         }
         'metallbctl;help;controller' {

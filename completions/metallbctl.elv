@@ -31,6 +31,8 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
             cand completions 'Print a shell completion script'
             cand bgp 'Run a BGP router (listen) or speaker (announce) for debugging real networks'
             cand lab 'Run the lab: a simulated cluster with a Kubernetes-compatible API'
+            cand install 'Install MetalLB (and optionally the test BGP routers) into a cluster and wait for it'
+            cand uninstall 'Remove what `install` installed'
             cand controller 'Run MetalLB''s controller: assign addresses to LoadBalancer Services'
             cand speaker 'Run MetalLB''s speaker for one node: announce assigned addresses over BGP'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -147,8 +149,86 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand up 'Start a lab (in the background unless --foreground) and print its kubeconfig'
+            cand down 'Stop a lab; its objects stay for the next `lab up`'
+            cand status 'Show a lab''s components, addresses, ports, router sessions and learned routes'
+            cand logs 'Print a lab''s logs: the daemon''s, or a component''s (pod, container, role or router)'
+            cand reset 'Stop a lab and delete its state, so the next `lab up` starts empty'
             cand apiserver 'Run only the lab''s Kubernetes API server, in the foreground, until Ctrl-C or SIGTERM'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'metallbctl;lab;up'= {
+            cand --name 'The lab''s name; several named labs can run at once'
+            cand --state-dir 'The lab''s state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME]'
+            cand --topology 'Topology file [default: the last one used, else lab/tutorial.yaml]'
+            cand --routers 'Which routers to run'
+            cand --port 'API server port [default: the last one if free, else any free port]'
+            cand --color 'When to colour output; `auto` colours a terminal unless NO_COLOR is set'
+            cand --foreground 'Run the daemon in this process until Ctrl-C or SIGTERM'
+            cand --merge-kubeconfig 'Add a `metallbctl-lab-<name>` context to your kubeconfig (KUBECONFIG or ~/.kube/config)'
+            cand --tutorial 'Also install MetalLB and the test routers, apply tutorial-1 and tutorial-2, and show nginx''s EXTERNAL-IP and what each router learned'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -q 'Say only what is wrong'
+            cand --quiet 'Say only what is wrong'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'metallbctl;lab;down'= {
+            cand --name 'The lab''s name; several named labs can run at once'
+            cand --state-dir 'The lab''s state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME]'
+            cand --color 'When to colour output; `auto` colours a terminal unless NO_COLOR is set'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -q 'Say only what is wrong'
+            cand --quiet 'Say only what is wrong'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'metallbctl;lab;status'= {
+            cand --name 'The lab''s name; several named labs can run at once'
+            cand --state-dir 'The lab''s state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --color 'When to colour output; `auto` colours a terminal unless NO_COLOR is set'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -q 'Say only what is wrong'
+            cand --quiet 'Say only what is wrong'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'metallbctl;lab;logs'= {
+            cand --name 'The lab''s name; several named labs can run at once'
+            cand --state-dir 'The lab''s state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME]'
+            cand --color 'When to colour output; `auto` colours a terminal unless NO_COLOR is set'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -q 'Say only what is wrong'
+            cand --quiet 'Say only what is wrong'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'metallbctl;lab;reset'= {
+            cand --name 'The lab''s name; several named labs can run at once'
+            cand --state-dir 'The lab''s state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME]'
+            cand --color 'When to colour output; `auto` colours a terminal unless NO_COLOR is set'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -q 'Say only what is wrong'
+            cand --quiet 'Say only what is wrong'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
         }
         &'metallbctl;lab;apiserver'= {
             cand --listen 'Address to listen on (loopback only); port 0 picks a free port'
@@ -166,12 +246,59 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
             cand --version 'Print version'
         }
         &'metallbctl;lab;help'= {
+            cand up 'Start a lab (in the background unless --foreground) and print its kubeconfig'
+            cand down 'Stop a lab; its objects stay for the next `lab up`'
+            cand status 'Show a lab''s components, addresses, ports, router sessions and learned routes'
+            cand logs 'Print a lab''s logs: the daemon''s, or a component''s (pod, container, role or router)'
+            cand reset 'Stop a lab and delete its state, so the next `lab up` starts empty'
             cand apiserver 'Run only the lab''s Kubernetes API server, in the foreground, until Ctrl-C or SIGTERM'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'metallbctl;lab;help;up'= {
+        }
+        &'metallbctl;lab;help;down'= {
+        }
+        &'metallbctl;lab;help;status'= {
+        }
+        &'metallbctl;lab;help;logs'= {
+        }
+        &'metallbctl;lab;help;reset'= {
         }
         &'metallbctl;lab;help;apiserver'= {
         }
         &'metallbctl;lab;help;help'= {
+        }
+        &'metallbctl;install'= {
+            cand --version 'MetalLB image tag to install'
+            cand --config 'A MetalLB configuration (ConfigMap YAML or bare config) to apply after a dry run'
+            cand --wait 'Wait until the controller and speakers are ready (the default; --wait=false to skip)'
+            cand --timeout 'How long to wait for the rollout, e.g. 90s, 2m'
+            cand --kubeconfig 'kubeconfig file [default: KUBECONFIG or ~/.kube/config]'
+            cand --context 'kubeconfig context [default: the current one]'
+            cand --color 'When to colour output; `auto` colours a terminal unless NO_COLOR is set'
+            cand --with-test-router 'Also install the tutorial''s test BGP routers (BIRD and FRR)'
+            cand --dry-run 'Show what would change; change nothing'
+            cand --force 'Apply the configuration even if the dry run says a service would lose its address'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -q 'Say only what is wrong'
+            cand --quiet 'Say only what is wrong'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'metallbctl;uninstall'= {
+            cand --with-test-router 'Also remove the test BGP routers'
+            cand --kubeconfig 'kubeconfig file [default: KUBECONFIG or ~/.kube/config]'
+            cand --context 'kubeconfig context [default: the current one]'
+            cand --color 'When to colour output; `auto` colours a terminal unless NO_COLOR is set'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -q 'Say only what is wrong'
+            cand --quiet 'Say only what is wrong'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
         }
         &'metallbctl;controller'= {
             cand --namespace 'Namespace of MetalLB''s configuration ConfigMap'
@@ -212,6 +339,8 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
             cand completions 'Print a shell completion script'
             cand bgp 'Run a BGP router (listen) or speaker (announce) for debugging real networks'
             cand lab 'Run the lab: a simulated cluster with a Kubernetes-compatible API'
+            cand install 'Install MetalLB (and optionally the test BGP routers) into a cluster and wait for it'
+            cand uninstall 'Remove what `install` installed'
             cand controller 'Run MetalLB''s controller: assign addresses to LoadBalancer Services'
             cand speaker 'Run MetalLB''s speaker for one node: announce assigned addresses over BGP'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -229,9 +358,28 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
         &'metallbctl;help;bgp;announce'= {
         }
         &'metallbctl;help;lab'= {
+            cand up 'Start a lab (in the background unless --foreground) and print its kubeconfig'
+            cand down 'Stop a lab; its objects stay for the next `lab up`'
+            cand status 'Show a lab''s components, addresses, ports, router sessions and learned routes'
+            cand logs 'Print a lab''s logs: the daemon''s, or a component''s (pod, container, role or router)'
+            cand reset 'Stop a lab and delete its state, so the next `lab up` starts empty'
             cand apiserver 'Run only the lab''s Kubernetes API server, in the foreground, until Ctrl-C or SIGTERM'
         }
+        &'metallbctl;help;lab;up'= {
+        }
+        &'metallbctl;help;lab;down'= {
+        }
+        &'metallbctl;help;lab;status'= {
+        }
+        &'metallbctl;help;lab;logs'= {
+        }
+        &'metallbctl;help;lab;reset'= {
+        }
         &'metallbctl;help;lab;apiserver'= {
+        }
+        &'metallbctl;help;install'= {
+        }
+        &'metallbctl;help;uninstall'= {
         }
         &'metallbctl;help;controller'= {
         }

@@ -35,6 +35,8 @@ complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "validate" -d 
 complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "bgp" -d 'Run a BGP router (listen) or speaker (announce) for debugging real networks'
 complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "lab" -d 'Run the lab: a simulated cluster with a Kubernetes-compatible API'
+complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "install" -d 'Install MetalLB (and optionally the test BGP routers) into a cluster and wait for it'
+complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "uninstall" -d 'Remove what `install` installed'
 complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "controller" -d 'Run MetalLB\'s controller: assign addresses to LoadBalancer Services'
 complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "speaker" -d 'Run MetalLB\'s speaker for one node: announce assigned addresses over BGP'
 complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -117,15 +119,74 @@ complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_se
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from help" -f -a "listen" -d 'Accept sessions from peers and print sessions and received routes as they change'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from help" -f -a "announce" -d 'Announce prefixes to a peer until interrupted, then withdraw them'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand bgp; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and not __fish_seen_subcommand_from apiserver help" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and not __fish_seen_subcommand_from up down status logs reset apiserver help" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and not __fish_seen_subcommand_from apiserver help" -s v -l verbose -d 'Say more (repeat for more detail)'
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and not __fish_seen_subcommand_from apiserver help" -s q -l quiet -d 'Say only what is wrong'
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and not __fish_seen_subcommand_from apiserver help" -s h -l help -d 'Print help'
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and not __fish_seen_subcommand_from apiserver help" -s V -l version -d 'Print version'
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and not __fish_seen_subcommand_from apiserver help" -f -a "apiserver" -d 'Run only the lab\'s Kubernetes API server, in the foreground, until Ctrl-C or SIGTERM'
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and not __fish_seen_subcommand_from apiserver help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and not __fish_seen_subcommand_from up down status logs reset apiserver help" -s v -l verbose -d 'Say more (repeat for more detail)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and not __fish_seen_subcommand_from up down status logs reset apiserver help" -s q -l quiet -d 'Say only what is wrong'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and not __fish_seen_subcommand_from up down status logs reset apiserver help" -s h -l help -d 'Print help'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and not __fish_seen_subcommand_from up down status logs reset apiserver help" -s V -l version -d 'Print version'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and not __fish_seen_subcommand_from up down status logs reset apiserver help" -f -a "up" -d 'Start a lab (in the background unless --foreground) and print its kubeconfig'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and not __fish_seen_subcommand_from up down status logs reset apiserver help" -f -a "down" -d 'Stop a lab; its objects stay for the next `lab up`'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and not __fish_seen_subcommand_from up down status logs reset apiserver help" -f -a "status" -d 'Show a lab\'s components, addresses, ports, router sessions and learned routes'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and not __fish_seen_subcommand_from up down status logs reset apiserver help" -f -a "logs" -d 'Print a lab\'s logs: the daemon\'s, or a component\'s (pod, container, role or router)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and not __fish_seen_subcommand_from up down status logs reset apiserver help" -f -a "reset" -d 'Stop a lab and delete its state, so the next `lab up` starts empty'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and not __fish_seen_subcommand_from up down status logs reset apiserver help" -f -a "apiserver" -d 'Run only the lab\'s Kubernetes API server, in the foreground, until Ctrl-C or SIGTERM'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and not __fish_seen_subcommand_from up down status logs reset apiserver help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l name -d 'The lab\'s name; several named labs can run at once' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l state-dir -d 'The lab\'s state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME]' -r -F
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l topology -d 'Topology file [default: the last one used, else lab/tutorial.yaml]' -r -F
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l routers -d 'Which routers to run' -r -f -a "builtin\t'metallbctl\'s own BGP router'
+real\t'BIRD 2 and FRR (apt-get install -y bird2 frr)'"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l port -d 'API server port [default: the last one if free, else any free port]' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l foreground -d 'Run the daemon in this process until Ctrl-C or SIGTERM'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l merge-kubeconfig -d 'Add a `metallbctl-lab-<name>` context to your kubeconfig (KUBECONFIG or ~/.kube/config)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l tutorial -d 'Also install MetalLB and the test routers, apply tutorial-1 and tutorial-2, and show nginx\'s EXTERNAL-IP and what each router learned'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from up" -s v -l verbose -d 'Say more (repeat for more detail)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from up" -s q -l quiet -d 'Say only what is wrong'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from up" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from up" -s V -l version -d 'Print version'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l name -d 'The lab\'s name; several named labs can run at once' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l state-dir -d 'The lab\'s state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME]' -r -F
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from down" -s v -l verbose -d 'Say more (repeat for more detail)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from down" -s q -l quiet -d 'Say only what is wrong'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from down" -s h -l help -d 'Print help'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from down" -s V -l version -d 'Print version'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l name -d 'The lab\'s name; several named labs can run at once' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l state-dir -d 'The lab\'s state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME]' -r -F
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from status" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from status" -s v -l verbose -d 'Say more (repeat for more detail)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Say only what is wrong'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from logs" -l name -d 'The lab\'s name; several named labs can run at once' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from logs" -l state-dir -d 'The lab\'s state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME]' -r -F
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from logs" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from logs" -s v -l verbose -d 'Say more (repeat for more detail)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from logs" -s q -l quiet -d 'Say only what is wrong'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from logs" -s h -l help -d 'Print help'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from logs" -s V -l version -d 'Print version'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from reset" -l name -d 'The lab\'s name; several named labs can run at once' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from reset" -l state-dir -d 'The lab\'s state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME]' -r -F
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from reset" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from reset" -s v -l verbose -d 'Say more (repeat for more detail)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from reset" -s q -l quiet -d 'Say only what is wrong'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from reset" -s h -l help -d 'Print help'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from reset" -s V -l version -d 'Print version'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from apiserver" -l listen -d 'Address to listen on (loopback only); port 0 picks a free port' -r
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from apiserver" -l state-dir -d 'Directory for persisted objects and the token [default: ~/.local/state/metallbctl/lab]' -r -F
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from apiserver" -l kubeconfig -d 'Where to write the kubeconfig [default: <state-dir>/kubeconfig]' -r -F
@@ -137,8 +198,40 @@ complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_se
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from apiserver" -s q -l quiet -d 'Say only what is wrong'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from apiserver" -s h -l help -d 'Print help'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from apiserver" -s V -l version -d 'Print version'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "up" -d 'Start a lab (in the background unless --foreground) and print its kubeconfig'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "down" -d 'Stop a lab; its objects stay for the next `lab up`'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show a lab\'s components, addresses, ports, router sessions and learned routes'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "logs" -d 'Print a lab\'s logs: the daemon\'s, or a component\'s (pod, container, role or router)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "reset" -d 'Stop a lab and delete its state, so the next `lab up` starts empty'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "apiserver" -d 'Run only the lab\'s Kubernetes API server, in the foreground, until Ctrl-C or SIGTERM'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand install" -l version -d 'MetalLB image tag to install' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand install" -l config -d 'A MetalLB configuration (ConfigMap YAML or bare config) to apply after a dry run' -r -F
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand install" -l wait -d 'Wait until the controller and speakers are ready (the default; --wait=false to skip)' -r -f -a "true\t''
+false\t''"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand install" -l timeout -d 'How long to wait for the rollout, e.g. 90s, 2m' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand install" -l kubeconfig -d 'kubeconfig file [default: KUBECONFIG or ~/.kube/config]' -r -F
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand install" -l context -d 'kubeconfig context [default: the current one]' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand install" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand install" -l with-test-router -d 'Also install the tutorial\'s test BGP routers (BIRD and FRR)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand install" -l dry-run -d 'Show what would change; change nothing'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand install" -l force -d 'Apply the configuration even if the dry run says a service would lose its address'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand install" -s v -l verbose -d 'Say more (repeat for more detail)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand install" -s q -l quiet -d 'Say only what is wrong'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand install" -s h -l help -d 'Print help'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand uninstall" -l with-test-router -d 'Also remove the test BGP routers' -r -f -a "true\t''
+false\t''"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand uninstall" -l kubeconfig -d 'kubeconfig file [default: KUBECONFIG or ~/.kube/config]' -r -F
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand uninstall" -l context -d 'kubeconfig context [default: the current one]' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand uninstall" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand uninstall" -s v -l verbose -d 'Say more (repeat for more detail)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand uninstall" -s q -l quiet -d 'Say only what is wrong'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand uninstall" -s h -l help -d 'Print help'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand uninstall" -s V -l version -d 'Print version'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand controller" -l namespace -d 'Namespace of MetalLB\'s configuration ConfigMap' -r
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand controller" -l config -d 'Name of MetalLB\'s configuration ConfigMap' -r
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand controller" -l kubeconfig -d 'Kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster)' -r -F
@@ -165,13 +258,20 @@ complete -c metallbctl -n "__fish_metallbctl_using_subcommand speaker" -s v -l v
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand speaker" -s q -l quiet -d 'Say only what is wrong'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand speaker" -s h -l help -d 'Print help'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand speaker" -s V -l version -d 'Print version'
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab controller speaker help" -f -a "validate" -d 'Lint MetalLB configurations offline (files, directories or stdin)'
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab controller speaker help" -f -a "completions" -d 'Print a shell completion script'
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab controller speaker help" -f -a "bgp" -d 'Run a BGP router (listen) or speaker (announce) for debugging real networks'
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab controller speaker help" -f -a "lab" -d 'Run the lab: a simulated cluster with a Kubernetes-compatible API'
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab controller speaker help" -f -a "controller" -d 'Run MetalLB\'s controller: assign addresses to LoadBalancer Services'
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab controller speaker help" -f -a "speaker" -d 'Run MetalLB\'s speaker for one node: announce assigned addresses over BGP'
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab controller speaker help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab install uninstall controller speaker help" -f -a "validate" -d 'Lint MetalLB configurations offline (files, directories or stdin)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab install uninstall controller speaker help" -f -a "completions" -d 'Print a shell completion script'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab install uninstall controller speaker help" -f -a "bgp" -d 'Run a BGP router (listen) or speaker (announce) for debugging real networks'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab install uninstall controller speaker help" -f -a "lab" -d 'Run the lab: a simulated cluster with a Kubernetes-compatible API'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab install uninstall controller speaker help" -f -a "install" -d 'Install MetalLB (and optionally the test BGP routers) into a cluster and wait for it'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab install uninstall controller speaker help" -f -a "uninstall" -d 'Remove what `install` installed'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab install uninstall controller speaker help" -f -a "controller" -d 'Run MetalLB\'s controller: assign addresses to LoadBalancer Services'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab install uninstall controller speaker help" -f -a "speaker" -d 'Run MetalLB\'s speaker for one node: announce assigned addresses over BGP'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab install uninstall controller speaker help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and __fish_seen_subcommand_from bgp" -f -a "listen" -d 'Accept sessions from peers and print sessions and received routes as they change'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and __fish_seen_subcommand_from bgp" -f -a "announce" -d 'Announce prefixes to a peer until interrupted, then withdraw them'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "up" -d 'Start a lab (in the background unless --foreground) and print its kubeconfig'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "down" -d 'Stop a lab; its objects stay for the next `lab up`'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "status" -d 'Show a lab\'s components, addresses, ports, router sessions and learned routes'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "logs" -d 'Print a lab\'s logs: the daemon\'s, or a component\'s (pod, container, role or router)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "reset" -d 'Stop a lab and delete its state, so the next `lab up` starts empty'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "apiserver" -d 'Run only the lab\'s Kubernetes API server, in the foreground, until Ctrl-C or SIGTERM'

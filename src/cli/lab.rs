@@ -1,14 +1,22 @@
-//! `metallbctl lab ...`: the simulated cluster. Today: `lab apiserver`, the API server alone in
-//! the foreground (for tests and debugging). `lab up/down/...` join later.
+//! `metallbctl lab ...`: the simulated cluster. `lab up` starts a named lab's daemon in the
+//! background (or `--foreground`), `lab down` stops it, `lab status` and `lab logs` ask it over
+//! its control socket, `lab reset` forgets its state. `lab up --tutorial` also installs MetalLB
+//! and the test routers and applies tutorial-1 and tutorial-2. `lab apiserver` runs the API
+//! server alone (tests, debugging).
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::ExitCode;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
 
-use anyhow::Context;
-use clap::{Args, Subcommand};
+use anyhow::{bail, Context};
+use clap::{Args, Subcommand, ValueEnum};
 
 use crate::lab::apiserver::{ApiServer, Config};
+use crate::lab::control::{self, LabStatus, Layout, PidState};
+use crate::lab::daemon::{Daemon, DaemonConfig};
+use crate::lab::routers::{self, RouterMode};
+use crate::lab::topology::Topology;
 
 /// Run and inspect the lab cluster.
 #[derive(Debug, Args)]
@@ -20,8 +28,90 @@ pub struct LabArgs {
 /// The lab's subcommands.
 #[derive(Debug, Subcommand)]
 pub enum LabCommand {
+    /// Start a lab (in the background unless --foreground) and print its kubeconfig.
+    Up(UpArgs),
+    /// Stop a lab; its objects stay for the next `lab up`.
+    Down(NameArgs),
+    /// Show a lab's components, addresses, ports, router sessions and learned routes.
+    Status(StatusArgs),
+    /// Print a lab's logs: the daemon's, or a component's (pod, container, role or router).
+    Logs(LogsArgs),
+    /// Stop a lab and delete its state, so the next `lab up` starts empty.
+    Reset(NameArgs),
     /// Run only the lab's Kubernetes API server, in the foreground, until Ctrl-C or SIGTERM.
     Apiserver(ApiserverArgs),
+}
+
+/// Which lab.
+#[derive(Debug, Clone, Args)]
+pub struct NameArgs {
+    /// The lab's name; several named labs can run at once.
+    #[arg(long, default_value = "default")]
+    pub name: String,
+    /// The lab's state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME].
+    #[arg(long)]
+    pub state_dir: Option<PathBuf>,
+}
+
+/// Which routers play the test routers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoutersArg {
+    /// metallbctl's own BGP router.
+    Builtin,
+    /// BIRD 2 and FRR (apt-get install -y bird2 frr).
+    Real,
+}
+
+/// Options of `lab up`.
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub lab: NameArgs,
+    /// Topology file [default: the last one used, else lab/tutorial.yaml].
+    #[arg(long, value_name = "FILE")]
+    pub topology: Option<PathBuf>,
+    /// Which routers to run.
+    #[arg(long, value_enum, default_value_t = RoutersArg::Builtin)]
+    pub routers: RoutersArg,
+    /// API server port [default: the last one if free, else any free port].
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Run the daemon in this process until Ctrl-C or SIGTERM.
+    #[arg(long)]
+    pub foreground: bool,
+    /// Add a `metallbctl-lab-<name>` context to your kubeconfig (KUBECONFIG or ~/.kube/config).
+    #[arg(long)]
+    pub merge_kubeconfig: bool,
+    /// Also install MetalLB and the test routers, apply tutorial-1 and tutorial-2, and show
+    /// nginx's EXTERNAL-IP and what each router learned.
+    #[arg(long)]
+    pub tutorial: bool,
+}
+
+/// Output format of `lab status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    Table,
+    Json,
+}
+
+/// Options of `lab status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub lab: NameArgs,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = StatusFormat::Table)]
+    pub output: StatusFormat,
+}
+
+/// Options of `lab logs`.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    #[command(flatten)]
+    pub lab: NameArgs,
+    /// A pod (or its name prefix, e.g. speaker), container, role or router; none: the daemon.
+    pub component: Option<String>,
 }
 
 /// Options of `lab apiserver`.
@@ -44,35 +134,576 @@ pub struct ApiserverArgs {
 /// Run a `lab` subcommand.
 pub fn run(args: LabArgs) -> anyhow::Result<ExitCode> {
     match args.command {
+        LabCommand::Up(a) => run_up(a),
+        LabCommand::Down(a) => run_down(&a),
+        LabCommand::Status(a) => run_status(a),
+        LabCommand::Logs(a) => run_logs(a),
+        LabCommand::Reset(a) => run_reset(&a),
         LabCommand::Apiserver(a) => run_apiserver(a),
     }
 }
 
-fn default_state_dir() -> PathBuf {
-    let base = std::env::var_os("XDG_STATE_HOME")
+fn state_base() -> PathBuf {
+    std::env::var_os("XDG_STATE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("metallbctl").join("lab")
+        .unwrap_or_else(std::env::temp_dir)
+        .join("metallbctl")
+        .join("lab")
+}
+
+fn default_state_dir() -> PathBuf {
+    state_base()
+}
+
+fn layout(a: &NameArgs) -> anyhow::Result<Layout> {
+    if a.name.is_empty()
+        || !a
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        bail!("lab name {:?}: use letters, digits, '-' and '_'", a.name);
+    }
+    Ok(Layout::new(
+        a.state_dir
+            .clone()
+            .unwrap_or_else(|| state_base().join(&a.name)),
+    ))
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }
 
 /// Wait for Ctrl-C (SIGINT) or SIGTERM.
 async fn wait_for_stop_signal() -> anyhow::Result<()> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r.context("cannot wait for Ctrl-C")?,
-            _ = term.recv() => {}
-        }
-        Ok(())
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.context("cannot wait for Ctrl-C")?,
+        _ = term.recv() => {}
     }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c()
+    Ok(())
+}
+
+fn resolve_topology(args: &UpArgs, layout: &Layout) -> anyhow::Result<Topology> {
+    let text = match &args.topology {
+        Some(p) => std::fs::read_to_string(p)
+            .with_context(|| format!("cannot read topology {}", p.display()))?,
+        None => std::fs::read_to_string(layout.topology())
+            .unwrap_or_else(|_| crate::lab::topology::TUTORIAL.to_string()),
+    };
+    let topo = Topology::parse(&text).context("invalid topology")?;
+    std::fs::create_dir_all(&layout.dir)
+        .with_context(|| format!("cannot create {}", layout.dir.display()))?;
+    std::fs::write(layout.topology(), text).context("cannot save the topology")?;
+    Ok(topo)
+}
+
+fn run_up(args: UpArgs) -> anyhow::Result<ExitCode> {
+    let layout = layout(&args.lab)?;
+    match control::pid_state(&layout) {
+        PidState::Running(pid) => bail!(
+            "lab {:?} is already running (pid {pid}); stop it with `metallbctl lab down --name {}`",
+            args.lab.name,
+            args.lab.name
+        ),
+        PidState::Stale(pid) => {
+            eprintln!(
+                "note: removing stale pid file {} (pid {pid} no longer runs)",
+                layout.pid().display()
+            );
+            let _ = std::fs::remove_file(layout.pid());
+        }
+        PidState::None => {}
+    }
+    let topology = resolve_topology(&args, &layout)?;
+    let mode = match args.routers {
+        RoutersArg::Builtin => RouterMode::Builtin,
+        RoutersArg::Real => RouterMode::Real,
+    };
+    if mode == RouterMode::Real {
+        routers::check_real_installed().context("cannot use --routers real")?;
+    }
+    if args.foreground {
+        return run_foreground(&args, &layout, topology, mode);
+    }
+    let started = Instant::now();
+    let pid = spawn_daemon(&args, &layout)?;
+    println!(
+        "lab {:?} is up (pid {pid}, {:.2}s)",
+        args.lab.name,
+        started.elapsed().as_secs_f64()
+    );
+    print_access(&layout);
+    after_up(&args, &layout)
+}
+
+fn print_access(layout: &Layout) {
+    if let Ok(st) = control::status(&layout.socket(), Duration::from_secs(5)) {
+        println!("API server: {}", st.api_server);
+    }
+    println!("kubeconfig: {}", layout.kubeconfig().display());
+    println!("export KUBECONFIG={}", layout.kubeconfig().display());
+}
+
+fn after_up(args: &UpArgs, layout: &Layout) -> anyhow::Result<ExitCode> {
+    if args.merge_kubeconfig {
+        merge_kubeconfig(&args.lab.name, &layout.kubeconfig())?;
+    }
+    if args.tutorial {
+        return run_tutorial(layout);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn spawn_daemon(args: &UpArgs, layout: &Layout) -> anyhow::Result<u32> {
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe().context("cannot find the metallbctl executable")?;
+    let log = std::fs::File::create(layout.log())
+        .with_context(|| format!("cannot create {}", layout.log().display()))?;
+    let mut cmd = Command::new(exe);
+    cmd.args([
+        "lab",
+        "up",
+        "--foreground",
+        "--name",
+        &args.lab.name,
+        "--state-dir",
+    ])
+    .arg(&layout.dir)
+    .args([
+        "--routers",
+        match args.routers {
+            RoutersArg::Builtin => "builtin",
+            RoutersArg::Real => "real",
+        },
+    ]);
+    if let Some(p) = args.port {
+        cmd.args(["--port", &p.to_string()]);
+    }
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().context("cannot open the daemon log")?)
+        .stderr(log)
+        .process_group(0)
+        .spawn()
+        .context("cannot start the lab daemon")?;
+    let pid = child.id();
+    let t = Instant::now();
+    loop {
+        if control::status(&layout.socket(), Duration::from_secs(2)).is_ok_and(|s| s.pid == pid) {
+            return Ok(pid);
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            let log = std::fs::read_to_string(layout.log()).unwrap_or_default();
+            bail!("the lab daemon exited ({status}):\n{}", log.trim_end());
+        }
+        if t.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            bail!(
+                "the lab daemon did not become ready in 30s; see {}",
+                layout.log().display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn init_tracing() {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .try_init();
+}
+
+fn run_foreground(
+    args: &UpArgs,
+    layout: &Layout,
+    topology: Topology,
+    mode: RouterMode,
+) -> anyhow::Result<ExitCode> {
+    init_tracing();
+    let cfg = DaemonConfig {
+        name: args.lab.name.clone(),
+        state_dir: layout.dir.clone(),
+        topology,
+        routers: mode,
+        port: args.port,
+    };
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let daemon = Daemon::start(cfg).await?;
+        println!(
+            "lab {:?} is up in the foreground (pid {})",
+            args.lab.name,
+            std::process::id()
+        );
+        println!("API server: {}", daemon.url());
+        println!("kubeconfig: {}", daemon.kubeconfig().display());
+        println!("export KUBECONFIG={}", daemon.kubeconfig().display());
+        wait_for_stop_signal().await?;
+        tracing::info!("stopping");
+        daemon
+            .shutdown()
             .await
-            .context("cannot wait for Ctrl-C")
+            .context("the lab did not stop cleanly")?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Send SIGTERM, wait for the process to go (SIGKILL after 10 s).
+fn stop_pid(pid: u32) -> bool {
+    let Ok(raw) = i32::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: kill(2) with a pid we read from our own pid file; no memory is touched.
+    unsafe { libc::kill(raw, libc::SIGTERM) };
+    let t = Instant::now();
+    while control::alive(pid) {
+        if t.elapsed() > Duration::from_secs(10) {
+            // SAFETY: as above.
+            unsafe { libc::kill(raw, libc::SIGKILL) };
+            std::thread::sleep(Duration::from_millis(200));
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
+}
+
+fn run_down(a: &NameArgs) -> anyhow::Result<ExitCode> {
+    let layout = layout(a)?;
+    match control::pid_state(&layout) {
+        PidState::Running(pid) => {
+            let clean = stop_pid(pid);
+            let _ = std::fs::remove_file(layout.pid());
+            let _ = std::fs::remove_file(layout.socket());
+            if clean {
+                println!("lab {:?} stopped (pid {pid})", a.name);
+            } else {
+                println!(
+                    "lab {:?} killed (pid {pid} ignored SIGTERM for 10s)",
+                    a.name
+                );
+            }
+        }
+        PidState::Stale(pid) => {
+            let _ = std::fs::remove_file(layout.pid());
+            let _ = std::fs::remove_file(layout.socket());
+            for p in control::reap_router_daemons(&layout) {
+                println!("stopped router daemon {p} left behind by the dead lab daemon");
+            }
+            println!(
+                "lab {:?} was not running; removed a stale pid file (pid {pid})",
+                a.name
+            );
+        }
+        PidState::None => println!("lab {:?} is not running", a.name),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_reset(a: &NameArgs) -> anyhow::Result<ExitCode> {
+    let layout = layout(a)?;
+    run_down(a)?;
+    if layout.dir.exists() {
+        std::fs::remove_dir_all(&layout.dir)
+            .with_context(|| format!("cannot remove {}", layout.dir.display()))?;
+    }
+    println!("lab {:?} reset: the next `lab up` starts empty", a.name);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn running_status(a: &NameArgs) -> anyhow::Result<Option<(Layout, LabStatus)>> {
+    let layout = layout(a)?;
+    if !matches!(control::pid_state(&layout), PidState::Running(_)) {
+        return Ok(None);
+    }
+    let st = control::status(&layout.socket(), Duration::from_secs(10))
+        .with_context(|| format!("lab {:?} runs but does not answer", a.name))?;
+    Ok(Some((layout, st)))
+}
+
+fn run_status(args: StatusArgs) -> anyhow::Result<ExitCode> {
+    let Some((_, st)) = running_status(&args.lab)? else {
+        match args.output {
+            StatusFormat::Json => println!(
+                "{}",
+                serde_json::json!({"name": args.lab.name, "running": false})
+            ),
+            StatusFormat::Table => println!("lab {:?} is not running", args.lab.name),
+        }
+        return Ok(ExitCode::from(super::EXIT_PROBLEMS));
+    };
+    let text = match args.output {
+        StatusFormat::Json => serde_json::to_string_pretty(&st)? + "\n",
+        StatusFormat::Table => status_table(&st),
+    };
+    super::output::stdout(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn table(rows: &[Vec<String>]) -> String {
+    let cols = rows.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| {
+            rows.iter()
+                .map(|r| r.get(c).map_or(0, String::len))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for r in rows {
+        let line: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c:<w$}", w = widths.get(i).copied().unwrap_or(0)))
+            .collect();
+        out.push_str(line.join("   ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The human view of a lab's status.
+pub fn status_table(st: &LabStatus) -> String {
+    let mut out = format!(
+        "lab {:?} (pid {}): topology {}, routers {}\nAPI server   {}\nkubeconfig   {}\n\n",
+        st.name, st.pid, st.topology, st.routers_mode, st.api_server, st.kubeconfig
+    );
+    let mut nodes = vec![vec!["NODE".to_string(), "ADDRESS".to_string()]];
+    nodes.extend(
+        st.nodes
+            .iter()
+            .map(|n| vec![n.name.clone(), n.address.to_string()]),
+    );
+    out.push_str(&table(&nodes));
+    let mut comps = vec![["NAMESPACE", "POD", "CONTAINER", "ROLE", "NODE", "IP"]
+        .map(String::from)
+        .to_vec()];
+    comps.extend(st.components.iter().map(|c| {
+        vec![
+            c.namespace.clone(),
+            c.pod.clone(),
+            c.container.clone(),
+            c.role.clone(),
+            c.node.clone(),
+            c.pod_ip.clone(),
+        ]
+    }));
+    out.push('\n');
+    out.push_str(&table(&comps));
+    let mut routers = vec![[
+        "ROUTER", "IMPL", "SERVICE", "LISTEN", "AS", "PEER", "STATE", "ROUTES",
+    ]
+    .map(String::from)
+    .to_vec()];
+    for r in &st.routers {
+        let base = [
+            r.name.clone(),
+            if r.running {
+                r.implementation.clone()
+            } else {
+                "not deployed".into()
+            },
+            r.cluster_ip.clone(),
+            r.listen.clone(),
+            r.asn.to_string(),
+        ];
+        if r.sessions.is_empty() {
+            routers.push([base.to_vec(), vec!["-".into(), "-".into(), "-".into()]].concat());
+        }
+        for s in &r.sessions {
+            let routes: Vec<&str> = s.routes.iter().map(|x| x.prefix.as_str()).collect();
+            let routes = if routes.is_empty() {
+                "-".to_string()
+            } else {
+                routes.join(",")
+            };
+            routers.push([base.to_vec(), vec![s.peer.clone(), s.state.clone(), routes]].concat());
+        }
+    }
+    out.push('\n');
+    out.push_str(&table(&routers));
+    out
+}
+
+fn run_logs(args: LogsArgs) -> anyhow::Result<ExitCode> {
+    let layout = layout(&args.lab)?;
+    let Some(what) = &args.component else {
+        let text = std::fs::read_to_string(layout.log())
+            .with_context(|| format!("no daemon log at {}", layout.log().display()))?;
+        super::output::stdout(&text)?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    if !matches!(control::pid_state(&layout), PidState::Running(_)) {
+        bail!("lab {:?} is not running", args.lab.name);
+    }
+    let text = control::request(
+        &layout.socket(),
+        &format!("logs {what}"),
+        Duration::from_secs(10),
+    )?;
+    if text.is_empty() {
+        eprintln!("no logs for {what:?} (try a pod name, container, role: controller, speaker, router, or a router name)");
+        return Ok(ExitCode::from(super::EXIT_PROBLEMS));
+    }
+    super::output::stdout(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Add the lab's cluster, user and context as `metallbctl-lab-<name>` to the user's kubeconfig.
+fn merge_kubeconfig(name: &str, lab_kubeconfig: &Path) -> anyhow::Result<()> {
+    let target = std::env::var_os("KUBECONFIG")
+        .and_then(|v| std::env::split_paths(&v).next())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".kube/config")))
+        .context("no KUBECONFIG and no HOME: nowhere to merge the kubeconfig")?;
+    let ours: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(lab_kubeconfig)?)?;
+    let mut theirs: serde_yaml::Value = std::fs::read_to_string(&target)
+        .ok()
+        .and_then(|t| serde_yaml::from_str(&t).ok())
+        .filter(serde_yaml::Value::is_mapping)
+        .unwrap_or_else(|| {
+            serde_yaml::from_str("apiVersion: v1\nkind: Config\n").unwrap_or_default()
+        });
+    let ctx = format!("metallbctl-lab-{name}");
+    for (list, inner) in [
+        ("clusters", "cluster"),
+        ("users", "user"),
+        ("contexts", "context"),
+    ] {
+        let mut entry = ours[list][0].clone();
+        entry["name"] = ctx.clone().into();
+        if inner == "context" {
+            entry["context"]["cluster"] = ctx.clone().into();
+            entry["context"]["user"] = ctx.clone().into();
+        }
+        let map = theirs
+            .as_mapping_mut()
+            .context("kubeconfig is not a mapping")?;
+        let seq = map
+            .entry(list.into())
+            .or_insert_with(|| serde_yaml::Value::Sequence(Vec::new()));
+        if !seq.is_sequence() {
+            *seq = serde_yaml::Value::Sequence(Vec::new());
+        }
+        if let Some(s) = seq.as_sequence_mut() {
+            s.retain(|e| e["name"].as_str() != Some(ctx.as_str()));
+            s.push(entry);
+        }
+    }
+    if theirs["current-context"].as_str().is_none_or(str::is_empty) {
+        theirs["current-context"] = ctx.clone().into();
+    }
+    if let Some(dir) = target.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&target, serde_yaml::to_string(&theirs)?)
+        .with_context(|| format!("cannot write {}", target.display()))?;
+    println!(
+        "added context {ctx} to {}; use: kubectl --context {ctx} get nodes",
+        target.display()
+    );
+    Ok(())
+}
+
+/// The tutorial's manifests, as the README runs them.
+const TUTORIAL_1: &str = include_str!("../../manifests/tutorial-1.yaml");
+const TUTORIAL_2: &str = include_str!("../../manifests/tutorial-2.yaml");
+
+fn run_tutorial(layout: &Layout) -> anyhow::Result<ExitCode> {
+    let kubeconfig = layout.kubeconfig();
+    let ip = runtime()?.block_on(async {
+        let client = crate::kube::client(None, Some(&kubeconfig)).await?;
+        let args = super::install::InstallArgs {
+            version: super::install::DEFAULT_VERSION.into(),
+            with_test_router: true,
+            config: None,
+            dry_run: false,
+            wait: true,
+            timeout: Duration::from_secs(60),
+            force: false,
+            cluster: super::install::ClusterArgs {
+                kubeconfig: None,
+                context: None,
+            },
+        };
+        super::install::install(&client, &args).await?;
+        for m in [TUTORIAL_1, TUTORIAL_2] {
+            super::install::apply_all(&client, &super::install::documents(m)?, false).await?;
+        }
+        wait_external_ip(&client).await
+    })?;
+    println!("\nnginx EXTERNAL-IP: {ip}");
+    let st = wait_routes(layout, &ip)?;
+    for r in &st.routers {
+        for s in &r.sessions {
+            let routes: Vec<String> = s
+                .routes
+                .iter()
+                .map(|x| format!("{} via {}", x.prefix, x.next_hop.as_deref().unwrap_or("?")))
+                .collect();
+            println!(
+                "router {} ({}, {}): session with {} {}; learned: {}",
+                r.name,
+                r.implementation,
+                r.cluster_ip,
+                s.peer,
+                s.state,
+                if routes.is_empty() {
+                    "nothing".into()
+                } else {
+                    routes.join(", ")
+                }
+            );
+        }
+    }
+    println!("\nnext: kubectl get svc nginx; kubectl logs -n metallb-system -l app=speaker; metallbctl lab status");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn wait_external_ip(client: &kube::Client) -> anyhow::Result<String> {
+    let api: kube::Api<k8s_openapi::api::core::v1::Service> =
+        kube::Api::namespaced(client.clone(), "default");
+    let t = Instant::now();
+    loop {
+        if let Some(ip) = api
+            .get_opt("nginx")
+            .await?
+            .and_then(|s| s.status?.load_balancer?.ingress?.first()?.ip.clone())
+        {
+            return Ok(ip);
+        }
+        if t.elapsed() > Duration::from_secs(30) {
+            bail!("nginx got no EXTERNAL-IP within 30s; see `metallbctl lab logs controller`");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn wait_routes(layout: &Layout, ip: &str) -> anyhow::Result<LabStatus> {
+    let prefix = format!("{ip}/32");
+    let t = Instant::now();
+    loop {
+        let st = control::status(&layout.socket(), Duration::from_secs(5))?;
+        let all = !st.routers.is_empty()
+            && st.routers.iter().all(|r| {
+                r.sessions
+                    .iter()
+                    .any(|s| s.routes.iter().any(|x| x.prefix == prefix))
+            });
+        if all || t.elapsed() > Duration::from_secs(30) {
+            return Ok(st);
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -88,12 +719,7 @@ fn run_apiserver(args: ApiserverArgs) -> anyhow::Result<ExitCode> {
         request_log: args.log_requests,
         ..Config::default()
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
+    runtime()?.block_on(async move {
         let server = ApiServer::start(config)
             .await
             .context("cannot start the lab API server")?;
@@ -125,10 +751,67 @@ mod tests {
         match Cli::try_parse_from(argv).ok()?.command {
             Command::Lab(lab) => match lab.command {
                 LabCommand::Apiserver(a) => Some(a),
+                _ => None,
             },
-            #[allow(unreachable_patterns)]
             _ => None,
         }
+    }
+
+    fn up(args: &[&str]) -> Option<super::UpArgs> {
+        let argv = ["metallbctl", "lab", "up"].iter().chain(args);
+        match Cli::try_parse_from(argv).ok()?.command {
+            Command::Lab(lab) => match lab.command {
+                LabCommand::Up(a) => Some(a),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn up_flags() {
+        let a = up(&[]).expect("defaults parse");
+        assert_eq!(a.lab.name, "default");
+        assert_eq!(a.routers, super::RoutersArg::Builtin);
+        assert!(!a.foreground && !a.tutorial && !a.merge_kubeconfig && a.port.is_none());
+        let a = up(&[
+            "--name",
+            "x",
+            "--topology",
+            "t.yaml",
+            "--routers",
+            "real",
+            "--state-dir",
+            "d",
+            "--foreground",
+            "--merge-kubeconfig",
+            "--tutorial",
+            "--port",
+            "6443",
+        ])
+        .expect("parse");
+        assert_eq!(a.lab.name, "x");
+        assert_eq!(a.routers, super::RoutersArg::Real);
+        assert!(a.foreground && a.tutorial && a.merge_kubeconfig);
+        assert_eq!(a.port, Some(6443));
+        assert!(up(&["--routers", "quagga"]).is_none());
+    }
+
+    #[test]
+    fn lab_names_are_checked() {
+        let bad = super::NameArgs {
+            name: "../x".into(),
+            state_dir: None,
+        };
+        assert!(super::layout(&bad).is_err());
+        let ok = super::NameArgs {
+            name: "a-1".into(),
+            state_dir: None,
+        };
+        assert!(super::layout(&ok)
+            .unwrap()
+            .dir
+            .ends_with("metallbctl/lab/a-1"));
     }
 
     #[test]

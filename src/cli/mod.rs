@@ -5,6 +5,7 @@ pub mod bgp;
 pub mod completions;
 pub mod controller;
 pub mod dry_run;
+pub mod install;
 pub mod lab;
 pub mod output;
 pub mod speaker;
@@ -81,6 +82,11 @@ pub enum Command {
     Bgp(bgp::BgpArgs),
     /// Run the lab: a simulated cluster with a Kubernetes-compatible API.
     Lab(lab::LabArgs),
+    /// Install MetalLB (and optionally the test BGP routers) into a cluster and wait for it.
+    #[command(disable_version_flag = true)]
+    Install(install::InstallArgs),
+    /// Remove what `install` installed.
+    Uninstall(install::UninstallArgs),
     /// Run MetalLB's controller: assign addresses to LoadBalancer Services.
     Controller(controller::ControllerArgs),
     /// Run MetalLB's speaker for one node: announce assigned addresses over BGP.
@@ -106,6 +112,8 @@ pub fn main() -> ExitCode {
         Command::Completions(args) => completions::run(args),
         Command::Bgp(args) => bgp::run(args),
         Command::Lab(args) => lab::run(args),
+        Command::Install(args) => install::run(args),
+        Command::Uninstall(args) => install::run_uninstall(args),
         Command::Controller(args) => controller::run(args),
         Command::Speaker(args) => speaker::run(args),
     };

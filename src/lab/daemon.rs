@@ -1,0 +1,337 @@
+//! The lab daemon: one process per named lab (`metallbctl lab up` starts it in the
+//! background; `--foreground` runs it in place). It owns the API server, the runtime and the
+//! control socket, writes the pid file, and on SIGTERM/SIGINT stops everything in reverse.
+//!
+//! ```text
+//!   kubectl / kube-rs ──HTTPS──> ApiServer ──── Store (objects, pod logs) ◄──────────────┐
+//!                                                │ watch::Receiver<rv>                    │
+//!                                                ▼                                        │
+//!                                 Runtime task (kubelet + workload controllers) ──writes──┤
+//!                                   │ per pod:                                            │
+//!                                   ├─ controller task ── kube::Client ──HTTPS──> ApiServer
+//!                                   ├─ speaker task(s) ── kube::Client; BGP via VirtualNet dialer
+//!                                   │        10.96.0.100:179 ──map──> 127.0.0.100:P
+//!                                   ├─ routers: builtin Router tasks | bird / bgpd children
+//!                                   └─ simulated containers (a log line)
+//!   lab status/logs ──unix socket──> control task ──> Runtime::shared (routers, components)
+//!   SIGTERM ──> stop: runtime (components, routers) ─> control ─> ApiServer (persist) ─> pid
+//! ```
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::watch;
+
+use super::apiserver::{self, ApiServer, ApiServerHandle, ServerError, Store};
+use super::control::{self, LabStatus, Layout, PidState};
+use super::routers::RouterMode;
+use super::runtime::{Runtime, RuntimeConfig, Shared};
+use super::topology::Topology;
+
+/// How to run one lab.
+#[derive(Debug, Clone)]
+pub struct DaemonConfig {
+    pub name: String,
+    pub state_dir: PathBuf,
+    pub topology: Topology,
+    pub routers: RouterMode,
+    /// API server port; `None` reuses the last one if free, else picks one.
+    pub port: Option<u16>,
+}
+
+/// Why the daemon could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DaemonError {
+    #[error("lab {name:?} is already running (pid {pid}); stop it with `metallbctl lab down --name {name}`")]
+    AlreadyRunning { name: String, pid: u32 },
+    #[error("cannot use state directory {}", path.display())]
+    StateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot start the lab API server on 127.0.0.1:{port}")]
+    ApiServer {
+        port: u16,
+        #[source]
+        source: ServerError,
+    },
+    #[error("cannot build a client for the lab API server")]
+    Client(#[source] crate::kube::KubeError),
+    #[error("cannot open the control socket {}", path.display())]
+    Control {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the runtime could not start (resource registry incomplete)")]
+    Runtime,
+    #[error(
+        "router {name} cannot listen on {addr} (port in use? change `listen` in the topology)"
+    )]
+    RouterPort {
+        name: String,
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A running lab inside this process.
+pub struct Daemon {
+    layout: Layout,
+    server: ApiServerHandle,
+    runtime: Runtime,
+    control_stop: watch::Sender<bool>,
+    control: tokio::task::JoinHandle<()>,
+}
+
+fn state_err(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> DaemonError + '_ {
+    move |source| DaemonError::StateDir {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+impl Daemon {
+    /// Start everything; returns once the control socket answers.
+    pub async fn start(cfg: DaemonConfig) -> Result<Daemon, DaemonError> {
+        let layout = Layout::new(&cfg.state_dir);
+        std::fs::create_dir_all(&layout.dir).map_err(state_err(&layout.dir))?;
+        check_router_ports(&cfg.topology)?;
+        claim_pid(&cfg.name, &layout)?;
+        for pid in control::reap_router_daemons(&layout) {
+            tracing::warn!("stopped router daemon {pid} left by a previous run");
+        }
+        let server = start_server(&cfg, &layout).await?;
+        let client = lab_client(&layout).await?;
+        let rcfg = RuntimeConfig {
+            topology: cfg.topology.clone(),
+            routers: cfg.routers,
+            work_dir: layout.routers_dir(),
+            client: Some(client),
+        };
+        let runtime = Runtime::start(server.store().clone(), rcfg).ok_or(DaemonError::Runtime)?;
+        let info = Arc::new(Info {
+            cfg: cfg.clone(),
+            url: server.url(),
+            layout: layout.clone(),
+        });
+        let (control_stop, rx) = watch::channel(false);
+        let listener = bind_control(&layout)?;
+        let control = tokio::spawn(serve_control(
+            listener,
+            info,
+            runtime.shared().clone(),
+            server.store().clone(),
+            rx,
+        ));
+        Ok(Daemon {
+            layout,
+            server,
+            runtime,
+            control_stop,
+            control,
+        })
+    }
+
+    /// The API server URL.
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// The kubeconfig path.
+    pub fn kubeconfig(&self) -> PathBuf {
+        self.layout.kubeconfig()
+    }
+
+    /// Stop in reverse order and remove the pid file and socket.
+    pub async fn shutdown(self) -> Result<(), ServerError> {
+        self.runtime.shutdown().await;
+        let _ = self.control_stop.send(true);
+        let _ = self.control.await;
+        let r = self.server.shutdown().await;
+        let _ = std::fs::remove_file(self.layout.socket());
+        let _ = std::fs::remove_file(self.layout.pid());
+        r
+    }
+}
+
+/// Routers with a fixed listen port must find it free (port 0 always is).
+fn check_router_ports(t: &Topology) -> Result<(), DaemonError> {
+    for r in t.routers.iter().filter(|r| r.listen.port() != 0) {
+        std::net::TcpListener::bind(r.listen).map_err(|source| DaemonError::RouterPort {
+            name: r.name.clone(),
+            addr: r.listen,
+            source,
+        })?;
+    }
+    Ok(())
+}
+
+fn claim_pid(name: &str, layout: &Layout) -> Result<(), DaemonError> {
+    match control::pid_state(layout) {
+        PidState::Running(pid) if pid != std::process::id() => {
+            return Err(DaemonError::AlreadyRunning {
+                name: name.to_string(),
+                pid,
+            })
+        }
+        PidState::Stale(pid) => {
+            tracing::warn!("removing stale pid file (pid {pid} is gone)");
+        }
+        _ => {}
+    }
+    let pid = layout.pid();
+    std::fs::write(&pid, format!("{}\n", std::process::id())).map_err(state_err(&pid))
+}
+
+fn previous_port(layout: &Layout) -> Option<u16> {
+    std::fs::read_to_string(layout.port())
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+async fn start_server(cfg: &DaemonConfig, layout: &Layout) -> Result<ApiServerHandle, DaemonError> {
+    let config = |port: u16| apiserver::Config {
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        state_dir: Some(layout.apiserver()),
+        kubeconfig: Some(layout.kubeconfig()),
+        ..apiserver::Config::default()
+    };
+    let result = match (cfg.port, previous_port(layout)) {
+        (Some(p), _) => ApiServer::start(config(p)).await.map_err(|e| (p, e)),
+        (None, Some(p)) => match ApiServer::start(config(p)).await {
+            Ok(s) => Ok(s),
+            Err(ServerError::Bind { .. }) => ApiServer::start(config(0)).await.map_err(|e| (0, e)),
+            Err(e) => Err((p, e)),
+        },
+        (None, None) => ApiServer::start(config(0)).await.map_err(|e| (0, e)),
+    };
+    let server = result.map_err(|(port, source)| DaemonError::ApiServer { port, source })?;
+    let _ = std::fs::write(layout.port(), server.addr().port().to_string());
+    Ok(server)
+}
+
+/// A kube client for in-lab components: the lab kubeconfig, no read timeout (long watches).
+async fn lab_client(layout: &Layout) -> Result<kube::Client, DaemonError> {
+    let mut config = crate::kube::config(None, Some(&layout.kubeconfig()))
+        .await
+        .map_err(DaemonError::Client)?;
+    config.read_timeout = None;
+    kube::Client::try_from(config)
+        .map_err(|e| DaemonError::Client(crate::kube::KubeError::Client(e)))
+}
+
+fn bind_control(layout: &Layout) -> Result<UnixListener, DaemonError> {
+    let path = layout.socket();
+    let _ = std::fs::remove_file(&path);
+    UnixListener::bind(&path).map_err(|source| DaemonError::Control { path, source })
+}
+
+struct Info {
+    cfg: DaemonConfig,
+    url: String,
+    layout: Layout,
+}
+
+async fn serve_control(
+    listener: UnixListener,
+    info: Arc<Info>,
+    shared: Shared,
+    store: Store,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let conn = tokio::select! {
+            c = listener.accept() => c,
+            _ = stop.changed() => return,
+        };
+        let Ok((stream, _)) = conn else {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        let (info, shared, store) = (info.clone(), shared.clone(), store.clone());
+        tokio::spawn(async move {
+            let _ = answer(stream, &info, &shared, &store).await;
+        });
+    }
+}
+
+async fn answer(
+    stream: UnixStream,
+    info: &Info,
+    shared: &Shared,
+    store: &Store,
+) -> std::io::Result<()> {
+    let (r, mut w) = stream.into_split();
+    let mut line = String::new();
+    BufReader::new(r).read_line(&mut line).await?;
+    let mut words = line.split_whitespace();
+    let reply = match (words.next(), words.next()) {
+        (Some("status"), _) => {
+            let st = status(info, shared).await;
+            serde_json::to_string(&st).unwrap_or_default()
+        }
+        (Some("logs"), Some(what)) => logs(info, shared, store, what),
+        _ => "unknown request; try `status` or `logs NAME`\n".to_string(),
+    };
+    w.write_all(reply.as_bytes()).await?;
+    w.shutdown().await
+}
+
+async fn status(info: &Info, shared: &Shared) -> LabStatus {
+    LabStatus {
+        name: info.cfg.name.clone(),
+        pid: std::process::id(),
+        api_server: info.url.clone(),
+        kubeconfig: info.layout.kubeconfig().display().to_string(),
+        state_dir: info.layout.dir.display().to_string(),
+        topology: info.cfg.topology.name.clone(),
+        routers_mode: match info.cfg.routers {
+            RouterMode::Builtin => "builtin".into(),
+            RouterMode::Real => "real".into(),
+        },
+        nodes: info.cfg.topology.nodes.clone(),
+        components: shared.components(),
+        routers: shared.router_statuses().await,
+        virtual_network: shared.net.entries(),
+    }
+}
+
+/// Logs of a component: a real router daemon's log file, else the pod logs of matching pods
+/// (by pod name, pod name prefix, container name or role).
+fn logs(info: &Info, shared: &Shared, store: &Store, what: &str) -> String {
+    let file = info.layout.routers_dir().join(what).join("daemon.log");
+    if let Ok(text) = std::fs::read_to_string(&file) {
+        return text;
+    }
+    let comps = shared.components();
+    let matching: Vec<_> = comps
+        .iter()
+        .filter(|c| {
+            c.pod == what
+                || c.pod.starts_with(&format!("{what}-"))
+                || c.container == what
+                || c.role == what
+        })
+        .collect();
+    let many = matching.len() > 1;
+    let mut out = String::new();
+    for c in matching {
+        for l in store.log_lines(&c.namespace, &c.pod, &c.container, None) {
+            if many {
+                out.push_str(&format!("[{}/{}] ", c.pod, c.container));
+            }
+            out.push_str(&l);
+            out.push('\n');
+        }
+    }
+    out
+}

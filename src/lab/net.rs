@@ -1,0 +1,77 @@
+//! The lab's virtual network: Service ClusterIP:port pairs (such as 10.96.0.100:179) resolve
+//! to the real loopback listener of the router behind them. Speakers dial through
+//! [`VirtualNet::dialer`], so nothing ever dials a 10.x address; loopback targets pass
+//! through unchanged and everything else is refused.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+
+use crate::bgp::driver::{Dialer, MappedDialer, TcpDialer};
+
+/// The address map, shared by the runtime (writer) and every speaker's dialer (readers).
+#[derive(Debug, Clone, Default)]
+pub struct VirtualNet {
+    map: Arc<RwLock<BTreeMap<SocketAddr, SocketAddr>>>,
+}
+
+impl VirtualNet {
+    /// Route `virt` (a ClusterIP:port) to `real` (a loopback listener).
+    pub fn register(&self, virt: SocketAddr, real: SocketAddr) {
+        if let Ok(mut m) = self.map.write() {
+            m.insert(virt, real);
+        }
+    }
+
+    /// Forget `virt`; dialling it fails from now on.
+    pub fn unregister(&self, virt: SocketAddr) {
+        if let Ok(mut m) = self.map.write() {
+            m.remove(&virt);
+        }
+    }
+
+    /// Where a dial to `target` really goes: the mapped listener, a loopback target as is,
+    /// or nothing.
+    pub fn resolve(&self, target: SocketAddr) -> Option<SocketAddr> {
+        let mapped = self.map.read().ok().and_then(|m| m.get(&target).copied());
+        mapped.or_else(|| target.ip().is_loopback().then_some(target))
+    }
+
+    /// Every mapping, for `lab status`.
+    pub fn entries(&self) -> Vec<(SocketAddr, SocketAddr)> {
+        self.map
+            .read()
+            .map(|m| m.iter().map(|(a, b)| (*a, *b)).collect())
+            .unwrap_or_default()
+    }
+
+    /// A dialer that resolves through this map and only ever dials loopback.
+    pub fn dialer(&self) -> Arc<dyn Dialer> {
+        let net = self.clone();
+        Arc::new(MappedDialer::new(
+            TcpDialer {
+                loopback_only: true,
+            },
+            Arc::new(move |t| net.resolve(t)),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_virtual_passes_loopback_refuses_the_rest() {
+        let net = VirtualNet::default();
+        let v: SocketAddr = "10.96.0.100:179".parse().unwrap();
+        let r: SocketAddr = "127.0.0.100:41790".parse().unwrap();
+        assert_eq!(net.resolve(v), None);
+        net.register(v, r);
+        assert_eq!(net.resolve(v), Some(r));
+        assert_eq!(net.resolve(r), Some(r));
+        assert_eq!(net.resolve("192.0.2.1:179".parse().unwrap()), None);
+        net.unregister(v);
+        assert_eq!(net.resolve(v), None);
+    }
+}

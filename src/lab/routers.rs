@@ -1,0 +1,625 @@
+//! The lab's test routers: the built-in passive BGP router (`bgp::router::Router`), or with
+//! `--routers real` BIRD 2 and FRR bgpd as child processes with generated configs (loopback
+//! pitfalls handled: BIRD `multihop`, FRR `disable-connected-check`, `allow-martian-nexthop`,
+//! `no bgp ebgp-requires-policy`). Either way a router reports a [`RouterStatus`]: its
+//! sessions and the routes it learned. Children are killed by PID when the router stops.
+
+use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::topology::{RouterKind, RouterSpec};
+use crate::bgp::router::{Neighbor, Router, RouterConfig, RouterSnapshot};
+
+/// BIRD 2's daemon and control client.
+pub const BIRD: &str = "/usr/sbin/bird";
+pub const BIRDC: &str = "/usr/sbin/birdc";
+/// FRR's BGP daemon and shell.
+pub const BGPD: &str = "/usr/lib/frr/bgpd";
+pub const VTYSH: &str = "/usr/bin/vtysh";
+
+/// Which implementation plays the routers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum RouterMode {
+    #[default]
+    Builtin,
+    Real,
+}
+
+/// Why a router could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RouterError {
+    #[error("router {name}: cannot listen on {addr} (port in use? pick another in the topology)")]
+    Listen {
+        name: String,
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("router {name}: {source}")]
+    Builtin {
+        name: String,
+        #[source]
+        source: crate::bgp::driver::DriverError,
+    },
+    #[error("--routers real needs {0} (apt-get install -y bird2 frr)")]
+    Missing(String),
+    #[error("router {name}: cannot start {program}")]
+    Spawn {
+        name: String,
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("router {name}: {program} did not start: {log}")]
+    NotReady {
+        name: String,
+        program: String,
+        log: String,
+    },
+}
+
+/// A route a router learned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LearnedRoute {
+    pub prefix: String,
+    #[serde(default)]
+    pub next_hop: Option<String>,
+}
+
+/// One BGP session of a router.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionStatus {
+    pub peer: String,
+    pub state: String,
+    pub routes: Vec<LearnedRoute>,
+}
+
+/// What `lab status` shows for a router.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouterStatus {
+    pub name: String,
+    /// builtin, bird or frr.
+    pub implementation: String,
+    pub cluster_ip: String,
+    pub listen: String,
+    pub asn: u32,
+    pub peer_asn: u32,
+    pub running: bool,
+    pub sessions: Vec<SessionStatus>,
+}
+
+/// Is everything `--routers real` needs installed? Err names what is missing.
+pub fn check_real_installed() -> Result<(), RouterError> {
+    let missing: Vec<&str> = [BIRD, BIRDC, BGPD, VTYSH]
+        .into_iter()
+        .filter(|p| !Path::new(p).exists())
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(RouterError::Missing(missing.join(", ")))
+    }
+}
+
+enum Imp {
+    Builtin(Router),
+    Daemon(Daemon),
+}
+
+/// A running router.
+pub struct RunningRouter {
+    spec: RouterSpec,
+    listen: SocketAddr,
+    imp: Imp,
+}
+
+impl RunningRouter {
+    /// Start `spec` accepting sessions from `nodes`; real daemons keep files in `dir`.
+    pub async fn start(
+        spec: &RouterSpec,
+        mode: RouterMode,
+        nodes: &[IpAddr],
+        dir: &Path,
+    ) -> Result<RunningRouter, RouterError> {
+        let imp = match mode {
+            RouterMode::Builtin => Imp::Builtin(start_builtin(spec, nodes).await?),
+            RouterMode::Real => {
+                let (spec, nodes, dir) = (spec.clone(), nodes.to_vec(), dir.to_path_buf());
+                let joined =
+                    tokio::task::spawn_blocking(move || Daemon::start(&spec, &nodes, &dir)).await;
+                Imp::Daemon(joined.map_err(|e| RouterError::NotReady {
+                    name: "router".into(),
+                    program: "daemon".into(),
+                    log: e.to_string(),
+                })??)
+            }
+        };
+        let listen = match &imp {
+            Imp::Builtin(r) => r.local_addr(),
+            Imp::Daemon(d) => d.listen,
+        };
+        Ok(RunningRouter {
+            spec: spec.clone(),
+            listen,
+            imp,
+        })
+    }
+
+    /// The real loopback listener.
+    pub fn listen(&self) -> SocketAddr {
+        self.listen
+    }
+
+    pub fn spec(&self) -> &RouterSpec {
+        &self.spec
+    }
+
+    /// The builtin router's full snapshot (attributes, counters), if builtin.
+    pub fn snapshot(&self) -> Option<RouterSnapshot> {
+        match &self.imp {
+            Imp::Builtin(r) => Some(r.snapshot()),
+            Imp::Daemon(_) => None,
+        }
+    }
+
+    /// Sessions and learned routes, asking the daemon if real (blocking for a few ms).
+    pub fn status(&self) -> RouterStatus {
+        let (implementation, sessions) = match &self.imp {
+            Imp::Builtin(r) => ("builtin", builtin_sessions(&r.snapshot())),
+            Imp::Daemon(d) => (d.program_name(), d.sessions()),
+        };
+        RouterStatus {
+            implementation: implementation.to_string(),
+            sessions,
+            running: true,
+            ..idle_status(&self.spec, &self.listen.to_string())
+        }
+    }
+
+    /// Close sessions and stop (kills a daemon by PID).
+    pub async fn stop(self) {
+        match self.imp {
+            Imp::Builtin(r) => r.shutdown(Duration::from_millis(500)).await,
+            Imp::Daemon(mut d) => {
+                let _ = tokio::task::spawn_blocking(move || d.kill()).await;
+            }
+        }
+    }
+}
+
+/// The status of a router that is not running (no router pod).
+pub fn idle_status(spec: &RouterSpec, listen: &str) -> RouterStatus {
+    RouterStatus {
+        name: spec.name.clone(),
+        implementation: String::new(),
+        cluster_ip: spec.virtual_addr().to_string(),
+        listen: listen.to_string(),
+        asn: spec.asn,
+        peer_asn: spec.peer_as(),
+        running: false,
+        sessions: Vec::new(),
+    }
+}
+
+async fn start_builtin(spec: &RouterSpec, nodes: &[IpAddr]) -> Result<Router, RouterError> {
+    let cfg = RouterConfig {
+        listen: spec.listen,
+        local_as: spec.asn,
+        router_id: spec.id(),
+        hold_time: 90,
+        neighbors: nodes
+            .iter()
+            .map(|a| Neighbor {
+                addr: *a,
+                peer_as: spec.peer_as(),
+                md5_password: None,
+            })
+            .collect(),
+    };
+    Router::bind(cfg)
+        .await
+        .map_err(|source| RouterError::Builtin {
+            name: spec.name.clone(),
+            source,
+        })
+}
+
+fn builtin_sessions(s: &RouterSnapshot) -> Vec<SessionStatus> {
+    s.peers
+        .iter()
+        .map(|p| SessionStatus {
+            peer: p.peer.clone(),
+            state: p.state.as_str().to_string(),
+            routes: p
+                .routes
+                .iter()
+                .map(|r| LearnedRoute {
+                    prefix: r.prefix.clone(),
+                    next_hop: r.next_hop.clone(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Reserve a concrete port for `addr` (port 0 picks one), checking that it is free.
+fn concrete_listen(spec: &RouterSpec) -> Result<SocketAddr, RouterError> {
+    let l = TcpListener::bind(spec.listen).map_err(|source| RouterError::Listen {
+        name: spec.name.clone(),
+        addr: spec.listen,
+        source,
+    })?;
+    l.local_addr().map_err(|source| RouterError::Listen {
+        name: spec.name.clone(),
+        addr: spec.listen,
+        source,
+    })
+}
+
+/// A BIRD or FRR child process.
+struct Daemon {
+    kind: RouterKind,
+    child: Child,
+    dir: PathBuf,
+    listen: SocketAddr,
+    nodes: Vec<IpAddr>,
+}
+
+impl Daemon {
+    fn start(spec: &RouterSpec, nodes: &[IpAddr], dir: &Path) -> Result<Daemon, RouterError> {
+        check_real_installed()?;
+        let listen = concrete_listen(spec)?;
+        let dir = dir.join(&spec.name);
+        let _ = std::fs::remove_dir_all(&dir);
+        let spawn_err = |program: &str| {
+            let (name, program) = (spec.name.clone(), program.to_string());
+            move |source| RouterError::Spawn {
+                name,
+                program,
+                source,
+            }
+        };
+        std::fs::create_dir_all(&dir).map_err(spawn_err("mkdir"))?;
+        let child = match spec.kind {
+            RouterKind::Bird => spawn_bird(spec, listen, nodes, &dir),
+            RouterKind::Frr => spawn_frr(spec, listen, nodes, &dir),
+        }
+        .map_err(spawn_err(program(spec.kind)))?;
+        let mut d = Daemon {
+            kind: spec.kind,
+            child,
+            dir,
+            listen,
+            nodes: nodes.to_vec(),
+        };
+        if let Err(log) = d.wait_ready() {
+            d.kill();
+            return Err(RouterError::NotReady {
+                name: spec.name.clone(),
+                program: program(spec.kind).into(),
+                log,
+            });
+        }
+        Ok(d)
+    }
+
+    fn program_name(&self) -> &'static str {
+        match self.kind {
+            RouterKind::Bird => "bird",
+            RouterKind::Frr => "frr",
+        }
+    }
+
+    fn socket(&self) -> PathBuf {
+        match self.kind {
+            RouterKind::Bird => self.dir.join("bird.ctl"),
+            RouterKind::Frr => self.dir.join("bgpd.vty"),
+        }
+    }
+
+    fn wait_ready(&mut self) -> Result<(), String> {
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_secs(10) {
+            if self.socket().exists() {
+                return Ok(());
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!("exited ({status}): {}", self.log()));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Err(format!("no control socket after 10 s: {}", self.log()))
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("daemon.log")).unwrap_or_default()
+    }
+
+    fn query(&self, cmd: &[&str]) -> String {
+        let out = match self.kind {
+            RouterKind::Bird => Command::new(BIRDC)
+                .arg("-s")
+                .arg(self.socket())
+                .args(cmd)
+                .output(),
+            RouterKind::Frr => Command::new(VTYSH)
+                .arg("--vty_socket")
+                .arg(&self.dir)
+                .args(["-d", "bgpd", "-c"])
+                .arg(cmd.join(" "))
+                .output(),
+        };
+        out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default()
+    }
+
+    fn sessions(&self) -> Vec<SessionStatus> {
+        match self.kind {
+            RouterKind::Bird => self
+                .nodes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| {
+                    let proto = bird_proto(i);
+                    SessionStatus {
+                        peer: n.to_string(),
+                        state: bird_state(&self.query(&["show", "protocols", "all", &proto])),
+                        routes: bird_routes(
+                            &self.query(&["show", "route", "all", "protocol", &proto]),
+                        ),
+                    }
+                })
+                .collect(),
+            RouterKind::Frr => frr_sessions(
+                &self.nodes,
+                &self.query(&["show", "bgp", "summary", "json"]),
+                &self.query(&["show", "bgp", "ipv4", "unicast", "json"]),
+            ),
+        }
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn program(kind: RouterKind) -> &'static str {
+    match kind {
+        RouterKind::Bird => BIRD,
+        RouterKind::Frr => BGPD,
+    }
+}
+
+fn log_file(dir: &Path) -> std::io::Result<(Stdio, Stdio)> {
+    let f = std::fs::File::create(dir.join("daemon.log"))?;
+    Ok((Stdio::from(f.try_clone()?), Stdio::from(f)))
+}
+
+fn bird_proto(i: usize) -> String {
+    format!("node{}", i + 1)
+}
+
+/// BIRD 2 config: one passive multihop session per node.
+pub fn bird_config(spec: &RouterSpec, listen: SocketAddr, nodes: &[IpAddr]) -> String {
+    let mut s = format!(
+        "log stderr all;\nrouter id {};\nprotocol device {{ }}\n",
+        spec.id()
+    );
+    for (i, n) in nodes.iter().enumerate() {
+        s.push_str(&format!(
+            "protocol bgp {} {{\n  local {} port {} as {};\n  neighbor {n} as {};\n  \
+             passive; multihop;\n  ipv4 {{ import all; export none; }};\n}}\n",
+            bird_proto(i),
+            listen.ip(),
+            listen.port(),
+            spec.asn,
+            spec.peer_as()
+        ));
+    }
+    s
+}
+
+/// FRR bgpd config: one passive session per node, loopback pitfalls handled.
+pub fn frr_config(spec: &RouterSpec, nodes: &[IpAddr]) -> String {
+    let mut s = format!(
+        "frr defaults traditional\nhostname {}\nlog stdout informational\n!\nrouter bgp {}\n \
+         bgp router-id {}\n no bgp ebgp-requires-policy\n bgp allow-martian-nexthop\n",
+        spec.name,
+        spec.asn,
+        spec.id()
+    );
+    for n in nodes {
+        s.push_str(&format!(
+            " neighbor {n} remote-as {}\n neighbor {n} passive\n neighbor {n} disable-connected-check\n",
+            spec.peer_as()
+        ));
+    }
+    s.push_str(" !\n address-family ipv4 unicast\n");
+    for n in nodes {
+        s.push_str(&format!("  neighbor {n} activate\n"));
+    }
+    s.push_str(" exit-address-family\n!\n");
+    s
+}
+
+fn spawn_bird(
+    spec: &RouterSpec,
+    listen: SocketAddr,
+    nodes: &[IpAddr],
+    dir: &Path,
+) -> std::io::Result<Child> {
+    std::fs::write(dir.join("bird.conf"), bird_config(spec, listen, nodes))?;
+    let (out, err) = log_file(dir)?;
+    Command::new(BIRD)
+        .arg("-f")
+        .arg("-c")
+        .arg(dir.join("bird.conf"))
+        .arg("-s")
+        .arg(dir.join("bird.ctl"))
+        .arg("-P")
+        .arg(dir.join("bird.pid"))
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+}
+
+fn spawn_frr(
+    spec: &RouterSpec,
+    listen: SocketAddr,
+    nodes: &[IpAddr],
+    dir: &Path,
+) -> std::io::Result<Child> {
+    std::fs::write(dir.join("bgpd.conf"), frr_config(spec, nodes))?;
+    let (out, err) = log_file(dir)?;
+    Command::new(BGPD)
+        .arg("-f")
+        .arg(dir.join("bgpd.conf"))
+        .args(["-p", &listen.port().to_string(), "-l"])
+        .arg(listen.ip().to_string())
+        .args(["-Z", "-S", "-P", "0", "-i"])
+        .arg(dir.join("bgpd.pid"))
+        .arg("--vty_socket")
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+}
+
+/// The `BGP state:` of `birdc show protocols all P` (`Established`, `Active`, ...).
+fn bird_state(out: &str) -> String {
+    out.lines()
+        .find_map(|l| l.trim().strip_prefix("BGP state:"))
+        .map(str::trim)
+        .unwrap_or("Unknown")
+        .to_string()
+}
+
+/// Prefixes from `birdc show route all protocol P`: lines starting with a CIDR, each with the
+/// `via` address or the `BGP.next_hop:` attribute that follows it.
+fn bird_routes(out: &str) -> Vec<LearnedRoute> {
+    let mut routes: Vec<LearnedRoute> = Vec::new();
+    for l in out.lines() {
+        if let Some(nh) = l.trim().strip_prefix("BGP.next_hop:") {
+            if let Some(last) = routes.last_mut().filter(|r| r.next_hop.is_none()) {
+                last.next_hop = nh.split_whitespace().next().map(str::to_string);
+            }
+            continue;
+        }
+        let Some(first) = l.split_whitespace().next() else {
+            continue;
+        };
+        if first.parse::<ipnet::IpNet>().is_err() {
+            continue;
+        }
+        let via = l
+            .split_whitespace()
+            .skip_while(|w| *w != "via")
+            .nth(1)
+            .map(str::to_string);
+        routes.push(LearnedRoute {
+            prefix: first.to_string(),
+            next_hop: via,
+        });
+    }
+    routes
+}
+
+/// Sessions from FRR's `show bgp summary json` and `show bgp ipv4 unicast json`.
+fn frr_sessions(nodes: &[IpAddr], summary: &str, rib: &str) -> Vec<SessionStatus> {
+    let summary: serde_json::Value = serde_json::from_str(summary).unwrap_or_default();
+    let rib: serde_json::Value = serde_json::from_str(rib).unwrap_or_default();
+    nodes
+        .iter()
+        .map(|n| {
+            let peer = n.to_string();
+            let state = summary["ipv4Unicast"]["peers"][&peer]["state"]
+                .as_str()
+                .unwrap_or("Unknown")
+                .to_string();
+            SessionStatus {
+                routes: frr_routes(&rib, &peer),
+                peer,
+                state,
+            }
+        })
+        .collect()
+}
+
+fn frr_routes(rib: &serde_json::Value, peer: &str) -> Vec<LearnedRoute> {
+    let Some(routes) = rib["routes"].as_object() else {
+        return Vec::new();
+    };
+    routes
+        .iter()
+        .filter_map(|(prefix, paths)| {
+            let path = paths
+                .as_array()?
+                .iter()
+                .find(|p| p["peerId"] == peer || p["nexthops"][0]["ip"] == peer)?;
+            Some(LearnedRoute {
+                prefix: prefix.clone(),
+                next_hop: path["nexthops"][0]["ip"].as_str().map(str::to_string),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::topology::Topology;
+
+    #[test]
+    fn configs_handle_loopback_pitfalls() {
+        let t = Topology::tutorial();
+        let nodes = [t.nodes[0].address];
+        let listen: SocketAddr = "127.0.0.100:1790".parse().unwrap();
+        let b = bird_config(&t.routers[0], listen, &nodes);
+        assert!(b.contains("local 127.0.0.100 port 1790 as 64500;"), "{b}");
+        assert!(b.contains("neighbor 127.0.1.1 as 64500;"), "{b}");
+        assert!(b.contains("passive; multihop;"), "{b}");
+        let f = frr_config(&t.routers[1], &nodes);
+        for needle in [
+            "bgp allow-martian-nexthop",
+            "no bgp ebgp-requires-policy",
+            "neighbor 127.0.1.1 disable-connected-check",
+            "neighbor 127.0.1.1 activate",
+        ] {
+            assert!(f.contains(needle), "{f}");
+        }
+    }
+
+    #[test]
+    fn parses_daemon_output() {
+        let protos = "node1      BGP        ---        up     08:00:00.000  Established   \n\
+                      \x20 BGP state:          Established\n";
+        assert_eq!(bird_state(protos), "Established");
+        assert_eq!(bird_state(""), "Unknown");
+        let routes = "Table master4:\n198.51.100.0/32      unreachable [node1 08:00:00.000 from 127.0.1.1] * (100) [?]\n\
+                      \tType: BGP univ\n\tBGP.next_hop: 127.0.1.1\n";
+        let r = bird_routes(routes);
+        assert_eq!(r[0].prefix, "198.51.100.0/32");
+        assert_eq!(r[0].next_hop.as_deref(), Some("127.0.1.1"));
+        let summary = r#"{"ipv4Unicast":{"peers":{"127.0.1.1":{"state":"Established"}}}}"#;
+        let rib = r#"{"routes":{"198.51.100.0/32":[{"peerId":"127.0.1.1","nexthops":[{"ip":"127.0.1.1"}]}]}}"#;
+        let s = frr_sessions(&["127.0.1.1".parse().unwrap()], summary, rib);
+        assert_eq!(s[0].state, "Established");
+        assert_eq!(s[0].routes[0].prefix, "198.51.100.0/32");
+        assert!(frr_sessions(&[], "garbage", "{").is_empty());
+    }
+}
