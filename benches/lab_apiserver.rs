@@ -1,4 +1,4 @@
-//! Benchmark of the lab API server on loopback (not a timed test; see docs/benchmarks-lab.md).
+//! Benchmark of the lab API server on loopback (not a timed test; see docs/benchmarks.md, "Lab API server benchmark").
 //!
 //! In one run, against one in-process server over TLS with kube-rs clients:
 //! - GET of one ConfigMap vs GET of `/lab/static` (a fixed answer from the same server, so

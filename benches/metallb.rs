@@ -1,5 +1,5 @@
 //! Benchmark of the MetalLB controller + speaker in the lab (not a timed test; figures and
-//! commands in docs/benchmarks-metallb.md).
+//! commands in docs/benchmarks.md, "MetalLB controller + speaker benchmark").
 //!
 //! One in-process lab API server, our controller and one speaker (node 127.0.1.1), two lab BGP
 //! routers on loopback. N LoadBalancer Services are created at once (32 creates in flight);
