@@ -99,6 +99,20 @@ fn allocate_ip(name: &str, taken: &Taken) -> Result<String, ApiError> {
         })
 }
 
+/// NodePort services get node ports; LoadBalancer services too, unless they set
+/// `allocateLoadBalancerNodePorts: false` (as Kubernetes does since 1.24).
+fn wants_node_ports(kind: &str, spec: &Map<String, Value>) -> bool {
+    match kind {
+        "NodePort" => true,
+        "LoadBalancer" => {
+            spec.get("allocateLoadBalancerNodePorts")
+                .and_then(Value::as_bool)
+                != Some(false)
+        }
+        _ => false,
+    }
+}
+
 fn allocate_node_ports(
     name: &str,
     spec: &mut Map<String, Value>,
@@ -197,7 +211,7 @@ pub fn prepare_create(svc: &mut Value, mut taken: Taken) -> Result<(), ApiError>
     };
     spec.insert("clusterIP".into(), json!(ip));
     spec.insert("clusterIPs".into(), json!([ip]));
-    if kind == "NodePort" || kind == "LoadBalancer" {
+    if wants_node_ports(&kind, spec) {
         allocate_node_ports(&name, spec, &mut taken)?;
     }
     obj.insert("status".into(), json!({"loadBalancer": {}}));
@@ -235,7 +249,7 @@ pub fn prepare_update(old: &Value, new: &mut Value, mut taken: Taken) -> Result<
         }
         Some(_) => {}
     }
-    if kind == "NodePort" || kind == "LoadBalancer" {
+    if wants_node_ports(&kind, spec) {
         keep_node_ports(old, spec);
         allocate_node_ports(&name, spec, &mut taken)?;
     }
@@ -279,5 +293,13 @@ mod tests {
         assert!(prepare_create(&mut ok, Taken::of(existing.iter())).is_ok());
         let mut outside = json!({"metadata": {"name": "d"}, "spec": {"clusterIP": "192.168.0.1"}});
         assert!(prepare_create(&mut outside, Taken::of(existing.iter())).is_err());
+    }
+
+    #[test]
+    fn load_balancers_can_opt_out_of_node_ports() {
+        let mut svc = json!({"metadata": {"name": "a"}, "spec": {"type": "LoadBalancer",
+            "allocateLoadBalancerNodePorts": false, "ports": [{"port": 80}]}});
+        assert!(prepare_create(&mut svc, Taken::of([].iter())).is_ok());
+        assert!(svc["spec"]["ports"][0].get("nodePort").is_none());
     }
 }
