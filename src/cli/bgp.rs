@@ -115,7 +115,7 @@ pub struct AnnounceArgs {
 
 /// Runs `metallbctl bgp ...`.
 pub fn run(args: BgpArgs) -> Result<ExitCode> {
-    init_logging();
+    super::shell::init_logging();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -127,15 +127,6 @@ pub fn run(args: BgpArgs) -> Result<ExitCode> {
             BgpCommand::Announce(a) => announce(a).await,
         }
     })
-}
-
-fn init_logging() {
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_max_level(tracing::Level::INFO)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
 }
 
 fn parse_hold_time(s: &str) -> Result<u16, String> {

@@ -14,6 +14,13 @@ use crate::metallb::{self, ControllerOptions};
 /// Run MetalLB's controller: assign addresses to LoadBalancer Services.
 #[derive(Debug, Args)]
 pub struct ControllerArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+/// Where MetalLB's configuration lives and how to reach the cluster; shared with the speaker.
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
     /// Namespace of MetalLB's configuration ConfigMap.
     #[arg(long, default_value = metallb::DEFAULT_NAMESPACE, value_name = "NAMESPACE")]
     pub namespace: String,
@@ -28,68 +35,29 @@ pub struct ControllerArgs {
     pub context: Option<String>,
 }
 
+impl ClusterArgs {
+    pub async fn client(&self) -> Result<kube::Client> {
+        crate::kube::client(self.context.as_deref(), self.kubeconfig.as_deref())
+            .await
+            .context("cannot connect to the cluster")
+    }
+}
+
 /// Run the controller until Ctrl-C.
 pub fn run(args: ControllerArgs) -> Result<ExitCode> {
-    init_logging();
-    let rt = runtime()?;
+    super::shell::init_logging();
+    let rt = super::shell::runtime()?;
     rt.block_on(async move {
-        let client = crate::kube::client(args.context.as_deref(), args.kubeconfig.as_deref())
-            .await
-            .context("cannot connect to the cluster")?;
+        let client = args.cluster.client().await?;
         let opts = ControllerOptions {
-            namespace: args.namespace,
-            config_map: args.config_map,
+            namespace: args.cluster.namespace,
+            config_map: args.cluster.config_map,
             log: None,
         };
-        let shutdown = shutdown_on_ctrl_c();
+        let shutdown = super::shell::shutdown_on_ctrl_c();
         metallb::run_controller(client, opts, shutdown)
             .await
             .context("the controller stopped")?;
         Ok(ExitCode::SUCCESS)
     })
-}
-
-pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
-}
-
-pub(crate) fn init_logging() {
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_max_level(tracing::Level::INFO)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
-}
-
-/// A receiver that becomes `true` on Ctrl-C (or SIGTERM on Unix).
-pub(crate) fn shutdown_on_ctrl_c() -> tokio::sync::watch::Receiver<bool> {
-    let (tx, rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            match signal(SignalKind::terminate()) {
-                Ok(mut term) => {
-                    tokio::select! {
-                        _ = tokio::signal::ctrl_c() => {}
-                        _ = term.recv() => {}
-                    }
-                }
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                }
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-        let _ = tx.send(true);
-    });
-    rx
 }

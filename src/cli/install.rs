@@ -444,7 +444,7 @@ async fn config_is_safe(client: &Client, config: &str) -> anyhow::Result<bool> {
 
 /// Run `metallbctl install`.
 pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
-    runtime()?.block_on(async move {
+    super::shell::runtime()?.block_on(async move {
         let client = crate::kube::client(
             args.cluster.context.as_deref(),
             args.cluster.kubeconfig.as_deref(),
@@ -452,14 +452,6 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
         .await?;
         install(&client, &args).await
     })
-}
-
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
 }
 
 /// Install into the cluster `client` talks to.
@@ -494,7 +486,7 @@ pub async fn install(client: &Client, args: &InstallArgs) -> anyhow::Result<Exit
 
 /// Run `metallbctl uninstall`: delete what install created, namespace last.
 pub fn run_uninstall(args: UninstallArgs) -> anyhow::Result<ExitCode> {
-    runtime()?.block_on(async move {
+    super::shell::runtime()?.block_on(async move {
         let client = crate::kube::client(args.cluster.context.as_deref(), args.cluster.kubeconfig.as_deref()).await?;
         let mut docs = install_documents(DEFAULT_VERSION, args.with_test_router)?;
         docs.push(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "memberlist", "namespace": NAMESPACE}}));

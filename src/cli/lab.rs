@@ -172,14 +172,6 @@ fn layout(a: &NameArgs) -> anyhow::Result<Layout> {
     ))
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
-}
-
 /// Wait for Ctrl-C (SIGINT) or SIGTERM.
 async fn wait_for_stop_signal() -> anyhow::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
@@ -337,7 +329,7 @@ fn run_foreground(
         routers: mode,
         port: args.port,
     };
-    let rt = runtime()?;
+    let rt = super::shell::runtime()?;
     rt.block_on(async move {
         let daemon = Daemon::start(cfg).await?;
         println!(
@@ -621,7 +613,7 @@ const TUTORIAL_2: &str = include_str!("../../manifests/tutorial-2.yaml");
 
 fn run_tutorial(layout: &Layout) -> anyhow::Result<ExitCode> {
     let kubeconfig = layout.kubeconfig();
-    let ip = runtime()?.block_on(async {
+    let ip = super::shell::runtime()?.block_on(async {
         let client = crate::kube::client(None, Some(&kubeconfig)).await?;
         let args = super::install::InstallArgs {
             version: super::install::DEFAULT_VERSION.into(),
@@ -719,7 +711,7 @@ fn run_apiserver(args: ApiserverArgs) -> anyhow::Result<ExitCode> {
         request_log: args.log_requests,
         ..Config::default()
     };
-    runtime()?.block_on(async move {
+    super::shell::runtime()?.block_on(async move {
         let server = ApiServer::start(config)
             .await
             .context("cannot start the lab API server")?;

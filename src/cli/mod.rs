@@ -8,6 +8,7 @@ pub mod dry_run;
 pub mod install;
 pub mod lab;
 pub mod output;
+pub mod shell;
 pub mod speaker;
 pub mod validate;
 
