@@ -72,7 +72,7 @@ impl Addr {
     /// MetalLB's `ipConfusesBuggyFirmwares`: an IPv4 address whose last octet is 0 or 255, at
     /// any prefix length. IPv6 addresses are never buggy.
     pub fn is_buggy(self) -> bool {
-        self.family == Family::V4 && matches!(self.value & 0xff, 0 | 0xff)
+        self.family == Family::V4 && crate::config::addr::is_buggy(self.value)
     }
 }
 
@@ -134,15 +134,10 @@ impl AddrRange {
     /// Parse `a.b.c.d/n`, `x::/n`, `A-B` (spaces around the dash allowed) or a single address.
     pub fn parse(text: &str) -> Option<AddrRange> {
         let text = text.trim();
-        if let Some((addr, len)) = text.split_once('/') {
-            let addr: IpAddr = addr.trim().parse().ok()?;
-            let len: u8 = len.trim().parse().ok()?;
-            return AddrRange::from_cidr(addr, len);
-        }
-        if let Some((a, b)) = text.split_once('-') {
-            let first: IpAddr = a.trim().parse().ok()?;
-            let last: IpAddr = b.trim().parse().ok()?;
-            return Some(AddrRange { first, last });
+        if text.contains('/') || text.contains('-') {
+            // The same parser the linter uses, so both read pool entries alike.
+            let block = crate::config::addr::parse_entry(text, true).ok()?;
+            return Some(AddrRange::new(block.first, block.last));
         }
         let ip: IpAddr = text.parse().ok()?;
         Some(AddrRange {
@@ -183,18 +178,7 @@ pub(crate) fn span(lo: u128, hi: u128) -> u128 {
 }
 
 /// The number of buggy IPv4 addresses (last octet 0 or 255) in `lo..=hi`.
-pub(crate) fn buggy_count_v4(lo: u128, hi: u128) -> u128 {
-    // Addresses x <= n with x % 256 == r: floor((n - r) / 256) + 1 when n >= r.
-    fn upto(n: u128, r: u128) -> u128 {
-        if n < r {
-            0
-        } else {
-            (n - r) / 256 + 1
-        }
-    }
-    let count = |r: u128| upto(hi, r) - if lo == 0 { 0 } else { upto(lo - 1, r) };
-    count(0) + count(255)
-}
+pub(crate) use crate::config::addr::buggy_count_v4;
 
 /// Go's `%q` for a string: double-quoted with Go escapes, as MetalLB's messages print names
 /// and addresses.

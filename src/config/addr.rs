@@ -115,7 +115,7 @@ impl Block {
             return self.size();
         }
         let (a, b) = self.bounds();
-        self.size() - count_congruent(a, b, 256, 0) - count_congruent(a, b, 256, 255)
+        self.size() - buggy_count_v4(a, b)
     }
 
     /// The first address a MetalLB allocator would hand out from this block.
@@ -170,9 +170,15 @@ fn span_end(start: u128, size_bits: u32) -> Option<u128> {
     start.checked_add((1u128 << size_bits) - 1)
 }
 
-/// An IPv4 address (as u128) whose last octet is 0 or 255.
+/// MetalLB's `ipConfusesBuggyFirmwares` for an IPv4 address (as u128): last octet 0 or 255,
+/// at any prefix length.
 pub fn is_buggy(x: u128) -> bool {
     matches!(x % 256, 0 | 255)
+}
+
+/// How many IPv4 addresses (as u128) in `a..=b` are buggy; shared with the allocator.
+pub fn buggy_count_v4(a: u128, b: u128) -> u128 {
+    count_congruent(a, b, 256, 0) + count_congruent(a, b, 256, 255)
 }
 
 /// How many x in [a, b] have x % m == r.
