@@ -5,12 +5,15 @@
 //!
 //! Without the daemons the tests print SKIP; with METALLBCTL_REQUIRE_PEERS=1 they fail instead.
 
+mod gate;
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use gate::eventually;
 use metallbctl::bgp::driver::{PeerConfig, TcpDialer};
 use metallbctl::bgp::router::{Neighbor, Router, RouterConfig, RouterSnapshot};
 use metallbctl::bgp::session::{Config, State};
@@ -23,19 +26,7 @@ const VTYSH: &str = "/usr/bin/vtysh";
 
 /// True when the daemons are installed; prints SKIP or panics under METALLBCTL_REQUIRE_PEERS=1.
 fn have(bins: &[&str]) -> bool {
-    let missing: Vec<&str> = bins
-        .iter()
-        .copied()
-        .filter(|b| !Path::new(b).exists())
-        .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    if std::env::var("METALLBCTL_REQUIRE_PEERS").as_deref() == Ok("1") {
-        panic!("METALLBCTL_REQUIRE_PEERS=1 but {missing:?} missing: apt-get install -y bird2 frr");
-    }
-    eprintln!("SKIP: {missing:?} not installed (apt-get install -y bird2 frr)");
-    false
+    gate::have_files("BIRD 2 / FRR", bins, "apt-get install -y bird2 frr")
 }
 
 fn ip(s: &str) -> IpAddr {
@@ -167,25 +158,6 @@ impl Drop for Daemon {
     fn drop(&mut self) {
         self.kill();
         let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Polls `f` for up to `secs`; panics with `ctx()` on timeout.
-fn eventually<T>(
-    secs: u64,
-    what: &str,
-    mut f: impl FnMut() -> Option<T>,
-    ctx: impl Fn() -> String,
-) -> T {
-    let t = Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        if t.elapsed() > Duration::from_secs(secs) {
-            panic!("timed out waiting for {what}\n{}", ctx());
-        }
-        std::thread::sleep(Duration::from_millis(100));
     }
 }
 

@@ -3,6 +3,9 @@
 //! get -w. Each test uses its own kubectl cache directory. Skipped with a message when kubectl
 //! is missing, unless METALLBCTL_REQUIRE_PEERS=1.
 
+mod gate;
+use gate::have_kubectl;
+
 mod lab_support;
 
 use std::io::Write;
@@ -61,23 +64,6 @@ data:
     peers:
     - peer-address: 10.96.0.100
 "#;
-
-fn have_kubectl() -> bool {
-    let found = Command::new("kubectl")
-        .arg("version")
-        .arg("--client")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !found {
-        if std::env::var("METALLBCTL_REQUIRE_PEERS").as_deref() == Ok("1") {
-            panic!("kubectl is required (METALLBCTL_REQUIRE_PEERS=1) but was not found on PATH");
-        }
-        eprintln!("SKIPPED: kubectl not found on PATH; set METALLBCTL_REQUIRE_PEERS=1 to make this a failure");
-    }
-    found
-}
 
 struct Out {
     code: i32,

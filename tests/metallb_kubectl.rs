@@ -3,6 +3,9 @@
 //! Uses the real kubectl on PATH with its own cache directory; skipped with a message when
 //! kubectl is missing, unless METALLBCTL_REQUIRE_PEERS=1.
 
+mod gate;
+use gate::have_kubectl;
+
 mod metallb_support;
 
 use std::process::{Command, Stdio};
@@ -11,22 +14,6 @@ use metallb_support::{eventually, Env, WAIT};
 use serde_json::json;
 
 const NODE: &str = "127.0.1.1";
-
-fn have_kubectl() -> bool {
-    let found = Command::new("kubectl")
-        .args(["version", "--client"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !found {
-        if std::env::var("METALLBCTL_REQUIRE_PEERS").as_deref() == Ok("1") {
-            panic!("kubectl is required (METALLBCTL_REQUIRE_PEERS=1) but was not found on PATH");
-        }
-        eprintln!("SKIPPED: kubectl not found on PATH; set METALLBCTL_REQUIRE_PEERS=1 to make this a failure");
-    }
-    found
-}
 
 async fn kubectl(env: &Env, args: &[&str]) -> String {
     let kubeconfig = env.lab.kubeconfig();

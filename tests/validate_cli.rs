@@ -231,16 +231,26 @@ fn target_version_changes_the_rules() {
 
 #[test]
 fn raw_flag_lints_bodies_that_autodetection_would_skip() {
-    let text = "{}\n";
-    let (_, code) = {
+    // `{}` has no MetalLB key, so autodetection skips it (MLB007); --raw lints it as an empty
+    // configuration (MLB090).
+    let codes = |extra: &[&str]| {
         let out = metallbctl()
-            .args(["validate", "-", "--raw", "--format", "json"])
-            .write_stdin(text)
+            .args(["validate", "-", "--format", "json"])
+            .args(extra)
+            .write_stdin("{}\n")
             .output()
             .unwrap();
-        (out.stdout, out.status.code())
+        assert_eq!(out.status.code(), Some(0));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["code"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
     };
-    assert_eq!(code, Some(0));
+    assert_eq!(codes(&[]), ["MLB007"]);
+    assert_eq!(codes(&["--raw"]), ["MLB090"]);
 }
 
 #[test]

@@ -3,46 +3,28 @@
 //! it is still alive), the real kubectl with a fresh cache directory, and polling.
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::process::{Command, Output};
 
 use serde_json::Value;
 
+#[path = "../gate/mod.rs"]
+mod gate;
+pub use gate::{eventually, have_files, have_kubectl};
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_metallbctl");
 
-/// True when the test may run; prints SKIP, or panics under METALLBCTL_REQUIRE_PEERS=1.
-pub fn require(what: &str, present: bool, hint: &str) -> bool {
-    if present {
-        return true;
-    }
-    if std::env::var("METALLBCTL_REQUIRE_PEERS").as_deref() == Ok("1") {
-        panic!("METALLBCTL_REQUIRE_PEERS=1 but {what} is missing ({hint})");
-    }
-    eprintln!("SKIP: {what} is missing ({hint}); set METALLBCTL_REQUIRE_PEERS=1 to fail instead");
-    false
-}
-
-pub fn have_kubectl() -> bool {
-    let ok = Command::new("kubectl")
-        .args(["version", "--client"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    require("kubectl", ok, "put kubectl on PATH")
-}
-
 pub fn have_real_routers() -> bool {
-    let ok = [
-        "/usr/sbin/bird",
-        "/usr/sbin/birdc",
-        "/usr/lib/frr/bgpd",
-        "/usr/bin/vtysh",
-    ]
-    .iter()
-    .all(|p| Path::new(p).exists());
-    require("BIRD 2 / FRR", ok, "apt-get install -y bird2 frr")
+    have_files(
+        "BIRD 2 / FRR",
+        &[
+            "/usr/sbin/bird",
+            "/usr/sbin/birdc",
+            "/usr/lib/frr/bgpd",
+            "/usr/bin/vtysh",
+        ],
+        "apt-get install -y bird2 frr",
+    )
 }
 
 /// A lab started by the CLI; stopped on drop.
@@ -209,25 +191,6 @@ impl Drop for Lab {
     fn drop(&mut self) {
         self.down();
         let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Poll `f` every 50 ms for up to `secs`; panic with `what` and `ctx()` on timeout.
-pub fn eventually<T>(
-    secs: u64,
-    what: &str,
-    mut f: impl FnMut() -> Option<T>,
-    ctx: impl Fn() -> String,
-) -> T {
-    let t = Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        if t.elapsed() > Duration::from_secs(secs) {
-            panic!("timed out after {secs}s waiting for {what}\n{}", ctx());
-        }
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
