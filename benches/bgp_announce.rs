@@ -19,6 +19,7 @@ use ipnet::{IpNet, Ipv4Net};
 use metallbctl::bgp::driver::{PeerConfig, TcpDialer};
 use metallbctl::bgp::session::Config;
 use metallbctl::bgp::speaker::{Advert, Packing, Routes, Speaker};
+use metallbctl::lab::routers;
 
 const RECV: &str = "127.0.0.200";
 const RECV_PORT: u16 = 18000;
@@ -35,20 +36,10 @@ impl Bird {
     fn start(dir: &Path, conf: &str) -> Bird {
         let _ = std::fs::remove_dir_all(dir);
         std::fs::create_dir_all(dir).unwrap();
-        std::fs::write(dir.join("bird.conf"), conf).unwrap();
-        let log = std::fs::File::create(dir.join("bird.log")).unwrap();
-        let child = Command::new("bird")
-            .arg("-f")
-            .arg("-c")
-            .arg(dir.join("bird.conf"))
-            .arg("-s")
-            .arg(dir.join("ctl"))
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("bird 2 is installed (apt-get install -y bird2)");
+        let child =
+            routers::start_bird(dir, conf).expect("bird 2 is installed (apt-get install -y bird2)");
         let t = Instant::now();
-        while !dir.join("ctl").exists() && t.elapsed() < Duration::from_secs(30) {
+        while !dir.join("bird.ctl").exists() && t.elapsed() < Duration::from_secs(30) {
             std::thread::sleep(Duration::from_millis(20));
         }
         Bird {
@@ -58,9 +49,9 @@ impl Bird {
     }
 
     fn query(&self, cmd: &str) -> String {
-        let out = Command::new("birdc")
+        let out = Command::new(routers::BIRDC)
             .arg("-s")
-            .arg(self.dir.join("ctl"))
+            .arg(self.dir.join("bird.ctl"))
             .args(cmd.split(' '))
             .output()
             .unwrap();

@@ -18,11 +18,7 @@ use metallbctl::bgp::driver::{PeerConfig, TcpDialer};
 use metallbctl::bgp::router::{Neighbor, Router, RouterConfig, RouterSnapshot};
 use metallbctl::bgp::session::{Config, State};
 use metallbctl::bgp::speaker::{Advert, Routes, Speaker};
-
-const BIRD: &str = "/usr/sbin/bird";
-const BIRDC: &str = "/usr/sbin/birdc";
-const BGPD: &str = "/usr/lib/frr/bgpd";
-const VTYSH: &str = "/usr/bin/vtysh";
+use metallbctl::lab::routers::{self, BGPD, BIRD, BIRDC, VTYSH};
 
 /// True when the daemons are installed; prints SKIP or panics under METALLBCTL_REQUIRE_PEERS=1.
 fn have(bins: &[&str]) -> bool {
@@ -55,48 +51,21 @@ enum Kind {
 
 impl Daemon {
     fn bird(dir: &Path, conf: &str) -> Daemon {
-        std::fs::write(dir.join("bird.conf"), conf).unwrap();
-        let log = std::fs::File::create(dir.join("bird.log")).unwrap();
-        let child = Command::new(BIRD)
-            .arg("-f")
-            .arg("-c")
-            .arg(dir.join("bird.conf"))
-            .arg("-s")
-            .arg(dir.join("bird.ctl"))
-            .arg("-P")
-            .arg(dir.join("bird.pid"))
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let d = Daemon {
-            child,
-            dir: dir.to_path_buf(),
-            kind: Kind::Bird,
-        };
-        d.wait_ready();
-        d
+        let child = routers::start_bird(dir, conf).expect("start bird");
+        Daemon::started(child, dir, Kind::Bird)
     }
 
     fn frr(dir: &Path, listen: &str, port: u16, conf: &str) -> Daemon {
-        std::fs::write(dir.join("bgpd.conf"), conf).unwrap();
-        let log = std::fs::File::create(dir.join("bgpd.log")).unwrap();
-        let child = Command::new(BGPD)
-            .arg("-f")
-            .arg(dir.join("bgpd.conf"))
-            .args(["-p", &port.to_string(), "-l", listen, "-Z", "-S", "-P", "0"])
-            .arg("-i")
-            .arg(dir.join("bgpd.pid"))
-            .arg("--vty_socket")
-            .arg(dir)
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
+        let listen = SocketAddr::new(listen.parse().expect("listen address"), port);
+        let child = routers::start_bgpd(dir, listen, conf).expect("start bgpd");
+        Daemon::started(child, dir, Kind::Frr)
+    }
+
+    fn started(child: Child, dir: &Path, kind: Kind) -> Daemon {
         let d = Daemon {
             child,
             dir: dir.to_path_buf(),
-            kind: Kind::Frr,
+            kind,
         };
         d.wait_ready();
         d
@@ -115,12 +84,7 @@ impl Daemon {
     }
 
     fn log(&self) -> String {
-        let f = if self.kind == Kind::Bird {
-            "bird.log"
-        } else {
-            "bgpd.log"
-        };
-        std::fs::read_to_string(self.dir.join(f)).unwrap_or_default()
+        std::fs::read_to_string(routers::daemon_log(&self.dir)).unwrap_or_default()
     }
 
     fn query(&self, cmd: &str) -> String {

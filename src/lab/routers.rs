@@ -404,7 +404,7 @@ fn program(kind: RouterKind) -> &'static str {
 }
 
 fn log_file(dir: &Path) -> std::io::Result<(Stdio, Stdio)> {
-    let f = std::fs::File::create(dir.join("daemon.log"))?;
+    let f = std::fs::File::create(daemon_log(dir))?;
     Ok((Stdio::from(f.try_clone()?), Stdio::from(f)))
 }
 
@@ -461,7 +461,22 @@ fn spawn_bird(
     nodes: &[IpAddr],
     dir: &Path,
 ) -> std::io::Result<Child> {
-    std::fs::write(dir.join("bird.conf"), bird_config(spec, listen, nodes))?;
+    start_bird(dir, &bird_config(spec, listen, nodes))
+}
+
+fn spawn_frr(
+    spec: &RouterSpec,
+    listen: SocketAddr,
+    nodes: &[IpAddr],
+    dir: &Path,
+) -> std::io::Result<Child> {
+    start_bgpd(dir, listen, &frr_config(spec, nodes))
+}
+
+/// Start BIRD 2 in the foreground with `conf`; its config, control socket (`bird.ctl`), pid file
+/// and log (`daemon.log`) live in `dir`. Shared by the lab, the interop tests and the benchmark.
+pub fn start_bird(dir: &Path, conf: &str) -> std::io::Result<Child> {
+    std::fs::write(dir.join("bird.conf"), conf)?;
     let (out, err) = log_file(dir)?;
     Command::new(BIRD)
         .arg("-f")
@@ -477,13 +492,10 @@ fn spawn_bird(
         .spawn()
 }
 
-fn spawn_frr(
-    spec: &RouterSpec,
-    listen: SocketAddr,
-    nodes: &[IpAddr],
-    dir: &Path,
-) -> std::io::Result<Child> {
-    std::fs::write(dir.join("bgpd.conf"), frr_config(spec, nodes))?;
+/// Start FRR's bgpd alone (no zebra, no kernel routes) listening on `listen`, with `conf`; its
+/// config, pid file, vty socket (`bgpd.vty`) and log (`daemon.log`) live in `dir`.
+pub fn start_bgpd(dir: &Path, listen: SocketAddr, conf: &str) -> std::io::Result<Child> {
+    std::fs::write(dir.join("bgpd.conf"), conf)?;
     let (out, err) = log_file(dir)?;
     Command::new(BGPD)
         .arg("-f")
@@ -498,6 +510,11 @@ fn spawn_frr(
         .stdout(out)
         .stderr(err)
         .spawn()
+}
+
+/// Where [`start_bird`] and [`start_bgpd`] write the daemon's output.
+pub fn daemon_log(dir: &Path) -> PathBuf {
+    dir.join("daemon.log")
 }
 
 /// The `BGP state:` of `birdc show protocols all P` (`Established`, `Active`, ...).
