@@ -62,8 +62,6 @@ pub struct FoundConfig {
     /// 1-based line where the document or ConfigMap starts.
     pub line: usize,
     pub config: Config,
-    /// The configuration body text (the ConfigMap's `data.config`, or the raw document).
-    pub body: String,
 }
 
 /// A document that was not linted, and why (shown under `-v`).
@@ -286,16 +284,7 @@ fn lint_embedded(
                 span: 0..0,
             };
             let root = docs.first().unwrap_or(&null);
-            decode_and_check(
-                root,
-                &map,
-                origin,
-                line,
-                text.to_string(),
-                options,
-                reporter,
-                report,
-            );
+            decode_and_check(root, &map, origin, line, options, reporter, report);
         }
     }
 }
@@ -309,22 +298,14 @@ fn lint_body(
     report: &mut FileReport,
 ) {
     let line = reporter.file().line_col(doc.span.start).0;
-    let body = reporter
-        .file()
-        .text
-        .get(doc.span.clone())
-        .unwrap_or_default()
-        .to_string();
-    decode_and_check(doc, map, origin, line, body, options, reporter, report);
+    decode_and_check(doc, map, origin, line, options, reporter, report);
 }
 
-#[allow(clippy::too_many_arguments)]
 fn decode_and_check(
     root: &Node,
     map: &OffsetMap,
     origin: Origin,
     line: usize,
-    body: String,
     options: &Options,
     reporter: &mut Reporter<'_>,
     report: &mut FileReport,
@@ -335,7 +316,6 @@ fn decode_and_check(
         origin,
         line,
         config,
-        body,
     });
 }
 
