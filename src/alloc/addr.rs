@@ -97,40 +97,6 @@ impl AddrRange {
         AddrRange { first, last }
     }
 
-    /// The range covered by `addr/prefix_len`, with host bits ignored. `None` when the prefix
-    /// length is longer than the address.
-    pub fn from_cidr(addr: IpAddr, prefix_len: u8) -> Option<AddrRange> {
-        let a = Addr::from_ip(addr);
-        let bits: u32 = match a.family {
-            Family::V4 => 32,
-            Family::V6 => 128,
-        };
-        let prefix = u32::from(prefix_len);
-        if prefix > bits {
-            return None;
-        }
-        let host_bits = bits - prefix;
-        let host_mask: u128 = if host_bits == 128 {
-            u128::MAX
-        } else {
-            (1u128 << host_bits) - 1
-        };
-        let first = a.value & !host_mask;
-        let last = first | host_mask;
-        Some(AddrRange {
-            first: Addr {
-                family: a.family,
-                value: first,
-            }
-            .to_ip(),
-            last: Addr {
-                family: a.family,
-                value: last,
-            }
-            .to_ip(),
-        })
-    }
-
     /// Parse `a.b.c.d/n`, `x::/n`, `A-B` (spaces around the dash allowed) or a single address.
     pub fn parse(text: &str) -> Option<AddrRange> {
         let text = text.trim();

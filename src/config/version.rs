@@ -20,10 +20,6 @@ impl Version {
     pub const fn v0(minor: u8) -> Version {
         Version { minor }
     }
-
-    pub fn supported() -> impl Iterator<Item = Version> {
-        (Self::OLDEST.minor..=Self::LATEST.minor).map(Version::v0)
-    }
 }
 
 impl Default for Version {

@@ -60,18 +60,6 @@ impl SourceFile {
         }
     }
 
-    pub fn line_count(&self) -> usize {
-        self.line_starts.len()
-    }
-
-    /// Byte offset where a 1-based line starts.
-    pub fn line_start(&self, line: usize) -> usize {
-        self.line_starts
-            .get(line.saturating_sub(1))
-            .copied()
-            .unwrap_or(self.text.len())
-    }
-
     fn line_text_at(&self, start: usize) -> &str {
         let rest = &self.text[start..];
         let end = rest.find('\n').unwrap_or(rest.len());
@@ -114,10 +102,6 @@ impl Sources {
 
     pub fn get(&self, name: &str) -> Option<&SourceFile> {
         self.files.get(name)
-    }
-
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.files.keys().map(String::as_str)
     }
 }
 
