@@ -252,7 +252,7 @@ Register-ArgumentCompleter -Native -CommandName 'metallbctl' -ScriptBlock {
         'metallbctl;lab;apiserver' {
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on (loopback only); port 0 picks a free port')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Directory for persisted objects and the token [default: ~/.local/state/metallbctl/lab]')
-            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Where to write the kubeconfig [default: <state-dir>/kubeconfig]')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Where to write the kubeconfig [default: STATE_DIR/kubeconfig]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output; `auto` colours a terminal unless NO_COLOR is set')
             [CompletionResult]::new('--log-requests', '--log-requests', [CompletionResultType]::ParameterName, 'Print one line per request (method, URL, status, duration) to stderr')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')

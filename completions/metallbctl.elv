@@ -233,7 +233,7 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
         &'metallbctl;lab;apiserver'= {
             cand --listen 'Address to listen on (loopback only); port 0 picks a free port'
             cand --state-dir 'Directory for persisted objects and the token [default: ~/.local/state/metallbctl/lab]'
-            cand --kubeconfig 'Where to write the kubeconfig [default: <state-dir>/kubeconfig]'
+            cand --kubeconfig 'Where to write the kubeconfig [default: STATE_DIR/kubeconfig]'
             cand --color 'When to colour output; `auto` colours a terminal unless NO_COLOR is set'
             cand --log-requests 'Print one line per request (method, URL, status, duration) to stderr'
             cand -v 'Say more (repeat for more detail)'

@@ -189,7 +189,7 @@ complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_se
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from reset" -s V -l version -d 'Print version'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from apiserver" -l listen -d 'Address to listen on (loopback only); port 0 picks a free port' -r
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from apiserver" -l state-dir -d 'Directory for persisted objects and the token [default: ~/.local/state/metallbctl/lab]' -r -F
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from apiserver" -l kubeconfig -d 'Where to write the kubeconfig [default: <state-dir>/kubeconfig]' -r -F
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from apiserver" -l kubeconfig -d 'Where to write the kubeconfig [default: STATE_DIR/kubeconfig]' -r -F
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand lab; and __fish_seen_subcommand_from apiserver" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"

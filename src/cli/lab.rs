@@ -123,7 +123,7 @@ pub struct ApiserverArgs {
     /// Directory for persisted objects and the token [default: ~/.local/state/metallbctl/lab]
     #[arg(long)]
     pub state_dir: Option<PathBuf>,
-    /// Where to write the kubeconfig [default: <state-dir>/kubeconfig]
+    /// Where to write the kubeconfig [default: STATE_DIR/kubeconfig]
     #[arg(long)]
     pub kubeconfig: Option<PathBuf>,
     /// Print one line per request (method, URL, status, duration) to stderr.
