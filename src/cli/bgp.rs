@@ -17,6 +17,7 @@ use crate::bgp::router::{Neighbor, Router, RouterConfig, RouterSnapshot};
 use crate::bgp::session;
 use crate::bgp::speaker::{Advert, Packing, Routes, Speaker};
 use crate::bgp::status::{PeerSnapshot, RouteSnapshot};
+use crate::table::Table;
 
 /// Run a BGP router or speaker on this machine.
 #[derive(Debug, Args)]
@@ -265,34 +266,34 @@ fn print_router(s: &RouterSnapshot, out: Output) -> Result<()> {
 
 /// Sessions, then received routes, as aligned text.
 pub fn render_table(s: &RouterSnapshot) -> String {
-    let mut rows = vec![vec![
-        "PEER".to_string(),
-        "AS".into(),
-        "STATE".into(),
-        "UPTIME".into(),
-        "HOLD".into(),
-        "RECV".into(),
-        "MSGS-RX".into(),
-        "MSGS-TX".into(),
-        "LAST-ERROR".into(),
-    ]];
-    rows.extend(s.peers.iter().map(peer_row));
-    let mut text = align(&rows);
-    text.push('\n');
-    let mut routes = vec![vec![
-        "PEER".to_string(),
-        "PREFIX".into(),
-        "NEXT-HOP".into(),
-        "AS-PATH".into(),
-        "LOCAL-PREF".into(),
-        "ORIGIN".into(),
-        "COMMUNITIES".into(),
-    ]];
+    let mut peers = Table::new([
+        "PEER",
+        "AS",
+        "STATE",
+        "UPTIME",
+        "HOLD",
+        "RECV",
+        "MSGS-RX",
+        "MSGS-TX",
+        "LAST-ERROR",
+    ]);
+    peers.rows(s.peers.iter().map(peer_row));
+    let mut routes = Table::new([
+        "PEER",
+        "PREFIX",
+        "NEXT-HOP",
+        "AS-PATH",
+        "LOCAL-PREF",
+        "ORIGIN",
+        "COMMUNITIES",
+    ]);
     for p in &s.peers {
-        routes.extend(p.routes.iter().map(|r| route_row(&p.peer, r)));
+        routes.rows(p.routes.iter().map(|r| route_row(&p.peer, r)));
     }
+    let mut text = peers.render();
     text.push('\n');
-    text.push_str(&align(&routes));
+    text.push_str(&routes.render());
+    text.pop();
     text
 }
 
@@ -336,24 +337,6 @@ fn route_row(peer: &str, r: &RouteSnapshot) -> Vec<String> {
 
 fn format_duration(secs: u64) -> String {
     format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
-}
-
-fn align(rows: &[Vec<String>]) -> String {
-    let cols = rows.first().map_or(0, Vec::len);
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| rows.iter().map(|r| r[c].len()).max().unwrap_or(0))
-        .collect();
-    rows.iter()
-        .map(|r| {
-            let cells: Vec<String> = r
-                .iter()
-                .zip(&widths)
-                .map(|(cell, w)| format!("{cell:<w$}"))
-                .collect();
-            cells.join("  ").trim_end().to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 async fn announce(a: AnnounceArgs) -> Result<ExitCode> {

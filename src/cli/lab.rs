@@ -17,6 +17,7 @@ use crate::lab::control::{self, LabStatus, Layout, PidState};
 use crate::lab::daemon::{Daemon, DaemonConfig};
 use crate::lab::routers::{self, RouterMode};
 use crate::lab::topology::Topology;
+use crate::table::Table;
 
 /// Run and inspect the lab cluster.
 #[derive(Debug, Args)]
@@ -442,47 +443,22 @@ fn run_status(args: StatusArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn table(rows: &[Vec<String>]) -> String {
-    let cols = rows.first().map_or(0, Vec::len);
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| {
-            rows.iter()
-                .map(|r| r.get(c).map_or(0, String::len))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for r in rows {
-        let line: Vec<String> = r
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{c:<w$}", w = widths.get(i).copied().unwrap_or(0)))
-            .collect();
-        out.push_str(line.join("   ").trim_end());
-        out.push('\n');
-    }
-    out
-}
-
 /// The human view of a lab's status.
 pub fn status_table(st: &LabStatus) -> String {
     let mut out = format!(
         "lab {:?} (pid {}): topology {}, routers {}\nAPI server   {}\nkubeconfig   {}\n\n",
         st.name, st.pid, st.topology, st.routers_mode, st.api_server, st.kubeconfig
     );
-    let mut nodes = vec![vec!["NODE".to_string(), "ADDRESS".to_string()]];
-    nodes.extend(
+    let mut nodes = Table::new(["NODE", "ADDRESS"]).gap("   ");
+    nodes.rows(
         st.nodes
             .iter()
-            .map(|n| vec![n.name.clone(), n.address.to_string()]),
+            .map(|n| [n.name.clone(), n.address.to_string()]),
     );
-    out.push_str(&table(&nodes));
-    let mut comps = vec![["NAMESPACE", "POD", "CONTAINER", "ROLE", "NODE", "IP"]
-        .map(String::from)
-        .to_vec()];
-    comps.extend(st.components.iter().map(|c| {
-        vec![
+    out.push_str(&nodes.render());
+    let mut comps = Table::new(["NAMESPACE", "POD", "CONTAINER", "ROLE", "NODE", "IP"]).gap("   ");
+    comps.rows(st.components.iter().map(|c| {
+        [
             c.namespace.clone(),
             c.pod.clone(),
             c.container.clone(),
@@ -492,12 +468,11 @@ pub fn status_table(st: &LabStatus) -> String {
         ]
     }));
     out.push('\n');
-    out.push_str(&table(&comps));
-    let mut routers = vec![[
+    out.push_str(&comps.render());
+    let mut routers = Table::new([
         "ROUTER", "IMPL", "SERVICE", "LISTEN", "AS", "PEER", "STATE", "ROUTES",
-    ]
-    .map(String::from)
-    .to_vec()];
+    ])
+    .gap("   ");
     for r in &st.routers {
         let base = [
             r.name.clone(),
@@ -511,7 +486,11 @@ pub fn status_table(st: &LabStatus) -> String {
             r.asn.to_string(),
         ];
         if r.sessions.is_empty() {
-            routers.push([base.to_vec(), vec!["-".into(), "-".into(), "-".into()]].concat());
+            routers.row(
+                base.iter()
+                    .cloned()
+                    .chain(["-", "-", "-"].map(String::from)),
+            );
         }
         for s in &r.sessions {
             let routes: Vec<&str> = s.routes.iter().map(|x| x.prefix.as_str()).collect();
@@ -520,11 +499,15 @@ pub fn status_table(st: &LabStatus) -> String {
             } else {
                 routes.join(",")
             };
-            routers.push([base.to_vec(), vec![s.peer.clone(), s.state.clone(), routes]].concat());
+            routers.row(
+                base.iter()
+                    .cloned()
+                    .chain([s.peer.clone(), s.state.clone(), routes]),
+            );
         }
     }
     out.push('\n');
-    out.push_str(&table(&routers));
+    out.push_str(&routers.render());
     out
 }
 
