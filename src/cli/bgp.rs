@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use ipnet::IpNet;
 
@@ -116,12 +116,8 @@ pub struct AnnounceArgs {
 
 /// Runs `metallbctl bgp ...`.
 pub fn run(args: BgpArgs) -> Result<ExitCode> {
-    super::shell::init_logging();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    super::shell::init_logging(super::shell::LogStyle::Terminal);
+    let rt = super::shell::runtime()?;
     rt.block_on(async move {
         match args.command {
             BgpCommand::Listen(a) => listen(a).await,
@@ -178,16 +174,6 @@ fn parse_large_community(s: &str) -> Result<[u32; 3], String> {
     }
 }
 
-async fn shutdown_signal() -> Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r.context("cannot watch SIGINT")?,
-        _ = term.recv() => {}
-    }
-    Ok(())
-}
-
 async fn listen(a: ListenArgs) -> Result<ExitCode> {
     let neighbors = neighbors(&a)?;
     let router_id = match (a.router_id, a.listen.ip()) {
@@ -206,7 +192,7 @@ async fn listen(a: ListenArgs) -> Result<ExitCode> {
         neighbors,
     })
     .await?;
-    let stop = shutdown_signal();
+    let stop = super::shell::stop_signal();
     tokio::pin!(stop);
     let mut last: Option<RouterSnapshot> = None;
     loop {
@@ -362,7 +348,7 @@ async fn announce(a: AnnounceArgs) -> Result<ExitCode> {
     let routes: Routes = a.prefixes.iter().map(|p| (*p, advert.clone())).collect();
     let mut speaker = Speaker::new(Arc::new(TcpDialer::default()));
     speaker.add_peer(cfg, routes);
-    shutdown_signal().await?;
+    super::shell::stop_signal().await?;
     tracing::info!(
         "withdrawing {} prefixes and closing the session",
         a.prefixes.len()

@@ -173,17 +173,6 @@ fn layout(a: &NameArgs) -> anyhow::Result<Layout> {
     ))
 }
 
-/// Wait for Ctrl-C (SIGINT) or SIGTERM.
-async fn wait_for_stop_signal() -> anyhow::Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r.context("cannot wait for Ctrl-C")?,
-        _ = term.recv() => {}
-    }
-    Ok(())
-}
-
 fn resolve_topology(args: &UpArgs, layout: &Layout) -> anyhow::Result<Topology> {
     let text = match &args.topology {
         Some(p) => std::fs::read_to_string(p)
@@ -308,21 +297,13 @@ fn spawn_daemon(args: &UpArgs, layout: &Layout) -> anyhow::Result<u32> {
     }
 }
 
-fn init_tracing() {
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .try_init();
-}
-
 fn run_foreground(
     args: &UpArgs,
     layout: &Layout,
     topology: Topology,
     mode: RouterMode,
 ) -> anyhow::Result<ExitCode> {
-    init_tracing();
+    super::shell::init_logging(super::shell::LogStyle::Daemon);
     let cfg = DaemonConfig {
         name: args.lab.name.clone(),
         state_dir: layout.dir.clone(),
@@ -341,7 +322,7 @@ fn run_foreground(
         println!("API server: {}", daemon.url());
         println!("kubeconfig: {}", daemon.kubeconfig().display());
         println!("export KUBECONFIG={}", daemon.kubeconfig().display());
-        wait_for_stop_signal().await?;
+        super::shell::stop_signal().await?;
         tracing::info!("stopping");
         daemon
             .shutdown()
@@ -705,7 +686,7 @@ fn run_apiserver(args: ApiserverArgs) -> anyhow::Result<ExitCode> {
             "try: KUBECONFIG={} kubectl get namespaces",
             kubeconfig.display()
         );
-        wait_for_stop_signal().await?;
+        super::shell::stop_signal().await?;
         server
             .shutdown()
             .await
