@@ -376,40 +376,79 @@ pub fn remove_state(layout: &Layout) -> Result<(), ControlError> {
     Ok(())
 }
 
+/// How long [`reap_router_daemons`] waits after SIGTERM before it sends SIGKILL.
+pub const REAP_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Stop BIRD/FRR daemons left behind by a lab daemon that died without cleaning up (SIGKILL):
-/// every `routers/*/{bird,bgpd}.pid` whose live process runs a config from that directory gets
-/// SIGTERM. Returns the PIDs signalled.
+/// every live process whose command line names a path under `<state-dir>/routers/` gets
+/// SIGTERM, and SIGKILL if it is still there after [`REAP_TIMEOUT`]. Returns once they are
+/// gone, with the PIDs signalled.
+///
+/// The processes are found in /proc, not through the daemons' own pid files: BIRD and bgpd
+/// write those some time after they start, so a lab daemon killed right after starting a
+/// router left a router with no pid file (or a pid file still being written), and that
+/// router outlived `lab down`.
 pub fn reap_router_daemons(layout: &Layout) -> Vec<u32> {
-    let Ok(dirs) = std::fs::read_dir(layout.routers_dir()) else {
-        return Vec::new();
-    };
-    let mut killed = Vec::new();
-    for dir in dirs.filter_map(|d| d.ok().map(|d| d.path())) {
-        for file in ["bird.pid", "bgpd.pid"] {
-            let Some(pid) = std::fs::read_to_string(dir.join(file))
-                .ok()
-                .and_then(|t| t.trim().parse::<u32>().ok())
-            else {
-                continue;
-            };
-            if runs_from(pid, &dir) {
-                if let Ok(raw) = i32::try_from(pid) {
-                    // SAFETY: kill(2) on a router daemon whose command line names our directory.
-                    unsafe { libc::kill(raw, libc::SIGTERM) };
-                    killed.push(pid);
-                }
-            }
-        }
+    let marker = format!("{}/", layout.routers_dir().display());
+    let found = processes_naming(&marker);
+    for &pid in &found {
+        signal(pid, libc::SIGTERM);
     }
-    killed
+    let t = Instant::now();
+    loop {
+        let left: Vec<u32> = found
+            .iter()
+            .copied()
+            .filter(|&p| process_runs(p) && cmdline_names(p, &marker))
+            .collect();
+        if left.is_empty() {
+            break;
+        }
+        if t.elapsed() > REAP_TIMEOUT {
+            for p in left {
+                signal(p, libc::SIGKILL);
+            }
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    found
 }
 
-fn runs_from(pid: u32, dir: &Path) -> bool {
-    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+fn signal(pid: u32, sig: libc::c_int) {
+    if let Ok(raw) = i32::try_from(pid) {
+        // SAFETY: kill(2) on a process whose command line names our lab's router directory.
+        unsafe { libc::kill(raw, sig) };
+    }
+}
+
+/// Live processes (not zombies) whose command line contains `marker`, except this one.
+fn processes_naming(marker: &str) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let me = std::process::id();
+    let mut pids: Vec<u32> = dir
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&p| p != me && cmdline_names(p, marker) && process_runs(p))
+        .collect();
+    pids.sort_unstable();
+    pids
+}
+
+fn cmdline_names(pid: u32, marker: &str) -> bool {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .is_ok_and(|c| String::from_utf8_lossy(&c).contains(marker))
+}
+
+/// Whether `pid` exists and is not a zombie.
+fn process_runs(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return false;
     };
-    let cmdline = String::from_utf8_lossy(&cmdline);
-    cmdline.contains(&*dir.to_string_lossy())
+    stat.rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .is_some_and(|state| state != "Z" && state != "X")
 }
 
 #[cfg(test)]
@@ -443,5 +482,30 @@ mod tests {
         assert_eq!(check_not_running("t", &layout).unwrap(), Some(999_999_999));
         assert!(!layout.pid().exists());
         assert_eq!(down(&layout), Down::NotRunning);
+    }
+
+    #[test]
+    fn reaping_finds_a_router_process_without_any_pid_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::new(dir.path());
+        let rdir = layout.routers_dir().join("bird");
+        std::fs::create_dir_all(&rdir).unwrap();
+        // A stand-in router: a process whose command line names a file in its directory, as
+        // BIRD's `-c <dir>/bird.conf` does, and which never writes a pid file.
+        let conf = rdir.join("bird.conf");
+        std::fs::write(&conf, "").unwrap();
+        let mut child = Command::new("tail").arg("-f").arg(&conf).spawn().unwrap();
+        let pid = child.id();
+        let marker = format!("{}/", layout.routers_dir().display());
+        let t = Instant::now();
+        while !cmdline_names(pid, &marker) {
+            assert!(t.elapsed() < Duration::from_secs(10), "tail never started");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let reaped = reap_router_daemons(&layout);
+        let status = child.wait().unwrap();
+        assert_eq!(reaped, vec![pid]);
+        assert!(!status.success(), "the stand-in was signalled: {status}");
+        assert!(reap_router_daemons(&layout).is_empty());
     }
 }
