@@ -59,13 +59,27 @@ trait Record: Default + 'static {
     fn span_mut(&mut self) -> &mut Range<usize>;
 }
 
+/// `impl Record for T { const FIELDS = [...]; }` with the span accessor every model struct
+/// has.
+macro_rules! record {
+    ($t:ty, $fields:expr) => {
+        impl Record for $t {
+            const FIELDS: &'static [Field<Self>] = $fields;
+            fn span_mut(&mut self) -> &mut Range<usize> {
+                &mut self.span
+            }
+        }
+    };
+}
+
 /// The value of a field that holds an unsigned number of Go type `T` (`u16`, `u32`).
 fn unsigned<T: TryFrom<i64>>(d: &mut Decoder<'_, '_>, v: &Node, key: &str) -> Option<Spanned<T>> {
     d.uint(v, key).and_then(|n| d.narrow(n, key))
 }
 
-impl Record for Config {
-    const FIELDS: &'static [Field<Self>] = &[
+record!(
+    Config,
+    &[
         live("peers", 1, |d, c, v, k| {
             c.peers = d.list(v, k, |d, n, i| d.record(n, &format!("peer #{i}")));
         }),
@@ -86,14 +100,12 @@ impl Record for Config {
             "communities",
             "the top-level `communities` map was renamed to `bgp-communities` in MetalLB v0.3",
         ),
-    ];
-    fn span_mut(&mut self) -> &mut Range<usize> {
-        &mut self.span
-    }
-}
+    ]
+);
 
-impl Record for Peer {
-    const FIELDS: &'static [Field<Self>] = &[
+record!(
+    Peer,
+    &[
         live("my-asn", 1, |d, p, v, k| p.my_asn = unsigned(d, v, k)),
         live("peer-asn", 1, |d, p, v, k| p.peer_asn = unsigned(d, v, k)),
         live("peer-address", 1, |d, p, v, k| {
@@ -118,39 +130,33 @@ impl Record for Peer {
         live("ebgp-multihop", 12, |d, p, v, k| {
             p.ebgp_multihop = d.bool(v, k);
         }),
-    ];
-    fn span_mut(&mut self) -> &mut Range<usize> {
-        &mut self.span
-    }
-}
+    ]
+);
 
-impl Record for NodeSelector {
-    const FIELDS: &'static [Field<Self>] = &[
+record!(
+    NodeSelector,
+    &[
         live("match-labels", 4, |d, s, v, k| {
             s.match_labels = d.string_map(v, k);
         }),
         live("match-expressions", 4, |d, s, v, k| {
             s.match_expressions = d.list(v, k, |d, n, _| d.record(n, "a match expression"));
         }),
-    ];
-    fn span_mut(&mut self) -> &mut Range<usize> {
-        &mut self.span
-    }
-}
+    ]
+);
 
-impl Record for MatchExpression {
-    const FIELDS: &'static [Field<Self>] = &[
+record!(
+    MatchExpression,
+    &[
         live("key", 4, |d, e, v, k| e.key = d.string(v, k)),
         live("operator", 4, |d, e, v, k| e.operator = d.string(v, k)),
         live("values", 4, |d, e, v, k| e.values = d.strings(v, k)),
-    ];
-    fn span_mut(&mut self) -> &mut Range<usize> {
-        &mut self.span
-    }
-}
+    ]
+);
 
-impl Record for Pool {
-    const FIELDS: &'static [Field<Self>] = &[
+record!(
+    Pool,
+    &[
         live("name", 1, |d, p, v, k| p.name = d.string(v, k)),
         live("protocol", 3, |d, p, v, k| p.protocol = d.string(v, k)),
         live("addresses", 5, |d, p, v, k| {
@@ -178,14 +184,12 @@ impl Record for Pool {
             "arp-network",
             "`arp-network` was removed in MetalLB v0.6; layer2 pools need no network",
         ),
-    ];
-    fn span_mut(&mut self) -> &mut Range<usize> {
-        &mut self.span
-    }
-}
+    ]
+);
 
-impl Record for Advertisement {
-    const FIELDS: &'static [Field<Self>] = &[
+record!(
+    Advertisement,
+    &[
         live("aggregation-length", 3, |d, a, v, k| {
             a.aggregation_length = d.int(v, k);
         }),
@@ -196,14 +200,12 @@ impl Record for Advertisement {
         live("communities", 3, |d, a, v, k| {
             a.communities = d.strings(v, k)
         }),
-    ];
-    fn span_mut(&mut self) -> &mut Range<usize> {
-        &mut self.span
-    }
-}
+    ]
+);
 
-impl Record for BfdProfile {
-    const FIELDS: &'static [Field<Self>] = &[
+record!(
+    BfdProfile,
+    &[
         live("name", 12, |d, b, v, k| b.name = d.string(v, k)),
         live("receive-interval", 12, |d, b, v, k| {
             b.receive_interval = unsigned(d, v, k);
@@ -224,11 +226,8 @@ impl Record for BfdProfile {
         live("minimum-ttl", 12, |d, b, v, k| {
             b.minimum_ttl = unsigned(d, v, k)
         }),
-    ];
-    fn span_mut(&mut self) -> &mut Range<usize> {
-        &mut self.span
-    }
-}
+    ]
+);
 
 /// The note of `key` if it is retired in `fields`.
 fn retired_note<T>(fields: &[Field<T>], key: &str) -> Option<&'static str> {
