@@ -526,6 +526,33 @@ mod tests {
         assert!(up(&["--routers", "quagga"]).is_none());
     }
 
+    /// A real lab's status (tutorial, builtin routers) and what `lab status` printed for it
+    /// before the table module existed: the layout must not change.
+    #[test]
+    fn status_table_is_unchanged() {
+        let st: crate::lab::control::LabStatus =
+            serde_json::from_str(include_str!("testdata/lab-status.json")).expect("json");
+        assert_eq!(
+            super::status_table(&st),
+            include_str!("testdata/lab-status.txt")
+        );
+    }
+
+    #[test]
+    fn a_router_without_sessions_gets_dashes() {
+        let mut st: crate::lab::control::LabStatus =
+            serde_json::from_str(include_str!("testdata/lab-status.json")).expect("json");
+        st.routers.truncate(1);
+        st.routers[0].running = false;
+        st.routers[0].sessions.clear();
+        let text = super::status_table(&st);
+        let last = text.lines().last().expect("a router row");
+        assert_eq!(
+            last,
+            "bird     not deployed   10.96.0.100:179   127.0.0.100:32909   64500   -      -       -"
+        );
+    }
+
     #[test]
     fn apiserver_flags() {
         let a = apiserver(&[]).expect("defaults parse");
