@@ -3,32 +3,14 @@
 //! address and the router learns the route. Only loopback addresses are dialled
 //! (`--loopback-only`).
 
-mod metallb_support;
+use std::process::Stdio;
 
-use std::process::{Child, Command, Stdio};
-
-use metallb_support::{Env, WAIT};
+use crate::support::metallb::{Env, WAIT};
+use crate::support::{eventually_async, metallbctl, Proc};
 use serde_json::json;
 
-/// A child process killed and reaped on drop, so a failing test leaves nothing running.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn spawn(args: &[&str]) -> Proc {
-    let child = Command::new(env!("CARGO_BIN_EXE_metallbctl"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn metallbctl");
-    Proc(child)
+    Proc::spawn(metallbctl().args(args), Stdio::null())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -61,7 +43,7 @@ async fn controller_and_speaker_commands_run_against_a_kubeconfig() {
         env.wait_ip("default", "web").await.to_string(),
         "198.51.100.0"
     );
-    metallb_support::eventually("the route at the router", WAIT, || {
+    eventually_async("the route at the router", WAIT, || {
         let ok = env
             .routes(0, NODE)
             .iter()

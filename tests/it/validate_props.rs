@@ -6,9 +6,9 @@ use metallbctl::diag::SourceFile;
 use proptest::prelude::*;
 
 const SEEDS: &[&str] = &[
-    include_str!("../manifests/tutorial-1.yaml"),
-    include_str!("../manifests/tutorial-4.yaml"),
-    include_str!("fixtures/validate/several-findings.yaml"),
+    include_str!("../../manifests/tutorial-1.yaml"),
+    include_str!("../../manifests/tutorial-4.yaml"),
+    include_str!("../fixtures/validate/several-findings.yaml"),
 ];
 
 fn check(text: &str) {

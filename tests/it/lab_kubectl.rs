@@ -3,17 +3,12 @@
 //! get -w. Each test uses its own kubectl cache directory. Skipped with a message when kubectl
 //! is missing, unless METALLBCTL_REQUIRE_PEERS=1.
 
-mod gate;
-use gate::have_kubectl;
-
-mod lab_support;
-
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
-use lab_support::Lab;
+use crate::support::{have_kubectl, Lab};
 
 const MANIFEST: &str = r#"apiVersion: v1
 kind: Namespace
@@ -73,8 +68,7 @@ struct Out {
 
 /// Run kubectl against the lab with a per-test cache directory.
 async fn kubectl(lab: &Lab, args: &[&str], stdin: Option<&str>, env: &[(&str, &Path)]) -> Out {
-    let kubeconfig = lab.kubeconfig();
-    let cache = lab.dir.path().join("kubectl-cache");
+    let mut cmd = lab.kubectl_cmd();
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     let stdin = stdin.map(String::from);
     let env: Vec<(String, std::path::PathBuf)> = env
@@ -82,11 +76,7 @@ async fn kubectl(lab: &Lab, args: &[&str], stdin: Option<&str>, env: &[(&str, &P
         .map(|(k, v)| (k.to_string(), v.to_path_buf()))
         .collect();
     tokio::task::spawn_blocking(move || {
-        let mut cmd = Command::new("kubectl");
-        cmd.env("KUBECONFIG", &kubeconfig)
-            .arg("--cache-dir")
-            .arg(&cache)
-            .args(&args);
+        cmd.args(&args);
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -231,7 +221,7 @@ async fn apply_get_and_delete() {
         "{}",
         gone.stderr
     );
-    lab.server.shutdown().await.expect("shutdown");
+    lab.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -307,7 +297,7 @@ async fn describe_with_events_and_edit() {
     )
     .await;
     assert_eq!(ip, "192.168.1.241");
-    lab.server.shutdown().await.expect("shutdown");
+    lab.shutdown().await;
 }
 
 fn set_executable(path: &Path) {
@@ -329,9 +319,12 @@ async fn logs_from_the_runtime_buffer() {
     let created = kubectl(&lab, &["apply", "-f", "-"], Some(pod), &[]).await;
     assert_eq!(created.code, 0, "{}", created.stderr);
     for i in 0..20 {
-        lab.server
-            .store()
-            .append_log("default", "speaker-x7k2p", "speaker", &format!("line {i}"));
+        lab.server().store().append_log(
+            "default",
+            "speaker-x7k2p",
+            "speaker",
+            &format!("line {i}"),
+        );
     }
     let all = ok(&lab, &["logs", "speaker-x7k2p"]).await;
     assert_eq!(all.lines().count(), 20);
@@ -356,7 +349,7 @@ async fn logs_from_the_runtime_buffer() {
         None,
         &[],
     );
-    let store = lab.server.store().clone();
+    let store = lab.server().store().clone();
     let runtime = async move {
         tokio::time::sleep(Duration::from_millis(1500)).await;
         store.append_log("default", "speaker-x7k2p", "speaker", "live 1\nlive 2");
@@ -375,7 +368,7 @@ async fn logs_from_the_runtime_buffer() {
         "{}",
         followed.stderr
     );
-    lab.server.shutdown().await.expect("shutdown");
+    lab.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -410,7 +403,7 @@ async fn get_watch_streams_changes() {
         out.stderr
     );
     assert!(out.stdout.starts_with("NAME"), "{}", out.stdout);
-    lab.server.shutdown().await.expect("shutdown");
+    lab.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -436,5 +429,5 @@ async fn invalid_objects_read_like_kubernetes() {
     )
     .await;
     assert_eq!(ip, "10.96.0.100");
-    lab.server.shutdown().await.expect("shutdown");
+    lab.shutdown().await;
 }

@@ -1,56 +1,78 @@
-//! Shared helpers for the lab end-to-end tests: a lab started by the CLI (`metallbctl lab up`)
-//! in its own state directory and stopped by a Drop guard (`lab down`, then SIGKILL by PID if
-//! it is still alive), the real kubectl with a fresh cache directory, and polling.
-#![allow(dead_code)]
+//! The one lab harness. A [`Lab`] is a temporary directory laid out like a lab's
+//! (`state/`, `state/kubeconfig`, a kubectl cache) with one of two servers behind it:
+//!
+//! - [`Lab::start`]: the lab API server in this test process, on a free loopback port; stop it
+//!   with [`Lab::shutdown`].
+//! - [`Lab::new`] then [`Lab::up`]: the daemon started by the CLI (`metallbctl lab up`); stopped
+//!   on drop (`lab down`, then SIGKILL by PID if it is still alive).
+//!
+//! Either way, kube-rs clients and the real kubectl (with the lab's own cache directory) reach it
+//! through the same kubeconfig.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use metallbctl::lab::apiserver::{ApiServer, ApiServerHandle, Config};
 use serde_json::Value;
 
-#[path = "../gate/mod.rs"]
-mod gate;
-pub use gate::{eventually, have_files, have_kubectl};
+use super::{kill_if_alive, metallbctl, unique, TempDir};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_metallbctl");
-
-pub fn have_real_routers() -> bool {
-    have_files(
-        "BIRD 2 / FRR",
-        &[
-            "/usr/sbin/bird",
-            "/usr/sbin/birdc",
-            "/usr/lib/frr/bgpd",
-            "/usr/bin/vtysh",
-        ],
-        "apt-get install -y bird2 frr",
-    )
-}
-
-/// A lab started by the CLI; stopped on drop.
 pub struct Lab {
+    /// The lab's name (`--name`), unique to this test.
     pub name: String,
-    pub dir: PathBuf,
+    pub dir: TempDir,
+    /// kubectl's cache directory, one per lab.
     pub cache: PathBuf,
-}
-
-fn unique(tag: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!("{tag}-{}-{nanos}", std::process::id())
+    server: Option<ApiServerHandle>,
+    in_process: bool,
 }
 
 impl Lab {
-    /// A lab name and state directory (not started).
+    /// A lab name and directory for a CLI-started lab (not started yet: see [`Lab::up`]).
     pub fn new(tag: &str) -> Lab {
         let name = unique(tag);
-        let dir = std::env::temp_dir().join(format!("metallbctl-e2e-{name}"));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
+        let dir = TempDir::new(tag);
         let cache = dir.join("kubectl-cache");
-        Lab { name, dir, cache }
+        Lab {
+            name,
+            dir,
+            cache,
+            server: None,
+            in_process: false,
+        }
+    }
+
+    /// The lab API server in this process, with its state and kubeconfig in the lab directory.
+    pub async fn start(tag: &str) -> Lab {
+        Self::start_with(tag, |_| {}).await
+    }
+
+    pub async fn start_with(tag: &str, tweak: impl FnOnce(&mut Config)) -> Lab {
+        let mut lab = Lab::new(tag);
+        lab.in_process = true;
+        let mut config = Config {
+            state_dir: Some(lab.state()),
+            kubeconfig: Some(lab.kubeconfig()),
+            ..Config::default()
+        };
+        tweak(&mut config);
+        lab.server = Some(ApiServer::start(config).await.expect("server starts"));
+        lab
+    }
+
+    /// The in-process server (labs made by [`Lab::start`] only).
+    pub fn server(&self) -> &ApiServerHandle {
+        self.server
+            .as_ref()
+            .expect("an in-process lab (Lab::start) that is still running")
+    }
+
+    /// Stop the in-process server, asserting a clean shutdown.
+    pub async fn shutdown(mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await.expect("shutdown");
+        }
     }
 
     pub fn state(&self) -> PathBuf {
@@ -61,9 +83,13 @@ impl Lab {
         self.state().join("kubeconfig")
     }
 
+    pub async fn client(&self) -> kube::Client {
+        client_for(&self.kubeconfig()).await
+    }
+
     /// `metallbctl lab <sub> --name N --state-dir D <extra>`.
     pub fn lab(&self, sub: &str, extra: &[&str]) -> Output {
-        Command::new(BIN)
+        metallbctl()
             .args(["lab", sub, "--name", &self.name, "--state-dir"])
             .arg(self.state())
             .args(extra)
@@ -83,6 +109,7 @@ impl Lab {
         text
     }
 
+    /// The daemon's PID from its state directory.
     pub fn pid(&self) -> Option<u32> {
         std::fs::read_to_string(self.state().join("lab.pid"))
             .ok()?
@@ -97,7 +124,7 @@ impl Lab {
         serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
     }
 
-    /// Every router holds `prefix` (a /32) from a session, or none does when `want` is false.
+    /// For every router: does it hold `prefix` (a /32) from a session?
     pub fn routers_hold(&self, prefix: &str) -> Vec<bool> {
         let st = self.status();
         st["routers"]
@@ -128,17 +155,24 @@ impl Lab {
             })
     }
 
+    /// The real kubectl pointed at this lab, with the lab's own cache directory.
+    pub fn kubectl_cmd(&self) -> Command {
+        let mut cmd = Command::new("kubectl");
+        cmd.env("KUBECONFIG", self.kubeconfig())
+            .arg("--cache-dir")
+            .arg(&self.cache);
+        cmd
+    }
+
     /// Run kubectl against the lab; returns (success, stdout + stderr).
     pub fn kubectl(&self, args: &[&str]) -> (bool, String) {
         self.kubectl_env(args, &[])
     }
 
     pub fn kubectl_env(&self, args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
-        let out = Command::new("kubectl")
-            .env("KUBECONFIG", self.kubeconfig())
+        let out = self
+            .kubectl_cmd()
             .envs(env.iter().copied())
-            .arg("--cache-dir")
-            .arg(&self.cache)
             .args(args)
             .output()
             .expect("run kubectl");
@@ -157,7 +191,7 @@ impl Lab {
         text
     }
 
-    /// Stop the lab (`lab down`), then make sure its process is gone.
+    /// Stop a CLI-started lab (`lab down`), then make sure its process is gone.
     pub fn down(&self) {
         let pid = self.pid();
         let _ = self.lab("down", &[]);
@@ -167,52 +201,19 @@ impl Lab {
     }
 }
 
-/// Is the process alive (and not a zombie)?
-pub fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| {
-            s.rsplit_once(')')
-                .and_then(|(_, r)| r.split_whitespace().next())
-                != Some("Z")
-        })
-        .unwrap_or(false)
-}
-
-fn kill_if_alive(pid: u32) {
-    if alive(pid) {
-        // SAFETY: kill(2) on the PID of a daemon this test started.
-        unsafe {
-            libc::kill(pid as i32, libc::SIGKILL);
+impl Drop for Lab {
+    fn drop(&mut self) {
+        if !self.in_process {
+            self.down();
         }
     }
 }
 
-impl Drop for Lab {
-    fn drop(&mut self) {
-        self.down();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// The path of a manifest in this repository.
-pub fn manifest(name: &str) -> String {
-    format!("{}/manifests/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-/// PIDs of processes whose command line contains `needle` and our marker.
-pub fn processes_with(needle: &str, marker: &str) -> Vec<u32> {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .map(|c| {
-                    let c = String::from_utf8_lossy(&c).replace('\0', " ");
-                    c.contains(needle) && c.contains(marker)
-                })
-                .unwrap_or(false)
-                && alive(*pid)
-        })
-        .collect()
+/// A kube-rs client from a kubeconfig file, as any metallbctl command would build it.
+pub async fn client_for(path: &Path) -> kube::Client {
+    let kc = Kubeconfig::read_from(path).expect("read kubeconfig");
+    let config = kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
+        .await
+        .expect("kubeconfig is valid");
+    kube::Client::try_from(config).expect("client")
 }

@@ -14,9 +14,9 @@ use metallbctl::kube::{client, KubeError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-const CONFIGMAP: &str = include_str!("fixtures/alloc/recorded/configmap-config.json");
-const CONFIGMAP_404: &str = include_str!("fixtures/alloc/recorded/configmap-notfound.json");
-const SERVICES: &str = include_str!("fixtures/alloc/recorded/services.json");
+const CONFIGMAP: &str = include_str!("../fixtures/alloc/recorded/configmap-config.json");
+const CONFIGMAP_404: &str = include_str!("../fixtures/alloc/recorded/configmap-notfound.json");
+const SERVICES: &str = include_str!("../fixtures/alloc/recorded/services.json");
 
 #[derive(Clone, Copy)]
 enum Behaviour {

@@ -2,27 +2,14 @@
 //! announced routes as JSON, and the announcer withdraws them when interrupted.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use crate::support::{metallbctl as bin, Proc};
 
 fn metallbctl(args: &[&str]) -> Proc {
-    let child = Command::new(env!("CARGO_BIN_EXE_metallbctl"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    Proc(child)
+    Proc::spawn(bin().args(args), Stdio::piped())
 }
 
 /// Reads stdout lines on a thread so the test can wait with a timeout.

@@ -1,16 +1,11 @@
-//! Shared harness for the MetalLB controller/speaker tests: the lab API server, two lab BGP
-//! routers on loopback standing in for test-bgp-router's BIRD (10.96.0.100) and Quagga
-//! (10.96.0.101), a mapped dialer so the speaker never dials a 10.x address, and bounded waits.
-#![allow(dead_code)]
-
-#[path = "../lab_support/mod.rs"]
-mod lab_support;
+//! The MetalLB controller/speaker environment: an in-process [`Lab`], two lab BGP routers on
+//! loopback standing in for test-bgp-router's BIRD (10.96.0.100) and Quagga (10.96.0.101), and a
+//! mapped dialer so the speaker never dials a 10.x address.
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Node, Service};
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
@@ -22,29 +17,11 @@ use serde_json::{json, Value};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use lab_support::Lab;
+use super::{eventually_async, Lab};
 
 /// The virtual router addresses of the tutorial.
 pub const BIRD: &str = "10.96.0.100";
 pub const QUAGGA: &str = "10.96.0.101";
-
-/// Poll `f` every 25 ms until it yields `Some`, or panic after `limit` naming `what`.
-pub async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        if start.elapsed() > limit {
-            panic!("timed out after {limit:?} waiting for {what}");
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
 
 pub const WAIT: Duration = Duration::from_secs(20);
 
@@ -292,7 +269,7 @@ impl Env {
     /// The ingress IP of a Service, once it has exactly one.
     pub async fn wait_ip(&self, ns: &str, name: &str) -> IpAddr {
         let api = self.services(ns);
-        eventually(&format!("an IP for {ns}/{name}"), WAIT, || {
+        eventually_async(&format!("an IP for {ns}/{name}"), WAIT, || {
             let api = api.clone();
             async move {
                 ingress(&api.get(name).await.ok()?)
@@ -352,7 +329,7 @@ impl Env {
     pub async fn wait_routes(&self, node: &str, prefixes: &[&str]) {
         let mut want: Vec<String> = prefixes.iter().map(|s| s.to_string()).collect();
         want.sort();
-        eventually(
+        eventually_async(
             &format!("routes {want:?} from {node} at both routers"),
             WAIT,
             || {
@@ -372,7 +349,7 @@ impl Env {
         for r in self.routers {
             r.shutdown(Duration::from_secs(2)).await;
         }
-        let _ = self.lab.server.shutdown().await;
+        self.lab.shutdown().await;
     }
 }
 

@@ -2,24 +2,14 @@
 //! before it is applied, from a `kubectl get svc -A -o json` file and from a live API server
 //! (the lab's, in process).
 
-mod lab_support;
-
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
+use crate::support::{metallbctl_assert as metallbctl, Lab};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Service};
 use kube::api::{Api, Patch, PatchParams, PostParams};
-use lab_support::Lab;
 use serde_json::json;
 
 const LOSS: &str = "configuration rejected: new config not compatible with assigned IPs: service \"default/nginx\" cannot own \"198.51.100.0\" under new config";
-
-fn metallbctl() -> Command {
-    let mut cmd = Command::cargo_bin("metallbctl").expect("binary built");
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("KUBECONFIG");
-    cmd
-}
 
 fn run(args: &[&str]) -> (String, String, Option<i32>) {
     let out = metallbctl()
@@ -229,5 +219,5 @@ async fn tutorial_three_against_a_live_api_server() {
     .unwrap();
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(out.contains("default/nginx  198.51.100.1  keeps"), "{out}");
-    lab.server.shutdown().await.expect("shutdown");
+    lab.shutdown().await;
 }

@@ -2,10 +2,9 @@
 //! and two lab BGP routers on loopback (10.96.0.100 and 10.96.0.101 mapped to 127.0.0.100 and
 //! 127.0.0.101), the node at 127.0.1.1.
 
-mod metallb_support;
-
+use crate::support::eventually_async;
+use crate::support::metallb::{Env, WAIT};
 use kube::api::{DeleteParams, Patch, PatchParams};
-use metallb_support::{eventually, Env, WAIT};
 use serde_json::json;
 
 const NODE: &str = "127.0.1.1";
@@ -20,12 +19,12 @@ async fn the_whole_tutorial() {
 
     // tutorial-1: sessions up at both routers.
     env.apply_config_file("tutorial-1.yaml").await;
-    eventually("sessions established at both routers", WAIT, || {
+    eventually_async("sessions established at both routers", WAIT, || {
         let ok = env.established(0, NODE) && env.established(1, NODE);
         async move { ok.then_some(()) }
     })
     .await;
-    eventually("the speaker's tutorial log lines", WAIT, || {
+    eventually_async("the speaker's tutorial log lines", WAIT, || {
         let ok = speaker
             .logs
             .contains("Peer \"10.96.0.100\" configured, starting BGP session")
@@ -43,7 +42,7 @@ async fn the_whole_tutorial() {
     env.apply_manifest("tutorial-2.yaml").await;
     let ip = env.wait_ip("default", "nginx").await;
     assert_eq!(ip.to_string(), "198.51.100.0");
-    eventually("IPAllocated event for nginx", WAIT, || async {
+    eventually_async("IPAllocated event for nginx", WAIT, || async {
         let evs = env.events("default", "IPAllocated").await;
         evs.iter()
             .any(|(c, t, m, _)| {
@@ -61,7 +60,7 @@ async fn the_whole_tutorial() {
 
     // tutorial-3: rejected by both components with the tutorial's exact text; routes unchanged.
     env.apply_config_file("tutorial-3.yaml").await;
-    eventually(
+    eventually_async(
         "InvalidConfig from controller and speaker",
         WAIT,
         || async {
@@ -89,7 +88,7 @@ async fn the_whole_tutorial() {
         )
         .await
         .expect("pin loadBalancerIP");
-    eventually("nginx moves to 198.51.100.1", WAIT, || async {
+    eventually_async("nginx moves to 198.51.100.1", WAIT, || async {
         (env.ingress_of("default", "nginx")
             .await
             .first()
@@ -98,7 +97,7 @@ async fn the_whole_tutorial() {
         .then_some(())
     })
     .await;
-    eventually("IPAllocated event for .1", WAIT, || async {
+    eventually_async("IPAllocated event for .1", WAIT, || async {
         let evs = env.events("default", "IPAllocated").await;
         evs.iter()
             .any(|(_, _, m, _)| m == "Assigned IP \"198.51.100.1\"")
@@ -106,7 +105,7 @@ async fn the_whole_tutorial() {
     })
     .await;
     env.wait_routes(NODE, &["198.51.100.1/32"]).await;
-    eventually(
+    eventually_async(
         "the pending config applied by controller and speaker",
         WAIT,
         || {
@@ -133,7 +132,7 @@ async fn the_whole_tutorial() {
 
     // tutorial-4 (the cosmetic edit) is accepted; no new rejection.
     let before = env.events("metallb-system", "InvalidConfig").await.len();
-    let applied = |logs: &metallb_support::Logs| {
+    let applied = |logs: &crate::support::metallb::Logs| {
         logs.lines()
             .iter()
             .filter(|l| l.as_str() == "configuration applied")
@@ -141,7 +140,7 @@ async fn the_whole_tutorial() {
     };
     let (c0, s0) = (applied(&controller.logs), applied(&speaker.logs));
     env.apply_config_file("tutorial-4.yaml").await;
-    eventually("tutorial-4 applied by controller and speaker", WAIT, || {
+    eventually_async("tutorial-4 applied by controller and speaker", WAIT, || {
         let ok = applied(&controller.logs) > c0 && applied(&speaker.logs) > s0;
         async move { ok.then_some(()) }
     })

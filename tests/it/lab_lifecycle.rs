@@ -3,11 +3,11 @@
 //! a stale pid file and a port in use, several named labs at once, `lab status`, `lab logs`,
 //! `lab reset`, and the runtime's pod behaviour (delete a pod: the owner recreates it).
 
-mod lab_e2e_support;
-
 use std::net::TcpListener;
 
-use lab_e2e_support::{alive, eventually, have_kubectl, have_real_routers, processes_with, Lab};
+use crate::support::{
+    alive, eventually, have_kubectl, have_real_routers, metallbctl, processes_with, Lab,
+};
 use serde_json::Value;
 
 fn stderr(o: &std::process::Output) -> String {
@@ -34,7 +34,7 @@ fn down_leaves_no_process_and_up_restores_objects() {
     lab.k(&[
         "apply",
         "-f",
-        &lab_e2e_support::manifest("test-bgp-router.yaml"),
+        &crate::support::manifest("test-bgp-router.yaml"),
     ]);
     eventually(
         20,
@@ -173,7 +173,7 @@ fn pods_follow_their_owners_and_deleted_pods_come_back() {
         "--topology",
         &format!("{}/lab/multi-node.yaml", env!("CARGO_MANIFEST_DIR")),
     ]);
-    lab.k(&["apply", "-f", &lab_e2e_support::manifest("metallb.yaml")]);
+    lab.k(&["apply", "-f", &crate::support::manifest("metallb.yaml")]);
     let speakers = || {
         let out = lab.k(&[
             "get",
@@ -267,7 +267,7 @@ fn pods_follow_their_owners_and_deleted_pods_come_back() {
 #[test]
 fn foreground_stops_on_sigterm_and_merge_kubeconfig_adds_a_context() {
     let lab = Lab::new("fg");
-    let mut child = std::process::Command::new(lab_e2e_support::BIN)
+    let mut child = metallbctl()
         .args([
             "lab",
             "up",
@@ -297,7 +297,7 @@ fn foreground_stops_on_sigterm_and_merge_kubeconfig_adds_a_context() {
 
     let user_kubeconfig = lab.dir.join("user-kubeconfig");
     std::fs::write(&user_kubeconfig, "apiVersion: v1\nkind: Config\ncurrent-context: mine\ncontexts:\n- name: mine\n  context: {cluster: c, user: u}\n").expect("write");
-    let out = std::process::Command::new(lab_e2e_support::BIN)
+    let out = metallbctl()
         .env("KUBECONFIG", &user_kubeconfig)
         .args([
             "lab",
@@ -338,7 +338,7 @@ fn router_daemons_of_a_killed_lab_are_reaped() {
     lab.k(&[
         "apply",
         "-f",
-        &lab_e2e_support::manifest("test-bgp-router.yaml"),
+        &crate::support::manifest("test-bgp-router.yaml"),
     ]);
     let marker = lab.state().join("routers").display().to_string();
     eventually(

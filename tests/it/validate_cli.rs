@@ -3,14 +3,7 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
-
-fn metallbctl() -> Command {
-    let mut cmd = Command::cargo_bin("metallbctl").expect("binary built");
-    cmd.env_remove("NO_COLOR")
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
-}
+use crate::support::metallbctl_assert as metallbctl;
 
 fn stdout_of(args: &[&str]) -> (String, i32) {
     let out = metallbctl().args(args).output().expect("runs");
@@ -21,7 +14,7 @@ fn stdout_of(args: &[&str]) -> (String, i32) {
 }
 
 fn snapshot(name: &str, value: &str) {
-    insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
+    insta::with_settings!({ snapshot_path => "../../snapshots", prepend_module_to_snapshot => false }, {
         insta::assert_snapshot!(name, value);
     });
 }
@@ -296,7 +289,7 @@ fn committed_completions_are_current() {
         let committed = std::fs::read(&path).unwrap_or_default();
         assert!(
             committed == generated,
-            "{} is stale: run `METALLBCTL_UPDATE_COMPLETIONS=1 cargo test --test validate_cli committed_completions_are_current` and commit",
+            "{} is stale: run `METALLBCTL_UPDATE_COMPLETIONS=1 cargo test --test it validate_cli::committed_completions_are_current` and commit",
             path.display()
         );
     }

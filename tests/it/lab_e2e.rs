@@ -8,11 +8,7 @@
 //! BIRD 2 and FRR (`--routers real`). Skipped with a message when kubectl (or BIRD/FRR) is
 //! missing, unless METALLBCTL_REQUIRE_PEERS=1.
 
-mod lab_e2e_support;
-
-use std::process::Command;
-
-use lab_e2e_support::{eventually, have_kubectl, have_real_routers, manifest, Lab, BIN};
+use crate::support::{eventually, have_kubectl, have_real_routers, manifest, metallbctl, Lab};
 
 const PEER_LINES: [&str; 4] = [
     "Peer \"10.96.0.100\" configured, starting BGP session",
@@ -141,7 +137,7 @@ fn tutorial_2(lab: &Lab) {
 }
 
 fn validate_predicts_rejection(lab: &Lab) {
-    let out = Command::new(BIN)
+    let out = metallbctl()
         .args([
             "validate",
             &manifest("tutorial-3.yaml"),

@@ -3,14 +3,13 @@
 //! traffic policy (EndpointSlices), node selectors, advertisement attributes, event
 //! aggregation, metrics, and a controller restart that keeps every address.
 
-mod metallb_support;
-
 use k8s_openapi::api::core::v1::Node;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use std::time::Duration;
 
+use crate::support::eventually_async;
+use crate::support::metallb::{Env, WAIT};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
-use metallb_support::{eventually, Env, WAIT};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -85,7 +84,7 @@ async fn pool_annotation_picks_the_pool_and_unknown_pools_fail() {
         env.wait_ip("default", "special").await.to_string(),
         "203.0.113.0"
     );
-    eventually("AllocationFailed for the unknown pool", WAIT, || async {
+    eventually_async("AllocationFailed for the unknown pool", WAIT, || async {
         env.events("default", "AllocationFailed")
             .await
             .iter()
@@ -116,7 +115,7 @@ async fn exhausted_pool_is_retried_when_an_address_frees_up() {
         "198.51.100.10"
     );
     env.lb_service("default", "second", 80, json!({})).await;
-    eventually("AllocationFailed for second", WAIT, || async {
+    eventually_async("AllocationFailed for second", WAIT, || async {
         env.events("default", "AllocationFailed")
             .await
             .iter()
@@ -217,7 +216,7 @@ async fn node_selectors_follow_node_labels() {
         "peers:\n- my-asn: 64500\n  peer-asn: 64500\n  peer-address: 10.96.0.100\n  node-selectors:\n  - match-labels:\n      rack: r1\n- my-asn: 64500\n  peer-asn: 64500\n  peer-address: 10.96.0.101\naddress-pools:\n{ONE_POOL}"
     ))
     .await;
-    eventually("session to the unselective peer", WAIT, || {
+    eventually_async("session to the unselective peer", WAIT, || {
         let ok = env.established(1, NODE_A);
         async move { ok.then_some(()) }
     })
@@ -235,7 +234,7 @@ async fn node_selectors_follow_node_labels() {
         )
         .await
         .expect("relabel");
-    eventually("session to the selected peer after relabel", WAIT, || {
+    eventually_async("session to the selected peer after relabel", WAIT, || {
         let ok = env.established(0, NODE_A);
         async move { ok.then_some(()) }
     })
@@ -282,7 +281,7 @@ async fn repeated_events_are_aggregated_with_a_count() {
     let wait_count = |n: i32| {
         let env = &env;
         async move {
-            eventually(&format!("InvalidConfig with count {n}"), WAIT, || async {
+            eventually_async(&format!("InvalidConfig with count {n}"), WAIT, || async {
                 let evs = env.events("metallb-system", "InvalidConfig").await;
                 (evs.len() == 1 && evs[0].3 == n).then(|| evs[0].clone())
             })
@@ -296,7 +295,7 @@ async fn repeated_events_are_aggregated_with_a_count() {
     );
     assert!(msg.starts_with("configuration rejected: "), "{msg}");
     env.apply_config(&good).await;
-    eventually("good config back in force", WAIT, || {
+    eventually_async("good config back in force", WAIT, || {
         let ok = controller
             .logs
             .contains("configuration reverted to the one in force");
@@ -332,7 +331,7 @@ async fn speaker_serves_prometheus_metrics() {
     env.apply_config(&config(ONE_POOL)).await;
     env.lb_service("default", "web", 80, json!({})).await;
     env.wait_routes(NODE_A, &["198.51.100.0/32"]).await;
-    let addr = eventually("metrics address in the log", WAIT, || {
+    let addr = eventually_async("metrics address in the log", WAIT, || {
         let line = speaker.logs.lines().into_iter().find_map(|l| {
             l.strip_prefix("serving metrics on http://")
                 .map(|r| r.trim_end_matches("/metrics").to_string())
@@ -340,7 +339,7 @@ async fn speaker_serves_prometheus_metrics() {
         async move { line }
     })
     .await;
-    let text = eventually("metrics show the session and the prefix", WAIT, || {
+    let text = eventually_async("metrics show the session and the prefix", WAIT, || {
         let addr = addr.clone();
         async move {
             let t = scrape(&addr).await;
@@ -364,7 +363,7 @@ async fn speaker_serves_prometheus_metrics() {
     );
     // A rejected config marks the running one stale.
     env.apply_config(&config("- name: my-ip-space\n  protocol: bgp\n  avoid-buggy-ips: true\n  addresses:\n  - 198.51.100.0/24\n")).await;
-    eventually("config_stale 1", WAIT, || {
+    eventually_async("config_stale 1", WAIT, || {
         let addr = addr.clone();
         async move {
             scrape(&addr)
@@ -426,7 +425,7 @@ async fn controller_restart_keeps_every_address() {
     }
     // No service was re-announced as newly allocated: each has one IPAllocated event. Events
     // are written in order by one task, so once e's is there, any for a, c or d would be too.
-    let evs = eventually("e's IPAllocated event", WAIT, || async {
+    let evs = eventually_async("e's IPAllocated event", WAIT, || async {
         let evs = env.events("default", "IPAllocated").await;
         evs.iter()
             .any(|e| e.2 == "Assigned IP \"203.0.113.10\"")
@@ -455,7 +454,7 @@ async fn routes_come_back_after_a_router_restart() {
     let old = env.routers.remove(0);
     let listen = old.local_addr();
     old.shutdown(Duration::from_secs(2)).await;
-    eventually("the speaker notices the session went down", WAIT, || {
+    eventually_async("the speaker notices the session went down", WAIT, || {
         let ok = speaker
             .logs
             .contains("BGP session to \"10.96.0.100:179\" down");
@@ -503,7 +502,7 @@ async fn leaving_load_balancer_frees_the_address_and_bad_requests_fail() {
         )
         .await
         .expect("to ClusterIP");
-    eventually("status cleared", WAIT, || async {
+    eventually_async("status cleared", WAIT, || async {
         env.ingress_of("default", "web")
             .await
             .is_empty()
@@ -524,7 +523,7 @@ async fn leaving_load_balancer_frees_the_address_and_bad_requests_fail() {
         json!({"spec": {"loadBalancerIP": "203.0.113.9"}}),
     )
     .await;
-    eventually("AllocationFailed for an address outside the pools", WAIT, || async {
+    eventually_async("AllocationFailed for an address outside the pools", WAIT, || async {
         env.events("default", "AllocationFailed")
             .await
             .iter()

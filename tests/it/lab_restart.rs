@@ -1,17 +1,16 @@
 //! Durability: `metallbctl lab apiserver` is killed with SIGKILL and restarted on the same
 //! state directory; objects, uids and resourceVersions come back.
 
-mod lab_support;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use clap::Parser;
 
+use crate::support::lab::client_for;
+use crate::support::TempDir;
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
 use kube::api::{Api, ListParams, PostParams};
-use lab_support::{client_for, TempDir};
 use serde_json::json;
 
 const CHILD_ENV: &str = "METALLBCTL_LAB_RESTART_CHILD";
@@ -55,7 +54,12 @@ fn child_server() {
 /// Start the server process and wait until it has written its kubeconfig.
 fn spawn(dir: &TempDir) -> Child {
     let mut child = Command::new(std::env::current_exe().expect("test binary"))
-        .args(["child_server", "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            "lab_restart::child_server",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

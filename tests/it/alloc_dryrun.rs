@@ -8,8 +8,8 @@ use metallbctl::alloc::{
     dryrun, parse_service_list, AddrRange, PoolSpec, ServiceInfo, SuggestedFix, Verdict,
 };
 
-const ASSIGNMENTS: &str = include_str!("fixtures/alloc/tutorial-assignments.json");
-const PINNED: &str = include_str!("fixtures/alloc/tutorial-assignments-pinned.json");
+const ASSIGNMENTS: &str = include_str!("../fixtures/alloc/tutorial-assignments.json");
+const PINNED: &str = include_str!("../fixtures/alloc/tutorial-assignments-pinned.json");
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()

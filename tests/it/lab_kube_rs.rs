@@ -1,17 +1,15 @@
 //! kube-rs against the lab API server: CRUD, every patch type, status, watcher, and the
 //! concurrency guarantees (no lost update, ordered delivery to many watchers).
 
-mod lab_support;
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::support::Lab;
 use futures_util::{StreamExt, TryStreamExt};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::watcher;
-use lab_support::Lab;
 use serde_json::json;
 
 fn cm(name: &str, data: &[(&str, &str)]) -> ConfigMap {
@@ -82,7 +80,7 @@ async fn crud_and_errors() {
         matches!(&gone, kube::Error::Api(s) if s.code == 404 && s.message == "configmaps \"a\" not found"),
         "{gone:?}"
     );
-    lab.server.shutdown().await.expect("shutdown");
+    lab.shutdown().await;
 }
 
 #[tokio::test]
@@ -174,7 +172,7 @@ async fn every_patch_type() {
         .await
         .expect("apply merges");
     assert_eq!(c.data.map(|d| d.len()), Some(2));
-    lab.server.shutdown().await.expect("shutdown");
+    lab.shutdown().await;
 }
 
 #[tokio::test]
@@ -243,7 +241,7 @@ async fn status_subresource_and_service_allocation() {
         .and_then(|l| l.ingress)
         .unwrap_or_default();
     assert_eq!(ingress.len(), 1, "main writes keep the status");
-    lab.server.shutdown().await.expect("shutdown");
+    lab.shutdown().await;
 }
 
 #[tokio::test]
@@ -314,7 +312,7 @@ async fn watcher_lists_watches_and_resumes() {
     assert!(
         matches!(events.first(), Some(Ok(kube::api::WatchEvent::Added(o))) if o.metadata.name.as_deref() == Some("third"))
     );
-    lab.server.shutdown().await.expect("shutdown");
+    lab.shutdown().await;
 }
 
 #[tokio::test]
@@ -345,7 +343,7 @@ async fn expired_history_is_a_watch_error_event() {
         matches!(events.first(), Some(Ok(kube::api::WatchEvent::Error(e))) if e.code == 410),
         "{events:?}"
     );
-    lab.server.shutdown().await.expect("shutdown");
+    lab.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -386,7 +384,7 @@ async fn no_lost_update() {
         c.data.and_then(|d| d.get("n").cloned()).as_deref(),
         Some("4000")
     );
-    lab.server.shutdown().await.expect("shutdown");
+    lab.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -434,7 +432,7 @@ async fn fifty_watchers_see_every_event_in_order() {
         assert_eq!(numbers.len(), EVENTS);
         assert!(numbers.windows(2).all(|w| w[0] < w[1]), "in order");
     }
-    lab.server.shutdown().await.expect("shutdown");
+    lab.shutdown().await;
 }
 
 #[tokio::test]
@@ -476,7 +474,7 @@ async fn watcher_restarts_after_timeout_without_loss() {
         inits, 1,
         "restarts resume from the last rv without relisting"
     );
-    lab.server.shutdown().await.expect("shutdown");
+    lab.shutdown().await;
 }
 
 #[tokio::test]
@@ -529,7 +527,7 @@ async fn recorder_events_show_up_as_core_events() {
         e.source.as_ref().and_then(|s| s.component.as_deref()),
         Some("metallb-controller")
     );
-    lab.server.shutdown().await.expect("shutdown");
+    lab.shutdown().await;
 }
 
 #[tokio::test]
@@ -578,5 +576,5 @@ async fn selector_watch_sees_objects_enter_and_leave() {
         .collect()
         .await;
     assert_eq!(kinds, ["ADDED", "DELETED", "ADDED", "DELETED"]);
-    lab.server.shutdown().await.expect("shutdown");
+    lab.shutdown().await;
 }

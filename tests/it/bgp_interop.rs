@@ -5,15 +5,13 @@
 //!
 //! Without the daemons the tests print SKIP; with METALLBCTL_REQUIRE_PEERS=1 they fail instead.
 
-mod gate;
-
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use gate::eventually;
+use crate::support::eventually;
 use metallbctl::bgp::driver::{PeerConfig, TcpDialer};
 use metallbctl::bgp::router::{Neighbor, Router, RouterConfig, RouterSnapshot};
 use metallbctl::bgp::session::{Config, State};
@@ -22,7 +20,7 @@ use metallbctl::lab::routers::{self, BGPD, BIRD, BIRDC, VTYSH};
 
 /// True when the daemons are installed; prints SKIP or panics under METALLBCTL_REQUIRE_PEERS=1.
 fn have(bins: &[&str]) -> bool {
-    gate::have_files("BIRD 2 / FRR", bins, "apt-get install -y bird2 frr")
+    crate::support::have_files("BIRD 2 / FRR", bins, "apt-get install -y bird2 frr")
 }
 
 fn ip(s: &str) -> IpAddr {

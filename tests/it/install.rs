@@ -3,16 +3,14 @@
 //! everything unchanged, `--config` is dry-run against live assignments and refused when it
 //! would break a service (unless `--force`), `--dry-run` changes nothing, uninstall removes it.
 
-mod lab_e2e_support;
-
 use std::process::{Command, Output};
 
 use serde::Deserialize;
 
-use lab_e2e_support::{eventually, have_kubectl, manifest, Lab, BIN};
+use crate::support::{eventually, have_kubectl, manifest, metallbctl as bin, Lab};
 
 fn metallbctl(lab: &Lab, args: &[&str]) -> (Output, String) {
-    let out = Command::new(BIN)
+    let out = bin()
         .args(args)
         .arg("--kubeconfig")
         .arg(lab.kubeconfig())
@@ -144,7 +142,7 @@ fn install_twice_config_dry_run_and_uninstall() {
 /// The router configs shipped in manifests/test-bgp-router.yaml parse with the real daemons.
 #[test]
 fn test_router_manifest_configs_parse_with_bird_and_frr() {
-    if !lab_e2e_support::have_real_routers() {
+    if !crate::support::have_real_routers() {
         return;
     }
     let text = std::fs::read_to_string(manifest("test-bgp-router.yaml")).expect("manifest");

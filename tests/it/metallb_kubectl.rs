@@ -3,27 +3,20 @@
 //! Uses the real kubectl on PATH with its own cache directory; skipped with a message when
 //! kubectl is missing, unless METALLBCTL_REQUIRE_PEERS=1.
 
-mod gate;
-use gate::have_kubectl;
+use std::process::Stdio;
 
-mod metallb_support;
-
-use std::process::{Command, Stdio};
-
-use metallb_support::{eventually, Env, WAIT};
+use crate::support::eventually_async;
+use crate::support::have_kubectl;
+use crate::support::metallb::{Env, WAIT};
 use serde_json::json;
 
 const NODE: &str = "127.0.1.1";
 
 async fn kubectl(env: &Env, args: &[&str]) -> String {
-    let kubeconfig = env.lab.kubeconfig();
-    let cache = env.lab.dir.path().join("kubectl-cache");
+    let mut cmd = env.lab.kubectl_cmd();
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     tokio::task::spawn_blocking(move || {
-        let out = Command::new("kubectl")
-            .env("KUBECONFIG", &kubeconfig)
-            .arg("--cache-dir")
-            .arg(&cache)
+        let out = cmd
             .args(&args)
             .stdin(Stdio::null())
             .output()
@@ -52,11 +45,11 @@ async fn describe_shows_the_tutorials_events() {
     env.apply_manifest("tutorial-2.yaml").await;
     env.wait_ip("default", "nginx").await;
     env.apply_config_file("tutorial-3.yaml").await;
-    eventually("two InvalidConfig events", WAIT, || async {
+    eventually_async("two InvalidConfig events", WAIT, || async {
         (env.events("metallb-system", "InvalidConfig").await.len() == 2).then_some(())
     })
     .await;
-    eventually("the IPAllocated event", WAIT, || async {
+    eventually_async("the IPAllocated event", WAIT, || async {
         (!env.events("default", "IPAllocated").await.is_empty()).then_some(())
     })
     .await;
