@@ -88,8 +88,8 @@ async fn serve_conn(mut sock: TcpStream, behaviour: Behaviour, log: Arc<Mutex<Ve
             .to_string();
         log.lock().unwrap().push(target.clone());
         if let Behaviour::Silent = behaviour {
-            tokio::time::sleep(Duration::from_secs(60)).await;
-            return;
+            // Hold the connection and never answer: the client's timeout must fire.
+            std::future::pending::<()>().await;
         }
         let (status, body) = respond(behaviour, &target);
         let reason = if status == 200 { "OK" } else { "Not Found" };

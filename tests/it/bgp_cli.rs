@@ -6,7 +6,7 @@ use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use crate::support::{metallbctl as bin, Proc};
+use crate::support::{free_port, metallbctl as bin, Proc};
 
 fn metallbctl(args: &[&str]) -> Proc {
     Proc::spawn(bin().args(args), Stdio::piped())
@@ -43,11 +43,12 @@ fn wait_line(rx: &mpsc::Receiver<String>, what: &str, f: impl Fn(&serde_json::Va
 
 #[test]
 fn listen_shows_what_announce_sends_and_the_withdrawal_on_sigint() {
+    let addr = format!("127.0.0.58:{}", free_port("127.0.0.58"));
     let mut listen = metallbctl(&[
         "bgp",
         "listen",
         "--listen",
-        "127.0.0.58:17958",
+        &addr,
         "--as",
         "64512",
         "--peer",
@@ -67,7 +68,7 @@ fn listen_shows_what_announce_sends_and_the_withdrawal_on_sigint() {
         "bgp",
         "announce",
         "--peer",
-        "127.0.0.58:17958",
+        &addr,
         "--as",
         "64500",
         "--peer-as",

@@ -11,7 +11,7 @@ use std::process::{Child, Command};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::support::eventually;
+use crate::support::{eventually, free_port};
 use metallbctl::bgp::driver::{PeerConfig, TcpDialer};
 use metallbctl::bgp::router::{Neighbor, Router, RouterConfig, RouterSnapshot};
 use metallbctl::bgp::session::{Config, State};
@@ -198,13 +198,15 @@ fn speaker_to_bird_ebgp_announce_withdraw_and_stop() {
         return;
     }
     let dir = temp_dir("bird-ebgp");
+    let port = free_port("127.0.0.71");
     let bird = Daemon::bird(
         &dir,
-        &bird_passive_conf("127.0.0.71", 17971, 64512, "127.0.1.71", 64500),
+        &bird_passive_conf("127.0.0.71", port, 64512, "127.0.1.71", 64500),
     );
     let rt = rt();
     let mut sp = Speaker::new(dialer());
-    let peer = "127.0.0.71:17971";
+    let peer = format!("127.0.0.71:{port}");
+    let peer = peer.as_str();
     let _g = rt.enter();
     sp.add_peer(
         speaker_peer(peer, "127.0.1.71", 64500, 64512, 3),
@@ -261,13 +263,14 @@ fn speaker_to_bird_ibgp_local_pref_and_recovery_after_restart() {
         return;
     }
     let dir = temp_dir("bird-ibgp");
-    let conf = bird_passive_conf("127.0.0.72", 17972, 64500, "127.0.1.72", 64500);
+    let port = free_port("127.0.0.72");
+    let conf = bird_passive_conf("127.0.0.72", port, 64500, "127.0.1.72", 64500);
     let mut bird = Daemon::bird(&dir, &conf);
     let rt = rt();
     let _g = rt.enter();
     let mut sp = Speaker::new(dialer());
     sp.add_peer(
-        speaker_peer("127.0.0.72:17972", "127.0.1.72", 64500, 64500, 3),
+        speaker_peer(&format!("127.0.0.72:{port}"), "127.0.1.72", 64500, 64500, 3),
         routes(&["198.51.100.20/32"], &advert(Some(250))),
     );
     let r = eventually(
@@ -300,15 +303,16 @@ fn frozen_bird_is_dropped_after_hold_time() {
         return;
     }
     let dir = temp_dir("bird-stop");
+    let port = free_port("127.0.0.73");
     let bird = Daemon::bird(
         &dir,
-        &bird_passive_conf("127.0.0.73", 17973, 64512, "127.0.1.73", 64500),
+        &bird_passive_conf("127.0.0.73", port, 64512, "127.0.1.73", 64500),
     );
     let rt = rt();
     let _g = rt.enter();
     let mut sp = Speaker::new(dialer());
     sp.add_peer(
-        speaker_peer("127.0.0.73:17973", "127.0.1.73", 64500, 64512, 3),
+        speaker_peer(&format!("127.0.0.73:{port}"), "127.0.1.73", 64500, 64512, 3),
         routes(&["198.51.100.30/32"], &advert(None)),
     );
     eventually(
@@ -370,7 +374,7 @@ fn speaker_to_frr_ebgp_and_ibgp() {
         let dir = temp_dir(&format!("frr-{n}"));
         let listen = format!("127.0.0.8{n}");
         let source = format!("127.0.1.8{n}");
-        let port = 17980 + n as u16;
+        let port = free_port(&listen);
         let frr = Daemon::frr(
             &dir,
             &listen,
@@ -452,15 +456,15 @@ fn bird_announces_to_our_router_ebgp() {
         return;
     }
     let rt = rt();
-    let listen: SocketAddr = "127.0.0.90:17990".parse().unwrap();
-    let r = router(&rt, &listen.to_string(), 64512, "127.0.1.90", 65001);
+    let r = router(&rt, "127.0.0.90:0", 64512, "127.0.1.90", 65001);
+    let port = r.local_addr().port();
     let dir = temp_dir("bird-announce");
-    let conf = "log stderr all;\nrouter id 10.5.0.1;\nprotocol device { }\n\
-         protocol static svc { ipv4; route 198.51.100.50/32 blackhole; route 198.51.100.51/32 blackhole; }\n\
-         protocol bgp ours {\n  local 127.0.1.90 as 65001;\n  neighbor 127.0.0.90 port 17990 as 64512;\n  \
+    let conf = format!("log stderr all;\nrouter id 10.5.0.1;\nprotocol device {{ }}\n\
+         protocol static svc {{ ipv4; route 198.51.100.50/32 blackhole; route 198.51.100.51/32 blackhole; }}\n\
+         protocol bgp ours {{\n  local 127.0.1.90 as 65001;\n  neighbor 127.0.0.90 port {port} as 64512;\n  \
          multihop; connect delay time 1; hold time 9;\n  \
-         ipv4 { import none; export filter { bgp_community.add((65001,7)); accept; }; };\n}\n";
-    let bird = Daemon::bird(&dir, conf);
+         ipv4 {{ import none; export filter {{ bgp_community.add((65001,7)); accept; }}; }};\n}}\n");
+    let bird = Daemon::bird(&dir, &conf);
     let s = eventually(
         10,
         "routes from BIRD",
@@ -491,15 +495,16 @@ fn frr_announces_to_our_router_ibgp() {
         return;
     }
     let rt = rt();
-    let r = router(&rt, "127.0.0.91:17991", 64500, "127.0.1.91", 64500);
+    let r = router(&rt, "127.0.0.91:0", 64500, "127.0.1.91", 64500);
+    let port = r.local_addr().port();
     let dir = temp_dir("frr-announce");
-    let conf = "frr defaults traditional\nhostname frr-ann\nlog stdout informational\n!\n\
+    let conf = format!("frr defaults traditional\nhostname frr-ann\nlog stdout informational\n!\n\
          router bgp 64500\n bgp router-id 10.6.0.1\n no bgp ebgp-requires-policy\n no bgp network import-check\n \
-         neighbor 127.0.0.91 remote-as 64500\n neighbor 127.0.0.91 port 17991\n \
+         neighbor 127.0.0.91 remote-as 64500\n neighbor 127.0.0.91 port {port}\n \
          neighbor 127.0.0.91 update-source 127.0.1.91\n neighbor 127.0.0.91 timers 3 9\n \
          neighbor 127.0.0.91 timers connect 1\n !\n address-family ipv4 unicast\n  \
-         network 198.51.100.60/32\n  neighbor 127.0.0.91 activate\n exit-address-family\n!\n";
-    let frr = Daemon::frr(&dir, "127.0.1.91", 17992, conf);
+         network 198.51.100.60/32\n  neighbor 127.0.0.91 activate\n exit-address-family\n!\n");
+    let frr = Daemon::frr(&dir, "127.0.1.91", free_port("127.0.1.91"), &conf);
     let s = eventually(
         15,
         "route from FRR",
@@ -522,10 +527,11 @@ fn speaker_to_frr_routes_come_back_after_frr_restart() {
     let _g = rt.enter();
     let dir = temp_dir("frr-restart");
     let conf = frr_passive_conf(64512, "127.0.1.85", 64500);
-    let mut frr = Daemon::frr(&dir, "127.0.0.85", 17985, &conf);
+    let port = free_port("127.0.0.85");
+    let mut frr = Daemon::frr(&dir, "127.0.0.85", port, &conf);
     let mut sp = Speaker::new(dialer());
     sp.add_peer(
-        speaker_peer("127.0.0.85:17985", "127.0.1.85", 64500, 64512, 3),
+        speaker_peer(&format!("127.0.0.85:{port}"), "127.0.1.85", 64500, 64512, 3),
         routes(&["198.51.100.45/32"], &advert(None)),
     );
     eventually(
@@ -535,7 +541,7 @@ fn speaker_to_frr_routes_come_back_after_frr_restart() {
         || frr.log(),
     );
     frr.kill();
-    let frr = Daemon::frr(&dir, "127.0.0.85", 17985, &conf);
+    let frr = Daemon::frr(&dir, "127.0.0.85", port, &conf);
     eventually(
         15,
         "route back after FRR restart",
@@ -552,15 +558,19 @@ fn speaker_to_bird_ipv6_over_an_ipv4_session() {
         return;
     }
     let dir = temp_dir("bird-v6");
-    let conf = "log stderr all;\nrouter id 10.7.0.1;\nprotocol device { }\n\
-         protocol static r6 { ipv6; route 2001:db8:ffff::/48 blackhole; }\n\
-         protocol bgp speaker {\n  local 127.0.0.74 port 17974 as 64512;\n  \
+    let port = free_port("127.0.0.74");
+    let conf = format!(
+        "log stderr all;\nrouter id 10.7.0.1;\nprotocol device {{ }}\n\
+         protocol static r6 {{ ipv6; route 2001:db8:ffff::/48 blackhole; }}\n\
+         protocol bgp speaker {{\n  local 127.0.0.74 port {port} as 64512;\n  \
          neighbor 127.0.1.74 as 64500;\n  passive; multihop; hold time 9;\n  \
-         ipv4 { import all; export none; };\n  ipv6 { import all; export none; };\n}\n";
-    let bird = Daemon::bird(&dir, conf);
+         ipv4 {{ import all; export none; }};\n  ipv6 {{ import all; export none; }};\n}}\n"
+    );
+    let bird = Daemon::bird(&dir, &conf);
+    let peer: SocketAddr = format!("127.0.0.74:{port}").parse().unwrap();
     let rt = rt();
     let _g = rt.enter();
-    let mut cfg = speaker_peer("127.0.0.74:17974", "127.0.1.74", 64500, 64512, 9);
+    let mut cfg = speaker_peer(&peer.to_string(), "127.0.1.74", 64500, 64512, 9);
     cfg.session.ipv6 = true;
     let ad = Advert {
         next_hop: Some(ip("2001:db8:ffff::1")),
@@ -577,10 +587,7 @@ fn speaker_to_bird_ipv6_over_an_ipv4_session() {
     );
     assert!(r.contains("BGP.next_hop: 2001:db8:ffff::1"), "{r}");
     assert!(r.contains("BGP.community: (64500,100)"), "{r}");
-    sp.set_routes(
-        &"127.0.0.74:17974".parse().unwrap(),
-        routes(&["2001:db8::11/128"], &ad),
-    );
+    sp.set_routes(&peer, routes(&["2001:db8::11/128"], &ad));
     eventually(
         5,
         "IPv6 withdrawal (MP_UNREACH) in BIRD",

@@ -13,6 +13,8 @@ use metallbctl::bgp::speaker::{Advert, Routes, Speaker};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::support::eventually_async;
+
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
@@ -123,11 +125,12 @@ async fn ebgp_routes_arrive_change_and_are_withdrawn() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ibgp_sends_local_pref_and_empty_as_path_and_resyncs_after_router_restart() {
-    let listen = "127.0.0.52:17952";
-    let r = router(listen, 64500, "127.0.1.2", 64500, None).await;
+    // Port 0: the OS picks a free port; the restarted router takes the same one back.
+    let r = router("127.0.0.52:0", 64500, "127.0.1.2", 64500, None).await;
+    let listen = r.local_addr();
     let mut sp = Speaker::new(dialer());
     sp.add_peer(
-        speaker_cfg(listen.parse().unwrap(), "127.0.1.2", 64500, 64500),
+        speaker_cfg(listen, "127.0.1.2", 64500, 64500),
         routes(&["198.51.100.20/32"], Advert::default()),
     );
     let s = wait_for(&r, "route", |s| s.peers[0].routes.len() == 1).await;
@@ -141,7 +144,7 @@ async fn ibgp_sends_local_pref_and_empty_as_path_and_resyncs_after_router_restar
     );
     r.shutdown(Duration::from_secs(1)).await;
     // A new router on the same address: the speaker reconnects (backoff) and resends.
-    let r2 = router(listen, 64500, "127.0.1.2", 64500, None).await;
+    let r2 = router(&listen.to_string(), 64500, "127.0.1.2", 64500, None).await;
     wait_for(&r2, "route after restart", |s| s.peers[0].routes.len() == 1).await;
     assert!(sp.snapshot()[0].established_count >= 2);
     sp.shutdown(Duration::from_secs(1)).await;
@@ -246,12 +249,25 @@ async fn tcp_md5_password_protects_the_session() {
     wait_for(&r, "route over MD5", |s| s.peers[0].routes.len() == 1).await;
     sp.shutdown(Duration::from_secs(1)).await;
 
-    // Without the key the SYN is dropped: no session.
+    // Without the key the SYN is dropped: no session. The speaker's own report that its
+    // connection attempt timed out is the signal that the attempt which would have delivered
+    // the route has happened; only then is the route's absence meaningful.
     let mut sp = Speaker::new(dialer());
     let mut cfg = speaker_cfg(r.local_addr(), "127.0.1.6", 64500, 64512);
     cfg.connect_timeout = Duration::from_millis(500);
     sp.add_peer(cfg, routes(&["198.51.100.31/32"], Advert::default()));
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let attempt = eventually_async(
+        "the keyless connection attempt to time out",
+        Duration::from_secs(10),
+        || {
+            let err = sp.snapshot()[0].last_error.clone();
+            async move { err.filter(|e| e.contains("timed out")) }
+        },
+    )
+    .await;
+    let speaker = &sp.snapshot()[0];
+    assert_eq!(speaker.established_count, 0, "{attempt}");
+    assert_ne!(speaker.state, State::Established);
     assert!(r.snapshot().peers[0]
         .routes
         .iter()

@@ -2,6 +2,8 @@
 //! concurrency guarantees (no lost update, ordered delivery to many watchers).
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::support::Lab;
@@ -253,19 +255,18 @@ async fn watcher_lists_watches_and_resumes() {
         .expect("create");
     let mut stream = watcher(api.clone(), watcher::Config::default()).boxed();
     let mut seen = Vec::new();
-    let writer = {
-        let api = api.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(300)).await;
+    while seen.len() < 5 {
+        // The initial list is complete (init-done): the watcher now watches from the list's
+        // resourceVersion, so the changes below are seen as changes, not as part of the list.
+        if seen.len() == 3 {
+            assert_eq!(seen.last().map(String::as_str), Some("init-done"));
             api.create(&PostParams::default(), &cm("second", &[]))
                 .await
                 .expect("create");
             api.delete("first", &DeleteParams::default())
                 .await
                 .expect("delete");
-        })
-    };
-    while seen.len() < 5 {
+        }
         let ev = tokio::time::timeout(Duration::from_secs(10), stream.try_next())
             .await
             .expect("event in time");
@@ -280,7 +281,6 @@ async fn watcher_lists_watches_and_resumes() {
         };
         seen.push(label);
     }
-    writer.await.expect("writer");
     let expect: Vec<&str> = vec![
         "init",
         "init-apply first",
@@ -435,28 +435,82 @@ async fn fifty_watchers_see_every_event_in_order() {
     lab.shutdown().await;
 }
 
+type Events = tokio::sync::mpsc::UnboundedReceiver<Result<watcher::Event<ConfigMap>, String>>;
+
+/// The next watcher event forwarded by a reader task, within 15 s.
+async fn next_event(rx: &mut Events) -> watcher::Event<ConfigMap> {
+    tokio::time::timeout(Duration::from_secs(15), rx.recv())
+        .await
+        .expect("event in time")
+        .expect("stream open")
+        .expect("no error")
+}
+
 #[tokio::test]
 async fn watcher_restarts_after_timeout_without_loss() {
     let lab = Lab::start("kube-rewatch").await;
-    let api: Api<ConfigMap> = Api::namespaced(lab.client().await, "default");
-    let mut stream = watcher(api.clone(), watcher::Config::default().timeout(1)).boxed();
-    let writer = {
-        let api = api.clone();
-        tokio::spawn(async move {
-            for i in 0..10 {
-                tokio::time::sleep(Duration::from_millis(300)).await;
-                api.create(&PostParams::default(), &cm(&format!("r{i}"), &[]))
-                    .await
-                    .expect("create");
-            }
-        })
-    };
-    let (mut applied, mut inits) = (Vec::new(), 0);
-    while applied.len() < 10 {
-        let ev = tokio::time::timeout(Duration::from_secs(15), stream.try_next())
+    // Count the watch requests the client sends: each one after the first is a restart.
+    let watches = Arc::new(AtomicUsize::new(0));
+    let client = {
+        let watches = watches.clone();
+        let count =
+            tower::util::MapRequestLayer::new(move |req: http::Request<kube::client::Body>| {
+                if req.uri().query().is_some_and(|q| q.contains("watch=true")) {
+                    watches.fetch_add(1, Ordering::SeqCst);
+                }
+                req
+            });
+        let kc = kube::config::Kubeconfig::read_from(lab.kubeconfig()).expect("kubeconfig");
+        let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
             .await
-            .expect("event in time");
-        match ev.expect("no error").expect("stream open") {
+            .expect("config");
+        kube::client::ClientBuilder::try_from(config)
+            .expect("client builder")
+            .with_layer(&count)
+            .build()
+    };
+    let api: Api<ConfigMap> = Api::namespaced(client, "default");
+    // The server ends each watch after 1 s; the watcher must resume from the last
+    // resourceVersion it saw, without relisting and without losing what changed meanwhile.
+    let stream = watcher(api.clone(), watcher::Config::default().timeout(1)).boxed();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let reader = tokio::spawn(async move {
+        let mut stream = stream;
+        while let Some(ev) = stream.next().await {
+            if tx.send(ev.map_err(|e| e.to_string())).is_err() {
+                break;
+            }
+        }
+    });
+    let (mut applied, mut inits) = (Vec::new(), 0);
+    loop {
+        match next_event(&mut rx).await {
+            watcher::Event::Init => inits += 1,
+            watcher::Event::InitDone => break,
+            _ => {}
+        }
+    }
+    crate::support::eventually_async("the first watch", Duration::from_secs(10), || {
+        let n = watches.load(Ordering::SeqCst);
+        async move { (n >= 1).then_some(()) }
+    })
+    .await;
+    // Three batches of writes, each followed by a watch restart that began after it.
+    for batch in [0..4, 4..7, 7..10] {
+        let before = watches.load(Ordering::SeqCst);
+        for i in batch {
+            api.create(&PostParams::default(), &cm(&format!("r{i}"), &[]))
+                .await
+                .expect("create");
+        }
+        crate::support::eventually_async("a watch restart", Duration::from_secs(10), || {
+            let n = watches.load(Ordering::SeqCst);
+            async move { (n > before).then_some(()) }
+        })
+        .await;
+    }
+    while applied.len() < 10 {
+        match next_event(&mut rx).await {
             watcher::Event::Init => inits += 1,
             watcher::Event::Apply(o) | watcher::Event::InitApply(o) => {
                 applied.push(o.metadata.name.unwrap_or_default())
@@ -464,7 +518,7 @@ async fn watcher_restarts_after_timeout_without_loss() {
             _ => {}
         }
     }
-    writer.await.expect("writer");
+    reader.abort();
     let want: Vec<String> = (0..10).map(|i| format!("r{i}")).collect();
     assert_eq!(
         applied, want,
@@ -473,6 +527,10 @@ async fn watcher_restarts_after_timeout_without_loss() {
     assert_eq!(
         inits, 1,
         "restarts resume from the last rv without relisting"
+    );
+    assert!(
+        watches.load(Ordering::SeqCst) >= 4,
+        "three restarts at least"
     );
     lab.shutdown().await;
 }

@@ -8,7 +8,10 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::support::{have_kubectl, Lab};
+use crate::support::{have_kubectl, Lab, Pipe, Streaming};
+
+/// How long any one kubectl step may take.
+const WAIT: Duration = Duration::from_secs(20);
 
 const MANIFEST: &str = r#"apiVersion: v1
 kind: Namespace
@@ -342,32 +345,34 @@ async fn logs_from_the_runtime_buffer() {
         "{pods}"
     );
 
-    // logs -f: the existing tail, then lines as they come, until the pod goes away.
-    let following = kubectl(
-        &lab,
-        &["logs", "-f", "--tail=1", "speaker-x7k2p"],
-        None,
-        &[],
-    );
+    // logs -f: the existing tail, then lines as they come, until the pod goes away. The tail
+    // on kubectl's stdout is the signal that its follow request reached the server; lines
+    // appended after that are the live ones.
+    let mut following =
+        Streaming::spawn(
+            lab.kubectl_cmd()
+                .args(["logs", "-f", "--tail=1", "speaker-x7k2p"]),
+        );
+    following
+        .wait_line("the tail", WAIT, |p, l| p == Pipe::Stdout && l == "line 19")
+        .await;
     let store = lab.server().store().clone();
-    let runtime = async move {
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        store.append_log("default", "speaker-x7k2p", "speaker", "live 1\nlive 2");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let pods = store
-            .registry()
-            .find("", "v1", "pods")
-            .expect("pods registered");
-        store
-            .delete(&pods, Some("default"), "speaker-x7k2p", Default::default())
-            .expect("delete pod");
-    };
-    let (followed, ()) = tokio::join!(following, runtime);
-    assert_eq!(
-        followed.stdout, "line 19\nlive 1\nlive 2\n",
-        "{}",
-        followed.stderr
-    );
+    store.append_log("default", "speaker-x7k2p", "speaker", "live 1\nlive 2");
+    following
+        .wait_line("the live lines", WAIT, |p, l| {
+            p == Pipe::Stdout && l == "live 2"
+        })
+        .await;
+    let pods = store
+        .registry()
+        .find("", "v1", "pods")
+        .expect("pods registered");
+    store
+        .delete(&pods, Some("default"), "speaker-x7k2p", Default::default())
+        .expect("delete pod");
+    let (status, followed) = following.finish(WAIT).await;
+    assert!(status.success(), "{status}");
+    assert_eq!(followed, "line 19\nlive 1\nlive 2\n");
     lab.shutdown().await;
 }
 
@@ -377,32 +382,44 @@ async fn get_watch_streams_changes() {
         return;
     }
     let lab = Lab::start("kubectl-watch").await;
-    let watching = kubectl(
-        &lab,
-        &["get", "configmaps", "-w", "--request-timeout=4s"],
-        None,
-        &[],
-    );
-    let changes = async {
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        let cm = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"watched"},"data":{"a":"b"}}"#;
-        let out = kubectl(&lab, &["apply", "-f", "-"], Some(cm), &[]).await;
-        assert_eq!(out.code, 0, "{}", out.stderr);
-        ok(&lab, &["label", "configmap", "watched", "x=y"]).await;
-    };
-    let (out, ()) = tokio::join!(watching, changes);
-    let rows = out
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with("watched"))
-        .count();
+    // One object before the watch, so the initial list prints a row: kubectl lists first,
+    // then watches from the list's resourceVersion, so once that row is out no change can be
+    // missed. (On an empty list kubectl -w prints nothing until the first event.)
+    let before = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"before"}}"#;
+    let out = kubectl(&lab, &["apply", "-f", "-"], Some(before), &[]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let mut watching = Streaming::spawn(lab.kubectl_cmd().args(["get", "configmaps", "-w"]));
+    watching
+        .wait_line("the initial list", WAIT, |p, l| {
+            p == Pipe::Stdout && l.starts_with("before ")
+        })
+        .await;
+    let cm =
+        r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"watched"},"data":{"a":"b"}}"#;
+    let out = kubectl(&lab, &["apply", "-f", "-"], Some(cm), &[]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    watching
+        .wait_line("the added row", WAIT, |p, l| {
+            p == Pipe::Stdout && l.starts_with("watched ")
+        })
+        .await;
+    ok(&lab, &["label", "configmap", "watched", "x=y"]).await;
+    watching
+        .wait_line("the modified row", WAIT, |p, l| {
+            p == Pipe::Stdout && l.starts_with("watched ")
+        })
+        .await;
+    let stdout = watching.stdout();
     assert!(
-        rows >= 2,
-        "kubectl get -w printed:\n{}\n{}",
-        out.stdout,
-        out.stderr
+        stdout.first().is_some_and(|l| l.starts_with("NAME")),
+        "{stdout:?}"
     );
-    assert!(out.stdout.starts_with("NAME"), "{}", out.stdout);
+    assert_eq!(
+        stdout.iter().filter(|l| l.starts_with("watched ")).count(),
+        2,
+        "{stdout:?}"
+    );
+    drop(watching);
     lab.shutdown().await;
 }
 

@@ -11,6 +11,7 @@ use crate::support::lab::client_for;
 use crate::support::TempDir;
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
 use kube::api::{Api, ListParams, PostParams};
+use metallbctl::lab::apiserver::persistence;
 use serde_json::json;
 
 const CHILD_ENV: &str = "METALLBCTL_LAB_RESTART_CHILD";
@@ -103,7 +104,27 @@ async fn sigkill_and_restart_keeps_objects_and_versions() {
         .await
         .expect("create svc");
     let before = cms.list(&ListParams::default()).await.expect("list");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The server writes its state file shortly after each change; kill it only once the file
+    // on disk holds the listed resourceVersion, so the test checks recovery, not timing.
+    let listed: u64 = before
+        .metadata
+        .resource_version
+        .as_deref()
+        .and_then(|r| r.parse().ok())
+        .expect("list resourceVersion");
+    let state = dir.path().join("state");
+    crate::support::eventually_async(
+        "the state file to hold the last change",
+        Duration::from_secs(10),
+        || {
+            let saved = persistence::load(&state)
+                .ok()
+                .flatten()
+                .map(|snap| snap.resource_version);
+            async move { saved.filter(|rv| *rv >= listed).map(|_| ()) }
+        },
+    )
+    .await;
 
     server.kill().expect("SIGKILL");
     let _ = server.wait();

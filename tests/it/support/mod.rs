@@ -244,3 +244,111 @@ pub fn processes_with(needle: &str, marker: &str) -> Vec<u32> {
         })
         .collect()
 }
+
+/// A TCP port on `ip` that the OS reports free: bind port 0, read the port back, release it.
+/// For daemons that must be told their port on the command line or in a config file (BIRD,
+/// FRR, `metallbctl bgp listen`); in-process listeners bind port 0 themselves.
+pub fn free_port(ip: &str) -> u16 {
+    let l = std::net::TcpListener::bind((ip, 0)).expect("bind port 0 on loopback");
+    l.local_addr().expect("bound address").port()
+}
+
+/// A child whose stdout and stderr lines arrive on a channel as they are printed, so a test can
+/// wait for a line (a readiness signal) instead of sleeping. Killed and reaped on drop.
+pub struct Streaming {
+    pub proc: Proc,
+    rx: tokio::sync::mpsc::UnboundedReceiver<(Pipe, String)>,
+    /// Every line read so far, in order of arrival.
+    pub seen: Vec<(Pipe, String)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pipe {
+    Stdout,
+    Stderr,
+}
+
+impl Streaming {
+    pub fn spawn(cmd: &mut Command) -> Streaming {
+        use std::io::{BufRead, BufReader};
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let out = child.stdout.take().expect("stdout");
+        let err = child.stderr.take().expect("stderr");
+        let tx2 = tx.clone();
+        std::thread::spawn(move || {
+            for l in BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send((Pipe::Stdout, l));
+            }
+        });
+        std::thread::spawn(move || {
+            for l in BufReader::new(err).lines().map_while(Result::ok) {
+                let _ = tx2.send((Pipe::Stderr, l));
+            }
+        });
+        Streaming {
+            proc: Proc(child),
+            rx,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Wait up to `limit` for a line matching `f`; panic naming `what` (and what was printed).
+    pub async fn wait_line(
+        &mut self,
+        what: &str,
+        limit: Duration,
+        f: impl Fn(Pipe, &str) -> bool,
+    ) -> String {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+                Ok(Some((pipe, line))) => {
+                    self.seen.push((pipe, line.clone()));
+                    if f(pipe, &line) {
+                        return line;
+                    }
+                }
+                Ok(None) => panic!("the process ended before {what}: {:?}", self.seen),
+                Err(_) => panic!(
+                    "timed out after {limit:?} waiting for {what}: {:?}",
+                    self.seen
+                ),
+            }
+        }
+    }
+
+    /// Wait for the process to exit (within `limit`) and return everything it printed on stdout.
+    pub async fn finish(mut self, limit: Duration) -> (std::process::ExitStatus, String) {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+                Ok(Some(l)) => self.seen.push(l),
+                Ok(None) => break,
+                Err(_) => panic!("the process did not end within {limit:?}: {:?}", self.seen),
+            }
+        }
+        let status = self.proc.0.wait().expect("wait");
+        let out = self
+            .seen
+            .iter()
+            .filter(|(p, _)| *p == Pipe::Stdout)
+            .map(|(_, l)| format!("{l}\n"))
+            .collect();
+        (status, out)
+    }
+
+    /// Everything printed on stdout so far.
+    pub fn stdout(&self) -> Vec<&str> {
+        self.seen
+            .iter()
+            .filter(|(p, _)| *p == Pipe::Stdout)
+            .map(|(_, l)| l.as_str())
+            .collect()
+    }
+}
