@@ -1,6 +1,6 @@
 //! The integration tests, in one binary: linking one test executable instead of one per file
-//! saves minutes on a small machine. Each module is one former `tests/*.rs` file; filter with
-//! `cargo test --test it MODULE::` (for example `cargo test --test it lab_lifecycle::`).
+//! saves minutes on a small machine. Each module is one area (most were a `tests/*.rs` file of
+//! their own, under the same name); filter with `cargo test --test it MODULE::` (for example `cargo test --test it lab_lifecycle::`).
 //! Everything the modules share lives in `support`.
 
 mod support;
@@ -8,6 +8,7 @@ mod support;
 mod alloc_dryrun;
 mod alloc_kube;
 mod alloc_prop;
+mod architecture;
 mod bgp_cli;
 mod bgp_codec;
 mod bgp_interop;
