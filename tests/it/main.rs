@@ -1,7 +1,7 @@
 //! The integration tests, in one binary: linking one test executable instead of one per file
 //! saves minutes on a small machine. Each module is one area (most were a `tests/*.rs` file of
-//! their own, under the same name); filter with `cargo test --test it MODULE::` (for example `cargo test --test it lab_lifecycle::`).
-//! Everything the modules share lives in `support`.
+//! their own, under the same name); filter with `cargo test --test it MODULE::`, for example
+//! `cargo test --test it lab_lifecycle::`. Everything the modules share lives in `support`.
 
 mod support;
 
