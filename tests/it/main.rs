@@ -28,3 +28,4 @@ mod metallb_tutorial;
 mod validate_cli;
 mod validate_dryrun;
 mod validate_props;
+mod validate_rules;

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::support::metallbctl_assert as metallbctl;
+use crate::support::{metallbctl_assert as metallbctl, snapshot};
 
 fn stdout_of(args: &[&str]) -> (String, i32) {
     let out = metallbctl().args(args).output().expect("runs");
@@ -11,12 +11,6 @@ fn stdout_of(args: &[&str]) -> (String, i32) {
         String::from_utf8(out.stdout).expect("utf-8"),
         out.status.code().unwrap_or(-1),
     )
-}
-
-fn snapshot(name: &str, value: &str) {
-    insta::with_settings!({ snapshot_path => "../../snapshots", prepend_module_to_snapshot => false }, {
-        insta::assert_snapshot!(name, value);
-    });
 }
 
 const SEVERAL: &str = "tests/fixtures/validate/several-findings.yaml";

@@ -352,3 +352,83 @@ impl Streaming {
             .collect()
     }
 }
+
+/// Snapshot `value` as `snapshots/NAME.snap` (the one snapshot directory of the project).
+/// Volatile parts (ports, PIDs, ages, temporary paths) must be normalised by the caller first;
+/// see [`redact`].
+pub fn snapshot(name: &str, value: &str) {
+    insta::with_settings!({ snapshot_path => "../../../snapshots", prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!(name, value);
+    });
+}
+
+/// Replace every occurrence of each `(needle, placeholder)` in `text`, longest needle first, so
+/// a snapshot does not depend on a temporary path, a port or a name made unique per run.
+pub fn redact(text: &str, pairs: &[(&str, &str)]) -> String {
+    let mut pairs: Vec<&(&str, &str)> = pairs.iter().filter(|(n, _)| !n.is_empty()).collect();
+    pairs.sort_by_key(|(n, _)| std::cmp::Reverse(n.len()));
+    let mut out = text.to_string();
+    for (needle, placeholder) in pairs {
+        out = out.replace(needle, placeholder);
+    }
+    out
+}
+
+/// Mask the cells of the named columns of a whitespace-aligned table (kubectl's, ours) with
+/// `*`: for ages, uptimes and other clocks. Cells are cut at the header's column starts, and the
+/// table is re-aligned (two spaces between columns) so a wider or narrower clock does not move
+/// the other columns.
+pub fn mask_columns(table: &str, columns: &[&str]) -> String {
+    let mut lines = table.lines();
+    let Some(header) = lines.next() else {
+        return String::new();
+    };
+    let mut starts = Vec::new();
+    let mut prev_space = true;
+    for (i, c) in header.char_indices() {
+        if !c.is_whitespace() && prev_space {
+            starts.push(i);
+        }
+        prev_space = c.is_whitespace();
+    }
+    let cut = |line: &str| -> Vec<String> {
+        (0..starts.len())
+            .map(|i| {
+                let end = starts
+                    .get(i + 1)
+                    .copied()
+                    .unwrap_or(line.len())
+                    .min(line.len());
+                line.get(starts[i].min(end)..end)
+                    .unwrap_or("")
+                    .trim()
+                    .to_string()
+            })
+            .collect()
+    };
+    let names = cut(header);
+    let mut rows = vec![names.clone()];
+    for line in lines {
+        let mut cells = cut(line);
+        for (cell, name) in cells.iter_mut().zip(&names) {
+            if columns.contains(&name.as_str()) && !cell.is_empty() {
+                *cell = "*".into();
+            }
+        }
+        rows.push(cells);
+    }
+    let widths: Vec<usize> = (0..names.len())
+        .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
