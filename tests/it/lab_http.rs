@@ -419,3 +419,149 @@ async fn scale_subresource() {
     let (s, _) = get(&app, "/api/v1/namespaces/default/configmaps/x/scale").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
+
+/// The Table (`kubectl get`) columns and cells of a list, as text: one line per column
+/// definition, then the cells of each row. Age cells depend on the clock and are masked.
+fn table_text(t: &Value) -> String {
+    let cols = t["columnDefinitions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut out = String::new();
+    for c in &cols {
+        out.push_str(&format!(
+            "column {:?} type={} format={:?} priority={}\n",
+            c["name"].as_str().unwrap_or_default(),
+            c["type"].as_str().unwrap_or_default(),
+            c["format"].as_str().unwrap_or_default(),
+            c["priority"]
+        ));
+    }
+    for row in t["rows"].as_array().into_iter().flatten() {
+        let cells: Vec<String> = row["cells"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .zip(&cols)
+            .map(|(cell, col)| {
+                if ["Age", "Last Seen", "First Seen"]
+                    .contains(&col["name"].as_str().unwrap_or_default())
+                {
+                    "<age>".to_string()
+                } else {
+                    cell.to_string()
+                }
+            })
+            .collect();
+        out.push_str(&format!("row {}\n", cells.join(" | ")));
+        assert!(
+            row["object"]["metadata"]["name"].is_string(),
+            "each row carries its object's metadata (kubectl -o name, label columns): {row}"
+        );
+    }
+    out
+}
+
+#[tokio::test]
+async fn table_responses_match_their_snapshots() {
+    let app = app();
+    let table = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
+    let created = [
+        (
+            "/api/v1/namespaces",
+            json!({"metadata": {"name": "metallb-system"}}),
+        ),
+        (
+            "/api/v1/nodes",
+            json!({"metadata": {"name": "minikube", "labels": {"kubernetes.io/hostname": "minikube"}},
+            "status": {"conditions": [{"type": "Ready", "status": "True"}], "nodeInfo": {"kubeletVersion": "v1.32.0"},
+                       "addresses": [{"type": "InternalIP", "address": "127.0.1.1"}]}}),
+        ),
+        (
+            "/api/v1/namespaces/default/pods",
+            json!({"metadata": {"name": "speaker-x7k2p", "labels": {"app": "metallb"}},
+            "spec": {"nodeName": "minikube", "containers": [{"name": "speaker", "image": "metallb/speaker:v0.6.2"}]}}),
+        ),
+        (
+            "/api/v1/namespaces/default/services",
+            json!({"metadata": {"name": "nginx"},
+            "spec": {"type": "LoadBalancer", "clusterIP": "10.96.0.50", "selector": {"app": "nginx"},
+                     "ports": [{"name": "http", "port": 80, "nodePort": 30080, "protocol": "TCP"}]}}),
+        ),
+        (
+            "/api/v1/namespaces/default/configmaps",
+            json!({"metadata": {"name": "config"}, "data": {"config": "peers: []", "x": "y"}}),
+        ),
+        (
+            "/api/v1/namespaces/default/secrets",
+            json!({"metadata": {"name": "memberlist"}, "type": "Opaque", "data": {"key": "c2VjcmV0"}}),
+        ),
+        (
+            "/api/v1/namespaces/default/serviceaccounts",
+            json!({"metadata": {"name": "controller"}}),
+        ),
+        (
+            "/api/v1/namespaces/default/events",
+            json!({"metadata": {"name": "nginx.1"},
+            "involvedObject": {"kind": "Service", "namespace": "default", "name": "nginx"},
+            "reason": "IPAllocated", "message": "Assigned IP \"198.51.100.0\"", "type": "Normal", "count": 1,
+            "source": {"component": "metallb-controller"}}),
+        ),
+        (
+            "/apis/apps/v1/namespaces/default/deployments",
+            json!({"metadata": {"name": "controller"},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "metallb"}},
+                     "template": {"metadata": {"labels": {"app": "metallb"}},
+                                  "spec": {"containers": [{"name": "controller", "image": "metallb/controller:v0.6.2"}]}}}}),
+        ),
+        (
+            "/apis/apps/v1/namespaces/default/replicasets",
+            json!({"metadata": {"name": "controller-5d8f"},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "metallb"}},
+                     "template": {"metadata": {"labels": {"app": "metallb"}},
+                                  "spec": {"containers": [{"name": "controller", "image": "metallb/controller:v0.6.2"}]}}}}),
+        ),
+        (
+            "/apis/apps/v1/namespaces/default/daemonsets",
+            json!({"metadata": {"name": "speaker"},
+            "spec": {"selector": {"matchLabels": {"app": "speaker"}},
+                     "template": {"metadata": {"labels": {"app": "speaker"}},
+                                  "spec": {"containers": [{"name": "speaker", "image": "metallb/speaker:v0.6.2"}]}}}}),
+        ),
+    ];
+    for (uri, body) in created {
+        let (s, v) = post(&app, uri, body).await;
+        assert_eq!(s, StatusCode::CREATED, "{uri}: {v}");
+    }
+    let mut text = String::new();
+    for (name, uri) in [
+        ("namespaces", "/api/v1/namespaces"),
+        ("nodes", "/api/v1/nodes"),
+        ("pods", "/api/v1/namespaces/default/pods"),
+        ("services", "/api/v1/namespaces/default/services"),
+        ("configmaps", "/api/v1/namespaces/default/configmaps"),
+        ("secrets", "/api/v1/namespaces/default/secrets"),
+        (
+            "serviceaccounts",
+            "/api/v1/namespaces/default/serviceaccounts",
+        ),
+        ("events", "/api/v1/namespaces/default/events"),
+        (
+            "deployments",
+            "/apis/apps/v1/namespaces/default/deployments",
+        ),
+        (
+            "replicasets",
+            "/apis/apps/v1/namespaces/default/replicasets",
+        ),
+        ("daemonsets", "/apis/apps/v1/namespaces/default/daemonsets"),
+        // A resource without columns of its own: Name and Age.
+        ("endpoints", "/api/v1/namespaces/default/endpoints"),
+    ] {
+        let (s, _, t) = call(&app, "GET", uri, "", Body::empty(), table).await;
+        assert_eq!(s, StatusCode::OK, "{uri}: {t}");
+        assert_eq!(t["kind"], "Table", "{uri}: {t}");
+        text.push_str(&format!("## {name} ({uri})\n{}\n", table_text(&t)));
+    }
+    crate::support::snapshot("lab_api_tables", &text);
+}
