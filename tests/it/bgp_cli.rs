@@ -98,3 +98,65 @@ fn listen_shows_what_announce_sends_and_the_withdrawal_on_sigint() {
             && v["peers"][0]["state"] != "established"
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listen_table_matches_its_snapshot() {
+    use crate::support::{mask_columns, redact, Pipe, Streaming};
+    let wait = Duration::from_secs(20);
+    let port = free_port("127.0.0.59");
+    let addr = format!("127.0.0.59:{port}");
+    let mut listen = Streaming::spawn(bin().args([
+        "bgp",
+        "listen",
+        "--listen",
+        &addr,
+        "--as",
+        "64512",
+        "--peer",
+        "127.0.1.9",
+        "--peer-as",
+        "64500",
+    ]));
+    listen
+        .wait_line("the idle neighbour", wait, |p, l| {
+            p == Pipe::Stdout && l.starts_with("127.0.1.9")
+        })
+        .await;
+    let _announce = metallbctl(&[
+        "bgp",
+        "announce",
+        "--peer",
+        &addr,
+        "--as",
+        "64500",
+        "--peer-as",
+        "64512",
+        "--source",
+        "127.0.1.9",
+        "--next-hop",
+        "192.0.2.9",
+        "198.51.100.71",
+        "--community",
+        "64500:71",
+    ]);
+    listen
+        .wait_line("the announced route", wait, |p, l| {
+            p == Pipe::Stdout && l.contains("198.51.100.71/32")
+        })
+        .await;
+    // The last frame: the sessions table, a blank line, the routes table. Uptime is a clock;
+    // the message counters depend on whether End-of-RIB arrived before this frame was printed.
+    let lines = listen.stdout();
+    let start = lines
+        .iter()
+        .rposition(|l| l.starts_with("PEER") && l.contains("STATE"))
+        .expect("a sessions header");
+    let frame = lines[start..].join("\n");
+    let (sessions, routes) = frame.split_once("\n\n").expect("two tables");
+    let text = format!(
+        "{}\n{}",
+        mask_columns(sessions, &["UPTIME", "MSGS-RX", "MSGS-TX"]),
+        mask_columns(routes, &[])
+    );
+    crate::support::snapshot("bgp_listen_table", &redact(&text, &[(&addr, "<listen>")]));
+}

@@ -221,3 +221,26 @@ async fn tutorial_three_against_a_live_api_server() {
     assert!(out.contains("default/nginx  198.51.100.1  keeps"), "{out}");
     lab.shutdown().await;
 }
+
+#[test]
+fn dry_run_tables_match_their_snapshots() {
+    for (name, assignments) in [
+        (
+            "dry_run_rejected",
+            "tests/fixtures/alloc/tutorial-assignments.json",
+        ),
+        (
+            "dry_run_accepted",
+            "tests/fixtures/alloc/tutorial-assignments-pinned.json",
+        ),
+    ] {
+        let (out, err, _) = run(&[
+            "validate",
+            "manifests/tutorial-3.yaml",
+            "--assignments",
+            assignments,
+        ]);
+        assert!(out.contains("SERVICE"), "{out}{err}");
+        crate::support::snapshot(name, &out);
+    }
+}
