@@ -8,7 +8,9 @@
 //! BIRD 2 and FRR (`--routers real`). Skipped with a message when kubectl (or BIRD/FRR) is
 //! missing, unless METALLBCTL_REQUIRE_PEERS=1.
 
-use crate::support::{eventually, have_kubectl, have_real_routers, manifest, metallbctl, Lab};
+use crate::support::{
+    eventually, have_kubectl, have_real_routers, manifest, mask_columns, metallbctl, snapshot, Lab,
+};
 
 const PEER_LINES: [&str; 4] = [
     "Peer \"10.96.0.100\" configured, starting BGP session",
@@ -265,7 +267,32 @@ fn tutorial(routers: &str) {
     tutorial_3_rejected(&lab);
     edit_pins_dot_one(&lab);
     tutorial_4_accepted(&lab);
+    if routers == "builtin" {
+        status_table_snapshot(&lab);
+    }
     delete_tears_down(&lab);
+}
+
+/// `lab status` with MetalLB and the routers deployed and nginx announced, as a snapshot: the
+/// per-run parts (name, PID, ports, state directory) are redacted, and generated pod names,
+/// pod IPs and session uptimes are masked.
+fn status_table_snapshot(lab: &Lab) {
+    let status = lab.status();
+    let text = String::from_utf8_lossy(&lab.lab("status", &[]).stdout).into_owned();
+    let text = crate::lab_lifecycle::redact_status(lab, &status, &text);
+    let blocks: Vec<String> = text
+        .split("\n\n")
+        .map(|block| {
+            if block.starts_with("NAMESPACE") || block.starts_with("ROUTER") {
+                mask_columns(block, &["POD", "IP", "UPTIME"])
+                    .trim_end()
+                    .to_string()
+            } else {
+                block.trim_end().to_string()
+            }
+        })
+        .collect();
+    snapshot("lab_status_tutorial", &(blocks.join("\n\n") + "\n"));
 }
 
 #[test]

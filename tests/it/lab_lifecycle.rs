@@ -6,7 +6,8 @@
 use std::net::TcpListener;
 
 use crate::support::{
-    alive, eventually, have_kubectl, have_real_routers, metallbctl, processes_with, Lab,
+    alive, eventually, have_kubectl, have_real_routers, metallbctl, processes_with, redact,
+    snapshot, Lab,
 };
 use serde_json::Value;
 
@@ -128,6 +129,37 @@ fn clear_errors_already_running_stale_pid_port_in_use() {
     );
 }
 
+/// `lab status` text with what differs per run replaced: the lab's name, PID, API server
+/// port and state directory, and the routers' real listen ports.
+pub(crate) fn redact_status(lab: &Lab, status: &Value, text: &str) -> String {
+    let pid = status["pid"]
+        .as_u64()
+        .map(|p| p.to_string())
+        .unwrap_or_default();
+    let api = status["api_server"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let state = lab.state().display().to_string();
+    let mut pairs: Vec<(String, String)> = vec![
+        (format!("(pid {pid})"), "(pid <pid>)".into()),
+        (api, "https://127.0.0.1:<port>".into()),
+        (state, "<state>".into()),
+        (format!("\"{}\"", lab.name), "\"<name>\"".into()),
+    ];
+    for r in status["routers"].as_array().into_iter().flatten() {
+        if let Some(listen) = r["listen"].as_str().filter(|l| !l.ends_with(":0")) {
+            let ip = listen.rsplit_once(':').map_or(listen, |(ip, _)| ip);
+            pairs.push((listen.to_string(), format!("{ip}:<port>")));
+        }
+    }
+    let pairs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    redact(text, &pairs)
+}
+
 #[test]
 fn two_named_labs_status_logs_reset() {
     let a = Lab::new("multi-a");
@@ -141,6 +173,7 @@ fn two_named_labs_status_logs_reset() {
     assert_eq!(sb["nodes"].as_array().map(Vec::len), Some(3));
     assert_eq!(sb["topology"], "multi-node");
     let table = String::from_utf8_lossy(&a.lab("status", &[]).stdout).into_owned();
+    snapshot("lab_status_before_install", &redact_status(&a, &sa, &table));
     for needle in [
         "minikube",
         "127.0.1.1",
