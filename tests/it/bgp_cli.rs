@@ -6,10 +6,11 @@ use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use crate::support::{free_port, metallbctl as bin, Proc};
+use crate::support::{free_port, metallbctl, Proc};
 
-fn metallbctl(args: &[&str]) -> Proc {
-    Proc::spawn(bin().args(args), Stdio::piped())
+/// `metallbctl ARGS` in the background, stdout piped.
+fn spawn(args: &[&str]) -> Proc {
+    Proc::spawn(metallbctl().args(args), Stdio::piped())
 }
 
 /// Reads stdout lines on a thread so the test can wait with a timeout.
@@ -44,7 +45,7 @@ fn wait_line(rx: &mpsc::Receiver<String>, what: &str, f: impl Fn(&serde_json::Va
 #[test]
 fn listen_shows_what_announce_sends_and_the_withdrawal_on_sigint() {
     let addr = format!("127.0.0.58:{}", free_port("127.0.0.58"));
-    let mut listen = metallbctl(&[
+    let mut listen = spawn(&[
         "bgp",
         "listen",
         "--listen",
@@ -64,7 +65,7 @@ fn listen_shows_what_announce_sends_and_the_withdrawal_on_sigint() {
     wait_line(&rx, "the idle neighbour", |v| {
         v["peers"][0]["peer"] == "127.0.1.8"
     });
-    let ann = metallbctl(&[
+    let ann = spawn(&[
         "bgp",
         "announce",
         "--peer",
@@ -105,7 +106,7 @@ async fn listen_table_matches_its_snapshot() {
     let wait = Duration::from_secs(20);
     let port = free_port("127.0.0.59");
     let addr = format!("127.0.0.59:{port}");
-    let mut listen = Streaming::spawn(bin().args([
+    let mut listen = Streaming::spawn(metallbctl().args([
         "bgp",
         "listen",
         "--listen",
@@ -122,7 +123,7 @@ async fn listen_table_matches_its_snapshot() {
             p == Pipe::Stdout && l.starts_with("127.0.1.9")
         })
         .await;
-    let _announce = metallbctl(&[
+    let _announce = spawn(&[
         "bgp",
         "announce",
         "--peer",

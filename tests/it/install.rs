@@ -7,10 +7,11 @@ use std::process::{Command, Output};
 
 use serde::Deserialize;
 
-use crate::support::{eventually, have_kubectl, manifest, metallbctl as bin, Lab};
+use crate::support::{eventually, have_kubectl, manifest, metallbctl, Lab};
 
-fn metallbctl(lab: &Lab, args: &[&str]) -> (Output, String) {
-    let out = bin()
+/// `metallbctl ARGS --kubeconfig LAB`: the output and stdout + stderr as text.
+fn run(lab: &Lab, args: &[&str]) -> (Output, String) {
+    let out = metallbctl()
         .args(args)
         .arg("--kubeconfig")
         .arg(lab.kubeconfig())
@@ -32,7 +33,7 @@ fn install_twice_config_dry_run_and_uninstall() {
     let lab = Lab::new("install");
     lab.up(&[]);
 
-    let (out, text) = metallbctl(&lab, &["install", "--dry-run"]);
+    let (out, text) = run(&lab, &["install", "--dry-run"]);
     assert!(out.status.success(), "{text}");
     assert!(
         text.contains("daemonset.apps/speaker created (server dry run)"),
@@ -43,7 +44,7 @@ fn install_twice_config_dry_run_and_uninstall() {
         "dry run created the namespace"
     );
 
-    let (out, text) = metallbctl(&lab, &["install", "--with-test-router", "--timeout", "30s"]);
+    let (out, text) = run(&lab, &["install", "--with-test-router", "--timeout", "30s"]);
     assert!(out.status.success(), "{text}");
     for needle in [
         "namespace/metallb-system created",
@@ -54,7 +55,7 @@ fn install_twice_config_dry_run_and_uninstall() {
     ] {
         assert!(text.contains(needle), "{needle}: {text}");
     }
-    let (out, text) = metallbctl(&lab, &["install", "--with-test-router"]);
+    let (out, text) = run(&lab, &["install", "--with-test-router"]);
     assert!(out.status.success(), "{text}");
     assert!(
         !text.contains(" created") && !text.contains(" configured"),
@@ -72,7 +73,7 @@ fn install_twice_config_dry_run_and_uninstall() {
     ]);
     assert!(managed.contains("metallbctl"), "{managed}");
 
-    let (out, text) = metallbctl(&lab, &["install", "--config", &manifest("tutorial-1.yaml")]);
+    let (out, text) = run(&lab, &["install", "--config", &manifest("tutorial-1.yaml")]);
     assert!(out.status.success(), "{text}");
     lab.k(&["apply", "-f", &manifest("tutorial-2.yaml")]);
     eventually(
@@ -86,7 +87,7 @@ fn install_twice_config_dry_run_and_uninstall() {
         || lab.k(&["get", "svc", "-A"]),
     );
 
-    let (out, text) = metallbctl(&lab, &["install", "--config", &manifest("tutorial-3.yaml")]);
+    let (out, text) = run(&lab, &["install", "--config", &manifest("tutorial-3.yaml")]);
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(
         text.contains("refusing to apply") && text.contains("cannot own \"198.51.100.0\""),
@@ -106,7 +107,7 @@ fn install_twice_config_dry_run_and_uninstall() {
         "the refused config was applied: {cm}"
     );
 
-    let (out, text) = metallbctl(
+    let (out, text) = run(
         &lab,
         &[
             "install",
@@ -128,7 +129,7 @@ fn install_twice_config_dry_run_and_uninstall() {
     ]);
     assert!(cm.contains("avoid-buggy-ips"), "{cm}");
 
-    let (out, text) = metallbctl(&lab, &["uninstall"]);
+    let (out, text) = run(&lab, &["uninstall"]);
     assert!(out.status.success(), "{text}");
     assert!(text.contains("namespace/metallb-system deleted"), "{text}");
     eventually(
