@@ -11,7 +11,7 @@ use std::process::{Child, Command};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::support::{eventually, free_port};
+use crate::support::{eventually, free_port, MovingPeer};
 use metallbctl::bgp::driver::{PeerConfig, TcpDialer};
 use metallbctl::bgp::router::{Neighbor, Router, RouterConfig, RouterSnapshot};
 use metallbctl::bgp::session::{Config, State};
@@ -263,14 +263,19 @@ fn speaker_to_bird_ibgp_local_pref_and_recovery_after_restart() {
         return;
     }
     let dir = temp_dir("bird-ibgp");
+    let conf = |port| bird_passive_conf("127.0.0.72", port, 64500, "127.0.1.72", 64500);
     let port = free_port("127.0.0.72");
-    let conf = bird_passive_conf("127.0.0.72", port, 64500, "127.0.1.72", 64500);
-    let mut bird = Daemon::bird(&dir, &conf);
+    let mut bird = Daemon::bird(&dir, &conf(port));
     let rt = rt();
     let _g = rt.enter();
-    let mut sp = Speaker::new(dialer());
+    // The restarted BIRD gets a fresh port; the speaker dials a virtual address mapped to it.
+    let peer = MovingPeer::new(
+        "10.96.0.72:179",
+        format!("127.0.0.72:{port}").parse().unwrap(),
+    );
+    let mut sp = Speaker::new(peer.dialer());
     sp.add_peer(
-        speaker_peer(&format!("127.0.0.72:{port}"), "127.0.1.72", 64500, 64500, 3),
+        speaker_peer(&peer.virt.to_string(), "127.0.1.72", 64500, 64500, 3),
         routes(&["198.51.100.20/32"], &advert(Some(250))),
     );
     let r = eventually(
@@ -287,7 +292,9 @@ fn speaker_to_bird_ibgp_local_pref_and_recovery_after_restart() {
 
     // Restart the peer daemon: our speaker reconnects and resends.
     bird.kill();
-    let bird = Daemon::bird(&dir, &conf);
+    let port = free_port("127.0.0.72");
+    peer.set(format!("127.0.0.72:{port}").parse().unwrap());
+    let bird = Daemon::bird(&dir, &conf(port));
     eventually(
         10,
         "route back after BIRD restart",
@@ -458,10 +465,13 @@ fn bird_announces_to_our_router_ebgp() {
     let rt = rt();
     let r = router(&rt, "127.0.0.90:0", 64512, "127.0.1.90", 65001);
     let port = r.local_addr().port();
+    // BIRD also listens on its local address (port 179 unless told otherwise), even when it
+    // connects out: give it a free port too, so two suites at once do not collide.
+    let bird_port = free_port("127.0.1.90");
     let dir = temp_dir("bird-announce");
     let conf = format!("log stderr all;\nrouter id 10.5.0.1;\nprotocol device {{ }}\n\
          protocol static svc {{ ipv4; route 198.51.100.50/32 blackhole; route 198.51.100.51/32 blackhole; }}\n\
-         protocol bgp ours {{\n  local 127.0.1.90 as 65001;\n  neighbor 127.0.0.90 port {port} as 64512;\n  \
+         protocol bgp ours {{\n  local 127.0.1.90 port {bird_port} as 65001;\n  neighbor 127.0.0.90 port {port} as 64512;\n  \
          multihop; connect delay time 1; hold time 9;\n  \
          ipv4 {{ import none; export filter {{ bgp_community.add((65001,7)); accept; }}; }};\n}}\n");
     let bird = Daemon::bird(&dir, &conf);
@@ -529,9 +539,14 @@ fn speaker_to_frr_routes_come_back_after_frr_restart() {
     let conf = frr_passive_conf(64512, "127.0.1.85", 64500);
     let port = free_port("127.0.0.85");
     let mut frr = Daemon::frr(&dir, "127.0.0.85", port, &conf);
-    let mut sp = Speaker::new(dialer());
+    // The restarted FRR gets a fresh port; the speaker dials a virtual address mapped to it.
+    let peer = MovingPeer::new(
+        "10.96.0.85:179",
+        format!("127.0.0.85:{port}").parse().unwrap(),
+    );
+    let mut sp = Speaker::new(peer.dialer());
     sp.add_peer(
-        speaker_peer(&format!("127.0.0.85:{port}"), "127.0.1.85", 64500, 64512, 3),
+        speaker_peer(&peer.virt.to_string(), "127.0.1.85", 64500, 64512, 3),
         routes(&["198.51.100.45/32"], &advert(None)),
     );
     eventually(
@@ -541,6 +556,8 @@ fn speaker_to_frr_routes_come_back_after_frr_restart() {
         || frr.log(),
     );
     frr.kill();
+    let port = free_port("127.0.0.85");
+    peer.set(format!("127.0.0.85:{port}").parse().unwrap());
     let frr = Daemon::frr(&dir, "127.0.0.85", port, &conf);
     eventually(
         15,

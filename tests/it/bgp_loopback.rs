@@ -13,7 +13,7 @@ use metallbctl::bgp::speaker::{Advert, Routes, Speaker};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::eventually_async;
+use crate::support::{eventually_async, MovingPeer};
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
@@ -125,12 +125,13 @@ async fn ebgp_routes_arrive_change_and_are_withdrawn() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ibgp_sends_local_pref_and_empty_as_path_and_resyncs_after_router_restart() {
-    // Port 0: the OS picks a free port; the restarted router takes the same one back.
     let r = router("127.0.0.52:0", 64500, "127.0.1.2", 64500, None).await;
-    let listen = r.local_addr();
-    let mut sp = Speaker::new(dialer());
+    // The restarted router gets a fresh port; the speaker dials a virtual address mapped to
+    // whichever port the router has now.
+    let peer = MovingPeer::new("10.96.0.52:179", r.local_addr());
+    let mut sp = Speaker::new(peer.dialer());
     sp.add_peer(
-        speaker_cfg(listen, "127.0.1.2", 64500, 64500),
+        speaker_cfg(peer.virt, "127.0.1.2", 64500, 64500),
         routes(&["198.51.100.20/32"], Advert::default()),
     );
     let s = wait_for(&r, "route", |s| s.peers[0].routes.len() == 1).await;
@@ -143,8 +144,9 @@ async fn ibgp_sends_local_pref_and_empty_as_path_and_resyncs_after_router_restar
         "default next hop is the source"
     );
     r.shutdown(Duration::from_secs(1)).await;
-    // A new router on the same address: the speaker reconnects (backoff) and resends.
-    let r2 = router(&listen.to_string(), 64500, "127.0.1.2", 64500, None).await;
+    // A new router: the speaker reconnects (backoff) and resends.
+    let r2 = router("127.0.0.52:0", 64500, "127.0.1.2", 64500, None).await;
+    peer.set(r2.local_addr());
     wait_for(&r2, "route after restart", |s| s.peers[0].routes.len() == 1).await;
     assert!(sp.snapshot()[0].established_count >= 2);
     sp.shutdown(Duration::from_secs(1)).await;

@@ -432,3 +432,45 @@ pub fn mask_columns(table: &str, columns: &[&str]) -> String {
     }
     out
 }
+
+/// A BGP peer whose real address changes when it restarts (a fresh port each time, so a port is
+/// never handed back and forth between two test suites running at once). Speakers are
+/// configured with the fixed virtual address [`MovingPeer::virt`] and dial through
+/// [`MovingPeer::dialer`], which resolves it to the current real address; nothing else is
+/// dialled.
+pub struct MovingPeer {
+    pub virt: std::net::SocketAddr,
+    real: std::sync::Arc<std::sync::Mutex<std::net::SocketAddr>>,
+}
+
+impl MovingPeer {
+    pub fn new(virt: &str, real: std::net::SocketAddr) -> MovingPeer {
+        MovingPeer {
+            virt: virt.parse().expect("virtual address"),
+            real: std::sync::Arc::new(std::sync::Mutex::new(real)),
+        }
+    }
+
+    /// The peer now listens at `real`.
+    pub fn set(&self, real: std::net::SocketAddr) {
+        if let Ok(mut r) = self.real.lock() {
+            *r = real;
+        }
+    }
+
+    pub fn dialer(&self) -> std::sync::Arc<metallbctl::bgp::driver::MappedDialer> {
+        let (virt, real) = (self.virt, self.real.clone());
+        std::sync::Arc::new(metallbctl::bgp::driver::MappedDialer::new(
+            metallbctl::bgp::driver::TcpDialer {
+                loopback_only: true,
+            },
+            std::sync::Arc::new(move |a| {
+                if a == virt {
+                    real.lock().ok().map(|r| *r)
+                } else {
+                    None
+                }
+            }),
+        ))
+    }
+}
