@@ -374,10 +374,24 @@ fn router_daemons_of_a_killed_lab_are_reaped() {
         &crate::support::manifest("test-bgp-router.yaml"),
     ]);
     let marker = lab.state().join("routers").display().to_string();
+    // Running, and each has written its pid file (what `lab down` reaps by): under load FRR
+    // can be running for a while before its pid file exists.
+    let pid_files = [
+        lab.state().join("routers/bird/bird.pid"),
+        lab.state().join("routers/quagga/bgpd.pid"),
+    ];
     eventually(
         20,
-        "BIRD and FRR running",
-        || (processes_with("", &marker).len() >= 2).then_some(()),
+        "BIRD and FRR running with their pid files",
+        || {
+            let pids_written = pid_files.iter().all(|f| {
+                std::fs::read_to_string(f)
+                    .ok()
+                    .and_then(|t| t.trim().parse::<u32>().ok())
+                    .is_some_and(alive)
+            });
+            (pids_written && processes_with("", &marker).len() >= 2).then_some(())
+        },
         || lab.status().to_string(),
     );
     let pid = lab.pid().expect("pid");
@@ -405,6 +419,15 @@ fn router_daemons_of_a_killed_lab_are_reaped() {
         10,
         "router daemons reaped",
         || processes_with("", &marker).is_empty().then_some(()),
-        || format!("{:?}", processes_with("", &marker)),
+        || {
+            let left: Vec<String> = processes_with("", &marker)
+                .into_iter()
+                .map(|p| {
+                    let cmd = std::fs::read(format!("/proc/{p}/cmdline")).unwrap_or_default();
+                    format!("{p}: {}", String::from_utf8_lossy(&cmd).replace('\0', " "))
+                })
+                .collect();
+            format!("{left:#?}\nlab down said: {text}")
+        },
     );
 }
