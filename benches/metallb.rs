@@ -14,8 +14,8 @@
 //! holds 2,768, so larger runs need port-less Services (a real API server would refuse them;
 //! MetalLB's work is the same).
 
-#[path = "../tests/metallb_support/mod.rs"]
-mod metallb_support;
+#[path = "../tests/it/support/mod.rs"]
+mod support;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -26,8 +26,9 @@ use futures_util::StreamExt;
 use k8s_openapi::api::core::v1::Service;
 use kube::api::{Api, PostParams};
 use kube::runtime::watcher;
-use metallb_support::{eventually, ingress, Env};
 use serde_json::json;
+use support::eventually_async as eventually;
+use support::metallb::{ingress, Env};
 
 const NODE: &str = "127.0.1.1";
 
