@@ -363,4 +363,4 @@ fn routers_disagree(snap: &Snapshot, out: &mut Vec<Drift>) {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

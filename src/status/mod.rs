@@ -8,3 +8,7 @@ pub mod model;
 
 pub use model::*;
 pub mod drift;
+pub mod explain;
+pub mod history;
+
+pub use explain::{router_verdict, verdict, why_not_advertised};
