@@ -12,3 +12,4 @@ pub mod explain;
 pub mod history;
 
 pub use explain::{router_verdict, verdict, why_not_advertised};
+pub mod prom;
