@@ -13,3 +13,4 @@ pub mod history;
 
 pub use explain::{router_verdict, verdict, why_not_advertised};
 pub mod prom;
+pub mod source;

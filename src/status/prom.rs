@@ -168,6 +168,14 @@ pub fn speaker_sessions(text: &str, node: &str, pod: Option<&str>) -> Vec<Speake
         .collect()
 }
 
+/// `metallb_k8s_client_config_stale_bool`, if the exposition has it.
+pub fn config_stale(text: &str) -> Option<bool> {
+    parse_samples(text)
+        .into_iter()
+        .find(|s| s.name == "metallb_k8s_client_config_stale_bool")
+        .map(|s| s.value >= 1.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,6 +208,11 @@ metallbctl_bgp_session_last_error_info{peer="10.96.0.101:179",error="dial: \"ref
         assert_eq!(s[1].peer_as, Some(64501));
         assert_eq!(s[1].last_error.as_deref(), Some("dial: \"refused\"\nagain"));
         assert_eq!(s[1].pod.as_deref(), Some("speaker-x"));
+        assert_eq!(config_stale(OURS), None);
+        assert_eq!(
+            config_stale("metallb_k8s_client_config_stale_bool 1\n"),
+            Some(true)
+        );
     }
 
     #[test]
