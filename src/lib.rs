@@ -11,4 +11,5 @@ pub mod diag;
 pub mod kube;
 pub mod lab;
 pub mod metallb;
+pub mod sources;
 pub mod status;
