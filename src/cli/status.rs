@@ -259,9 +259,17 @@ pub async fn collector(
                     }
                 }
                 if !a.no_lab_routers {
+                    let kubeconfig = a.kubeconfig.clone();
                     let found = tokio::task::spawn_blocking(move || {
-                        sources::lab::labs_dir().and_then(|d| {
-                            sources::lab::find_lab(&server, &d, Duration::from_secs(2))
+                        // A lab's kubeconfig sits next to its control socket.
+                        let beside = kubeconfig
+                            .as_deref()
+                            .and_then(|k| k.parent())
+                            .and_then(|d| sources::lab::lab_in(&server, d, Duration::from_secs(2)));
+                        beside.or_else(|| {
+                            sources::lab::labs_dir().and_then(|d| {
+                                sources::lab::find_lab(&server, &d, Duration::from_secs(2))
+                            })
                         })
                     })
                     .await

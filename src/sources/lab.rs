@@ -60,20 +60,21 @@ fn same_server(a: &str, b: &str) -> bool {
     a.trim_end_matches('/') == b.trim_end_matches('/')
 }
 
-/// The control socket of the running lab whose API server is `server`, if any.
-pub fn find_lab(server: &str, dir: &Path, timeout: Duration) -> Option<PathBuf> {
-    let entries = std::fs::read_dir(dir).ok()?;
-    for e in entries.flatten() {
-        let layout = control::Layout::new(e.path());
-        let sock = layout.socket();
-        if !sock.exists() {
-            continue;
-        }
-        if let Ok(st) = control::status(&sock, timeout) {
-            if same_server(&st.api_server, server) {
-                return Some(sock);
-            }
-        }
+/// The control socket of the lab in state directory `dir`, if it runs and serves `server`.
+pub fn lab_in(server: &str, dir: &Path, timeout: Duration) -> Option<PathBuf> {
+    let sock = control::Layout::new(dir).socket();
+    if !sock.exists() {
+        return None;
     }
-    None
+    let st = control::status(&sock, timeout).ok()?;
+    same_server(&st.api_server, server).then_some(sock)
+}
+
+/// The control socket of the running lab under `dir` (one state directory per lab) whose API
+/// server is `server`, if any.
+pub fn find_lab(server: &str, dir: &Path, timeout: Duration) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .find_map(|e| lab_in(server, &e.path(), timeout))
 }
