@@ -308,6 +308,16 @@ fn status_require_all_follows_the_lab() {
     let (_, yaml, _) = metallbctl(&["routes", "--kubeconfig", &kc, "-o", "yaml"]);
     assert!(yaml.contains("prefix: 198.51.100.0/32"), "{yaml}");
 
+    if real {
+        // BIRD's and FRR's times become ages.
+        let rows = r["routes"][0]["since_ms"].as_u64().expect("route age");
+        let now = v["taken_at_ms"].as_u64().unwrap();
+        assert!(
+            rows <= now + 1000 && now - rows < 600_000,
+            "{rows} vs {now}"
+        );
+    }
+
     // The pod proxy serves the speaker's metrics, with metallbctl's session details.
     let pod = v["speakers"][0]["pod"]
         .as_str()
@@ -335,6 +345,27 @@ fn status_require_all_follows_the_lab() {
         !ok && text.contains("nothing listens on port 9999"),
         "{text}"
     );
+
+    // Tutorial step 3: MetalLB rejects the configuration; the model carries its text.
+    lab.k(&["apply", "-f", &lab_e2e_support::manifest("tutorial-3.yaml")]);
+    let config = eventually(
+        20,
+        "the config to be rejected",
+        || {
+            let (_, out, _) = status(&lab, &["-o", "json"]);
+            let v: Value = serde_json::from_str(&out).ok()?;
+            (v["config"]["state"] == "rejected").then(|| v["config"].clone())
+        },
+        || status(&lab, &["-o", "json"]).1,
+    );
+    assert!(
+        config["message"].as_str().is_some_and(|m| m
+            .starts_with("configuration rejected: new config not compatible with assigned IPs")),
+        "{config}"
+    );
+    let (code, out, _) = status(&lab, &["--require", "all"]);
+    assert_eq!(code, 1, "a rejected config is drift: {out}");
+    assert!(out.contains("[FAILURE] config_rejected: "), "{out}");
 
     // Stop the routers: sessions go down with their last error, drift is flagged, exit 1.
     lab.k(&[

@@ -409,6 +409,7 @@ impl Daemon {
                 name,
                 &self.query(&["show", "protocols", "all"]),
                 &self.query(&["show", "route", "all"]),
+                Some(bird::local_clock()),
             ),
             RouterKind::Frr => {
                 let cmds: Vec<String> = frr::STATE_COMMANDS.iter().map(|c| c.to_string()).collect();

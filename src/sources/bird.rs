@@ -14,6 +14,72 @@ use crate::status::source::{RouterSource, SourceFuture};
 /// The birdc binary.
 pub const BIRDC: &str = "birdc";
 
+/// A clock for BIRD's local times: now (unix ms) and the local UTC offset (seconds).
+pub type Clock = (u64, i64);
+
+/// Now and the local UTC offset, as BIRD (which prints local times) sees them.
+pub fn local_clock() -> Clock {
+    let now_ms = crate::sources::now_ms();
+    let secs = libc::time_t::try_from(now_ms / 1000).unwrap_or(0);
+    // SAFETY: localtime_r writes only into the tm we own; a zeroed tm is a valid value.
+    let offset = unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&secs, &mut tm).is_null() {
+            0
+        } else {
+            i64::from(tm.tm_gmtoff as i32)
+        }
+    };
+    (now_ms, offset)
+}
+
+/// A BIRD time (`15:50:20.749` today, or `2026-11-29` for older) as unix ms. A time of day
+/// later than now is yesterday's.
+pub fn bird_time_ms(s: &str, clock: Clock) -> Option<u64> {
+    let (now_ms, offset) = clock;
+    let day_ms: i64 = 86_400_000;
+    let local_now = now_ms as i64 + offset * 1000;
+    if let Some((y, rest)) = s.split_once('-') {
+        let mut parts = rest.split('-');
+        let (m, d) = (parts.next()?, parts.next()?);
+        let date = jiff::civil::date(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+        let days = i64::from(date.since(jiff::civil::date(1970, 1, 1)).ok()?.get_days());
+        return u64::try_from(days * day_ms - offset * 1000).ok();
+    }
+    let mut hms = s.split(':');
+    let h: i64 = hms.next()?.parse().ok()?;
+    let m: i64 = hms.next()?.parse().ok()?;
+    let sec: f64 = hms.next()?.parse().ok()?;
+    if hms.next().is_some() || h > 23 || m > 59 || !(0.0..61.0).contains(&sec) {
+        return None;
+    }
+    let tod = h * 3_600_000 + m * 60_000 + (sec * 1000.0) as i64;
+    let mut local = local_now - local_now.rem_euclid(day_ms) + tod;
+    if local > local_now + 60_000 {
+        local -= day_ms;
+    }
+    u64::try_from(local - offset * 1000).ok()
+}
+
+/// Sessions (and the local AS) from `show protocols all`: every protocol with a `BGP state:`.
+/// `Since` becomes `since_ms` when a clock is given.
+pub fn parse_protocols_at(text: &str, clock: Option<Clock>) -> (Vec<RouterSession>, Option<u32>) {
+    let (mut sessions, asn) = parse_protocols(text);
+    if let Some(clock) = clock {
+        let since: Vec<Option<u64>> = text
+            .lines()
+            .filter(|l| !l.starts_with(char::is_whitespace))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .filter(|c| c.get(1) == Some(&"BGP"))
+            .map(|c| c.get(4).and_then(|t| bird_time_ms(t, clock)))
+            .collect();
+        for (s, t) in sessions.iter_mut().zip(since) {
+            s.since_ms = t;
+        }
+    }
+    (sessions, asn)
+}
+
 /// Sessions (and the local AS) from `show protocols all`: every protocol with a `BGP state:`.
 pub fn parse_protocols(text: &str) -> (Vec<RouterSession>, Option<u32>) {
     let mut sessions = Vec::new();
@@ -110,6 +176,31 @@ pub fn parse_routes(text: &str) -> Vec<RouterRoute> {
     routes
 }
 
+/// Routes as [`parse_routes`], with `since_ms` from each path's time when a clock is given.
+pub fn parse_routes_at(text: &str, clock: Option<Clock>) -> Vec<RouterRoute> {
+    let mut routes = parse_routes(text);
+    if let Some(clock) = clock {
+        let times: Vec<Option<u64>> = text
+            .lines()
+            .filter_map(|l| {
+                let inner = l.split_once('[')?.1.split_once(']')?.0;
+                inner.contains(" from ").then(|| {
+                    inner
+                        .split_whitespace()
+                        .nth(1)
+                        .and_then(|t| bird_time_ms(t, clock))
+                })
+            })
+            .collect();
+        if times.len() == routes.len() {
+            for (r, t) in routes.iter_mut().zip(times) {
+                r.since_ms = t;
+            }
+        }
+    }
+    routes
+}
+
 /// One path line: `[proto time from 127.0.1.1]`, and `via X` for the next hop.
 fn path(prefix: IpNet, line: &str) -> RouterRoute {
     let words: Vec<&str> = line.split_whitespace().collect();
@@ -177,15 +268,15 @@ impl BirdSource {
     }
 }
 
-/// A router view from BIRD's texts.
-pub fn view(name: &str, protocols: &str, routes: &str) -> RouterView {
-    let (sessions, asn) = parse_protocols(protocols);
+/// A router view from BIRD's texts; with a clock, session and route times become ages.
+pub fn view(name: &str, protocols: &str, routes: &str, clock: Option<Clock>) -> RouterView {
+    let (sessions, asn) = parse_protocols_at(protocols, clock);
     RouterView {
         name: name.to_string(),
         kind: RouterKind::Bird,
         asn,
         sessions,
-        routes: parse_routes(routes),
+        routes: parse_routes_at(routes, clock),
         raw: Some(format!(
             "$ birdc show protocols all\n{protocols}\n$ birdc show route all\n{routes}"
         )),
@@ -202,7 +293,7 @@ impl RouterSource for BirdSource {
         Box::pin(async move {
             let protocols = self.birdc(&["show", "protocols", "all"]).await?;
             let routes = self.birdc(&["show", "route", "all"]).await?;
-            let mut v = view(&self.name, &protocols, &routes);
+            let mut v = view(&self.name, &protocols, &routes, Some(local_clock()));
             v.address = Some(self.socket.display().to_string());
             Ok(vec![v])
         })
@@ -243,5 +334,25 @@ mod tests {
         assert_eq!(r[0].communities, vec!["64500:1", "64500:2"]);
         assert_eq!(r[1].as_path, vec![64501, 64502]);
         assert_eq!(r[1].communities, vec!["1:2:3"]);
+    }
+
+    #[test]
+    fn bird_times_become_unix_ms() {
+        // 2025-11-30 10:00:00 UTC; BIRD in UTC+1 prints 11:00:00.
+        let now = 1_764_496_800_000;
+        let clock = (now, 3600);
+        assert_eq!(bird_time_ms("10:59:50.500", clock), Some(now - 9_500));
+        // Later than now: yesterday.
+        assert_eq!(
+            bird_time_ms("11:30:00", clock),
+            Some(now + 1_800_000 - 86_400_000)
+        );
+        assert_eq!(bird_time_ms("2025-11-29", clock), Some(1_764_370_800_000));
+        assert_eq!(bird_time_ms("nonsense", clock), None);
+        assert_eq!(bird_time_ms("25:00:00", clock), None);
+        let v = view("b", PROTOCOLS, ROUTES, Some((1_764_496_800_000, 0)));
+        assert_eq!(v.sessions[0].since_ms, Some(1_764_489_601_000));
+        assert_eq!(v.routes[0].since_ms, Some(1_764_489_602_000));
+        assert_eq!(v.routes[1].since_ms, Some(1_764_489_603_000));
     }
 }

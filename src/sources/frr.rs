@@ -106,9 +106,11 @@ pub fn parse_routes(rib: &Value) -> Vec<RouterRoute> {
     out
 }
 
-/// Fill communities from per-prefix detail documents (`show bgp ipv4 unicast P json`).
+/// Fill communities and age (`lastUpdate.epoch`) from per-prefix detail documents
+/// (`show bgp ipv4 unicast P json`).
 pub fn apply_details(routes: &mut [RouterRoute], details: &[Value]) {
-    let mut by: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    type Detail = (Vec<String>, Option<u64>);
+    let mut by: BTreeMap<(String, String), Detail> = BTreeMap::new();
     for d in details {
         let Some(prefix) = d["prefix"].as_str() else {
             continue;
@@ -121,7 +123,8 @@ pub fn apply_details(routes: &mut [RouterRoute], details: &[Value]) {
                     c.extend(s.split_whitespace().map(str::to_string));
                 }
             }
-            by.insert((prefix.to_string(), peer), c);
+            let since = p["lastUpdate"]["epoch"].as_u64().map(|s| s * 1000);
+            by.insert((prefix.to_string(), peer), (c, since));
         }
     }
     for r in routes {
@@ -129,8 +132,9 @@ pub fn apply_details(routes: &mut [RouterRoute], details: &[Value]) {
             r.prefix.to_string(),
             r.from_peer.clone().unwrap_or_default(),
         );
-        if let Some(c) = by.get(&key) {
+        if let Some((c, since)) = by.get(&key) {
             r.communities = c.clone();
+            r.since_ms = r.since_ms.or(*since);
         }
     }
 }
@@ -271,7 +275,8 @@ mod tests {
             {"valid": true, "peerId": "127.0.1.1", "path": "", "locPrf": 100,
              "nexthops": [{"ip": "127.0.1.1", "afi": "ipv4", "used": true}]}]}});
         let detail = serde_json::json!({"prefix": "198.51.100.0/32", "paths": [
-            {"peer": {"peerId": "127.0.1.1"}, "community": {"string": "64500:1 64500:2"}}]});
+            {"peer": {"peerId": "127.0.1.1"}, "community": {"string": "64500:1 64500:2"},
+             "lastUpdate": {"epoch": 1764499991, "string": "Sun Nov 30 10:53:11 2025"}}]});
         let out = format!("{detail}\nBGP table version is 1\n");
         let (details, raw) = split_details(&out, 1);
         assert_eq!(raw, "BGP table version is 1\n");
@@ -291,6 +296,7 @@ mod tests {
         assert_eq!(v.routes[0].next_hop, Some("127.0.1.1".parse().unwrap()));
         assert_eq!(v.routes[0].local_pref, Some(100));
         assert_eq!(v.routes[0].communities, vec!["64500:1", "64500:2"]);
+        assert_eq!(v.routes[0].since_ms, Some(1_764_499_991_000));
         assert_eq!(
             detail_commands(&v.routes),
             vec!["show bgp ipv4 unicast 198.51.100.0/32 json"]
