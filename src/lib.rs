@@ -13,3 +13,4 @@ pub mod lab;
 pub mod metallb;
 pub mod sources;
 pub mod status;
+pub mod table;
