@@ -90,14 +90,17 @@ fn same_server(a: &str, b: &str) -> bool {
     a.trim_end_matches('/') == b.trim_end_matches('/')
 }
 
-/// The control socket of the lab in state directory `dir`, if it runs and serves `server`.
-pub fn lab_in(server: &str, dir: &Path, timeout: Duration) -> Option<PathBuf> {
-    let sock = control::Layout::new(dir).socket();
-    if !sock.exists() {
+/// The control socket of the lab in state directory `dir`, if it runs and serves `server`
+/// (checked cheaply: the pid file and the API server port the daemon records).
+pub fn lab_in(server: &str, dir: &Path, _timeout: Duration) -> Option<PathBuf> {
+    let layout = control::Layout::new(dir);
+    let sock = layout.socket();
+    if !sock.exists() || !matches!(control::pid_state(&layout), control::PidState::Running(_)) {
         return None;
     }
-    let st = control::status(&sock, timeout).ok()?;
-    same_server(&st.api_server, server).then_some(sock)
+    let port = std::fs::read_to_string(layout.port()).ok()?;
+    let want = format!("https://127.0.0.1:{}", port.trim());
+    same_server(server, &want).then_some(sock)
 }
 
 /// The control socket of the running lab under `dir` (one state directory per lab) whose API
