@@ -375,6 +375,15 @@ pub fn status_table(st: &LabStatus) -> String {
     }
     out.push('\n');
     out.push_str(&routers.render());
+    // The verdicts come from the status model, as in `metallbctl status` and `tui`.
+    let now = crate::sources::now_ms();
+    let mut verdicts = Table::new(["ROUTER", "VERDICT"]).gap("   ");
+    verdicts.rows(st.routers.iter().map(|r| {
+        let view = crate::sources::lab::router_view(r);
+        [r.name.clone(), crate::status::verdict(&view, now).text]
+    }));
+    out.push('\n');
+    out.push_str(&verdicts.render());
     out
 }
 
@@ -546,10 +555,17 @@ mod tests {
         st.routers[0].running = false;
         st.routers[0].sessions.clear();
         let text = super::status_table(&st);
-        let last = text.lines().last().expect("a router row");
+        let row = text
+            .lines()
+            .find(|l| l.starts_with("bird     not deployed"))
+            .expect("a router row");
         assert_eq!(
-            last,
+            row,
             "bird     not deployed   10.96.0.100:179   127.0.0.100:32909   64500   -      -       -"
+        );
+        assert_eq!(
+            text.lines().last(),
+            Some("bird     not connected: no session from MetalLB")
         );
     }
 
