@@ -25,6 +25,7 @@ mod metallb_cli;
 mod metallb_features;
 mod metallb_kubectl;
 mod metallb_tutorial;
+mod status_cli;
 mod validate_cli;
 mod validate_dryrun;
 mod validate_props;

@@ -4,18 +4,17 @@
 //! as marked cells, and on the lab: `status --require all` exits 0 when healthy and 1 after the
 //! routers stop, speaker metrics through the pod proxy, and `--router NAME=listen:...`.
 
-mod lab_e2e_support;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use lab_e2e_support::{eventually, have_kubectl, have_real_routers, Lab, BIN};
+use crate::support::lab::Lab;
+use crate::support::{eventually, have_kubectl, have_real_routers, BIN};
 use serde_json::Value;
 
 fn schema() -> Value {
-    serde_json::from_str(include_str!("../docs/status.schema.json")).expect("schema is JSON")
+    serde_json::from_str(include_str!("../../docs/status.schema.json")).expect("schema is JSON")
 }
 
 fn resolve<'a>(root: &'a Value, s: &'a Value) -> &'a Value {
@@ -156,7 +155,7 @@ fn the_schema_checker_catches_what_it_should() {
 fn the_model_serialises_as_documented() {
     use metallbctl::status::model::*;
     let mut s: Snapshot =
-        serde_json::from_str(include_str!("fixtures/status/healthy.json")).expect("fixture");
+        serde_json::from_str(include_str!("../fixtures/status/healthy.json")).expect("fixture");
     s.config = ConfigState::Rejected {
         message: "configuration rejected: x".into(),
         by: "metallb-controller".into(),
@@ -380,7 +379,7 @@ fn status_require_all_follows_the_lab() {
     );
 
     // Tutorial step 3: MetalLB rejects the configuration; the model carries its text.
-    lab.k(&["apply", "-f", &lab_e2e_support::manifest("tutorial-3.yaml")]);
+    lab.k(&["apply", "-f", &crate::support::manifest("tutorial-3.yaml")]);
     let config = eventually(
         20,
         "the config to be rejected",
@@ -470,7 +469,7 @@ fn listen_shows_what_metallb_puts_on_the_wire() {
         }
     });
     // Point MetalLB at metallbctl as a third peer.
-    let cm = lab.dir.join("listen-peer.yaml");
+    let cm = lab.state().join("listen-peer.yaml");
     std::fs::write(
         &cm,
         format!(
