@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use metallbctl::bgp::driver::{PeerConfig, TcpDialer};
 use metallbctl::bgp::packet::{Capability, Ctx, Message, Open};
+use metallbctl::bgp::rib_out::{Advert, Routes};
 use metallbctl::bgp::router::{Neighbor, Router, RouterConfig, RouterSnapshot};
 use metallbctl::bgp::session::{Config, State};
-use metallbctl::bgp::speaker::{Advert, Routes, Speaker};
+use metallbctl::bgp::speaker::Speaker;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

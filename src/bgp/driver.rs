@@ -10,7 +10,7 @@
 //! ```
 //!
 //! No protocol decisions here: timers, message handling and errors live in `session`; the
-//! route diff lives in `speaker::AdjRibOut`. Dialling goes through a `Dialer`, so the lab can
+//! route diff lives in `rib_out::AdjRibOut`. Dialling goes through a `Dialer`, so the lab can
 //! map virtual peer addresses to loopback listeners.
 
 use std::collections::VecDeque;
@@ -27,8 +27,8 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
+use super::rib_out::{AdjRibOut, Packing, PeerEnv, Routes};
 use super::session::{self, Action, DownReason, Input, Negotiated, Session, State};
-use super::speaker::{AdjRibOut, Packing, PeerEnv, Routes};
 use super::status::PeerState;
 
 /// Errors from dialling and socket setup.
