@@ -280,7 +280,7 @@ async fn loopback_only_dialer_refuses_other_addresses() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mapped_dialer_reaches_a_virtual_service_address_on_loopback() {
-    use metallbctl::bgp::driver::MappedDialer;
+    use metallbctl::lab::net::MappedDialer;
     let r = router("127.0.0.57:0", 64512, "127.0.1.7", 64500, None).await;
     let real = r.local_addr();
     let virtual_addr: SocketAddr = "10.96.0.100:179".parse().unwrap();
