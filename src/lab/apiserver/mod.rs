@@ -155,6 +155,15 @@ impl From<ApiError> for ServerError {
 impl ApiServer {
     /// Restore state, bind, write the kubeconfig and serve in the background.
     pub async fn start(config: Config) -> Result<ApiServerHandle, ServerError> {
+        Self::start_with_routes(config, axum::Router::new()).await
+    }
+
+    /// `start`, serving `extra` routes next to the API, behind the same TLS, authentication
+    /// and request log (see `rest::router_with`).
+    pub async fn start_with_routes(
+        config: Config,
+        extra: axum::Router<rest::App>,
+    ) -> Result<ApiServerHandle, ServerError> {
         if !config.listen.ip().is_loopback() {
             return Err(ServerError::NotLoopback(config.listen));
         }
@@ -187,13 +196,10 @@ impl ApiServer {
             max_body: config.max_body_bytes,
             server_address: Arc::from(addr.to_string()),
             request_log: config.request_log,
-            static_body: serde_json::to_vec(&discovery::version())
-                .unwrap_or_default()
-                .into(),
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
-            axum::serve(listener, rest::router(app))
+            axum::serve(listener, rest::router_with(app, extra))
                 .with_graceful_shutdown(async move {
                     let _ = stopped.await;
                 })

@@ -33,21 +33,24 @@ pub struct App {
     pub token: Arc<str>,
     pub max_body: usize,
     pub server_address: Arc<str>,
-    /// A fixed answer for `/lab/static`, the benchmark's baseline.
-    pub static_body: Bytes,
     /// Print one line per request to stderr.
     pub request_log: bool,
 }
 
 /// The full router with authentication.
 pub fn router(app: App) -> Router {
+    router_with(app, Router::new())
+}
+
+/// The full router plus `extra` routes, which sit behind the same authentication and request
+/// log as the API's own (the benchmark adds its baseline endpoint this way).
+pub fn router_with(app: App, extra: Router<App>) -> Router {
     let log = app.request_log;
     let routes = Router::new()
         .route("/version", get(version))
         .route("/healthz", get(ok))
         .route("/livez", get(ok))
         .route("/readyz", get(ok))
-        .route("/lab/static", get(static_answer))
         .route("/api", get(api_root))
         .route("/apis", get(apis_root))
         .route("/api/v1", get(core_resources))
@@ -56,6 +59,7 @@ pub fn router(app: App) -> Router {
         .route("/openapi/v3", get(openapi_root))
         .route("/openapi/v3/{*gv}", get(openapi_gv))
         .route("/openapi/v2", get(not_found))
+        .merge(extra)
         .fallback(resource)
         .layer(middleware::from_fn_with_state(app.clone(), authenticate))
         .with_state(app);
@@ -162,14 +166,6 @@ async fn version() -> Response {
 
 async fn ok() -> &'static str {
     "ok"
-}
-
-async fn static_answer(State(app): State<App>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        app.static_body.clone(),
-    )
-        .into_response()
 }
 
 async fn not_found() -> Response {
@@ -614,4 +610,55 @@ fn logs(
         text.push('\n');
     }
     Ok((headers, text).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::apiserver::resources::Registry;
+    use tower::ServiceExt;
+
+    fn app() -> App {
+        App {
+            store: Store::new(Registry::default(), 10),
+            token: Arc::from("t"),
+            max_body: 1024,
+            server_address: Arc::from("127.0.0.1:1"),
+            request_log: false,
+        }
+    }
+
+    async fn status(router: &Router, path: &str, token: Option<&str>) -> StatusCode {
+        let mut req = Request::get(path);
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let req = req.body(Body::empty()).expect("request");
+        router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("infallible")
+            .status()
+    }
+
+    #[tokio::test]
+    async fn extra_routes_sit_behind_auth_and_are_not_in_the_api() {
+        let api = router(app());
+        assert_eq!(
+            status(&api, "/lab/static", Some("t")).await,
+            StatusCode::NOT_FOUND
+        );
+        let extra = Router::new().route("/lab/static", get(ok));
+        let with = router_with(app(), extra);
+        assert_eq!(
+            status(&with, "/lab/static", Some("t")).await,
+            StatusCode::OK
+        );
+        assert_eq!(
+            status(&with, "/lab/static", None).await,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(status(&with, "/version", None).await, StatusCode::OK);
+    }
 }
