@@ -19,6 +19,7 @@ pub mod error;
 pub mod events;
 pub mod kubeconfig;
 pub mod lifecycle;
+pub mod log_follow;
 pub mod logs;
 pub mod meta;
 pub mod patch;

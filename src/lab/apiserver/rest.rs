@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use super::body;
 use super::discovery;
 use super::error::ApiError;
-use super::logs;
+use super::log_follow;
 use super::patch::{PatchKind, PatchRequest};
 use super::paths::{self, Target};
 use super::query::{encode_continue, list_query, propagation, write_options, Params};
@@ -601,7 +601,7 @@ fn logs(
     let start = app.store.logs().start(&key, tail);
     let headers = [(header::CONTENT_TYPE, "text/plain")];
     if params.flag("follow") {
-        let stream = logs::follow(app.store.clone(), key, start);
+        let stream = log_follow::follow(app.store.clone(), key, start);
         return Ok((headers, Body::from_stream(stream)).into_response());
     }
     let (lines, _) = app.store.logs().since(&key, start);
