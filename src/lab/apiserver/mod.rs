@@ -5,20 +5,25 @@
 //! ```text
 //!   kubectl / kube-rs ──HTTP──> rest (auth, routing, handlers) ──> store (one mutex, global rv)
 //!                                    │                                 │ watch::Sender<rv>
+//!                                    │                                 │ admission hooks (one chain:
+//!                                    │                                 │ namespaces, services, CRDs,
+//!                                    │                                 │ events)
 //!                                    └── watch streams <───────────────┤
+//!                                         finalizer (namespaces) ◄─────┤
 //!                                                     persistence ◄────┘ (state.json, ≤100 ms)
 //!   in-process users (runtime, controllers) ──> ApiServerHandle::store()
 //! ```
 //!
 //! Must not depend on the rest of metallbctl.
 
+pub mod admission;
 pub mod body;
 pub mod defaults;
 pub mod discovery;
 pub mod error;
 pub mod events;
+pub mod finalizer;
 pub mod kubeconfig;
-pub mod lifecycle;
 pub mod log_follow;
 pub mod logs;
 pub mod meta;
@@ -47,7 +52,7 @@ use tokio::task::JoinHandle;
 pub use error::ApiError;
 pub use persistence::PersistError;
 pub use resources::{Registry, ResourceDef};
-pub use store::{Propagation, Store, Subresource, WriteOptions};
+pub use store::{DeleteOptions, Propagation, Store, Subresource, WriteOptions};
 
 /// How to run the server.
 #[derive(Debug, Clone)]
@@ -118,6 +123,7 @@ pub struct ApiServerHandle {
     stop: Option<oneshot::Sender<()>>,
     server: JoinHandle<std::io::Result<()>>,
     writer: Option<JoinHandle<()>>,
+    finalizer: JoinHandle<()>,
 }
 
 fn random_token() -> String {
@@ -128,7 +134,11 @@ fn random_token() -> String {
 }
 
 fn open_store(config: &Config) -> Result<(Store, String), ServerError> {
-    let store = Store::new(Registry::default(), config.watch_history);
+    let store = Store::with_admission(
+        Registry::default(),
+        config.watch_history,
+        admission::Admission::standard(),
+    );
     let Some(dir) = &config.state_dir else {
         return Ok((store, config.token.clone().unwrap_or_else(random_token)));
     };
@@ -138,7 +148,7 @@ fn open_store(config: &Config) -> Result<(Store, String), ServerError> {
     })?;
     if let Some(snap) = persistence::load(dir)? {
         store.restore(snap)?;
-        store.finalize_terminating();
+        admission::finalize_terminating(&store);
     }
     let token = match &config.token {
         Some(t) => t.clone(),
@@ -206,6 +216,7 @@ impl ApiServer {
                 })
                 .await
         });
+        let finalizer = finalizer::spawn(store.clone(), finalizer::NAMESPACE_FINALIZE_DELAY);
         let writer = config
             .state_dir
             .clone()
@@ -219,6 +230,7 @@ impl ApiServer {
             stop: Some(stop),
             server,
             writer,
+            finalizer,
         })
     }
 }
@@ -262,6 +274,7 @@ impl ApiServerHandle {
             let _ = stop.send(());
         }
         let served = (&mut self.server).await;
+        let _ = (&mut self.finalizer).await;
         if let Some(writer) = self.writer.take() {
             writer.await.map_err(|e| ServerError::Task(e.to_string()))?;
         }

@@ -13,6 +13,7 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 
+use super::admission::UserInfo;
 use super::body;
 use super::discovery;
 use super::error::ApiError;
@@ -22,7 +23,8 @@ use super::paths::{self, Target};
 use super::query::{encode_continue, list_query, propagation, write_options, Params};
 use super::resources::ResourceDef;
 use super::scale;
-use super::store::{ListQuery, Store, Subresource};
+use super::store::Propagation;
+use super::store::{DeleteOptions, ListQuery, Store, Subresource};
 use super::tables;
 use super::watch::{self, WatchRequest};
 
@@ -519,8 +521,16 @@ fn delete(
         let current = app.store.get(def, ns, name)?;
         return Ok(json_response(StatusCode::OK, &current));
     }
-    let out = app.store.delete(def, ns, name, policy)?;
+    let out = app.store.delete(def, ns, name, &delete_options(policy))?;
     Ok(json_response(StatusCode::OK, &out))
+}
+
+/// Deletes over HTTP are made by the token holder.
+fn delete_options(propagation: Propagation) -> DeleteOptions {
+    DeleteOptions {
+        propagation,
+        user: UserInfo::token_holder(),
+    }
 }
 
 fn delete_collection(
@@ -530,7 +540,7 @@ fn delete_collection(
     params: &Params,
 ) -> Result<Response, ApiError> {
     let query = list_query(namespace, params)?;
-    let policy = propagation(params, None)?;
+    let opts = delete_options(propagation(params, None)?);
     let page = app.store.list(
         def,
         &ListQuery {
@@ -546,7 +556,7 @@ fn delete_collection(
             .as_str()
             .unwrap_or_default()
             .to_string();
-        match app.store.delete(def, ns.as_deref(), &name, policy) {
+        match app.store.delete(def, ns.as_deref(), &name, &opts) {
             Ok(o) => items.push(o),
             Err(ApiError::NotFound { .. }) => {}
             Err(e) => return Err(e),
