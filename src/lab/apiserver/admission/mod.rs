@@ -232,3 +232,127 @@ impl Admission {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::lab::apiserver::store::{DeleteOptions, Store, WriteOptions};
+
+    /// Refuses writes by anyone but "alice" and the server itself (which creates the default
+    /// namespaces), and records what it saw, as an RBAC or validating-webhook hook would.
+    #[derive(Debug, Default)]
+    struct OnlyAlice {
+        seen: Mutex<Vec<(Operation, String, bool)>>,
+    }
+
+    impl AdmissionHook for Arc<OnlyAlice> {
+        fn validate(
+            &self,
+            req: &Request<'_>,
+            _obj: &Value,
+            _view: &View<'_>,
+        ) -> Result<(), ApiError> {
+            if let Ok(mut seen) = self.seen.lock() {
+                seen.push((req.operation, req.user.name.clone(), req.dry_run));
+            }
+            if req.user.name == "alice" || req.user.name.is_empty() {
+                Ok(())
+            } else {
+                Err(ApiError::Forbidden(format!("{} may not", req.user.name)))
+            }
+        }
+    }
+
+    fn def(store: &Store, group: &str, plural: &str) -> ResourceDef {
+        match store.registry().find(group, "v1", plural) {
+            Some(d) => d,
+            None => unreachable!("built-in resources are registered"),
+        }
+    }
+
+    #[test]
+    fn hooks_see_user_and_dry_run_and_can_refuse() {
+        let hook = Arc::new(OnlyAlice::default());
+        let store = Store::with_admission(
+            Registry::default(),
+            100,
+            Admission::standard().with(hook.clone()),
+        );
+        let cm = def(&store, "", "configmaps");
+        let as_user = |name: &str, dry_run: bool| WriteOptions {
+            user: UserInfo {
+                name: name.into(),
+                groups: Vec::new(),
+            },
+            dry_run,
+            ..WriteOptions::default()
+        };
+        let bob = store.create(
+            &cm,
+            Some("default"),
+            json!({"metadata": {"name": "a"}}),
+            &as_user("bob", false),
+        );
+        assert_eq!(bob.err().map(|e| e.code()), Some(403));
+        let dry = store.create(
+            &cm,
+            Some("default"),
+            json!({"metadata": {"name": "a"}}),
+            &as_user("alice", true),
+        );
+        assert!(dry.is_ok());
+        assert!(
+            store.get(&cm, Some("default"), "a").is_err(),
+            "dry run stores nothing"
+        );
+        let seen = hook.seen.lock().map(|s| s.clone()).unwrap_or_default();
+        assert!(seen.contains(&(Operation::Create, "bob".into(), false)));
+        assert!(seen.contains(&(Operation::Create, "alice".into(), true)));
+    }
+
+    #[test]
+    fn each_concern_is_its_hook() {
+        let bare = Store::with_admission(Registry::default(), 100, Admission::none());
+        let standard = Store::new(Registry::default(), 100);
+        let svc = json!({"metadata": {"name": "web"}, "spec": {"ports": [{"port": 80}]}});
+        let o = WriteOptions::default();
+        let ip = |store: &Store| {
+            let def = def(store, "", "services");
+            store
+                .create(&def, Some("default"), svc.clone(), &o)
+                .map(|s| s["spec"]["clusterIP"].clone())
+        };
+        assert_eq!(
+            ip(&bare).ok(),
+            Some(Value::Null),
+            "no allocation without the hook"
+        );
+        assert!(ip(&standard).is_ok_and(|ip| ip.is_string()));
+
+        let new_events = def(&standard, "events.k8s.io", "events");
+        let core_events = def(&standard, "", "events");
+        let ev = json!({"metadata": {"name": "e1"}, "reason": "Test", "note": "hello", "type": "Normal",
+            "eventTime": "2026-01-01T00:00:00.000000Z", "reportingController": "c", "reportingInstance": "i", "action": "A"});
+        assert!(standard
+            .create(&new_events, Some("default"), ev, &o)
+            .is_ok());
+        let mirrored = standard.get(&core_events, Some("default"), "e1");
+        assert_eq!(
+            mirrored.ok().map(|e| e["message"].clone()),
+            Some(json!("hello"))
+        );
+        assert!(standard
+            .delete(
+                &new_events,
+                Some("default"),
+                "e1",
+                &DeleteOptions::default()
+            )
+            .is_ok());
+        assert!(standard.get(&core_events, Some("default"), "e1").is_err());
+    }
+}
