@@ -1,6 +1,7 @@
 //! The Adj-RIB-Out: per-peer desired routes (`Routes` of `Advert`s) diffed against what the
 //! peer was sent, and the difference packed into UPDATEs (`pack`). Pure: no sockets, no clocks,
-//! no tokio; the driver feeds it what the session negotiated (`PeerEnv`) and sends the result.
+//! no async runtime; the driver feeds it what the session negotiated (`PeerEnv`) and sends the
+//! result.
 
 pub mod pack;
 
