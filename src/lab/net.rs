@@ -2,6 +2,9 @@
 //! to the real loopback listener of the router behind them. Speakers dial through
 //! [`VirtualNet::dialer`], so nothing ever dials a 10.x address; loopback targets pass
 //! through unchanged and everything else is refused.
+//!
+//! [`MappedDialer`] is the BGP driver's `Dialer` for any such map (`VirtualNet`, or a fixed
+//! one in tests); an address it cannot map fails with [`Unmapped`].
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
