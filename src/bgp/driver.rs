@@ -10,7 +10,7 @@
 //! ```
 //!
 //! No protocol decisions here: timers, message handling and errors live in `session`; the
-//! route diff lives in `speaker::AdjRibOut`. Dialling goes through a `Dialer`, so the lab can
+//! route diff lives in `rib_out::AdjRibOut`. Dialling goes through a `Dialer`, so the lab can
 //! map virtual peer addresses to loopback listeners.
 
 use std::collections::VecDeque;
@@ -27,8 +27,8 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
+use super::rib_out::{AdjRibOut, Packing, PeerEnv, Routes};
 use super::session::{self, Action, DownReason, Input, Negotiated, Session, State};
-use super::speaker::{AdjRibOut, Packing, PeerEnv, Routes};
 use super::status::PeerState;
 
 /// Errors from dialling and socket setup.
@@ -37,8 +37,6 @@ use super::status::PeerState;
 pub enum DriverError {
     #[error("refusing to dial non-loopback address {0}")]
     NonLoopback(SocketAddr),
-    #[error("no loopback listener is mapped for {0}")]
-    Unmapped(SocketAddr),
     #[error("connect to {0} timed out")]
     ConnectTimeout(SocketAddr),
     #[error("connect to {addr} failed")]
@@ -59,6 +57,10 @@ pub enum DriverError {
         #[source]
         source: io::Error,
     },
+    /// A `Dialer` of another layer refused or failed in its own terms (for example the lab's
+    /// virtual network, for an address nothing is mapped to).
+    #[error(transparent)]
+    Dialer(Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// How to open a connection.
@@ -72,7 +74,8 @@ pub struct DialOptions {
 
 pub type DialFuture = Pin<Box<dyn Future<Output = Result<TcpStream, DriverError>> + Send>>;
 
-/// Opens TCP connections to peers. The lab supplies one that maps virtual addresses.
+/// Opens TCP connections to peers: the seam where the lab plugs in its virtual network
+/// (`lab::net`), which maps virtual peer addresses to loopback listeners.
 pub trait Dialer: Send + Sync {
     fn dial(&self, target: SocketAddr, opts: &DialOptions) -> DialFuture;
 }
@@ -116,30 +119,6 @@ async fn connect(target: SocketAddr, opts: &DialOptions) -> Result<TcpStream, Dr
     match tokio::time::timeout(opts.timeout, sock.connect(target)).await {
         Err(_) => Err(DriverError::ConnectTimeout(target)),
         Ok(r) => r.map_err(err),
-    }
-}
-
-/// A function from a configured (possibly virtual) address to the real one to dial.
-pub type AddressMap = dyn Fn(SocketAddr) -> Option<SocketAddr> + Send + Sync;
-
-/// Translates addresses through a map before dialling (the lab's virtual network).
-pub struct MappedDialer {
-    map: Arc<AddressMap>,
-    inner: TcpDialer,
-}
-
-impl MappedDialer {
-    pub fn new(inner: TcpDialer, map: Arc<AddressMap>) -> Self {
-        MappedDialer { map, inner }
-    }
-}
-
-impl Dialer for MappedDialer {
-    fn dial(&self, target: SocketAddr, opts: &DialOptions) -> DialFuture {
-        match (self.map)(target) {
-            Some(real) => self.inner.dial(real, opts),
-            None => Box::pin(async move { Err(DriverError::Unmapped(target)) }),
-        }
     }
 }
 

@@ -13,9 +13,10 @@ use clap::{Args, Subcommand, ValueEnum};
 use ipnet::IpNet;
 
 use crate::bgp::driver::{PeerConfig, TcpDialer};
+use crate::bgp::rib_out::{Advert, Packing, Routes};
 use crate::bgp::router::{Neighbor, Router, RouterConfig, RouterSnapshot};
 use crate::bgp::session;
-use crate::bgp::speaker::{Advert, Packing, Routes, Speaker};
+use crate::bgp::speaker::Speaker;
 use crate::bgp::status::{PeerSnapshot, RouteSnapshot};
 use crate::table::Table;
 

@@ -13,7 +13,7 @@
 //! ```
 //!
 //! The decisions are pure and live elsewhere: configuration parsing in `crate::config` (with the
-//! conversion in [`config`]), allocation in `crate::alloc`, route diffs in `crate::bgp::speaker`.
+//! conversion in [`config`]), allocation in `crate::alloc`, route diffs in `crate::bgp::rib_out`.
 //! This module only watches, decides what to write, and writes it. It must not depend on
 //! `crate::lab` (the lab starts these components; they do not know about the lab) or on `cli`.
 

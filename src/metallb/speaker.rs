@@ -34,8 +34,8 @@ use super::watch::{self, key_of, Change};
 use super::{log_line, Error, SpeakerOptions, SPEAKER_COMPONENT};
 use crate::alloc::Allocator;
 use crate::bgp::driver::{self, PeerConfig};
+use crate::bgp::rib_out::{Advert, Routes};
 use crate::bgp::session::{self, State as SessionState};
-use crate::bgp::speaker::{Advert, Routes};
 use crate::bgp::status::PeerState;
 
 enum Msg {
