@@ -11,3 +11,4 @@ pub mod diag;
 pub mod kube;
 pub mod lab;
 pub mod metallb;
+pub mod status;

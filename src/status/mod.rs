@@ -1,0 +1,9 @@
+//! The status model (pure): cluster intent, speakers, routers, config state, events, source
+//! health; drift, history, "why not advertised?" and router verdicts derived from them.
+//!
+//! No tokio, no kube, no sockets, no clocks: times are unix milliseconds passed in. Sources
+//! (cluster, speaker metrics, routers) live in `crate::sources` behind the traits here.
+
+pub mod model;
+
+pub use model::*;
