@@ -7,3 +7,8 @@
 pub mod model;
 
 pub use model::*;
+pub mod drift;
+pub mod explain;
+pub mod history;
+
+pub use explain::{router_verdict, verdict, why_not_advertised};

@@ -108,6 +108,8 @@ pub struct Announcement {
     pub communities: Vec<String>,
     pub local_pref: Option<u32>,
     pub aggregation_length: u8,
+    /// The next hop the node should send (its address), if known.
+    pub next_hop: Option<IpAddr>,
 }
 
 /// BGP session state, RFC 4271 names.
