@@ -12,3 +12,4 @@ pub mod kube;
 pub mod lab;
 pub mod metallb;
 pub mod status;
+pub mod tui;

@@ -1,0 +1,908 @@
+//! Drawing: `draw(&App, &mut Frame)` reads the state and cannot change it. Tables build only
+//! the rows on screen, so a frame costs the same with 100 routes or 10,000.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Table, Wrap};
+use ratatui::Frame;
+
+use super::app::{App, Mode, Overlay, View, SORT_KEYS};
+use super::keymap::{self, Group};
+use super::rows;
+use super::strings;
+use super::theme::{Mark, Role};
+use crate::status::explain::age;
+use crate::status::{
+    router_verdict, why_not_advertised, ConfigState, DriftKind, Health, Level, RouterView,
+    SessionState, Snapshot,
+};
+
+/// The screen's parts, computed the same way by `draw` and by `update` (for paging).
+struct Areas {
+    header: Rect,
+    banner: Rect,
+    sources: Rect,
+    tabs: Rect,
+    body: Rect,
+    footer: Rect,
+}
+
+const MAX_SOURCE_LINES: usize = 2;
+/// Narrowest router panel before panels scroll sideways.
+const MIN_PANEL_WIDTH: u16 = 30;
+
+fn banner_lines(app: &App) -> u16 {
+    match app.snap.as_ref().map(|s| &s.config) {
+        Some(ConfigState::Rejected { .. }) => 2,
+        _ => 0,
+    }
+}
+
+fn source_lines(app: &App) -> u16 {
+    app.snap
+        .as_ref()
+        .map_or(0, |s| rows::failed_sources(s).count().min(MAX_SOURCE_LINES)) as u16
+}
+
+fn layout(app: &App, area: Rect) -> Areas {
+    let [header, banner, sources, tabs, body, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(banner_lines(app)),
+        Constraint::Length(source_lines(app)),
+        Constraint::Length(1),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    Areas {
+        header,
+        banner,
+        sources,
+        tabs,
+        body,
+        footer,
+    }
+}
+
+/// Lines above the route list inside a router panel (address, verdict, sessions, title).
+fn panel_preamble(router: Option<&RouterView>) -> u16 {
+    let sessions = router.map_or(0, |r| r.sessions.len().min(3)) as u16;
+    3 + sessions + 1
+}
+
+/// How many table rows fit in the body for the current terminal size.
+pub fn table_rows(app: &App) -> usize {
+    let a = layout(app, Rect::new(0, 0, app.size.0, app.size.1));
+    let chrome = match app.view {
+        View::Routers => 2 + panel_preamble(app.selected_router()),
+        _ => 3,
+    };
+    a.body.height.saturating_sub(chrome) as usize
+}
+
+/// Draw the whole screen.
+pub fn draw(app: &App, f: &mut Frame) {
+    let a = layout(app, f.area());
+    header(app, f, a.header);
+    if let Some(snap) = &app.snap {
+        banner(app, snap, f, a.banner);
+        sources(app, snap, f, a.sources);
+    }
+    tabs(app, f, a.tabs);
+    match &app.snap {
+        None => f.render_widget(
+            Paragraph::new(strings::WAITING).style(app.theme.style(Role::Dim)),
+            a.body,
+        ),
+        Some(snap) => match app.view {
+            View::Routers => routers(app, snap, f, a.body),
+            View::Sessions => sessions(app, snap, f, a.body),
+            View::Routes => routes(app, f, a.body),
+            View::Services => services(app, snap, f, a.body),
+            View::Events => events(app, snap, f, a.body),
+        },
+    }
+    footer(app, f, a.footer);
+    match app.overlay {
+        Overlay::None => {}
+        Overlay::Help => help(app, f),
+        Overlay::Raw => raw(app, f),
+        Overlay::Why => why(app, f),
+    }
+}
+
+fn s(app: &App, role: Role) -> Style {
+    app.theme.style(role)
+}
+
+fn mark_span<'a>(app: &App, m: Mark) -> Span<'a> {
+    Span::styled(m.symbol(), s(app, m.role()))
+}
+
+fn level_mark(l: Level) -> Mark {
+    match l {
+        Level::Ok => Mark::Ok,
+        Level::Warning => Mark::Warn,
+        Level::Failure => Mark::Fail,
+    }
+}
+
+fn state_mark(st: SessionState) -> Mark {
+    match st {
+        SessionState::Established => Mark::Ok,
+        SessionState::OpenSent | SessionState::OpenConfirm | SessionState::Connect => Mark::Warn,
+        _ => Mark::Fail,
+    }
+}
+
+fn drift_mark(k: DriftKind) -> Mark {
+    match k {
+        DriftKind::Stale | DriftKind::RoutersDisagree => Mark::Warn,
+        _ => Mark::Fail,
+    }
+}
+
+fn sep<'a>(app: &App) -> Span<'a> {
+    Span::styled(" │ ", s(app, Role::Dim))
+}
+
+fn header(app: &App, f: &mut Frame, area: Rect) {
+    let mut spans = vec![Span::styled(strings::APP, s(app, Role::Header))];
+    if let Some(snap) = &app.snap {
+        if let Some(c) = &snap.cluster {
+            spans.push(sep(app));
+            spans.push(Span::raw(match &c.context {
+                Some(ctx) => format!("{ctx} ({})", c.server),
+                None => c.server.clone(),
+            }));
+        }
+        spans.push(sep(app));
+        match &snap.config {
+            ConfigState::Accepted => {
+                spans.push(mark_span(app, Mark::Ok));
+                spans.push(Span::raw(format!(" {}", strings::CONFIG_ACCEPTED)));
+            }
+            ConfigState::Rejected { .. } => {
+                spans.push(mark_span(app, Mark::Fail));
+                spans.push(Span::styled(
+                    format!(" {}", strings::CONFIG_REJECTED),
+                    s(app, Role::Fail),
+                ));
+            }
+            ConfigState::Unknown => {
+                spans.push(mark_span(app, Mark::Warn));
+                spans.push(Span::raw(format!(" {}", strings::CONFIG_UNKNOWN)));
+            }
+        }
+        let total = app.session_rows.len();
+        let up = app.session_rows.iter().filter(|r| r.state.is_up()).count();
+        spans.push(sep(app));
+        let m = if up == total {
+            Mark::Ok
+        } else if up == 0 {
+            Mark::Fail
+        } else {
+            Mark::Warn
+        };
+        spans.push(mark_span(app, m));
+        spans.push(Span::raw(format!(" {}", strings::sessions_up(up, total))));
+        spans.push(sep(app));
+        let n = snap.drift.len();
+        spans.push(mark_span(app, if n == 0 { Mark::Ok } else { Mark::Fail }));
+        spans.push(Span::raw(format!(" {}", strings::drift_count(n))));
+        spans.push(sep(app));
+        spans.push(Span::styled(
+            strings::updated(&hms(snap.taken_at_ms)),
+            s(app, Role::Dim),
+        ));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// `HH:MM:SS` (UTC) of a unix-ms time.
+fn hms(ms: u64) -> String {
+    let secs = (ms / 1000) % 86_400;
+    format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+}
+
+fn banner(app: &App, snap: &Snapshot, f: &mut Frame, area: Rect) {
+    if let ConfigState::Rejected { message, by, .. } = &snap.config {
+        let line = Line::from(vec![
+            mark_span(app, Mark::Fail),
+            Span::raw(" "),
+            Span::styled(strings::rejected(by, message), s(app, Role::Fail)),
+        ]);
+        f.render_widget(Paragraph::new(line).wrap(Wrap { trim: false }), area);
+    }
+}
+
+fn sources(app: &App, snap: &Snapshot, f: &mut Frame, area: Rect) {
+    let now = snap.taken_at_ms;
+    let failed: Vec<_> = rows::failed_sources(snap).collect();
+    let mut lines = Vec::new();
+    for (i, src) in failed.iter().enumerate().take(MAX_SOURCE_LINES) {
+        let Health::Failed { error, since_ms } = &src.health else {
+            continue;
+        };
+        let mut text = strings::source_failed(
+            &src.name,
+            error,
+            &age(now, *since_ms),
+            src.last_ok_ms.map(|t| age(now, t)).as_deref(),
+        );
+        if i + 1 == MAX_SOURCE_LINES && failed.len() > MAX_SOURCE_LINES {
+            text = format!("(+{} more) {text}", failed.len() - i - 1);
+        }
+        lines.push(Line::from(vec![
+            mark_span(app, Mark::Fail),
+            Span::raw(" "),
+            Span::styled(text, s(app, Role::Warn)),
+        ]));
+    }
+    f.render_widget(Paragraph::new(lines), area);
+}
+
+fn tabs(app: &App, f: &mut Frame, area: Rect) {
+    let mut spans = Vec::new();
+    for (i, v) in View::ALL.into_iter().enumerate() {
+        let n = match v {
+            View::Routers => app.routers_shown.len(),
+            View::Sessions => app.sessions_shown.len(),
+            View::Routes => app.routes_shown.len(),
+            View::Services => app.services_shown.len(),
+            View::Events => app.events_shown.len(),
+        };
+        let label = format!(" {} {} {} ", i + 1, v.name(), n);
+        let role = if v == app.view {
+            Role::ActiveTab
+        } else {
+            Role::Text
+        };
+        spans.push(Span::styled(label, s(app, role)));
+        spans.push(Span::raw(" "));
+    }
+    if app.faults_only {
+        spans.push(Span::styled(strings::FAULTS_ONLY, s(app, Role::Warn)));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn footer(app: &App, f: &mut Frame, area: Rect) {
+    let line = match app.mode {
+        Mode::Filter => Line::from(vec![
+            Span::styled("/", s(app, Role::Key)),
+            Span::raw(app.input.clone()),
+            Span::styled("▏", s(app, Role::Key)),
+        ]),
+        Mode::Command => Line::from(vec![
+            Span::styled(":", s(app, Role::Key)),
+            Span::raw(app.input.clone()),
+            Span::styled("▏", s(app, Role::Key)),
+        ]),
+        Mode::Normal => {
+            let mut spans = Vec::new();
+            if let Some(n) = &app.notice {
+                spans.push(Span::styled(format!("{n}  "), s(app, Role::Warn)));
+            }
+            let filter = &app.filters[app.view.index()];
+            if !filter.is_empty() {
+                spans.push(Span::styled(format!("/{filter}  "), s(app, Role::Key)));
+            }
+            let extra = match app.view {
+                View::Routers => strings::ROUTER_HINTS,
+                View::Services => strings::SERVICE_HINTS,
+                _ => &[],
+            };
+            for (k, what) in extra.iter().chain(strings::HINTS) {
+                spans.push(Span::styled(*k, s(app, Role::Key)));
+                spans.push(Span::styled(format!(" {what}  "), s(app, Role::Dim)));
+            }
+            Line::from(spans)
+        }
+    };
+    f.render_widget(Paragraph::new(line), area);
+}
+
+fn block<'a>(app: &App, title: String, focused: bool) -> Block<'a> {
+    let border = if focused {
+        Role::FocusBorder
+    } else {
+        Role::Border
+    };
+    Block::bordered()
+        .border_style(s(app, border))
+        .title(Span::styled(title, s(app, Role::Header)))
+}
+
+/// `selected/total` for a table title.
+fn position(selected: usize, total: usize) -> String {
+    if total == 0 {
+        "0/0".to_string()
+    } else {
+        format!("{}/{total}", selected + 1)
+    }
+}
+
+fn empty(app: &App, f: &mut Frame, area: Rect, title: String) {
+    let text = if app.filters[app.view.index()].is_empty() && !app.faults_only {
+        strings::NO_ROWS
+    } else {
+        strings::NO_ROWS_FILTERED
+    };
+    f.render_widget(
+        Paragraph::new(text)
+            .style(s(app, Role::Dim))
+            .block(block(app, title, true)),
+        area,
+    );
+}
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map_or_else(|| "—".to_string(), |x| x.to_string())
+}
+
+// ---- routers ----------------------------------------------------------------------------
+
+fn routers(app: &App, snap: &Snapshot, f: &mut Frame, area: Rect) {
+    if app.routers_shown.is_empty() {
+        let text = if app.faults_only && !snap.routers.is_empty() {
+            strings::NO_ROUTERS_FAULTS
+        } else {
+            strings::NO_ROUTERS
+        };
+        f.render_widget(
+            Paragraph::new(text).wrap(Wrap { trim: false }).block(block(
+                app,
+                " routers ".into(),
+                true,
+            )),
+            area,
+        );
+        return;
+    }
+    let n = app.routers_shown.len();
+    let fit = ((area.width / MIN_PANEL_WIDTH).max(1) as usize).min(n);
+    // The window of panels that contains the selected one.
+    let first = app.router.saturating_sub(fit - 1).min(n - fit);
+    let [panels, more] = if fit < n {
+        Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area)
+    } else {
+        [area, Rect::default()]
+    };
+    let cols = Layout::horizontal(vec![Constraint::Ratio(1, fit as u32); fit]).split(panels);
+    for (slot, &col) in cols.iter().enumerate() {
+        let pos = first + slot;
+        let r = &snap.routers[app.routers_shown[pos]];
+        router_panel(app, snap, r, pos == app.router, f, col);
+    }
+    if fit < n {
+        let text = strings::more_panels(first, n - first - fit);
+        f.render_widget(Paragraph::new(text).style(s(app, Role::Dim)), more);
+    }
+}
+
+fn router_panel(
+    app: &App,
+    snap: &Snapshot,
+    r: &RouterView,
+    focused: bool,
+    f: &mut Frame,
+    area: Rect,
+) {
+    let now = snap.taken_at_ms;
+    let title = format!(" {} · {} ", r.name, r.kind.as_str());
+    let blk = block(app, title, focused);
+    let inner = blk.inner(area);
+    f.render_widget(blk, area);
+
+    let v = router_verdict(snap, r);
+    let mut lines: Vec<Line> = Vec::new();
+    let mut addr = Vec::new();
+    if let Some(a) = &r.address {
+        addr.push(a.clone());
+    }
+    if let Some(asn) = r.asn {
+        addr.push(format!("AS {asn}"));
+    }
+    lines.push(Line::styled(addr.join(" · "), s(app, Role::Dim)));
+    let role = match v.level {
+        Level::Ok => Role::Ok,
+        Level::Warning => Role::Warn,
+        Level::Failure => Role::Fail,
+    };
+    lines.push(Line::from(vec![
+        mark_span(app, level_mark(v.level)),
+        Span::raw(" "),
+        Span::styled(v.text.clone(), role_bold(app, role)),
+    ]));
+    lines.push(Line::raw(""));
+    for sess in r.sessions.iter().take(3) {
+        let mut t = format!(" {} {}", sess.peer, sess.state);
+        if let Some(since) = sess.since_ms {
+            t.push_str(&format!(" {}", age(now, since)));
+        }
+        if sess.state.is_up() {
+            t.push_str(&format!(" · {} rcvd", sess.received));
+        }
+        lines.push(Line::from(vec![
+            mark_span(app, state_mark(sess.state)),
+            Span::raw(t),
+        ]));
+    }
+    lines.push(Line::styled(strings::GIVING_ROUTES, s(app, Role::Text)));
+    let pre = lines.len();
+    let room = (inner.height as usize).saturating_sub(pre);
+    if r.routes.is_empty() {
+        lines.push(Line::styled(
+            format!("  {}", strings::NO_ROUTES),
+            s(app, Role::Dim),
+        ));
+    } else {
+        let c = app.cursors[View::Routers.index()];
+        let (sel, offset) = if focused {
+            (
+                Some(c.selected),
+                c.offset.min(r.routes.len().saturating_sub(room.max(1))),
+            )
+        } else {
+            (None, 0)
+        };
+        let offset = match sel {
+            Some(sel) if sel >= offset + room.max(1) => sel + 1 - room.max(1),
+            _ => offset,
+        };
+        for (i, rt) in r.routes.iter().enumerate().skip(offset).take(room) {
+            let mut t = format!("• {}", rt.prefix);
+            if let Some(h) = rt.next_hop {
+                t.push_str(&format!(" via {h}"));
+            }
+            let style = if sel == Some(i) {
+                s(app, Role::Selected)
+            } else {
+                s(app, Role::Text)
+            };
+            lines.push(Line::styled(t, style));
+        }
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+fn role_bold(app: &App, role: Role) -> Style {
+    s(app, role).add_modifier(ratatui::style::Modifier::BOLD)
+}
+
+// ---- sessions ---------------------------------------------------------------------------
+
+fn sessions(app: &App, snap: &Snapshot, f: &mut Frame, area: Rect) {
+    let c = app.cursor();
+    let total = app.sessions_shown.len();
+    let title = format!(" sessions {} ", position(c.selected, total));
+    if total == 0 {
+        return empty(app, f, area, title);
+    }
+    let now = snap.taken_at_ms;
+    let page = (area.height as usize).saturating_sub(3);
+    let offset = visible_offset(c.selected, c.offset, page);
+    let rows = app.sessions_shown[offset..(offset + page).min(total)]
+        .iter()
+        .enumerate()
+        .map(|(i, &ri)| {
+            let r = &app.session_rows[ri];
+            let (flaps, spark) = rows::flap_sparkline(snap, &r.key, now, 10);
+            let state = Line::from(vec![
+                mark_span(app, state_mark(r.state)),
+                Span::raw(format!(" {}", r.state)),
+            ]);
+            let uptime = match (r.state.is_up(), r.since_ms) {
+                (true, Some(t)) => age(now, t),
+                _ => "—".to_string(),
+            };
+            let flap_style = if flaps > 0 { Role::Warn } else { Role::Dim };
+            let row = Row::new(vec![
+                Cell::from(r.node.clone()),
+                Cell::from(r.peer.clone()),
+                Cell::from(opt(r.local_as)),
+                Cell::from(opt(r.peer_as)),
+                Cell::from(state),
+                Cell::from(uptime),
+                Cell::from(opt(r.received)),
+                Cell::from(opt(r.advertised)),
+                Cell::from(Line::styled(format!("{spark} {flaps}"), s(app, flap_style))),
+                Cell::from(Line::styled(
+                    r.last_error.clone().unwrap_or_default(),
+                    s(app, Role::Warn),
+                )),
+            ]);
+            selected_row(app, row, offset + i == c.selected)
+        });
+    let widths = [
+        Constraint::Length(16),
+        Constraint::Length(21),
+        Constraint::Length(8),
+        Constraint::Length(8),
+        Constraint::Length(13),
+        Constraint::Length(7),
+        Constraint::Length(8),
+        Constraint::Length(10),
+        Constraint::Length(13),
+        Constraint::Min(10),
+    ];
+    table(
+        app,
+        f,
+        area,
+        title,
+        &strings::SESSION_COLUMNS,
+        rows,
+        &widths,
+    );
+}
+
+/// The first visible row: the stored offset, moved so the selection is on screen.
+fn visible_offset(selected: usize, offset: usize, page: usize) -> usize {
+    let page = page.max(1);
+    if selected < offset {
+        selected
+    } else if selected >= offset + page {
+        selected + 1 - page
+    } else {
+        offset
+    }
+}
+
+fn selected_row<'a>(app: &App, row: Row<'a>, selected: bool) -> Row<'a> {
+    if selected {
+        row.style(s(app, Role::Selected))
+    } else {
+        row
+    }
+}
+
+fn table<'a>(
+    app: &App,
+    f: &mut Frame,
+    area: Rect,
+    title: String,
+    columns: &[&'a str],
+    rows: impl IntoIterator<Item = Row<'a>>,
+    widths: &[Constraint],
+) {
+    let header = Row::new(columns.iter().map(|c| Cell::from(*c))).style(s(app, Role::Header));
+    let t = Table::new(rows, widths.to_vec())
+        .header(header)
+        .column_spacing(1)
+        .block(block(app, title, true));
+    f.render_widget(t, area);
+}
+
+// ---- routes -----------------------------------------------------------------------------
+
+fn routes(app: &App, f: &mut Frame, area: Rect) {
+    let c = app.cursor();
+    let total = app.routes_shown.len();
+    let (key, rev) = app.sort;
+    let sort_name = SORT_KEYS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map_or("", |(_, n)| *n);
+    let title = format!(
+        " routes {} · sorted by {sort_name} {} ",
+        position(c.selected, total),
+        if rev { "↓" } else { "↑" }
+    );
+    if total == 0 {
+        return empty(app, f, area, title);
+    }
+    let now = app.now_ms();
+    let page = (area.height as usize).saturating_sub(3);
+    let offset = visible_offset(c.selected, c.offset, page);
+    let rows = app.routes_shown[offset..(offset + page).min(total)]
+        .iter()
+        .enumerate()
+        .map(|(i, &ri)| {
+            let r = &app.route_rows[ri];
+            let drift = match r.drift.first() {
+                None => Line::from(vec![mark_span(app, Mark::Ok)]),
+                Some(&k) => {
+                    let m = drift_mark(k);
+                    let mut t = format!(" {}", strings::drift_word(k));
+                    if r.drift.len() > 1 {
+                        t.push_str(&format!(" +{}", r.drift.len() - 1));
+                    }
+                    Line::from(vec![mark_span(app, m), Span::styled(t, s(app, m.role()))])
+                }
+            };
+            let held = if r.held_by.is_empty() {
+                Line::styled("none", s(app, Role::Fail))
+            } else {
+                Line::raw(r.held_by.join(","))
+            };
+            let row = Row::new(vec![
+                Cell::from(drift),
+                Cell::from(r.prefix.to_string()),
+                Cell::from(opt(r.next_hop)),
+                Cell::from(r.as_path.clone()),
+                Cell::from(opt(r.local_pref)),
+                Cell::from(r.communities.clone()),
+                Cell::from(r.since_ms.map_or_else(|| "—".into(), |t| age(now, t))),
+                Cell::from(held),
+            ]);
+            selected_row(app, row, offset + i == c.selected)
+        });
+    let mut columns = vec![strings::ROUTE_DRIFT_COLUMN];
+    columns.extend(SORT_KEYS.iter().map(|(_, n)| *n));
+    let widths = [
+        Constraint::Length(16),
+        Constraint::Length(19),
+        Constraint::Length(15),
+        Constraint::Length(12),
+        Constraint::Length(10),
+        Constraint::Length(14),
+        Constraint::Length(6),
+        Constraint::Min(8),
+    ];
+    table(app, f, area, title, &columns, rows, &widths);
+}
+
+// ---- services ---------------------------------------------------------------------------
+
+fn services(app: &App, snap: &Snapshot, f: &mut Frame, area: Rect) {
+    let c = app.cursor();
+    let total = app.services_shown.len();
+    let title = format!(" services {} ", position(c.selected, total));
+    if total == 0 {
+        return empty(app, f, area, title);
+    }
+    let page = (area.height as usize).saturating_sub(3);
+    let offset = visible_offset(c.selected, c.offset, page);
+    let rows = app.services_shown[offset..(offset + page).min(total)]
+        .iter()
+        .enumerate()
+        .map(|(i, &si)| {
+            let svc = &snap.services[si];
+            let drift = app.service_drift.get(&svc.key());
+            let drift_cell = match drift.filter(|d| !d.is_empty()) {
+                None if svc.addresses.is_empty() => Line::from(vec![
+                    mark_span(app, Mark::Warn),
+                    Span::styled(" pending", s(app, Role::Warn)),
+                ]),
+                None => Line::from(vec![mark_span(app, Mark::Ok)]),
+                Some(d) => {
+                    let mut spans = Vec::new();
+                    for (j, &k) in d.iter().enumerate() {
+                        if j > 0 {
+                            spans.push(Span::raw(", "));
+                        }
+                        let m = drift_mark(k);
+                        spans.push(mark_span(app, m));
+                        spans.push(Span::styled(
+                            format!(" {}", strings::drift_word(k)),
+                            s(app, m.role()),
+                        ));
+                    }
+                    Line::from(spans)
+                }
+            };
+            let mut nodes: Vec<&str> = svc.announcements.iter().map(|a| a.node.as_str()).collect();
+            nodes.dedup();
+            let peers: std::collections::BTreeSet<&str> =
+                svc.announcements.iter().map(|a| a.peer.as_str()).collect();
+            let announced = if svc.announcements.is_empty() {
+                "—".to_string()
+            } else {
+                format!(
+                    "{} → {}",
+                    nodes.join(","),
+                    peers.into_iter().collect::<Vec<_>>().join(",")
+                )
+            };
+            let addresses = if svc.addresses.is_empty() {
+                svc.pending_reason
+                    .clone()
+                    .unwrap_or_else(|| "<pending>".into())
+            } else {
+                rows::join(&svc.addresses, ",")
+            };
+            let row = Row::new(vec![
+                Cell::from(svc.key()),
+                Cell::from(addresses),
+                Cell::from(svc.pool.clone().unwrap_or_else(|| "—".into())),
+                Cell::from(svc.external_traffic_policy.clone()),
+                Cell::from(announced),
+                Cell::from(drift_cell),
+            ]);
+            selected_row(app, row, offset + i == c.selected)
+        });
+    let widths = [
+        Constraint::Length(24),
+        Constraint::Length(18),
+        Constraint::Length(12),
+        Constraint::Length(8),
+        Constraint::Length(26),
+        Constraint::Min(12),
+    ];
+    table(
+        app,
+        f,
+        area,
+        title,
+        &strings::SERVICE_COLUMNS,
+        rows,
+        &widths,
+    );
+}
+
+// ---- events -----------------------------------------------------------------------------
+
+fn events(app: &App, snap: &Snapshot, f: &mut Frame, area: Rect) {
+    let c = app.cursor();
+    let total = app.events_shown.len();
+    let title = format!(" events {} ", position(c.selected, total));
+    if total == 0 {
+        return empty(app, f, area, title);
+    }
+    let now = snap.taken_at_ms;
+    let page = (area.height as usize).saturating_sub(3);
+    let offset = visible_offset(c.selected, c.offset, page);
+    let rows = app.events_shown[offset..(offset + page).min(total)]
+        .iter()
+        .enumerate()
+        .map(|(i, &ei)| {
+            let e = &snap.events[ei];
+            let ty = if e.type_ == "Normal" {
+                Line::raw(e.type_.clone())
+            } else {
+                Line::from(vec![
+                    mark_span(app, Mark::Warn),
+                    Span::styled(format!(" {}", e.type_), s(app, Role::Warn)),
+                ])
+            };
+            let row = Row::new(vec![
+                Cell::from(ty),
+                Cell::from(e.reason.clone()),
+                Cell::from(e.object.clone()),
+                Cell::from(e.count.to_string()),
+                Cell::from(e.last_ms.map_or_else(|| "—".into(), |t| age(now, t))),
+                Cell::from(e.message.clone()),
+            ]);
+            selected_row(app, row, offset + i == c.selected)
+        });
+    let widths = [
+        Constraint::Length(9),
+        Constraint::Length(16),
+        Constraint::Length(28),
+        Constraint::Length(5),
+        Constraint::Length(5),
+        Constraint::Min(20),
+    ];
+    table(app, f, area, title, &strings::EVENT_COLUMNS, rows, &widths);
+}
+
+// ---- windows ----------------------------------------------------------------------------
+
+fn popup(area: Rect, pct_w: u16, pct_h: u16) -> Rect {
+    let w = (area.width * pct_w / 100).max(area.width.min(40));
+    let h = (area.height * pct_h / 100).max(area.height.min(10));
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+fn help(app: &App, f: &mut Frame) {
+    let area = popup(f.area(), 70, 80);
+    let mut lines = Vec::new();
+    for g in [Group::General, Group::Navigation, Group::View] {
+        lines.push(Line::styled(g.title(), s(app, Role::Header)));
+        for b in keymap::BINDINGS
+            .iter()
+            .filter(|b| b.group == g && !b.label.is_empty())
+        {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<13}", b.label), s(app, Role::Key)),
+                Span::raw(b.help),
+            ]));
+        }
+        if g == Group::View {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<13}", keymap::SORT_HELP.0), s(app, Role::Key)),
+                Span::raw(keymap::SORT_HELP.1),
+            ]));
+        }
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::from(vec![
+        mark_span(app, Mark::Ok),
+        Span::raw(" ok   "),
+        mark_span(app, Mark::Warn),
+        Span::raw(" warning   "),
+        mark_span(app, Mark::Fail),
+        Span::raw(" failure"),
+    ]));
+    f.render_widget(Clear, area);
+    f.render_widget(
+        Paragraph::new(lines).block(block(app, strings::HELP_TITLE.into(), true)),
+        area,
+    );
+}
+
+fn raw(app: &App, f: &mut Frame) {
+    let Some(r) = app.selected_router() else {
+        return;
+    };
+    let area = popup(f.area(), 90, 90);
+    let title = format!(" {} · raw output ", r.name);
+    let text = match &r.raw {
+        Some(t) => Text::from(
+            t.lines()
+                .skip(app.raw_scroll)
+                .map(|l| Line::raw(l.to_string()))
+                .collect::<Vec<_>>(),
+        ),
+        None => Text::styled(strings::NO_RAW, s(app, Role::Dim)),
+    };
+    f.render_widget(Clear, area);
+    f.render_widget(
+        Paragraph::new(text).block(
+            block(app, title, true)
+                .title_bottom(Span::styled(strings::RAW_HINT, s(app, Role::Dim))),
+        ),
+        area,
+    );
+}
+
+fn why(app: &App, f: &mut Frame) {
+    let (Some(svc), Some(snap)) = (app.selected_service(), app.snap.as_ref()) else {
+        return;
+    };
+    let area = popup(f.area(), 80, 60);
+    let key = svc.key();
+    let mut lines = vec![Line::from(vec![
+        Span::styled(key.clone(), s(app, Role::Header)),
+        Span::raw(format!("  {}", rows::join(&svc.addresses, ", "))),
+    ])];
+    lines.push(Line::raw(""));
+    let reasons = why_not_advertised(snap, &key);
+    if reasons.is_empty() {
+        lines.push(Line::from(vec![
+            mark_span(app, Mark::Ok),
+            Span::raw(format!(" {}", strings::WHY_ALL_GOOD)),
+        ]));
+    }
+    for r in &reasons {
+        lines.push(Line::from(vec![
+            mark_span(app, Mark::Fail),
+            Span::raw(format!(" {}", r.detail)),
+        ]));
+    }
+    let drifts: Vec<_> = snap
+        .drift
+        .iter()
+        .filter(|d| d.service.as_deref() == Some(key.as_str()))
+        .collect();
+    if !drifts.is_empty() {
+        lines.push(Line::raw(""));
+        for d in drifts {
+            let m = drift_mark(d.kind);
+            lines.push(Line::from(vec![
+                mark_span(app, m),
+                Span::styled(
+                    format!(" {}: ", strings::drift_word(d.kind)),
+                    s(app, m.role()),
+                ),
+                Span::raw(d.detail.clone()),
+            ]));
+        }
+    }
+    f.render_widget(Clear, area);
+    f.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            block(app, strings::WHY_TITLE.into(), true)
+                .title_bottom(Span::styled(strings::WHY_HINT, s(app, Role::Dim))),
+        ),
+        area,
+    );
+}

@@ -1,0 +1,156 @@
+//! `metallbctl tui`: the live view of the status model (routers, sessions, routes, services,
+//! events), after the test-bgp-router page and k9s.
+//!
+//! ```text
+//!  input thread ──Key/Resize──┐
+//!  collector ─────Snapshot────┼──> run() ──update(&mut App, Msg)──> draw(&App, &mut Frame)
+//!  SIGTERM/SIGINT/SIGHUP ─────┘        └──refresh request──> collector
+//! ```
+//!
+//! - `app`: the state and `update`, the only mutator; no I/O, no clock.
+//! - `draw`: pure rendering; builds only the visible rows.
+//! - `keymap`, `strings`, `theme`: keys, words and styles, each in one place.
+//! - this module: the terminal (raw mode, alternate screen, panic hook, signals) and the loop.
+//!
+//! The TUI reads only `crate::status`; it never talks to a cluster or a router itself.
+
+pub mod app;
+pub mod draw;
+pub mod keymap;
+pub mod rows;
+pub mod strings;
+pub mod theme;
+
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{self, Event};
+use tokio::sync::mpsc;
+
+pub use app::{update, App, Msg, Outcome, View};
+pub use draw::draw;
+pub use theme::Theme;
+
+use crate::status::Snapshot;
+
+/// Where snapshots come from, and how to ask for one now (`r`).
+pub struct Feed {
+    pub snapshots: mpsc::Receiver<Snapshot>,
+    pub refresh: Box<dyn Fn() + Send>,
+}
+
+/// Leaves raw mode and the alternate screen however `run` ends (return, error, unwind).
+struct Restore;
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        ratatui::restore();
+    }
+}
+
+/// Take over the terminal and run until `q`, Ctrl-C, SIGTERM, SIGINT, SIGHUP or the end of
+/// the feed. The terminal is restored on every way out, panics included (ratatui's hook).
+pub async fn run(theme: Theme, mut feed: Feed) -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term_sig = signal(SignalKind::terminate())?;
+    let mut int_sig = signal(SignalKind::interrupt())?;
+    let mut hup_sig = signal(SignalKind::hangup())?;
+
+    // The theme decides colours; crossterm must not strip them on its own, or NO_COLOR turns
+    // "reset colour" into an empty SGR that also wipes the reverse-video selection.
+    crossterm::style::force_color_output(true);
+    let mut terminal = ratatui::try_init()?;
+    let _restore = Restore;
+    let size = terminal.size()?;
+    let mut app = App::new(theme, (size.width, size.height));
+
+    let (tx, mut input) = mpsc::channel::<Msg>(256);
+    let stop = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let stop = stop.clone();
+        std::thread::Builder::new()
+            .name("tui-input".into())
+            .spawn(move || read_input(&tx, &stop))?
+    };
+
+    let mut dirty = true;
+    let mut feed_open = true;
+    loop {
+        if dirty {
+            frame(&mut terminal, &app)?;
+            dirty = false;
+        }
+        let msg = tokio::select! {
+            m = input.recv() => match m {
+                Some(m) => m,
+                None => break, // the input thread ended: no terminal to read from
+            },
+            s = feed.snapshots.recv(), if feed_open => match s {
+                Some(s) => Msg::Snapshot(Box::new(s)),
+                None => { feed_open = false; continue; }
+            },
+            _ = term_sig.recv() => break,
+            _ = int_sig.recv() => break,
+            _ = hup_sig.recv() => break,
+        };
+        let mut out = update(&mut app, msg);
+        // Coalesce whatever else is already queued into one frame.
+        while let Ok(m) = input.try_recv() {
+            out = merge(out, update(&mut app, m));
+        }
+        while let Ok(s) = feed.snapshots.try_recv() {
+            out = merge(out, update(&mut app, Msg::Snapshot(Box::new(s))));
+        }
+        if out.quit {
+            break;
+        }
+        if out.refresh {
+            (feed.refresh)();
+        }
+        dirty |= out.redraw;
+    }
+    stop.store(true, Ordering::SeqCst);
+    drop(input);
+    let _ = reader.join();
+    Ok(())
+}
+
+fn merge(a: Outcome, b: Outcome) -> Outcome {
+    Outcome {
+        redraw: a.redraw || b.redraw,
+        refresh: a.refresh || b.refresh,
+        quit: a.quit || b.quit,
+    }
+}
+
+/// One frame, inside a synchronized update so the terminal shows it whole (no tearing).
+fn frame(terminal: &mut ratatui::DefaultTerminal, app: &App) -> std::io::Result<()> {
+    use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+    crossterm::queue!(std::io::stdout(), BeginSynchronizedUpdate)?;
+    terminal.draw(|f| draw(app, f))?;
+    crossterm::execute!(std::io::stdout(), EndSynchronizedUpdate)?;
+    std::io::stdout().flush()
+}
+
+/// Read keys and resizes until `stop` is set or the receiver is gone. Polls with a timeout so
+/// that it notices `stop`; it never wakes the UI unless an event arrived.
+fn read_input(tx: &mpsc::Sender<Msg>, stop: &AtomicBool) {
+    while !stop.load(Ordering::SeqCst) {
+        match event::poll(Duration::from_millis(100)) {
+            Ok(false) => continue,
+            Ok(true) => {}
+            Err(_) => return,
+        }
+        let msg = match event::read() {
+            Ok(Event::Key(k)) => Msg::Key(k),
+            Ok(Event::Resize(w, h)) => Msg::Resize(w, h),
+            Ok(_) => continue,
+            Err(_) => return,
+        };
+        if tx.blocking_send(msg).is_err() {
+            return;
+        }
+    }
+}
