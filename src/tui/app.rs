@@ -57,7 +57,9 @@ impl View {
             "peers" | "bgp" => Some(View::Sessions),
             _ => None,
         };
-        alias.or_else(|| View::ALL.into_iter().find(|v| v.name().starts_with(&c)))
+        alias
+            .or_else(|| View::ALL.into_iter().find(|v| v.name() == c))
+            .or_else(|| View::ALL.into_iter().find(|v| v.name().starts_with(&c)))
     }
 }
 
@@ -87,7 +89,7 @@ pub const SORT_KEYS: [(char, &str); 7] = [
     ('P', "PREFIX"),
     ('N', "NEXT HOP"),
     ('A', "AS PATH"),
-    ('L', "LOCAL PREF"),
+    ('L', "LPREF"),
     ('C', "COMMUNITIES"),
     ('T', "AGE"),
     ('H', "HELD BY"),

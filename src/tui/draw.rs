@@ -149,14 +149,8 @@ fn sep<'a>(app: &App) -> Span<'a> {
 
 fn header(app: &App, f: &mut Frame, area: Rect) {
     let mut spans = vec![Span::styled(strings::APP, s(app, Role::Header))];
+    // Verdicts first, so a narrow terminal cuts the cluster's name, not the news.
     if let Some(snap) = &app.snap {
-        if let Some(c) = &snap.cluster {
-            spans.push(sep(app));
-            spans.push(Span::raw(match &c.context {
-                Some(ctx) => format!("{ctx} ({})", c.server),
-                None => c.server.clone(),
-            }));
-        }
         spans.push(sep(app));
         match &snap.config {
             ConfigState::Accepted => {
@@ -196,6 +190,16 @@ fn header(app: &App, f: &mut Frame, area: Rect) {
             strings::updated(&hms(snap.taken_at_ms)),
             s(app, Role::Dim),
         ));
+        if let Some(c) = &snap.cluster {
+            spans.push(sep(app));
+            spans.push(Span::styled(
+                match &c.context {
+                    Some(ctx) => format!("{ctx} ({})", c.server),
+                    None => c.server.clone(),
+                },
+                s(app, Role::Dim),
+            ));
+        }
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
@@ -253,7 +257,7 @@ fn tabs(app: &App, f: &mut Frame, area: Rect) {
             View::Services => app.services_shown.len(),
             View::Events => app.events_shown.len(),
         };
-        let label = format!(" {} {} {} ", i + 1, v.name(), n);
+        let label = format!(" {}:{}({n}) ", i + 1, v.name());
         let role = if v == app.view {
             Role::ActiveTab
         } else {
@@ -411,11 +415,20 @@ fn router_panel(
         Level::Warning => Role::Warn,
         Level::Failure => Role::Fail,
     };
-    lines.push(Line::from(vec![
-        mark_span(app, level_mark(v.level)),
-        Span::raw(" "),
-        Span::styled(v.text.clone(), role_bold(app, role)),
-    ]));
+    // The verdict is the point of the panel: wrap it rather than cut it.
+    let width = (inner.width as usize).saturating_sub(2).max(8);
+    for (i, part) in wrap(&v.text, width).into_iter().take(3).enumerate() {
+        let lead = if i == 0 {
+            mark_span(app, level_mark(v.level))
+        } else {
+            Span::raw(" ")
+        };
+        lines.push(Line::from(vec![
+            lead,
+            Span::raw(" "),
+            Span::styled(part, role_bold(app, role)),
+        ]));
+    }
     lines.push(Line::raw(""));
     for sess in r.sessions.iter().take(3) {
         let mut t = format!(" {} {}", sess.peer, sess.state);
@@ -468,11 +481,44 @@ fn router_panel(
     f.render_widget(Paragraph::new(lines), inner);
 }
 
+/// Greedy word wrap to `width` characters; words longer than a line are cut.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in text.split(' ') {
+        let need = cur.chars().count() + usize::from(!cur.is_empty()) + word.chars().count();
+        if need > width && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    if !cur.is_empty() || out.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
 fn role_bold(app: &App, role: Role) -> Style {
     s(app, role).add_modifier(ratatui::style::Modifier::BOLD)
 }
 
 // ---- sessions ---------------------------------------------------------------------------
+
+const SESSION_COLS: [Col; 10] = [
+    col(strings::SESSION_COLUMNS[0], 12, 0),
+    col(strings::SESSION_COLUMNS[1], 16, 0),
+    col(strings::SESSION_COLUMNS[2], 8, 4),
+    col(strings::SESSION_COLUMNS[3], 7, 2),
+    col(strings::SESSION_COLUMNS[4], 13, 0),
+    col(strings::SESSION_COLUMNS[5], 6, 1),
+    col(strings::SESSION_COLUMNS[6], 8, 3),
+    col(strings::SESSION_COLUMNS[7], 10, 1),
+    col(strings::SESSION_COLUMNS[8], 13, 2),
+    col(strings::SESSION_COLUMNS[9], 18, 0),
+];
 
 fn sessions(app: &App, snap: &Snapshot, f: &mut Frame, area: Rect) {
     let c = app.cursor();
@@ -499,7 +545,7 @@ fn sessions(app: &App, snap: &Snapshot, f: &mut Frame, area: Rect) {
                 _ => "—".to_string(),
             };
             let flap_style = if flaps > 0 { Role::Warn } else { Role::Dim };
-            let row = Row::new(vec![
+            let cells = vec![
                 Cell::from(r.node.clone()),
                 Cell::from(r.peer.clone()),
                 Cell::from(opt(r.local_as)),
@@ -513,30 +559,10 @@ fn sessions(app: &App, snap: &Snapshot, f: &mut Frame, area: Rect) {
                     r.last_error.clone().unwrap_or_default(),
                     s(app, Role::Warn),
                 )),
-            ]);
-            selected_row(app, row, offset + i == c.selected)
+            ];
+            (cells, offset + i == c.selected)
         });
-    let widths = [
-        Constraint::Length(16),
-        Constraint::Length(21),
-        Constraint::Length(8),
-        Constraint::Length(8),
-        Constraint::Length(13),
-        Constraint::Length(7),
-        Constraint::Length(8),
-        Constraint::Length(10),
-        Constraint::Length(13),
-        Constraint::Min(10),
-    ];
-    table(
-        app,
-        f,
-        area,
-        title,
-        &strings::SESSION_COLUMNS,
-        rows,
-        &widths,
-    );
+    table(app, f, area, title, &SESSION_COLS, rows);
 }
 
 /// The first visible row: the stored offset, moved so the selection is on screen.
@@ -551,25 +577,81 @@ fn visible_offset(selected: usize, offset: usize, page: usize) -> usize {
     }
 }
 
-fn selected_row<'a>(app: &App, row: Row<'a>, selected: bool) -> Row<'a> {
-    if selected {
-        row.style(s(app, Role::Selected))
-    } else {
-        row
+/// A table column: header, width, and how early it goes when the terminal is narrow
+/// (0: never; higher numbers go first).
+pub struct Col {
+    pub name: &'static str,
+    pub width: u16,
+    pub drop: u8,
+}
+
+const fn col(name: &'static str, width: u16, drop: u8) -> Col {
+    Col { name, width, drop }
+}
+
+/// The columns that fit in `avail` cells, dropping the most droppable (rightmost first).
+fn fit(cols: &[Col], avail: u16) -> Vec<usize> {
+    let mut keep: Vec<usize> = (0..cols.len()).collect();
+    loop {
+        let total: u16 = keep.iter().map(|&i| cols[i].width).sum::<u16>()
+            + (keep.len() as u16).saturating_sub(1);
+        if total <= avail {
+            return keep;
+        }
+        let victim = keep
+            .iter()
+            .enumerate()
+            .filter(|(_, &i)| cols[i].drop > 0)
+            .max_by_key(|(p, &i)| (cols[i].drop, *p))
+            .map(|(p, _)| p);
+        match victim {
+            Some(p) => {
+                keep.remove(p);
+            }
+            None => return keep,
+        }
     }
 }
 
+/// Draw a table of the given rows (already only the visible ones) in the columns that fit.
 fn table<'a>(
     app: &App,
     f: &mut Frame,
     area: Rect,
     title: String,
-    columns: &[&'a str],
-    rows: impl IntoIterator<Item = Row<'a>>,
-    widths: &[Constraint],
+    cols: &[Col],
+    rows: impl Iterator<Item = (Vec<Cell<'a>>, bool)>,
 ) {
-    let header = Row::new(columns.iter().map(|c| Cell::from(*c))).style(s(app, Role::Header));
-    let t = Table::new(rows, widths.to_vec())
+    let keep = fit(cols, area.width.saturating_sub(2));
+    let header =
+        Row::new(keep.iter().map(|&i| Cell::from(cols[i].name))).style(s(app, Role::Header));
+    let widths: Vec<Constraint> = keep
+        .iter()
+        .enumerate()
+        .map(|(n, &i)| {
+            if n + 1 == keep.len() {
+                Constraint::Min(cols[i].width)
+            } else {
+                Constraint::Length(cols[i].width)
+            }
+        })
+        .collect();
+    let rows = rows.map(|(mut cells, selected)| {
+        let mut kept = Vec::with_capacity(keep.len());
+        for &i in keep.iter().rev() {
+            if i < cells.len() {
+                kept.push(cells.swap_remove(i));
+            }
+        }
+        kept.reverse();
+        let row = Row::new(kept);
+        if selected {
+            row.style(s(app, Role::Selected))
+        } else {
+            row
+        }
+    });
+    let t = Table::new(rows, widths)
         .header(header)
         .column_spacing(1)
         .block(block(app, title, true));
@@ -577,6 +659,17 @@ fn table<'a>(
 }
 
 // ---- routes -----------------------------------------------------------------------------
+
+const ROUTE_COLS: [Col; 8] = [
+    col(strings::ROUTE_DRIFT_COLUMN, 16, 1),
+    col(SORT_KEYS[0].1, 18, 0),
+    col(SORT_KEYS[1].1, 15, 2),
+    col(SORT_KEYS[2].1, 8, 4),
+    col(SORT_KEYS[3].1, 5, 5),
+    col(SORT_KEYS[4].1, 12, 3),
+    col(SORT_KEYS[5].1, 6, 3),
+    col(SORT_KEYS[6].1, 10, 1),
+];
 
 fn routes(app: &App, f: &mut Frame, area: Rect) {
     let c = app.cursor();
@@ -618,7 +711,7 @@ fn routes(app: &App, f: &mut Frame, area: Rect) {
             } else {
                 Line::raw(r.held_by.join(","))
             };
-            let row = Row::new(vec![
+            let cells = vec![
                 Cell::from(drift),
                 Cell::from(r.prefix.to_string()),
                 Cell::from(opt(r.next_hop)),
@@ -627,25 +720,22 @@ fn routes(app: &App, f: &mut Frame, area: Rect) {
                 Cell::from(r.communities.clone()),
                 Cell::from(r.since_ms.map_or_else(|| "—".into(), |t| age(now, t))),
                 Cell::from(held),
-            ]);
-            selected_row(app, row, offset + i == c.selected)
+            ];
+            (cells, offset + i == c.selected)
         });
-    let mut columns = vec![strings::ROUTE_DRIFT_COLUMN];
-    columns.extend(SORT_KEYS.iter().map(|(_, n)| *n));
-    let widths = [
-        Constraint::Length(16),
-        Constraint::Length(19),
-        Constraint::Length(15),
-        Constraint::Length(12),
-        Constraint::Length(10),
-        Constraint::Length(14),
-        Constraint::Length(6),
-        Constraint::Min(8),
-    ];
-    table(app, f, area, title, &columns, rows, &widths);
+    table(app, f, area, title, &ROUTE_COLS, rows);
 }
 
 // ---- services ---------------------------------------------------------------------------
+
+const SERVICE_COLS: [Col; 6] = [
+    col(strings::SERVICE_COLUMNS[0], 20, 0),
+    col(strings::SERVICE_COLUMNS[1], 16, 0),
+    col(strings::SERVICE_COLUMNS[2], 12, 3),
+    col(strings::SERVICE_COLUMNS[3], 7, 4),
+    col(strings::SERVICE_COLUMNS[4], 22, 2),
+    col(strings::SERVICE_COLUMNS[5], 16, 0),
+];
 
 fn services(app: &App, snap: &Snapshot, f: &mut Frame, area: Rect) {
     let c = app.cursor();
@@ -684,18 +774,14 @@ fn services(app: &App, snap: &Snapshot, f: &mut Frame, area: Rect) {
                     Line::from(spans)
                 }
             };
-            let mut nodes: Vec<&str> = svc.announcements.iter().map(|a| a.node.as_str()).collect();
-            nodes.dedup();
+            let nodes: std::collections::BTreeSet<&str> =
+                svc.announcements.iter().map(|a| a.node.as_str()).collect();
             let peers: std::collections::BTreeSet<&str> =
                 svc.announcements.iter().map(|a| a.peer.as_str()).collect();
             let announced = if svc.announcements.is_empty() {
                 "—".to_string()
             } else {
-                format!(
-                    "{} → {}",
-                    nodes.join(","),
-                    peers.into_iter().collect::<Vec<_>>().join(",")
-                )
+                format!("{} → {} peers", nodes.len(), peers.len())
             };
             let addresses = if svc.addresses.is_empty() {
                 svc.pending_reason
@@ -704,36 +790,29 @@ fn services(app: &App, snap: &Snapshot, f: &mut Frame, area: Rect) {
             } else {
                 rows::join(&svc.addresses, ",")
             };
-            let row = Row::new(vec![
+            let cells = vec![
                 Cell::from(svc.key()),
                 Cell::from(addresses),
                 Cell::from(svc.pool.clone().unwrap_or_else(|| "—".into())),
                 Cell::from(svc.external_traffic_policy.clone()),
                 Cell::from(announced),
                 Cell::from(drift_cell),
-            ]);
-            selected_row(app, row, offset + i == c.selected)
+            ];
+            (cells, offset + i == c.selected)
         });
-    let widths = [
-        Constraint::Length(24),
-        Constraint::Length(18),
-        Constraint::Length(12),
-        Constraint::Length(8),
-        Constraint::Length(26),
-        Constraint::Min(12),
-    ];
-    table(
-        app,
-        f,
-        area,
-        title,
-        &strings::SERVICE_COLUMNS,
-        rows,
-        &widths,
-    );
+    table(app, f, area, title, &SERVICE_COLS, rows);
 }
 
 // ---- events -----------------------------------------------------------------------------
+
+const EVENT_COLS: [Col; 6] = [
+    col(strings::EVENT_COLUMNS[0], 9, 1),
+    col(strings::EVENT_COLUMNS[1], 14, 0),
+    col(strings::EVENT_COLUMNS[2], 26, 2),
+    col(strings::EVENT_COLUMNS[3], 5, 4),
+    col(strings::EVENT_COLUMNS[4], 6, 3),
+    col(strings::EVENT_COLUMNS[5], 20, 0),
+];
 
 fn events(app: &App, snap: &Snapshot, f: &mut Frame, area: Rect) {
     let c = app.cursor();
@@ -758,25 +837,17 @@ fn events(app: &App, snap: &Snapshot, f: &mut Frame, area: Rect) {
                     Span::styled(format!(" {}", e.type_), s(app, Role::Warn)),
                 ])
             };
-            let row = Row::new(vec![
+            let cells = vec![
                 Cell::from(ty),
                 Cell::from(e.reason.clone()),
                 Cell::from(e.object.clone()),
                 Cell::from(e.count.to_string()),
                 Cell::from(e.last_ms.map_or_else(|| "—".into(), |t| age(now, t))),
                 Cell::from(e.message.clone()),
-            ]);
-            selected_row(app, row, offset + i == c.selected)
+            ];
+            (cells, offset + i == c.selected)
         });
-    let widths = [
-        Constraint::Length(9),
-        Constraint::Length(16),
-        Constraint::Length(28),
-        Constraint::Length(5),
-        Constraint::Length(5),
-        Constraint::Min(20),
-    ];
-    table(app, f, area, title, &strings::EVENT_COLUMNS, rows, &widths);
+    table(app, f, area, title, &EVENT_COLS, rows);
 }
 
 // ---- windows ----------------------------------------------------------------------------
@@ -793,7 +864,6 @@ fn popup(area: Rect, pct_w: u16, pct_h: u16) -> Rect {
 }
 
 fn help(app: &App, f: &mut Frame) {
-    let area = popup(f.area(), 70, 80);
     let mut lines = Vec::new();
     for g in [Group::General, Group::Navigation, Group::View] {
         lines.push(Line::styled(g.title(), s(app, Role::Header)));
@@ -822,6 +892,14 @@ fn help(app: &App, f: &mut Frame) {
         mark_span(app, Mark::Fail),
         Span::raw(" failure"),
     ]));
+    let full = f.area();
+    let (w, h) = (full.width.min(80), full.height.min(lines.len() as u16 + 2));
+    let area = Rect::new(
+        full.x + (full.width - w) / 2,
+        full.y + (full.height - h) / 2,
+        w,
+        h,
+    );
     f.render_widget(Clear, area);
     f.render_widget(
         Paragraph::new(lines).block(block(app, strings::HELP_TITLE.into(), true)),

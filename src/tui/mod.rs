@@ -154,3 +154,6 @@ fn read_input(tx: &mpsc::Sender<Msg>, stop: &AtomicBool) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -9,7 +9,7 @@ pub const WAITING: &str = "Waiting for the first refresh …";
 pub const REFRESHING: &str = "refresh requested";
 pub const NO_ROUTERS: &str = "No routers known. Name one with --router NAME=bird:/path/to/bird.ctl (or frr, gobgp:ADDR, listen:IP:PORT,as=N), or start the lab.";
 pub const NO_ROUTERS_FAULTS: &str = "No router has a fault (f shows every router).";
-pub const GIVING_ROUTES: &str = "MetalLB is giving me routes to these destinations:";
+pub const GIVING_ROUTES: &str = "MetalLB gives me routes to:";
 pub const NO_ROUTES: &str = "(none)";
 pub const NO_ROWS: &str = "Nothing to show.";
 pub const NO_ROWS_FILTERED: &str =
@@ -105,7 +105,7 @@ pub fn drift_word(k: DriftKind) -> &'static str {
         DriftKind::NotHeld => "not held",
         DriftKind::Stale => "stale",
         DriftKind::WrongNextHop => "wrong next hop",
-        DriftKind::RoutersDisagree => "routers disagree",
+        DriftKind::RoutersDisagree => "routers differ",
         DriftKind::SessionDown => "session down",
         DriftKind::ConfigRejected => "config rejected",
     }
