@@ -146,6 +146,8 @@ pub struct App {
     // Derived, rebuilt on every snapshot or filter change; drawing only reads them.
     pub route_rows: Vec<RouteRow>,
     pub session_rows: Vec<SessionRow>,
+    /// Sessions Established, among `session_rows`.
+    pub sessions_up: usize,
     /// Visible row indices per table view, after faults-only, filter and sort.
     pub routes_shown: Vec<usize>,
     pub sessions_shown: Vec<usize>,
@@ -175,6 +177,7 @@ impl App {
             notice: None,
             route_rows: Vec::new(),
             session_rows: Vec::new(),
+            sessions_up: 0,
             routes_shown: Vec::new(),
             sessions_shown: Vec::new(),
             services_shown: Vec::new(),
@@ -226,6 +229,7 @@ impl App {
         let Some(snap) = &self.snap else { return };
         self.route_rows = rows::route_rows(snap);
         self.session_rows = rows::session_rows(snap);
+        self.sessions_up = self.session_rows.iter().filter(|r| r.state.is_up()).count();
         self.service_drift = rows::service_drift(snap);
         self.refilter();
     }

@@ -170,7 +170,7 @@ fn header(app: &App, f: &mut Frame, area: Rect) {
             }
         }
         let total = app.session_rows.len();
-        let up = app.session_rows.iter().filter(|r| r.state.is_up()).count();
+        let up = app.sessions_up;
         spans.push(sep(app));
         let m = if up == total {
             Mark::Ok

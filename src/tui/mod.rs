@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crossterm::event::{self, Event};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 pub use app::{update, App, Msg, Outcome, View};
 pub use draw::draw;
@@ -35,9 +35,10 @@ pub use theme::Theme;
 
 use crate::status::Snapshot;
 
-/// Where snapshots come from, and how to ask for one now (`r`).
+/// Where snapshots come from (the collector's watch channel: the newest one wins), and how
+/// to ask for one now (`r`).
 pub struct Feed {
-    pub snapshots: mpsc::Receiver<Snapshot>,
+    pub snapshots: watch::Receiver<Snapshot>,
     pub refresh: Box<dyn Fn() + Send>,
 }
 
@@ -65,6 +66,9 @@ pub async fn run(theme: Theme, mut feed: Feed) -> anyhow::Result<()> {
     let _restore = Restore;
     let size = terminal.size()?;
     let mut app = App::new(theme, (size.width, size.height));
+    // The collector publishes its first snapshot before handing over the channel.
+    let first = feed.snapshots.borrow_and_update().clone();
+    update(&mut app, Msg::Snapshot(Box::new(first)));
 
     let (tx, mut input) = mpsc::channel::<Msg>(256);
     let stop = Arc::new(AtomicBool::new(false));
@@ -87,9 +91,9 @@ pub async fn run(theme: Theme, mut feed: Feed) -> anyhow::Result<()> {
                 Some(m) => m,
                 None => break, // the input thread ended: no terminal to read from
             },
-            s = feed.snapshots.recv(), if feed_open => match s {
-                Some(s) => Msg::Snapshot(Box::new(s)),
-                None => { feed_open = false; continue; }
+            r = feed.snapshots.changed(), if feed_open => match r {
+                Ok(()) => Msg::Snapshot(Box::new(feed.snapshots.borrow_and_update().clone())),
+                Err(_) => { feed_open = false; continue; }
             },
             _ = term_sig.recv() => break,
             _ = int_sig.recv() => break,
@@ -99,9 +103,6 @@ pub async fn run(theme: Theme, mut feed: Feed) -> anyhow::Result<()> {
         // Coalesce whatever else is already queued into one frame.
         while let Ok(m) = input.try_recv() {
             out = merge(out, update(&mut app, m));
-        }
-        while let Ok(s) = feed.snapshots.try_recv() {
-            out = merge(out, update(&mut app, Msg::Snapshot(Box::new(s))));
         }
         if out.quit {
             break;

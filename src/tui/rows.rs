@@ -78,17 +78,19 @@ pub fn service_drift(snap: &Snapshot) -> HashMap<String, Vec<DriftKind>> {
 }
 
 pub fn route_rows(snap: &Snapshot) -> Vec<RouteRow> {
-    type Key = (IpNet, Option<IpAddr>, Vec<u32>, Option<u32>, Vec<String>);
-    let mut index: HashMap<Key, usize> = HashMap::new();
-    let mut rows: Vec<RouteRow> = Vec::new();
+    // Keys borrow from the snapshot: no allocation per route held.
+    type Key<'a> = (IpNet, Option<IpAddr>, &'a [u32], Option<u32>, &'a [String]);
+    let total: usize = snap.routers.iter().map(|r| r.routes.len()).sum();
+    let mut index: HashMap<Key, usize> = HashMap::with_capacity(total);
+    let mut rows: Vec<RouteRow> = Vec::with_capacity(total);
     for r in &snap.routers {
         for rt in &r.routes {
             let key: Key = (
                 rt.prefix,
                 rt.next_hop,
-                rt.as_path.clone(),
+                &rt.as_path,
                 rt.local_pref,
-                rt.communities.clone(),
+                &rt.communities,
             );
             if let Some(&i) = index.get(&key) {
                 let row = &mut rows[i];
@@ -153,21 +155,27 @@ pub fn route_rows(snap: &Snapshot) -> Vec<RouteRow> {
         }
     }
     for row in &mut rows {
-        row.haystack = format!(
-            "{} {} {} {} {} {} {}",
-            row.prefix,
-            row.next_hop.map(|h| h.to_string()).unwrap_or_default(),
-            row.as_path,
-            row.local_pref.map(|l| l.to_string()).unwrap_or_default(),
-            row.communities,
-            row.held_by.join(" "),
-            row.drift
-                .iter()
-                .map(|k| k.as_str())
-                .collect::<Vec<_>>()
-                .join(" "),
-        )
-        .to_lowercase();
+        use std::fmt::Write;
+        let h = &mut row.haystack;
+        // Addresses, numbers and communities print in lower case already.
+        let _ = write!(h, "{} ", row.prefix);
+        if let Some(nh) = row.next_hop {
+            let _ = write!(h, "{nh} ");
+        }
+        h.push_str(&row.as_path);
+        if let Some(lp) = row.local_pref {
+            let _ = write!(h, " {lp}");
+        }
+        h.push(' ');
+        h.push_str(&row.communities.to_lowercase());
+        for r in &row.held_by {
+            h.push(' ');
+            h.push_str(&r.to_lowercase());
+        }
+        for k in &row.drift {
+            h.push(' ');
+            h.push_str(k.as_str());
+        }
     }
     rows
 }
