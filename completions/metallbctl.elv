@@ -35,6 +35,8 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
             cand uninstall 'Remove what `install` installed'
             cand controller 'Run MetalLB''s controller: assign addresses to LoadBalancer Services'
             cand speaker 'Run MetalLB''s speaker for one node: announce assigned addresses over BGP'
+            cand status 'Show BGP sessions, what routers hold and drift from MetalLB''s intent'
+            cand routes 'Show the routes every router holds, with their attributes'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'metallbctl;validate'= {
@@ -334,6 +336,53 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'metallbctl;status'= {
+            cand --kubeconfig 'kubeconfig file [default: KUBECONFIG or ~/.kube/config]'
+            cand --context 'kubeconfig context [default: the current one]'
+            cand --namespace 'MetalLB''s namespace'
+            cand --router 'A router to read, repeatable: NAME=bird:/path/to/bird.ctl, NAME=frr[:VTYSH_DIR], NAME=gobgp:HOST:PORT, or NAME=listen:IP:PORT,as=N[,peer-as=M][,peer=ADDR...] (metallbctl itself is the passive BGP peer MetalLB announces to)'
+            cand --timeout 'Timeout of each source call, in seconds'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --interval 'Seconds between polls with --watch'
+            cand --require 'Exit 1 unless all sessions are up (all) or some are (any), and nothing drifts'
+            cand --color 'When to colour output; `auto` colours a terminal unless NO_COLOR is set'
+            cand --no-cluster 'Do not read a cluster (routers only)'
+            cand --no-lab-routers 'Do not read the lab''s routers even when the context is a lab'
+            cand -w 'Keep printing a new status every --interval'
+            cand --watch 'Keep printing a new status every --interval'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -q 'Say only what is wrong'
+            cand --quiet 'Say only what is wrong'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'metallbctl;routes'= {
+            cand --kubeconfig 'kubeconfig file [default: KUBECONFIG or ~/.kube/config]'
+            cand --context 'kubeconfig context [default: the current one]'
+            cand --namespace 'MetalLB''s namespace'
+            cand --router 'A router to read, repeatable: NAME=bird:/path/to/bird.ctl, NAME=frr[:VTYSH_DIR], NAME=gobgp:HOST:PORT, or NAME=listen:IP:PORT,as=N[,peer-as=M][,peer=ADDR...] (metallbctl itself is the passive BGP peer MetalLB announces to)'
+            cand --timeout 'Timeout of each source call, in seconds'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --interval 'Seconds between polls with --watch'
+            cand --color 'When to colour output; `auto` colours a terminal unless NO_COLOR is set'
+            cand --no-cluster 'Do not read a cluster (routers only)'
+            cand --no-lab-routers 'Do not read the lab''s routers even when the context is a lab'
+            cand -w 'Keep printing the routes every --interval'
+            cand --watch 'Keep printing the routes every --interval'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -q 'Say only what is wrong'
+            cand --quiet 'Say only what is wrong'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'metallbctl;help'= {
             cand validate 'Lint MetalLB configurations offline (files, directories or stdin)'
             cand completions 'Print a shell completion script'
@@ -343,6 +392,8 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
             cand uninstall 'Remove what `install` installed'
             cand controller 'Run MetalLB''s controller: assign addresses to LoadBalancer Services'
             cand speaker 'Run MetalLB''s speaker for one node: announce assigned addresses over BGP'
+            cand status 'Show BGP sessions, what routers hold and drift from MetalLB''s intent'
+            cand routes 'Show the routes every router holds, with their attributes'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'metallbctl;help;validate'= {
@@ -384,6 +435,10 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
         &'metallbctl;help;controller'= {
         }
         &'metallbctl;help;speaker'= {
+        }
+        &'metallbctl;help;status'= {
+        }
+        &'metallbctl;help;routes'= {
         }
         &'metallbctl;help;help'= {
         }

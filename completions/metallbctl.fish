@@ -39,6 +39,8 @@ complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "install" -d '
 complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "uninstall" -d 'Remove what `install` installed'
 complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "controller" -d 'Run MetalLB\'s controller: assign addresses to LoadBalancer Services'
 complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "speaker" -d 'Run MetalLB\'s speaker for one node: announce assigned addresses over BGP'
+complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "status" -d 'Show BGP sessions, what routers hold and drift from MetalLB\'s intent'
+complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "routes" -d 'Show the routes every router holds, with their attributes'
 complete -c metallbctl -n "__fish_metallbctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -l format -d 'Output format' -r -f -a "text\t'Human-readable, with the source line and a caret'
 json\t'One JSON document (schema in docs/validate.md)'
@@ -258,15 +260,57 @@ complete -c metallbctl -n "__fish_metallbctl_using_subcommand speaker" -s v -l v
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand speaker" -s q -l quiet -d 'Say only what is wrong'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand speaker" -s h -l help -d 'Print help'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand speaker" -s V -l version -d 'Print version'
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab install uninstall controller speaker help" -f -a "validate" -d 'Lint MetalLB configurations offline (files, directories or stdin)'
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab install uninstall controller speaker help" -f -a "completions" -d 'Print a shell completion script'
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab install uninstall controller speaker help" -f -a "bgp" -d 'Run a BGP router (listen) or speaker (announce) for debugging real networks'
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab install uninstall controller speaker help" -f -a "lab" -d 'Run the lab: a simulated cluster with a Kubernetes-compatible API'
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab install uninstall controller speaker help" -f -a "install" -d 'Install MetalLB (and optionally the test BGP routers) into a cluster and wait for it'
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab install uninstall controller speaker help" -f -a "uninstall" -d 'Remove what `install` installed'
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab install uninstall controller speaker help" -f -a "controller" -d 'Run MetalLB\'s controller: assign addresses to LoadBalancer Services'
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab install uninstall controller speaker help" -f -a "speaker" -d 'Run MetalLB\'s speaker for one node: announce assigned addresses over BGP'
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab install uninstall controller speaker help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand status" -l kubeconfig -d 'kubeconfig file [default: KUBECONFIG or ~/.kube/config]' -r -F
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand status" -l context -d 'kubeconfig context [default: the current one]' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand status" -l namespace -d 'MetalLB\'s namespace' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand status" -l router -d 'A router to read, repeatable: NAME=bird:/path/to/bird.ctl, NAME=frr[:VTYSH_DIR], NAME=gobgp:HOST:PORT, or NAME=listen:IP:PORT,as=N[,peer-as=M][,peer=ADDR...] (metallbctl itself is the passive BGP peer MetalLB announces to)' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand status" -l timeout -d 'Timeout of each source call, in seconds' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand status" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand status" -l interval -d 'Seconds between polls with --watch' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand status" -l require -d 'Exit 1 unless all sessions are up (all) or some are (any), and nothing drifts' -r -f -a "all\t'Every session established and no drift'
+any\t'At least one session established and no drift other than down sessions'"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand status" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand status" -l no-cluster -d 'Do not read a cluster (routers only)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand status" -l no-lab-routers -d 'Do not read the lab\'s routers even when the context is a lab'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand status" -s w -l watch -d 'Keep printing a new status every --interval'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand status" -s v -l verbose -d 'Say more (repeat for more detail)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand status" -s q -l quiet -d 'Say only what is wrong'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand status" -s V -l version -d 'Print version'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand routes" -l kubeconfig -d 'kubeconfig file [default: KUBECONFIG or ~/.kube/config]' -r -F
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand routes" -l context -d 'kubeconfig context [default: the current one]' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand routes" -l namespace -d 'MetalLB\'s namespace' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand routes" -l router -d 'A router to read, repeatable: NAME=bird:/path/to/bird.ctl, NAME=frr[:VTYSH_DIR], NAME=gobgp:HOST:PORT, or NAME=listen:IP:PORT,as=N[,peer-as=M][,peer=ADDR...] (metallbctl itself is the passive BGP peer MetalLB announces to)' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand routes" -l timeout -d 'Timeout of each source call, in seconds' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand routes" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand routes" -l interval -d 'Seconds between polls with --watch' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand routes" -l color -d 'When to colour output; `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand routes" -l no-cluster -d 'Do not read a cluster (routers only)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand routes" -l no-lab-routers -d 'Do not read the lab\'s routers even when the context is a lab'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand routes" -s w -l watch -d 'Keep printing the routes every --interval'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand routes" -s v -l verbose -d 'Say more (repeat for more detail)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand routes" -s q -l quiet -d 'Say only what is wrong'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand routes" -s h -l help -d 'Print help'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand routes" -s V -l version -d 'Print version'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab install uninstall controller speaker status routes help" -f -a "validate" -d 'Lint MetalLB configurations offline (files, directories or stdin)'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab install uninstall controller speaker status routes help" -f -a "completions" -d 'Print a shell completion script'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab install uninstall controller speaker status routes help" -f -a "bgp" -d 'Run a BGP router (listen) or speaker (announce) for debugging real networks'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab install uninstall controller speaker status routes help" -f -a "lab" -d 'Run the lab: a simulated cluster with a Kubernetes-compatible API'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab install uninstall controller speaker status routes help" -f -a "install" -d 'Install MetalLB (and optionally the test BGP routers) into a cluster and wait for it'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab install uninstall controller speaker status routes help" -f -a "uninstall" -d 'Remove what `install` installed'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab install uninstall controller speaker status routes help" -f -a "controller" -d 'Run MetalLB\'s controller: assign addresses to LoadBalancer Services'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab install uninstall controller speaker status routes help" -f -a "speaker" -d 'Run MetalLB\'s speaker for one node: announce assigned addresses over BGP'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab install uninstall controller speaker status routes help" -f -a "status" -d 'Show BGP sessions, what routers hold and drift from MetalLB\'s intent'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab install uninstall controller speaker status routes help" -f -a "routes" -d 'Show the routes every router holds, with their attributes'
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and not __fish_seen_subcommand_from validate completions bgp lab install uninstall controller speaker status routes help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and __fish_seen_subcommand_from bgp" -f -a "listen" -d 'Accept sessions from peers and print sessions and received routes as they change'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and __fish_seen_subcommand_from bgp" -f -a "announce" -d 'Announce prefixes to a peer until interrupted, then withdraw them'
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "up" -d 'Start a lab (in the background unless --foreground) and print its kubeconfig'

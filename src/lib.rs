@@ -11,5 +11,6 @@ pub mod diag;
 pub mod kube;
 pub mod lab;
 pub mod metallb;
+pub mod sources;
 pub mod status;
 pub mod tui;

@@ -10,6 +10,7 @@ pub mod lab;
 pub mod output;
 pub mod shell;
 pub mod speaker;
+pub mod status;
 pub mod validate;
 
 use std::process::ExitCode;
@@ -92,6 +93,10 @@ pub enum Command {
     Controller(controller::ControllerArgs),
     /// Run MetalLB's speaker for one node: announce assigned addresses over BGP.
     Speaker(speaker::SpeakerArgs),
+    /// Show BGP sessions, what routers hold and drift from MetalLB's intent.
+    Status(status::StatusArgs),
+    /// Show the routes every router holds, with their attributes.
+    Routes(status::RoutesArgs),
 }
 
 /// Parse the process arguments, run the chosen command and map the outcome to an exit code:
@@ -117,6 +122,8 @@ pub fn main() -> ExitCode {
         Command::Uninstall(args) => install::run_uninstall(args),
         Command::Controller(args) => controller::run(args),
         Command::Speaker(args) => speaker::run(args),
+        Command::Status(args) => status::run_status(args),
+        Command::Routes(args) => status::run_routes(args),
     };
     match result {
         Ok(code) => code,

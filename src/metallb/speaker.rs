@@ -86,6 +86,9 @@ pub async fn run(
     let mut metrics_task = None;
     if let Some(addr) = opts.metrics_listen {
         let (bound, task) = metrics::serve(addr, metrics.clone(), shutdown.clone()).await?;
+        if let Some(tell) = &opts.metrics_bound {
+            tell(bound);
+        }
         log_line(
             &opts.log,
             &format!("serving metrics on http://{bound}/metrics"),

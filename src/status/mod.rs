@@ -12,3 +12,5 @@ pub mod explain;
 pub mod history;
 
 pub use explain::{router_verdict, verdict, why_not_advertised};
+pub mod prom;
+pub mod source;

@@ -24,6 +24,7 @@ pub mod meta;
 pub mod patch;
 pub mod paths;
 pub mod persistence;
+pub mod proxy;
 pub mod query;
 pub mod resources;
 pub mod rest;

@@ -56,6 +56,10 @@ pub fn router(app: App) -> Router {
         .route("/openapi/v3", get(openapi_root))
         .route("/openapi/v3/{*gv}", get(openapi_gv))
         .route("/openapi/v2", get(not_found))
+        .route(
+            "/api/v1/namespaces/{ns}/pods/{name}/proxy/{*path}",
+            get(super::proxy::pod),
+        )
         .fallback(resource)
         .layer(middleware::from_fn_with_state(app.clone(), authenticate))
         .with_state(app);
