@@ -535,7 +535,8 @@ fn sessions(app: &App, snap: &Snapshot, f: &mut Frame, area: Rect) {
         .enumerate()
         .map(|(i, &ri)| {
             let r = &app.session_rows[ri];
-            let (flaps, spark) = rows::flap_sparkline(snap, &r.key, now, 10);
+            let history = r.history.and_then(|i| snap.history.sessions.get(i));
+            let (flaps, spark) = rows::flap_sparkline(history, now, 10);
             let state = Line::from(vec![
                 mark_span(app, state_mark(r.state)),
                 Span::raw(format!(" {}", r.state)),

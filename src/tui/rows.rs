@@ -7,7 +7,8 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::status::{
-    DriftKind, EventRecord, Health, ServiceIntent, SessionState, Snapshot, SourceHealth,
+    DriftKind, EventRecord, Health, ServiceIntent, SessionHistory, SessionState, Snapshot,
+    SourceHealth,
 };
 
 /// One routes-table row: a prefix with one set of attributes, and the routers holding it.
@@ -41,8 +42,8 @@ pub struct SessionRow {
     pub received: Option<u64>,
     pub advertised: Option<u64>,
     pub last_error: Option<String>,
-    /// The history key (`speaker/NODE/PEER`, `router/NAME/PEER`).
-    pub key: String,
+    /// Its entry in `snapshot.history.sessions`, if any.
+    pub history: Option<usize>,
     pub haystack: String,
 }
 
@@ -181,6 +182,14 @@ pub fn route_rows(snap: &Snapshot) -> Vec<RouteRow> {
 }
 
 pub fn session_rows(snap: &Snapshot) -> Vec<SessionRow> {
+    let history: HashMap<&str, usize> = snap
+        .history
+        .sessions
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.key.as_str(), i))
+        .collect();
+    let find = |key: String| history.get(key.as_str()).copied();
     let mut rows = Vec::new();
     for s in &snap.speakers {
         rows.push(SessionRow {
@@ -193,7 +202,7 @@ pub fn session_rows(snap: &Snapshot) -> Vec<SessionRow> {
             received: None,
             advertised: Some(s.prefixes_advertised),
             last_error: s.last_error.clone(),
-            key: format!("speaker/{}/{}", s.node, s.peer),
+            history: find(crate::status::history::speaker_key(&s.node, &s.peer)),
             haystack: String::new(),
         });
     }
@@ -209,7 +218,7 @@ pub fn session_rows(snap: &Snapshot) -> Vec<SessionRow> {
                 received: Some(s.received),
                 advertised: None,
                 last_error: s.last_error.clone(),
-                key: format!("router/{}/{}", r.name, s.peer),
+                history: find(crate::status::history::router_key(&r.name, &s.peer)),
                 haystack: String::new(),
             });
         }
@@ -266,9 +275,13 @@ pub fn join<T: std::fmt::Display>(items: &[T], sep: &str) -> String {
 
 /// The flap sparkline of a session over the last `buckets` minutes: one character per minute,
 /// its height the number of down transitions in that minute (`·` for none).
-pub fn flap_sparkline(snap: &Snapshot, key: &str, now_ms: u64, buckets: usize) -> (usize, String) {
+pub fn flap_sparkline(
+    history: Option<&SessionHistory>,
+    now_ms: u64,
+    buckets: usize,
+) -> (usize, String) {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    let Some(h) = snap.history.sessions.iter().find(|h| h.key == key) else {
+    let Some(h) = history else {
         return (0, "·".repeat(buckets));
     };
     let mut counts = vec![0usize; buckets];
@@ -300,7 +313,7 @@ pub fn flap_sparkline(snap: &Snapshot, key: &str, now_ms: u64, buckets: usize) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::status::{Drift, RouterRoute, RouterView, SessionHistory, Transition};
+    use crate::status::{Drift, RouterRoute, RouterView, Transition};
 
     fn route(p: &str, hop: &str) -> RouterRoute {
         RouterRoute {
@@ -369,12 +382,9 @@ mod tests {
             },
             ..Default::default()
         };
-        let (n, line) = flap_sparkline(&snap, "k", 600_000, 10);
+        let (n, line) = flap_sparkline(snap.history.sessions.first(), 600_000, 10);
         assert_eq!(n, 3);
         assert_eq!(line, "▄········█");
-        assert_eq!(
-            flap_sparkline(&snap, "other", 600_000, 3),
-            (0, "···".into())
-        );
+        assert_eq!(flap_sparkline(None, 600_000, 3), (0, "···".into()));
     }
 }
