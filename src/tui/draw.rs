@@ -172,7 +172,9 @@ fn header(app: &App, f: &mut Frame, area: Rect) {
         let total = app.session_rows.len();
         let up = app.sessions_up;
         spans.push(sep(app));
-        let m = if up == total {
+        let m = if total == 0 {
+            Mark::Warn
+        } else if up == total {
             Mark::Ok
         } else if up == 0 {
             Mark::Fail
