@@ -510,7 +510,7 @@ fn role_bold(app: &App, role: Role) -> Style {
 // ---- sessions ---------------------------------------------------------------------------
 
 const SESSION_COLS: [Col; 10] = [
-    col(strings::SESSION_COLUMNS[0], 12, 0),
+    col(strings::SESSION_COLUMNS[0], 14, 0),
     col(strings::SESSION_COLUMNS[1], 16, 0),
     col(strings::SESSION_COLUMNS[2], 8, 4),
     col(strings::SESSION_COLUMNS[3], 7, 2),
