@@ -104,6 +104,24 @@ fn snapshot(routes: u32, sessions: u32) -> Snapshot {
             router("r1", "10.96.0.100:179"),
             router("r2", "10.96.0.101:179"),
         ],
+        // Every session went down and up twice in the last ten minutes.
+        history: History {
+            sessions: (0..sessions)
+                .map(|i| SessionHistory {
+                    key: metallbctl::status::history::speaker_key(
+                        &format!("node-{i}"),
+                        "10.96.0.100:179",
+                    ),
+                    transitions: (0..4)
+                        .map(|k| Transition {
+                            at_ms: NOW - 400_000 + k * 60_000,
+                            up: k % 2 == 1,
+                        })
+                        .collect(),
+                    prefix_counts: vec![],
+                })
+                .collect(),
+        },
         ..Default::default()
     }
 }

@@ -15,25 +15,29 @@
 
 mod lab_e2e_support;
 
-#[path = "gate/mod.rs"]
-mod gate;
-
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use lab_e2e_support::{eventually, have_kubectl, have_real_routers, manifest, Lab, BIN};
+use lab_e2e_support::{
+    eventually, have_files, have_kubectl, have_real_routers, manifest, Lab, BIN,
+};
 
 const WIDTH: u16 = 160;
 const HEIGHT: u16 = 45;
 
 fn have_tmux() -> bool {
-    let ok = Command::new("tmux")
-        .arg("-V")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    gate::require("tmux", ok, "apt-get install -y tmux")
+    let found = std::env::var_os("PATH")
+        .and_then(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join("tmux"))
+                .find(|f| f.is_file())
+        })
+        .unwrap_or_else(|| "/usr/bin/tmux".into());
+    have_files(
+        "tmux",
+        &[found.to_str().unwrap_or("tmux")],
+        "apt-get install -y tmux",
+    )
 }
 
 /// A private tmux server (its own socket) with one session; killed on drop.
