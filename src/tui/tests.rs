@@ -528,10 +528,25 @@ fn resizing_keeps_the_selection_on_screen() {
     let b = render(&a).backend().buffer().clone();
     let y = find_row(&b, "198.18.0.30/32");
     assert!(b[(20, y)].modifier.contains(Modifier::REVERSED));
-    update(&mut a, Msg::Resize(20, 5));
-    render(&a); // tiny: must not panic
-    update(&mut a, Msg::Resize(1, 1));
-    render(&a);
+    // Tiny terminals, every view and window: nothing panics.
+    for (w, h) in [(20, 5), (1, 1), (0, 0), (300, 2)] {
+        update(&mut a, Msg::Resize(w, h));
+        for k in ['1', '2', '3', '4', '5'] {
+            update(&mut a, key(k));
+            render(&a);
+        }
+        update(&mut a, key('?'));
+        render(&a);
+        update(&mut a, code(KeyCode::Esc));
+        update(&mut a, key('1'));
+        update(&mut a, key('o'));
+        render(&a);
+        update(&mut a, code(KeyCode::Esc));
+        update(&mut a, key('4'));
+        update(&mut a, code(KeyCode::Enter));
+        render(&a);
+        update(&mut a, code(KeyCode::Esc));
+    }
 }
 
 #[test]
