@@ -13,4 +13,5 @@ pub mod lab;
 pub mod metallb;
 pub mod sources;
 pub mod status;
+pub mod table;
 pub mod tui;

@@ -272,6 +272,39 @@ fn status_require_all_follows_the_lab() {
         "{out}"
     );
 
+    // The same sources in process: cluster, speakers through the pod proxy, lab routers.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let snap = rt.block_on(async {
+        let args = metallbctl::cli::status::SourceArgs {
+            kubeconfig: Some(lab.kubeconfig()),
+            context: None,
+            no_cluster: false,
+            namespace: "metallb-system".into(),
+            routers: Vec::new(),
+            no_lab_routers: false,
+            timeout: 5.0,
+        };
+        let (mut c, _) = metallbctl::cli::status::collector(&args)
+            .await
+            .expect("collector");
+        c.poll().await
+    });
+    assert_eq!(snap.drift, vec![], "{snap:#?}");
+    assert_eq!(snap.speakers.len(), 2);
+    assert_eq!(snap.routers.len(), 2);
+    let names: Vec<&str> = snap.sources.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        vec!["bird", "cluster", "lab", "quagga", "speaker/minikube"]
+    );
+    assert!(snap
+        .sources
+        .iter()
+        .all(|s| s.health == metallbctl::status::Health::Ok));
+
     let (code, out, err) = status(&lab, &["-o", "json"]);
     assert_eq!(code, 0, "{err}");
     let v: Value = serde_json::from_str(&out).expect("JSON");

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use ipnet::IpNet;
 
@@ -17,6 +17,7 @@ use crate::bgp::router::{Neighbor, Router, RouterConfig, RouterSnapshot};
 use crate::bgp::session;
 use crate::bgp::speaker::{Advert, Packing, Routes, Speaker};
 use crate::bgp::status::{PeerSnapshot, RouteSnapshot};
+use crate::table::Table;
 
 /// Run a BGP router or speaker on this machine.
 #[derive(Debug, Args)]
@@ -115,12 +116,8 @@ pub struct AnnounceArgs {
 
 /// Runs `metallbctl bgp ...`.
 pub fn run(args: BgpArgs) -> Result<ExitCode> {
-    super::shell::init_logging();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    super::shell::init_logging(super::shell::LogStyle::Terminal);
+    let rt = super::shell::runtime()?;
     rt.block_on(async move {
         match args.command {
             BgpCommand::Listen(a) => listen(a).await,
@@ -177,16 +174,6 @@ fn parse_large_community(s: &str) -> Result<[u32; 3], String> {
     }
 }
 
-async fn shutdown_signal() -> Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r.context("cannot watch SIGINT")?,
-        _ = term.recv() => {}
-    }
-    Ok(())
-}
-
 async fn listen(a: ListenArgs) -> Result<ExitCode> {
     let neighbors = neighbors(&a)?;
     let router_id = match (a.router_id, a.listen.ip()) {
@@ -205,7 +192,7 @@ async fn listen(a: ListenArgs) -> Result<ExitCode> {
         neighbors,
     })
     .await?;
-    let stop = shutdown_signal();
+    let stop = super::shell::stop_signal();
     tokio::pin!(stop);
     let mut last: Option<RouterSnapshot> = None;
     loop {
@@ -265,34 +252,34 @@ fn print_router(s: &RouterSnapshot, out: Output) -> Result<()> {
 
 /// Sessions, then received routes, as aligned text.
 pub fn render_table(s: &RouterSnapshot) -> String {
-    let mut rows = vec![vec![
-        "PEER".to_string(),
-        "AS".into(),
-        "STATE".into(),
-        "UPTIME".into(),
-        "HOLD".into(),
-        "RECV".into(),
-        "MSGS-RX".into(),
-        "MSGS-TX".into(),
-        "LAST-ERROR".into(),
-    ]];
-    rows.extend(s.peers.iter().map(peer_row));
-    let mut text = align(&rows);
-    text.push('\n');
-    let mut routes = vec![vec![
-        "PEER".to_string(),
-        "PREFIX".into(),
-        "NEXT-HOP".into(),
-        "AS-PATH".into(),
-        "LOCAL-PREF".into(),
-        "ORIGIN".into(),
-        "COMMUNITIES".into(),
-    ]];
+    let mut peers = Table::new([
+        "PEER",
+        "AS",
+        "STATE",
+        "UPTIME",
+        "HOLD",
+        "RECV",
+        "MSGS-RX",
+        "MSGS-TX",
+        "LAST-ERROR",
+    ]);
+    peers.rows(s.peers.iter().map(peer_row));
+    let mut routes = Table::new([
+        "PEER",
+        "PREFIX",
+        "NEXT-HOP",
+        "AS-PATH",
+        "LOCAL-PREF",
+        "ORIGIN",
+        "COMMUNITIES",
+    ]);
     for p in &s.peers {
-        routes.extend(p.routes.iter().map(|r| route_row(&p.peer, r)));
+        routes.rows(p.routes.iter().map(|r| route_row(&p.peer, r)));
     }
+    let mut text = peers.render();
     text.push('\n');
-    text.push_str(&align(&routes));
+    text.push_str(&routes.render());
+    text.pop();
     text
 }
 
@@ -338,24 +325,6 @@ fn format_duration(secs: u64) -> String {
     format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
 }
 
-fn align(rows: &[Vec<String>]) -> String {
-    let cols = rows.first().map_or(0, Vec::len);
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| rows.iter().map(|r| r[c].len()).max().unwrap_or(0))
-        .collect();
-    rows.iter()
-        .map(|r| {
-            let cells: Vec<String> = r
-                .iter()
-                .zip(&widths)
-                .map(|(cell, w)| format!("{cell:<w$}"))
-                .collect();
-            cells.join("  ").trim_end().to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 async fn announce(a: AnnounceArgs) -> Result<ExitCode> {
     let router_id = match a.router_id {
         Some(id) => id,
@@ -379,7 +348,7 @@ async fn announce(a: AnnounceArgs) -> Result<ExitCode> {
     let routes: Routes = a.prefixes.iter().map(|p| (*p, advert.clone())).collect();
     let mut speaker = Speaker::new(Arc::new(TcpDialer::default()));
     speaker.add_peer(cfg, routes);
-    shutdown_signal().await?;
+    super::shell::stop_signal().await?;
     tracing::info!(
         "withdrawing {} prefixes and closing the session",
         a.prefixes.len()

@@ -45,7 +45,7 @@ impl ClusterArgs {
 
 /// Run the controller until Ctrl-C.
 pub fn run(args: ControllerArgs) -> Result<ExitCode> {
-    super::shell::init_logging();
+    super::shell::init_logging(super::shell::LogStyle::Terminal);
     let rt = super::shell::runtime()?;
     rt.block_on(async move {
         let client = args.cluster.client().await?;

@@ -4,7 +4,6 @@
 //! Reading the cluster (kube-rs) or the assignments file happens here; the judgement is the
 //! allocator's pure `alloc::dryrun`.
 
-use std::fmt::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -14,6 +13,7 @@ use crate::alloc::{self, PoolSpec, Report, ServiceInfo, Verdict};
 use crate::config::report::Reporter;
 use crate::config::{self, rule, FoundConfig, Options};
 use crate::diag::{Diagnostic, SourceFile};
+use crate::table::Table;
 
 /// Where the live assignments come from.
 #[derive(Debug, Clone)]
@@ -178,30 +178,11 @@ pub fn table(report: &Report, file: &str, live: &Live) -> String {
         out.push_str("  (no LoadBalancer services)\n");
         return out;
     }
-    let rows: Vec<[String; 4]> = report.services.iter().map(row).collect();
-    let header = ["SERVICE", "ADDRESS", "VERDICT", "DETAIL"].map(String::from);
-    let widths: Vec<usize> = (0..3)
-        .map(|i| {
-            rows.iter()
-                .chain([&header])
-                .map(|r| r[i].len())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for r in [&header].into_iter().chain(&rows) {
-        let _ = writeln!(
-            out,
-            "  {:w0$}  {:w1$}  {:w2$}  {}",
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2]
-        );
-    }
+    let mut table = Table::new(["SERVICE", "ADDRESS", "VERDICT", "DETAIL"])
+        .indent("  ")
+        .trim(false);
+    table.rows(report.services.iter().map(row));
+    out.push_str(&table.render());
     out
 }
 

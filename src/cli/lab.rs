@@ -5,18 +5,20 @@
 //! server alone (tests, debugging).
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand, ValueEnum};
 
 use crate::lab::apiserver::{ApiServer, Config};
-use crate::lab::control::{self, LabStatus, Layout, PidState};
+use crate::lab::control::{self, Down, LabStatus, Layout, PidState, SpawnOptions};
 use crate::lab::daemon::{Daemon, DaemonConfig};
 use crate::lab::routers::{self, RouterMode};
 use crate::lab::topology::Topology;
+use crate::lab::{kubeconfig, tutorial};
+use crate::table::Table;
 
 /// Run and inspect the lab cluster.
 #[derive(Debug, Args)]
@@ -143,82 +145,29 @@ pub fn run(args: LabArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn state_base() -> PathBuf {
-    std::env::var_os("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-        .unwrap_or_else(std::env::temp_dir)
-        .join("metallbctl")
-        .join("lab")
-}
-
-fn default_state_dir() -> PathBuf {
-    state_base()
+impl RoutersArg {
+    fn mode(self) -> RouterMode {
+        match self {
+            RoutersArg::Builtin => RouterMode::Builtin,
+            RoutersArg::Real => RouterMode::Real,
+        }
+    }
 }
 
 fn layout(a: &NameArgs) -> anyhow::Result<Layout> {
-    if a.name.is_empty()
-        || !a
-            .name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        bail!("lab name {:?}: use letters, digits, '-' and '_'", a.name);
-    }
-    Ok(Layout::new(
-        a.state_dir
-            .clone()
-            .unwrap_or_else(|| state_base().join(&a.name)),
-    ))
-}
-
-/// Wait for Ctrl-C (SIGINT) or SIGTERM.
-async fn wait_for_stop_signal() -> anyhow::Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r.context("cannot wait for Ctrl-C")?,
-        _ = term.recv() => {}
-    }
-    Ok(())
-}
-
-fn resolve_topology(args: &UpArgs, layout: &Layout) -> anyhow::Result<Topology> {
-    let text = match &args.topology {
-        Some(p) => std::fs::read_to_string(p)
-            .with_context(|| format!("cannot read topology {}", p.display()))?,
-        None => std::fs::read_to_string(layout.topology())
-            .unwrap_or_else(|_| crate::lab::topology::TUTORIAL.to_string()),
-    };
-    let topo = Topology::parse(&text).context("invalid topology")?;
-    std::fs::create_dir_all(&layout.dir)
-        .with_context(|| format!("cannot create {}", layout.dir.display()))?;
-    std::fs::write(layout.topology(), text).context("cannot save the topology")?;
-    Ok(topo)
+    Ok(Layout::named(&a.name, a.state_dir.as_deref())?)
 }
 
 fn run_up(args: UpArgs) -> anyhow::Result<ExitCode> {
     let layout = layout(&args.lab)?;
-    match control::pid_state(&layout) {
-        PidState::Running(pid) => bail!(
-            "lab {:?} is already running (pid {pid}); stop it with `metallbctl lab down --name {}`",
-            args.lab.name,
-            args.lab.name
-        ),
-        PidState::Stale(pid) => {
-            eprintln!(
-                "note: removing stale pid file {} (pid {pid} no longer runs)",
-                layout.pid().display()
-            );
-            let _ = std::fs::remove_file(layout.pid());
-        }
-        PidState::None => {}
+    if let Some(pid) = control::check_not_running(&args.lab.name, &layout)? {
+        eprintln!(
+            "note: removing stale pid file {} (pid {pid} no longer runs)",
+            layout.pid().display()
+        );
     }
-    let topology = resolve_topology(&args, &layout)?;
-    let mode = match args.routers {
-        RoutersArg::Builtin => RouterMode::Builtin,
-        RoutersArg::Real => RouterMode::Real,
-    };
+    let topology = control::resolve_topology(args.topology.as_deref(), &layout)?;
+    let mode = args.routers.mode();
     if mode == RouterMode::Real {
         routers::check_real_installed().context("cannot use --routers real")?;
     }
@@ -226,7 +175,12 @@ fn run_up(args: UpArgs) -> anyhow::Result<ExitCode> {
         return run_foreground(&args, &layout, topology, mode);
     }
     let started = Instant::now();
-    let pid = spawn_daemon(&args, &layout)?;
+    let opts = SpawnOptions {
+        name: args.lab.name.clone(),
+        routers: mode,
+        port: args.port,
+    };
+    let pid = control::spawn_daemon(&opts, &layout)?;
     println!(
         "lab {:?} is up (pid {pid}, {:.2}s)",
         args.lab.name,
@@ -246,73 +200,17 @@ fn print_access(layout: &Layout) {
 
 fn after_up(args: &UpArgs, layout: &Layout) -> anyhow::Result<ExitCode> {
     if args.merge_kubeconfig {
-        merge_kubeconfig(&args.lab.name, &layout.kubeconfig())?;
+        let target = kubeconfig::default_target()?;
+        let ctx = kubeconfig::merge_into(&target, &args.lab.name, &layout.kubeconfig())?;
+        println!(
+            "added context {ctx} to {}; use: kubectl --context {ctx} get nodes",
+            target.display()
+        );
     }
     if args.tutorial {
         return run_tutorial(layout);
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn spawn_daemon(args: &UpArgs, layout: &Layout) -> anyhow::Result<u32> {
-    use std::os::unix::process::CommandExt;
-    let exe = std::env::current_exe().context("cannot find the metallbctl executable")?;
-    let log = std::fs::File::create(layout.log())
-        .with_context(|| format!("cannot create {}", layout.log().display()))?;
-    let mut cmd = Command::new(exe);
-    cmd.args([
-        "lab",
-        "up",
-        "--foreground",
-        "--name",
-        &args.lab.name,
-        "--state-dir",
-    ])
-    .arg(&layout.dir)
-    .args([
-        "--routers",
-        match args.routers {
-            RoutersArg::Builtin => "builtin",
-            RoutersArg::Real => "real",
-        },
-    ]);
-    if let Some(p) = args.port {
-        cmd.args(["--port", &p.to_string()]);
-    }
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().context("cannot open the daemon log")?)
-        .stderr(log)
-        .process_group(0)
-        .spawn()
-        .context("cannot start the lab daemon")?;
-    let pid = child.id();
-    let t = Instant::now();
-    loop {
-        if control::status(&layout.socket(), Duration::from_secs(2)).is_ok_and(|s| s.pid == pid) {
-            return Ok(pid);
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            let log = std::fs::read_to_string(layout.log()).unwrap_or_default();
-            bail!("the lab daemon exited ({status}):\n{}", log.trim_end());
-        }
-        if t.elapsed() > Duration::from_secs(30) {
-            let _ = child.kill();
-            bail!(
-                "the lab daemon did not become ready in 30s; see {}",
-                layout.log().display()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn init_tracing() {
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .try_init();
 }
 
 fn run_foreground(
@@ -321,7 +219,7 @@ fn run_foreground(
     topology: Topology,
     mode: RouterMode,
 ) -> anyhow::Result<ExitCode> {
-    init_tracing();
+    super::shell::init_logging(super::shell::LogStyle::Daemon);
     let cfg = DaemonConfig {
         name: args.lab.name.clone(),
         state_dir: layout.dir.clone(),
@@ -340,7 +238,7 @@ fn run_foreground(
         println!("API server: {}", daemon.url());
         println!("kubeconfig: {}", daemon.kubeconfig().display());
         println!("export KUBECONFIG={}", daemon.kubeconfig().display());
-        wait_for_stop_signal().await?;
+        super::shell::stop_signal().await?;
         tracing::info!("stopping");
         daemon
             .shutdown()
@@ -350,46 +248,20 @@ fn run_foreground(
     })
 }
 
-/// Send SIGTERM, wait for the process to go (SIGKILL after 10 s).
-fn stop_pid(pid: u32) -> bool {
-    let Ok(raw) = i32::try_from(pid) else {
-        return false;
-    };
-    // SAFETY: kill(2) with a pid we read from our own pid file; no memory is touched.
-    unsafe { libc::kill(raw, libc::SIGTERM) };
-    let t = Instant::now();
-    while control::alive(pid) {
-        if t.elapsed() > Duration::from_secs(10) {
-            // SAFETY: as above.
-            unsafe { libc::kill(raw, libc::SIGKILL) };
-            std::thread::sleep(Duration::from_millis(200));
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    true
+fn run_down(a: &NameArgs) -> anyhow::Result<ExitCode> {
+    print_down(a, &control::down(&layout(a)?));
+    Ok(ExitCode::SUCCESS)
 }
 
-fn run_down(a: &NameArgs) -> anyhow::Result<ExitCode> {
-    let layout = layout(a)?;
-    match control::pid_state(&layout) {
-        PidState::Running(pid) => {
-            let clean = stop_pid(pid);
-            let _ = std::fs::remove_file(layout.pid());
-            let _ = std::fs::remove_file(layout.socket());
-            if clean {
-                println!("lab {:?} stopped (pid {pid})", a.name);
-            } else {
-                println!(
-                    "lab {:?} killed (pid {pid} ignored SIGTERM for 10s)",
-                    a.name
-                );
-            }
-        }
-        PidState::Stale(pid) => {
-            let _ = std::fs::remove_file(layout.pid());
-            let _ = std::fs::remove_file(layout.socket());
-            for p in control::reap_router_daemons(&layout) {
+fn print_down(a: &NameArgs, d: &Down) {
+    match d {
+        Down::Stopped { pid, clean: true } => println!("lab {:?} stopped (pid {pid})", a.name),
+        Down::Stopped { pid, clean: false } => println!(
+            "lab {:?} killed (pid {pid} ignored SIGTERM for 10s)",
+            a.name
+        ),
+        Down::Stale { pid, reaped } => {
+            for p in reaped {
                 println!("stopped router daemon {p} left behind by the dead lab daemon");
             }
             println!(
@@ -397,18 +269,14 @@ fn run_down(a: &NameArgs) -> anyhow::Result<ExitCode> {
                 a.name
             );
         }
-        PidState::None => println!("lab {:?} is not running", a.name),
+        Down::NotRunning => println!("lab {:?} is not running", a.name),
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn run_reset(a: &NameArgs) -> anyhow::Result<ExitCode> {
     let layout = layout(a)?;
-    run_down(a)?;
-    if layout.dir.exists() {
-        std::fs::remove_dir_all(&layout.dir)
-            .with_context(|| format!("cannot remove {}", layout.dir.display()))?;
-    }
+    print_down(a, &control::down(&layout));
+    control::remove_state(&layout)?;
     println!("lab {:?} reset: the next `lab up` starts empty", a.name);
     Ok(ExitCode::SUCCESS)
 }
@@ -442,47 +310,22 @@ fn run_status(args: StatusArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn table(rows: &[Vec<String>]) -> String {
-    let cols = rows.first().map_or(0, Vec::len);
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| {
-            rows.iter()
-                .map(|r| r.get(c).map_or(0, String::len))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for r in rows {
-        let line: Vec<String> = r
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{c:<w$}", w = widths.get(i).copied().unwrap_or(0)))
-            .collect();
-        out.push_str(line.join("   ").trim_end());
-        out.push('\n');
-    }
-    out
-}
-
 /// The human view of a lab's status.
 pub fn status_table(st: &LabStatus) -> String {
     let mut out = format!(
         "lab {:?} (pid {}): topology {}, routers {}\nAPI server   {}\nkubeconfig   {}\n\n",
         st.name, st.pid, st.topology, st.routers_mode, st.api_server, st.kubeconfig
     );
-    let mut nodes = vec![vec!["NODE".to_string(), "ADDRESS".to_string()]];
-    nodes.extend(
+    let mut nodes = Table::new(["NODE", "ADDRESS"]).gap("   ");
+    nodes.rows(
         st.nodes
             .iter()
-            .map(|n| vec![n.name.clone(), n.address.to_string()]),
+            .map(|n| [n.name.clone(), n.address.to_string()]),
     );
-    out.push_str(&table(&nodes));
-    let mut comps = vec![["NAMESPACE", "POD", "CONTAINER", "ROLE", "NODE", "IP"]
-        .map(String::from)
-        .to_vec()];
-    comps.extend(st.components.iter().map(|c| {
-        vec![
+    out.push_str(&nodes.render());
+    let mut comps = Table::new(["NAMESPACE", "POD", "CONTAINER", "ROLE", "NODE", "IP"]).gap("   ");
+    comps.rows(st.components.iter().map(|c| {
+        [
             c.namespace.clone(),
             c.pod.clone(),
             c.container.clone(),
@@ -492,12 +335,11 @@ pub fn status_table(st: &LabStatus) -> String {
         ]
     }));
     out.push('\n');
-    out.push_str(&table(&comps));
-    let mut routers = vec![[
+    out.push_str(&comps.render());
+    let mut routers = Table::new([
         "ROUTER", "IMPL", "SERVICE", "LISTEN", "AS", "PEER", "STATE", "ROUTES",
-    ]
-    .map(String::from)
-    .to_vec()];
+    ])
+    .gap("   ");
     for r in &st.routers {
         let base = [
             r.name.clone(),
@@ -511,7 +353,11 @@ pub fn status_table(st: &LabStatus) -> String {
             r.asn.to_string(),
         ];
         if r.sessions.is_empty() {
-            routers.push([base.to_vec(), vec!["-".into(), "-".into(), "-".into()]].concat());
+            routers.row(
+                base.iter()
+                    .cloned()
+                    .chain(["-", "-", "-"].map(String::from)),
+            );
         }
         for s in &r.sessions {
             let routes: Vec<&str> = s.routes.iter().map(|x| x.prefix.as_str()).collect();
@@ -520,11 +366,24 @@ pub fn status_table(st: &LabStatus) -> String {
             } else {
                 routes.join(",")
             };
-            routers.push([base.to_vec(), vec![s.peer.clone(), s.state.clone(), routes]].concat());
+            routers.row(
+                base.iter()
+                    .cloned()
+                    .chain([s.peer.clone(), s.state.clone(), routes]),
+            );
         }
     }
     out.push('\n');
-    out.push_str(&table(&routers));
+    out.push_str(&routers.render());
+    // The verdicts come from the status model, as in `metallbctl status` and `tui`.
+    let now = crate::sources::now_ms();
+    let mut verdicts = Table::new(["ROUTER", "VERDICT"]).gap("   ");
+    verdicts.rows(st.routers.iter().map(|r| {
+        let view = crate::sources::lab::router_view(r);
+        [r.name.clone(), crate::status::verdict(&view, now).text]
+    }));
+    out.push('\n');
+    out.push_str(&verdicts.render());
     out
 }
 
@@ -552,90 +411,14 @@ fn run_logs(args: LogsArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Add the lab's cluster, user and context as `metallbctl-lab-<name>` to the user's kubeconfig.
-fn merge_kubeconfig(name: &str, lab_kubeconfig: &Path) -> anyhow::Result<()> {
-    let target = std::env::var_os("KUBECONFIG")
-        .and_then(|v| std::env::split_paths(&v).next())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".kube/config")))
-        .context("no KUBECONFIG and no HOME: nowhere to merge the kubeconfig")?;
-    let ours: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(lab_kubeconfig)?)?;
-    let mut theirs: serde_yaml::Value = std::fs::read_to_string(&target)
-        .ok()
-        .and_then(|t| serde_yaml::from_str(&t).ok())
-        .filter(serde_yaml::Value::is_mapping)
-        .unwrap_or_else(|| {
-            serde_yaml::from_str("apiVersion: v1\nkind: Config\n").unwrap_or_default()
-        });
-    let ctx = format!("metallbctl-lab-{name}");
-    for (list, inner) in [
-        ("clusters", "cluster"),
-        ("users", "user"),
-        ("contexts", "context"),
-    ] {
-        let mut entry = ours[list][0].clone();
-        entry["name"] = ctx.clone().into();
-        if inner == "context" {
-            entry["context"]["cluster"] = ctx.clone().into();
-            entry["context"]["user"] = ctx.clone().into();
-        }
-        let map = theirs
-            .as_mapping_mut()
-            .context("kubeconfig is not a mapping")?;
-        let seq = map
-            .entry(list.into())
-            .or_insert_with(|| serde_yaml::Value::Sequence(Vec::new()));
-        if !seq.is_sequence() {
-            *seq = serde_yaml::Value::Sequence(Vec::new());
-        }
-        if let Some(s) = seq.as_sequence_mut() {
-            s.retain(|e| e["name"].as_str() != Some(ctx.as_str()));
-            s.push(entry);
-        }
-    }
-    if theirs["current-context"].as_str().is_none_or(str::is_empty) {
-        theirs["current-context"] = ctx.clone().into();
-    }
-    if let Some(dir) = target.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    std::fs::write(&target, serde_yaml::to_string(&theirs)?)
-        .with_context(|| format!("cannot write {}", target.display()))?;
-    println!(
-        "added context {ctx} to {}; use: kubectl --context {ctx} get nodes",
-        target.display()
-    );
-    Ok(())
-}
-
-/// The tutorial's manifests, as the README runs them.
-const TUTORIAL_1: &str = include_str!("../../manifests/tutorial-1.yaml");
-const TUTORIAL_2: &str = include_str!("../../manifests/tutorial-2.yaml");
-
 fn run_tutorial(layout: &Layout) -> anyhow::Result<ExitCode> {
     let kubeconfig = layout.kubeconfig();
-    let ip = super::shell::runtime()?.block_on(async {
-        let client = crate::kube::client(None, Some(&kubeconfig)).await?;
-        let args = super::install::InstallArgs {
-            version: super::install::DEFAULT_VERSION.into(),
-            with_test_router: true,
-            config: None,
-            dry_run: false,
-            wait: true,
-            timeout: Duration::from_secs(60),
-            force: false,
-            cluster: super::install::ClusterArgs {
-                kubeconfig: None,
-                context: None,
-            },
-        };
-        super::install::install(&client, &args).await?;
-        for m in [TUTORIAL_1, TUTORIAL_2] {
-            super::install::apply_all(&client, &super::install::documents(m)?, false).await?;
-        }
-        wait_external_ip(&client).await
-    })?;
+    let ip = super::shell::runtime()?.block_on(tutorial::install_and_apply(
+        &kubeconfig,
+        &mut super::install::StdoutProgress::new(),
+    ))?;
     println!("\nnginx EXTERNAL-IP: {ip}");
-    let st = wait_routes(layout, &ip)?;
+    let st = tutorial::wait_routes(layout, &ip)?;
     for r in &st.routers {
         for s in &r.sessions {
             let routes: Vec<String> = s
@@ -662,45 +445,8 @@ fn run_tutorial(layout: &Layout) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn wait_external_ip(client: &kube::Client) -> anyhow::Result<String> {
-    let api: kube::Api<k8s_openapi::api::core::v1::Service> =
-        kube::Api::namespaced(client.clone(), "default");
-    let t = Instant::now();
-    loop {
-        if let Some(ip) = api
-            .get_opt("nginx")
-            .await?
-            .and_then(|s| s.status?.load_balancer?.ingress?.first()?.ip.clone())
-        {
-            return Ok(ip);
-        }
-        if t.elapsed() > Duration::from_secs(30) {
-            bail!("nginx got no EXTERNAL-IP within 30s; see `metallbctl lab logs controller`");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-fn wait_routes(layout: &Layout, ip: &str) -> anyhow::Result<LabStatus> {
-    let prefix = format!("{ip}/32");
-    let t = Instant::now();
-    loop {
-        let st = control::status(&layout.socket(), Duration::from_secs(5))?;
-        let all = !st.routers.is_empty()
-            && st.routers.iter().all(|r| {
-                r.sessions
-                    .iter()
-                    .any(|s| s.routes.iter().any(|x| x.prefix == prefix))
-            });
-        if all || t.elapsed() > Duration::from_secs(30) {
-            return Ok(st);
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 fn run_apiserver(args: ApiserverArgs) -> anyhow::Result<ExitCode> {
-    let state_dir = args.state_dir.unwrap_or_else(default_state_dir);
+    let state_dir = args.state_dir.unwrap_or_else(control::state_base);
     let kubeconfig = args
         .kubeconfig
         .unwrap_or_else(|| state_dir.join("kubeconfig"));
@@ -722,7 +468,7 @@ fn run_apiserver(args: ApiserverArgs) -> anyhow::Result<ExitCode> {
             "try: KUBECONFIG={} kubectl get namespaces",
             kubeconfig.display()
         );
-        wait_for_stop_signal().await?;
+        super::shell::stop_signal().await?;
         server
             .shutdown()
             .await
@@ -789,21 +535,38 @@ mod tests {
         assert!(up(&["--routers", "quagga"]).is_none());
     }
 
+    /// A real lab's status (tutorial, builtin routers) and what `lab status` printed for it
+    /// before the table module existed: the layout must not change.
     #[test]
-    fn lab_names_are_checked() {
-        let bad = super::NameArgs {
-            name: "../x".into(),
-            state_dir: None,
-        };
-        assert!(super::layout(&bad).is_err());
-        let ok = super::NameArgs {
-            name: "a-1".into(),
-            state_dir: None,
-        };
-        assert!(super::layout(&ok)
-            .unwrap()
-            .dir
-            .ends_with("metallbctl/lab/a-1"));
+    fn status_table_is_unchanged() {
+        let st: crate::lab::control::LabStatus =
+            serde_json::from_str(include_str!("testdata/lab-status.json")).expect("json");
+        assert_eq!(
+            super::status_table(&st),
+            include_str!("testdata/lab-status.txt")
+        );
+    }
+
+    #[test]
+    fn a_router_without_sessions_gets_dashes() {
+        let mut st: crate::lab::control::LabStatus =
+            serde_json::from_str(include_str!("testdata/lab-status.json")).expect("json");
+        st.routers.truncate(1);
+        st.routers[0].running = false;
+        st.routers[0].sessions.clear();
+        let text = super::status_table(&st);
+        let row = text
+            .lines()
+            .find(|l| l.starts_with("bird     not deployed"))
+            .expect("a router row");
+        assert_eq!(
+            row,
+            "bird     not deployed   10.96.0.100:179   127.0.0.100:32909   64500   -      -       -"
+        );
+        assert_eq!(
+            text.lines().last(),
+            Some("bird     not connected: no session from MetalLB")
+        );
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! What the long-running commands share at the edge: the tokio runtime, logging to stderr, and
-//! a shutdown signal on Ctrl-C or SIGTERM.
+//! waiting for Ctrl-C or SIGTERM. Every command (`bgp`, `controller`, `speaker`, `lab`,
+//! `install`) sets these up here and nowhere else.
 
 use anyhow::{Context, Result};
 
+/// The runtime every async command runs on: two worker threads.
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -11,36 +13,46 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-pub fn init_logging() {
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_max_level(tracing::Level::INFO)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+/// How log lines to stderr look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogStyle {
+    /// For a person at a terminal: no module path, colour when stderr is a terminal.
+    Terminal,
+    /// For a daemon's log file (`lab up`): with the module path, never colour.
+    Daemon,
 }
 
-/// A receiver that becomes `true` on Ctrl-C (or SIGTERM on Unix).
+/// Send `tracing` output at INFO and above to stderr (once per process; later calls do nothing).
+pub fn init_logging(style: LogStyle) {
+    let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::INFO);
+    let _ = match style {
+        LogStyle::Terminal => builder
+            .with_target(false)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
+        LogStyle::Daemon => builder.with_ansi(false).try_init(),
+    };
+}
+
+/// Wait for Ctrl-C (SIGINT) or SIGTERM.
+pub async fn stop_signal() -> Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.context("cannot wait for Ctrl-C")?,
+        _ = term.recv() => {}
+    }
+    Ok(())
+}
+
+/// A receiver that becomes `true` on Ctrl-C or SIGTERM (only Ctrl-C if SIGTERM cannot be
+/// watched).
 pub fn shutdown_on_ctrl_c() -> tokio::sync::watch::Receiver<bool> {
     let (tx, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            match signal(SignalKind::terminate()) {
-                Ok(mut term) => {
-                    tokio::select! {
-                        _ = tokio::signal::ctrl_c() => {}
-                        _ = term.recv() => {}
-                    }
-                }
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                }
-            }
-        }
-        #[cfg(not(unix))]
-        {
+        if stop_signal().await.is_err() {
             let _ = tokio::signal::ctrl_c().await;
         }
         let _ = tx.send(true);

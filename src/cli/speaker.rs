@@ -35,7 +35,7 @@ pub struct SpeakerArgs {
 
 /// Run the speaker until Ctrl-C.
 pub fn run(args: SpeakerArgs) -> Result<ExitCode> {
-    super::shell::init_logging();
+    super::shell::init_logging(super::shell::LogStyle::Terminal);
     let rt = super::shell::runtime()?;
     rt.block_on(async move {
         let client = args.cluster.client().await?;

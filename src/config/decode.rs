@@ -12,83 +12,241 @@ use super::suggest::did_you_mean;
 use super::version::Version;
 use super::yaml::{Node, Style, Value};
 
-/// A key a mapping may hold, and the release that introduced it.
-struct Field {
+/// How one field's value is decoded into the struct `T`: the decoder, the struct, the value
+/// node and the key (for messages).
+type DecodeFn<T> = fn(&mut Decoder<'_, '_>, &mut T, &Node, &'static str);
+
+/// One key a mapping of type `T` may hold (or once held). Every struct's keys are declared once,
+/// in its [`Record::FIELDS`] table, and every check reads that table: known keys and their
+/// decoders, the target-version check, the did-you-mean candidates, the retired-key notes.
+struct Field<T> {
     key: &'static str,
-    since: Version,
+    kind: FieldKind<T>,
 }
 
-const fn field(key: &'static str, since: u8) -> Field {
+enum FieldKind<T> {
+    /// A field of the current schema, introduced in MetalLB `since`. A live field cannot be
+    /// declared without its decoder.
+    Live { since: Version, decode: DecodeFn<T> },
+    /// A key of an older release, no longer accepted; the note says what replaced it.
+    Retired { note: &'static str },
+}
+
+/// A live field since MetalLB v0.`since`.
+const fn live<T>(key: &'static str, since: u8, decode: DecodeFn<T>) -> Field<T> {
     Field {
         key,
-        since: Version::v0(since),
+        kind: FieldKind::Live {
+            since: Version::v0(since),
+            decode,
+        },
     }
 }
 
-const TOP_FIELDS: &[Field] = &[
-    field("peers", 1),
-    field("bgp-communities", 3),
-    field("address-pools", 1),
-    field("bfd-profiles", 12),
-];
+/// A key that older releases had here.
+const fn retired<T>(key: &'static str, note: &'static str) -> Field<T> {
+    Field {
+        key,
+        kind: FieldKind::Retired { note },
+    }
+}
 
-const PEER_FIELDS: &[Field] = &[
-    field("my-asn", 1),
-    field("peer-asn", 1),
-    field("peer-address", 1),
-    field("peer-port", 1),
-    field("hold-time", 1),
-    field("keepalive-time", 12),
-    field("router-id", 3),
-    field("source-address", 11),
-    field("node-selectors", 4),
-    field("password", 6),
-    field("bfd-profile", 12),
-    field("ebgp-multihop", 12),
-];
+/// A configuration struct decoded from a YAML mapping through its field table.
+trait Record: Default + 'static {
+    /// The keys of this mapping, in the order MetalLB's Go struct declares them.
+    const FIELDS: &'static [Field<Self>];
+    /// Where the whole mapping sits in the file.
+    fn span_mut(&mut self) -> &mut Range<usize>;
+}
 
-const SELECTOR_FIELDS: &[Field] = &[field("match-labels", 4), field("match-expressions", 4)];
-
-const EXPRESSION_FIELDS: &[Field] = &[field("key", 4), field("operator", 4), field("values", 4)];
-
-const POOL_FIELDS: &[Field] = &[
-    field("name", 1),
-    field("protocol", 3),
-    field("addresses", 5),
-    field("avoid-buggy-ips", 1),
-    field("auto-assign", 3),
-    field("bgp-advertisements", 3),
-];
-
-const ADVERTISEMENT_FIELDS: &[Field] = &[
-    field("aggregation-length", 3),
-    field("aggregation-length-v6", 12),
-    field("localpref", 3),
-    field("communities", 3),
-];
-
-const BFD_FIELDS: &[Field] = &[
-    field("name", 12),
-    field("receive-interval", 12),
-    field("transmit-interval", 12),
-    field("detect-multiplier", 12),
-    field("echo-interval", 12),
-    field("echo-mode", 12),
-    field("passive-mode", 12),
-    field("minimum-ttl", 12),
-];
-
-/// Keys that existed in older MetalLB releases and what became of them.
-fn retired_key_hint(key: &str) -> Option<&'static str> {
-    Some(match key {
-        "cidr" => "`cidr` was renamed to `addresses` in MetalLB v0.5 and removed in v0.6",
-        "advertisements" => "`advertisements` was renamed to `bgp-advertisements` in MetalLB v0.3",
-        "communities" => {
-            "the top-level `communities` map was renamed to `bgp-communities` in MetalLB v0.3"
+/// `impl Record for T { const FIELDS = [...]; }` with the span accessor every model struct
+/// has.
+macro_rules! record {
+    ($t:ty, $fields:expr) => {
+        impl Record for $t {
+            const FIELDS: &'static [Field<Self>] = $fields;
+            fn span_mut(&mut self) -> &mut Range<usize> {
+                &mut self.span
+            }
         }
-        "arp-network" => "`arp-network` was removed in MetalLB v0.6; layer2 pools need no network",
-        _ => return None,
+    };
+}
+
+/// The value of a field that holds an unsigned number of Go type `T` (`u16`, `u32`).
+fn unsigned<T: TryFrom<i64>>(d: &mut Decoder<'_, '_>, v: &Node, key: &str) -> Option<Spanned<T>> {
+    d.uint(v, key).and_then(|n| d.narrow(n, key))
+}
+
+record!(
+    Config,
+    &[
+        live("peers", 1, |d, c, v, k| {
+            c.peers = d.list(v, k, |d, n, i| d.record(n, &format!("peer #{i}")));
+        }),
+        live("bgp-communities", 3, |d, c, v, k| {
+            c.communities = d
+                .string_map(v, k)
+                .into_iter()
+                .map(|(name, value)| CommunityAlias { name, value })
+                .collect();
+        }),
+        live("address-pools", 1, |d, c, v, k| {
+            c.pools = d.list(v, k, |d, n, i| d.record(n, &format!("address pool #{i}")));
+        }),
+        live("bfd-profiles", 12, |d, c, v, k| {
+            c.bfd_profiles = d.list(v, k, |d, n, i| d.record(n, &format!("BFD profile #{i}")));
+        }),
+        retired(
+            "communities",
+            "the top-level `communities` map was renamed to `bgp-communities` in MetalLB v0.3",
+        ),
+    ]
+);
+
+record!(
+    Peer,
+    &[
+        live("my-asn", 1, |d, p, v, k| p.my_asn = unsigned(d, v, k)),
+        live("peer-asn", 1, |d, p, v, k| p.peer_asn = unsigned(d, v, k)),
+        live("peer-address", 1, |d, p, v, k| {
+            p.peer_address = d.string(v, k);
+        }),
+        live("peer-port", 1, |d, p, v, k| p.peer_port = unsigned(d, v, k)),
+        live("hold-time", 1, |d, p, v, k| p.hold_time = d.string(v, k)),
+        live("keepalive-time", 12, |d, p, v, k| {
+            p.keepalive_time = d.string(v, k);
+        }),
+        live("router-id", 3, |d, p, v, k| p.router_id = d.string(v, k)),
+        live("source-address", 11, |d, p, v, k| {
+            p.source_address = d.string(v, k);
+        }),
+        live("node-selectors", 4, |d, p, v, k| {
+            p.node_selectors = d.list(v, k, |d, n, _| d.record(n, "a node selector"));
+        }),
+        live("password", 6, |d, p, v, k| p.password = d.string(v, k)),
+        live("bfd-profile", 12, |d, p, v, k| {
+            p.bfd_profile = d.string(v, k)
+        }),
+        live("ebgp-multihop", 12, |d, p, v, k| {
+            p.ebgp_multihop = d.bool(v, k);
+        }),
+    ]
+);
+
+record!(
+    NodeSelector,
+    &[
+        live("match-labels", 4, |d, s, v, k| {
+            s.match_labels = d.string_map(v, k);
+        }),
+        live("match-expressions", 4, |d, s, v, k| {
+            s.match_expressions = d.list(v, k, |d, n, _| d.record(n, "a match expression"));
+        }),
+    ]
+);
+
+record!(
+    MatchExpression,
+    &[
+        live("key", 4, |d, e, v, k| e.key = d.string(v, k)),
+        live("operator", 4, |d, e, v, k| e.operator = d.string(v, k)),
+        live("values", 4, |d, e, v, k| e.values = d.strings(v, k)),
+    ]
+);
+
+record!(
+    Pool,
+    &[
+        live("name", 1, |d, p, v, k| p.name = d.string(v, k)),
+        live("protocol", 3, |d, p, v, k| p.protocol = d.string(v, k)),
+        live("addresses", 5, |d, p, v, k| {
+            let span = d.span(v);
+            p.addresses = Some(Spanned::new(d.strings(v, k), span));
+        }),
+        live("avoid-buggy-ips", 1, |d, p, v, k| {
+            p.avoid_buggy_ips = d.bool(v, k);
+        }),
+        live("auto-assign", 3, |d, p, v, k| p.auto_assign = d.bool(v, k)),
+        live("bgp-advertisements", 3, |d, p, v, k| {
+            let span = d.span(v);
+            let ads = d.list(v, k, |d, n, _| d.record(n, "a BGP advertisement"));
+            p.bgp_advertisements = Some(Spanned::new(ads, span));
+        }),
+        retired(
+            "cidr",
+            "`cidr` was renamed to `addresses` in MetalLB v0.5 and removed in v0.6",
+        ),
+        retired(
+            "advertisements",
+            "`advertisements` was renamed to `bgp-advertisements` in MetalLB v0.3",
+        ),
+        retired(
+            "arp-network",
+            "`arp-network` was removed in MetalLB v0.6; layer2 pools need no network",
+        ),
+    ]
+);
+
+record!(
+    Advertisement,
+    &[
+        live("aggregation-length", 3, |d, a, v, k| {
+            a.aggregation_length = d.int(v, k);
+        }),
+        live("aggregation-length-v6", 12, |d, a, v, k| {
+            a.aggregation_length_v6 = d.int(v, k);
+        }),
+        live("localpref", 3, |d, a, v, k| a.localpref = unsigned(d, v, k)),
+        live("communities", 3, |d, a, v, k| {
+            a.communities = d.strings(v, k)
+        }),
+    ]
+);
+
+record!(
+    BfdProfile,
+    &[
+        live("name", 12, |d, b, v, k| b.name = d.string(v, k)),
+        live("receive-interval", 12, |d, b, v, k| {
+            b.receive_interval = unsigned(d, v, k);
+        }),
+        live("transmit-interval", 12, |d, b, v, k| {
+            b.transmit_interval = unsigned(d, v, k);
+        }),
+        live("detect-multiplier", 12, |d, b, v, k| {
+            b.detect_multiplier = unsigned(d, v, k);
+        }),
+        live("echo-interval", 12, |d, b, v, k| {
+            b.echo_interval = unsigned(d, v, k);
+        }),
+        live("echo-mode", 12, |d, b, v, k| b.echo_mode = d.bool(v, k)),
+        live("passive-mode", 12, |d, b, v, k| {
+            b.passive_mode = d.bool(v, k)
+        }),
+        live("minimum-ttl", 12, |d, b, v, k| {
+            b.minimum_ttl = unsigned(d, v, k)
+        }),
+    ]
+);
+
+/// The note of `key` if it is retired in `fields`.
+fn retired_note<T>(fields: &[Field<T>], key: &str) -> Option<&'static str> {
+    fields.iter().find_map(|f| match f.kind {
+        FieldKind::Retired { note } if f.key == key => Some(note),
+        _ => None,
     })
+}
+
+/// The note of `key` if any struct retired it: a retired key in the wrong place (a top-level
+/// `cidr`) still gets its note.
+fn retired_anywhere(key: &str) -> Option<&'static str> {
+    retired_note(Config::FIELDS, key)
+        .or_else(|| retired_note(Peer::FIELDS, key))
+        .or_else(|| retired_note(NodeSelector::FIELDS, key))
+        .or_else(|| retired_note(MatchExpression::FIELDS, key))
+        .or_else(|| retired_note(Pool::FIELDS, key))
+        .or_else(|| retired_note(Advertisement::FIELDS, key))
+        .or_else(|| retired_note(BfdProfile::FIELDS, key))
 }
 
 /// Decodes one configuration body into the model, reporting structural problems.
@@ -118,37 +276,36 @@ impl<'r, 'f> Decoder<'r, 'f> {
 
     /// Decode the whole body. A null or empty body is a valid, empty configuration.
     pub fn config(&mut self, root: &Node) -> Config {
-        let mut config = Config {
-            span: self.span(root),
-            ..Config::default()
-        };
         if root.is_null() {
-            return config;
+            return Config {
+                span: self.span(root),
+                ..Config::default()
+            };
         }
-        let Some(entries) = self.fields(root, TOP_FIELDS, "the configuration") else {
-            return config;
-        };
-        for (key, value) in entries {
-            match key {
-                "peers" => config.peers = self.list(value, "peers", Self::peer),
-                "bgp-communities" => config.communities = self.communities(value),
-                "address-pools" => config.pools = self.list(value, "address-pools", Self::pool),
-                "bfd-profiles" => {
-                    config.bfd_profiles = self.list(value, "bfd-profiles", Self::bfd_profile)
-                }
-                _ => {}
-            }
-        }
-        config
+        self.record(root, "the configuration")
     }
 
-    /// Check a mapping's keys against `known`; return the known entries in file order.
-    fn fields<'n>(
+    /// Decode a mapping into `T` through `T::FIELDS`; `what` names it in messages.
+    fn record<T: Record>(&mut self, node: &Node, what: &str) -> T {
+        let mut out = T::default();
+        *out.span_mut() = self.span(node);
+        let Some(entries) = self.fields(node, T::FIELDS, what) else {
+            return out;
+        };
+        for (key, decode, value) in entries {
+            decode(self, &mut out, value, key);
+        }
+        out
+    }
+
+    /// Check a mapping's keys against `known`; return the live entries in file order, each
+    /// with its decoder.
+    fn fields<'n, T>(
         &mut self,
         node: &'n Node,
-        known: &[Field],
+        known: &[Field<T>],
         what: &str,
-    ) -> Option<Vec<(&'static str, &'n Node)>> {
+    ) -> Option<Vec<(&'static str, DecodeFn<T>, &'n Node)>> {
         let Some(entries) = node.as_map() else {
             let message = format!("{what} must be a mapping, found {}", node.kind_name());
             self.report(rule::WRONG_TYPE, node, message);
@@ -170,32 +327,37 @@ impl<'r, 'f> Decoder<'r, 'f> {
                 continue;
             }
             seen.push((key, self.span(key_node)));
-            match known.iter().find(|f| f.key == key) {
-                Some(f) if f.since > self.target => {
+            let live = known.iter().find_map(|f| match f.kind {
+                FieldKind::Live { since, decode } if f.key == key => Some((f.key, since, decode)),
+                _ => None,
+            });
+            match live {
+                Some((_, since, _)) if since > self.target => {
                     let message = format!(
                         "field {key:?} requires MetalLB v0.{} or later (target is {})",
-                        f.since.minor, self.target
+                        since.minor, self.target
                     );
                     self.report(rule::FIELD_TOO_NEW, key_node, message).with_help(format!(
                         "remove it, or pass --target-version v0.{} if the cluster runs that release",
-                        f.since.minor
+                        since.minor
                     ));
                 }
-                Some(f) => out.push((f.key, value)),
+                Some((key, _, decode)) => out.push((key, decode, value)),
                 None => self.unknown_key(key_node, key, known, what),
             }
         }
         Some(out)
     }
 
-    fn unknown_key(&mut self, key_node: &Node, key: &str, known: &[Field], what: &str) {
+    fn unknown_key<T>(&mut self, key_node: &Node, key: &str, known: &[Field<T>], what: &str) {
         let message = format!("unknown field {key:?} in {what}");
-        let candidates = known
-            .iter()
-            .filter(|f| f.since <= self.target)
-            .map(|f| f.key);
-        let help = match (retired_key_hint(key), did_you_mean(key, candidates)) {
-            (Some(hint), _) => Some(hint.to_string()),
+        let candidates = known.iter().filter_map(|f| match f.kind {
+            FieldKind::Live { since, .. } if since <= self.target => Some(f.key),
+            _ => None,
+        });
+        let note = retired_note(known, key).or_else(|| retired_anywhere(key));
+        let help = match (note, did_you_mean(key, candidates)) {
+            (Some(note), _) => Some(note.to_string()),
             (None, Some(near)) => Some(format!("did you mean {near:?}?")),
             (None, None) => None,
         };
@@ -225,157 +387,6 @@ impl<'r, 'f> Decoder<'r, 'f> {
             .enumerate()
             .map(|(i, n)| item(self, n, i + 1))
             .collect()
-    }
-
-    fn peer(&mut self, node: &Node, index: usize) -> Peer {
-        let mut peer = Peer {
-            span: self.span(node),
-            ..Peer::default()
-        };
-        let what = format!("peer #{index}");
-        let Some(entries) = self.fields(node, PEER_FIELDS, &what) else {
-            return peer;
-        };
-        for (key, v) in entries {
-            match key {
-                "my-asn" => peer.my_asn = self.uint(v, key).and_then(|s| self.narrow(s, key)),
-                "peer-asn" => peer.peer_asn = self.uint(v, key).and_then(|s| self.narrow(s, key)),
-                "peer-address" => peer.peer_address = self.string(v, key),
-                "peer-port" => peer.peer_port = self.uint(v, key).and_then(|s| self.narrow(s, key)),
-                "hold-time" => peer.hold_time = self.string(v, key),
-                "keepalive-time" => peer.keepalive_time = self.string(v, key),
-                "router-id" => peer.router_id = self.string(v, key),
-                "source-address" => peer.source_address = self.string(v, key),
-                "node-selectors" => peer.node_selectors = self.list(v, key, Self::node_selector),
-                "password" => peer.password = self.string(v, key),
-                "bfd-profile" => peer.bfd_profile = self.string(v, key),
-                "ebgp-multihop" => peer.ebgp_multihop = self.bool(v, key),
-                _ => {}
-            }
-        }
-        peer
-    }
-
-    fn node_selector(&mut self, node: &Node, _index: usize) -> NodeSelector {
-        let mut selector = NodeSelector {
-            span: self.span(node),
-            ..NodeSelector::default()
-        };
-        let Some(entries) = self.fields(node, SELECTOR_FIELDS, "a node selector") else {
-            return selector;
-        };
-        for (key, v) in entries {
-            match key {
-                "match-labels" => selector.match_labels = self.string_map(v, key),
-                "match-expressions" => {
-                    selector.match_expressions = self.list(v, key, Self::match_expression)
-                }
-                _ => {}
-            }
-        }
-        selector
-    }
-
-    fn match_expression(&mut self, node: &Node, _index: usize) -> MatchExpression {
-        let mut expr = MatchExpression {
-            span: self.span(node),
-            ..MatchExpression::default()
-        };
-        let Some(entries) = self.fields(node, EXPRESSION_FIELDS, "a match expression") else {
-            return expr;
-        };
-        for (key, v) in entries {
-            match key {
-                "key" => expr.key = self.string(v, key),
-                "operator" => expr.operator = self.string(v, key),
-                "values" => expr.values = self.strings(v, key),
-                _ => {}
-            }
-        }
-        expr
-    }
-
-    fn communities(&mut self, node: &Node) -> Vec<CommunityAlias> {
-        self.string_map(node, "bgp-communities")
-            .into_iter()
-            .map(|(name, value)| CommunityAlias { name, value })
-            .collect()
-    }
-
-    fn pool(&mut self, node: &Node, index: usize) -> Pool {
-        let mut pool = Pool {
-            span: self.span(node),
-            ..Pool::default()
-        };
-        let what = format!("address pool #{index}");
-        let Some(entries) = self.fields(node, POOL_FIELDS, &what) else {
-            return pool;
-        };
-        for (key, v) in entries {
-            match key {
-                "name" => pool.name = self.string(v, key),
-                "protocol" => pool.protocol = self.string(v, key),
-                "addresses" => {
-                    let span = self.span(v);
-                    pool.addresses = Some(Spanned::new(self.strings(v, key), span));
-                }
-                "avoid-buggy-ips" => pool.avoid_buggy_ips = self.bool(v, key),
-                "auto-assign" => pool.auto_assign = self.bool(v, key),
-                "bgp-advertisements" => {
-                    let span = self.span(v);
-                    let ads = self.list(v, key, Self::advertisement);
-                    pool.bgp_advertisements = Some(Spanned::new(ads, span));
-                }
-                _ => {}
-            }
-        }
-        pool
-    }
-
-    fn advertisement(&mut self, node: &Node, _index: usize) -> Advertisement {
-        let mut ad = Advertisement {
-            span: self.span(node),
-            ..Advertisement::default()
-        };
-        let Some(entries) = self.fields(node, ADVERTISEMENT_FIELDS, "a BGP advertisement") else {
-            return ad;
-        };
-        for (key, v) in entries {
-            match key {
-                "aggregation-length" => ad.aggregation_length = self.int(v, key),
-                "aggregation-length-v6" => ad.aggregation_length_v6 = self.int(v, key),
-                "localpref" => ad.localpref = self.uint(v, key).and_then(|s| self.narrow(s, key)),
-                "communities" => ad.communities = self.strings(v, key),
-                _ => {}
-            }
-        }
-        ad
-    }
-
-    fn bfd_profile(&mut self, node: &Node, index: usize) -> BfdProfile {
-        let mut profile = BfdProfile {
-            span: self.span(node),
-            ..BfdProfile::default()
-        };
-        let what = format!("BFD profile #{index}");
-        let Some(entries) = self.fields(node, BFD_FIELDS, &what) else {
-            return profile;
-        };
-        for (key, v) in entries {
-            let number = |d: &mut Self| d.uint(v, key).and_then(|s| d.narrow(s, key));
-            match key {
-                "name" => profile.name = self.string(v, key),
-                "receive-interval" => profile.receive_interval = number(self),
-                "transmit-interval" => profile.transmit_interval = number(self),
-                "detect-multiplier" => profile.detect_multiplier = number(self),
-                "echo-interval" => profile.echo_interval = number(self),
-                "echo-mode" => profile.echo_mode = self.bool(v, key),
-                "passive-mode" => profile.passive_mode = self.bool(v, key),
-                "minimum-ttl" => profile.minimum_ttl = number(self),
-                _ => {}
-            }
-        }
-        profile
     }
 
     // ---- scalars, with yaml.v2's rules (what MetalLB used) ----
@@ -561,6 +572,128 @@ fn yaml_int(text: &str) -> Option<Result<i64, ()>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diag::{Diagnostic, SourceFile};
+
+    fn decode<T: Record>(text: &str, target: Version) -> (T, Vec<Diagnostic>) {
+        let file = SourceFile::new("t.yaml", text);
+        let docs = super::super::yaml::parse_stream(text).expect("test YAML parses");
+        let mut reporter = Reporter::new(&file);
+        let out =
+            Decoder::new(&mut reporter, &OffsetMap::Identity, target).record::<T>(&docs[0], "x");
+        (out, reporter.diagnostics)
+    }
+
+    fn codes(d: &[Diagnostic]) -> Vec<&str> {
+        d.iter().map(|d| d.code).collect()
+    }
+
+    /// Values of every shape a field takes: one of them must decode without a finding.
+    const SAMPLES: &[&str] = &["7", "true", "[a]", "{a: b}", "[{}]"];
+
+    /// Every live field of `T` decodes into the struct: for some sample value the result has
+    /// no finding and differs from an empty `T`. A field whose decoder dropped the value, or
+    /// wrote it nowhere, fails here.
+    fn every_live_field_decodes_into_the_struct<T: Record + PartialEq + std::fmt::Debug>() {
+        for f in T::FIELDS {
+            let FieldKind::Live { since, .. } = f.kind else {
+                continue;
+            };
+            let decoded = SAMPLES.iter().find_map(|v| {
+                let text = format!("{}: {v}\n", f.key);
+                let (mut out, d) = decode::<T>(&text, Version::LATEST);
+                let mut empty = T::default();
+                *empty.span_mut() = out.span_mut().clone();
+                (d.is_empty() && out != empty).then_some(out)
+            });
+            assert!(decoded.is_some(), "field {:?} decodes nothing", f.key);
+            let (_, d) = decode::<T>(&format!("{}: 7\n", f.key), since);
+            assert!(
+                !codes(&d).contains(&"MLB004") && !codes(&d).contains(&"MLB002"),
+                "{} accepted at v0.{}",
+                f.key,
+                since.minor
+            );
+            if since.minor > 0 {
+                let older = Version::v0(since.minor - 1);
+                let (_, d) = decode::<T>(&format!("{}: 7\n", f.key), older);
+                assert_eq!(
+                    codes(&d),
+                    ["MLB004"],
+                    "{} is too new for v0.{}",
+                    f.key,
+                    older.minor
+                );
+            }
+        }
+    }
+
+    fn keys_are_declared_once<T: Record>() {
+        let mut keys: Vec<&str> = T::FIELDS.iter().map(|f| f.key).collect();
+        keys.sort_unstable();
+        let before = keys.len();
+        keys.dedup();
+        assert_eq!(keys.len(), before, "a key declared twice: {keys:?}");
+    }
+
+    fn retired_keys_are_unknown_with_their_note<T: Record>() {
+        for f in T::FIELDS {
+            let FieldKind::Retired { note } = f.kind else {
+                continue;
+            };
+            let (_, d) = decode::<T>(&format!("{}: 7\n", f.key), Version::LATEST);
+            assert_eq!(codes(&d), ["MLB002"]);
+            assert_eq!(d[0].help.as_deref(), Some(note));
+        }
+    }
+
+    fn check_table<T: Record + PartialEq + std::fmt::Debug>() {
+        keys_are_declared_once::<T>();
+        every_live_field_decodes_into_the_struct::<T>();
+        retired_keys_are_unknown_with_their_note::<T>();
+    }
+
+    #[test]
+    fn every_table_is_consistent_and_every_field_decodes() {
+        check_table::<Config>();
+        check_table::<Peer>();
+        check_table::<NodeSelector>();
+        check_table::<MatchExpression>();
+        check_table::<Pool>();
+        check_table::<Advertisement>();
+        check_table::<BfdProfile>();
+    }
+
+    #[test]
+    fn a_retired_key_in_another_place_still_gets_its_note() {
+        let (_, d) = decode::<Peer>("cidr: x\n", Version::LATEST);
+        assert_eq!(d[0].help.as_deref(), retired_note(Pool::FIELDS, "cidr"));
+        let (_, d) = decode::<Pool>("communities: [a]\n", Version::LATEST);
+        assert_eq!(
+            d[0].help.as_deref(),
+            retired_note(Config::FIELDS, "communities")
+        );
+        let (ad, d) = decode::<Advertisement>("communities: [a]\n", Version::LATEST);
+        assert!(d.is_empty() && ad.communities.len() == 1);
+    }
+
+    #[test]
+    fn unknown_keys_suggest_only_fields_of_the_target() {
+        let (_, d) = decode::<Peer>("keepalive-tim: 1s\n", Version::v0(11));
+        assert_eq!(codes(&d), ["MLB002"]);
+        assert_eq!(d[0].help, None);
+        let (_, d) = decode::<Peer>("keepalive-tim: 1s\n", Version::LATEST);
+        assert_eq!(
+            d[0].help.as_deref(),
+            Some("did you mean \"keepalive-time\"?")
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_keep_the_first_value() {
+        let (p, d) = decode::<Peer>("my-asn: 1\nmy-asn: 2\n", Version::LATEST);
+        assert_eq!(codes(&d), ["MLB006"]);
+        assert_eq!(p.my_asn.map(|a| a.value), Some(1));
+    }
 
     #[test]
     fn yaml_ints() {

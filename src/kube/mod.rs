@@ -7,6 +7,7 @@
 //! context applies to whichever file is used.
 
 pub mod assignments;
+pub mod install;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

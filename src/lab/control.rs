@@ -1,18 +1,22 @@
-//! The lab daemon's control socket (`<state-dir>/control.sock`): one request line in, one
-//! answer out, then close. `status` answers a JSON [`LabStatus`]; `logs NAME` answers log
-//! text. Also the on-disk layout of a lab's state directory and its pid file checks.
+//! Controlling labs from outside: the on-disk layout of a lab's state directory and its pid
+//! file; starting the daemon in the background ([`spawn_daemon`]), stopping it ([`down`],
+//! [`remove_state`]) and reaping the BIRD/FRR processes a killed daemon left behind
+//! ([`reap_router_daemons`]); and the daemon's control socket (`<state-dir>/control.sock`):
+//! one request line in, one answer out, then close. `status` answers a JSON [`LabStatus`];
+//! `logs NAME` answers log text.
 
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::routers::RouterStatus;
+use super::routers::{RouterMode, RouterStatus};
 use super::runtime::ComponentStatus;
-use super::topology::NodeSpec;
+use super::topology::{NodeSpec, Topology, TopologyError};
 
 /// Everything `lab status` shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +45,21 @@ impl Layout {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         Layout { dir: dir.into() }
     }
+    /// The layout of lab `name`: in `state_dir` if given, else in [`state_base`]`/NAME`. The
+    /// name must be letters, digits, '-' and '_' (it becomes a directory name).
+    pub fn named(name: &str, state_dir: Option<&Path>) -> Result<Layout, ControlError> {
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(ControlError::BadName(name.to_string()));
+        }
+        Ok(Layout::new(state_dir.map_or_else(
+            || state_base().join(name),
+            Path::to_path_buf,
+        )))
+    }
     pub fn pid(&self) -> PathBuf {
         self.dir.join("lab.pid")
     }
@@ -65,6 +84,17 @@ impl Layout {
     pub fn routers_dir(&self) -> PathBuf {
         self.dir.join("routers")
     }
+}
+
+/// Where labs keep their state: `$XDG_STATE_HOME/metallbctl/lab`, else
+/// `~/.local/state/metallbctl/lab`, else under the temporary directory.
+pub fn state_base() -> PathBuf {
+    std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("metallbctl")
+        .join("lab")
 }
 
 /// What the pid file says.
@@ -119,6 +149,42 @@ pub enum ControlError {
     },
     #[error("the lab daemon's answer was not understood")]
     Decode(#[from] serde_json::Error),
+    #[error("lab name {0:?}: use letters, digits, '-' and '_'")]
+    BadName(String),
+    #[error("lab {name:?} is already running (pid {pid}); stop it with `metallbctl lab down --name {name}`")]
+    AlreadyRunning { name: String, pid: u32 },
+    #[error("cannot read topology {}", path.display())]
+    ReadTopology {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid topology")]
+    Topology(#[from] TopologyError),
+    /// Creating, writing or removing something in the state directory failed.
+    #[error("{what} {}", path.display())]
+    State {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot find the metallbctl executable")]
+    Exe(#[source] std::io::Error),
+    #[error("cannot start the lab daemon")]
+    Spawn(#[source] std::io::Error),
+    #[error("the lab daemon exited ({status}):\n{log}")]
+    DaemonExited {
+        status: std::process::ExitStatus,
+        log: String,
+    },
+    #[error("the lab daemon did not become ready in 30s; see {}", log.display())]
+    NotReady { log: PathBuf },
+}
+
+fn state_err(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ControlError {
+    let path = path.to_path_buf();
+    move |source| ControlError::State { what, path, source }
 }
 
 /// Send one request and read the whole answer.
@@ -141,38 +207,305 @@ pub fn status(socket: &Path, timeout: Duration) -> Result<LabStatus, ControlErro
     Ok(serde_json::from_str(&request(socket, "status", timeout)?)?)
 }
 
-/// Stop BIRD/FRR daemons left behind by a lab daemon that died without cleaning up (SIGKILL):
-/// every `routers/*/{bird,bgpd}.pid` whose live process runs a config from that directory gets
-/// SIGTERM. Returns the PIDs signalled.
-pub fn reap_router_daemons(layout: &Layout) -> Vec<u32> {
-    let Ok(dirs) = std::fs::read_dir(layout.routers_dir()) else {
-        return Vec::new();
-    };
-    let mut killed = Vec::new();
-    for dir in dirs.filter_map(|d| d.ok().map(|d| d.path())) {
-        for file in ["bird.pid", "bgpd.pid"] {
-            let Some(pid) = std::fs::read_to_string(dir.join(file))
-                .ok()
-                .and_then(|t| t.trim().parse::<u32>().ok())
-            else {
-                continue;
-            };
-            if runs_from(pid, &dir) {
-                if let Ok(raw) = i32::try_from(pid) {
-                    // SAFETY: kill(2) on a router daemon whose command line names our directory.
-                    unsafe { libc::kill(raw, libc::SIGTERM) };
-                    killed.push(pid);
-                }
-            }
+/// Before `lab up`: fail if lab `name` runs; remove a stale pid file and return its pid.
+pub fn check_not_running(name: &str, layout: &Layout) -> Result<Option<u32>, ControlError> {
+    match pid_state(layout) {
+        PidState::Running(pid) => Err(ControlError::AlreadyRunning {
+            name: name.to_string(),
+            pid,
+        }),
+        PidState::Stale(pid) => {
+            let _ = std::fs::remove_file(layout.pid());
+            Ok(Some(pid))
         }
+        PidState::None => Ok(None),
     }
-    killed
 }
 
-fn runs_from(pid: u32, dir: &Path) -> bool {
-    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+/// The topology for `lab up`: the file given, else the one saved by the last run, else the
+/// tutorial's. It is saved in the state directory for the next run.
+pub fn resolve_topology(file: Option<&Path>, layout: &Layout) -> Result<Topology, ControlError> {
+    let text = match file {
+        Some(p) => std::fs::read_to_string(p).map_err(|source| ControlError::ReadTopology {
+            path: p.to_path_buf(),
+            source,
+        })?,
+        None => std::fs::read_to_string(layout.topology())
+            .unwrap_or_else(|_| super::topology::TUTORIAL.to_string()),
+    };
+    let topo = Topology::parse(&text)?;
+    std::fs::create_dir_all(&layout.dir).map_err(state_err("cannot create", &layout.dir))?;
+    std::fs::write(layout.topology(), text)
+        .map_err(state_err("cannot save the topology to", &layout.topology()))?;
+    Ok(topo)
+}
+
+/// How to start a lab daemon in the background.
+#[derive(Debug, Clone)]
+pub struct SpawnOptions {
+    pub name: String,
+    pub routers: RouterMode,
+    pub port: Option<u16>,
+}
+
+/// How long [`spawn_daemon`] waits for the daemon's control socket.
+pub const SPAWN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Start `metallbctl lab up --foreground` as a background process (its own process group,
+/// output to the daemon log) and return its pid once its control socket answers with that pid.
+pub fn spawn_daemon(opts: &SpawnOptions, layout: &Layout) -> Result<u32, ControlError> {
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe().map_err(ControlError::Exe)?;
+    let log_path = layout.log();
+    let log = std::fs::File::create(&log_path).map_err(state_err("cannot create", &log_path))?;
+    let mut cmd = Command::new(exe);
+    cmd.args([
+        "lab",
+        "up",
+        "--foreground",
+        "--name",
+        &opts.name,
+        "--state-dir",
+    ])
+    .arg(&layout.dir)
+    .args([
+        "--routers",
+        match opts.routers {
+            RouterMode::Builtin => "builtin",
+            RouterMode::Real => "real",
+        },
+    ]);
+    if let Some(p) = opts.port {
+        cmd.args(["--port", &p.to_string()]);
+    }
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(
+            log.try_clone()
+                .map_err(state_err("cannot open", &log_path))?,
+        )
+        .stderr(log)
+        .process_group(0)
+        .spawn()
+        .map_err(ControlError::Spawn)?;
+    let pid = child.id();
+    let t = Instant::now();
+    loop {
+        if status(&layout.socket(), Duration::from_secs(2)).is_ok_and(|s| s.pid == pid) {
+            return Ok(pid);
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            return Err(ControlError::DaemonExited {
+                status,
+                log: log.trim_end().to_string(),
+            });
+        }
+        if t.elapsed() > SPAWN_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(ControlError::NotReady { log: log_path });
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// How long [`stop`] waits after SIGTERM before it sends SIGKILL.
+pub const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Send SIGTERM to lab daemon `pid` and wait for it to go; SIGKILL after [`STOP_TIMEOUT`].
+/// Returns whether it stopped on SIGTERM.
+pub fn stop(pid: u32) -> bool {
+    let Ok(raw) = i32::try_from(pid) else {
         return false;
     };
-    let cmdline = String::from_utf8_lossy(&cmdline);
-    cmdline.contains(&*dir.to_string_lossy())
+    // SAFETY: kill(2) with a pid we read from our own pid file; no memory is touched.
+    unsafe { libc::kill(raw, libc::SIGTERM) };
+    let t = Instant::now();
+    while alive(pid) {
+        if t.elapsed() > STOP_TIMEOUT {
+            // SAFETY: as above.
+            unsafe { libc::kill(raw, libc::SIGKILL) };
+            std::thread::sleep(Duration::from_millis(200));
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
+}
+
+/// What [`down`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Down {
+    /// The daemon stopped on SIGTERM (`clean`) or was killed after [`STOP_TIMEOUT`].
+    Stopped { pid: u32, clean: bool },
+    /// The pid file named a dead process: it was removed, and so were the router daemons
+    /// (`reaped`) the dead daemon left.
+    Stale { pid: u32, reaped: Vec<u32> },
+    /// No pid file.
+    NotRunning,
+}
+
+/// Stop a lab: its daemon, or what a dead daemon left behind. Its objects stay on disk.
+pub fn down(layout: &Layout) -> Down {
+    match pid_state(layout) {
+        PidState::Running(pid) => {
+            let clean = stop(pid);
+            let _ = std::fs::remove_file(layout.pid());
+            let _ = std::fs::remove_file(layout.socket());
+            Down::Stopped { pid, clean }
+        }
+        PidState::Stale(pid) => {
+            let _ = std::fs::remove_file(layout.pid());
+            let _ = std::fs::remove_file(layout.socket());
+            Down::Stale {
+                pid,
+                reaped: reap_router_daemons(layout),
+            }
+        }
+        PidState::None => Down::NotRunning,
+    }
+}
+
+/// Delete a lab's state directory (`lab reset`, after [`down`]), so the next `lab up` starts
+/// empty.
+pub fn remove_state(layout: &Layout) -> Result<(), ControlError> {
+    if layout.dir.exists() {
+        std::fs::remove_dir_all(&layout.dir).map_err(state_err("cannot remove", &layout.dir))?;
+    }
+    Ok(())
+}
+
+/// How long [`reap_router_daemons`] waits after SIGTERM before it sends SIGKILL.
+pub const REAP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Stop BIRD/FRR daemons left behind by a lab daemon that died without cleaning up (SIGKILL):
+/// every live process whose command line names a path under `<state-dir>/routers/` gets
+/// SIGTERM, and SIGKILL if it is still there after [`REAP_TIMEOUT`]. Returns once they are
+/// gone, with the PIDs signalled.
+///
+/// The processes are found in /proc, not through the daemons' own pid files: BIRD and bgpd
+/// write those some time after they start, so a lab daemon killed right after starting a
+/// router left a router with no pid file (or a pid file still being written), and that
+/// router outlived `lab down`.
+pub fn reap_router_daemons(layout: &Layout) -> Vec<u32> {
+    let marker = format!("{}/", layout.routers_dir().display());
+    let found = processes_naming(&marker);
+    for &pid in &found {
+        signal(pid, libc::SIGTERM);
+    }
+    let t = Instant::now();
+    loop {
+        let left: Vec<u32> = found
+            .iter()
+            .copied()
+            .filter(|&p| process_runs(p) && cmdline_names(p, &marker))
+            .collect();
+        if left.is_empty() {
+            break;
+        }
+        if t.elapsed() > REAP_TIMEOUT {
+            for p in left {
+                signal(p, libc::SIGKILL);
+            }
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    found
+}
+
+fn signal(pid: u32, sig: libc::c_int) {
+    if let Ok(raw) = i32::try_from(pid) {
+        // SAFETY: kill(2) on a process whose command line names our lab's router directory.
+        unsafe { libc::kill(raw, sig) };
+    }
+}
+
+/// Live processes (not zombies) whose command line contains `marker`, except this one.
+fn processes_naming(marker: &str) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let me = std::process::id();
+    let mut pids: Vec<u32> = dir
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&p| p != me && cmdline_names(p, marker) && process_runs(p))
+        .collect();
+    pids.sort_unstable();
+    pids
+}
+
+fn cmdline_names(pid: u32, marker: &str) -> bool {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .is_ok_and(|c| String::from_utf8_lossy(&c).contains(marker))
+}
+
+/// Whether `pid` exists and is not a zombie.
+fn process_runs(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    stat.rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .is_some_and(|state| state != "Z" && state != "X")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lab_names_are_checked() {
+        assert!(matches!(
+            Layout::named("../x", None),
+            Err(ControlError::BadName(_))
+        ));
+        assert!(Layout::named("", None).is_err());
+        assert!(Layout::named("a-1", None)
+            .unwrap()
+            .dir
+            .ends_with("metallbctl/lab/a-1"));
+        assert_eq!(
+            Layout::named("b_2", Some(Path::new("d"))).unwrap().dir,
+            PathBuf::from("d")
+        );
+    }
+
+    #[test]
+    fn stale_pid_files_are_removed_and_running_labs_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::new(dir.path());
+        assert_eq!(check_not_running("t", &layout).unwrap(), None);
+        // A pid that is not a metallbctl process counts as stale.
+        std::fs::write(layout.pid(), "999999999\n").unwrap();
+        assert_eq!(check_not_running("t", &layout).unwrap(), Some(999_999_999));
+        assert!(!layout.pid().exists());
+        assert_eq!(down(&layout), Down::NotRunning);
+    }
+
+    #[test]
+    fn reaping_finds_a_router_process_without_any_pid_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::new(dir.path());
+        let rdir = layout.routers_dir().join("bird");
+        std::fs::create_dir_all(&rdir).unwrap();
+        // A stand-in router: a process whose command line names a file in its directory, as
+        // BIRD's `-c <dir>/bird.conf` does, and which never writes a pid file.
+        let conf = rdir.join("bird.conf");
+        std::fs::write(&conf, "").unwrap();
+        let mut child = Command::new("tail").arg("-f").arg(&conf).spawn().unwrap();
+        let pid = child.id();
+        let marker = format!("{}/", layout.routers_dir().display());
+        let t = Instant::now();
+        while !cmdline_names(pid, &marker) {
+            assert!(t.elapsed() < Duration::from_secs(10), "tail never started");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let reaped = reap_router_daemons(&layout);
+        let status = child.wait().unwrap();
+        assert_eq!(reaped, vec![pid]);
+        assert!(!status.success(), "the stand-in was signalled: {status}");
+        assert!(reap_router_daemons(&layout).is_empty());
+    }
 }

@@ -319,7 +319,7 @@ impl KubeCluster {
             .iter()
             .map(event_record)
             .collect();
-        events.sort_by(|a, b| b.last_ms.cmp(&a.last_ms));
+        events.sort_by_key(|e| std::cmp::Reverse(e.last_ms));
         events.truncate(MAX_EVENTS);
         let cm = cm.map_err(err("configmaps"))?;
         let parse = cm.as_ref().map(|cm| {

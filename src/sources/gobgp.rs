@@ -103,10 +103,8 @@ pub fn parse_rib(v: &Value) -> Vec<RouterRoute> {
                             .filter_map(u32_of)
                             .map(format_community),
                     ),
-                    Some(14) => {
-                        if r.next_hop.is_none() {
-                            r.next_hop = a["nexthop"].as_str().and_then(|n| n.parse().ok());
-                        }
+                    Some(14) if r.next_hop.is_none() => {
+                        r.next_hop = a["nexthop"].as_str().and_then(|n| n.parse().ok());
                     }
                     _ => {}
                 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::lab::control;
 use crate::lab::routers::RouterStatus;
-use crate::status::model::{RouterKind, RouterView};
+use crate::status::model::{RouterKind, RouterRoute, RouterSession, RouterView, SessionState};
 use crate::status::source::{RouterSource, SourceFuture};
 
 /// The lab's routers.
@@ -15,9 +15,27 @@ pub struct LabSource {
     pub timeout: Duration,
 }
 
-/// The view of a lab router; one that does not run has no sessions.
+/// The view of a lab router: the daemon's full view, or (from a daemon that sends none, or a
+/// router that does not run) what its session list says.
 pub fn router_view(r: &RouterStatus) -> RouterView {
-    r.view.clone().unwrap_or_else(|| RouterView {
+    if let Some(v) = &r.view {
+        return v.clone();
+    }
+    let routes = r
+        .sessions
+        .iter()
+        .flat_map(|s| {
+            s.routes.iter().filter_map(|l| {
+                Some(RouterRoute {
+                    prefix: l.prefix.parse().ok()?,
+                    next_hop: l.next_hop.as_deref().and_then(|n| n.parse().ok()),
+                    from_peer: Some(s.peer.clone()),
+                    ..RouterRoute::default()
+                })
+            })
+        })
+        .collect();
+    RouterView {
         name: r.name.clone(),
         kind: match r.implementation.as_str() {
             "bird" => RouterKind::Bird,
@@ -26,8 +44,20 @@ pub fn router_view(r: &RouterStatus) -> RouterView {
         },
         address: Some(r.cluster_ip.clone()),
         asn: Some(r.asn),
-        ..RouterView::default()
-    })
+        sessions: r
+            .sessions
+            .iter()
+            .map(|s| RouterSession {
+                peer: s.peer.clone(),
+                peer_as: Some(r.peer_asn),
+                state: SessionState::parse(&s.state),
+                received: s.routes.len() as u64,
+                ..RouterSession::default()
+            })
+            .collect(),
+        routes,
+        raw: None,
+    }
 }
 
 impl RouterSource for LabSource {
@@ -60,14 +90,17 @@ fn same_server(a: &str, b: &str) -> bool {
     a.trim_end_matches('/') == b.trim_end_matches('/')
 }
 
-/// The control socket of the lab in state directory `dir`, if it runs and serves `server`.
-pub fn lab_in(server: &str, dir: &Path, timeout: Duration) -> Option<PathBuf> {
-    let sock = control::Layout::new(dir).socket();
-    if !sock.exists() {
+/// The control socket of the lab in state directory `dir`, if it runs and serves `server`
+/// (checked cheaply: the pid file and the API server port the daemon records).
+pub fn lab_in(server: &str, dir: &Path, _timeout: Duration) -> Option<PathBuf> {
+    let layout = control::Layout::new(dir);
+    let sock = layout.socket();
+    if !sock.exists() || !matches!(control::pid_state(&layout), control::PidState::Running(_)) {
         return None;
     }
-    let st = control::status(&sock, timeout).ok()?;
-    same_server(&st.api_server, server).then_some(sock)
+    let port = std::fs::read_to_string(layout.port()).ok()?;
+    let want = format!("https://127.0.0.1:{}", port.trim());
+    same_server(server, &want).then_some(sock)
 }
 
 /// The control socket of the running lab under `dir` (one state directory per lab) whose API

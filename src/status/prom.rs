@@ -119,14 +119,12 @@ pub fn speaker_sessions(text: &str, node: &str, pod: Option<&str>) -> Vec<Speake
             0
         };
         match s.name.as_str() {
-            "metallb_bgp_session_up" => {
-                if !known_state.contains_key(peer) {
-                    e.state = if s.value >= 1.0 {
-                        SessionState::Established
-                    } else {
-                        SessionState::Active
-                    };
-                }
+            "metallb_bgp_session_up" if !known_state.contains_key(peer) => {
+                e.state = if s.value >= 1.0 {
+                    SessionState::Established
+                } else {
+                    SessionState::Active
+                };
             }
             "metallb_bgp_announced_prefixes_total" => e.prefixes_advertised = n,
             "metallb_bgp_updates_total" | "metallb_bgp_updates_total_total" => e.updates_sent = n,

@@ -193,13 +193,13 @@ mod tests {
             ..EventRecord::default()
         };
         let acc = ConfigState::Accepted;
-        assert_eq!(decide_config(&acc, &[], &[ev.clone()]), acc);
+        assert_eq!(decide_config(&acc, &[], std::slice::from_ref(&ev)), acc);
         assert_eq!(
-            decide_config(&ConfigState::Unknown, &[false], &[ev.clone()]),
+            decide_config(&ConfigState::Unknown, &[false], std::slice::from_ref(&ev)),
             acc
         );
         assert_eq!(
-            decide_config(&acc, &[false, true], &[ev.clone()]),
+            decide_config(&acc, &[false, true], std::slice::from_ref(&ev)),
             ConfigState::Rejected {
                 message: "configuration rejected: x".into(),
                 by: "metallb-controller".into(),

@@ -193,3 +193,79 @@ fn peer_addresses_parse_with_and_without_ports() {
     assert_eq!(peer_ip("2001:db8::1"), Some("2001:db8::1".parse().unwrap()));
     assert_eq!(peer_ip("nonsense"), None);
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn state(i: u8) -> SessionState {
+        match i % 7 {
+            0 => SessionState::Idle,
+            1 => SessionState::Connect,
+            2 => SessionState::Active,
+            3 => SessionState::OpenSent,
+            4 => SessionState::OpenConfirm,
+            5 => SessionState::Established,
+            _ => SessionState::Unknown,
+        }
+    }
+
+    proptest! {
+        /// Whatever the sources say, drift is sorted, unique, names only routers and services
+        /// that exist, and a fully healthy view has none.
+        #[test]
+        fn drift_is_sorted_unique_and_grounded(
+            speaker_states in proptest::collection::vec(any::<u8>(), 2),
+            router_states in proptest::collection::vec(any::<u8>(), 2),
+            drop_routes in proptest::collection::vec(any::<bool>(), 2),
+            extra in proptest::collection::vec((0u8..=255, any::<bool>(), any::<bool>()), 0..4),
+            cluster in any::<bool>(),
+        ) {
+            let mut s = healthy();
+            for (sp, st) in s.speakers.iter_mut().zip(&speaker_states) {
+                sp.state = state(*st);
+            }
+            for (i, r) in s.routers.iter_mut().enumerate() {
+                r.sessions[0].state = state(router_states[i]);
+                if drop_routes[i] {
+                    r.routes.clear();
+                }
+            }
+            for (octet, to_bird, odd_hop) in &extra {
+                let mut rt = healthy().routers[0].routes[0].clone();
+                rt.prefix = format!("198.51.100.{octet}/32").parse().unwrap();
+                if *odd_hop {
+                    rt.next_hop = Some("127.0.9.9".parse().unwrap());
+                }
+                s.routers[usize::from(!*to_bird)].routes.push(rt);
+            }
+            if !cluster {
+                s.cluster = None;
+            }
+            let d = derive(&s);
+            let mut sorted = d.clone();
+            sorted.sort_by(|a, b| {
+                (a.kind, a.prefix, &a.service, &a.router, &a.node)
+                    .cmp(&(b.kind, b.prefix, &b.service, &b.router, &b.node))
+            });
+            sorted.dedup();
+            prop_assert_eq!(&d, &sorted);
+            for f in &d {
+                if let Some(r) = &f.router {
+                    prop_assert!(s.routers.iter().any(|x| &x.name == r));
+                }
+                if let Some(svc) = &f.service {
+                    prop_assert!(s.services.iter().any(|x| &x.key() == svc));
+                }
+                prop_assert!(!f.detail.is_empty());
+            }
+            let healthy_now = s.speakers.iter().all(|x| x.state.is_up())
+                && s.routers.iter().all(|r| r.sessions.iter().all(|x| x.state.is_up()))
+                && !drop_routes.iter().any(|d| *d)
+                && extra.is_empty();
+            if healthy_now {
+                prop_assert_eq!(d, vec![]);
+            }
+        }
+    }
+}

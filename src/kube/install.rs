@@ -1,0 +1,606 @@
+//! Installing MetalLB into a cluster: server-side apply of MetalLB's manifests (embedded:
+//! manifests/metallb.yaml and, with the test routers, manifests/test-bgp-router.yaml) with field
+//! manager `metallbctl`, the speaker's `memberlist` Secret, an optional configuration applied
+//! after a dry run against the live assignments, and waiting for the rollout. Used by
+//! `metallbctl install`/`uninstall` and by the lab tutorial.
+//!
+//! What it does is reported line by line through [`Progress`]; nothing here prints.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
+use kube::core::GroupVersionKind;
+use kube::discovery::{ApiCapabilities, ApiResource, Scope};
+use kube::Client;
+use serde_json::{json, Value};
+
+/// MetalLB's manifest (v0.12.1 images).
+pub const METALLB_YAML: &str = include_str!("../../manifests/metallb.yaml");
+/// The test routers' manifest.
+pub const TEST_ROUTER_YAML: &str = include_str!("../../manifests/test-bgp-router.yaml");
+/// The MetalLB version the manifest names.
+pub const DEFAULT_VERSION: &str = "v0.12.1";
+/// The field manager of every write.
+pub const FIELD_MANAGER: &str = "metallbctl";
+const NAMESPACE: &str = "metallb-system";
+
+/// What to install and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstallSettings {
+    /// MetalLB image tag.
+    pub version: String,
+    /// Also install the tutorial's test BGP routers.
+    pub with_test_router: bool,
+    /// A MetalLB configuration (ConfigMap YAML or bare config) to apply after a dry run.
+    pub config: Option<PathBuf>,
+    /// Server-side dry run: change nothing.
+    pub dry_run: bool,
+    /// Wait until the workloads are ready.
+    pub wait: bool,
+    /// How long to wait for the rollout.
+    pub timeout: Duration,
+    /// Apply the configuration even if a service would lose its address.
+    pub force: bool,
+}
+
+impl Default for InstallSettings {
+    /// `metallbctl install` without flags.
+    fn default() -> Self {
+        InstallSettings {
+            version: DEFAULT_VERSION.into(),
+            with_test_router: false,
+            config: None,
+            dry_run: false,
+            wait: true,
+            timeout: Duration::from_secs(120),
+            force: false,
+        }
+    }
+}
+
+/// Where install reports what it does.
+pub trait Progress {
+    /// A finished line, such as `deployment.apps/controller created`.
+    fn line(&mut self, line: &str);
+    /// The rollout's state, such as `waiting for rollout: controller 0/1 ready, ...`; given
+    /// again only when it changes.
+    fn rollout(&mut self, line: &str);
+    /// The rollout wait ended (ready or timed out); no more [`Progress::rollout`] calls follow.
+    fn rollout_end(&mut self);
+}
+
+/// Why an install step failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InstallError {
+    #[error("manifest is not valid YAML")]
+    Yaml(#[source] serde_yaml::Error),
+    #[error("a manifest document has no apiVersion or kind")]
+    NoKind,
+    #[error("the cluster does not serve {api_version}/{kind}")]
+    Discovery {
+        api_version: String,
+        kind: String,
+        #[source]
+        source: kube::Error,
+    },
+    /// A read, write or delete of one object failed.
+    #[error("cannot {verb} {label}")]
+    Request {
+        verb: &'static str,
+        label: String,
+        #[source]
+        source: kube::Error,
+    },
+    #[error("no randomness: {0}")]
+    Random(String),
+    #[error("cannot read {}", path.display())]
+    ReadConfig {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the configuration is invalid: {0}")]
+    InvalidConfig(String),
+    #[error(transparent)]
+    Assignments(#[from] super::KubeError),
+    #[error(transparent)]
+    DryRun(#[from] crate::alloc::AllocError),
+    #[error("refusing to apply {}: a service would lose its address (use --force to apply anyway)", path.display())]
+    WouldLoseAddress { path: PathBuf },
+    #[error("timed out after {timeout:?} waiting for the rollout ({last})")]
+    Timeout { timeout: Duration, last: String },
+}
+
+impl InstallError {
+    fn is_not_found(&self) -> bool {
+        match self {
+            InstallError::Request { source, .. } | InstallError::Discovery { source, .. } => {
+                matches!(source, kube::Error::Api(s) if s.code == 404)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// What an apply did to one object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Created,
+    Configured,
+    Unchanged,
+}
+
+impl Outcome {
+    /// The word kubectl prints.
+    pub fn word(self) -> &'static str {
+        match self {
+            Outcome::Created => "created",
+            Outcome::Configured => "configured",
+            Outcome::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// Split a multi-document YAML manifest into JSON objects (empty documents skipped).
+pub fn documents(yaml: &str) -> Result<Vec<Value>, InstallError> {
+    let mut out = Vec::new();
+    for doc in serde_yaml::Deserializer::from_str(yaml) {
+        let v: Value = serde::Deserialize::deserialize(doc).map_err(InstallError::Yaml)?;
+        if v.is_object() {
+            out.push(v);
+        }
+    }
+    Ok(out)
+}
+
+/// The manifests to install, with images at `version`.
+pub fn install_documents(version: &str, with_router: bool) -> Result<Vec<Value>, InstallError> {
+    let mut docs = documents(&METALLB_YAML.replace(DEFAULT_VERSION, version))?;
+    if with_router {
+        docs.extend(documents(TEST_ROUTER_YAML)?);
+    }
+    Ok(docs)
+}
+
+fn gvk_of(obj: &Value) -> Result<GroupVersionKind, InstallError> {
+    let api_version = obj["apiVersion"].as_str().unwrap_or_default();
+    let kind = obj["kind"].as_str().unwrap_or_default();
+    if kind.is_empty() || api_version.is_empty() {
+        return Err(InstallError::NoKind);
+    }
+    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+    Ok(GroupVersionKind::gvk(group, version, kind))
+}
+
+/// `kind/name` as kubectl prints it (`deployment.apps/controller`).
+pub fn display_name(obj: &Value, ar: &ApiResource) -> String {
+    let kind = ar.kind.to_lowercase();
+    let name = obj["metadata"]["name"].as_str().unwrap_or("?");
+    if ar.group.is_empty() {
+        format!("{kind}/{name}")
+    } else {
+        format!("{kind}.{}/{name}", ar.group)
+    }
+}
+
+async fn api_for(
+    client: &Client,
+    obj: &Value,
+) -> Result<(Api<DynamicObject>, ApiResource), InstallError> {
+    let gvk = gvk_of(obj)?;
+    let (ar, caps): (ApiResource, ApiCapabilities) = kube::discovery::pinned_kind(client, &gvk)
+        .await
+        .map_err(|source| InstallError::Discovery {
+            api_version: gvk.api_version(),
+            kind: gvk.kind.clone(),
+            source,
+        })?;
+    let api = match caps.scope {
+        Scope::Cluster => Api::all_with(client.clone(), &ar),
+        Scope::Namespaced => {
+            let ns = obj["metadata"]["namespace"].as_str().unwrap_or("default");
+            Api::namespaced_with(client.clone(), ns, &ar)
+        }
+    };
+    Ok((api, ar))
+}
+
+fn request_err(verb: &'static str, label: &str) -> impl FnOnce(kube::Error) -> InstallError {
+    let label = label.to_string();
+    move |source| InstallError::Request {
+        verb,
+        label,
+        source,
+    }
+}
+
+/// Server-side apply one object; report what happened.
+pub async fn apply_one(
+    client: &Client,
+    obj: &Value,
+    dry_run: bool,
+) -> Result<(String, Outcome), InstallError> {
+    let (api, ar) = api_for(client, obj).await?;
+    let name = obj["metadata"]["name"].as_str().unwrap_or_default();
+    let label = display_name(obj, &ar);
+    let before = api
+        .get_opt(name)
+        .await
+        .map_err(request_err("read", &label))?;
+    let mut pp = PatchParams::apply(FIELD_MANAGER).force();
+    pp.dry_run = dry_run;
+    let after = api
+        .patch(name, &pp, &Patch::Apply(obj))
+        .await
+        .map_err(request_err("apply", &label))?;
+    let outcome = match before {
+        None => Outcome::Created,
+        Some(b) if b.metadata.resource_version == after.metadata.resource_version => {
+            Outcome::Unchanged
+        }
+        Some(b) if content(&b) == content(&after) => Outcome::Unchanged,
+        Some(_) => Outcome::Configured,
+    };
+    Ok((label, outcome))
+}
+
+fn content(o: &DynamicObject) -> Value {
+    let mut v = serde_json::to_value(o).unwrap_or_default();
+    if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+        for k in ["resourceVersion", "managedFields", "generation"] {
+            m.remove(k);
+        }
+    }
+    if let Some(m) = v.as_object_mut() {
+        m.remove("status");
+    }
+    v
+}
+
+/// Apply documents in order, reporting kubectl-style lines; returns how many changed.
+pub async fn apply_all(
+    client: &Client,
+    docs: &[Value],
+    dry_run: bool,
+    progress: &mut dyn Progress,
+) -> Result<usize, InstallError> {
+    let mut changed = 0;
+    let suffix = if dry_run { " (server dry run)" } else { "" };
+    for d in docs {
+        let (label, outcome) = match apply_one(client, d, dry_run).await {
+            Ok(x) => x,
+            Err(e) if dry_run && e.is_not_found() => {
+                // A real API server too refuses a dry run into a namespace not yet created.
+                progress.line(&format!(
+                    "{} created{suffix}: its namespace does not exist yet",
+                    label_of(d)
+                ));
+                changed += 1;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        if outcome != Outcome::Unchanged {
+            changed += 1;
+        }
+        progress.line(&format!("{label} {}{suffix}", outcome.word()));
+    }
+    Ok(changed)
+}
+
+fn label_of(d: &Value) -> String {
+    let group = d["apiVersion"]
+        .as_str()
+        .and_then(|v| v.split_once('/'))
+        .map_or(String::new(), |(g, _)| format!(".{g}"));
+    format!(
+        "{}{group}/{}",
+        d["kind"].as_str().unwrap_or("?").to_lowercase(),
+        d["metadata"]["name"].as_str().unwrap_or("?")
+    )
+}
+
+/// Create the speaker's memberlist Secret if absent (MetalLB v0.12 needs it on real clusters).
+pub async fn ensure_memberlist(
+    client: &Client,
+    dry_run: bool,
+    progress: &mut dyn Progress,
+) -> Result<(), InstallError> {
+    use base64::Engine;
+    let label = "secret/memberlist";
+    let api: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(client.clone(), NAMESPACE);
+    let existing = match api.get_opt("memberlist").await {
+        Ok(s) => s,
+        Err(kube::Error::Api(e)) if dry_run && e.code == 404 => None,
+        Err(e) => return Err(request_err("read", label)(e)),
+    };
+    if existing.is_some() {
+        progress.line("secret/memberlist unchanged");
+        return Ok(());
+    }
+    let mut key = [0u8; 128];
+    getrandom::fill(&mut key).map_err(|e| InstallError::Random(e.to_string()))?;
+    let mut secret = k8s_openapi::api::core::v1::Secret::default();
+    secret.metadata.name = Some("memberlist".into());
+    secret.metadata.namespace = Some(NAMESPACE.into());
+    secret.string_data = Some(
+        [(
+            "secretkey".to_string(),
+            base64::engine::general_purpose::STANDARD.encode(key),
+        )]
+        .into(),
+    );
+    let pp = PostParams {
+        dry_run,
+        field_manager: Some(FIELD_MANAGER.into()),
+    };
+    match api.create(&pp, &secret).await {
+        Err(kube::Error::Api(e)) if dry_run && e.code == 404 => {}
+        r => {
+            r.map_err(request_err("create", label))?;
+        }
+    }
+    progress.line(&format!(
+        "secret/memberlist created{}",
+        if dry_run { " (server dry run)" } else { "" }
+    ));
+    Ok(())
+}
+
+/// One workload to wait for.
+struct Rollout {
+    kind: &'static str,
+    name: &'static str,
+}
+
+fn rollouts(with_router: bool) -> Vec<Rollout> {
+    let mut r = vec![
+        Rollout {
+            kind: "Deployment",
+            name: "controller",
+        },
+        Rollout {
+            kind: "DaemonSet",
+            name: "speaker",
+        },
+    ];
+    if with_router {
+        r.push(Rollout {
+            kind: "Deployment",
+            name: "test-bgp-router",
+        });
+    }
+    r
+}
+
+/// (ready, wanted) of a workload, from its status.
+fn readiness(kind: &str, obj: &Value) -> (u64, u64) {
+    let st = &obj["status"];
+    let n = |v: &Value| v.as_u64().unwrap_or(0);
+    let observed = n(&st["observedGeneration"]) >= n(&obj["metadata"]["generation"]);
+    let (ready, want) = if kind == "DaemonSet" {
+        (n(&st["numberReady"]), n(&st["desiredNumberScheduled"]))
+    } else {
+        let want = obj["spec"]["replicas"].as_u64().unwrap_or(1);
+        (n(&st["readyReplicas"]).min(n(&st["updatedReplicas"])), want)
+    };
+    if observed {
+        (ready, want)
+    } else {
+        (0, want.max(1))
+    }
+}
+
+async fn workload(client: &Client, r: &Rollout) -> Option<Value> {
+    let ar = match r.kind {
+        "DaemonSet" => ApiResource::erase::<k8s_openapi::api::apps::v1::DaemonSet>(&()),
+        _ => ApiResource::erase::<k8s_openapi::api::apps::v1::Deployment>(&()),
+    };
+    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), NAMESPACE, &ar);
+    let obj = api.get_opt(r.name).await.ok()??;
+    serde_json::to_value(obj).ok()
+}
+
+/// Wait until every workload is ready, reporting each change of the rollout state.
+pub async fn wait_rollout(
+    client: &Client,
+    with_router: bool,
+    timeout: Duration,
+    progress: &mut dyn Progress,
+) -> Result<(), InstallError> {
+    let started = Instant::now();
+    let mut last = String::new();
+    loop {
+        let mut parts = Vec::new();
+        let mut done = true;
+        for r in rollouts(with_router) {
+            let (ready, want) = match workload(client, &r).await {
+                Some(o) => readiness(r.kind, &o),
+                None => (0, 1),
+            };
+            done &= want > 0 && ready >= want;
+            parts.push(format!("{} {}/{} ready", r.name, ready, want));
+        }
+        let line = format!("waiting for rollout: {}", parts.join(", "));
+        if line != last {
+            progress.rollout(&line);
+            last = line;
+        }
+        if done {
+            progress.rollout_end();
+            progress.line(&format!(
+                "rollout complete in {:.1}s",
+                started.elapsed().as_secs_f64()
+            ));
+            return Ok(());
+        }
+        if started.elapsed() > timeout {
+            progress.rollout_end();
+            return Err(InstallError::Timeout { timeout, last });
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Read a config file: a ConfigMap manifest, or the bare config text (wrapped in one).
+fn config_map_from(path: &Path) -> Result<(Value, String), InstallError> {
+    let text = std::fs::read_to_string(path).map_err(|source| InstallError::ReadConfig {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let docs = documents(&text)?;
+    if let Some(cm) = docs.iter().find(|d| d["kind"] == "ConfigMap") {
+        let config = cm["data"]["config"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let mut cm = cm.clone();
+        cm["metadata"]["namespace"] = json!(NAMESPACE);
+        return Ok((cm, config));
+    }
+    let cm = json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "config", "namespace": NAMESPACE}, "data": {"config": text}});
+    Ok((cm, text))
+}
+
+/// Dry-run `config` against the live assignments; Ok(true) when safe.
+async fn config_is_safe(
+    client: &Client,
+    config: &str,
+    progress: &mut dyn Progress,
+) -> Result<bool, InstallError> {
+    let new = crate::metallb::config::parse(config)
+        .map_err(|e| InstallError::InvalidConfig(e.event_message()))?;
+    let state = super::assignments::fetch(client.clone(), NAMESPACE, "config").await?;
+    let running = state
+        .running_config
+        .as_deref()
+        .and_then(|t| crate::metallb::config::parse(t).ok())
+        .map(|p| p.pools);
+    let report = crate::alloc::dryrun::dryrun(running.as_deref(), &new.pools, &state.services)?;
+    for s in &report.services {
+        progress.line(&format!("  {}/{}: {:?}", s.namespace, s.name, s.verdict));
+    }
+    if let Some(r) = &report.rejection {
+        progress.line(&format!(
+            "dry run: MetalLB would reject this configuration: {r}"
+        ));
+    }
+    Ok(report.accepted && !report.has_losses())
+}
+
+/// Install into the cluster `client` talks to.
+pub async fn install(
+    client: &Client,
+    settings: &InstallSettings,
+    progress: &mut dyn Progress,
+) -> Result<(), InstallError> {
+    let config = match &settings.config {
+        Some(p) => Some((p, config_map_from(p)?)),
+        None => None,
+    };
+    let docs = install_documents(&settings.version, settings.with_test_router)?;
+    let changed = apply_all(client, &docs, settings.dry_run, progress).await?;
+    ensure_memberlist(client, settings.dry_run, progress).await?;
+    if let Some((path, (cm, text))) = config {
+        if !config_is_safe(client, &text, progress).await? {
+            if !settings.force {
+                return Err(InstallError::WouldLoseAddress { path: path.clone() });
+            }
+            progress.line("--force: applying anyway");
+        }
+        apply_all(client, &[cm], settings.dry_run, progress).await?;
+    }
+    if changed == 0 {
+        progress.line(&format!(
+            "MetalLB {} is installed; everything unchanged",
+            settings.version
+        ));
+    }
+    if settings.wait && !settings.dry_run {
+        wait_rollout(
+            client,
+            settings.with_test_router,
+            settings.timeout,
+            progress,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Delete what [`install`] created, namespace last; reports `<kind>/<name> deleted` or
+/// `not found` per object.
+pub async fn uninstall(
+    client: &Client,
+    with_test_router: bool,
+    progress: &mut dyn Progress,
+) -> Result<(), InstallError> {
+    let mut docs = install_documents(DEFAULT_VERSION, with_test_router)?;
+    docs.push(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "memberlist", "namespace": NAMESPACE}}));
+    docs.push(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "config", "namespace": NAMESPACE}}));
+    docs.sort_by_key(|d| d["kind"] == "Namespace");
+    docs.dedup_by(|a, b| a["kind"] == b["kind"] && a["metadata"]["name"] == b["metadata"]["name"]);
+    for d in &docs {
+        let (api, ar) = api_for(client, d).await?;
+        let name = d["metadata"]["name"].as_str().unwrap_or_default();
+        let label = display_name(d, &ar);
+        match api.delete(name, &DeleteParams::background()).await {
+            Ok(_) => progress.line(&format!("{label} deleted")),
+            Err(kube::Error::Api(e)) if e.code == 404 => {
+                progress.line(&format!("{label} not found"));
+            }
+            Err(e) => return Err(request_err("delete", &label)(e)),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_manifests_parse_and_pin_the_version() {
+        let docs = install_documents("v0.12.1", true).unwrap();
+        assert!(docs.iter().all(|d| gvk_of(d).is_ok()));
+        let ds = docs.iter().find(|d| d["kind"] == "DaemonSet").unwrap();
+        assert_eq!(ds["spec"]["template"]["spec"]["hostNetwork"], true);
+        assert_eq!(
+            ds["spec"]["template"]["metadata"]["labels"]["app"],
+            "speaker"
+        );
+        let other = install_documents("v0.12.0", false).unwrap();
+        assert!(serde_json::to_string(&other)
+            .unwrap()
+            .contains("speaker:v0.12.0"));
+        assert!(!other
+            .iter()
+            .any(|d| d["metadata"]["name"] == "test-bgp-router"));
+        let svc = docs
+            .iter()
+            .find(|d| d["metadata"]["name"] == "test-bgp-router-quagga")
+            .unwrap();
+        assert_eq!(svc["spec"]["clusterIP"], "10.96.0.101");
+    }
+
+    #[test]
+    fn readiness_needs_the_observed_generation() {
+        let d = json!({"metadata": {"generation": 1}, "spec": {"replicas": 1},
+            "status": {"observedGeneration": 1, "readyReplicas": 1, "updatedReplicas": 1}});
+        assert_eq!(readiness("Deployment", &d), (1, 1));
+        let ds = json!({"metadata": {"generation": 2}, "status": {"observedGeneration": 1}});
+        assert_eq!(readiness("DaemonSet", &ds), (0, 1));
+    }
+
+    #[test]
+    fn a_document_without_kind_is_refused() {
+        assert!(matches!(
+            gvk_of(&json!({"apiVersion": "v1"})),
+            Err(InstallError::NoKind)
+        ));
+        assert!(matches!(documents("a: [\n"), Err(InstallError::Yaml(_))));
+    }
+}
