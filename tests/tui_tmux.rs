@@ -1,10 +1,10 @@
 //! `metallbctl tui` end to end in tmux, on the lab with its real routers (issue 11):
 //! 1. `lab up --tutorial`, then `metallbctl tui`: within 5 s both router panels show
-//!    198.51.100.0/32 and "connected";
+//!    198.51.100.0/32 and "connected", and `o` shows the router's raw output;
 //! 2. tutorial-3 is rejected: the banner shows MetalLB's text;
-//! 3. nginx patched to 198.51.100.1: the panels follow (and the service change lets the
-//!    pending configuration in; applying tutorial-3 after the patch would not be rejected at
-//!    all, which is why the rejection comes first here);
+//! 3. nginx patched to 198.51.100.1: the panels follow. (The issue lists the patch before
+//!    tutorial-3, but with nginx on .1 tutorial-3 is compatible and accepted, so the rejection
+//!    comes first here.)
 //! 4. the router Deployment scaled to 0: the sessions go down with their last error and drift
 //!    is flagged;
 //! 5. `q` leaves a clean terminal: no alternate screen, no TUI text, the shell prompt back.
@@ -171,6 +171,17 @@ fn tui_follows_the_lab_in_tmux() {
     if let Some(kb) = tui_rss_kb(&shell) {
         eprintln!("tui: VmRSS {kb} kB on the tutorial lab");
     }
+
+    // The raw router output, as the web page showed it, on `o`; esc closes it.
+    tmux.keys("o");
+    let (screen, _) = tmux.wait(5, "the raw output window", |s| s.contains(" · raw output "));
+    if real {
+        assert!(screen.contains("BGP"), "birdc's text:\n{screen}");
+    }
+    tmux.keys("Escape");
+    tmux.wait(5, "the raw output window to close", |s| {
+        !s.contains(" · raw output ")
+    });
 
     // 2. tutorial-3 is rejected: MetalLB's text in the banner.
     lab.k(&["apply", "-f", &manifest("tutorial-3.yaml")]);
