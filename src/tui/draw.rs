@@ -147,11 +147,20 @@ fn sep<'a>(app: &App) -> Span<'a> {
     Span::styled(" │ ", s(app, Role::Dim))
 }
 
+/// Below this width the header drops the program's name and the tabs their counts.
+const NARROW: u16 = 80;
+
 fn header(app: &App, f: &mut Frame, area: Rect) {
-    let mut spans = vec![Span::styled(strings::APP, s(app, Role::Header))];
+    let narrow = area.width < NARROW;
+    let mut spans = Vec::new();
+    if !narrow || app.snap.is_none() {
+        spans.push(Span::styled(strings::APP, s(app, Role::Header)));
+    }
     // Verdicts first, so a narrow terminal cuts the cluster's name, not the news.
     if let Some(snap) = &app.snap {
-        spans.push(sep(app));
+        if !spans.is_empty() {
+            spans.push(sep(app));
+        }
         match &snap.config {
             ConfigState::Accepted => {
                 spans.push(mark_span(app, Mark::Ok));
@@ -259,7 +268,11 @@ fn tabs(app: &App, f: &mut Frame, area: Rect) {
             View::Services => app.services_shown.len(),
             View::Events => app.events_shown.len(),
         };
-        let label = format!(" {}:{}({n}) ", i + 1, v.name());
+        let label = if area.width < NARROW {
+            format!(" {}:{} ", i + 1, v.name())
+        } else {
+            format!(" {}:{}({n}) ", i + 1, v.name())
+        };
         let role = if v == app.view {
             Role::ActiveTab
         } else {

@@ -514,6 +514,9 @@ fn narrow_terminal() {
     let b = snapshot("narrow_60x20", &app(Theme::COLOR, 60, 20, lab()));
     find_row(&b, "bird · bird");
     find_row(&b, "frr · frr");
+    // Every tab and the drift verdict still fit in 60 columns.
+    find_row(&b, "5:events");
+    find_row(&b, "✓ no drift");
     let mut a = app(Theme::COLOR, 60, 20, lab());
     update(&mut a, key('3'));
     snapshot("narrow_60x20_routes", &a);
