@@ -347,3 +347,29 @@ fn without_a_terminal_it_points_to_status() {
     assert!(err.contains("metallbctl status"), "{err}");
     assert!(out.stdout.is_empty());
 }
+
+/// A terminal that goes away (tmux killed, ssh dropped) ends the TUI instead of leaving it
+/// spinning on an endless end of file.
+#[test]
+fn a_terminal_that_goes_away_ends_the_tui() {
+    if !have_tmux() {
+        return;
+    }
+    let tmux = Tmux::start("hangup");
+    tmux.type_line(&format!(
+        "{BIN} tui --no-cluster --router edge=bird:/nonexistent/bird.ctl --interval 0.5"
+    ));
+    tmux.wait(10, "the TUI", |s| s.contains("edge · "));
+    let shell = tmux.display("#{pane_pid}");
+    let pid: u32 = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
+        .ok()
+        .and_then(|c| c.split_whitespace().next().and_then(|p| p.parse().ok()))
+        .expect("the tui's pid");
+    drop(tmux);
+    eventually(
+        5,
+        "the TUI to exit after its terminal closed",
+        || (!lab_e2e_support::alive(pid)).then_some(()),
+        || format!("pid {pid} still runs"),
+    );
+}

@@ -4,7 +4,8 @@
 //! ```text
 //!  input thread ──Key/Resize──┐
 //!  collector ─────Snapshot────┼──> run() ──update(&mut App, Msg)──> draw(&App, &mut Frame)
-//!  SIGTERM/SIGINT/SIGHUP ─────┘        └──refresh request──> collector
+//!  SIGTERM/SIGINT/SIGHUP ─────┤        └──refresh request──> collector
+//!  SIGWINCH ──────Resize──────┘
 //! ```
 //!
 //! - `app`: the state and `update`, the only mutator; no I/O, no clock.
@@ -58,6 +59,7 @@ pub async fn run(theme: Theme, mut feed: Feed) -> anyhow::Result<()> {
     let mut term_sig = signal(SignalKind::terminate())?;
     let mut int_sig = signal(SignalKind::interrupt())?;
     let mut hup_sig = signal(SignalKind::hangup())?;
+    let mut winch = signal(SignalKind::window_change())?;
 
     // The theme decides colours; crossterm must not strip them on its own, or NO_COLOR turns
     // "reset colour" into an empty SGR that also wipes the reverse-video selection.
@@ -98,6 +100,10 @@ pub async fn run(theme: Theme, mut feed: Feed) -> anyhow::Result<()> {
             _ = term_sig.recv() => break,
             _ = int_sig.recv() => break,
             _ = hup_sig.recv() => break,
+            _ = winch.recv() => match crossterm::terminal::size() {
+                Ok((w, h)) => Msg::Resize(w, h),
+                Err(_) => continue,
+            },
         };
         let mut out = update(&mut app, msg);
         // Coalesce whatever else is already queued into one frame.
@@ -135,24 +141,76 @@ fn frame(terminal: &mut ratatui::DefaultTerminal, app: &App) -> std::io::Result<
     std::io::stdout().flush()
 }
 
-/// Read keys and resizes until `stop` is set or the receiver is gone. Polls with a timeout so
-/// that it notices `stop`; it never wakes the UI unless an event arrived.
+/// Read keys and resizes until `stop` is set, the receiver is gone or the terminal hangs up
+/// (the loop then ends as for `q`); it never wakes the UI unless an event arrived.
+///
+/// A terminal that went away (tmux killed, ssh dropped) reads as an endless EOF, on which
+/// crossterm's `poll` spins without returning. So when stdin is the terminal, this thread
+/// waits on stdin itself (with `poll(2)`, which reports the hang-up) and asks crossterm only
+/// for what is already readable; resizes then come from SIGWINCH in `run`.
 fn read_input(tx: &mpsc::Sender<Msg>, stop: &AtomicBool) {
+    // SAFETY: isatty reads one descriptor number.
+    let stdin_tty = unsafe { libc::isatty(libc::STDIN_FILENO) } == 1;
     while !stop.load(Ordering::SeqCst) {
-        match event::poll(Duration::from_millis(100)) {
-            Ok(false) => continue,
-            Ok(true) => {}
-            Err(_) => return,
+        if stdin_tty {
+            match wait_stdin(100) {
+                Stdin::Gone => return,
+                Stdin::Idle => continue,
+                Stdin::Ready => {}
+            }
         }
-        let msg = match event::read() {
-            Ok(Event::Key(k)) => Msg::Key(k),
-            Ok(Event::Resize(w, h)) => Msg::Resize(w, h),
-            Ok(_) => continue,
-            Err(_) => return,
+        let timeout = if stdin_tty {
+            Duration::ZERO
+        } else {
+            Duration::from_millis(100)
         };
-        if tx.blocking_send(msg).is_err() {
-            return;
+        // Everything crossterm has parsed, which may be more than one event per read.
+        loop {
+            match event::poll(timeout) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(_) => return,
+            }
+            let msg = match event::read() {
+                Ok(Event::Key(k)) => Msg::Key(k),
+                Ok(Event::Resize(w, h)) => Msg::Resize(w, h),
+                Ok(_) => continue,
+                Err(_) => return,
+            };
+            if tx.blocking_send(msg).is_err() {
+                return;
+            }
         }
+    }
+}
+
+enum Stdin {
+    Ready,
+    Idle,
+    Gone,
+}
+
+/// Wait up to `ms` for input on stdin (a terminal).
+fn wait_stdin(ms: i32) -> Stdin {
+    let mut p = libc::pollfd {
+        fd: libc::STDIN_FILENO,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one pollfd that lives for the duration of the call.
+    let n = unsafe { libc::poll(&mut p, 1, ms) };
+    if n < 0 {
+        return match std::io::Error::last_os_error().kind() {
+            std::io::ErrorKind::Interrupted => Stdin::Idle,
+            _ => Stdin::Gone,
+        };
+    }
+    if p.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
+        Stdin::Gone
+    } else if n > 0 {
+        Stdin::Ready
+    } else {
+        Stdin::Idle
     }
 }
 
