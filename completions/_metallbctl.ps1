@@ -40,6 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'metallbctl' -ScriptBlock {
             [CompletionResult]::new('speaker', 'speaker', [CompletionResultType]::ParameterValue, 'Run MetalLB''s speaker for one node: announce assigned addresses over BGP')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show BGP sessions, what routers hold and drift from MetalLB''s intent')
             [CompletionResult]::new('routes', 'routes', [CompletionResultType]::ParameterValue, 'Show the routes every router holds, with their attributes')
+            [CompletionResult]::new('tui', 'tui', [CompletionResultType]::ParameterValue, 'Watch sessions, routes, drift and events live in the terminal (k9s-style keys; ? for help)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -417,6 +418,26 @@ Register-ArgumentCompleter -Native -CommandName 'metallbctl' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'metallbctl;tui' {
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'kubeconfig file [default: KUBECONFIG or ~/.kube/config]')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'kubeconfig context [default: the current one]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'MetalLB''s namespace')
+            [CompletionResult]::new('--router', '--router', [CompletionResultType]::ParameterName, 'A router to read, repeatable: NAME=bird:/path/to/bird.ctl, NAME=frr[:VTYSH_DIR], NAME=gobgp:HOST:PORT, or NAME=listen:IP:PORT,as=N[,peer-as=M][,peer=ADDR...] (metallbctl itself is the passive BGP peer MetalLB announces to)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Timeout of each source call, in seconds')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Seconds between polls (`r` polls at once)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output; `auto` colours a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('--no-cluster', '--no-cluster', [CompletionResultType]::ParameterName, 'Do not read a cluster (routers only)')
+            [CompletionResult]::new('--no-lab-routers', '--no-lab-routers', [CompletionResultType]::ParameterName, 'Do not read the lab''s routers even when the context is a lab')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'metallbctl;help' {
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Lint MetalLB configurations offline (files, directories or stdin)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -428,6 +449,7 @@ Register-ArgumentCompleter -Native -CommandName 'metallbctl' -ScriptBlock {
             [CompletionResult]::new('speaker', 'speaker', [CompletionResultType]::ParameterValue, 'Run MetalLB''s speaker for one node: announce assigned addresses over BGP')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show BGP sessions, what routers hold and drift from MetalLB''s intent')
             [CompletionResult]::new('routes', 'routes', [CompletionResultType]::ParameterValue, 'Show the routes every router holds, with their attributes')
+            [CompletionResult]::new('tui', 'tui', [CompletionResultType]::ParameterValue, 'Watch sessions, routes, drift and events live in the terminal (k9s-style keys; ? for help)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -491,6 +513,9 @@ Register-ArgumentCompleter -Native -CommandName 'metallbctl' -ScriptBlock {
             break
         }
         'metallbctl;help;routes' {
+            break
+        }
+        'metallbctl;help;tui' {
             break
         }
         'metallbctl;help;help' {

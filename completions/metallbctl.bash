@@ -43,6 +43,9 @@ _metallbctl() {
             metallbctl,status)
                 cmd="metallbctl__subcmd__status"
                 ;;
+            metallbctl,tui)
+                cmd="metallbctl__subcmd__tui"
+                ;;
             metallbctl,uninstall)
                 cmd="metallbctl__subcmd__uninstall"
                 ;;
@@ -93,6 +96,9 @@ _metallbctl() {
                 ;;
             metallbctl__subcmd__help,status)
                 cmd="metallbctl__subcmd__help__subcmd__status"
+                ;;
+            metallbctl__subcmd__help,tui)
+                cmd="metallbctl__subcmd__help__subcmd__tui"
                 ;;
             metallbctl__subcmd__help,uninstall)
                 cmd="metallbctl__subcmd__help__subcmd__uninstall"
@@ -173,7 +179,7 @@ _metallbctl() {
 
     case "${cmd}" in
         metallbctl)
-            opts="-v -q -h -V --color --verbose --quiet --help --version validate completions bgp lab install uninstall controller speaker status routes help"
+            opts="-v -q -h -V --color --verbose --quiet --help --version validate completions bgp lab install uninstall controller speaker status routes tui help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -437,7 +443,7 @@ _metallbctl() {
             return 0
             ;;
         metallbctl__subcmd__help)
-            opts="validate completions bgp lab install uninstall controller speaker status routes help"
+            opts="validate completions bgp lab install uninstall controller speaker status routes tui help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -675,6 +681,20 @@ _metallbctl() {
             return 0
             ;;
         metallbctl__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        metallbctl__subcmd__help__subcmd__tui)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1205,6 +1225,48 @@ _metallbctl() {
                     ;;
                 --require)
                     COMPREPLY=($(compgen -W "all any" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        metallbctl__subcmd__tui)
+            opts="-v -q -h -V --kubeconfig --context --no-cluster --namespace --router --no-lab-routers --timeout --interval --color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --router)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)

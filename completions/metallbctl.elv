@@ -37,6 +37,7 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
             cand speaker 'Run MetalLB''s speaker for one node: announce assigned addresses over BGP'
             cand status 'Show BGP sessions, what routers hold and drift from MetalLB''s intent'
             cand routes 'Show the routes every router holds, with their attributes'
+            cand tui 'Watch sessions, routes, drift and events live in the terminal (k9s-style keys; ? for help)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'metallbctl;validate'= {
@@ -383,6 +384,25 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'metallbctl;tui'= {
+            cand --kubeconfig 'kubeconfig file [default: KUBECONFIG or ~/.kube/config]'
+            cand --context 'kubeconfig context [default: the current one]'
+            cand --namespace 'MetalLB''s namespace'
+            cand --router 'A router to read, repeatable: NAME=bird:/path/to/bird.ctl, NAME=frr[:VTYSH_DIR], NAME=gobgp:HOST:PORT, or NAME=listen:IP:PORT,as=N[,peer-as=M][,peer=ADDR...] (metallbctl itself is the passive BGP peer MetalLB announces to)'
+            cand --timeout 'Timeout of each source call, in seconds'
+            cand --interval 'Seconds between polls (`r` polls at once)'
+            cand --color 'When to colour output; `auto` colours a terminal unless NO_COLOR is set'
+            cand --no-cluster 'Do not read a cluster (routers only)'
+            cand --no-lab-routers 'Do not read the lab''s routers even when the context is a lab'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -q 'Say only what is wrong'
+            cand --quiet 'Say only what is wrong'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'metallbctl;help'= {
             cand validate 'Lint MetalLB configurations offline (files, directories or stdin)'
             cand completions 'Print a shell completion script'
@@ -394,6 +414,7 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
             cand speaker 'Run MetalLB''s speaker for one node: announce assigned addresses over BGP'
             cand status 'Show BGP sessions, what routers hold and drift from MetalLB''s intent'
             cand routes 'Show the routes every router holds, with their attributes'
+            cand tui 'Watch sessions, routes, drift and events live in the terminal (k9s-style keys; ? for help)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'metallbctl;help;validate'= {
@@ -439,6 +460,8 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
         &'metallbctl;help;status'= {
         }
         &'metallbctl;help;routes'= {
+        }
+        &'metallbctl;help;tui'= {
         }
         &'metallbctl;help;help'= {
         }

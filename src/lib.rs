@@ -14,3 +14,4 @@ pub mod metallb;
 pub mod sources;
 pub mod status;
 pub mod table;
+pub mod tui;

@@ -11,6 +11,7 @@ pub mod output;
 pub mod shell;
 pub mod speaker;
 pub mod status;
+pub mod tui;
 pub mod validate;
 
 use std::process::ExitCode;
@@ -97,6 +98,8 @@ pub enum Command {
     Status(status::StatusArgs),
     /// Show the routes every router holds, with their attributes.
     Routes(status::RoutesArgs),
+    /// Watch sessions, routes, drift and events live in the terminal (k9s-style keys; ? for help).
+    Tui(tui::TuiArgs),
 }
 
 /// Parse the process arguments, run the chosen command and map the outcome to an exit code:
@@ -124,6 +127,7 @@ pub fn main() -> ExitCode {
         Command::Speaker(args) => speaker::run(args),
         Command::Status(args) => status::run_status(args),
         Command::Routes(args) => status::run_routes(args),
+        Command::Tui(args) => tui::run(&cli.global, args),
     };
     match result {
         Ok(code) => code,
