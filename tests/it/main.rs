@@ -26,6 +26,7 @@ mod metallb_features;
 mod metallb_kubectl;
 mod metallb_tutorial;
 mod status_cli;
+mod tui_tmux;
 mod validate_cli;
 mod validate_dryrun;
 mod validate_props;

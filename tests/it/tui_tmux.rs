@@ -13,14 +13,11 @@
 //! is read with `tmux capture-pane -p`, polled with deadlines. Skips (or fails under
 //! METALLBCTL_REQUIRE_PEERS=1) without tmux or kubectl.
 
-mod lab_e2e_support;
-
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use lab_e2e_support::{
-    eventually, have_files, have_kubectl, have_real_routers, manifest, Lab, BIN,
-};
+use crate::support::lab::Lab;
+use crate::support::{eventually, have_files, have_kubectl, have_real_routers, manifest, BIN};
 
 const WIDTH: u16 = 160;
 const HEIGHT: u16 = 45;
@@ -369,7 +366,7 @@ fn a_terminal_that_goes_away_ends_the_tui() {
     eventually(
         5,
         "the TUI to exit after its terminal closed",
-        || (!lab_e2e_support::alive(pid)).then_some(()),
+        || (!crate::support::alive(pid)).then_some(()),
         || format!("pid {pid} still runs"),
     );
 }
