@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::kube::install::{self, InstallSettings, Progress, DEFAULT_VERSION};
+use crate::kube::install::{self, ConfigCheck, InstallSettings, Progress, DEFAULT_VERSION};
 
 /// Options of `metallbctl install`.
 #[derive(Debug, Args)]
@@ -125,18 +125,37 @@ impl Progress for StdoutProgress {
             println!();
         }
     }
+
+    /// The same findings and SERVICE/VERDICT table as `validate --cluster`.
+    fn config_check(&mut self, check: &ConfigCheck) {
+        let color = self.tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        print!(
+            "{}",
+            super::dry_run::findings(&check.file, &check.diagnostics, color)
+        );
+        if let Some(report) = &check.report {
+            print!(
+                "{}",
+                super::dry_run::table(
+                    report,
+                    &format!("{}:{}", check.file.name, check.line),
+                    &check.live
+                )
+            );
+        }
+    }
 }
 
 /// Run `metallbctl install`.
 pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
     let settings = args.settings();
     super::shell::runtime()?.block_on(async move {
-        let client = crate::kube::client(
+        let (client, server) = crate::kube::connect(
             args.cluster.context.as_deref(),
             args.cluster.kubeconfig.as_deref(),
         )
         .await?;
-        install::install(&client, &settings, &mut StdoutProgress::new()).await?;
+        install::install(&client, &server, &settings, &mut StdoutProgress::new()).await?;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -144,12 +163,18 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
 /// Run `metallbctl uninstall`: delete what install created, namespace last.
 pub fn run_uninstall(args: UninstallArgs) -> anyhow::Result<ExitCode> {
     super::shell::runtime()?.block_on(async move {
-        let client = crate::kube::client(
+        let (client, server) = crate::kube::connect(
             args.cluster.context.as_deref(),
             args.cluster.kubeconfig.as_deref(),
         )
         .await?;
-        install::uninstall(&client, args.with_test_router, &mut StdoutProgress::new()).await?;
+        install::uninstall(
+            &client,
+            &server,
+            args.with_test_router,
+            &mut StdoutProgress::new(),
+        )
+        .await?;
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -122,7 +122,7 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) if output::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            output::print_error(&e);
             ExitCode::from(EXIT_TROUBLE)
         }
     }

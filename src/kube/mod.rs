@@ -8,6 +8,7 @@
 
 pub mod assignments;
 pub mod install;
+pub mod live;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -90,6 +91,30 @@ pub enum KubeError {
     Runtime(#[source] std::io::Error),
 }
 
+/// Where the troubleshooting guide lives, for `help:` lines.
+pub const TROUBLESHOOTING: &str = "docs/troubleshooting.md";
+
+impl KubeError {
+    /// What to do next, for the `help:` line.
+    pub fn help(&self) -> Option<String> {
+        match self {
+            KubeError::Unreachable { .. } => Some(format!(
+                "check that the cluster is up and the kubeconfig names the right server (`kubectl cluster-info`); for a lab, `metallbctl lab status` (see {TROUBLESHOOTING}#cannot-reach-the-kubernetes-api-server)"
+            )),
+            KubeError::NoConfig(_) => Some(format!(
+                "pass --kubeconfig FILE or set KUBECONFIG; `metallbctl lab up` prints the export line for its lab (see {TROUBLESHOOTING}#no-kubeconfig-found)"
+            )),
+            KubeError::ReadKubeconfig { .. } | KubeError::Kubeconfig { .. } => Some(
+                "check the file and the context name (`kubectl config get-contexts`)".into(),
+            ),
+            KubeError::Api { .. } => Some(
+                "the server's answer above says why; check the kubeconfig's user has access (`kubectl auth can-i`)".into(),
+            ),
+            _ => None,
+        }
+    }
+}
+
 fn at(server: &str) -> String {
     if server.is_empty() {
         String::new()
@@ -135,6 +160,17 @@ pub async fn config(context: Option<&str>, kubeconfig: Option<&Path>) -> Result<
 pub async fn client(context: Option<&str>, kubeconfig: Option<&Path>) -> Result<Client, KubeError> {
     let config = config(context, kubeconfig).await?;
     Client::try_from(config).map_err(KubeError::Client)
+}
+
+/// [`client`], with the server URL for error messages.
+pub async fn connect(
+    context: Option<&str>,
+    kubeconfig: Option<&Path>,
+) -> Result<(Client, String), KubeError> {
+    let config = config(context, kubeconfig).await?;
+    let server = config.cluster_url.to_string();
+    let client = Client::try_from(config).map_err(KubeError::Client)?;
+    Ok((client, server))
 }
 
 /// Map a request failure: error statuses from the server are `Api`, everything else
