@@ -53,6 +53,8 @@ fn help(e: &anyhow::Error) -> Option<String> {
             k.help()
         } else if let Some(i) = c.downcast_ref::<crate::kube::install::InstallError>() {
             i.help()
+        } else if let Some(crate::kube::live::LiveError::Cluster(k)) = c.downcast_ref() {
+            k.help()
         } else {
             None
         }

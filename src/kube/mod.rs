@@ -54,14 +54,17 @@ pub enum KubeError {
     /// The client could not be built (for example a TLS setup failure).
     #[error("could not create a Kubernetes client")]
     Client(#[source] ::kube::Error),
-    /// The API server could not be reached or did not answer in time.
-    #[error("cannot reach the Kubernetes API server{} (connect timeout {}s, read timeout {}s)", at(server), CONNECT_TIMEOUT.as_secs(), READ_TIMEOUT.as_secs())]
+    /// The API server could not be reached or did not answer in time. The message carries the
+    /// root reason (`connection refused`, `no answer within 10s`); the full kube/hyper chain
+    /// stays in `source` but out of `Error::source`, so it is said once.
+    #[error("cannot reach the Kubernetes API server{} ({reason})", at(server))]
     Unreachable {
         /// The server URL (empty when unknown).
         server: String,
-        /// Why.
-        #[source]
-        source: ::kube::Error,
+        /// The root reason, from the OS or TLS layer.
+        reason: String,
+        /// The whole failure, for debugging (not `source`: the reason above says it).
+        error: ::kube::Error,
     },
     /// The API server answered a request with an error status.
     #[error("the Kubernetes API server{} refused to {action}", at(server))]
@@ -184,7 +187,55 @@ pub(crate) fn request_error(server: &str, action: &str, e: ::kube::Error) -> Kub
         },
         other => KubeError::Unreachable {
             server: server.to_string(),
-            source: other,
+            reason: unreachable_reason(&other),
+            error: other,
         },
+    }
+}
+
+/// The root reason of a failed request, said the way a person would: the OS's reason for an
+/// I/O error (`connection refused`), a timeout with its limit, else the innermost message.
+pub(crate) fn unreachable_reason(e: &::kube::Error) -> String {
+    let mut innermost: &dyn std::error::Error = e;
+    let mut io: Option<&std::io::Error> = None;
+    let mut timed_out = false;
+    let mut current: Option<&dyn std::error::Error> = Some(e);
+    while let Some(c) = current {
+        innermost = c;
+        if let Some(i) = c.downcast_ref::<std::io::Error>() {
+            io = Some(i);
+        }
+        timed_out |= c.to_string().to_ascii_lowercase().contains("timed out")
+            || c.to_string().to_ascii_lowercase().contains("deadline has elapsed");
+        current = c.source();
+    }
+    if let Some(io) = io {
+        use std::io::ErrorKind as K;
+        return match io.kind() {
+            K::ConnectionRefused => "connection refused".into(),
+            K::ConnectionReset => "connection reset by the server".into(),
+            K::TimedOut => format!(
+                "no answer in time: connect timeout {}s, read timeout {}s",
+                CONNECT_TIMEOUT.as_secs(),
+                READ_TIMEOUT.as_secs()
+            ),
+            _ => strip_os_error(&io.to_string()),
+        };
+    }
+    if timed_out {
+        return format!(
+            "no answer in time: connect timeout {}s, read timeout {}s",
+            CONNECT_TIMEOUT.as_secs(),
+            READ_TIMEOUT.as_secs()
+        );
+    }
+    strip_os_error(&innermost.to_string())
+}
+
+/// `No such file or directory (os error 2)` -> `No such file or directory`.
+fn strip_os_error(text: &str) -> String {
+    match text.rfind(" (os error ") {
+        Some(i) => text[..i].to_string(),
+        None => text.to_string(),
     }
 }
