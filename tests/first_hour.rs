@@ -207,3 +207,121 @@ fn a_missing_kubeconfig_file_is_said_once() {
 fn exists(p: &Path) -> bool {
     p.exists()
 }
+
+/// A lab started by the CLI in its own state directory, stopped on drop (by `lab down`, then
+/// SIGKILL of the recorded PID if it is still alive).
+struct Lab {
+    name: String,
+    dir: Temp,
+}
+
+impl Lab {
+    fn new(tag: &str) -> Lab {
+        let dir = Temp::new(tag);
+        let name = dir
+            .0
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Lab { name, dir }
+    }
+
+    fn state(&self) -> PathBuf {
+        self.dir.path("state")
+    }
+
+    fn kubeconfig(&self) -> String {
+        self.state().join("kubeconfig").to_string_lossy().into_owned()
+    }
+
+    fn lab(&self, sub: &str, extra: &[&str]) -> (String, String, Option<i32>) {
+        let mut cmd = metallbctl();
+        cmd.args(["lab", sub, "--name", &self.name, "--state-dir"])
+            .arg(self.state())
+            .args(extra);
+        split(&cmd.output().expect("runs"))
+    }
+
+    fn pid(&self) -> Option<i32> {
+        std::fs::read_to_string(self.state().join("lab.pid"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let pid = self.pid();
+        let _ = self.lab("down", &[]);
+        if let Some(pid) = pid {
+            if Path::new(&format!("/proc/{pid}")).exists() {
+                // SAFETY: kill(2) on the PID of the lab daemon this test started.
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                }
+            }
+        }
+    }
+}
+
+// Rows 4 and 5: `install --config manifests/tutorial-3.yaml` with nginx on .0, then `--force`.
+
+#[test]
+fn install_config_refusal_prints_the_dry_run_and_force_sums_up_truthfully() {
+    let lab = Lab::new("install-config");
+    let (out, err, code) = lab.lab("up", &["--tutorial"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let kubeconfig = lab.kubeconfig();
+    let (out, err, code) = run(&[
+        "install",
+        "--kubeconfig",
+        &kubeconfig,
+        "--with-test-router",
+        "--config",
+        "manifests/tutorial-3.yaml",
+    ]);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(!out.contains("Loses {"), "a debug dump: {out}");
+    let from = out.find("error[").expect("the findings");
+    snapshot(
+        "first_hour_install_config_refused",
+        &format!("{}{err}", &out[from..]),
+    );
+    // The same finding and table as validate --cluster prints.
+    let (validate, _, code) = run(&[
+        "validate",
+        "--cluster",
+        "--kubeconfig",
+        &kubeconfig,
+        "manifests/tutorial-3.yaml",
+    ]);
+    assert_eq!(code, Some(1));
+    let table_at = validate.find("dry run of").expect("table");
+    let end = validate.rfind("\n1 error").expect("summary");
+    assert!(
+        out.contains(&validate[..end]),
+        "install:\n{out}\nvalidate:\n{validate}"
+    );
+    assert!(table_at > 0);
+
+    let (out, err, code) = run(&[
+        "install",
+        "--kubeconfig",
+        &kubeconfig,
+        "--with-test-router",
+        "--config",
+        "manifests/tutorial-3.yaml",
+        "--force",
+        "--wait=false",
+    ]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("configmap/config configured"), "{out}");
+    assert!(!out.contains("everything unchanged"), "{out}");
+    let last = out.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("1 of") && last.contains("objects created or configured"),
+        "{out}"
+    );
+}
