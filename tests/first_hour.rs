@@ -200,7 +200,10 @@ fn a_missing_kubeconfig_file_is_said_once() {
     ]);
     assert_eq!(code, Some(2));
     assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
-    assert!(err.starts_with("error: could not read kubeconfig /nope/kubeconfig\n"), "{err}");
+    assert!(
+        err.starts_with("error: could not read kubeconfig /nope/kubeconfig\n"),
+        "{err}"
+    );
 }
 
 #[allow(dead_code)]
@@ -231,7 +234,10 @@ impl Lab {
     }
 
     fn kubeconfig(&self) -> String {
-        self.state().join("kubeconfig").to_string_lossy().into_owned()
+        self.state()
+            .join("kubeconfig")
+            .to_string_lossy()
+            .into_owned()
     }
 
     fn lab(&self, sub: &str, extra: &[&str]) -> (String, String, Option<i32>) {
@@ -324,4 +330,199 @@ fn install_config_refusal_prints_the_dry_run_and_force_sums_up_truthfully() {
         last.contains("1 of") && last.contains("objects created or configured"),
         "{out}"
     );
+}
+
+/// A loopback port that was just free (nothing listens there now).
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+/// `metallbctl bgp listen` on a free loopback port, killed on drop; ready once it printed its
+/// first table.
+struct Listener {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Listener {
+    fn start(local_as: &str, peer_as: &str) -> Listener {
+        use std::io::BufRead;
+        let port = free_port();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_metallbctl"))
+            .args(["bgp", "listen", "--listen"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args([
+                "--as",
+                local_as,
+                "--peer",
+                "127.0.0.1",
+                "--peer-as",
+                peer_as,
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("bgp listen");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut first = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut first)
+            .expect("listen prints its table once bound");
+        assert!(first.starts_with("PEER"), "{first}");
+        Listener { child, port }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// Row 7: `bgp announce` to a closed port.
+
+#[test]
+fn announce_to_a_closed_port_says_why_when_it_retries_and_gives_up_under_timeout() {
+    let port = free_port();
+    let peer = format!("127.0.0.1:{port}");
+    let (_, err, code) = run(&[
+        "bgp",
+        "announce",
+        "--peer",
+        &peer,
+        "--as",
+        "64500",
+        "--peer-as",
+        "64500",
+        "--timeout",
+        "1500ms",
+        "198.51.100.10",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "connect to {peer} failed: Connection refused; retrying in 1s"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "no BGP session to {peer} came up; nothing was announced"
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("withdrawing"), "{err}");
+    let tail = &err[err.find("error: ").expect("an error line")..];
+    assert_eq!(
+        tail,
+        format!("error: no BGP session to {peer} within 1.5s\n  caused by: connect to {peer} failed: Connection refused\nhelp: check that the peer listens on that address and port and accepts us as a neighbour (see docs/troubleshooting.md#bgp-session-stays-active)\n")
+    );
+
+    let (_, err, code) = run(&[
+        "bgp",
+        "announce",
+        "--peer",
+        &peer,
+        "--as",
+        "64500",
+        "--peer-as",
+        "64500",
+        "--once",
+        "198.51.100.10",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(!err.contains("retrying"), "--once does not retry: {err}");
+    assert!(
+        err.contains(&format!(
+            "error: the BGP session to {peer} failed and --once does not retry\n"
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn announce_interrupted_before_any_session_says_nothing_was_announced() {
+    use std::io::BufRead;
+    let peer = format!("127.0.0.1:{}", free_port());
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_metallbctl"))
+        .args(["bgp", "announce", "--peer", &peer, "--as", "64500"])
+        .args(["--peer-as", "64500", "198.51.100.10"])
+        .env("NO_COLOR", "1")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("announce");
+    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    let mut seen = String::new();
+    // Ready: the first failed attempt was reported.
+    while !seen.contains("retrying in") {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).expect("read") == 0 {
+            panic!("announce ended early: {seen}");
+        }
+        seen.push_str(&line);
+    }
+    // SAFETY: kill(2) with SIGINT (Ctrl-C) to the child this test started.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).expect("read");
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "{seen}{rest}");
+    assert!(
+        rest.contains("nothing was announced") && !rest.contains("withdrawing"),
+        "{seen}{rest}"
+    );
+}
+
+// Row 8: `bgp announce` with the wrong peer AS.
+
+#[test]
+fn announce_with_the_wrong_peer_as_is_an_error_naming_both_ases() {
+    let router = Listener::start("64501", "64500");
+    let peer = format!("127.0.0.1:{}", router.port);
+    // We expect the peer to be AS 64999; it says 64501.
+    let (_, err, code) = run(&[
+        "bgp",
+        "announce",
+        "--peer",
+        &peer,
+        "--as",
+        "64500",
+        "--peer-as",
+        "64999",
+        "--once",
+        "198.51.100.10",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("ERROR BGP session refused: sent NOTIFICATION: OPEN Message Error / Bad Peer AS (the peer says it is AS 64501, we expect AS 64999): set the peer AS (--peer-as) to 64501"),
+        "{err}"
+    );
+    assert!(
+        err.contains("help: make --as and --peer-as match the peer's neighbour configuration"),
+        "{err}"
+    );
+    // The peer expects AS 64500 from us; we say 64510. Retries back off.
+    let (_, err, code) = run(&[
+        "bgp",
+        "announce",
+        "--peer",
+        &peer,
+        "--as",
+        "64510",
+        "--peer-as",
+        "64501",
+        "--timeout",
+        "1500ms",
+        "198.51.100.10",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("ERROR BGP session refused: received NOTIFICATION: OPEN Message Error / Bad Peer AS (we are AS 64510, peer AS 64501)"),
+        "{err}"
+    );
+    assert!(err.contains("retrying in 1s"), "{err}");
 }

@@ -55,6 +55,8 @@ fn help(e: &anyhow::Error) -> Option<String> {
             i.help()
         } else if let Some(crate::kube::live::LiveError::Cluster(k)) = c.downcast_ref() {
             k.help()
+        } else if let Some(a) = c.downcast_ref::<super::bgp::AnnounceError>() {
+            a.help()
         } else {
             None
         }

@@ -8,7 +8,6 @@ use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-
 use super::{dry_run, output, GlobalArgs, EXIT_OK, EXIT_PROBLEMS, EXIT_TROUBLE};
 use crate::alloc::check::{self, Live};
 use crate::config::{self, rule, BgpMode, InputKind, Options, Version};

@@ -557,10 +557,12 @@ async fn check_config(
         .cloned()
         .collect();
     let check = if errors.is_empty() {
-        let (diagnostics, report) = crate::alloc::check::check(found, &file, &live)
-            .map_err(|source| InstallError::DryRun {
-                path: path.to_path_buf(),
-                source,
+        let (diagnostics, report) =
+            crate::alloc::check::check(found, &file, &live).map_err(|source| {
+                InstallError::DryRun {
+                    path: path.to_path_buf(),
+                    source,
+                }
             })?;
         ConfigCheck {
             line: found.line,

@@ -206,7 +206,9 @@ pub(crate) fn unreachable_reason(e: &::kube::Error) -> String {
             io = Some(i);
         }
         timed_out |= c.to_string().to_ascii_lowercase().contains("timed out")
-            || c.to_string().to_ascii_lowercase().contains("deadline has elapsed");
+            || c.to_string()
+                .to_ascii_lowercase()
+                .contains("deadline has elapsed");
         current = c.source();
     }
     if let Some(io) = io {
