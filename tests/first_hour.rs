@@ -526,3 +526,100 @@ fn announce_with_the_wrong_peer_as_is_an_error_naming_both_ases() {
     );
     assert!(err.contains("retrying in 1s"), "{err}");
 }
+
+// Row 9: `lab up` on a lab last run with `--routers real`.
+
+#[test]
+fn lab_up_keeps_the_recorded_router_choice_and_says_when_it_changes() {
+    let real = ["/usr/sbin/bird", "/usr/lib/frr/bgpd"]
+        .iter()
+        .all(|p| Path::new(p).exists());
+    if !real {
+        assert_ne!(
+            std::env::var("METALLBCTL_REQUIRE_PEERS").as_deref(),
+            Ok("1"),
+            "BIRD 2 and FRR are required"
+        );
+        eprintln!("SKIP: BIRD 2 / FRR missing");
+        return;
+    }
+    let lab = Lab::new("routers");
+    let (out, err, code) = lab.lab("up", &["--routers", "real"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("routers real"), "{out}");
+    lab.lab("down", &[]);
+
+    // No flag: the recorded choice.
+    let (out, err, code) = lab.lab("up", &[]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("routers real)"), "{out}");
+    assert!(!out.contains("note:"), "{out}");
+    let (status, _, _) = lab.lab("status", &["-o", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&status).expect("status json");
+    assert_eq!(v["routers_mode"], "real", "{status}");
+    lab.lab("down", &[]);
+
+    // Another flag: said.
+    let (out, err, code) = lab.lab("up", &["--routers", "builtin"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        out.starts_with(&format!(
+            "note: lab {:?} last ran with --routers real; now --routers builtin\n",
+            lab.name
+        )),
+        "{out}"
+    );
+}
+
+// Row 10: `lab up --port <busy>`.
+
+#[test]
+fn lab_up_on_a_busy_port_leaves_nothing_behind() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = busy.local_addr().expect("addr").port().to_string();
+    let lab = Lab::new("busy");
+    let (out, err, code) = lab.lab("up", &["--port", &port]);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(
+        err.contains(&format!("cannot listen on 127.0.0.1:{port}")),
+        "{err}"
+    );
+    assert!(!lab.state().join("lab.pid").exists(), "lab.pid left behind");
+    assert!(
+        !lab.state().join("control.sock").exists(),
+        "control socket left behind"
+    );
+    // And the next `lab up` just works.
+    drop(busy);
+    let (out, err, code) = lab.lab("up", &[]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(!out.contains("stale"), "{out}");
+}
+
+// Row 11: `lab up --tutorial` output.
+
+#[test]
+fn lab_up_tutorial_ends_with_the_export_line_and_next_steps_that_work_as_printed() {
+    let lab = Lab::new("tutorial-out");
+    let (out, err, code) = lab.lab("up", &["--tutorial"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let tail: Vec<&str> = out.lines().rev().take(6).collect();
+    let kubeconfig = lab.kubeconfig();
+    assert_eq!(tail[5], format!("kubeconfig: {kubeconfig}"), "{out}");
+    assert_eq!(tail[4], format!("export KUBECONFIG={kubeconfig}"), "{out}");
+    assert_eq!(tail[3], "next:", "{out}");
+    // Not on PATH here: the hint names this very binary, and the lab's flags.
+    let hint = tail[0].trim();
+    let (exe, rest) = hint.split_once(" lab status").expect("a lab status hint");
+    assert_eq!(exe, env!("CARGO_BIN_EXE_metallbctl"), "{out}");
+    let args: Vec<&str> = ["lab", "status"]
+        .into_iter()
+        .chain(rest.split_whitespace())
+        .collect();
+    let status = std::process::Command::new(exe)
+        .args(&args)
+        .output()
+        .expect("the hint runs");
+    assert!(status.status.success(), "{hint}: {status:?}");
+    assert!(String::from_utf8_lossy(&status.stdout).contains("bird"));
+}

@@ -72,9 +72,9 @@ pub struct UpArgs {
     /// Topology file [default: the last one used, else lab/tutorial.yaml].
     #[arg(long, value_name = "FILE")]
     pub topology: Option<PathBuf>,
-    /// Which routers to run.
-    #[arg(long, value_enum, default_value_t = RoutersArg::Builtin)]
-    pub routers: RoutersArg,
+    /// Which routers to run [default: the last one used, else builtin].
+    #[arg(long, value_enum)]
+    pub routers: Option<RoutersArg>,
     /// API server port [default: the last one if free, else any free port].
     #[arg(long)]
     pub port: Option<u16>,
@@ -167,7 +167,17 @@ fn run_up(args: UpArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let topology = control::resolve_topology(args.topology.as_deref(), &layout)?;
-    let mode = args.routers.mode();
+    let (mode, replaced) = control::resolve_routers(args.routers.map(RoutersArg::mode), &layout)?;
+    if let Some(old) = replaced {
+        if !args.foreground || std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+            println!(
+                "note: lab {:?} last ran with --routers {}; now --routers {}",
+                args.lab.name,
+                routers_word(old),
+                routers_word(mode)
+            );
+        }
+    }
     if mode == RouterMode::Real {
         routers::check_real_installed().context("cannot use --routers real")?;
     }
@@ -182,12 +192,22 @@ fn run_up(args: UpArgs) -> anyhow::Result<ExitCode> {
     };
     let pid = control::spawn_daemon(&opts, &layout)?;
     println!(
-        "lab {:?} is up (pid {pid}, {:.2}s)",
+        "lab {:?} is up (pid {pid}, {:.2}s, routers {})",
         args.lab.name,
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        routers_word(mode)
     );
-    print_access(&layout);
+    if !args.tutorial {
+        print_access(&layout);
+    }
     after_up(&args, &layout)
+}
+
+fn routers_word(mode: RouterMode) -> &'static str {
+    match mode {
+        RouterMode::Builtin => "builtin",
+        RouterMode::Real => "real",
+    }
 }
 
 fn print_access(layout: &Layout) {
@@ -196,6 +216,32 @@ fn print_access(layout: &Layout) {
     }
     println!("kubeconfig: {}", layout.kubeconfig().display());
     println!("export KUBECONFIG={}", layout.kubeconfig().display());
+}
+
+/// How to run this metallbctl again, as typed: `metallbctl` when that name on PATH is this
+/// executable, else its full path (after `cargo run`, `metallbctl` is not on PATH); and the
+/// flags that select this lab.
+fn self_command(lab: &NameArgs) -> (String, String) {
+    let exe = std::env::current_exe().ok();
+    let on_path = exe.as_ref().and_then(|exe| {
+        let exe = exe.canonicalize().ok()?;
+        std::env::split_paths(&std::env::var_os("PATH")?)
+            .filter_map(|d| d.join("metallbctl").canonicalize().ok())
+            .next()
+            .filter(|found| *found == exe)
+    });
+    let cmd = match (on_path, exe) {
+        (Some(_), _) | (None, None) => "metallbctl".to_string(),
+        (None, Some(exe)) => exe.display().to_string(),
+    };
+    let mut flags = String::new();
+    if lab.name != "default" {
+        flags.push_str(&format!(" --name {}", lab.name));
+    }
+    if let Some(dir) = &lab.state_dir {
+        flags.push_str(&format!(" --state-dir {}", dir.display()));
+    }
+    (cmd, flags)
 }
 
 fn after_up(args: &UpArgs, layout: &Layout) -> anyhow::Result<ExitCode> {
@@ -208,7 +254,7 @@ fn after_up(args: &UpArgs, layout: &Layout) -> anyhow::Result<ExitCode> {
         );
     }
     if args.tutorial {
-        return run_tutorial(layout);
+        return run_tutorial(args, layout);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -402,8 +448,9 @@ fn run_logs(args: LogsArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_tutorial(layout: &Layout) -> anyhow::Result<ExitCode> {
+fn run_tutorial(args: &UpArgs, layout: &Layout) -> anyhow::Result<ExitCode> {
     let kubeconfig = layout.kubeconfig();
+    let lab = &args.lab;
     let ip = super::shell::runtime()?.block_on(tutorial::install_and_apply(
         &kubeconfig,
         &mut super::install::StdoutProgress::new(),
@@ -432,7 +479,14 @@ fn run_tutorial(layout: &Layout) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    println!("\nnext: kubectl get svc nginx; kubectl logs -n metallb-system -l app=speaker; metallbctl lab status");
+    // What to type next comes last, so it is on screen when the command returns.
+    println!();
+    print_access(layout);
+    let (me, lab_flags) = self_command(lab);
+    println!("next:");
+    println!("  kubectl get svc nginx");
+    println!("  kubectl logs -n metallb-system -l app=speaker");
+    println!("  {me} lab status{lab_flags}");
     Ok(ExitCode::SUCCESS)
 }
 

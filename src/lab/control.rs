@@ -84,6 +84,10 @@ impl Layout {
     pub fn routers_dir(&self) -> PathBuf {
         self.dir.join("routers")
     }
+    /// The router mode of the last `lab up` (`builtin` or `real`).
+    pub fn routers_mode(&self) -> PathBuf {
+        self.dir.join("routers-mode")
+    }
 }
 
 /// Where labs keep their state: `$XDG_STATE_HOME/metallbctl/lab`, else
@@ -173,13 +177,24 @@ pub enum ControlError {
     Exe(#[source] std::io::Error),
     #[error("cannot start the lab daemon")]
     Spawn(#[source] std::io::Error),
-    #[error("the lab daemon exited ({status}):\n{log}")]
+    #[error(
+        "the lab daemon exited ({status}) before it was ready; its log says:\n{}",
+        indent(log)
+    )]
     DaemonExited {
         status: std::process::ExitStatus,
         log: String,
     },
     #[error("the lab daemon did not become ready in 30s; see {}", log.display())]
     NotReady { log: PathBuf },
+}
+
+/// Each line of a quoted log, indented under the message that quotes it.
+fn indent(log: &str) -> String {
+    log.lines()
+        .map(|l| format!("  | {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn state_err(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ControlError {
@@ -238,6 +253,34 @@ pub fn resolve_topology(file: Option<&Path>, layout: &Layout) -> Result<Topology
     std::fs::write(layout.topology(), text)
         .map_err(state_err("cannot save the topology to", &layout.topology()))?;
     Ok(topo)
+}
+
+/// The routers for `lab up`: the mode given, else the one the last run recorded, else the
+/// built-in ones; recorded for the next run. Also returns the recorded mode when a given mode
+/// replaces a different one, so the caller can say so.
+pub fn resolve_routers(
+    given: Option<RouterMode>,
+    layout: &Layout,
+) -> Result<(RouterMode, Option<RouterMode>), ControlError> {
+    let recorded = std::fs::read_to_string(layout.routers_mode())
+        .ok()
+        .and_then(|t| match t.trim() {
+            "builtin" => Some(RouterMode::Builtin),
+            "real" => Some(RouterMode::Real),
+            _ => None,
+        });
+    let mode = given.or(recorded).unwrap_or_default();
+    let replaced = recorded.filter(|r| *r != mode);
+    std::fs::create_dir_all(&layout.dir).map_err(state_err("cannot create", &layout.dir))?;
+    let word = match mode {
+        RouterMode::Builtin => "builtin",
+        RouterMode::Real => "real",
+    };
+    std::fs::write(layout.routers_mode(), format!("{word}\n")).map_err(state_err(
+        "cannot save the router mode to",
+        &layout.routers_mode(),
+    ))?;
+    Ok((mode, replaced))
 }
 
 /// How to start a lab daemon in the background.

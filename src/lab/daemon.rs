@@ -104,6 +104,17 @@ impl Daemon {
         std::fs::create_dir_all(&layout.dir).map_err(state_err(&layout.dir))?;
         check_router_ports(&cfg.topology)?;
         claim_pid(&cfg.name, &layout)?;
+        let started = Self::start_claimed(cfg, layout.clone()).await;
+        if started.is_err() {
+            // Nothing of a lab that did not start stays behind (a busy --port, ...).
+            let _ = std::fs::remove_file(layout.pid());
+            let _ = std::fs::remove_file(layout.socket());
+        }
+        started
+    }
+
+    /// [`Daemon::start`] once the pid file is ours.
+    async fn start_claimed(cfg: DaemonConfig, layout: Layout) -> Result<Daemon, DaemonError> {
         for pid in control::reap_router_daemons(&layout) {
             tracing::warn!("stopped router daemon {pid} left by a previous run");
         }
