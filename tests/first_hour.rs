@@ -623,3 +623,50 @@ fn lab_up_tutorial_ends_with_the_export_line_and_next_steps_that_work_as_printed
     assert!(status.status.success(), "{hint}: {status:?}");
     assert!(String::from_utf8_lossy(&status.stdout).contains("bird"));
 }
+
+// Row 13: `kubectl exec` / `port-forward` on the lab, with the real kubectl.
+
+#[test]
+fn kubectl_exec_and_port_forward_on_the_lab_say_what_to_use_instead() {
+    let have = std::process::Command::new("kubectl")
+        .args(["version", "--client"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have {
+        assert_ne!(
+            std::env::var("METALLBCTL_REQUIRE_PEERS").as_deref(),
+            Ok("1"),
+            "kubectl is required"
+        );
+        eprintln!("SKIP: kubectl missing");
+        return;
+    }
+    let lab = Lab::new("exec");
+    let (out, err, code) = lab.lab("up", &["--tutorial"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let kubectl = |args: &[&str]| {
+        let out = std::process::Command::new("kubectl")
+            .env("KUBECONFIG", lab.kubeconfig())
+            .arg("--cache-dir")
+            .arg(lab.dir.path("kubectl-cache"))
+            .args(args)
+            .output()
+            .expect("kubectl");
+        split(&out)
+    };
+    let (pods, _, _) = kubectl(&["get", "pods", "-o", "name", "-l", "app=nginx"]);
+    let pod = pods.lines().next().expect("an nginx pod").to_string();
+    let name = pod.trim_start_matches("pod/");
+    let (_, err, code) = kubectl(&["exec", &pod, "--", "ls"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        err,
+        format!("Error from server (MethodNotAllowed): the metallbctl lab runs no containers, so pod default/{name} has none to run a command in; read what it does with `metallbctl lab logs {name}` (or `kubectl logs`) and see where it runs with `metallbctl lab status`\n")
+    );
+    let (_, err, code) = kubectl(&["port-forward", &pod, "8080:80"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("error upgrading connection: the metallbctl lab does not forward pod ports"),
+        "{err}"
+    );
+}

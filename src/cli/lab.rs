@@ -555,7 +555,7 @@ mod tests {
     fn up_flags() {
         let a = up(&[]).expect("defaults parse");
         assert_eq!(a.lab.name, "default");
-        assert_eq!(a.routers, super::RoutersArg::Builtin);
+        assert_eq!(a.routers, None, "the recorded choice, else builtin");
         assert!(!a.foreground && !a.tutorial && !a.merge_kubeconfig && a.port.is_none());
         let a = up(&[
             "--name",
@@ -574,7 +574,7 @@ mod tests {
         ])
         .expect("parse");
         assert_eq!(a.lab.name, "x");
-        assert_eq!(a.routers, super::RoutersArg::Real);
+        assert_eq!(a.routers, Some(super::RoutersArg::Real));
         assert!(a.foreground && a.tutorial && a.merge_kubeconfig);
         assert_eq!(a.port, Some(6443));
         assert!(up(&["--routers", "quagga"]).is_none());
