@@ -670,3 +670,116 @@ fn kubectl_exec_and_port_forward_on_the_lab_say_what_to_use_instead() {
         "{err}"
     );
 }
+
+// Row 14 (part): `lab logs -f` follows.
+
+#[test]
+fn lab_logs_follow_streams_new_lines_until_the_lab_stops() {
+    use std::io::BufRead;
+    use std::time::{Duration, Instant};
+    let lab = Lab::new("follow");
+    let (out, err, code) = lab.lab("up", &["--tutorial"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_metallbctl"))
+        .args([
+            "lab",
+            "logs",
+            "-f",
+            "speaker",
+            "--name",
+            &lab.name,
+            "--state-dir",
+        ])
+        .arg(lab.state())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("lab logs -f");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let wait_for = |needle: &str| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return,
+                Ok(_) => {}
+                Err(e) => panic!("no line with {needle:?}: {e}"),
+            }
+        }
+    };
+    wait_for("established");
+    // Something new for the speaker to say: a configuration it must reject.
+    let (out, err, code) = run(&[
+        "install",
+        "--kubeconfig",
+        &lab.kubeconfig(),
+        "--config",
+        "manifests/tutorial-3.yaml",
+        "--force",
+        "--wait=false",
+    ]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    wait_for("configuration rejected");
+    lab.lab("down", &[]);
+    let status = child.wait().expect("lab logs -f ends with the lab");
+    assert!(status.success());
+}
+
+// Row 14: `--help`.
+
+#[test]
+fn help_lists_command_flags_first_and_global_flags_under_their_own_heading() {
+    let (out, _, code) = run(&["install", "--help"]);
+    assert_eq!(code, Some(0));
+    snapshot("first_hour_install_help", &out);
+    for cmd in [
+        &["validate", "--help"][..],
+        &["lab", "logs", "--help"],
+        &["bgp", "announce", "--help"],
+    ] {
+        let (out, _, _) = run(cmd);
+        let options = out.find("\nOptions:\n").expect("options");
+        let global = out.find("\nGlobal options:\n").expect("global options");
+        assert!(options < global, "{out}");
+        assert!(!out[options..global].contains("--color"), "{out}");
+    }
+}
+
+#[test]
+fn no_flag_shadows_version_and_lab_logs_takes_f() {
+    for cmd in [
+        &["install", "-V"][..],
+        &["install", "--version"],
+        &["lab", "-V"],
+    ] {
+        let (out, err, code) = run(cmd);
+        assert_eq!(code, Some(0), "{cmd:?}: {err}");
+        assert!(out.contains(env!("CARGO_PKG_VERSION")), "{out}");
+    }
+    let (_, err, code) = run(&["install", "--metallb-version", "v0.12.0", "--help"]);
+    assert_eq!(code, Some(0), "{err}");
+    let (_, err, _) = run(&[
+        "lab",
+        "logs",
+        "-f",
+        "--name",
+        "no-such-lab-here",
+        "--state-dir",
+        "/nonexistent/lab",
+    ]);
+    assert!(!err.contains("-- -f"), "{err}");
+    assert!(
+        err.starts_with("error: no daemon log at /nonexistent/lab/daemon.log"),
+        "{err}"
+    );
+}

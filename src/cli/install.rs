@@ -14,8 +14,8 @@ use crate::kube::install::{self, ConfigCheck, InstallSettings, Progress, DEFAULT
 /// Options of `metallbctl install`.
 #[derive(Debug, Args)]
 pub struct InstallArgs {
-    /// MetalLB image tag to install.
-    #[arg(long, default_value = DEFAULT_VERSION)]
+    /// MetalLB image tag to install (`-V`/`--version` print metallbctl's own version).
+    #[arg(id = "metallb_version", long = "metallb-version", value_name = "TAG", default_value = DEFAULT_VERSION)]
     pub version: String,
     /// Also install the tutorial's test BGP routers (BIRD and FRR).
     #[arg(long)]
@@ -210,7 +210,7 @@ mod tests {
     #[test]
     fn flags_become_settings() {
         let a = install_args(&[
-            "--version",
+            "--metallb-version",
             "v0.12.0",
             "--with-test-router",
             "--config",

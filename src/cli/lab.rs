@@ -114,6 +114,9 @@ pub struct LogsArgs {
     pub lab: NameArgs,
     /// A pod (or its name prefix, e.g. speaker), container, role or router; none: the daemon.
     pub component: Option<String>,
+    /// Keep printing new lines as they come, until Ctrl-C or the lab stops.
+    #[arg(short, long)]
+    pub follow: bool,
 }
 
 /// Options of `lab apiserver`.
@@ -425,6 +428,9 @@ pub fn status_table(st: &LabStatus) -> String {
 }
 
 fn run_logs(args: LogsArgs) -> anyhow::Result<ExitCode> {
+    if args.follow {
+        return follow_logs(&args);
+    }
     let layout = layout(&args.lab)?;
     let Some(what) = &args.component else {
         let text = std::fs::read_to_string(layout.log())
@@ -445,6 +451,37 @@ fn run_logs(args: LogsArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(super::EXIT_PROBLEMS));
     }
     super::output::stdout(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `lab logs -f`: the daemon's log or a router daemon's log file followed as it grows, or a
+/// pod's logs streamed by the daemon.
+fn follow_logs(args: &LogsArgs) -> anyhow::Result<ExitCode> {
+    let layout = layout(&args.lab)?;
+    let print = |text: &str| super::output::stdout(text);
+    let running = || matches!(control::pid_state(&layout), PidState::Running(_));
+    let file = match &args.component {
+        None => Some(layout.log()),
+        Some(what) => {
+            Some(layout.routers_dir().join(what).join("daemon.log")).filter(|f| f.exists())
+        }
+    };
+    if let Some(file) = file {
+        if !file.exists() {
+            bail!(
+                "no daemon log at {}; has lab {:?} ever run?",
+                file.display(),
+                args.lab.name
+            );
+        }
+        control::follow_file(&file, running, print)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !running() {
+        bail!("lab {:?} is not running", args.lab.name);
+    }
+    let what = args.component.as_deref().unwrap_or_default();
+    control::follow(&layout.socket(), &format!("follow {what}"), print)?;
     Ok(ExitCode::SUCCESS)
 }
 

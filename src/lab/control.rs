@@ -202,6 +202,74 @@ fn state_err(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> 
     move |source| ControlError::State { what, path, source }
 }
 
+/// Send one request and hand each line of the answer to `on` as it arrives, until the daemon
+/// closes the connection (it stopped) or `on` fails (say, stdout closed).
+pub fn follow(
+    socket: &Path,
+    line: &str,
+    mut on: impl FnMut(&str) -> std::io::Result<()>,
+) -> Result<(), ControlError> {
+    use std::io::BufRead;
+    let err = |source| ControlError::Connect {
+        path: socket.to_path_buf(),
+        source,
+    };
+    let mut s = UnixStream::connect(socket).map_err(err)?;
+    s.write_all(format!("{line}\n").as_bytes()).map_err(err)?;
+    let mut reader = std::io::BufReader::new(s);
+    let mut buf = String::new();
+    loop {
+        buf.clear();
+        if reader.read_line(&mut buf).map_err(err)? == 0 {
+            return Ok(());
+        }
+        if on(&buf).is_err() {
+            return Ok(());
+        }
+    }
+}
+
+/// How often [`follow_file`] looks for new lines (as `tail -f` does).
+pub const FOLLOW_INTERVAL: Duration = Duration::from_millis(200);
+
+/// Print `path` and then whatever is appended to it, until `on` fails or `keep_going` says
+/// stop (checked each [`FOLLOW_INTERVAL`]). A file that is truncated is read again from its
+/// start.
+pub fn follow_file(
+    path: &Path,
+    mut keep_going: impl FnMut() -> bool,
+    mut on: impl FnMut(&str) -> std::io::Result<()>,
+) -> Result<(), ControlError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path).map_err(state_err("cannot read", path))?;
+    let mut pos = 0u64;
+    let mut pending = Vec::new();
+    loop {
+        let len = f.metadata().map_err(state_err("cannot read", path))?.len();
+        if len < pos {
+            pos = 0;
+        }
+        f.seek(SeekFrom::Start(pos))
+            .map_err(state_err("cannot read", path))?;
+        let mut chunk = Vec::new();
+        pos += f
+            .read_to_end(&mut chunk)
+            .map_err(state_err("cannot read", path))? as u64;
+        pending.extend_from_slice(&chunk);
+        if let Some(end) = pending.iter().rposition(|b| *b == b'\n') {
+            let text = String::from_utf8_lossy(&pending[..=end]).into_owned();
+            pending.drain(..=end);
+            if on(&text).is_err() {
+                return Ok(());
+            }
+        }
+        if !keep_going() {
+            return Ok(());
+        }
+        std::thread::sleep(FOLLOW_INTERVAL);
+    }
+}
+
 /// Send one request and read the whole answer.
 pub fn request(socket: &Path, line: &str, timeout: Duration) -> Result<String, ControlError> {
     let err = |source| ControlError::Connect {
