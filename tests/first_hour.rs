@@ -783,3 +783,41 @@ fn no_flag_shadows_version_and_lab_logs_takes_f() {
         "{err}"
     );
 }
+
+// Row 15: tab completion, through the shell protocol the committed scripts use.
+
+/// What the shell offers for the last of `words`, asked the way completions/metallbctl.bash asks.
+fn complete_bash(words: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Vec<String> {
+    let out = metallbctl()
+        .env("COMPLETE", "bash")
+        .env("_CLAP_IFS", "\n")
+        .env("_CLAP_COMPLETE_INDEX", (words.len() - 1).to_string())
+        .envs(env.iter().copied())
+        .arg("--")
+        .args(words)
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn target_version_completes_to_the_allowed_versions_and_name_to_existing_labs() {
+    let offered = complete_bash(&["metallbctl", "validate", "--target-version", ""], &[]);
+    assert_eq!(
+        offered,
+        ["v0.12", "v0.11", "v0.10", "v0.9", "v0.8", "v0.7", "v0.6"]
+    );
+    let state = Temp::new("xdg");
+    for lab in ["alpha", "tutorial"] {
+        std::fs::create_dir_all(state.path("metallbctl/lab").join(lab)).expect("mkdir");
+    }
+    let xdg = [("XDG_STATE_HOME", state.0.as_os_str())];
+    let offered = complete_bash(&["metallbctl", "lab", "status", "--name", ""], &xdg);
+    assert_eq!(offered, ["alpha", "tutorial"]);
+    let offered = complete_bash(&["metallbctl", "lab", "up", "--name", "tu"], &xdg);
+    assert_eq!(offered, ["tutorial"]);
+}

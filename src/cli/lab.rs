@@ -48,7 +48,7 @@ pub enum LabCommand {
 #[derive(Debug, Clone, Args)]
 pub struct NameArgs {
     /// The lab's name; several named labs can run at once.
-    #[arg(long, default_value = "default")]
+    #[arg(long, default_value = "default", add = clap_complete::engine::ArgValueCandidates::new(super::completions::lab_names))]
     pub name: String,
     /// The lab's state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME].
     #[arg(long)]

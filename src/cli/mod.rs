@@ -100,6 +100,7 @@ pub enum Command {
 /// Parse the process arguments, run the chosen command and map the outcome to an exit code:
 /// 0 clean, 1 problems found, 2 could not run.
 pub fn main() -> ExitCode {
+    completions::complete_if_asked();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -43,7 +43,7 @@ pub struct ValidateArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// MetalLB release whose rules apply (v0.6 through v0.12).
-    #[arg(long, value_name = "VERSION", default_value_t = Version::LATEST)]
+    #[arg(long, value_name = "VERSION", default_value_t = Version::LATEST, value_parser = super::completions::VersionParser)]
     pub target_version: Version,
     /// BGP implementation the speaker runs (v0.12): native cannot announce IPv6 or run BFD.
     #[arg(long, value_enum, default_value_t = BgpMode::Native)]
