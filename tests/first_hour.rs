@@ -821,3 +821,170 @@ fn target_version_completes_to_the_allowed_versions_and_name_to_existing_labs() 
     let offered = complete_bash(&["metallbctl", "lab", "up", "--name", "tu"], &xdg);
     assert_eq!(offered, ["tutorial"]);
 }
+
+// docs/: every relative link in docs/ and README.md resolves, anchors included; every
+// troubleshooting anchor a `help:` line names exists.
+
+/// GitHub's heading anchor: lower case, spaces to hyphens, punctuation other than `-` and `_`
+/// dropped.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The anchors of a Markdown file's headings (outside code blocks).
+fn anchors(text: &str) -> Vec<String> {
+    let mut fenced = false;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+        } else if !fenced && line.starts_with('#') {
+            out.push(anchor(line.trim_start_matches('#')));
+        }
+    }
+    out
+}
+
+/// `(target, line)` of every inline Markdown link `[text](target)` outside code blocks.
+fn links(text: &str) -> Vec<(String, usize)> {
+    let mut fenced = false;
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if fenced {
+            continue;
+        }
+        let mut rest = line;
+        while let Some(i) = rest.find("](") {
+            let after = &rest[i + 2..];
+            let Some(end) = after.find(')') else { break };
+            out.push((after[..end].to_string(), n + 1));
+            rest = &after[end..];
+        }
+    }
+    out
+}
+
+fn markdown_files() -> Vec<PathBuf> {
+    let mut files = vec![Path::new(ROOT).join("README.md")];
+    let mut docs: Vec<PathBuf> = std::fs::read_dir(Path::new(ROOT).join("docs"))
+        .expect("docs/")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    docs.sort();
+    files.extend(docs);
+    files
+}
+
+#[test]
+fn every_relative_link_in_docs_and_readme_resolves() {
+    let mut broken = Vec::new();
+    let mut checked = 0;
+    for file in markdown_files() {
+        let text = std::fs::read_to_string(&file).expect("read");
+        let dir = file.parent().expect("dir");
+        for (target, line) in links(&text) {
+            if target.contains("://") || target.starts_with("mailto:") {
+                continue;
+            }
+            checked += 1;
+            let (path, fragment) = target.split_once('#').unwrap_or((&target, ""));
+            let resolved = if path.is_empty() {
+                file.clone()
+            } else {
+                dir.join(path)
+            };
+            if !resolved.exists() {
+                broken.push(format!(
+                    "{}:{line}: {target} (no such file)",
+                    file.display()
+                ));
+                continue;
+            }
+            if !fragment.is_empty() && resolved.extension().is_some_and(|e| e == "md") {
+                let doc = std::fs::read_to_string(&resolved).expect("read");
+                if !anchors(&doc).iter().any(|a| a == fragment) {
+                    broken.push(format!(
+                        "{}:{line}: {target} (no such heading)",
+                        file.display()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(checked > 10, "the link finder found only {checked} links");
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
+
+#[test]
+fn a_broken_link_is_caught() {
+    // The checker itself: a link to a missing heading and one to a missing file are found.
+    let text =
+        "see [a](troubleshooting.md#no-such-heading) and [b](nope.md)\n```\n[c](ignored.md)\n```\n";
+    let found = links(text);
+    assert_eq!(
+        found,
+        [
+            ("troubleshooting.md#no-such-heading".to_string(), 1),
+            ("nope.md".to_string(), 1)
+        ]
+    );
+    let doc =
+        std::fs::read_to_string(Path::new(ROOT).join("docs/troubleshooting.md")).expect("read");
+    assert!(!anchors(&doc).contains(&"no-such-heading".to_string()));
+    assert_eq!(
+        anchor("BGP session refused: Bad Peer AS"),
+        "bgp-session-refused-bad-peer-as"
+    );
+}
+
+#[test]
+fn every_troubleshooting_anchor_named_by_a_help_line_exists() {
+    let doc =
+        std::fs::read_to_string(Path::new(ROOT).join("docs/troubleshooting.md")).expect("read");
+    let known = anchors(&doc);
+    let mut named = Vec::new();
+    let mut stack = vec![Path::new(ROOT).join("src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("src").filter_map(Result::ok) {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("read");
+            for marker in ["troubleshooting.md#", "TROUBLESHOOTING}#", "guide}#"] {
+                for (i, _) in text.match_indices(marker) {
+                    let rest = &text[i + marker.len()..];
+                    let end = rest
+                        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+                        .unwrap_or(rest.len());
+                    named.push((path.display().to_string(), rest[..end].to_string()));
+                }
+            }
+        }
+    }
+    assert!(named.len() >= 7, "{named:?}");
+    let missing: Vec<_> = named.iter().filter(|(_, a)| !known.contains(a)).collect();
+    assert!(
+        missing.is_empty(),
+        "help lines name missing sections: {missing:?}"
+    );
+}

@@ -414,10 +414,11 @@ impl AnnounceError {
             | AnnounceError::Failed { last: l, .. } => &l.0,
             AnnounceError::Timeout { last: None, .. } => "",
         };
+        use crate::kube::TROUBLESHOOTING;
         Some(if text.contains("Bad Peer AS") {
-            format!("make --as and --peer-as match the peer's neighbour configuration (see {}#bgp-session-refused-bad-peer-as)", crate::kube::TROUBLESHOOTING)
+            format!("make --as and --peer-as match the peer's neighbour configuration (see {TROUBLESHOOTING}#bgp-session-refused-bad-peer-as)")
         } else {
-            format!("check that the peer listens on that address and port and accepts us as a neighbour (see {}#bgp-session-stays-active)", crate::kube::TROUBLESHOOTING)
+            format!("check that the peer listens on that address and port and accepts us as a neighbour (see {TROUBLESHOOTING}#bgp-session-stays-active)")
         })
     }
 }

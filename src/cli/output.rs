@@ -57,6 +57,8 @@ fn help(e: &anyhow::Error) -> Option<String> {
             k.help()
         } else if let Some(a) = c.downcast_ref::<super::bgp::AnnounceError>() {
             a.help()
+        } else if let Some(l) = c.downcast_ref::<crate::lab::control::ControlError>() {
+            l.help()
         } else {
             None
         }

@@ -189,6 +189,19 @@ pub enum ControlError {
     NotReady { log: PathBuf },
 }
 
+impl ControlError {
+    /// What to do next, for the `help:` line.
+    pub fn help(&self) -> Option<String> {
+        use crate::kube::TROUBLESHOOTING;
+        match self {
+            ControlError::DaemonExited { .. } | ControlError::NotReady { .. } => Some(format!(
+                "a busy --port? leave it out to take any free port (see {TROUBLESHOOTING}#the-lab-does-not-start)"
+            )),
+            _ => None,
+        }
+    }
+}
+
 /// Each line of a quoted log, indented under the message that quotes it.
 fn indent(log: &str) -> String {
     log.lines()
