@@ -988,3 +988,16 @@ fn every_troubleshooting_anchor_named_by_a_help_line_exists() {
         "help lines name missing sections: {missing:?}"
     );
 }
+
+#[test]
+fn a_kubeconfig_variable_naming_a_missing_file_says_so() {
+    let (_, err, code) = split(
+        &metallbctl()
+            .env("KUBECONFIG", "/nope/kubeconfig")
+            .args(["validate", "--cluster", "manifests/tutorial-3.yaml"])
+            .output()
+            .expect("runs"),
+    );
+    assert_eq!(code, Some(2));
+    snapshot("first_hour_kubeconfig_env_missing", &err);
+}

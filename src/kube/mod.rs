@@ -47,6 +47,15 @@ pub enum KubeError {
         #[source]
         source: KubeconfigError,
     },
+    /// `KUBECONFIG` names a file that cannot be read (a lab that was reset, a typo).
+    #[error("KUBECONFIG names {}, which cannot be read", path.display())]
+    KubeconfigEnv {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// Neither a kubeconfig (`KUBECONFIG`, `~/.kube/config`) nor an in-cluster service account
     /// was found.
     #[error("no kubeconfig found (KUBECONFIG, ~/.kube/config) and not running inside a cluster")]
@@ -107,6 +116,9 @@ impl KubeError {
             KubeError::NoConfig(_) => Some(format!(
                 "pass --kubeconfig FILE or set KUBECONFIG; `metallbctl lab up` prints the export line for its lab (see {TROUBLESHOOTING}#no-kubeconfig-found)"
             )),
+            KubeError::KubeconfigEnv { .. } => Some(format!(
+                "point KUBECONFIG at an existing file, or unset it; a lab's kubeconfig is back after `metallbctl lab up` (see {TROUBLESHOOTING}#no-kubeconfig-found)"
+            )),
             KubeError::ReadKubeconfig { .. } | KubeError::Kubeconfig { .. } => Some(
                 "check the file and the context name (`kubectl config get-contexts`)".into(),
             ),
@@ -149,7 +161,10 @@ pub async fn config(context: Option<&str>, kubeconfig: Option<&Path>) -> Result<
                 .map_err(kc_err)?
         }
         (None, Some(_)) => Config::from_kubeconfig(&options).await.map_err(kc_err)?,
-        (None, None) => Config::infer().await.map_err(KubeError::NoConfig)?,
+        (None, None) => {
+            check_kubeconfig_env()?;
+            Config::infer().await.map_err(KubeError::NoConfig)?
+        }
     };
     config.connect_timeout = Some(CONNECT_TIMEOUT);
     config.read_timeout = Some(READ_TIMEOUT);
@@ -163,6 +178,20 @@ pub async fn config(context: Option<&str>, kubeconfig: Option<&Path>) -> Result<
 pub async fn client(context: Option<&str>, kubeconfig: Option<&Path>) -> Result<Client, KubeError> {
     let config = config(context, kubeconfig).await?;
     Client::try_from(config).map_err(KubeError::Client)
+}
+
+/// Every file `KUBECONFIG` names must be readable; kube-rs would otherwise report it only as
+/// one of two failed ways to find a configuration.
+fn check_kubeconfig_env() -> Result<(), KubeError> {
+    let Some(value) = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) else {
+        return Ok(());
+    };
+    for path in std::env::split_paths(&value).filter(|p| !p.as_os_str().is_empty()) {
+        if let Err(source) = std::fs::File::open(&path) {
+            return Err(KubeError::KubeconfigEnv { path, source });
+        }
+    }
+    Ok(())
 }
 
 /// [`client`], with the server URL for error messages.
