@@ -313,8 +313,8 @@ fn render_text(global: &GlobalArgs, report: &Report<'_>, tables: &str) -> String
     text.push_str(tables);
     // After an input that could not be checked, "no problems found" would be a lie; the
     // errors are on stderr already.
-    let clean = report.diagnostics.is_empty();
-    if !global.quiet && !(clean && !report.failures.is_empty()) {
+    let claims_success = report.diagnostics.is_empty() && !report.failures.is_empty();
+    if !global.quiet && !claims_success {
         text.push_str(&render::text::summary_line(
             Summary::of(report.diagnostics),
             report.inputs.len(),

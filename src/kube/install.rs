@@ -129,7 +129,7 @@ pub enum InstallError {
     DryRun {
         path: PathBuf,
         #[source]
-        source: crate::alloc::check::CheckError,
+        source: Box<crate::alloc::check::CheckError>,
     },
     /// The dry run says a service would lose its address (reported through
     /// [`Progress::config_check`]).
@@ -561,7 +561,7 @@ async fn check_config(
             crate::alloc::check::check(found, &file, &live).map_err(|source| {
                 InstallError::DryRun {
                     path: path.to_path_buf(),
-                    source,
+                    source: Box::new(source),
                 }
             })?;
         ConfigCheck {
