@@ -27,15 +27,10 @@ pub fn complete_if_asked() {
 
 /// Names of the labs in the default state directory, for `--name`.
 pub fn lab_names() -> Vec<CompletionCandidate> {
-    let mut names: Vec<String> = std::fs::read_dir(crate::lab::control::state_base())
+    crate::lab::control::existing_labs()
         .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-        .filter(|e| e.path().is_dir())
-        .filter_map(|e| e.file_name().into_string().ok())
-        .collect();
-    names.sort();
-    names.into_iter().map(CompletionCandidate::new).collect()
+        .map(CompletionCandidate::new)
+        .collect()
 }
 
 /// The releases `--target-version` accepts, newest first.

@@ -206,6 +206,12 @@ fn run_up(args: UpArgs) -> anyhow::Result<ExitCode> {
     after_up(&args, &layout)
 }
 
+/// `metallbctl lab SUB --name N` as a hint that works as printed (see [`self_command`]).
+fn lab_hint(lab: &NameArgs, sub: &str) -> String {
+    let (cmd, flags) = self_command(lab);
+    format!("{cmd} lab {sub}{flags}")
+}
+
 fn routers_word(mode: RouterMode) -> &'static str {
     match mode {
         RouterMode::Builtin => "builtin",
@@ -347,7 +353,11 @@ fn run_status(args: StatusArgs) -> anyhow::Result<ExitCode> {
                 "{}",
                 serde_json::json!({"name": args.lab.name, "running": false})
             ),
-            StatusFormat::Table => println!("lab {:?} is not running", args.lab.name),
+            StatusFormat::Table => println!(
+                "lab {:?} is not running; start it with `{}`",
+                args.lab.name,
+                lab_hint(&args.lab, "up")
+            ),
         }
         return Ok(ExitCode::from(super::EXIT_PROBLEMS));
     };
@@ -439,7 +449,11 @@ fn run_logs(args: LogsArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     if !matches!(control::pid_state(&layout), PidState::Running(_)) {
-        bail!("lab {:?} is not running", args.lab.name);
+        bail!(
+            "lab {:?} is not running\nhelp: start it with `{}`",
+            args.lab.name,
+            lab_hint(&args.lab, "up")
+        );
     }
     let text = control::request(
         &layout.socket(),
@@ -447,7 +461,7 @@ fn run_logs(args: LogsArgs) -> anyhow::Result<ExitCode> {
         Duration::from_secs(10),
     )?;
     if text.is_empty() {
-        eprintln!("no logs for {what:?} (try a pod name, container, role: controller, speaker, router, or a router name)");
+        eprintln!("error: no logs for {what:?}\nhelp: name a pod (or its prefix, e.g. speaker), a container, a role (controller, speaker, router) or a router (bird); `{}` lists them", lab_hint(&args.lab, "status"));
         return Ok(ExitCode::from(super::EXIT_PROBLEMS));
     }
     super::output::stdout(&text)?;
@@ -478,7 +492,11 @@ fn follow_logs(args: &LogsArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if !running() {
-        bail!("lab {:?} is not running", args.lab.name);
+        bail!(
+            "lab {:?} is not running\nhelp: start it with `{}`",
+            args.lab.name,
+            lab_hint(&args.lab, "up")
+        );
     }
     let what = args.component.as_deref().unwrap_or_default();
     control::follow(&layout.socket(), &format!("follow {what}"), print)?;

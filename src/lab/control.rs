@@ -101,6 +101,19 @@ pub fn state_base() -> PathBuf {
         .join("lab")
 }
 
+/// The names of the labs that have a state directory under [`state_base`], sorted.
+pub fn existing_labs() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(state_base())
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    names
+}
+
 /// What the pid file says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PidState {
