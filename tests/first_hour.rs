@@ -1001,3 +1001,39 @@ fn a_kubeconfig_variable_naming_a_missing_file_says_so() {
     assert_eq!(code, Some(2));
     snapshot("first_hour_kubeconfig_env_missing", &err);
 }
+
+#[test]
+fn announce_interrupted_after_the_session_came_up_withdraws_what_it_sent() {
+    use std::io::BufRead;
+    let router = Listener::start("64501", "64500");
+    let peer = format!("127.0.0.1:{}", router.port);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_metallbctl"))
+        .args(["bgp", "announce", "--peer", &peer, "--as", "64500"])
+        .args(["--peer-as", "64501", "198.51.100.10"])
+        .env("NO_COLOR", "1")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("announce");
+    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    let mut seen = String::new();
+    while !seen.contains("established") {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).expect("read") == 0 {
+            panic!("announce ended early: {seen}");
+        }
+        seen.push_str(&line);
+    }
+    // SAFETY: kill(2) with SIGINT (Ctrl-C) to the child this test started.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).expect("read");
+    assert!(child.wait().expect("wait").success(), "{seen}{rest}");
+    assert!(
+        rest.contains(&format!(
+            "withdrawing 1 prefix from {peer} and closing the session"
+        )),
+        "{seen}{rest}"
+    );
+}

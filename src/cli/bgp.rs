@@ -357,15 +357,19 @@ async fn announce(a: AnnounceArgs) -> Result<ExitCode> {
         cfg.session.auto_restart = false;
     }
     let routes: Routes = a.prefixes.iter().map(|p| (*p, advert.clone())).collect();
+    // Watch Ctrl-C before anything can be logged, so a script that interrupts on the first
+    // line gets the orderly exit.
+    let mut signals = super::shell::StopSignals::watch()?;
     let mut speaker = Speaker::new(Arc::new(TcpDialer::default()));
     speaker.add_peer(cfg, routes);
-    let outcome = watch_announce(&speaker, &a).await;
+    let outcome = watch_announce(&speaker, &a, &mut signals).await;
     let snap = speaker.snapshot().into_iter().next();
     match snap.as_ref() {
         Some(p) if p.state == session::State::Established && p.advertised > 0 => {
             tracing::info!(
-                "withdrawing {} prefixes from {} and closing the session",
+                "withdrawing {} prefix{} from {} and closing the session",
                 p.advertised,
+                if p.advertised == 1 { "" } else { "es" },
                 a.peer
             );
         }
@@ -424,10 +428,12 @@ impl AnnounceError {
 }
 
 /// Wait for Ctrl-C; under --once or --timeout also for the failure that ends the run.
-async fn watch_announce(speaker: &Speaker, a: &AnnounceArgs) -> Result<()> {
+async fn watch_announce(
+    speaker: &Speaker,
+    a: &AnnounceArgs,
+    signals: &mut super::shell::StopSignals,
+) -> Result<()> {
     let started = std::time::Instant::now();
-    let stop = super::shell::stop_signal();
-    tokio::pin!(stop);
     let mut ever_up = false;
     loop {
         if let Some(p) = speaker.snapshot().into_iter().next() {
@@ -449,7 +455,7 @@ async fn watch_announce(speaker: &Speaker, a: &AnnounceArgs) -> Result<()> {
             }
         }
         tokio::select! {
-            r = &mut stop => return r,
+            _ = signals.recv() => return Ok(()),
             _ = tokio::time::sleep(Duration::from_millis(50)) => {}
         }
     }
