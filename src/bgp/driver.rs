@@ -470,7 +470,6 @@ impl Task {
     }
 
     fn established(&mut self, n: Negotiated) {
-        info!("BGP session to \"{}\" established", self.label);
         self.env = self.local_addr.map(|local_addr| PeerEnv {
             local_as: self.s.config().local_as,
             peer_as: n.peer_as,
@@ -485,6 +484,8 @@ impl Task {
             st.negotiated = Some(n);
         }
         self.announce(true);
+        // Logged once the status says so, so whoever reacts to this line sees it there too.
+        info!("BGP session to \"{}\" established", self.label);
     }
 
     /// Sends the route difference (or, with `full`, everything plus End-of-RIB).
