@@ -12,6 +12,7 @@ use anyhow::{bail, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use ipnet::IpNet;
 
+use super::output::outln;
 use crate::bgp::driver::{PeerConfig, TcpDialer};
 use crate::bgp::router::{Neighbor, Router, RouterConfig, RouterSnapshot};
 use crate::bgp::session;
@@ -252,8 +253,8 @@ fn without_clocks(s: &RouterSnapshot) -> RouterSnapshot {
 
 fn print_router(s: &RouterSnapshot, out: Output) -> Result<()> {
     match out {
-        Output::Json => println!("{}", serde_json::to_string(s)?),
-        Output::Table => println!("{}", render_table(s)),
+        Output::Json => outln!("{}", serde_json::to_string(s)?),
+        Output::Table => outln!("{}", render_table(s)),
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use clap::Args;
 
+use super::output::{out, outln};
 use crate::kube::install::{self, ConfigCheck, InstallSettings, Progress, DEFAULT_VERSION};
 
 /// Options of `metallbctl install`.
@@ -108,33 +109,33 @@ impl Default for StdoutProgress {
 
 impl Progress for StdoutProgress {
     fn line(&mut self, line: &str) {
-        println!("{line}");
+        outln!("{line}");
     }
 
     fn rollout(&mut self, line: &str) {
         if self.tty {
-            print!("\r\x1b[2K{line}");
+            out!("\r\x1b[2K{line}");
             let _ = std::io::stdout().flush();
         } else {
-            println!("{line}");
+            outln!("{line}");
         }
     }
 
     fn rollout_end(&mut self) {
         if self.tty {
-            println!();
+            outln!();
         }
     }
 
     /// The same findings and SERVICE/VERDICT table as `validate --cluster`.
     fn config_check(&mut self, check: &ConfigCheck) {
         let color = self.tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-        print!(
+        out!(
             "{}",
             super::dry_run::findings(&check.file, &check.diagnostics, color)
         );
         if let Some(report) = &check.report {
-            print!(
+            out!(
                 "{}",
                 super::dry_run::table(
                     report,

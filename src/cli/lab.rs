@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand, ValueEnum};
 
+use super::output::outln;
 use crate::lab::apiserver::{ApiServer, Config};
 use crate::lab::control::{self, Down, LabStatus, Layout, PidState, SpawnOptions};
 use crate::lab::daemon::{Daemon, DaemonConfig};
@@ -173,7 +174,7 @@ fn run_up(args: UpArgs) -> anyhow::Result<ExitCode> {
     let (mode, replaced) = control::resolve_routers(args.routers.map(RoutersArg::mode), &layout)?;
     if let Some(old) = replaced {
         if !args.foreground || std::io::IsTerminal::is_terminal(&std::io::stdout()) {
-            println!(
+            outln!(
                 "note: lab {:?} last ran with --routers {}; now --routers {}",
                 args.lab.name,
                 routers_word(old),
@@ -194,7 +195,7 @@ fn run_up(args: UpArgs) -> anyhow::Result<ExitCode> {
         port: args.port,
     };
     let pid = control::spawn_daemon(&opts, &layout)?;
-    println!(
+    outln!(
         "lab {:?} is up (pid {pid}, {:.2}s, routers {})",
         args.lab.name,
         started.elapsed().as_secs_f64(),
@@ -221,10 +222,10 @@ fn routers_word(mode: RouterMode) -> &'static str {
 
 fn print_access(layout: &Layout) {
     if let Ok(st) = control::status(&layout.socket(), Duration::from_secs(5)) {
-        println!("API server: {}", st.api_server);
+        outln!("API server: {}", st.api_server);
     }
-    println!("kubeconfig: {}", layout.kubeconfig().display());
-    println!("export KUBECONFIG={}", layout.kubeconfig().display());
+    outln!("kubeconfig: {}", layout.kubeconfig().display());
+    outln!("export KUBECONFIG={}", layout.kubeconfig().display());
 }
 
 /// How to run this metallbctl again, as typed: `metallbctl` when that name on PATH is this
@@ -257,7 +258,7 @@ fn after_up(args: &UpArgs, layout: &Layout) -> anyhow::Result<ExitCode> {
     if args.merge_kubeconfig {
         let target = kubeconfig::default_target()?;
         let ctx = kubeconfig::merge_into(&target, &args.lab.name, &layout.kubeconfig())?;
-        println!(
+        outln!(
             "added context {ctx} to {}; use: kubectl --context {ctx} get nodes",
             target.display()
         );
@@ -285,14 +286,14 @@ fn run_foreground(
     let rt = super::shell::runtime()?;
     rt.block_on(async move {
         let daemon = Daemon::start(cfg).await?;
-        println!(
+        outln!(
             "lab {:?} is up in the foreground (pid {})",
             args.lab.name,
             std::process::id()
         );
-        println!("API server: {}", daemon.url());
-        println!("kubeconfig: {}", daemon.kubeconfig().display());
-        println!("export KUBECONFIG={}", daemon.kubeconfig().display());
+        outln!("API server: {}", daemon.url());
+        outln!("kubeconfig: {}", daemon.kubeconfig().display());
+        outln!("export KUBECONFIG={}", daemon.kubeconfig().display());
         super::shell::stop_signal().await?;
         tracing::info!("stopping");
         daemon
@@ -310,21 +311,21 @@ fn run_down(a: &NameArgs) -> anyhow::Result<ExitCode> {
 
 fn print_down(a: &NameArgs, d: &Down) {
     match d {
-        Down::Stopped { pid, clean: true } => println!("lab {:?} stopped (pid {pid})", a.name),
-        Down::Stopped { pid, clean: false } => println!(
+        Down::Stopped { pid, clean: true } => outln!("lab {:?} stopped (pid {pid})", a.name),
+        Down::Stopped { pid, clean: false } => outln!(
             "lab {:?} killed (pid {pid} ignored SIGTERM for 10s)",
             a.name
         ),
         Down::Stale { pid, reaped } => {
             for p in reaped {
-                println!("stopped router daemon {p} left behind by the dead lab daemon");
+                outln!("stopped router daemon {p} left behind by the dead lab daemon");
             }
-            println!(
+            outln!(
                 "lab {:?} was not running; removed a stale pid file (pid {pid})",
                 a.name
             );
         }
-        Down::NotRunning => println!("lab {:?} is not running", a.name),
+        Down::NotRunning => outln!("lab {:?} is not running", a.name),
     }
 }
 
@@ -332,7 +333,7 @@ fn run_reset(a: &NameArgs) -> anyhow::Result<ExitCode> {
     let layout = layout(a)?;
     print_down(a, &control::down(&layout));
     control::remove_state(&layout)?;
-    println!("lab {:?} reset: the next `lab up` starts empty", a.name);
+    outln!("lab {:?} reset: the next `lab up` starts empty", a.name);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -349,11 +350,11 @@ fn running_status(a: &NameArgs) -> anyhow::Result<Option<(Layout, LabStatus)>> {
 fn run_status(args: StatusArgs) -> anyhow::Result<ExitCode> {
     let Some((_, st)) = running_status(&args.lab)? else {
         match args.output {
-            StatusFormat::Json => println!(
+            StatusFormat::Json => outln!(
                 "{}",
                 serde_json::json!({"name": args.lab.name, "running": false})
             ),
-            StatusFormat::Table => println!(
+            StatusFormat::Table => outln!(
                 "lab {:?} is not running; start it with `{}`",
                 args.lab.name,
                 lab_hint(&args.lab, "up")
@@ -510,7 +511,7 @@ fn run_tutorial(args: &UpArgs, layout: &Layout) -> anyhow::Result<ExitCode> {
         &kubeconfig,
         &mut super::install::StdoutProgress::new(),
     ))?;
-    println!("\nnginx EXTERNAL-IP: {ip}");
+    outln!("\nnginx EXTERNAL-IP: {ip}");
     let st = tutorial::wait_routes(layout, &ip)?;
     for r in &st.routers {
         for s in &r.sessions {
@@ -519,7 +520,7 @@ fn run_tutorial(args: &UpArgs, layout: &Layout) -> anyhow::Result<ExitCode> {
                 .iter()
                 .map(|x| format!("{} via {}", x.prefix, x.next_hop.as_deref().unwrap_or("?")))
                 .collect();
-            println!(
+            outln!(
                 "router {} ({}, {}): session with {} {}; learned: {}",
                 r.name,
                 r.implementation,
@@ -535,13 +536,13 @@ fn run_tutorial(args: &UpArgs, layout: &Layout) -> anyhow::Result<ExitCode> {
         }
     }
     // What to type next comes last, so it is on screen when the command returns.
-    println!();
+    outln!();
     print_access(layout);
     let (me, lab_flags) = self_command(lab);
-    println!("next:");
-    println!("  kubectl get svc nginx");
-    println!("  kubectl logs -n metallb-system -l app=speaker");
-    println!("  {me} lab status{lab_flags}");
+    outln!("next:");
+    outln!("  kubectl get svc nginx");
+    outln!("  kubectl logs -n metallb-system -l app=speaker");
+    outln!("  {me} lab status{lab_flags}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -561,10 +562,10 @@ fn run_apiserver(args: ApiserverArgs) -> anyhow::Result<ExitCode> {
         let server = ApiServer::start(config)
             .await
             .context("cannot start the lab API server")?;
-        println!("lab API server listening on {}", server.url());
-        println!("state directory: {}", state_dir.display());
-        println!("kubeconfig written to {}", kubeconfig.display());
-        println!(
+        outln!("lab API server listening on {}", server.url());
+        outln!("state directory: {}", state_dir.display());
+        outln!("kubeconfig written to {}", kubeconfig.display());
+        outln!(
             "try: KUBECONFIG={} kubectl get namespaces",
             kubeconfig.display()
         );

@@ -69,3 +69,22 @@ fn help(e: &anyhow::Error) -> Option<String> {
 pub fn print_error(e: &anyhow::Error) {
     eprint!("{}", error_report(e));
 }
+
+/// `println!` that does not panic when stdout is a closed pipe (`metallbctl lab up | head`):
+/// what is left to say is dropped, the command itself goes on.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `print!` with [`outln!`]'s behaviour on a closed pipe.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+pub(crate) use {out, outln};
