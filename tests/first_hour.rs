@@ -1037,3 +1037,21 @@ fn announce_interrupted_after_the_session_came_up_withdraws_what_it_sent() {
         "{seen}{rest}"
     );
 }
+
+#[test]
+fn lab_up_into_a_closed_pipe_does_not_panic() {
+    let lab = Lab::new("pipe");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_metallbctl"))
+        .args(["lab", "up", "--name", &lab.name, "--state-dir"])
+        .arg(lab.state())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("lab up");
+    // `| head -0`: the reader is gone before anything is written.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
