@@ -1055,3 +1055,34 @@ fn lab_up_into_a_closed_pipe_does_not_panic() {
     assert!(out.status.success(), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn install_config_with_lint_errors_shows_them_and_applies_nothing() {
+    let lab = Lab::new("install-lint");
+    let (out, err, code) = lab.lab("up", &[]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let dir = Temp::new("install-lint-config");
+    let config = dir.write(
+        "config.yaml",
+        "peers:\n- peer-address: 10.96.0.100\n  peer-asn: 64500\n  my-asn: 64500\n  hold-time: 120\naddress-pools:\n- name: default\n  protocol: bgp\n  addresses:\n  - 198.51.100.0/24\n",
+    );
+    let (out, err, code) = run(&[
+        "install",
+        "--kubeconfig",
+        &lab.kubeconfig(),
+        "--wait=false",
+        "--config",
+        &config,
+    ]);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(out.contains("error[MLB013]"), "{out}");
+    // Refused before anything was applied.
+    assert!(
+        !out.contains(" created") && !out.contains(" configured"),
+        "{out}"
+    );
+    assert_eq!(
+        err,
+        format!("error: refusing to apply {config}: MetalLB would reject it (1 error)\nhelp: fix the errors above; `metallbctl validate {config}` checks the file offline\n")
+    );
+}

@@ -605,26 +605,32 @@ pub async fn install(
         Some(p) => Some((p, check_config(client, server, p).await?)),
         None => None,
     };
+    // A configuration MetalLB would reject, or one that takes an address away, is refused
+    // before anything changes.
+    if let Some((path, (_, check))) = &config {
+        progress.config_check(check);
+        if check.report.is_none() {
+            return Err(InstallError::InvalidConfig {
+                path: path.to_path_buf(),
+                errors: check.diagnostics.len(),
+            });
+        }
+        if !check.is_safe() {
+            if !settings.force {
+                return Err(InstallError::WouldLoseAddress {
+                    path: path.to_path_buf(),
+                });
+            }
+            progress.line("--force: applying anyway");
+        }
+    }
     let docs = install_documents(&settings.version, settings.with_test_router)?;
     let mut changed = apply_all(client, &docs, settings.dry_run, progress).await?;
     let mut total = docs.len() + 1;
     if ensure_memberlist(client, settings.dry_run, progress).await? {
         changed += 1;
     }
-    if let Some((path, (cm, check))) = config {
-        progress.config_check(&check);
-        if check.report.is_none() {
-            return Err(InstallError::InvalidConfig {
-                path: path.clone(),
-                errors: check.diagnostics.len(),
-            });
-        }
-        if !check.is_safe() {
-            if !settings.force {
-                return Err(InstallError::WouldLoseAddress { path: path.clone() });
-            }
-            progress.line("--force: applying anyway");
-        }
+    if let Some((_, (cm, _))) = config {
         changed += apply_all(client, &[cm], settings.dry_run, progress).await?;
         total += 1;
     }
