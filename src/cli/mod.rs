@@ -41,17 +41,21 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The `--help` heading of the options every command understands; they come after the
+/// command's own.
+pub const GLOBAL_HEADING: &str = "Global options";
+
 /// Options every command understands.
 #[derive(Debug, Clone, clap::Args)]
 pub struct GlobalArgs {
     /// When to colour output; `auto` colours a terminal unless NO_COLOR is set.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, help_heading = GLOBAL_HEADING, display_order = 1000)]
     pub color: ColorChoice,
     /// Say more (repeat for more detail).
-    #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "quiet")]
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "quiet", help_heading = GLOBAL_HEADING, display_order = 1001)]
     pub verbose: u8,
     /// Say only what is wrong.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = GLOBAL_HEADING, display_order = 1002)]
     pub quiet: bool,
 }
 
@@ -86,7 +90,6 @@ pub enum Command {
     /// Run the lab: a simulated cluster with a Kubernetes-compatible API.
     Lab(lab::LabArgs),
     /// Install MetalLB (and optionally the test BGP routers) into a cluster and wait for it.
-    #[command(disable_version_flag = true)]
     Install(install::InstallArgs),
     /// Remove what `install` installed.
     Uninstall(install::UninstallArgs),
@@ -105,6 +108,7 @@ pub enum Command {
 /// Parse the process arguments, run the chosen command and map the outcome to an exit code:
 /// 0 clean, 1 problems found, 2 could not run.
 pub fn main() -> ExitCode {
+    completions::complete_if_asked();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -133,7 +137,7 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) if output::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            output::print_error(&e);
             ExitCode::from(EXIT_TROUBLE)
         }
     }

@@ -253,10 +253,38 @@ async fn resource(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    if let Some(e) = not_in_the_lab(uri.path()) {
+        return e.into_response();
+    }
     match dispatch(&app, &method, &uri, &headers, body).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
     }
+}
+
+/// Pod subresources the lab has no machinery for: its pods run no containers. kubectl prints
+/// the Status message (`error: error upgrading connection: ...`), so it names the limit and
+/// what to use instead.
+fn not_in_the_lab(path: &str) -> Option<ApiError> {
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let ["api", "v1", "namespaces", namespace, "pods", pod, sub] = parts[..] else {
+        return None;
+    };
+    let verb = if sub == "exec" {
+        "run a command in"
+    } else {
+        "attach to"
+    };
+    let message = match sub {
+        "exec" | "attach" => format!(
+            "the metallbctl lab runs no containers, so pod {namespace}/{pod} has none to {verb}; read what it does with `metallbctl lab logs {pod}` (or `kubectl logs`) and see where it runs with `metallbctl lab status`"
+        ),
+        "portforward" => format!(
+            "the metallbctl lab does not forward pod ports (pod {namespace}/{pod}); `metallbctl lab status` shows the loopback addresses its routers and API server listen on, and `metallbctl lab logs {pod}` shows the pod's logs"
+        ),
+        _ => return None,
+    };
+    Some(ApiError::NotSupported(message))
 }
 
 async fn dispatch(
@@ -674,5 +702,25 @@ mod tests {
             StatusCode::UNAUTHORIZED
         );
         assert_eq!(status(&with, "/version", None).await, StatusCode::OK);
+    }
+
+    #[test]
+    fn exec_attach_and_portforward_name_the_limit_and_what_to_use() {
+        for (sub, needle) in [
+            ("exec", "has none to run a command in"),
+            ("attach", "has none to attach to"),
+            ("portforward", "does not forward pod ports"),
+        ] {
+            let e = not_in_the_lab(&format!("/api/v1/namespaces/default/pods/nginx-1/{sub}"))
+                .expect(sub);
+            let status = e.status();
+            assert_eq!(status["code"], 405);
+            assert_eq!(status["reason"], "MethodNotAllowed");
+            let message = status["message"].as_str().unwrap_or_default();
+            assert!(message.contains(needle), "{message}");
+            assert!(message.contains("metallbctl lab"), "{message}");
+        }
+        assert!(not_in_the_lab("/api/v1/namespaces/default/pods/nginx-1/log").is_none());
+        assert!(not_in_the_lab("/api/v1/namespaces/default/pods/nginx-1").is_none());
     }
 }
