@@ -243,7 +243,7 @@ pub fn config_state(
     if let Some(Err(e)) = parse {
         return ConfigState::Rejected {
             message: e.event_message(),
-            by: "metallbctl".to_string(),
+            by: crate::status::source::OWN_PARSE.to_string(),
             at_ms: changed_ms(&cm.metadata),
         };
     }

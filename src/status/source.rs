@@ -151,10 +151,16 @@ pub fn decide_config(
     }
     match cluster {
         // Our own parse found the text invalid: MetalLB cannot have accepted it.
-        ConfigState::Rejected { .. } => cluster.clone(),
+        ConfigState::Rejected { by, .. } if by == OWN_PARSE => cluster.clone(),
+        // A rejection read from events is superseded by speakers that all run on the latest
+        // configuration: MetalLB re-evaluates a rejected config when Services change (the
+        // tutorial's pin to .1) and says nothing when it then accepts it.
         _ => ConfigState::Accepted,
     }
 }
+
+/// The `by` of a rejection found by parsing the configuration ourselves, not read from MetalLB.
+pub const OWN_PARSE: &str = "metallbctl";
 
 #[cfg(test)]
 mod tests {
@@ -212,5 +218,17 @@ mod tests {
             at_ms: None,
         };
         assert_eq!(decide_config(&ours, &[false], &[]), ours);
+        // Rejected by MetalLB (events), then every speaker reports a current configuration:
+        // the rejection is over (nginx pinned to .1 made tutorial-3 acceptable).
+        let by_events = ConfigState::Rejected {
+            message: "configuration rejected: x".into(),
+            by: "metallb-speaker".into(),
+            at_ms: Some(5),
+        };
+        assert_eq!(
+            decide_config(&by_events, &[false, false], std::slice::from_ref(&ev)),
+            acc
+        );
+        assert_eq!(decide_config(&by_events, &[], &[]), by_events);
     }
 }

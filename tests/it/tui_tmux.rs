@@ -2,7 +2,7 @@
 //! 1. `lab up --tutorial`, then `metallbctl tui`: within 5 s both router panels show
 //!    198.51.100.0/32 and "connected", and `o` shows the router's raw output;
 //! 2. tutorial-3 is rejected: the banner shows MetalLB's text;
-//! 3. nginx patched to 198.51.100.1: the panels follow. (The issue lists the patch before
+//! 3. nginx patched to 198.51.100.1: the panels follow and the rejection is over. (The issue lists the patch before
 //!    tutorial-3, but with nginx on .1 tutorial-3 is compatible and accepted, so the rejection
 //!    comes first here.)
 //! 4. the router Deployment scaled to 0: the sessions go down with their last error and drift
@@ -192,7 +192,8 @@ fn tui_follows_the_lab_in_tmux() {
         "{screen}"
     );
 
-    // 3. Move nginx to 198.51.100.1: both panels follow.
+    // 3. Move nginx to 198.51.100.1: both panels follow, and tutorial-3, which MetalLB
+    //    re-evaluates when Services change, is now in force: the rejected banner goes.
     lab.k(&[
         "patch",
         "service",
@@ -200,9 +201,15 @@ fn tui_follows_the_lab_in_tmux() {
         "-p",
         r#"{"spec":{"loadBalancerIP":"198.51.100.1"}}"#,
     ]);
-    let (_, took) = tmux.wait(20, "both panels to hold 198.51.100.1/32 only", |s| {
-        s.matches("• 198.51.100.1/32").count() == 2 && !s.contains("198.51.100.0/32")
-    });
+    let (_, took) = tmux.wait(
+        20,
+        "both panels to hold 198.51.100.1/32 only, config accepted",
+        |s| {
+            s.matches("• 198.51.100.1/32").count() == 2
+                && !s.contains("198.51.100.0/32")
+                && !s.contains("CONFIG REJECTED")
+        },
+    );
     eprintln!("tui: both panels moved to 198.51.100.1 {took:?} after kubectl patch returned");
 
     // 4. Stop the routers: sessions down with their last error, drift flagged.
