@@ -1,21 +1,18 @@
 //! Issue 16, "the first hour": the mistakes new users make, each reproduced as the user typed
 //! it, with the output they should get. Multi-line messages are insta snapshots in snapshots/.
-//!
-//! Self-contained helpers (to be folded into tests/it's support module when merged).
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use assert_cmd::Command;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+use crate::support::lab::Lab;
+use crate::support::{free_port, TempDir};
 
+/// The one `metallbctl` of the test support, without colours (`NO_COLOR=1`), as assert_cmd.
 fn metallbctl() -> Command {
-    let mut cmd = Command::cargo_bin("metallbctl").expect("binary built");
-    cmd.env_remove("NO_COLOR")
-        .env_remove("KUBECONFIG")
-        .env("NO_COLOR", "1")
-        .current_dir(ROOT);
+    let mut cmd = crate::support::metallbctl_assert();
+    cmd.env("NO_COLOR", "1");
     cmd
 }
 
@@ -34,48 +31,21 @@ fn split(out: &Output) -> (String, String, Option<i32>) {
 
 use crate::support::snapshot;
 
-/// A temporary directory removed on drop.
-struct Temp(PathBuf);
-
-impl Temp {
-    fn new(tag: &str) -> Temp {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let dir = std::env::temp_dir().join(format!(
-            "metallbctl-first-hour-{tag}-{}-{nanos}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        Temp(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    fn write(&self, name: &str, text: &str) -> String {
-        let p = self.path(name);
-        std::fs::write(&p, text).expect("write");
-        p.to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for Temp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// Write `text` to `name` in `dir`; the path as a string for command lines.
+fn write(dir: &TempDir, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write");
+    p.to_string_lossy().into_owned()
 }
 
 /// A kubeconfig whose server is a loopback port nothing listens on (it was just free).
-fn dead_kubeconfig(dir: &Temp) -> (String, String) {
+fn dead_kubeconfig(dir: &TempDir) -> (String, String) {
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         l.local_addr().expect("addr").port()
     };
     let server = format!("http://127.0.0.1:{port}");
-    let path = dir.write(
+    let path = write(&dir, 
         "kubeconfig",
         &format!("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: '{server}'}}\nusers:\n- name: u\n  user: {{token: t}}\ncontexts:\n- name: x\n  context: {{cluster: c, user: u}}\ncurrent-context: x\n"),
     );
@@ -130,8 +100,8 @@ fn validate_a_missing_file_is_in_every_machine_format() {
 
 #[test]
 fn validate_a_file_that_is_not_yaml_gives_file_line_col() {
-    let dir = Temp::new("notyaml");
-    let path = dir.write("bad.yaml", "foo: [x\n");
+    let dir = TempDir::new("notyaml");
+    let path = write(&dir, "bad.yaml", "foo: [x\n");
     let (out, err, code) = run(&["validate", &path]);
     assert_eq!(code, Some(2));
     assert_eq!(out, "");
@@ -148,8 +118,8 @@ fn validate_a_file_that_is_not_yaml_gives_file_line_col() {
 
 #[test]
 fn validate_a_bad_file_next_to_a_good_one_keeps_the_findings_and_exit_2() {
-    let dir = Temp::new("mixed");
-    let bad = dir.write("bad.yaml", "foo: [x\n");
+    let dir = TempDir::new("mixed");
+    let bad = write(&dir, "bad.yaml", "foo: [x\n");
     let (out, _, code) = run(&["validate", "manifests/tutorial-3.yaml", &bad]);
     assert_eq!(code, Some(2));
     assert!(!out.contains("no problems found"), "{out}");
@@ -159,7 +129,7 @@ fn validate_a_bad_file_next_to_a_good_one_keeps_the_findings_and_exit_2() {
 
 #[test]
 fn install_against_a_dead_server_names_it_and_the_reason() {
-    let dir = Temp::new("dead-install");
+    let dir = TempDir::new("dead-install");
     let (kubeconfig, server) = dead_kubeconfig(&dir);
     let (_, err, code) = run(&["install", "--kubeconfig", &kubeconfig]);
     assert_eq!(code, Some(2));
@@ -169,7 +139,7 @@ fn install_against_a_dead_server_names_it_and_the_reason() {
 
 #[test]
 fn validate_cluster_against_a_dead_server_says_each_cause_once() {
-    let dir = Temp::new("dead-validate");
+    let dir = TempDir::new("dead-validate");
     let (kubeconfig, server) = dead_kubeconfig(&dir);
     let (_, err, code) = run(&[
         "validate",
@@ -207,65 +177,9 @@ fn exists(p: &Path) -> bool {
     p.exists()
 }
 
-/// A lab started by the CLI in its own state directory, stopped on drop (by `lab down`, then
-/// SIGKILL of the recorded PID if it is still alive).
-struct Lab {
-    name: String,
-    dir: Temp,
-}
-
-impl Lab {
-    fn new(tag: &str) -> Lab {
-        let dir = Temp::new(tag);
-        let name = dir
-            .0
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        Lab { name, dir }
-    }
-
-    fn state(&self) -> PathBuf {
-        self.dir.path("state")
-    }
-
-    fn kubeconfig(&self) -> String {
-        self.state()
-            .join("kubeconfig")
-            .to_string_lossy()
-            .into_owned()
-    }
-
-    fn lab(&self, sub: &str, extra: &[&str]) -> (String, String, Option<i32>) {
-        let mut cmd = metallbctl();
-        cmd.args(["lab", sub, "--name", &self.name, "--state-dir"])
-            .arg(self.state())
-            .args(extra);
-        split(&cmd.output().expect("runs"))
-    }
-
-    fn pid(&self) -> Option<i32> {
-        std::fs::read_to_string(self.state().join("lab.pid"))
-            .ok()?
-            .trim()
-            .parse()
-            .ok()
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        let pid = self.pid();
-        let _ = self.lab("down", &[]);
-        if let Some(pid) = pid {
-            if Path::new(&format!("/proc/{pid}")).exists() {
-                // SAFETY: kill(2) on the PID of the lab daemon this test started.
-                unsafe {
-                    libc::kill(pid, libc::SIGKILL);
-                }
-            }
-        }
-    }
+/// `metallbctl lab SUB` on the shared harness's lab, as (stdout, stderr, exit code).
+fn run_lab(lab: &Lab, sub: &str, extra: &[&str]) -> (String, String, Option<i32>) {
+    split(&lab.lab(sub, extra))
 }
 
 // Rows 4 and 5: `install --config manifests/tutorial-3.yaml` with nginx on .0, then `--force`.
@@ -273,9 +187,9 @@ impl Drop for Lab {
 #[test]
 fn install_config_refusal_prints_the_dry_run_and_force_sums_up_truthfully() {
     let lab = Lab::new("install-config");
-    let (out, err, code) = lab.lab("up", &["--tutorial"]);
+    let (out, err, code) = run_lab(&lab, "up", &["--tutorial"]);
     assert_eq!(code, Some(0), "{out}{err}");
-    let kubeconfig = lab.kubeconfig();
+    let kubeconfig = lab.kubeconfig().display().to_string();
     let (out, err, code) = run(&[
         "install",
         "--kubeconfig",
@@ -328,12 +242,6 @@ fn install_config_refusal_prints_the_dry_run_and_force_sums_up_truthfully() {
     );
 }
 
-/// A loopback port that was just free (nothing listens there now).
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
-}
-
 /// `metallbctl bgp listen` on a free loopback port, killed on drop; ready once it printed its
 /// first table.
 struct Listener {
@@ -344,7 +252,7 @@ struct Listener {
 impl Listener {
     fn start(local_as: &str, peer_as: &str) -> Listener {
         use std::io::BufRead;
-        let port = free_port();
+        let port = free_port("127.0.0.1");
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_metallbctl"))
             .args(["bgp", "listen", "--listen"])
             .arg(format!("127.0.0.1:{port}"))
@@ -381,7 +289,7 @@ impl Drop for Listener {
 
 #[test]
 fn announce_to_a_closed_port_says_why_when_it_retries_and_gives_up_under_timeout() {
-    let port = free_port();
+    let port = free_port("127.0.0.1");
     let peer = format!("127.0.0.1:{port}");
     let (_, err, code) = run(&[
         "bgp",
@@ -441,7 +349,7 @@ fn announce_to_a_closed_port_says_why_when_it_retries_and_gives_up_under_timeout
 #[test]
 fn announce_interrupted_before_any_session_says_nothing_was_announced() {
     use std::io::BufRead;
-    let peer = format!("127.0.0.1:{}", free_port());
+    let peer = format!("127.0.0.1:{}", free_port("127.0.0.1"));
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_metallbctl"))
         .args(["bgp", "announce", "--peer", &peer, "--as", "64500"])
         .args(["--peer-as", "64500", "198.51.100.10"])
@@ -540,23 +448,23 @@ fn lab_up_keeps_the_recorded_router_choice_and_says_when_it_changes() {
         return;
     }
     let lab = Lab::new("routers");
-    let (out, err, code) = lab.lab("up", &["--routers", "real"]);
+    let (out, err, code) = run_lab(&lab, "up", &["--routers", "real"]);
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(out.contains("routers real"), "{out}");
-    lab.lab("down", &[]);
+    run_lab(&lab, "down", &[]);
 
     // No flag: the recorded choice.
-    let (out, err, code) = lab.lab("up", &[]);
+    let (out, err, code) = run_lab(&lab, "up", &[]);
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(out.contains("routers real)"), "{out}");
     assert!(!out.contains("note:"), "{out}");
-    let (status, _, _) = lab.lab("status", &["-o", "json"]);
+    let (status, _, _) = run_lab(&lab, "status", &["-o", "json"]);
     let v: serde_json::Value = serde_json::from_str(&status).expect("status json");
     assert_eq!(v["routers_mode"], "real", "{status}");
-    lab.lab("down", &[]);
+    run_lab(&lab, "down", &[]);
 
     // Another flag: said.
-    let (out, err, code) = lab.lab("up", &["--routers", "builtin"]);
+    let (out, err, code) = run_lab(&lab, "up", &["--routers", "builtin"]);
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(
         out.starts_with(&format!(
@@ -574,7 +482,7 @@ fn lab_up_on_a_busy_port_leaves_nothing_behind() {
     let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = busy.local_addr().expect("addr").port().to_string();
     let lab = Lab::new("busy");
-    let (out, err, code) = lab.lab("up", &["--port", &port]);
+    let (out, err, code) = run_lab(&lab, "up", &["--port", &port]);
     assert_eq!(code, Some(2), "{out}{err}");
     assert!(
         err.contains(&format!("cannot listen on 127.0.0.1:{port}")),
@@ -587,7 +495,7 @@ fn lab_up_on_a_busy_port_leaves_nothing_behind() {
     );
     // And the next `lab up` just works.
     drop(busy);
-    let (out, err, code) = lab.lab("up", &[]);
+    let (out, err, code) = run_lab(&lab, "up", &[]);
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(!out.contains("stale"), "{out}");
 }
@@ -597,10 +505,10 @@ fn lab_up_on_a_busy_port_leaves_nothing_behind() {
 #[test]
 fn lab_up_tutorial_ends_with_the_export_line_and_next_steps_that_work_as_printed() {
     let lab = Lab::new("tutorial-out");
-    let (out, err, code) = lab.lab("up", &["--tutorial"]);
+    let (out, err, code) = run_lab(&lab, "up", &["--tutorial"]);
     assert_eq!(code, Some(0), "{out}{err}");
     let tail: Vec<&str> = out.lines().rev().take(6).collect();
-    let kubeconfig = lab.kubeconfig();
+    let kubeconfig = lab.kubeconfig().display().to_string();
     assert_eq!(tail[5], format!("kubeconfig: {kubeconfig}"), "{out}");
     assert_eq!(tail[4], format!("export KUBECONFIG={kubeconfig}"), "{out}");
     assert_eq!(tail[3], "next:", "{out}");
@@ -638,13 +546,13 @@ fn kubectl_exec_and_port_forward_on_the_lab_say_what_to_use_instead() {
         return;
     }
     let lab = Lab::new("exec");
-    let (out, err, code) = lab.lab("up", &["--tutorial"]);
+    let (out, err, code) = run_lab(&lab, "up", &["--tutorial"]);
     assert_eq!(code, Some(0), "{out}{err}");
     let kubectl = |args: &[&str]| {
         let out = std::process::Command::new("kubectl")
             .env("KUBECONFIG", lab.kubeconfig())
             .arg("--cache-dir")
-            .arg(lab.dir.path("kubectl-cache"))
+            .arg(&lab.cache)
             .args(args)
             .output()
             .expect("kubectl");
@@ -674,7 +582,7 @@ fn lab_logs_follow_streams_new_lines_until_the_lab_stops() {
     use std::io::BufRead;
     use std::time::{Duration, Instant};
     let lab = Lab::new("follow");
-    let (out, err, code) = lab.lab("up", &["--tutorial"]);
+    let (out, err, code) = run_lab(&lab, "up", &["--tutorial"]);
     assert_eq!(code, Some(0), "{out}{err}");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_metallbctl"))
         .args([
@@ -718,7 +626,7 @@ fn lab_logs_follow_streams_new_lines_until_the_lab_stops() {
     let (out, err, code) = run(&[
         "install",
         "--kubeconfig",
-        &lab.kubeconfig(),
+        &lab.kubeconfig().display().to_string(),
         "--config",
         "manifests/tutorial-3.yaml",
         "--force",
@@ -726,7 +634,7 @@ fn lab_logs_follow_streams_new_lines_until_the_lab_stops() {
     ]);
     assert_eq!(code, Some(0), "{out}{err}");
     wait_for("configuration rejected");
-    lab.lab("down", &[]);
+    run_lab(&lab, "down", &[]);
     let status = child.wait().expect("lab logs -f ends with the lab");
     assert!(status.success());
 }
@@ -807,11 +715,11 @@ fn target_version_completes_to_the_allowed_versions_and_name_to_existing_labs() 
         offered,
         ["v0.12", "v0.11", "v0.10", "v0.9", "v0.8", "v0.7", "v0.6"]
     );
-    let state = Temp::new("xdg");
+    let state = TempDir::new("xdg");
     for lab in ["alpha", "tutorial"] {
-        std::fs::create_dir_all(state.path("metallbctl/lab").join(lab)).expect("mkdir");
+        std::fs::create_dir_all(state.join("metallbctl/lab").join(lab)).expect("mkdir");
     }
-    let xdg = [("XDG_STATE_HOME", state.0.as_os_str())];
+    let xdg = [("XDG_STATE_HOME", state.as_os_str())];
     let offered = complete_bash(&["metallbctl", "lab", "status", "--name", ""], &xdg);
     assert_eq!(offered, ["alpha", "tutorial"]);
     let offered = complete_bash(&["metallbctl", "lab", "up", "--name", "tu"], &xdg);
@@ -874,8 +782,8 @@ fn links(text: &str) -> Vec<(String, usize)> {
 }
 
 fn markdown_files() -> Vec<PathBuf> {
-    let mut files = vec![Path::new(ROOT).join("README.md")];
-    let mut docs: Vec<PathBuf> = std::fs::read_dir(Path::new(ROOT).join("docs"))
+    let mut files = vec![crate::support::repo_path("").join("README.md")];
+    let mut docs: Vec<PathBuf> = std::fs::read_dir(crate::support::repo_path("").join("docs"))
         .expect("docs/")
         .filter_map(Result::ok)
         .map(|e| e.path())
@@ -940,7 +848,8 @@ fn a_broken_link_is_caught() {
         ]
     );
     let doc =
-        std::fs::read_to_string(Path::new(ROOT).join("docs/troubleshooting.md")).expect("read");
+        std::fs::read_to_string(crate::support::repo_path("").join("docs/troubleshooting.md"))
+            .expect("read");
     assert!(!anchors(&doc).contains(&"no-such-heading".to_string()));
     assert_eq!(
         anchor("BGP session refused: Bad Peer AS"),
@@ -951,10 +860,11 @@ fn a_broken_link_is_caught() {
 #[test]
 fn every_troubleshooting_anchor_named_by_a_help_line_exists() {
     let doc =
-        std::fs::read_to_string(Path::new(ROOT).join("docs/troubleshooting.md")).expect("read");
+        std::fs::read_to_string(crate::support::repo_path("").join("docs/troubleshooting.md"))
+            .expect("read");
     let known = anchors(&doc);
     let mut named = Vec::new();
-    let mut stack = vec![Path::new(ROOT).join("src")];
+    let mut stack = vec![crate::support::repo_path("").join("src")];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).expect("src").filter_map(Result::ok) {
             let path = entry.path();
@@ -1055,17 +965,17 @@ fn lab_up_into_a_closed_pipe_does_not_panic() {
 #[test]
 fn install_config_with_lint_errors_shows_them_and_applies_nothing() {
     let lab = Lab::new("install-lint");
-    let (out, err, code) = lab.lab("up", &[]);
+    let (out, err, code) = run_lab(&lab, "up", &[]);
     assert_eq!(code, Some(0), "{out}{err}");
-    let dir = Temp::new("install-lint-config");
-    let config = dir.write(
+    let dir = TempDir::new("install-lint-config");
+    let config = write(&dir, 
         "config.yaml",
         "peers:\n- peer-address: 10.96.0.100\n  peer-asn: 64500\n  my-asn: 64500\n  hold-time: 120\naddress-pools:\n- name: default\n  protocol: bgp\n  addresses:\n  - 198.51.100.0/24\n",
     );
     let (out, err, code) = run(&[
         "install",
         "--kubeconfig",
-        &lab.kubeconfig(),
+        &lab.kubeconfig().display().to_string(),
         "--wait=false",
         "--config",
         &config,
