@@ -375,6 +375,12 @@ async fn announce(a: AnnounceArgs) -> Result<ExitCode> {
                 a.peer
             );
         }
+        Some(p) if p.state == session::State::Established => {
+            tracing::info!(
+                "closing the session to {}; no prefix was advertised yet",
+                a.peer
+            );
+        }
         Some(p) if p.established_count > 0 => {
             tracing::info!("the session to {} is down; nothing to withdraw", a.peer);
         }

@@ -45,7 +45,8 @@ fn dead_kubeconfig(dir: &TempDir) -> (String, String) {
         l.local_addr().expect("addr").port()
     };
     let server = format!("http://127.0.0.1:{port}");
-    let path = write(&dir, 
+    let path = write(
+        &dir,
         "kubeconfig",
         &format!("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: '{server}'}}\nusers:\n- name: u\n  user: {{token: t}}\ncontexts:\n- name: x\n  context: {{cluster: c, user: u}}\ncurrent-context: x\n"),
     );
@@ -247,6 +248,7 @@ fn install_config_refusal_prints_the_dry_run_and_force_sums_up_truthfully() {
 struct Listener {
     child: std::process::Child,
     port: u16,
+    stdout: std::io::BufReader<std::process::ChildStdout>,
 }
 
 impl Listener {
@@ -268,13 +270,34 @@ impl Listener {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("bgp listen");
-        let stdout = child.stdout.take().expect("stdout");
+        let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
         let mut first = String::new();
-        std::io::BufReader::new(stdout)
+        stdout
             .read_line(&mut first)
             .expect("listen prints its table once bound");
         assert!(first.starts_with("PEER"), "{first}");
-        Listener { child, port }
+        Listener {
+            child,
+            port,
+            stdout,
+        }
+    }
+
+    /// Read the router's output until a line contains `needle` (it prints its table whenever
+    /// what it holds changes): the signal that a route has arrived.
+    fn wait_for(&mut self, needle: &str) {
+        use std::io::BufRead;
+        let mut seen = String::new();
+        loop {
+            let mut line = String::new();
+            if self.stdout.read_line(&mut line).expect("read") == 0 {
+                panic!("bgp listen ended before printing {needle:?}: {seen}");
+            }
+            if line.contains(needle) {
+                return;
+            }
+            seen.push_str(&line);
+        }
     }
 }
 
@@ -911,7 +934,7 @@ fn a_kubeconfig_variable_naming_a_missing_file_says_so() {
 #[test]
 fn announce_interrupted_after_the_session_came_up_withdraws_what_it_sent() {
     use std::io::BufRead;
-    let router = Listener::start("64501", "64500");
+    let mut router = Listener::start("64501", "64500");
     let peer = format!("127.0.0.1:{}", router.port);
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_metallbctl"))
         .args(["bgp", "announce", "--peer", &peer, "--as", "64500"])
@@ -929,6 +952,8 @@ fn announce_interrupted_after_the_session_came_up_withdraws_what_it_sent() {
         }
         seen.push_str(&line);
     }
+    // Interrupt only once the router holds the prefix: then there is something to withdraw.
+    router.wait_for("198.51.100.10/32");
     // SAFETY: kill(2) with SIGINT (Ctrl-C) to the child this test started.
     unsafe {
         libc::kill(child.id() as i32, libc::SIGINT);
@@ -968,7 +993,8 @@ fn install_config_with_lint_errors_shows_them_and_applies_nothing() {
     let (out, err, code) = run_lab(&lab, "up", &[]);
     assert_eq!(code, Some(0), "{out}{err}");
     let dir = TempDir::new("install-lint-config");
-    let config = write(&dir, 
+    let config = write(
+        &dir,
         "config.yaml",
         "peers:\n- peer-address: 10.96.0.100\n  peer-asn: 64500\n  my-asn: 64500\n  hold-time: 120\naddress-pools:\n- name: default\n  protocol: bgp\n  addresses:\n  - 198.51.100.0/24\n",
     );
