@@ -517,14 +517,21 @@ mod tests {
         assert_eq!(&Attributes::decode(bytes, ctx).unwrap(), attrs, "decode");
     }
 
+    /// ORIGIN INCOMPLETE with `as_path` and NEXT_HOP `next_hop`, as our speaker sends them.
+    fn incomplete_via(as_path: Vec<AsSegment>, next_hop: [u8; 4]) -> Attributes {
+        Attributes {
+            origin: Some(Origin::Incomplete),
+            as_path: Some(as_path),
+            next_hop: Some(Ipv4Addr::from(next_hop)),
+            ..Default::default()
+        }
+    }
+
     #[test]
     fn ebgp_attribute_set_both_ways() {
         let attrs = Attributes {
-            origin: Some(Origin::Incomplete),
-            as_path: Some(vec![AsSegment::Sequence(vec![64500])]),
-            next_hop: Some(Ipv4Addr::new(127, 0, 1, 1)),
             communities: vec![(64500 << 16) | 100],
-            ..Default::default()
+            ..incomplete_via(vec![AsSegment::Sequence(vec![64500])], [127, 0, 1, 1])
         };
         #[rustfmt::skip]
         let bytes = [
@@ -539,11 +546,8 @@ mod tests {
     #[test]
     fn ibgp_empty_as_path_and_local_pref() {
         let attrs = Attributes {
-            origin: Some(Origin::Incomplete),
-            as_path: Some(vec![]),
-            next_hop: Some(Ipv4Addr::new(192, 0, 2, 1)),
             local_pref: Some(100),
-            ..Default::default()
+            ..incomplete_via(vec![], [192, 0, 2, 1])
         };
         #[rustfmt::skip]
         let bytes = [
