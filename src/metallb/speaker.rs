@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Node, Service};
-use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::discovery::v1::{Endpoint, EndpointSlice};
 use kube::runtime::watcher;
 use kube::{Api, Client};
 use tokio::sync::{mpsc, watch as tokio_watch};
@@ -557,24 +557,35 @@ pub fn ready_on_node<'a>(
 ) -> HashSet<String> {
     let mut out = HashSet::new();
     for slice in slices {
-        let Some(svc) = slice
-            .metadata
-            .labels
-            .as_ref()
-            .and_then(|l| l.get("kubernetes.io/service-name"))
-        else {
+        let Some(key) = slice_service_key(slice) else {
             continue;
         };
-        let ns = slice.metadata.namespace.as_deref().unwrap_or_default();
-        let ready_here = slice.endpoints.iter().any(|e| {
-            e.node_name.as_deref() == Some(node)
-                && e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true)
-        });
+        let ready_here = slice
+            .endpoints
+            .iter()
+            .any(|e| e.node_name.as_deref() == Some(node) && endpoint_ready(e));
         if ready_here {
-            out.insert(format!("{ns}/{svc}"));
+            out.insert(key);
         }
     }
     out
+}
+
+/// The `namespace/name` of the Service an EndpointSlice belongs to (its
+/// `kubernetes.io/service-name` label), if it has one.
+pub fn slice_service_key(slice: &EndpointSlice) -> Option<String> {
+    let svc = slice
+        .metadata
+        .labels
+        .as_ref()
+        .and_then(|l| l.get("kubernetes.io/service-name"))?;
+    let ns = slice.metadata.namespace.as_deref().unwrap_or_default();
+    Some(format!("{ns}/{svc}"))
+}
+
+/// Whether an endpoint is ready; an unknown condition counts as ready (the API's rule).
+pub fn endpoint_ready(e: &Endpoint) -> bool {
+    e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true)
 }
 
 /// The routes a node announces (MetalLB's speaker rules): every LoadBalancer Service with
