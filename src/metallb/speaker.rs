@@ -96,34 +96,35 @@ pub async fn run(
         metrics_task = Some(task);
     }
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let cm_cfg = watcher::Config::default().fields(&format!("metadata.name={}", opts.config_map));
-    let node_cfg = watcher::Config::default().fields(&format!("metadata.name={}", opts.node_name));
+    let named = |name: &str| watcher::Config::default().fields(&format!("metadata.name={name}"));
+    let any = watcher::Config::default;
+    let config_maps = Api::namespaced(client.clone(), &opts.namespace);
     let tasks = [
         watch::spawn(
             "ConfigMap",
-            Api::<ConfigMap>::namespaced(client.clone(), &opts.namespace),
-            cm_cfg,
+            config_maps,
+            named(&opts.config_map),
             tx.clone(),
             Msg::Config,
         ),
         watch::spawn(
             "Services",
-            Api::<Service>::all(client.clone()),
-            watcher::Config::default(),
+            Api::all(client.clone()),
+            any(),
             tx.clone(),
             Msg::Service,
         ),
         watch::spawn(
             "EndpointSlices",
-            Api::<EndpointSlice>::all(client.clone()),
-            watcher::Config::default(),
+            Api::all(client.clone()),
+            any(),
             tx.clone(),
             Msg::Slice,
         ),
         watch::spawn(
             "Node",
-            Api::<Node>::all(client.clone()),
-            node_cfg,
+            Api::all(client.clone()),
+            named(&opts.node_name),
             tx,
             Msg::Node,
         ),
