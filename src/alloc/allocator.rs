@@ -423,8 +423,7 @@ impl Allocator {
         family: Option<Family>,
         req: &ShareRequest,
     ) -> Result<IpAddr, AllocError> {
-        if let Some(ip) = self.ip(service) {
-            self.assign(service, ip, req)?;
+        if let Some(ip) = self.keep_current(service, req)? {
             return Ok(ip);
         }
         let Some(&idx) = self.by_name.get(pool) else {
@@ -433,6 +432,19 @@ impl Allocator {
             });
         };
         self.allocate_in(idx, service, family, req)
+    }
+
+    /// Re-assign `service`'s current address, if it has one (MetalLB keeps it when allowed).
+    fn keep_current(
+        &mut self,
+        service: &str,
+        req: &ShareRequest,
+    ) -> Result<Option<IpAddr>, AllocError> {
+        let current = self.ip(service);
+        if let Some(ip) = current {
+            self.assign(service, ip, req)?;
+        }
+        Ok(current)
     }
 
     fn allocate_in(
@@ -467,8 +479,7 @@ impl Allocator {
         family: Option<Family>,
         req: &ShareRequest,
     ) -> Result<IpAddr, AllocError> {
-        if let Some(ip) = self.ip(service) {
-            self.assign(service, ip, req)?;
+        if let Some(ip) = self.keep_current(service, req)? {
             return Ok(ip);
         }
         for idx in 0..self.pools.len() {
