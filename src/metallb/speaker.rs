@@ -689,6 +689,22 @@ mod tests {
         }
     }
 
+    /// `desired_routes` for node `n` at `NODE`, without EndpointSlices.
+    fn routes_on_n(
+        parsed: &Parsed,
+        pools: &Allocator,
+        services: &BTreeMap<String, Service>,
+    ) -> (Routes, BTreeSet<String>) {
+        desired_routes(
+            parsed,
+            pools,
+            services,
+            [].iter(),
+            "n",
+            NODE.parse().unwrap(),
+        )
+    }
+
     fn setup(pools: &str) -> (Parsed, Allocator) {
         let text = format!("peers:\n- my-asn: 64500\n  peer-asn: 64500\n  peer-address: 10.96.0.100\naddress-pools:\n{pools}");
         let parsed = config::parse(&text).unwrap();
@@ -713,14 +729,7 @@ mod tests {
             ),
         ]
         .into();
-        let (routes, announced) = desired_routes(
-            &parsed,
-            &pools,
-            &services,
-            [].iter(),
-            "n",
-            NODE.parse().unwrap(),
-        );
+        let (routes, announced) = routes_on_n(&parsed, &pools, &services);
         let prefixes: Vec<String> = routes.keys().map(|p| p.to_string()).collect();
         assert_eq!(prefixes, ["198.51.100.0/32"]);
         assert_eq!(
@@ -739,14 +748,7 @@ mod tests {
             svc("ok", Some("198.51.100.1"), json!({})),
         ]
         .into();
-        let (routes, _) = desired_routes(
-            &parsed,
-            &pools,
-            &services,
-            [].iter(),
-            "n",
-            NODE.parse().unwrap(),
-        );
+        let (routes, _) = routes_on_n(&parsed, &pools, &services);
         let prefixes: Vec<String> = routes.keys().map(|p| p.to_string()).collect();
         assert_eq!(prefixes, ["198.51.100.1/32"]);
     }
