@@ -527,36 +527,36 @@ mod tests {
         }
     }
 
+    /// The attribute sets our speaker sends, to an eBGP peer (AS_PATH of our AS, a community)
+    /// and to an iBGP peer (empty AS_PATH, LOCAL_PREF), with their exact bytes.
     #[test]
-    fn ebgp_attribute_set_both_ways() {
-        let attrs = Attributes {
+    fn ebgp_and_ibgp_attribute_sets_both_ways() {
+        let ebgp = Attributes {
             communities: vec![(64500 << 16) | 100],
             ..incomplete_via(vec![AsSegment::Sequence(vec![64500])], [127, 0, 1, 1])
         };
-        #[rustfmt::skip]
-        let bytes = [
-            0x40, 1, 1, 2,
-            0x40, 2, 6, 2, 1, 0, 0, 0xfb, 0xf4,
-            0x40, 3, 4, 127, 0, 1, 1,
-            0xc0, 8, 4, 0xfb, 0xf4, 0, 100,
-        ];
-        pair(&attrs, &bytes, &CTX4);
-    }
-
-    #[test]
-    fn ibgp_empty_as_path_and_local_pref() {
-        let attrs = Attributes {
+        let ibgp = Attributes {
             local_pref: Some(100),
             ..incomplete_via(vec![], [192, 0, 2, 1])
         };
         #[rustfmt::skip]
-        let bytes = [
-            0x40, 1, 1, 2,
-            0x40, 2, 0,
-            0x40, 3, 4, 192, 0, 2, 1,
-            0x40, 5, 4, 0, 0, 0, 100,
+        let cases: [(Attributes, &[u8]); 2] = [
+            (ebgp, &[
+                0x40, 1, 1, 2,
+                0x40, 2, 6, 2, 1, 0, 0, 0xfb, 0xf4,
+                0x40, 3, 4, 127, 0, 1, 1,
+                0xc0, 8, 4, 0xfb, 0xf4, 0, 100,
+            ]),
+            (ibgp, &[
+                0x40, 1, 1, 2,
+                0x40, 2, 0,
+                0x40, 3, 4, 192, 0, 2, 1,
+                0x40, 5, 4, 0, 0, 0, 100,
+            ]),
         ];
-        pair(&attrs, &bytes, &CTX4);
+        for (attrs, bytes) in &cases {
+            pair(attrs, bytes, &CTX4);
+        }
     }
 
     #[test]
