@@ -179,26 +179,30 @@ async fn not_found() -> Response {
 }
 
 async fn api_root(State(app): State<App>, headers: HeaderMap) -> Response {
-    if discovery::wants_aggregated(accept(&headers)) {
-        let doc = discovery::aggregated(app.store.registry(), true);
-        json_with_type(StatusCode::OK, &doc, discovery::AGGREGATED_CONTENT_TYPE)
-    } else {
-        json_response(
-            StatusCode::OK,
-            &discovery::api_versions(&app.server_address),
-        )
-    }
+    discovery_root(&app, &headers, true, || {
+        discovery::api_versions(&app.server_address)
+    })
 }
 
 async fn apis_root(State(app): State<App>, headers: HeaderMap) -> Response {
-    if discovery::wants_aggregated(accept(&headers)) {
-        let doc = discovery::aggregated(app.store.registry(), false);
+    discovery_root(&app, &headers, false, || {
+        discovery::api_group_list(app.store.registry())
+    })
+}
+
+/// `/api` (`core`) or `/apis`: the aggregated discovery document when the client asks for
+/// it, else the `legacy` one.
+fn discovery_root(
+    app: &App,
+    headers: &HeaderMap,
+    core: bool,
+    legacy: impl FnOnce() -> Value,
+) -> Response {
+    if discovery::wants_aggregated(accept(headers)) {
+        let doc = discovery::aggregated(app.store.registry(), core);
         json_with_type(StatusCode::OK, &doc, discovery::AGGREGATED_CONTENT_TYPE)
     } else {
-        json_response(
-            StatusCode::OK,
-            &discovery::api_group_list(app.store.registry()),
-        )
+        json_response(StatusCode::OK, &legacy())
     }
 }
 
