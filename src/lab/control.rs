@@ -60,30 +60,31 @@ impl Layout {
             Path::to_path_buf,
         )))
     }
-    pub fn pid(&self) -> PathBuf {
-        self.dir.join("lab.pid")
-    }
-    pub fn socket(&self) -> PathBuf {
-        self.dir.join("control.sock")
-    }
-    pub fn kubeconfig(&self) -> PathBuf {
-        self.dir.join("kubeconfig")
-    }
-    pub fn apiserver(&self) -> PathBuf {
-        self.dir.join("apiserver")
-    }
-    pub fn log(&self) -> PathBuf {
-        self.dir.join("daemon.log")
-    }
-    pub fn topology(&self) -> PathBuf {
-        self.dir.join("topology.yaml")
-    }
-    pub fn port(&self) -> PathBuf {
-        self.dir.join("port")
-    }
-    pub fn routers_dir(&self) -> PathBuf {
-        self.dir.join("routers")
-    }
+}
+
+/// The files of a lab's state directory, one getter each: `getter => "file name"`.
+macro_rules! state_files {
+    ($($getter:ident => $file:literal,)*) => {
+        impl Layout {
+            $(
+                #[doc = concat!("`", $file, "` in the state directory.")]
+                pub fn $getter(&self) -> PathBuf {
+                    self.dir.join($file)
+                }
+            )*
+        }
+    };
+}
+
+state_files! {
+    pid => "lab.pid",
+    socket => "control.sock",
+    kubeconfig => "kubeconfig",
+    apiserver => "apiserver",
+    log => "daemon.log",
+    topology => "topology.yaml",
+    port => "port",
+    routers_dir => "routers",
 }
 
 /// Where labs keep their state: `$XDG_STATE_HOME/metallbctl/lab`, else
