@@ -76,7 +76,8 @@ struct Speaker {
     announced: BTreeSet<String>,
 }
 
-/// Run the speaker until `shutdown` becomes true.
+/// Run the speaker until `shutdown` becomes `true`: peer with the configured routers and
+/// announce every assigned address, withdrawing everything on the way out.
 pub async fn run(
     client: Client,
     opts: SpeakerOptions,
