@@ -23,6 +23,17 @@ struct Allocation {
     pool: Option<String>,
 }
 
+impl Allocation {
+    /// The public view of this allocation, held by `service`.
+    fn assignment(&self, service: &str) -> Assignment {
+        Assignment {
+            service: service.to_string(),
+            ip: self.ip.to_ip(),
+            pool: self.pool.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 struct IpUse {
     /// The key of the last service assigned here (MetalLB's `sharingKeyForIP`).
@@ -164,11 +175,7 @@ impl Allocator {
         let mut v: Vec<Assignment> = self
             .allocated
             .iter()
-            .map(|(s, a)| Assignment {
-                service: s.clone(),
-                ip: a.ip.to_ip(),
-                pool: a.pool.clone(),
-            })
+            .map(|(s, a)| a.assignment(s))
             .collect();
         v.sort_by(|a, b| a.service.cmp(&b.service));
         v
@@ -188,18 +195,19 @@ impl Allocator {
     /// services MetalLB's `SetPools` would name. Only membership counts, as in MetalLB.
     pub fn incompatible(&self, pools: &[PoolSpec]) -> Result<Vec<Assignment>, AllocError> {
         let (new_pools, _) = build_pools(pools.to_vec())?;
+        Ok(self.unowned_by(&new_pools))
+    }
+
+    /// Every assignment that no pool of `pools` owns, sorted by service.
+    fn unowned_by(&self, pools: &[Pool]) -> Vec<Assignment> {
         let mut out: Vec<Assignment> = self
             .allocated
             .iter()
-            .filter(|(_, a)| pool_for(&new_pools, a.ip).is_none())
-            .map(|(s, a)| Assignment {
-                service: s.clone(),
-                ip: a.ip.to_ip(),
-                pool: a.pool.clone(),
-            })
+            .filter(|(_, a)| pool_for(pools, a.ip).is_none())
+            .map(|(s, a)| a.assignment(s))
             .collect();
         out.sort_by(|a, b| a.service.cmp(&b.service));
-        Ok(out)
+        out
     }
 
     /// MetalLB's `SetPools`: accept the new pools only if every assigned address stays in some
@@ -230,17 +238,7 @@ impl Allocator {
         pools: Vec<PoolSpec>,
     ) -> Result<Vec<Assignment>, AllocError> {
         let (new_pools, by_name) = build_pools(pools)?;
-        let mut lost: Vec<Assignment> = Vec::new();
-        for (svc, a) in &self.allocated {
-            if pool_for(&new_pools, a.ip).is_none() {
-                lost.push(Assignment {
-                    service: svc.clone(),
-                    ip: a.ip.to_ip(),
-                    pool: a.pool.clone(),
-                });
-            }
-        }
-        lost.sort_by(|a, b| a.service.cmp(&b.service));
+        let lost = self.unowned_by(&new_pools);
         for l in &lost {
             self.unassign(&l.service);
         }
@@ -425,8 +423,7 @@ impl Allocator {
         family: Option<Family>,
         req: &ShareRequest,
     ) -> Result<IpAddr, AllocError> {
-        if let Some(ip) = self.ip(service) {
-            self.assign(service, ip, req)?;
+        if let Some(ip) = self.keep_current(service, req)? {
             return Ok(ip);
         }
         let Some(&idx) = self.by_name.get(pool) else {
@@ -435,6 +432,19 @@ impl Allocator {
             });
         };
         self.allocate_in(idx, service, family, req)
+    }
+
+    /// Re-assign `service`'s current address, if it has one (MetalLB keeps it when allowed).
+    fn keep_current(
+        &mut self,
+        service: &str,
+        req: &ShareRequest,
+    ) -> Result<Option<IpAddr>, AllocError> {
+        let current = self.ip(service);
+        if let Some(ip) = current {
+            self.assign(service, ip, req)?;
+        }
+        Ok(current)
     }
 
     fn allocate_in(
@@ -469,8 +479,7 @@ impl Allocator {
         family: Option<Family>,
         req: &ShareRequest,
     ) -> Result<IpAddr, AllocError> {
-        if let Some(ip) = self.ip(service) {
-            self.assign(service, ip, req)?;
+        if let Some(ip) = self.keep_current(service, req)? {
             return Ok(ip);
         }
         for idx in 0..self.pools.len() {

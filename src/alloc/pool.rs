@@ -319,6 +319,15 @@ mod tests {
         Addr::from_ip(s.parse().unwrap())
     }
 
+    /// Mark the first `n` free addresses of the pool's first range used, one at a time.
+    fn take_first_free(p: &mut Pool, n: usize) {
+        let (family, lo, hi) = p.ranges[0];
+        for _ in 0..n {
+            let value = p.first_free_in(family, lo, hi).unwrap();
+            p.mark_used(Addr { family, value });
+        }
+    }
+
     #[test]
     fn capacity_like_metallb_pool_count() {
         let p = PoolSpec::new("p", vec![range("1.2.3.0/24")]);
@@ -342,13 +351,7 @@ mod tests {
         let mut p = Pool::new(PoolSpec::new("p", vec![range("10.0.0.0/23")]).avoid_buggy_ips(true))
             .unwrap();
         let (f, lo, hi) = p.ranges[0];
-        for _ in 0..254 {
-            let v = p.first_free_in(f, lo, hi).unwrap();
-            p.mark_used(Addr {
-                family: f,
-                value: v,
-            });
-        }
+        take_first_free(&mut p, 254);
         assert_eq!(p.runs.len(), 1);
         let next = p.first_free_in(f, lo, hi).unwrap();
         assert_eq!(
@@ -372,13 +375,7 @@ mod tests {
     fn ipv6_slash_64_is_not_enumerated() {
         let mut p = Pool::new(PoolSpec::new("v6", vec![range("2001:db8::/64")])).unwrap();
         let (f, lo, hi) = p.ranges[0];
-        for _ in 0..1000 {
-            let v = p.first_free_in(f, lo, hi).unwrap();
-            p.mark_used(Addr {
-                family: f,
-                value: v,
-            });
-        }
+        take_first_free(&mut p, 1000);
         assert_eq!(p.runs.len(), 1);
         assert_eq!(p.first_free_in(f, lo, hi), Some(lo + 1000));
     }

@@ -39,17 +39,21 @@ fn req(ports: &[&str], sharing: &str, backend: &str) -> ShareRequest {
     }
 }
 
+/// An allocator over `pools`, which must be valid.
+fn alloc(pools: Vec<PoolSpec>) -> Allocator {
+    Allocator::new(pools).unwrap()
+}
+
 fn none() -> ShareRequest {
     ShareRequest::default()
 }
 
 #[test]
 fn assignment() {
-    let mut a = Allocator::new(vec![
+    let mut a = alloc(vec![
         pool("test", false, true, &["1.2.3.4/31"]),
         pool("test2", true, true, &["1.2.4.0/24"]),
-    ])
-    .unwrap();
+    ]);
     // (desc, svc, ip ("" = unassign), ports, sharing, backend, want_err)
     type Row<'a> = (
         &'a str,
@@ -60,182 +64,31 @@ fn assignment() {
         &'a str,
         bool,
     );
+    #[rustfmt::skip]
     let table: &[Row] = &[
         ("assign s1", "s1", "1.2.3.4", &[], "", "", false),
-        (
-            "s1 idempotent reassign",
-            "s1",
-            "1.2.3.4",
-            &[],
-            "",
-            "",
-            false,
-        ),
+        ("s1 idempotent reassign", "s1", "1.2.3.4", &[], "", "", false),
         ("s2 can't grab s1's IP", "s2", "1.2.3.4", &[], "", "", true),
-        (
-            "s2 can get the other IP",
-            "s2",
-            "1.2.3.5",
-            &[],
-            "",
-            "",
-            false,
-        ),
-        (
-            "s1 now can't grab s2's IP",
-            "s1",
-            "1.2.3.5",
-            &[],
-            "",
-            "",
-            true,
-        ),
+        ("s2 can get the other IP", "s2", "1.2.3.5", &[], "", "", false),
+        ("s1 now can't grab s2's IP", "s1", "1.2.3.5", &[], "", "", true),
         ("s1 frees its IP", "s1", "", &[], "", "", false),
-        (
-            "s2 can grab s1's former IP",
-            "s2",
-            "1.2.3.4",
-            &[],
-            "",
-            "",
-            false,
-        ),
-        (
-            "s1 can now grab s2's former IP",
-            "s1",
-            "1.2.3.5",
-            &[],
-            "",
-            "",
-            false,
-        ),
-        (
-            "s3 cannot grab a 0 buggy IP",
-            "s3",
-            "1.2.4.0",
-            &[],
-            "",
-            "",
-            true,
-        ),
-        (
-            "s3 cannot grab a 255 buggy IP",
-            "s3",
-            "1.2.4.255",
-            &[],
-            "",
-            "",
-            true,
-        ),
-        (
-            "s3 can grab another IP in that pool",
-            "s3",
-            "1.2.4.254",
-            &[],
-            "",
-            "",
-            false,
-        ),
-        (
-            "s4 takes an IP, with sharing",
-            "s4",
-            "1.2.4.3",
-            &["tcp/80"],
-            "share",
-            "backend",
-            false,
-        ),
-        (
-            "s3 can't share with s4 (port conflict)",
-            "s3",
-            "1.2.4.3",
-            &["tcp/80"],
-            "share",
-            "backend",
-            true,
-        ),
-        (
-            "s3 can't share with s4 (wrong sharing key)",
-            "s3",
-            "1.2.4.3",
-            &["tcp/443"],
-            "othershare",
-            "backend",
-            true,
-        ),
-        (
-            "s3 can't share with s4 (wrong backend key)",
-            "s3",
-            "1.2.4.3",
-            &["tcp/443"],
-            "share",
-            "otherbackend",
-            true,
-        ),
-        (
-            "s3 takes the same IP as s4",
-            "s3",
-            "1.2.4.3",
-            &["tcp/443"],
-            "share",
-            "backend",
-            false,
-        ),
+        ("s2 can grab s1's former IP", "s2", "1.2.3.4", &[], "", "", false),
+        ("s1 can now grab s2's former IP", "s1", "1.2.3.5", &[], "", "", false),
+        ("s3 cannot grab a 0 buggy IP", "s3", "1.2.4.0", &[], "", "", true),
+        ("s3 cannot grab a 255 buggy IP", "s3", "1.2.4.255", &[], "", "", true),
+        ("s3 can grab another IP in that pool", "s3", "1.2.4.254", &[], "", "", false),
+        ("s4 takes an IP, with sharing", "s4", "1.2.4.3", &["tcp/80"], "share", "backend", false),
+        ("s3 can't share with s4 (port conflict)", "s3", "1.2.4.3", &["tcp/80"], "share", "backend", true),
+        ("s3 can't share with s4 (wrong sharing key)", "s3", "1.2.4.3", &["tcp/443"], "othershare", "backend", true),
+        ("s3 can't share with s4 (wrong backend key)", "s3", "1.2.4.3", &["tcp/443"], "share", "otherbackend", true),
+        ("s3 takes the same IP as s4", "s3", "1.2.4.3", &["tcp/443"], "share", "backend", false),
         // v0.6.2 updates ports in place when they don't clash with another service's.
-        (
-            "s3 can't move its ports onto s4's",
-            "s3",
-            "1.2.4.3",
-            &["tcp/80"],
-            "share",
-            "backend",
-            true,
-        ),
-        (
-            "s3 can change its ports while keeping the same IP",
-            "s3",
-            "1.2.4.3",
-            &["udp/53"],
-            "share",
-            "backend",
-            false,
-        ),
-        (
-            "s3 can't change its sharing key while keeping the same IP",
-            "s3",
-            "1.2.4.3",
-            &["udp/53"],
-            "othershare",
-            "backend",
-            true,
-        ),
-        (
-            "s3 can't change its backend key while keeping the same IP",
-            "s3",
-            "1.2.4.3",
-            &["udp/53"],
-            "share",
-            "otherbackend",
-            true,
-        ),
-        (
-            "s4 takes s3's former IP",
-            "s4",
-            "1.2.4.254",
-            &[],
-            "",
-            "",
-            false,
-        ),
-        (
-            "s3, now alone, may change its sharing key in place",
-            "s3",
-            "1.2.4.3",
-            &["udp/53"],
-            "othershare",
-            "",
-            false,
-        ),
+        ("s3 can't move its ports onto s4's", "s3", "1.2.4.3", &["tcp/80"], "share", "backend", true),
+        ("s3 can change its ports while keeping the same IP", "s3", "1.2.4.3", &["udp/53"], "share", "backend", false),
+        ("s3 can't change its sharing key while keeping the same IP", "s3", "1.2.4.3", &["udp/53"], "othershare", "backend", true),
+        ("s3 can't change its backend key while keeping the same IP", "s3", "1.2.4.3", &["udp/53"], "share", "otherbackend", true),
+        ("s4 takes s3's former IP", "s4", "1.2.4.254", &[], "", "", false),
+        ("s3, now alone, may change its sharing key in place", "s3", "1.2.4.3", &["udp/53"], "othershare", "", false),
     ];
     for &(desc, svc, addr, ports, sk, bk, want_err) in table {
         if addr.is_empty() {
@@ -257,7 +110,7 @@ fn assignment() {
 
 #[test]
 fn exact_messages() {
-    let mut a = Allocator::new(vec![pool("test", true, true, &["1.2.4.0/24"])]).unwrap();
+    let mut a = alloc(vec![pool("test", true, true, &["1.2.4.0/24"])]);
     let e = a.assign("default/a", ip("1.2.4.0"), &none()).unwrap_err();
     assert_eq!(e.to_string(), r#""1.2.4.0" is not allowed in config"#);
     a.assign("default/a", ip("1.2.4.1"), &req(&["tcp/80"], "k", ""))
@@ -287,7 +140,7 @@ fn exact_messages() {
         .allocate_from_pool("default/c", "nope", None, &none())
         .unwrap_err();
     assert_eq!(e.to_string(), r#"unknown pool "nope""#);
-    let mut small = Allocator::new(vec![pool("tiny", false, false, &["1.2.3.4/32"])]).unwrap();
+    let mut small = alloc(vec![pool("tiny", false, false, &["1.2.3.4/32"])]);
     small
         .allocate_from_pool("x/a", "tiny", None, &none())
         .unwrap();
@@ -306,12 +159,11 @@ fn exact_messages() {
 
 #[test]
 fn pool_allocation_and_exhaustion() {
-    let mut a = Allocator::new(vec![
+    let mut a = alloc(vec![
         pool("not_this_one", false, true, &["192.168.0.0/16"]),
         pool("test", false, true, &["1.2.3.4/31", "1.2.3.10/31"]),
         pool("test2", false, true, &["10.20.30.0/24"]),
-    ])
-    .unwrap();
+    ]);
     let valid = ["1.2.3.4", "1.2.3.5", "1.2.3.10", "1.2.3.11"].map(ip);
     // (svc, unassign, ports, sharing, want_err)
     let table: &[(&str, bool, &[&str], &str, bool)] = &[
@@ -360,11 +212,10 @@ fn pool_allocation_and_exhaustion() {
 
 #[test]
 fn allocation_across_pools_in_config_order() {
-    let mut a = Allocator::new(vec![
+    let mut a = alloc(vec![
         pool("test1", false, true, &["1.2.3.4/31"]),
         pool("test2", false, true, &["1.2.3.10/31"]),
-    ])
-    .unwrap();
+    ]);
     let got: Vec<IpAddr> = (1..=4)
         .map(|i| a.allocate(&format!("s{i}"), None, &none()).unwrap())
         .collect();
@@ -388,13 +239,12 @@ fn allocation_across_pools_in_config_order() {
 
 #[test]
 fn buggy_ips() {
-    let mut a = Allocator::new(vec![
+    let mut a = alloc(vec![
         pool("test", false, true, &["1.2.3.0/31"]),
         pool("test2", false, true, &["1.2.3.254/31"]),
         pool("test3", true, true, &["1.2.4.0/31"]),
         pool("test4", true, true, &["1.2.4.254/31"]),
-    ])
-    .unwrap();
+    ]);
     let got: Vec<IpAddr> = (1..=6)
         .map(|i| a.allocate(&format!("s{i}"), None, &none()).unwrap())
         .collect();
@@ -415,11 +265,10 @@ fn buggy_ips() {
 
 #[test]
 fn auto_assign() {
-    let mut a = Allocator::new(vec![
+    let mut a = alloc(vec![
         pool("test1", false, false, &["1.2.3.4/31"]),
         pool("test2", false, true, &["1.2.3.10/31"]),
-    ])
-    .unwrap();
+    ]);
     assert_eq!(a.allocate("s1", None, &none()).unwrap(), ip("1.2.3.10"));
     assert_eq!(a.allocate("s2", None, &none()).unwrap(), ip("1.2.3.11"));
     for s in ["s3", "s4", "s5"] {
@@ -434,7 +283,7 @@ fn auto_assign() {
 
 #[test]
 fn dns_tcp_and_udp_53_share() {
-    let mut a = Allocator::new(vec![pool("p", false, true, &["10.0.0.0/30"])]).unwrap();
+    let mut a = alloc(vec![pool("p", false, true, &["10.0.0.0/30"])]);
     let tcp = a
         .allocate("kube-system/dns-tcp", None, &req(&["tcp/53"], "dns", ""))
         .unwrap();
@@ -461,13 +310,12 @@ fn dns_tcp_and_udp_53_share() {
 
 #[test]
 fn ipv4_and_ipv6() {
-    let mut a = Allocator::new(vec![pool(
+    let mut a = alloc(vec![pool(
         "dual",
         true,
         true,
         &["198.51.100.0/31", "2001:db8::/64"],
-    )])
-    .unwrap();
+    )]);
     assert_eq!(
         a.allocate("a", Some(Family::V6), &none()).unwrap(),
         ip("2001:db8::")
@@ -481,77 +329,28 @@ fn ipv4_and_ipv6() {
 /// MetalLB's TestConfigReload / TestSetPools, in order: s1 holds 1.2.3.0 throughout.
 #[test]
 fn set_pools_table() {
-    let mut a = Allocator::new(vec![pool("test", false, true, &["1.2.3.0/30"])]).unwrap();
+    let mut a = alloc(vec![pool("test", false, true, &["1.2.3.0/30"])]);
     a.assign("s1", ip("1.2.3.0"), &none()).unwrap();
-    let table: Vec<(&str, Vec<PoolSpec>, bool, &str)> = vec![
-        (
-            "set same config is no-op",
-            vec![pool("test", false, true, &["1.2.3.0/30"])],
-            false,
-            "test",
-        ),
-        (
-            "expand pool",
-            vec![pool("test", false, true, &["1.2.3.0/24"])],
-            false,
-            "test",
-        ),
-        (
-            "shrink pool",
-            vec![pool("test", false, true, &["1.2.3.0/30"])],
-            false,
-            "test",
-        ),
-        (
-            "can't shrink further",
-            vec![pool("test", false, true, &["1.2.3.2/31"])],
-            true,
-            "test",
-        ),
-        (
-            "rename the pool",
-            vec![pool("test2", false, true, &["1.2.3.0/30"])],
-            false,
-            "test2",
-        ),
-        (
-            "split pool",
-            vec![
-                pool("test", false, true, &["1.2.3.0/31"]),
-                pool("test2", false, true, &["1.2.3.2/31"]),
-            ],
-            false,
-            "test",
-        ),
-        (
-            "swap pool names",
-            vec![
-                pool("test2", false, true, &["1.2.3.0/31"]),
-                pool("test", false, true, &["1.2.3.2/31"]),
-            ],
-            false,
-            "test2",
-        ),
-        (
-            "delete used pool",
-            vec![pool("test", true, true, &["1.2.3.2/31"])],
-            true,
-            "test2",
-        ),
-        (
-            "delete unused pool",
-            vec![pool("test2", false, true, &["1.2.3.0/31"])],
-            false,
-            "test2",
-        ),
-        (
-            "enable buggy IPs not allowed",
-            vec![pool("test2", true, true, &["1.2.3.0/31"])],
-            true,
-            "test2",
-        ),
+    // (desc, pools as (name, avoid-buggy-ips, cidr), want_err, want_pool)
+    type Row<'a> = (&'a str, &'a [(&'a str, bool, &'a str)], bool, &'a str);
+    #[rustfmt::skip]
+    let table: &[Row] = &[
+        ("set same config is no-op", &[("test", false, "1.2.3.0/30")], false, "test"),
+        ("expand pool", &[("test", false, "1.2.3.0/24")], false, "test"),
+        ("shrink pool", &[("test", false, "1.2.3.0/30")], false, "test"),
+        ("can't shrink further", &[("test", false, "1.2.3.2/31")], true, "test"),
+        ("rename the pool", &[("test2", false, "1.2.3.0/30")], false, "test2"),
+        ("split pool", &[("test", false, "1.2.3.0/31"), ("test2", false, "1.2.3.2/31")], false, "test"),
+        ("swap pool names", &[("test2", false, "1.2.3.0/31"), ("test", false, "1.2.3.2/31")], false, "test2"),
+        ("delete used pool", &[("test", true, "1.2.3.2/31")], true, "test2"),
+        ("delete unused pool", &[("test2", false, "1.2.3.0/31")], false, "test2"),
+        ("enable buggy IPs not allowed", &[("test2", true, "1.2.3.0/31")], true, "test2"),
     ];
-    for (desc, pools, want_err, want_pool) in table {
+    for &(desc, pools, want_err, want_pool) in table {
+        let pools = pools
+            .iter()
+            .map(|&(name, avoid, cidr)| pool(name, avoid, true, &[cidr]))
+            .collect();
         let r = a.set_pools(pools);
         assert_eq!(r.is_err(), want_err, "{desc}: {r:?}");
         if let Err(e) = r {
@@ -568,8 +367,7 @@ fn set_pools_table() {
 
 #[test]
 fn set_pools_tutorial_message_and_rehoming_index() {
-    let mut a =
-        Allocator::new(vec![pool("my-ip-space", false, true, &["198.51.100.0/24"])]).unwrap();
+    let mut a = alloc(vec![pool("my-ip-space", false, true, &["198.51.100.0/24"])]);
     assert_eq!(
         a.allocate("default/nginx", None, &req(&["tcp/80"], "", ""))
             .unwrap(),
@@ -635,11 +433,10 @@ fn invalid_pool_lists() {
 
 #[test]
 fn converge_follows_the_controller() {
-    let mut a = Allocator::new(vec![
+    let mut a = alloc(vec![
         pool("auto", false, true, &["10.0.0.0/30"]),
         pool("manual", false, false, &["10.0.1.0/30"]),
-    ])
-    .unwrap();
+    ]);
     let mut s = ServiceInfo::load_balancer("default", "web");
     assert_eq!(a.converge(&s).unwrap(), Some(ip("10.0.0.0")));
     // Idempotent.

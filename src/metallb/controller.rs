@@ -183,7 +183,8 @@ struct Controller {
     retry: BTreeSet<String>,
 }
 
-/// Run the controller until `shutdown` becomes true.
+/// Run the controller until `shutdown` becomes `true`: allocate addresses to LoadBalancer
+/// Services from the configured pools and report the outcome as status and events.
 pub async fn run(
     client: Client,
     opts: ControllerOptions,

@@ -24,6 +24,9 @@ pub mod metrics;
 pub mod speaker;
 pub mod watch;
 
+pub use controller::run as run_controller;
+pub use speaker::run as run_speaker;
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
@@ -180,26 +183,6 @@ impl Error {
     pub fn is_not_found(&self) -> bool {
         matches!(self, Error::Kube { source: kube::Error::Api(s), .. } if s.code == 404)
     }
-}
-
-/// Run the controller until `shutdown` becomes `true`: allocate addresses to LoadBalancer
-/// Services from the configured pools and report the outcome as status and events.
-pub async fn run_controller(
-    client: kube::Client,
-    opts: ControllerOptions,
-    shutdown: tokio::sync::watch::Receiver<bool>,
-) -> Result<(), Error> {
-    controller::run(client, opts, shutdown).await
-}
-
-/// Run the speaker until `shutdown` becomes `true`: peer with the configured routers and
-/// announce every assigned address, withdrawing everything on the way out.
-pub async fn run_speaker(
-    client: kube::Client,
-    opts: SpeakerOptions,
-    shutdown: tokio::sync::watch::Receiver<bool>,
-) -> Result<(), Error> {
-    speaker::run(client, opts, shutdown).await
 }
 
 /// Send `line` to `tracing` and the log sink.

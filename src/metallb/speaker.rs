@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Node, Service};
-use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::discovery::v1::{Endpoint, EndpointSlice};
 use kube::runtime::watcher;
 use kube::{Api, Client};
 use tokio::sync::{mpsc, watch as tokio_watch};
@@ -76,7 +76,8 @@ struct Speaker {
     announced: BTreeSet<String>,
 }
 
-/// Run the speaker until `shutdown` becomes true.
+/// Run the speaker until `shutdown` becomes `true`: peer with the configured routers and
+/// announce every assigned address, withdrawing everything on the way out.
 pub async fn run(
     client: Client,
     opts: SpeakerOptions,
@@ -96,34 +97,35 @@ pub async fn run(
         metrics_task = Some(task);
     }
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let cm_cfg = watcher::Config::default().fields(&format!("metadata.name={}", opts.config_map));
-    let node_cfg = watcher::Config::default().fields(&format!("metadata.name={}", opts.node_name));
+    let named = |name: &str| watcher::Config::default().fields(&format!("metadata.name={name}"));
+    let any = watcher::Config::default;
+    let config_maps = Api::namespaced(client.clone(), &opts.namespace);
     let tasks = [
         watch::spawn(
             "ConfigMap",
-            Api::<ConfigMap>::namespaced(client.clone(), &opts.namespace),
-            cm_cfg,
+            config_maps,
+            named(&opts.config_map),
             tx.clone(),
             Msg::Config,
         ),
         watch::spawn(
             "Services",
-            Api::<Service>::all(client.clone()),
-            watcher::Config::default(),
+            Api::all(client.clone()),
+            any(),
             tx.clone(),
             Msg::Service,
         ),
         watch::spawn(
             "EndpointSlices",
-            Api::<EndpointSlice>::all(client.clone()),
-            watcher::Config::default(),
+            Api::all(client.clone()),
+            any(),
             tx.clone(),
             Msg::Slice,
         ),
         watch::spawn(
             "Node",
-            Api::<Node>::all(client.clone()),
-            node_cfg,
+            Api::all(client.clone()),
+            named(&opts.node_name),
             tx,
             Msg::Node,
         ),
@@ -557,24 +559,35 @@ pub fn ready_on_node<'a>(
 ) -> HashSet<String> {
     let mut out = HashSet::new();
     for slice in slices {
-        let Some(svc) = slice
-            .metadata
-            .labels
-            .as_ref()
-            .and_then(|l| l.get("kubernetes.io/service-name"))
-        else {
+        let Some(key) = slice_service_key(slice) else {
             continue;
         };
-        let ns = slice.metadata.namespace.as_deref().unwrap_or_default();
-        let ready_here = slice.endpoints.iter().any(|e| {
-            e.node_name.as_deref() == Some(node)
-                && e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true)
-        });
+        let ready_here = slice
+            .endpoints
+            .iter()
+            .any(|e| e.node_name.as_deref() == Some(node) && endpoint_ready(e));
         if ready_here {
-            out.insert(format!("{ns}/{svc}"));
+            out.insert(key);
         }
     }
     out
+}
+
+/// The `namespace/name` of the Service an EndpointSlice belongs to (its
+/// `kubernetes.io/service-name` label), if it has one.
+pub fn slice_service_key(slice: &EndpointSlice) -> Option<String> {
+    let svc = slice
+        .metadata
+        .labels
+        .as_ref()
+        .and_then(|l| l.get("kubernetes.io/service-name"))?;
+    let ns = slice.metadata.namespace.as_deref().unwrap_or_default();
+    Some(format!("{ns}/{svc}"))
+}
+
+/// Whether an endpoint is ready; an unknown condition counts as ready (the API's rule).
+pub fn endpoint_ready(e: &Endpoint) -> bool {
+    e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true)
 }
 
 /// The routes a node announces (MetalLB's speaker rules): every LoadBalancer Service with
@@ -677,6 +690,22 @@ mod tests {
         }
     }
 
+    /// `desired_routes` for node `n` at `NODE`, without EndpointSlices.
+    fn routes_on_n(
+        parsed: &Parsed,
+        pools: &Allocator,
+        services: &BTreeMap<String, Service>,
+    ) -> (Routes, BTreeSet<String>) {
+        desired_routes(
+            parsed,
+            pools,
+            services,
+            [].iter(),
+            "n",
+            NODE.parse().unwrap(),
+        )
+    }
+
     fn setup(pools: &str) -> (Parsed, Allocator) {
         let text = format!("peers:\n- my-asn: 64500\n  peer-asn: 64500\n  peer-address: 10.96.0.100\naddress-pools:\n{pools}");
         let parsed = config::parse(&text).unwrap();
@@ -701,14 +730,7 @@ mod tests {
             ),
         ]
         .into();
-        let (routes, announced) = desired_routes(
-            &parsed,
-            &pools,
-            &services,
-            [].iter(),
-            "n",
-            NODE.parse().unwrap(),
-        );
+        let (routes, announced) = routes_on_n(&parsed, &pools, &services);
         let prefixes: Vec<String> = routes.keys().map(|p| p.to_string()).collect();
         assert_eq!(prefixes, ["198.51.100.0/32"]);
         assert_eq!(
@@ -727,14 +749,7 @@ mod tests {
             svc("ok", Some("198.51.100.1"), json!({})),
         ]
         .into();
-        let (routes, _) = desired_routes(
-            &parsed,
-            &pools,
-            &services,
-            [].iter(),
-            "n",
-            NODE.parse().unwrap(),
-        );
+        let (routes, _) = routes_on_n(&parsed, &pools, &services);
         let prefixes: Vec<String> = routes.keys().map(|p| p.to_string()).collect();
         assert_eq!(prefixes, ["198.51.100.1/32"]);
     }

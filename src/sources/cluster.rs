@@ -12,6 +12,7 @@ use kube::api::{Api, ListParams};
 use crate::alloc::Allocator;
 use crate::bgp::status::format_community;
 use crate::metallb::config::{self as mconfig, Parsed};
+use crate::metallb::speaker::{endpoint_ready, slice_service_key};
 use crate::status::model::{Announcement, ClusterInfo, ConfigState, EventRecord, ServiceIntent};
 use crate::status::source::{ClusterReading, ClusterSource, SourceFuture, SpeakerPod};
 
@@ -109,19 +110,12 @@ fn ingress_ips(s: &Service) -> Vec<IpAddr> {
 fn endpoint_nodes(slices: &[EndpointSlice]) -> BTreeMap<String, BTreeSet<String>> {
     let mut m: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for s in slices {
-        let Some(svc) = s
-            .metadata
-            .labels
-            .as_ref()
-            .and_then(|l| l.get("kubernetes.io/service-name"))
-        else {
+        let Some(key) = slice_service_key(s) else {
             continue;
         };
-        let key = format!("{}/{svc}", s.metadata.namespace.as_deref().unwrap_or(""));
         let entry = m.entry(key).or_default();
         for e in &s.endpoints {
-            let ready = e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true);
-            if let (true, Some(n)) = (ready, e.node_name.as_ref()) {
+            if let (true, Some(n)) = (endpoint_ready(e), e.node_name.as_ref()) {
                 entry.insert(n.clone());
             }
         }

@@ -80,22 +80,18 @@ mod tests {
 
     #[tokio::test]
     async fn missing_programs_and_timeouts_are_errors() {
-        let e = run("/nonexistent/birdc", vec![], Duration::from_secs(1))
-            .await
-            .unwrap_err();
-        assert!(e.contains("is not installed"), "{e}");
-        let e = run("sleep", vec!["5".into()], Duration::from_millis(100))
-            .await
-            .unwrap_err();
-        assert!(e.contains("did not answer"), "{e}");
-        let e = run(
-            "sh",
-            vec!["-c".into(), "echo nope >&2; exit 3".into()],
-            Duration::from_secs(2),
-        )
-        .await
-        .unwrap_err();
-        assert!(e.contains("nope"), "{e}");
+        let cases = [
+            ("/nonexistent/birdc", &[][..], 1000, "is not installed"),
+            ("sleep", &["5"][..], 100, "did not answer"),
+            ("sh", &["-c", "echo nope >&2; exit 3"][..], 2000, "nope"),
+        ];
+        for (program, args, timeout_ms, want) in cases {
+            let args = args.iter().map(|a| a.to_string()).collect();
+            let e = run(program, args, Duration::from_millis(timeout_ms))
+                .await
+                .unwrap_err();
+            assert!(e.contains(want), "{program}: {e}");
+        }
         let o = run("echo", vec!["hi".into()], Duration::from_secs(2))
             .await
             .unwrap();

@@ -50,7 +50,7 @@ pub fn builtin_view(
                     since_ms: Some(now_ms.saturating_sub(r.age_secs * 1000)),
                 });
             }
-            let state = SessionState::parse(p.state.as_str());
+            let state = SessionState::from(p.state);
             RouterSession {
                 peer,
                 peer_as: Some(p.peer_as),

@@ -11,6 +11,8 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
+use crate::bgp::session::State;
+
 /// Everything one refresh knows.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -132,17 +134,22 @@ impl SessionState {
         self == SessionState::Established
     }
 
-    /// The RFC name (`Established`, `OpenSent`, ...).
+    /// The session FSM state this is; `None` for `Unknown`.
+    pub fn fsm(self) -> Option<State> {
+        Some(match self {
+            SessionState::Idle => State::Idle,
+            SessionState::Connect => State::Connect,
+            SessionState::Active => State::Active,
+            SessionState::OpenSent => State::OpenSent,
+            SessionState::OpenConfirm => State::OpenConfirm,
+            SessionState::Established => State::Established,
+            SessionState::Unknown => return None,
+        })
+    }
+
+    /// The RFC name (`Established`, `OpenSent`, ...), as the session FSM spells it.
     pub fn as_str(self) -> &'static str {
-        match self {
-            SessionState::Idle => "Idle",
-            SessionState::Connect => "Connect",
-            SessionState::Active => "Active",
-            SessionState::OpenSent => "OpenSent",
-            SessionState::OpenConfirm => "OpenConfirm",
-            SessionState::Established => "Established",
-            SessionState::Unknown => "Unknown",
-        }
+        self.fsm().map_or("Unknown", State::as_str)
     }
 
     /// Parses RFC, BIRD, FRR and GoBGP spellings (case-insensitive, `Establ`, `up`).
@@ -155,6 +162,20 @@ impl SessionState {
             "openconfirm" | "open_confirm" => SessionState::OpenConfirm,
             "established" | "establ" | "up" => SessionState::Established,
             _ => SessionState::Unknown,
+        }
+    }
+}
+
+/// The model mirrors the session FSM's states, plus `Unknown` for what a source could not tell.
+impl From<State> for SessionState {
+    fn from(s: State) -> Self {
+        match s {
+            State::Idle => SessionState::Idle,
+            State::Connect => SessionState::Connect,
+            State::Active => SessionState::Active,
+            State::OpenSent => SessionState::OpenSent,
+            State::OpenConfirm => SessionState::OpenConfirm,
+            State::Established => SessionState::Established,
         }
     }
 }

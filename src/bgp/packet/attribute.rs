@@ -517,42 +517,46 @@ mod tests {
         assert_eq!(&Attributes::decode(bytes, ctx).unwrap(), attrs, "decode");
     }
 
-    #[test]
-    fn ebgp_attribute_set_both_ways() {
-        let attrs = Attributes {
+    /// ORIGIN INCOMPLETE with `as_path` and NEXT_HOP `next_hop`, as our speaker sends them.
+    fn incomplete_via(as_path: Vec<AsSegment>, next_hop: [u8; 4]) -> Attributes {
+        Attributes {
             origin: Some(Origin::Incomplete),
-            as_path: Some(vec![AsSegment::Sequence(vec![64500])]),
-            next_hop: Some(Ipv4Addr::new(127, 0, 1, 1)),
-            communities: vec![(64500 << 16) | 100],
+            as_path: Some(as_path),
+            next_hop: Some(Ipv4Addr::from(next_hop)),
             ..Default::default()
-        };
-        #[rustfmt::skip]
-        let bytes = [
-            0x40, 1, 1, 2,
-            0x40, 2, 6, 2, 1, 0, 0, 0xfb, 0xf4,
-            0x40, 3, 4, 127, 0, 1, 1,
-            0xc0, 8, 4, 0xfb, 0xf4, 0, 100,
-        ];
-        pair(&attrs, &bytes, &CTX4);
+        }
     }
 
+    /// The attribute sets our speaker sends, to an eBGP peer (AS_PATH of our AS, a community)
+    /// and to an iBGP peer (empty AS_PATH, LOCAL_PREF), with their exact bytes.
     #[test]
-    fn ibgp_empty_as_path_and_local_pref() {
-        let attrs = Attributes {
-            origin: Some(Origin::Incomplete),
-            as_path: Some(vec![]),
-            next_hop: Some(Ipv4Addr::new(192, 0, 2, 1)),
+    fn ebgp_and_ibgp_attribute_sets_both_ways() {
+        let ebgp = Attributes {
+            communities: vec![(64500 << 16) | 100],
+            ..incomplete_via(vec![AsSegment::Sequence(vec![64500])], [127, 0, 1, 1])
+        };
+        let ibgp = Attributes {
             local_pref: Some(100),
-            ..Default::default()
+            ..incomplete_via(vec![], [192, 0, 2, 1])
         };
         #[rustfmt::skip]
-        let bytes = [
-            0x40, 1, 1, 2,
-            0x40, 2, 0,
-            0x40, 3, 4, 192, 0, 2, 1,
-            0x40, 5, 4, 0, 0, 0, 100,
+        let cases: [(Attributes, &[u8]); 2] = [
+            (ebgp, &[
+                0x40, 1, 1, 2,
+                0x40, 2, 6, 2, 1, 0, 0, 0xfb, 0xf4,
+                0x40, 3, 4, 127, 0, 1, 1,
+                0xc0, 8, 4, 0xfb, 0xf4, 0, 100,
+            ]),
+            (ibgp, &[
+                0x40, 1, 1, 2,
+                0x40, 2, 0,
+                0x40, 3, 4, 192, 0, 2, 1,
+                0x40, 5, 4, 0, 0, 0, 100,
+            ]),
         ];
-        pair(&attrs, &bytes, &CTX4);
+        for (attrs, bytes) in &cases {
+            pair(attrs, bytes, &CTX4);
+        }
     }
 
     #[test]

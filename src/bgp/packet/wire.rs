@@ -62,36 +62,38 @@ pub(crate) fn put_prefix(out: &mut Vec<u8>, p: &IpNet) {
     }
 }
 
-/// Reads prefixes until the slice ends; `None` on a bad length or a truncated prefix.
+/// Reads IPv4 prefixes until the slice ends; `None` on a bad length or a truncated prefix.
 pub(crate) fn read_v4_prefixes(buf: &[u8]) -> Option<Vec<Ipv4Net>> {
-    let mut r = Reader::new(buf);
-    let mut out = Vec::new();
-    while !r.is_empty() {
-        let len = r.u8()?;
-        if len > 32 {
-            return None;
-        }
-        let bytes = r.take(usize::from(len).div_ceil(8))?;
-        let mut octets = [0u8; 4];
-        octets[..bytes.len()].copy_from_slice(bytes);
-        // Host bits beyond the length are irrelevant (RFC 4271 §4.3): clear them.
-        out.push(Ipv4Net::new(Ipv4Addr::from(octets), len).ok()?.trunc());
-    }
-    Some(out)
+    read_prefixes(buf, |octets: [u8; 4], len| {
+        Some(Ipv4Net::new(Ipv4Addr::from(octets), len).ok()?.trunc())
+    })
 }
 
+/// Reads IPv6 prefixes until the slice ends; `None` on a bad length or a truncated prefix.
 pub(crate) fn read_v6_prefixes(buf: &[u8]) -> Option<Vec<Ipv6Net>> {
+    read_prefixes(buf, |octets: [u8; 16], len| {
+        Some(Ipv6Net::new(Ipv6Addr::from(octets), len).ok()?.trunc())
+    })
+}
+
+/// Reads (length, prefix bytes) pairs of an `N`-octet family until the slice ends, building
+/// each prefix with `build` from its octets zero-padded to `N` and its length.
+fn read_prefixes<const N: usize, T>(
+    buf: &[u8],
+    build: impl Fn([u8; N], u8) -> Option<T>,
+) -> Option<Vec<T>> {
     let mut r = Reader::new(buf);
     let mut out = Vec::new();
     while !r.is_empty() {
         let len = r.u8()?;
-        if len > 128 {
+        if usize::from(len) > N * 8 {
             return None;
         }
         let bytes = r.take(usize::from(len).div_ceil(8))?;
-        let mut octets = [0u8; 16];
+        let mut octets = [0u8; N];
         octets[..bytes.len()].copy_from_slice(bytes);
-        out.push(Ipv6Net::new(Ipv6Addr::from(octets), len).ok()?.trunc());
+        // Host bits beyond the length are irrelevant (RFC 4271 §4.3): `build` clears them.
+        out.push(build(octets, len)?);
     }
     Some(out)
 }

@@ -6,6 +6,15 @@ use crate::bgp::packet::{AsSegment, Attributes, Origin};
 const ME: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
 const PEER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
 
+/// A session started with `config` whose TCP connection has just come up, and the time.
+fn connected(config: Config) -> (Session, Instant) {
+    let mut s = Session::new(config);
+    let t = Instant::now();
+    s.handle(Input::Start, t);
+    s.handle(Input::Connected, t);
+    (s, t)
+}
+
 fn cfg(hold: u16) -> Config {
     let mut c = Config::new(64500, 64501, ME);
     c.hold_time = hold;
@@ -136,10 +145,7 @@ fn hold_timer_expiry_sends_notification_and_resets() {
 
 #[test]
 fn wrong_peer_as_is_bad_peer_as() {
-    let mut s = Session::new(cfg(90));
-    let t = Instant::now();
-    s.handle(Input::Start, t);
-    s.handle(Input::Connected, t);
+    let (mut s, t) = connected(cfg(90));
     let a = s.handle(Input::Data(&peer_open(65000, 90)), t);
     assert_eq!(notification_sent(&a), Some((2, 2)));
     assert_eq!(s.state(), State::Idle);
@@ -147,20 +153,14 @@ fn wrong_peer_as_is_bad_peer_as() {
 
 #[test]
 fn ibgp_same_router_id_is_bad_identifier() {
-    let mut s = Session::new(Config::new(64500, 64500, PEER));
-    let t = Instant::now();
-    s.handle(Input::Start, t);
-    s.handle(Input::Connected, t);
+    let (mut s, t) = connected(Config::new(64500, 64500, PEER));
     let a = s.handle(Input::Data(&peer_open(64500, 90)), t);
     assert_eq!(notification_sent(&a), Some((2, 3)));
 }
 
 #[test]
 fn update_before_established_is_fsm_error() {
-    let mut s = Session::new(cfg(90));
-    let t = Instant::now();
-    s.handle(Input::Start, t);
-    s.handle(Input::Connected, t);
+    let (mut s, t) = connected(cfg(90));
     let eor = Message::Update(Update::default()).encode(&Ctx::default());
     let a = s.handle(Input::Data(&eor), t);
     assert_eq!(notification_sent(&a), Some((5, 1)));

@@ -179,26 +179,30 @@ async fn not_found() -> Response {
 }
 
 async fn api_root(State(app): State<App>, headers: HeaderMap) -> Response {
-    if discovery::wants_aggregated(accept(&headers)) {
-        let doc = discovery::aggregated(app.store.registry(), true);
-        json_with_type(StatusCode::OK, &doc, discovery::AGGREGATED_CONTENT_TYPE)
-    } else {
-        json_response(
-            StatusCode::OK,
-            &discovery::api_versions(&app.server_address),
-        )
-    }
+    discovery_root(&app, &headers, true, || {
+        discovery::api_versions(&app.server_address)
+    })
 }
 
 async fn apis_root(State(app): State<App>, headers: HeaderMap) -> Response {
-    if discovery::wants_aggregated(accept(&headers)) {
-        let doc = discovery::aggregated(app.store.registry(), false);
+    discovery_root(&app, &headers, false, || {
+        discovery::api_group_list(app.store.registry())
+    })
+}
+
+/// `/api` (`core`) or `/apis`: the aggregated discovery document when the client asks for
+/// it, else the `legacy` one.
+fn discovery_root(
+    app: &App,
+    headers: &HeaderMap,
+    core: bool,
+    legacy: impl FnOnce() -> Value,
+) -> Response {
+    if discovery::wants_aggregated(accept(headers)) {
+        let doc = discovery::aggregated(app.store.registry(), core);
         json_with_type(StatusCode::OK, &doc, discovery::AGGREGATED_CONTENT_TYPE)
     } else {
-        json_response(
-            StatusCode::OK,
-            &discovery::api_group_list(app.store.registry()),
-        )
+        json_response(StatusCode::OK, &legacy())
     }
 }
 
@@ -297,12 +301,17 @@ async fn dispatch(
     let target = paths::parse(app.store.registry(), uri.path())?;
     let params = Params::parse(uri);
     let bytes = body::read(body, app.max_body).await?;
+    let req = Req {
+        params: &params,
+        headers,
+        bytes: &bytes,
+    };
     match (target, method.as_str()) {
         (Target::Collection { def, namespace }, "GET") => {
             list_or_watch(app, &def, namespace, &params, headers)
         }
         (Target::Collection { def, namespace }, "POST") => {
-            create(app, &def, namespace.as_deref(), &params, headers, &bytes)
+            create(app, &def, namespace.as_deref(), &req)
         }
         (Target::Collection { def, namespace }, "DELETE") => {
             delete_collection(app, &def, namespace, &params)
@@ -316,35 +325,19 @@ async fn dispatch(
             },
             verb,
         ) => {
-            let ns = namespace.as_deref();
+            let obj = Named {
+                def: &def,
+                ns: namespace.as_deref(),
+                name: &name,
+            };
             match (sub.as_deref(), verb) {
-                (Some("log"), "GET") => logs(app, &def, ns, &name, &params),
+                (Some("log"), "GET") => logs(app, &obj, &params),
                 (Some("log"), _) => Err(ApiError::MethodNotAllowed),
-                (Some("scale"), verb) => {
-                    scale_subresource(app, &def, ns, &name, verb, headers, &bytes)
-                }
-                (_, "GET") => get_one(app, &def, ns, &name, headers),
-                (sub, "PUT") => replace(
-                    app,
-                    &def,
-                    ns,
-                    &name,
-                    subresource(sub),
-                    &params,
-                    headers,
-                    &bytes,
-                ),
-                (sub, "PATCH") => patch(
-                    app,
-                    &def,
-                    ns,
-                    &name,
-                    subresource(sub),
-                    &params,
-                    headers,
-                    &bytes,
-                ),
-                (None, "DELETE") => delete(app, &def, ns, &name, &params, headers, &bytes),
+                (Some("scale"), verb) => scale_subresource(app, &obj, verb, &req),
+                (_, "GET") => get_one(app, &obj, headers),
+                (sub, "PUT") => replace(app, &obj, subresource(sub), &req),
+                (sub, "PATCH") => patch(app, &obj, subresource(sub), &req),
+                (None, "DELETE") => delete(app, &obj, &req),
                 _ => Err(ApiError::MethodNotAllowed),
             }
         }
@@ -352,26 +345,42 @@ async fn dispatch(
     }
 }
 
-fn scale_subresource(
-    app: &App,
-    def: &ResourceDef,
-    ns: Option<&str>,
-    name: &str,
-    verb: &str,
-    headers: &HeaderMap,
-    bytes: &Bytes,
-) -> Result<Response, ApiError> {
+/// One object the path names.
+struct Named<'a> {
+    def: &'a ResourceDef,
+    ns: Option<&'a str>,
+    name: &'a str,
+}
+
+/// What a write reads from the request besides its path: query, headers and body.
+struct Req<'a> {
+    params: &'a Params,
+    headers: &'a HeaderMap,
+    bytes: &'a Bytes,
+}
+
+impl Req<'_> {
+    fn content_type(&self) -> &str {
+        content_type(self.headers)
+    }
+
+    /// The body, decoded by its content type.
+    fn body(&self) -> Result<Value, ApiError> {
+        body::decode(self.bytes, self.content_type())
+    }
+}
+
+fn scale_subresource(app: &App, obj: &Named, verb: &str, req: &Req) -> Result<Response, ApiError> {
+    let Named { def, ns, name } = *obj;
     let out = match verb {
         "GET" => scale::get(&app.store, def, ns, name)?,
         "PUT" | "PATCH" => {
-            let ct = content_type(headers);
             let kind = if verb == "PUT" {
                 None
             } else {
-                Some(PatchKind::from_content_type(ct)?)
+                Some(PatchKind::from_content_type(req.content_type())?)
             };
-            let body = body::decode(bytes, ct)?;
-            scale::update(&app.store, def, ns, name, kind, &body)?
+            scale::update(&app.store, def, ns, name, kind, &req.body()?)?
         }
         _ => return Err(ApiError::MethodNotAllowed),
     };
@@ -452,81 +461,48 @@ fn start_watch(
         .into_response()
 }
 
-fn get_one(
-    app: &App,
-    def: &ResourceDef,
-    ns: Option<&str>,
-    name: &str,
-    headers: &HeaderMap,
-) -> Result<Response, ApiError> {
-    let obj = app.store.get(def, ns, name)?;
+fn get_one(app: &App, obj: &Named, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let found = app.store.get(obj.def, obj.ns, obj.name)?;
     if tables::wants_table(accept(headers)) {
         let rv = app.store.resource_version();
         return Ok(json_response(
             StatusCode::OK,
-            &tables::table(def, std::iter::once(obj.as_ref()), rv, None),
+            &tables::table(obj.def, std::iter::once(found.as_ref()), rv, None),
         ));
     }
-    Ok(json_response(StatusCode::OK, &obj))
+    Ok(json_response(StatusCode::OK, &found))
 }
 
-fn create(
-    app: &App,
-    def: &ResourceDef,
-    ns: Option<&str>,
-    params: &Params,
-    headers: &HeaderMap,
-    bytes: &Bytes,
-) -> Result<Response, ApiError> {
-    let obj = body::decode(bytes, content_type(headers))?;
-    let created = app.store.create(def, ns, obj, &write_options(params))?;
+fn create(app: &App, def: &ResourceDef, ns: Option<&str>, req: &Req) -> Result<Response, ApiError> {
+    let options = write_options(req.params);
+    let created = app.store.create(def, ns, req.body()?, &options)?;
     Ok(json_response(StatusCode::CREATED, &created))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn replace(
-    app: &App,
-    def: &ResourceDef,
-    ns: Option<&str>,
-    name: &str,
-    sub: Subresource,
-    params: &Params,
-    headers: &HeaderMap,
-    bytes: &Bytes,
-) -> Result<Response, ApiError> {
-    let obj = body::decode(bytes, content_type(headers))?;
+fn replace(app: &App, obj: &Named, sub: Subresource, req: &Req) -> Result<Response, ApiError> {
+    let Named { def, ns, name } = *obj;
+    let options = write_options(req.params);
     let out = app
         .store
-        .replace(def, ns, name, obj, sub, &write_options(params))?;
+        .replace(def, ns, name, req.body()?, sub, &options)?;
     Ok(json_response(StatusCode::OK, &out))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn patch(
-    app: &App,
-    def: &ResourceDef,
-    ns: Option<&str>,
-    name: &str,
-    sub: Subresource,
-    params: &Params,
-    headers: &HeaderMap,
-    bytes: &Bytes,
-) -> Result<Response, ApiError> {
-    let ct = content_type(headers);
-    let kind = PatchKind::from_content_type(ct)?;
-    let body = body::decode(bytes, ct)?;
-    if kind == PatchKind::Apply && params.get("fieldManager").is_none_or(str::is_empty) {
+fn patch(app: &App, obj: &Named, sub: Subresource, req: &Req) -> Result<Response, ApiError> {
+    let kind = PatchKind::from_content_type(req.content_type())?;
+    let body = req.body()?;
+    if kind == PatchKind::Apply && req.params.get("fieldManager").is_none_or(str::is_empty) {
         return Err(ApiError::BadRequest(
             "PATCH request with apply-patch content type requires a fieldManager".into(),
         ));
     }
     let (out, created) = app.store.patch(
-        def,
-        ns,
-        name,
+        obj.def,
+        obj.ns,
+        obj.name,
         PatchRequest { kind, body: &body },
         sub,
-        &write_options(params),
+        &write_options(req.params),
     )?;
     let code = if created {
         StatusCode::CREATED
@@ -536,18 +512,11 @@ fn patch(
     Ok(json_response(code, &out))
 }
 
-fn delete(
-    app: &App,
-    def: &ResourceDef,
-    ns: Option<&str>,
-    name: &str,
-    params: &Params,
-    headers: &HeaderMap,
-    bytes: &Bytes,
-) -> Result<Response, ApiError> {
-    let options = body::decode_optional(bytes, content_type(headers))?;
-    let policy = propagation(params, options.as_ref())?;
-    let dry_run = params.get("dryRun").is_some_and(|d| !d.is_empty())
+fn delete(app: &App, obj: &Named, req: &Req) -> Result<Response, ApiError> {
+    let Named { def, ns, name } = *obj;
+    let options = body::decode_optional(req.bytes, req.content_type())?;
+    let policy = propagation(req.params, options.as_ref())?;
+    let dry_run = req.params.get("dryRun").is_some_and(|d| !d.is_empty())
         || options.as_ref().is_some_and(|o| o["dryRun"].is_array());
     if dry_run {
         let current = app.store.get(def, ns, name)?;
@@ -598,13 +567,8 @@ fn delete_collection(
     Ok(list_response(def, &metadata, &items))
 }
 
-fn logs(
-    app: &App,
-    def: &ResourceDef,
-    ns: Option<&str>,
-    name: &str,
-    params: &Params,
-) -> Result<Response, ApiError> {
+fn logs(app: &App, obj: &Named, params: &Params) -> Result<Response, ApiError> {
+    let Named { def, ns, name } = *obj;
     let pod = app.store.get(def, ns, name)?;
     let names: Vec<&str> = pod["spec"]["containers"]
         .as_array()

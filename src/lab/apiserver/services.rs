@@ -154,6 +154,17 @@ fn default_ports(spec: &mut Map<String, Value>) {
     }
 }
 
+/// The Service's `type` (default `ClusterIP`), after filling the spec's defaults for it.
+fn service_type_defaulted(spec: &mut Map<String, Value>) -> String {
+    let kind = spec
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterIP")
+        .to_string();
+    set_defaults(spec, &kind);
+    kind
+}
+
 fn set_defaults(spec: &mut Map<String, Value>, kind: &str) {
     spec.entry("type").or_insert_with(|| json!("ClusterIP"));
     spec.entry("sessionAffinity")
@@ -190,12 +201,7 @@ pub fn prepare_create(svc: &mut Value, mut taken: Taken) -> Result<(), ApiError>
             "spec: Invalid value: must be an object".into(),
         ));
     };
-    let kind = spec
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or("ClusterIP")
-        .to_string();
-    set_defaults(spec, &kind);
+    let kind = service_type_defaulted(spec);
     if kind == "ExternalName" {
         return Ok(());
     }
@@ -227,12 +233,7 @@ pub fn prepare_update(old: &Value, new: &mut Value, mut taken: Taken) -> Result<
     let Some(spec) = new.get_mut("spec").and_then(Value::as_object_mut) else {
         return Ok(());
     };
-    let kind = spec
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or("ClusterIP")
-        .to_string();
-    set_defaults(spec, &kind);
+    let kind = service_type_defaulted(spec);
     let old_ip = old["spec"]["clusterIP"].clone();
     match spec.get("clusterIP").and_then(Value::as_str) {
         None | Some("") => {

@@ -78,34 +78,38 @@ fn containers(o: &Value, field: &str) -> String {
         .unwrap_or_default()
 }
 
-fn pod_cells(o: &Value) -> Vec<Value> {
-    let total = o["spec"]["containers"].as_array().map_or(0, Vec::len);
-    let statuses = o["status"]["containerStatuses"]
+fn pod_statuses(o: &Value) -> Vec<Value> {
+    o["status"]["containerStatuses"]
         .as_array()
         .cloned()
-        .unwrap_or_default();
-    let ready = statuses.iter().filter(|c| c["ready"] == true).count();
-    let restarts: i64 = statuses.iter().map(|c| n(&c["restartCount"])).sum();
+        .unwrap_or_default()
+}
+
+fn pod_ready(o: &Value) -> Value {
+    let total = o["spec"]["containers"].as_array().map_or(0, Vec::len);
+    let ready = pod_statuses(o)
+        .iter()
+        .filter(|c| c["ready"] == true)
+        .count();
+    json!(format!("{ready}/{total}"))
+}
+
+fn pod_status(o: &Value) -> Value {
+    let statuses = pod_statuses(o);
     let waiting = statuses
         .iter()
         .find_map(|c| c["state"]["waiting"]["reason"].as_str());
     let phase = o["status"]["phase"].as_str().unwrap_or("Pending");
-    let status = if o["metadata"]["deletionTimestamp"].is_string() {
-        "Terminating"
+    if o["metadata"]["deletionTimestamp"].is_string() {
+        json!("Terminating")
     } else {
-        o["status"]["reason"].as_str().or(waiting).unwrap_or(phase)
-    };
-    vec![
-        json!(meta::meta_str(o, "name")),
-        json!(format!("{ready}/{total}")),
-        json!(status),
-        json!(restarts),
-        json!(created(o)),
-        json!(or_none(s(&o["status"]["podIP"]))),
-        json!(or_none(s(&o["spec"]["nodeName"]))),
-        json!("<none>"),
-        json!("<none>"),
-    ]
+        json!(o["status"]["reason"].as_str().or(waiting).unwrap_or(phase))
+    }
+}
+
+fn pod_restarts(o: &Value) -> Value {
+    let restarts: i64 = pod_statuses(o).iter().map(|c| n(&c["restartCount"])).sum();
+    json!(restarts)
 }
 
 fn service_ports(o: &Value) -> String {
@@ -142,7 +146,7 @@ fn external_ip(o: &Value) -> String {
             s(&i["hostname"])
         }
     }));
-    match (spec["type"].as_str().unwrap_or("ClusterIP"), ips.is_empty()) {
+    match (service_type(o), ips.is_empty()) {
         ("LoadBalancer", true) => "<pending>".into(),
         ("ExternalName", _) => s(&spec["externalName"]),
         (_, true) => "<none>".into(),
@@ -150,297 +154,276 @@ fn external_ip(o: &Value) -> String {
     }
 }
 
-fn service_cells(o: &Value) -> Vec<Value> {
-    let spec = &o["spec"];
-    vec![
-        json!(meta::meta_str(o, "name")),
-        json!(spec["type"].as_str().unwrap_or("ClusterIP")),
-        json!(or_none(s(&spec["clusterIP"]))),
-        json!(external_ip(o)),
-        json!(service_ports(o)),
-        json!(created(o)),
-        json!(or_none(join_map(&spec["selector"]))),
-    ]
+fn service_type(o: &Value) -> &str {
+    o["spec"]["type"].as_str().unwrap_or("ClusterIP")
 }
 
-fn deployment_cells(o: &Value) -> Vec<Value> {
-    let st = &o["status"];
-    let want = o["spec"]["replicas"].as_i64().unwrap_or(1);
-    vec![
-        json!(meta::meta_str(o, "name")),
-        json!(format!("{}/{want}", n(&st["readyReplicas"]))),
-        json!(n(&st["updatedReplicas"])),
-        json!(n(&st["availableReplicas"])),
-        json!(created(o)),
-        json!(containers(o, "name")),
-        json!(containers(o, "image")),
-        json!(or_none(join_map(&o["spec"]["selector"]["matchLabels"]))),
-    ]
-}
-
-fn replicaset_cells(o: &Value) -> Vec<Value> {
-    let st = &o["status"];
-    vec![
-        json!(meta::meta_str(o, "name")),
-        json!(o["spec"]["replicas"].as_i64().unwrap_or(1)),
-        json!(n(&st["replicas"])),
-        json!(n(&st["readyReplicas"])),
-        json!(created(o)),
-        json!(containers(o, "name")),
-        json!(containers(o, "image")),
-        json!(or_none(join_map(&o["spec"]["selector"]["matchLabels"]))),
-    ]
-}
-
-fn daemonset_cells(o: &Value) -> Vec<Value> {
-    let st = &o["status"];
-    vec![
-        json!(meta::meta_str(o, "name")),
-        json!(n(&st["desiredNumberScheduled"])),
-        json!(n(&st["currentNumberScheduled"])),
-        json!(n(&st["numberReady"])),
-        json!(n(&st["updatedNumberScheduled"])),
-        json!(n(&st["numberAvailable"])),
-        json!(or_none(join_map(
-            &o["spec"]["template"]["spec"]["nodeSelector"]
-        ))),
-        json!(created(o)),
-        json!(containers(o, "name")),
-        json!(containers(o, "image")),
-        json!(or_none(join_map(&o["spec"]["selector"]["matchLabels"]))),
-    ]
-}
-
-fn node_cells(o: &Value) -> Vec<Value> {
+fn node_ready(o: &Value) -> Value {
     let ready = o["status"]["conditions"]
         .as_array()
         .into_iter()
         .flatten()
         .any(|c| c["type"] == "Ready" && c["status"] == "True");
-    let labels = &o["metadata"]["labels"];
-    let roles: Vec<String> = labels
+    json!(if ready { "Ready" } else { "NotReady" })
+}
+
+fn node_roles(o: &Value) -> Value {
+    let roles: Vec<String> = o["metadata"]["labels"]
         .as_object()
         .into_iter()
         .flatten()
         .filter_map(|(k, _)| k.strip_prefix("node-role.kubernetes.io/").map(String::from))
         .collect();
-    let addr = |t: &str| {
-        o["status"]["addresses"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|a| a["type"] == t)
-            .map(|a| s(&a["address"]))
-            .unwrap_or_default()
-    };
-    let info = &o["status"]["nodeInfo"];
-    vec![
-        json!(meta::meta_str(o, "name")),
-        json!(if ready { "Ready" } else { "NotReady" }),
-        json!(or_none(roles.join(","))),
-        json!(created(o)),
-        json!(s(&info["kubeletVersion"])),
-        json!(or_none(addr("InternalIP"))),
-        json!(or_none(addr("ExternalIP"))),
-        json!(or_none(s(&info["osImage"]))),
-        json!(or_none(s(&info["kernelVersion"]))),
-        json!(or_none(s(&info["containerRuntimeVersion"]))),
-    ]
+    json!(or_none(roles.join(",")))
 }
 
-fn event_cells(o: &Value) -> Vec<Value> {
-    let last = ["lastTimestamp", "eventTime", "firstTimestamp"]
+/// The node's address of type `t` (`InternalIP`, `ExternalIP`), or `<none>`.
+fn node_address(o: &Value, t: &str) -> Value {
+    let addr = o["status"]["addresses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|a| a["type"] == t)
+        .map(|a| s(&a["address"]))
+        .unwrap_or_default();
+    json!(or_none(addr))
+}
+
+/// A `status.nodeInfo` field, or `<none>`.
+fn node_info(o: &Value, field: &str) -> Value {
+    json!(or_none(s(&o["status"]["nodeInfo"][field])))
+}
+
+/// When an event was last seen: the first timestamp it has, newest kind first.
+fn event_last(o: &Value) -> &str {
+    ["lastTimestamp", "eventTime", "firstTimestamp"]
         .iter()
         .find_map(|f| o[*f].as_str().filter(|t| !t.is_empty()))
         .or_else(|| o["metadata"]["creationTimestamp"].as_str())
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+fn event_object(o: &Value) -> Value {
     let io = &o["involvedObject"];
-    let object = format!("{}/{}", s(&io["kind"]).to_lowercase(), s(&io["name"]));
+    json!(format!(
+        "{}/{}",
+        s(&io["kind"]).to_lowercase(),
+        s(&io["name"])
+    ))
+}
+
+fn event_source(o: &Value) -> Value {
     let source = o["source"]["component"]
         .as_str()
         .or(o["reportingComponent"].as_str())
         .unwrap_or_default();
-    vec![
-        json!(age(last)),
-        json!(s(&o["type"])),
-        json!(s(&o["reason"])),
-        json!(object),
-        json!(s(&o["message"])),
-        json!(s(&io["fieldPath"])),
-        json!(source),
-        json!(age(o["firstTimestamp"].as_str().unwrap_or(last))),
-        json!(o["count"].as_i64().unwrap_or(1)),
-        json!(meta::meta_str(o, "name")),
-    ]
+    json!(source)
 }
 
-type Columns = &'static [(&'static str, &'static str, u8)];
+/// How many keys an object field has (0 when absent).
+fn keys(v: &Value) -> usize {
+    v.as_object().map_or(0, |m| m.len())
+}
 
-fn columns(def: &ResourceDef) -> (Columns, fn(&Value) -> Vec<Value>) {
-    match (def.group.as_str(), def.plural.as_str()) {
-        ("", "pods") => (
-            &[
-                ("Name", "string", 0),
-                ("Ready", "string", 0),
-                ("Status", "string", 0),
-                ("Restarts", "string", 0),
-                ("Age", "string", 0),
-                ("IP", "string", 1),
-                ("Node", "string", 1),
-                ("Nominated Node", "string", 1),
-                ("Readiness Gates", "string", 1),
-            ],
-            pod_cells,
-        ),
-        ("", "services") => (
-            &[
-                ("Name", "string", 0),
-                ("Type", "string", 0),
-                ("Cluster-IP", "string", 0),
-                ("External-IP", "string", 0),
-                ("Port(s)", "string", 0),
-                ("Age", "string", 0),
-                ("Selector", "string", 1),
-            ],
-            service_cells,
-        ),
-        ("", "configmaps") => (
-            &[
-                ("Name", "string", 0),
-                ("Data", "integer", 0),
-                ("Age", "string", 0),
-            ],
-            |o| {
-                vec![
-                    json!(meta::meta_str(o, "name")),
-                    json!(
-                        o["data"].as_object().map_or(0, |m| m.len())
-                            + o["binaryData"].as_object().map_or(0, |m| m.len())
-                    ),
-                    json!(created(o)),
-                ]
-            },
-        ),
-        ("", "secrets") => (
-            &[
-                ("Name", "string", 0),
-                ("Type", "string", 0),
-                ("Data", "integer", 0),
-                ("Age", "string", 0),
-            ],
-            |o| {
-                vec![
-                    json!(meta::meta_str(o, "name")),
-                    json!(o["type"].as_str().unwrap_or("Opaque")),
-                    json!(o["data"].as_object().map_or(0, |m| m.len())),
-                    json!(created(o)),
-                ]
-            },
-        ),
-        ("", "serviceaccounts") => (
-            &[
-                ("Name", "string", 0),
-                ("Secrets", "integer", 0),
-                ("Age", "string", 0),
-            ],
-            |o| {
-                vec![
-                    json!(meta::meta_str(o, "name")),
-                    json!(o["secrets"].as_array().map_or(0, Vec::len)),
-                    json!(created(o)),
-                ]
-            },
-        ),
-        ("", "namespaces") => (
-            &[
-                ("Name", "string", 0),
-                ("Status", "string", 0),
-                ("Age", "string", 0),
-            ],
-            |o| {
-                vec![
-                    json!(meta::meta_str(o, "name")),
-                    json!(o["status"]["phase"].as_str().unwrap_or("Active")),
-                    json!(created(o)),
-                ]
-            },
-        ),
-        ("", "nodes") => (
-            &[
-                ("Name", "string", 0),
-                ("Status", "string", 0),
-                ("Roles", "string", 0),
-                ("Age", "string", 0),
-                ("Version", "string", 0),
-                ("Internal-IP", "string", 1),
-                ("External-IP", "string", 1),
-                ("OS-Image", "string", 1),
-                ("Kernel-Version", "string", 1),
-                ("Container-Runtime", "string", 1),
-            ],
-            node_cells,
-        ),
-        ("", "events") => (
-            &[
-                ("Last Seen", "string", 0),
-                ("Type", "string", 0),
-                ("Reason", "string", 0),
-                ("Object", "string", 0),
-                ("Message", "string", 0),
-                ("Subobject", "string", 1),
-                ("Source", "string", 1),
-                ("First Seen", "string", 1),
-                ("Count", "integer", 1),
-                ("Name", "string", 1),
-            ],
-            event_cells,
-        ),
-        ("apps", "deployments") => (
-            &[
-                ("Name", "string", 0),
-                ("Ready", "string", 0),
-                ("Up-to-date", "integer", 0),
-                ("Available", "integer", 0),
-                ("Age", "string", 0),
-                ("Containers", "string", 1),
-                ("Images", "string", 1),
-                ("Selector", "string", 1),
-            ],
-            deployment_cells,
-        ),
-        ("apps", "replicasets") => (
-            &[
-                ("Name", "string", 0),
-                ("Desired", "integer", 0),
-                ("Current", "integer", 0),
-                ("Ready", "integer", 0),
-                ("Age", "string", 0),
-                ("Containers", "string", 1),
-                ("Images", "string", 1),
-                ("Selector", "string", 1),
-            ],
-            replicaset_cells,
-        ),
-        ("apps", "daemonsets") => (
-            &[
-                ("Name", "string", 0),
-                ("Desired", "integer", 0),
-                ("Current", "integer", 0),
-                ("Ready", "integer", 0),
-                ("Up-to-date", "integer", 0),
-                ("Available", "integer", 0),
-                ("Node Selector", "string", 0),
-                ("Age", "string", 0),
-                ("Containers", "string", 1),
-                ("Images", "string", 1),
-                ("Selector", "string", 1),
-            ],
-            daemonset_cells,
-        ),
-        _ => (&[("Name", "string", 0), ("Age", "string", 0)], |o| {
-            vec![json!(meta::meta_str(o, "name")), json!(created(o))]
-        }),
+/// A `status` counter, 0 when absent.
+fn status_count(o: &Value, field: &str) -> Value {
+    json!(n(&o["status"][field]))
+}
+
+/// One column of a kind's Table: its header, OpenAPI type, priority (1: only with `-o wide`)
+/// and how to compute its cell from an object.
+#[derive(Clone, Copy)]
+struct Column {
+    name: &'static str,
+    ty: &'static str,
+    priority: u8,
+    cell: fn(&Value) -> Value,
+}
+
+/// A string column.
+const fn col(name: &'static str, cell: fn(&Value) -> Value) -> Column {
+    Column {
+        name,
+        ty: "string",
+        priority: 0,
+        cell,
     }
+}
+
+/// An integer column.
+const fn int(name: &'static str, cell: fn(&Value) -> Value) -> Column {
+    Column {
+        ty: "integer",
+        ..col(name, cell)
+    }
+}
+
+impl Column {
+    /// The same column, shown only with `-o wide`.
+    const fn wide(self) -> Column {
+        Column {
+            priority: 1,
+            ..self
+        }
+    }
+}
+
+const NAME: Column = col("Name", |o| json!(meta::meta_str(o, "name")));
+const AGE: Column = col("Age", |o| json!(created(o)));
+const CONTAINERS: Column = col("Containers", |o| json!(containers(o, "name"))).wide();
+const IMAGES: Column = col("Images", |o| json!(containers(o, "image"))).wide();
+const SELECTOR: Column = col("Selector", |o| {
+    json!(or_none(join_map(&o["spec"]["selector"]["matchLabels"])))
+})
+.wide();
+
+/// How every workload row ends (deployments, replica sets, daemon sets).
+const WORKLOAD_TAIL: &[Column] = &[AGE, CONTAINERS, IMAGES, SELECTOR];
+
+const PODS: &[Column] = &[
+    NAME,
+    col("Ready", pod_ready),
+    col("Status", pod_status),
+    col("Restarts", pod_restarts),
+    AGE,
+    col("IP", |o| json!(or_none(s(&o["status"]["podIP"])))).wide(),
+    col("Node", |o| json!(or_none(s(&o["spec"]["nodeName"])))).wide(),
+    col("Nominated Node", |_| json!("<none>")).wide(),
+    col("Readiness Gates", |_| json!("<none>")).wide(),
+];
+
+const SERVICES: &[Column] = &[
+    NAME,
+    col("Type", |o| json!(service_type(o))),
+    col("Cluster-IP", |o| json!(or_none(s(&o["spec"]["clusterIP"])))),
+    col("External-IP", |o| json!(external_ip(o))),
+    col("Port(s)", |o| json!(service_ports(o))),
+    AGE,
+    col("Selector", |o| {
+        json!(or_none(join_map(&o["spec"]["selector"])))
+    })
+    .wide(),
+];
+
+const CONFIG_MAPS: &[Column] = &[
+    NAME,
+    int("Data", |o| json!(keys(&o["data"]) + keys(&o["binaryData"]))),
+    AGE,
+];
+
+const SECRETS: &[Column] = &[
+    NAME,
+    col("Type", |o| json!(o["type"].as_str().unwrap_or("Opaque"))),
+    int("Data", |o| json!(keys(&o["data"]))),
+    AGE,
+];
+
+const SERVICE_ACCOUNTS: &[Column] = &[
+    NAME,
+    int("Secrets", |o| {
+        json!(o["secrets"].as_array().map_or(0, Vec::len))
+    }),
+    AGE,
+];
+
+const NAMESPACES: &[Column] = &[
+    NAME,
+    col("Status", |o| {
+        json!(o["status"]["phase"].as_str().unwrap_or("Active"))
+    }),
+    AGE,
+];
+
+const NODES: &[Column] = &[
+    NAME,
+    col("Status", node_ready),
+    col("Roles", node_roles),
+    AGE,
+    col("Version", |o| {
+        json!(s(&o["status"]["nodeInfo"]["kubeletVersion"]))
+    }),
+    col("Internal-IP", |o| node_address(o, "InternalIP")).wide(),
+    col("External-IP", |o| node_address(o, "ExternalIP")).wide(),
+    col("OS-Image", |o| node_info(o, "osImage")).wide(),
+    col("Kernel-Version", |o| node_info(o, "kernelVersion")).wide(),
+    col("Container-Runtime", |o| {
+        node_info(o, "containerRuntimeVersion")
+    })
+    .wide(),
+];
+
+const EVENTS: &[Column] = &[
+    col("Last Seen", |o| json!(age(event_last(o)))),
+    col("Type", |o| json!(s(&o["type"]))),
+    col("Reason", |o| json!(s(&o["reason"]))),
+    col("Object", event_object),
+    col("Message", |o| json!(s(&o["message"]))),
+    col("Subobject", |o| json!(s(&o["involvedObject"]["fieldPath"]))).wide(),
+    col("Source", event_source).wide(),
+    col("First Seen", |o| {
+        json!(age(o["firstTimestamp"].as_str().unwrap_or(event_last(o))))
+    })
+    .wide(),
+    int("Count", |o| json!(o["count"].as_i64().unwrap_or(1))).wide(),
+    NAME.wide(),
+];
+
+const DEPLOYMENTS: &[Column] = &[
+    NAME,
+    col("Ready", |o| {
+        let want = o["spec"]["replicas"].as_i64().unwrap_or(1);
+        json!(format!("{}/{want}", n(&o["status"]["readyReplicas"])))
+    }),
+    int("Up-to-date", |o| status_count(o, "updatedReplicas")),
+    int("Available", |o| status_count(o, "availableReplicas")),
+];
+
+const REPLICA_SETS: &[Column] = &[
+    NAME,
+    int("Desired", |o| {
+        json!(o["spec"]["replicas"].as_i64().unwrap_or(1))
+    }),
+    int("Current", |o| status_count(o, "replicas")),
+    int("Ready", |o| status_count(o, "readyReplicas")),
+];
+
+const DAEMON_SETS: &[Column] = &[
+    NAME,
+    int("Desired", |o| status_count(o, "desiredNumberScheduled")),
+    int("Current", |o| status_count(o, "currentNumberScheduled")),
+    int("Ready", |o| status_count(o, "numberReady")),
+    int("Up-to-date", |o| status_count(o, "updatedNumberScheduled")),
+    int("Available", |o| status_count(o, "numberAvailable")),
+    col("Node Selector", |o| {
+        json!(or_none(join_map(
+            &o["spec"]["template"]["spec"]["nodeSelector"]
+        )))
+    }),
+];
+
+/// The columns of a built-in kind (Name and Age for kinds without their own).
+fn columns(def: &ResourceDef) -> Vec<Column> {
+    let none: &[Column] = &[];
+    let (head, tail) = match (def.group.as_str(), def.plural.as_str()) {
+        ("", "pods") => (PODS, none),
+        ("", "services") => (SERVICES, none),
+        ("", "configmaps") => (CONFIG_MAPS, none),
+        ("", "secrets") => (SECRETS, none),
+        ("", "serviceaccounts") => (SERVICE_ACCOUNTS, none),
+        ("", "namespaces") => (NAMESPACES, none),
+        ("", "nodes") => (NODES, none),
+        ("", "events") => (EVENTS, none),
+        ("apps", "deployments") => (DEPLOYMENTS, WORKLOAD_TAIL),
+        ("apps", "replicasets") => (REPLICA_SETS, WORKLOAD_TAIL),
+        ("apps", "daemonsets") => (DAEMON_SETS, WORKLOAD_TAIL),
+        _ => (&[NAME, AGE][..], none),
+    };
+    [head, tail].concat()
+}
+
+/// The cells of `o`'s row, one per column.
+fn cells(cols: &[Column], o: &Value) -> Vec<Value> {
+    cols.iter().map(|c| (c.cell)(o)).collect()
 }
 
 /// A CRD row: the name, then each printer column's simple JSONPath (`.a.b`, `.a[0].b`).
@@ -491,15 +474,15 @@ pub fn table<'a>(
 ) -> Value {
     let column = |name: &str, ty: &str, prio: u64| json!({"name": name, "type": ty, "format": if name == "Name" { "name" } else { "" }, "description": "", "priority": prio});
     let (defs, rows): (Vec<Value>, Vec<Value>) = if def.printer_columns.is_empty() {
-        let (cols, cells) = columns(def);
+        let cols = columns(def);
         let defs = cols
             .iter()
-            .map(|(n, t, p)| column(n, t, u64::from(*p)))
+            .map(|c| column(c.name, c.ty, u64::from(c.priority)))
             .collect();
         (
             defs,
             objects
-                .map(|o| json!({"cells": cells(o), "object": row_object(o)}))
+                .map(|o| json!({"cells": cells(&cols, o), "object": row_object(o)}))
                 .collect(),
         )
     } else {
@@ -556,7 +539,7 @@ mod tests {
         let svc = json!({"metadata": {"name": "nginx"}, "spec": {"type": "LoadBalancer", "clusterIP": "10.96.0.11",
             "ports": [{"port": 80, "nodePort": 30012, "protocol": "TCP"}], "selector": {"app": "nginx"}},
             "status": {"loadBalancer": {"ingress": [{"ip": "192.168.1.240"}]}}});
-        let cells = service_cells(&svc);
+        let cells = cells(SERVICES, &svc);
         assert_eq!(cells[3], "192.168.1.240");
         assert_eq!(cells[4], "80:30012/TCP");
         assert_eq!(cells[6], "app=nginx");

@@ -146,14 +146,7 @@ mod metallb_glue {
             log: Some(l.log),
             ..ControllerOptions::default()
         };
-        Some(
-            async move {
-                metallb::run_controller(client, opts, stop)
-                    .await
-                    .map_err(|e| error_chain(&e))
-            }
-            .boxed(),
-        )
+        Some(run(metallb::run_controller(client, opts, stop)))
     }
 
     pub fn speaker(l: Launch, stop: watch::Receiver<bool>) -> Option<Run> {
@@ -174,14 +167,14 @@ mod metallb_glue {
             metrics_bound: l.metrics_bound,
             ..SpeakerOptions::new(l.node_name, l.node_address)
         };
-        Some(
-            async move {
-                metallb::run_speaker(client, opts, stop)
-                    .await
-                    .map_err(|e| error_chain(&e))
-            }
-            .boxed(),
-        )
+        Some(run(metallb::run_speaker(client, opts, stop)))
+    }
+
+    /// A component's run, its error reported with its whole chain of causes.
+    fn run(
+        fut: impl std::future::Future<Output = Result<(), metallb::Error>> + Send + 'static,
+    ) -> Run {
+        async move { fut.await.map_err(|e| error_chain(&e)) }.boxed()
     }
 
     fn error_chain(e: &dyn std::error::Error) -> String {

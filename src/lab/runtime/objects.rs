@@ -220,10 +220,10 @@ pub fn target_port(svc_port: &Value, pod: &Value) -> Option<u64> {
         .and_then(|p| p["containerPort"].as_u64())
 }
 
-/// The EndpointSlice for a Service and its ready pods.
-pub fn endpoint_slice(svc: &Value, pods: &[&Value]) -> Value {
-    let name = meta::meta_str(svc, "name");
-    let ports: Vec<Value> = svc["spec"]["ports"]
+/// The ports of a Service's endpoints: each Service port resolved against the first ready
+/// pod (the same list in an EndpointSlice and in an Endpoints subset).
+fn endpoint_ports(svc: &Value, pods: &[&Value]) -> Vec<Value> {
+    svc["spec"]["ports"]
         .as_array()
         .into_iter()
         .flatten()
@@ -232,16 +232,29 @@ pub fn endpoint_slice(svc: &Value, pods: &[&Value]) -> Value {
             json!({"name": p["name"].as_str().unwrap_or(""), "port": port,
                    "protocol": p["protocol"].as_str().unwrap_or("TCP")})
         })
-        .collect();
+        .collect()
+}
+
+/// An endpoint's `targetRef` to its pod.
+fn pod_ref(pod: &Value) -> Value {
+    json!({"kind": "Pod", "name": meta::meta_str(pod, "name"),
+           "namespace": meta::meta_str(pod, "namespace"), "uid": meta::meta_str(pod, "uid")})
+}
+
+/// The EndpointSlice for a Service and its ready pods.
+pub fn endpoint_slice(svc: &Value, pods: &[&Value]) -> Value {
+    let name = meta::meta_str(svc, "name");
+    let ports = endpoint_ports(svc, pods);
     let endpoints: Vec<Value> = pods
         .iter()
-        .map(|pod| json!({
-            "addresses": [pod["status"]["podIP"]],
-            "conditions": {"ready": true, "serving": true, "terminating": false},
-            "nodeName": pod["spec"]["nodeName"],
-            "targetRef": {"kind": "Pod", "name": meta::meta_str(pod, "name"),
-                          "namespace": meta::meta_str(pod, "namespace"), "uid": meta::meta_str(pod, "uid")},
-        }))
+        .map(|pod| {
+            json!({
+                "addresses": [pod["status"]["podIP"]],
+                "conditions": {"ready": true, "serving": true, "terminating": false},
+                "nodeName": pod["spec"]["nodeName"],
+                "targetRef": pod_ref(pod),
+            })
+        })
         .collect();
     json!({
         "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
@@ -260,20 +273,12 @@ pub fn endpoint_slice(svc: &Value, pods: &[&Value]) -> Value {
 pub fn endpoints(svc: &Value, pods: &[&Value]) -> Value {
     let addresses: Vec<Value> = pods
         .iter()
-        .map(|pod| json!({"ip": pod["status"]["podIP"], "nodeName": pod["spec"]["nodeName"],
-            "targetRef": {"kind": "Pod", "name": meta::meta_str(pod, "name"),
-                          "namespace": meta::meta_str(pod, "namespace"), "uid": meta::meta_str(pod, "uid")}}))
-        .collect();
-    let ports: Vec<Value> = svc["spec"]["ports"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|p| {
-            let port = pods.first().and_then(|pod| target_port(p, pod));
-            json!({"name": p["name"].as_str().unwrap_or(""), "port": port,
-                   "protocol": p["protocol"].as_str().unwrap_or("TCP")})
+        .map(|pod| {
+            json!({"ip": pod["status"]["podIP"], "nodeName": pod["spec"]["nodeName"],
+            "targetRef": pod_ref(pod)})
         })
         .collect();
+    let ports = endpoint_ports(svc, pods);
     let subsets = if addresses.is_empty() {
         json!([])
     } else {

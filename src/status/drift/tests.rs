@@ -9,6 +9,15 @@ pub(crate) fn healthy() -> Snapshot {
         .expect("fixture parses")
 }
 
+/// The one drift `s` shows, which must be of `kind`.
+fn only(s: &Snapshot, kind: DriftKind) -> Drift {
+    let mut d = derive(s);
+    assert_eq!(d.len(), 1, "{d:?}");
+    let d = d.remove(0);
+    assert_eq!(d.kind, kind, "{d:?}");
+    d
+}
+
 fn kinds(s: &Snapshot) -> Vec<DriftKind> {
     derive(s).into_iter().map(|d| d.kind).collect()
 }
@@ -86,11 +95,9 @@ fn assigned_but_announced_by_no_speaker() {
 fn announced_but_not_held_by_a_router() {
     let mut s = healthy();
     s.routers[1].routes.clear();
-    let d = derive(&s);
-    assert_eq!(d.len(), 1, "{d:?}");
-    assert_eq!(d[0].kind, DriftKind::NotHeld);
-    assert_eq!(d[0].router.as_deref(), Some("quagga"));
-    assert_eq!(d[0].prefix, Some(p("198.51.100.0/32")));
+    let d = only(&s, DriftKind::NotHeld);
+    assert_eq!(d.router.as_deref(), Some("quagga"));
+    assert_eq!(d.prefix, Some(p("198.51.100.0/32")));
     // A peer whose speaker session is down is session_down, not not_held.
     s.speakers[1].state = SessionState::Connect;
     assert_eq!(kinds(&s), vec![DriftKind::SessionDown]);
@@ -102,11 +109,9 @@ fn held_but_not_assigned_is_stale() {
     let mut old = s.routers[0].routes[0].clone();
     old.prefix = p("198.51.100.7/32");
     s.routers[0].routes.push(old);
-    let d = derive(&s);
-    assert_eq!(d.len(), 1, "{d:?}");
-    assert_eq!(d[0].kind, DriftKind::Stale);
-    assert_eq!(d[0].router.as_deref(), Some("bird"));
-    assert_eq!(d[0].node.as_deref(), Some("minikube"));
+    let d = only(&s, DriftKind::Stale);
+    assert_eq!(d.router.as_deref(), Some("bird"));
+    assert_eq!(d.node.as_deref(), Some("minikube"));
     // A route from some other neighbour is not MetalLB's business.
     s.routers[0].routes[1].next_hop = Some("192.0.2.1".parse().unwrap());
     s.routers[0].routes[1].from_peer = Some("192.0.2.1".into());
@@ -117,11 +122,9 @@ fn held_but_not_assigned_is_stale() {
 fn a_wrong_next_hop() {
     let mut s = healthy();
     s.routers[1].routes[0].next_hop = Some("127.0.1.9".parse().unwrap());
-    let d = derive(&s);
-    assert_eq!(d.len(), 1, "{d:?}");
-    assert_eq!(d[0].kind, DriftKind::WrongNextHop);
+    let d = only(&s, DriftKind::WrongNextHop);
     assert!(
-        d[0].detail.contains("via 127.0.1.9, expected 127.0.1.1"),
+        d.detail.contains("via 127.0.1.9, expected 127.0.1.1"),
         "{d:?}"
     );
 }
@@ -130,10 +133,8 @@ fn a_wrong_next_hop() {
 fn routers_disagree_on_communities() {
     let mut s = healthy();
     s.routers[0].routes[0].communities = vec!["64500:1".into()];
-    let d = derive(&s);
-    assert_eq!(d.len(), 1, "{d:?}");
-    assert_eq!(d[0].kind, DriftKind::RoutersDisagree);
-    assert!(d[0].detail.contains("bird: [64500:1], quagga: []"), "{d:?}");
+    let d = only(&s, DriftKind::RoutersDisagree);
+    assert!(d.detail.contains("bird: [64500:1], quagga: []"), "{d:?}");
 }
 
 #[test]
@@ -143,13 +144,8 @@ fn without_a_cluster_routers_that_hold_different_prefixes_disagree() {
     s.services.clear();
     s.speakers.clear();
     s.routers[1].routes.clear();
-    let d = derive(&s);
-    assert_eq!(d.len(), 1, "{d:?}");
-    assert_eq!(d[0].kind, DriftKind::RoutersDisagree);
-    assert!(
-        d[0].detail.contains("held by bird but not by quagga"),
-        "{d:?}"
-    );
+    let d = only(&s, DriftKind::RoutersDisagree);
+    assert!(d.detail.contains("held by bird but not by quagga"), "{d:?}");
     // A disconnected router is session_down, not a disagreement.
     s.routers[1].sessions[0].state = SessionState::Active;
     assert_eq!(kinds(&s), vec![DriftKind::SessionDown]);
