@@ -56,18 +56,26 @@ pub struct ListenArgs {
     /// The peers' AS number: one for all peers, or one per --peer in order.
     #[arg(long, value_name = "N", required = true)]
     pub peer_as: Vec<u32>,
-    /// Router ID; defaults to the listen address when it is a specific IPv4 address.
+    #[command(flatten)]
+    pub session: SessionArgs,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+}
+
+/// Session settings `listen` and `announce` share.
+#[derive(Debug, Args)]
+pub struct SessionArgs {
+    /// Router ID; defaults to the listen address when it is a specific IPv4 address (listen),
+    /// or to the local IPv4 address used to reach the peer (announce).
     #[arg(long, value_name = "IPV4")]
     pub router_id: Option<Ipv4Addr>,
     /// Hold time to offer, in seconds: 0 (no keepalives) or at least 3.
     #[arg(long, default_value_t = 90, value_parser = parse_hold_time)]
     pub hold_time: u16,
-    /// TCP MD5 password (RFC 2385) for all peers.
+    /// TCP MD5 password (RFC 2385), for every peer.
     #[arg(long)]
     pub password: Option<String>,
-    /// Output format.
-    #[arg(short, long, value_enum, default_value_t = Output::Table)]
-    pub output: Output,
 }
 
 #[derive(Debug, Args)]
@@ -99,15 +107,8 @@ pub struct AnnounceArgs {
     /// A large community to attach, as A:B:C (repeatable).
     #[arg(long, value_name = "A:B:C", value_parser = parse_large_community)]
     pub large_community: Vec<[u32; 3]>,
-    /// Router ID; defaults to the local IPv4 address used to reach the peer.
-    #[arg(long, value_name = "IPV4")]
-    pub router_id: Option<Ipv4Addr>,
-    /// Hold time to offer, in seconds: 0 (no keepalives) or at least 3.
-    #[arg(long, default_value_t = 90, value_parser = parse_hold_time)]
-    pub hold_time: u16,
-    /// TCP MD5 password (RFC 2385).
-    #[arg(long)]
-    pub password: Option<String>,
+    #[command(flatten)]
+    pub session: SessionArgs,
     /// Connect timeout in seconds.
     #[arg(long, default_value_t = 10)]
     pub connect_timeout: u64,
@@ -186,7 +187,7 @@ fn parse_large_community(s: &str) -> Result<[u32; 3], String> {
 
 async fn listen(a: ListenArgs) -> Result<ExitCode> {
     let neighbors = neighbors(&a)?;
-    let router_id = match (a.router_id, a.listen.ip()) {
+    let router_id = match (a.session.router_id, a.listen.ip()) {
         (Some(id), _) => id,
         (None, IpAddr::V4(v4)) if !v4.is_unspecified() => v4,
         _ => bail!(
@@ -198,7 +199,7 @@ async fn listen(a: ListenArgs) -> Result<ExitCode> {
         listen: a.listen,
         local_as: a.local_as,
         router_id,
-        hold_time: a.hold_time,
+        hold_time: a.session.hold_time,
         neighbors,
     })
     .await?;
@@ -231,7 +232,7 @@ fn neighbors(a: &ListenArgs) -> Result<Vec<Neighbor>> {
         .map(|(i, ip)| Neighbor {
             addr: *ip,
             peer_as: a.peer_as[i.min(a.peer_as.len() - 1)],
-            md5_password: a.password.clone(),
+            md5_password: a.session.password.clone(),
         })
         .collect())
 }
@@ -336,15 +337,15 @@ fn format_duration(secs: u64) -> String {
 }
 
 async fn announce(a: AnnounceArgs) -> Result<ExitCode> {
-    let router_id = match a.router_id {
+    let router_id = match a.session.router_id {
         Some(id) => id,
         None => derive_router_id(a.source, a.peer)?,
     };
     let mut scfg = session::Config::new(a.local_as, a.peer_as, router_id);
-    scfg.hold_time = a.hold_time;
+    scfg.hold_time = a.session.hold_time;
     let mut cfg = PeerConfig::new(a.peer, scfg);
     cfg.source = a.source;
-    cfg.md5_password = a.password.clone();
+    cfg.md5_password = a.session.password.clone();
     cfg.connect_timeout = Duration::from_secs(a.connect_timeout);
     if a.one_per_update {
         cfg.packing = Packing::OnePerUpdate;
@@ -527,7 +528,7 @@ mod tests {
         };
         assert_eq!(l.peer, vec!["127.0.1.1".parse::<IpAddr>().unwrap()]);
         assert_eq!(l.output, Output::Json);
-        assert_eq!(l.hold_time, 90);
+        assert_eq!(l.session.hold_time, 90);
     }
 
     #[test]

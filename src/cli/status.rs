@@ -64,20 +64,28 @@ pub enum RequireArg {
     Any,
 }
 
-/// `metallbctl status`.
+/// What `status` and `routes` share: where to read from, how to print, and whether to keep
+/// watching.
 #[derive(Debug, Args)]
-pub struct StatusArgs {
+pub struct ViewArgs {
     #[command(flatten)]
     pub source: SourceArgs,
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = Output::Table)]
     pub output: Output,
-    /// Keep printing a new status every --interval.
+    /// Keep printing a fresh view every --interval.
     #[arg(short, long)]
     pub watch: bool,
     /// Seconds between polls with --watch.
     #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
     pub interval: f64,
+}
+
+/// `metallbctl status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub view: ViewArgs,
     /// Exit 1 unless all sessions are up (all) or some are (any), and nothing drifts.
     #[arg(long, value_enum)]
     pub require: Option<RequireArg>,
@@ -87,16 +95,7 @@ pub struct StatusArgs {
 #[derive(Debug, Args)]
 pub struct RoutesArgs {
     #[command(flatten)]
-    pub source: SourceArgs,
-    /// Output format.
-    #[arg(short, long, value_enum, default_value_t = Output::Table)]
-    pub output: Output,
-    /// Keep printing the routes every --interval.
-    #[arg(short, long)]
-    pub watch: bool,
-    /// Seconds between polls with --watch.
-    #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
-    pub interval: f64,
+    pub view: ViewArgs,
 }
 
 /// A `--router` value.
@@ -354,16 +353,14 @@ fn interval(secs: f64) -> anyhow::Result<Duration> {
 
 /// Render `snap` with `render`, once or on every new snapshot.
 fn drive(
-    source: &SourceArgs,
-    watch: bool,
-    every: f64,
+    view: &ViewArgs,
     mut render: impl FnMut(&Snapshot, bool) -> anyhow::Result<bool>,
 ) -> anyhow::Result<ExitCode> {
-    let every = interval(every)?;
+    let every = interval(view.interval)?;
     let rt = runtime()?;
     rt.block_on(async {
-        let (mut c, listeners) = collector(source).await?;
-        let result = if !watch {
+        let (mut c, listeners) = collector(&view.source).await?;
+        let result = if !view.watch {
             let snap = c.poll().await;
             render(&snap, false).map(|ok| {
                 if ok {
@@ -427,8 +424,8 @@ pub fn run_status(args: StatusArgs) -> anyhow::Result<ExitCode> {
         RequireArg::All => Require::All,
         RequireArg::Any => Require::Any,
     });
-    let output = args.output;
-    drive(&args.source, args.watch, args.interval, |snap, watching| {
+    let output = args.view.output;
+    drive(&args.view, |snap, watching| {
         let pass = require.is_none_or(|r| check(snap, r).pass);
         match output {
             Output::Table => {
@@ -443,8 +440,8 @@ pub fn run_status(args: StatusArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn run_routes(args: RoutesArgs) -> anyhow::Result<ExitCode> {
-    let output = args.output;
-    drive(&args.source, args.watch, args.interval, |snap, watching| {
+    let output = args.view.output;
+    drive(&args.view, |snap, watching| {
         let doc = RoutesDoc {
             taken_at_ms: snap.taken_at_ms,
             routes: route_rows(snap),

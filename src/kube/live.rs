@@ -69,14 +69,11 @@ pub fn load(source: &Source, options: &Options) -> Result<Live, LiveError> {
                 .as_deref()
                 .map(|c| format!("context {c:?}, "))
                 .unwrap_or_default();
-            Ok(Live {
-                running: state
-                    .running_config
-                    .as_deref()
-                    .and_then(|t| running_pools(t, options)),
-                services: state.services,
-                described: format!("the cluster ({context}ConfigMap {namespace}/{name})"),
-            })
+            Ok(live_from(
+                state,
+                options,
+                format!("the cluster ({context}ConfigMap {namespace}/{name})"),
+            ))
         }
     }
 }
@@ -108,12 +105,26 @@ pub async fn fetch(
     options: &Options,
 ) -> Result<Live, KubeError> {
     let state = super::assignments::fetch_at(client, server, namespace, name).await?;
-    Ok(Live {
+    Ok(live_from(
+        state,
+        options,
+        format!("the cluster (ConfigMap {namespace}/{name})"),
+    ))
+}
+
+/// What runs now, from what was read of the cluster: the running configuration's pools (when
+/// it parses) and the Services.
+fn live_from(
+    state: super::assignments::ClusterState,
+    options: &Options,
+    described: String,
+) -> Live {
+    Live {
         running: state
             .running_config
             .as_deref()
             .and_then(|t| running_pools(t, options)),
         services: state.services,
-        described: format!("the cluster (ConfigMap {namespace}/{name})"),
-    })
+        described,
+    }
 }
