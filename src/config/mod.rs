@@ -8,6 +8,7 @@
 //! also inside the `config: |` block scalar.
 
 pub mod addr;
+pub mod crd;
 pub mod decode;
 pub mod duration;
 pub mod embed;
@@ -76,6 +77,9 @@ pub struct Skipped {
 #[derive(Debug, Clone, Default)]
 pub struct FileReport {
     pub configs: Vec<FoundConfig>,
+    /// MetalLB custom resources (and Secrets, for `passwordSecret`), checked together across
+    /// all inputs by [`crd::lint`].
+    pub crds: Vec<crd::Document>,
     pub skipped: Vec<Skipped>,
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -213,16 +217,19 @@ fn classify(doc: &Node, options: &Options, reporter: &mut Reporter<'_>, report: 
                 .get("apiVersion")
                 .and_then(Node::as_scalar)
                 .unwrap_or_default();
-            let reason = if api.starts_with("metallb.io/") {
-                "MetalLB custom resources are not linted yet; only the ConfigMap format is"
-            } else {
-                "not a MetalLB configuration"
-            };
-            report.skipped.push(Skipped {
-                line,
-                what,
-                reason: reason.into(),
-            });
+            if crd::wants(api, kind) {
+                report.crds.push(crd::Document {
+                    node: doc.clone(),
+                    line,
+                });
+            }
+            if !api.starts_with("metallb.io/") {
+                report.skipped.push(Skipped {
+                    line,
+                    what,
+                    reason: "not a MetalLB configuration".into(),
+                });
+            }
         }
     }
 }
