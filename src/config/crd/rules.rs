@@ -236,6 +236,10 @@ fn peer(
                 .with_help("keep peerASN for a fixed AS, or dynamicASN to accept whatever the router announces");
         }
     }
+    if target < Version::v0(15) && p.peer_address.is_none() {
+        r.report(rule::MISSING_FIELD, super::to_model::peer_span(object, p), "spec.peerAddress: Required value")
+            .with_help("add `peerAddress: <router IP>`");
+    }
     if target >= Version::v0(15) {
         match (&p.peer_address, &p.interface) {
             (None, None) => {

@@ -158,7 +158,8 @@ pub fn exempt(objects: &[Object]) -> Vec<(&'static str, std::ops::Range<usize>)>
     let mut out = Vec::new();
     for object in objects {
         if let Spec::Peer(p) = &object.spec {
-            if p.interface.is_some() && p.peer_address.is_none() {
+            // MLB209 (v0.15+) or the schema's required field (v0.13, v0.14) says it instead.
+            if p.peer_address.is_none() {
                 out.push(("MLB011", peer_span(object, p)));
             }
             if p.dynamic_asn.is_some() && p.peer_asn.is_none() {
@@ -192,6 +193,7 @@ const KEYS: &[(&str, &str)] = &[
     ("source-address", "sourceAddress"),
     ("localpref", "localPref"),
     ("`protocol: bgp`", "a BGPAdvertisement"),
+    ("read the ConfigMap", "read the BGPPeer"),
 ];
 
 /// A ConfigMap rule's help text in CRD terms.
