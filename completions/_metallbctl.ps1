@@ -43,7 +43,7 @@ Register-ArgumentCompleter -Native -CommandName 'metallbctl' -ScriptBlock {
         }
         'metallbctl;validate' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('--target-version', '--target-version', [CompletionResultType]::ParameterName, 'MetalLB release whose rules apply (v0.6 through v0.12)')
+            [CompletionResult]::new('--target-version', '--target-version', [CompletionResultType]::ParameterName, 'MetalLB release whose rules apply: v0.6 through v0.12 read the ConfigMap (default v0.12), v0.13 through v0.16 the custom resources (default v0.16)')
             [CompletionResult]::new('--bgp-mode', '--bgp-mode', [CompletionResultType]::ParameterName, 'BGP implementation the speaker runs (v0.12): native cannot announce IPv6 or run BFD')
             [CompletionResult]::new('--assignments', '--assignments', [CompletionResultType]::ParameterName, 'Dry-run against `kubectl get svc -A -o json` output instead of a cluster (for CI jobs without cluster credentials)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use with --cluster')

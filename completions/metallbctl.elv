@@ -39,7 +39,7 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
         }
         &'metallbctl;validate'= {
             cand --format 'Output format'
-            cand --target-version 'MetalLB release whose rules apply (v0.6 through v0.12)'
+            cand --target-version 'MetalLB release whose rules apply: v0.6 through v0.12 read the ConfigMap (default v0.12), v0.13 through v0.16 the custom resources (default v0.16)'
             cand --bgp-mode 'BGP implementation the speaker runs (v0.12): native cannot announce IPv6 or run BFD'
             cand --assignments 'Dry-run against `kubectl get svc -A -o json` output instead of a cluster (for CI jobs without cluster credentials)'
             cand --context 'The kubeconfig context to use with --cluster'

@@ -45,7 +45,7 @@ json\t'One JSON document (schema in docs/validate.md)'
 github\t'GitHub Actions annotations'
 sarif\t'SARIF 2.1.0, for code-scanning dashboards'
 junit\t'JUnit XML, for CI test reports'"
-complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -l target-version -d 'MetalLB release whose rules apply (v0.6 through v0.12)' -r
+complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -l target-version -d 'MetalLB release whose rules apply: v0.6 through v0.12 read the ConfigMap (default v0.12), v0.13 through v0.16 the custom resources (default v0.16)' -r
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -l bgp-mode -d 'BGP implementation the speaker runs (v0.12): native cannot announce IPv6 or run BFD' -r -f -a "native\t''
 frr\t''"
 complete -c metallbctl -n "__fish_metallbctl_using_subcommand validate" -l assignments -d 'Dry-run against `kubectl get svc -A -o json` output instead of a cluster (for CI jobs without cluster credentials)' -r -F
