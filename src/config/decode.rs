@@ -75,7 +75,11 @@ macro_rules! record {
 pub(super) use record;
 
 /// The value of a field that holds an unsigned number of Go type `T` (`u16`, `u32`).
-pub(super) fn unsigned<T: TryFrom<i64>>(d: &mut Decoder<'_, '_>, v: &Node, key: &str) -> Option<Spanned<T>> {
+pub(super) fn unsigned<T: TryFrom<i64>>(
+    d: &mut Decoder<'_, '_>,
+    v: &Node,
+    key: &str,
+) -> Option<Spanned<T>> {
     d.uint(v, key).and_then(|n| d.narrow(n, key))
 }
 
@@ -271,7 +275,12 @@ impl<'r, 'f> Decoder<'r, 'f> {
         self.map.map_span(&node.span)
     }
 
-    pub(super) fn report(&mut self, rule: Rule, node: &Node, message: String) -> &mut crate::diag::Diagnostic {
+    pub(super) fn report(
+        &mut self,
+        rule: Rule,
+        node: &Node,
+        message: String,
+    ) -> &mut crate::diag::Diagnostic {
         let span = self.span(node);
         self.reporter.report(rule, span, message)
     }
@@ -436,7 +445,11 @@ impl<'r, 'f> Decoder<'r, 'f> {
             .collect()
     }
 
-    pub(super) fn string_map(&mut self, node: &Node, key: &str) -> Vec<(Spanned<String>, Spanned<String>)> {
+    pub(super) fn string_map(
+        &mut self,
+        node: &Node,
+        key: &str,
+    ) -> Vec<(Spanned<String>, Spanned<String>)> {
         if node.is_null() {
             return Vec::new();
         }

@@ -26,6 +26,7 @@ mod metallb_features;
 mod metallb_kubectl;
 mod metallb_tutorial;
 mod validate_cli;
+mod validate_crds;
 mod validate_dryrun;
 mod validate_props;
 mod validate_rules;

@@ -173,7 +173,9 @@ pub fn lint(inputs: &[Input<'_>], target: Option<Version>, mode: BgpMode) -> Rep
         for mut d in model.diagnostics {
             let span = d.location.as_ref().map(|l| l.span.clone());
             if to_model::NOT_FOR_CRDS.contains(&d.code)
-                || exempt.iter().any(|(c, s)| *c == d.code && Some(s) == span.as_ref())
+                || exempt
+                    .iter()
+                    .any(|(c, s)| *c == d.code && Some(s) == span.as_ref())
             {
                 continue;
             }
@@ -314,7 +316,10 @@ fn decode_object(
             api_node,
             format!("no matches for kind {kind:?} in version {api:?}"),
         )
-        .with_help(format!("{kind} is served as metallb.io/{}", info.versions[0]));
+        .with_help(format!(
+            "{kind} is served as metallb.io/{}",
+            info.versions[0]
+        ));
         return None;
     }
     if info.status_only {
@@ -324,7 +329,10 @@ fn decode_object(
         d.report(
             rule::KIND_REMOVED,
             kind_node,
-            format!("{kind} requires MetalLB {} or later (target is {target})", info.since),
+            format!(
+                "{kind} requires MetalLB {} or later (target is {target})",
+                info.since
+            ),
         );
         return None;
     }
@@ -356,8 +364,21 @@ fn decode_object(
         .with_help("change apiVersion to metallb.io/v1beta2: the fields are the same, and nodeSelectors become Kubernetes label selectors");
     }
     if let Some(map) = node.as_map() {
+        let mut seen: Vec<&str> = Vec::new();
         for (k, _) in map {
             let Some(key) = k.as_scalar() else { continue };
+            if seen.contains(&key) {
+                d.report(
+                    rule::DUPLICATE_KEY,
+                    k,
+                    format!("key {key:?} already set in map"),
+                )
+                .with_help(
+                    "two objects without `---` between them? kubectl refuses duplicate keys",
+                );
+                continue;
+            }
+            seen.push(key);
             if !TOP_LEVEL.contains(&key) {
                 let near = did_you_mean(key, TOP_LEVEL.iter().copied());
                 let d = d.report(
@@ -396,8 +417,10 @@ fn decode_object(
     let spec_node = node.get("spec").filter(|s| !s.is_null());
     let spec = match kind {
         "IPAddressPool" => Spec::Pool(spec_of(d, spec_node, kind)),
-        "BGPPeer" if version == "v1beta1" => Spec::Peer(spec_of::<PeerSpecV1beta1>(d, spec_node, kind).0),
-        "BGPPeer" => Spec::Peer(spec_of(d, spec_node, kind)),
+        "BGPPeer" if version == "v1beta1" => {
+            Spec::Peer(Box::new(spec_of::<PeerSpecV1beta1>(d, spec_node, kind).0))
+        }
+        "BGPPeer" => Spec::Peer(Box::new(spec_of(d, spec_node, kind))),
         "BGPAdvertisement" => Spec::BgpAdvertisement(spec_of(d, spec_node, kind)),
         "L2Advertisement" => Spec::L2Advertisement(spec_of(d, spec_node, kind)),
         "Community" => Spec::Community(spec_of(d, spec_node, kind)),
@@ -409,7 +432,10 @@ fn decode_object(
         d.report(
             rule::MISSING_FIELD,
             kind_node,
-            format!("{kind} {} has no spec, which is required", name.as_ref().map_or("", |n| n.value.as_str())),
+            format!(
+                "{kind} {} has no spec, which is required",
+                name.as_ref().map_or("", |n| n.value.as_str())
+            ),
         );
     }
     Some(Object {

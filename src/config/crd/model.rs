@@ -162,7 +162,7 @@ pub struct Secret {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Spec {
     Pool(PoolSpec),
-    Peer(PeerSpec),
+    Peer(Box<PeerSpec>),
     BgpAdvertisement(BgpAdvertisementSpec),
     L2Advertisement(L2AdvertisementSpec),
     Community(CommunitySpec),

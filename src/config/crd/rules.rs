@@ -26,7 +26,13 @@ pub fn check(
             Spec::BgpAdvertisement(a) => {
                 if let Some(len) = &a.aggregation_length {
                     if len.value < 1 {
-                        schema(r, len.span.clone(), "spec.aggregationLength", len.value, "should be greater than or equal to 1");
+                        schema(
+                            r,
+                            len.span.clone(),
+                            "spec.aggregationLength",
+                            len.value,
+                            "should be greater than or equal to 1",
+                        );
                     }
                 }
                 references(objects, &a.ip_address_pools, &a.peers, r);
@@ -47,14 +53,24 @@ pub fn check(
                     for ad in &ads.value {
                         if let Some(len) = &ad.aggregation_length {
                             if len.value < 1 {
-                                schema(r, len.span.clone(), "spec.bgpAdvertisements.aggregationLength", len.value, "should be greater than or equal to 1");
+                                schema(
+                                    r,
+                                    len.span.clone(),
+                                    "spec.bgpAdvertisements.aggregationLength",
+                                    len.value,
+                                    "should be greater than or equal to 1",
+                                );
                             }
                         }
                     }
                 }
                 if p.protocol.is_none() && p.span != (0..0) {
-                    r.report(rule::MISSING_FIELD, p.span.clone(), "address pool is missing the protocol field")
-                        .with_help("add `protocol: bgp` or `protocol: layer2`");
+                    r.report(
+                        rule::MISSING_FIELD,
+                        p.span.clone(),
+                        "address pool is missing the protocol field",
+                    )
+                    .with_help("add `protocol: bgp` or `protocol: layer2`");
                 }
             }
             Spec::Pool(_) => not_advertised(object, objects, r),
@@ -64,7 +80,13 @@ pub fn check(
 }
 
 /// The API server's own wording for a schema violation.
-fn schema(r: &mut Reporter<'_>, span: std::ops::Range<usize>, path: &str, value: impl std::fmt::Display, why: &str) {
+fn schema(
+    r: &mut Reporter<'_>,
+    span: std::ops::Range<usize>,
+    path: &str,
+    value: impl std::fmt::Display,
+    why: &str,
+) {
     r.report(
         rule::SCHEMA_VIOLATION,
         span,
@@ -106,7 +128,9 @@ fn duplicates(objects: &[Object], r: &mut Reporter<'_>) {
     }
     let mut aliases: Vec<&str> = Vec::new();
     for object in objects {
-        let Spec::Community(c) = &object.spec else { continue };
+        let Spec::Community(c) = &object.spec else {
+            continue;
+        };
         for entry in &c.communities {
             let Some(name) = &entry.name else { continue };
             if aliases.contains(&name.value.as_str()) {
@@ -123,7 +147,12 @@ fn duplicates(objects: &[Object], r: &mut Reporter<'_>) {
     }
 }
 
-fn references(objects: &[Object], pools: &[crate::config::model::Spanned<String>], peers: &[crate::config::model::Spanned<String>], r: &mut Reporter<'_>) {
+fn references(
+    objects: &[Object],
+    pools: &[crate::config::model::Spanned<String>],
+    peers: &[crate::config::model::Spanned<String>],
+    r: &mut Reporter<'_>,
+) {
     let names = |kinds: &[&str]| -> Vec<&str> {
         objects
             .iter()
@@ -134,11 +163,15 @@ fn references(objects: &[Object], pools: &[crate::config::model::Spanned<String>
     let pool_names = names(&["IPAddressPool", "AddressPool"]);
     for pool in pools {
         if !pool_names.contains(&pool.value.as_str()) {
-            let near = crate::config::suggest::did_you_mean(&pool.value, pool_names.iter().copied());
+            let near =
+                crate::config::suggest::did_you_mean(&pool.value, pool_names.iter().copied());
             let d = r.report(
                 rule::UNKNOWN_REFERENCE,
                 pool.span.clone(),
-                format!("no IPAddressPool named {:?}: this advertisement announces nothing from it", pool.value),
+                format!(
+                    "no IPAddressPool named {:?}: this advertisement announces nothing from it",
+                    pool.value
+                ),
             );
             match near {
                 Some(near) => d.with_help(format!("did you mean {near:?}?")),
@@ -149,11 +182,15 @@ fn references(objects: &[Object], pools: &[crate::config::model::Spanned<String>
     let peer_names = names(&["BGPPeer"]);
     for peer in peers {
         if !peer_names.contains(&peer.value.as_str()) {
-            let near = crate::config::suggest::did_you_mean(&peer.value, peer_names.iter().copied());
+            let near =
+                crate::config::suggest::did_you_mean(&peer.value, peer_names.iter().copied());
             let d = r.report(
                 rule::UNKNOWN_REFERENCE,
                 peer.span.clone(),
-                format!("no BGPPeer named {:?}: nothing is advertised to it", peer.value),
+                format!(
+                    "no BGPPeer named {:?}: nothing is advertised to it",
+                    peer.value
+                ),
             );
             match near {
                 Some(near) => d.with_help(format!("did you mean {near:?}?")),
@@ -163,7 +200,12 @@ fn references(objects: &[Object], pools: &[crate::config::model::Spanned<String>
     }
 }
 
-fn large_communities(object: &Object, communities: &[crate::config::model::Spanned<String>], options: &Options, r: &mut Reporter<'_>) {
+fn large_communities(
+    object: &Object,
+    communities: &[crate::config::model::Spanned<String>],
+    options: &Options,
+    r: &mut Reporter<'_>,
+) {
     for c in communities.iter().filter(|c| c.value.starts_with("large:")) {
         let parts: Vec<&str> = c.value.split(':').collect();
         let valid = parts.len() == 4 && parts[1..].iter().all(|p| p.parse::<u32>().is_ok());
@@ -174,7 +216,11 @@ fn large_communities(object: &Object, communities: &[crate::config::model::Spann
                 format!("invalid community value: invalid marker for large community, expected community to be of format large:<uint32>:<uint32>:<uint32> but got {:?} instead", c.value),
             );
         } else if options.mode == BgpMode::Native {
-            let what = if object.kind == "Community" { "BGP community CR" } else { "BGP advertisement" };
+            let what = if object.kind == "Community" {
+                "BGP community CR"
+            } else {
+                "BGP advertisement"
+            };
             r.report(
                 rule::NATIVE_MODE_UNSUPPORTED,
                 c.span.clone(),
@@ -187,8 +233,12 @@ fn large_communities(object: &Object, communities: &[crate::config::model::Spann
 
 fn not_advertised(pool: &Object, objects: &[Object], r: &mut Reporter<'_>) {
     let advertised = objects.iter().any(|o| match &o.spec {
-        Spec::BgpAdvertisement(a) => selects(&a.ip_address_pools, &a.ip_address_pool_selectors, pool),
-        Spec::L2Advertisement(a) => selects(&a.ip_address_pools, &a.ip_address_pool_selectors, pool),
+        Spec::BgpAdvertisement(a) => {
+            selects(&a.ip_address_pools, &a.ip_address_pool_selectors, pool)
+        }
+        Spec::L2Advertisement(a) => {
+            selects(&a.ip_address_pools, &a.ip_address_pool_selectors, pool)
+        }
         _ => false,
     });
     if !advertised {
@@ -213,14 +263,32 @@ fn peer(
     if let Some(port) = &p.peer_port {
         let min = if target >= Version::v0(15) { 1 } else { 0 };
         if port.value < min {
-            schema(r, port.span.clone(), "spec.peerPort", port.value, &format!("should be greater than or equal to {min}"));
+            schema(
+                r,
+                port.span.clone(),
+                "spec.peerPort",
+                port.value,
+                &format!("should be greater than or equal to {min}"),
+            );
         } else if port.value > 16384 {
-            schema(r, port.span.clone(), "spec.peerPort", port.value, "should be less than or equal to 16384");
+            schema(
+                r,
+                port.span.clone(),
+                "spec.peerPort",
+                port.value,
+                "should be less than or equal to 16384",
+            );
         }
     }
     if let Some(asn) = &p.local_asn {
         if asn.value == 0 {
-            schema(r, asn.span.clone(), "spec.localASN", 0, "should be greater than or equal to 1");
+            schema(
+                r,
+                asn.span.clone(),
+                "spec.localASN",
+                0,
+                "should be greater than or equal to 1",
+            );
         }
     }
     if let Some(dynamic) = &p.dynamic_asn {
@@ -237,14 +305,24 @@ fn peer(
         }
     }
     if target < Version::v0(15) && p.peer_address.is_none() {
-        r.report(rule::MISSING_FIELD, super::to_model::peer_span(object, p), "spec.peerAddress: Required value")
-            .with_help("add `peerAddress: <router IP>`");
+        r.report(
+            rule::MISSING_FIELD,
+            super::to_model::peer_span(object, p),
+            "spec.peerAddress: Required value",
+        )
+        .with_help("add `peerAddress: <router IP>`");
     }
     if target >= Version::v0(15) {
         match (&p.peer_address, &p.interface) {
             (None, None) => {
-                r.report(rule::PEER_ADDRESS_OR_INTERFACE, object.name_span(), "peer has no Address or Interface specified")
-                    .with_help("add `peerAddress: <router IP>` (or `interface:` for an unnumbered session)");
+                r.report(
+                    rule::PEER_ADDRESS_OR_INTERFACE,
+                    object.name_span(),
+                    "peer has no Address or Interface specified",
+                )
+                .with_help(
+                    "add `peerAddress: <router IP>` (or `interface:` for an unnumbered session)",
+                );
             }
             (Some(_), Some(i)) => {
                 r.report(rule::PEER_ADDRESS_OR_INTERFACE, i.span.clone(), "peer has both Address and Interface specified")
@@ -259,25 +337,62 @@ fn peer(
                 r.report(rule::SCHEMA_VIOLATION, connect.span.clone(), e);
             }
             Ok(ns) if !(1_000_000_000..=65_535_000_000_000).contains(&ns) => {
-                r.report(rule::SCHEMA_VIOLATION, connect.span.clone(), "connect time should be between 1 seconds to 65535");
+                r.report(
+                    rule::SCHEMA_VIOLATION,
+                    connect.span.clone(),
+                    "connect time should be between 1 seconds to 65535",
+                );
             }
             Ok(ns) if ns % 1_000_000_000 != 0 => {
-                r.report(rule::SCHEMA_VIOLATION, connect.span.clone(), "connect time should contain a whole number of seconds");
+                r.report(
+                    rule::SCHEMA_VIOLATION,
+                    connect.span.clone(),
+                    "connect time should contain a whole number of seconds",
+                );
             }
             Ok(_) => {}
         }
     }
     if options.mode == BgpMode::Native {
         let address = p.peer_address.as_ref().map_or("", |a| a.value.as_str());
-        let set = |b: &Option<crate::config::model::Spanned<bool>>| b.as_ref().filter(|b| b.value).map(|b| b.span.clone());
+        let set = |b: &Option<crate::config::model::Spanned<bool>>| {
+            b.as_ref().filter(|b| b.value).map(|b| b.span.clone())
+        };
         let fields: [(&str, Option<std::ops::Range<usize>>, bool); 7] = [
-            ("vrf", p.vrf.as_ref().filter(|v| !v.value.is_empty()).map(|v| v.span.clone()), false),
-            ("connect time", p.connect_time.as_ref().map(|c| c.span.clone()), false),
-            ("dynamicASN", p.dynamic_asn.as_ref().map(|c| c.span.clone()), false),
-            ("interface", p.interface.as_ref().map(|c| c.span.clone()), false),
-            ("EnableGracefulRestart", set(&p.enable_graceful_restart), true),
+            (
+                "vrf",
+                p.vrf
+                    .as_ref()
+                    .filter(|v| !v.value.is_empty())
+                    .map(|v| v.span.clone()),
+                false,
+            ),
+            (
+                "connect time",
+                p.connect_time.as_ref().map(|c| c.span.clone()),
+                false,
+            ),
+            (
+                "dynamicASN",
+                p.dynamic_asn.as_ref().map(|c| c.span.clone()),
+                false,
+            ),
+            (
+                "interface",
+                p.interface.as_ref().map(|c| c.span.clone()),
+                false,
+            ),
+            (
+                "EnableGracefulRestart",
+                set(&p.enable_graceful_restart),
+                true,
+            ),
             ("disable MP", set(&p.disable_mp), true),
-            ("dualstackaddressfamily", set(&p.dual_stack_address_family), true),
+            (
+                "dualstackaddressfamily",
+                set(&p.dual_stack_address_family),
+                true,
+            ),
         ];
         for (what, span, flag) in fields {
             let Some(span) = span else { continue };
@@ -297,14 +412,24 @@ fn peer(
         r.report(
             rule::PASSWORD_AND_SECRET,
             password.span.clone(),
-            format!("can not have both password and secret ref set in peer config {:?}/{name:?}", object.namespace.as_ref().map_or(NAMESPACE, |n| n.value.as_str())),
+            format!(
+                "can not have both password and secret ref set in peer config {:?}/{name:?}",
+                object
+                    .namespace
+                    .as_ref()
+                    .map_or(NAMESPACE, |n| n.value.as_str())
+            ),
         )
         .with_help("keep passwordSecret and remove password");
     }
     let Some(secret_name) = &secret_ref.name else {
         return;
     };
-    if let Some(ns) = secret_ref.namespace.as_ref().filter(|ns| ns.value != NAMESPACE) {
+    if let Some(ns) = secret_ref
+        .namespace
+        .as_ref()
+        .filter(|ns| ns.value != NAMESPACE)
+    {
         r.report_as(
             rule::PASSWORD_SECRET,
             Severity::Warning,
@@ -313,9 +438,9 @@ fn peer(
         )
         .with_help(format!("put the Secret in {NAMESPACE} and remove the namespace"));
     }
-    let found = secrets
-        .iter()
-        .find(|(n, ns, _)| *n == secret_name.value && ns.as_deref().is_none_or(|ns| ns == NAMESPACE));
+    let found = secrets.iter().find(|(n, ns, _)| {
+        *n == secret_name.value && ns.as_deref().is_none_or(|ns| ns == NAMESPACE)
+    });
     match found {
         None => {
             r.report_as(
@@ -331,14 +456,20 @@ fn peer(
                 r.report(
                     rule::PASSWORD_SECRET,
                     secret_name.span.clone(),
-                    format!("secret type mismatch on {NAMESPACE:?}/{:?}, type {:?} is expected ", secret_name.value, "kubernetes.io/basic-auth"),
+                    format!(
+                        "secret type mismatch on {NAMESPACE:?}/{:?}, type {:?} is expected ",
+                        secret_name.value, "kubernetes.io/basic-auth"
+                    ),
                 )
                 .with_help("give the Secret `type: kubernetes.io/basic-auth`");
             } else if !secret.keys.iter().any(|k| k == "password") {
                 r.report(
                     rule::PASSWORD_SECRET,
                     secret_name.span.clone(),
-                    format!("password not specified in the secret {NAMESPACE:?}/{:?}", secret_name.value),
+                    format!(
+                        "password not specified in the secret {NAMESPACE:?}/{:?}",
+                        secret_name.value
+                    ),
                 )
                 .with_help("add a `password` key to the Secret's data or stringData");
             }

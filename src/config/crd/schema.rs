@@ -9,14 +9,19 @@ use super::model::*;
 use crate::config::decode::{live, record, retired, unsigned, Decoder, Field, Record};
 use crate::config::model::Spanned;
 
-fn selectors(d: &mut Decoder<'_, '_>, v: &crate::config::yaml::Node, k: &str) -> Vec<LabelSelector> {
+fn selectors(
+    d: &mut Decoder<'_, '_>,
+    v: &crate::config::yaml::Node,
+    k: &str,
+) -> Vec<LabelSelector> {
     d.list(v, k, |d, n, _| d.record(n, k))
 }
 
 record!(
     LabelSelector,
     &[
-        live("matchLabels", 13, |d, s, v, k| s.match_labels = d.string_map(v, k)),
+        live("matchLabels", 13, |d, s, v, k| s.match_labels =
+            d.string_map(v, k)),
         live("matchExpressions", 13, |d, s, v, k| {
             s.match_expressions = d.list(v, k, |d, n, _| d.record(n, "a match expression"));
         }),
@@ -36,7 +41,8 @@ record!(
     ServiceAllocation,
     &[
         live("priority", 13, |d, s, v, k| s.priority = d.int(v, k)),
-        live("namespaces", 13, |d, s, v, k| s.namespaces = d.strings(v, k)),
+        live("namespaces", 13, |d, s, v, k| s.namespaces =
+            d.strings(v, k)),
         live("namespaceSelectors", 13, |d, s, v, k| {
             s.namespace_selectors = selectors(d, v, k);
         }),
@@ -46,7 +52,11 @@ record!(
     ]
 );
 
-fn addresses(d: &mut Decoder<'_, '_>, v: &crate::config::yaml::Node, k: &str) -> Option<Spanned<Vec<Spanned<String>>>> {
+fn addresses(
+    d: &mut Decoder<'_, '_>,
+    v: &crate::config::yaml::Node,
+    k: &str,
+) -> Option<Spanned<Vec<Spanned<String>>>> {
     let span = d.span(v);
     Some(Spanned::new(d.strings(v, k), span))
 }
@@ -85,25 +95,33 @@ record!(
         live("myASN", 13, |d, p, v, k| p.my_asn = unsigned(d, v, k)),
         live("peerASN", 13, |d, p, v, k| p.peer_asn = unsigned(d, v, k)),
         live("localASN", 16, |d, p, v, k| p.local_asn = unsigned(d, v, k)),
-        live("dynamicASN", 14, |d, p, v, k| p.dynamic_asn = d.string(v, k)),
-        live("peerAddress", 13, |d, p, v, k| p.peer_address = d.string(v, k)),
+        live("dynamicASN", 14, |d, p, v, k| p.dynamic_asn =
+            d.string(v, k)),
+        live("peerAddress", 13, |d, p, v, k| p.peer_address =
+            d.string(v, k)),
         live("interface", 15, |d, p, v, k| p.interface = d.string(v, k)),
-        live("sourceAddress", 13, |d, p, v, k| p.source_address = d.string(v, k)),
+        live("sourceAddress", 13, |d, p, v, k| p.source_address =
+            d.string(v, k)),
         live("peerPort", 13, |d, p, v, k| p.peer_port = d.int(v, k)),
         live("holdTime", 13, |d, p, v, k| p.hold_time = d.string(v, k)),
-        live("keepaliveTime", 13, |d, p, v, k| p.keepalive_time = d.string(v, k)),
-        live("connectTime", 14, |d, p, v, k| p.connect_time = d.string(v, k)),
+        live("keepaliveTime", 13, |d, p, v, k| p.keepalive_time =
+            d.string(v, k)),
+        live("connectTime", 14, |d, p, v, k| p.connect_time =
+            d.string(v, k)),
         live("routerID", 13, |d, p, v, k| p.router_id = d.string(v, k)),
-        live("nodeSelectors", 13, |d, p, v, k| p.node_selectors = selectors(d, v, k)),
+        live("nodeSelectors", 13, |d, p, v, k| p.node_selectors =
+            selectors(d, v, k)),
         live("password", 13, |d, p, v, k| p.password = d.string(v, k)),
         live("passwordSecret", 13, |d, p, v, k| {
             p.password_secret = Some(d.record(v, k));
         }),
-        live("bfdProfile", 13, |d, p, v, k| p.bfd_profile = d.string(v, k)),
+        live("bfdProfile", 13, |d, p, v, k| p.bfd_profile =
+            d.string(v, k)),
         live("enableGracefulRestart", 14, |d, p, v, k| {
             p.enable_graceful_restart = d.bool(v, k);
         }),
-        live("ebgpMultiHop", 13, |d, p, v, k| p.ebgp_multihop = d.bool(v, k)),
+        live("ebgpMultiHop", 13, |d, p, v, k| p.ebgp_multihop =
+            d.bool(v, k)),
         live("vrf", 13, |d, p, v, k| p.vrf = d.string(v, k)),
         live("disableMP", 14, |d, p, v, k| p.disable_mp = d.bool(v, k)),
         live("dualStackAddressFamily", 15, |d, p, v, k| {
@@ -112,22 +130,35 @@ record!(
     ]
 );
 
-const ONLY_V1BETA2: &str = "this field exists in BGPPeer metallb.io/v1beta2 only: change apiVersion to metallb.io/v1beta2";
+const ONLY_V1BETA2: &str =
+    "this field exists in BGPPeer metallb.io/v1beta2 only: change apiVersion to metallb.io/v1beta2";
 
 impl Record for PeerSpecV1beta1 {
     const FIELDS: &'static [Field<Self>] = &[
         live("myASN", 13, |d, p, v, k| p.0.my_asn = unsigned(d, v, k)),
         live("peerASN", 13, |d, p, v, k| p.0.peer_asn = unsigned(d, v, k)),
-        live("peerAddress", 13, |d, p, v, k| p.0.peer_address = d.string(v, k)),
-        live("sourceAddress", 13, |d, p, v, k| p.0.source_address = d.string(v, k)),
+        live("peerAddress", 13, |d, p, v, k| {
+            p.0.peer_address = d.string(v, k)
+        }),
+        live("sourceAddress", 13, |d, p, v, k| {
+            p.0.source_address = d.string(v, k)
+        }),
         live("peerPort", 13, |d, p, v, k| p.0.peer_port = d.int(v, k)),
         live("holdTime", 13, |d, p, v, k| p.0.hold_time = d.string(v, k)),
-        live("keepaliveTime", 13, |d, p, v, k| p.0.keepalive_time = d.string(v, k)),
+        live("keepaliveTime", 13, |d, p, v, k| {
+            p.0.keepalive_time = d.string(v, k)
+        }),
         live("routerID", 13, |d, p, v, k| p.0.router_id = d.string(v, k)),
-        live("nodeSelectors", 13, |d, p, v, k| p.0.node_selectors = selectors(d, v, k)),
+        live("nodeSelectors", 13, |d, p, v, k| {
+            p.0.node_selectors = selectors(d, v, k)
+        }),
         live("password", 13, |d, p, v, k| p.0.password = d.string(v, k)),
-        live("bfdProfile", 13, |d, p, v, k| p.0.bfd_profile = d.string(v, k)),
-        live("ebgpMultiHop", 13, |d, p, v, k| p.0.ebgp_multihop = d.bool(v, k)),
+        live("bfdProfile", 13, |d, p, v, k| {
+            p.0.bfd_profile = d.string(v, k)
+        }),
+        live("ebgpMultiHop", 13, |d, p, v, k| {
+            p.0.ebgp_multihop = d.bool(v, k)
+        }),
         retired("passwordSecret", ONLY_V1BETA2),
         retired("vrf", ONLY_V1BETA2),
         retired("dynamicASN", ONLY_V1BETA2),
@@ -146,17 +177,22 @@ impl Record for PeerSpecV1beta1 {
 record!(
     BgpAdvertisementSpec,
     &[
-        live("aggregationLength", 13, |d, a, v, k| a.aggregation_length = d.int(v, k)),
+        live("aggregationLength", 13, |d, a, v, k| a.aggregation_length =
+            d.int(v, k)),
         live("aggregationLengthV6", 13, |d, a, v, k| {
             a.aggregation_length_v6 = d.int(v, k);
         }),
-        live("localPref", 13, |d, a, v, k| a.local_pref = unsigned(d, v, k)),
-        live("communities", 13, |d, a, v, k| a.communities = d.strings(v, k)),
-        live("ipAddressPools", 13, |d, a, v, k| a.ip_address_pools = d.strings(v, k)),
+        live("localPref", 13, |d, a, v, k| a.local_pref =
+            unsigned(d, v, k)),
+        live("communities", 13, |d, a, v, k| a.communities =
+            d.strings(v, k)),
+        live("ipAddressPools", 13, |d, a, v, k| a.ip_address_pools =
+            d.strings(v, k)),
         live("ipAddressPoolSelectors", 13, |d, a, v, k| {
             a.ip_address_pool_selectors = selectors(d, v, k);
         }),
-        live("nodeSelectors", 13, |d, a, v, k| a.node_selectors = selectors(d, v, k)),
+        live("nodeSelectors", 13, |d, a, v, k| a.node_selectors =
+            selectors(d, v, k)),
         live("peers", 13, |d, a, v, k| a.peers = d.strings(v, k)),
         live("serviceSelectors", 16, |d, a, v, k| {
             a.service_selectors = selectors(d, v, k);
@@ -167,12 +203,15 @@ record!(
 record!(
     L2AdvertisementSpec,
     &[
-        live("ipAddressPools", 13, |d, a, v, k| a.ip_address_pools = d.strings(v, k)),
+        live("ipAddressPools", 13, |d, a, v, k| a.ip_address_pools =
+            d.strings(v, k)),
         live("ipAddressPoolSelectors", 13, |d, a, v, k| {
             a.ip_address_pool_selectors = selectors(d, v, k);
         }),
-        live("nodeSelectors", 13, |d, a, v, k| a.node_selectors = selectors(d, v, k)),
-        live("interfaces", 13, |d, a, v, k| a.interfaces = d.strings(v, k)),
+        live("nodeSelectors", 13, |d, a, v, k| a.node_selectors =
+            selectors(d, v, k)),
+        live("interfaces", 13, |d, a, v, k| a.interfaces =
+            d.strings(v, k)),
         live("serviceSelectors", 16, |d, a, v, k| {
             a.service_selectors = selectors(d, v, k);
         }),
@@ -197,13 +236,19 @@ record!(
 record!(
     BfdSpec,
     &[
-        live("receiveInterval", 13, |d, b, v, k| b.receive_interval = unsigned(d, v, k)),
-        live("transmitInterval", 13, |d, b, v, k| b.transmit_interval = unsigned(d, v, k)),
-        live("detectMultiplier", 13, |d, b, v, k| b.detect_multiplier = unsigned(d, v, k)),
-        live("echoInterval", 13, |d, b, v, k| b.echo_interval = unsigned(d, v, k)),
+        live("receiveInterval", 13, |d, b, v, k| b.receive_interval =
+            unsigned(d, v, k)),
+        live("transmitInterval", 13, |d, b, v, k| b.transmit_interval =
+            unsigned(d, v, k)),
+        live("detectMultiplier", 13, |d, b, v, k| b.detect_multiplier =
+            unsigned(d, v, k)),
+        live("echoInterval", 13, |d, b, v, k| b.echo_interval =
+            unsigned(d, v, k)),
         live("echoMode", 13, |d, b, v, k| b.echo_mode = d.bool(v, k)),
-        live("passiveMode", 13, |d, b, v, k| b.passive_mode = d.bool(v, k)),
-        live("minimumTtl", 13, |d, b, v, k| b.minimum_ttl = unsigned(d, v, k)),
+        live("passiveMode", 13, |d, b, v, k| b.passive_mode =
+            d.bool(v, k)),
+        live("minimumTtl", 13, |d, b, v, k| b.minimum_ttl =
+            unsigned(d, v, k)),
     ]
 );
 
@@ -211,9 +256,11 @@ record!(
     AddressPoolSpec,
     &[
         live("protocol", 13, |d, p, v, k| p.protocol = d.string(v, k)),
-        live("addresses", 13, |d, p, v, k| p.addresses = addresses(d, v, k)),
+        live("addresses", 13, |d, p, v, k| p.addresses =
+            addresses(d, v, k)),
         live("autoAssign", 13, |d, p, v, k| p.auto_assign = d.bool(v, k)),
-        live("avoidBuggyIPs", 13, |d, p, v, k| p.avoid_buggy_ips = d.bool(v, k)),
+        live("avoidBuggyIPs", 13, |d, p, v, k| p.avoid_buggy_ips =
+            d.bool(v, k)),
         live("bgpAdvertisements", 13, |d, p, v, k| {
             let span = d.span(v);
             let ads = d.list(v, k, |d, n, _| d.record(n, "a BGP advertisement"));
@@ -225,12 +272,15 @@ record!(
 record!(
     LegacyAdvertisement,
     &[
-        live("aggregationLength", 13, |d, a, v, k| a.aggregation_length = d.int(v, k)),
+        live("aggregationLength", 13, |d, a, v, k| a.aggregation_length =
+            d.int(v, k)),
         live("aggregationLengthV6", 13, |d, a, v, k| {
             a.aggregation_length_v6 = d.int(v, k);
         }),
-        live("localPref", 13, |d, a, v, k| a.local_pref = unsigned(d, v, k)),
-        live("communities", 13, |d, a, v, k| a.communities = d.strings(v, k)),
+        live("localPref", 13, |d, a, v, k| a.local_pref =
+            unsigned(d, v, k)),
+        live("communities", 13, |d, a, v, k| a.communities =
+            d.strings(v, k)),
     ]
 );
 

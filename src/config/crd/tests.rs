@@ -59,12 +59,18 @@ fn findings_point_at_the_field_in_its_own_file() {
     let d = lint_text(&text, None, BgpMode::Native);
     assert_eq!(codes(&d), ["MLB203"]);
     let loc = d[0].location.as_ref().expect("located");
-    assert_eq!((loc.file.as_str(), loc.line, loc.column), ("t.yaml", 26, 13));
+    assert_eq!(
+        (loc.file.as_str(), loc.line, loc.column),
+        ("t.yaml", 26, 13)
+    );
 }
 
 #[test]
 fn fields_newer_than_the_target_name_the_release() {
-    let text = POOL.replace("peerAddress: 10.0.0.1", "peerAddress: 10.0.0.1\n  connectTime: 10s");
+    let text = POOL.replace(
+        "peerAddress: 10.0.0.1",
+        "peerAddress: 10.0.0.1\n  connectTime: 10s",
+    );
     let d = lint_text(&text, Some(Version::v0(13)), BgpMode::Frr);
     assert_eq!(codes(&d), ["MLB004"]);
     assert!(d[0].message.contains("v0.14"), "{}", d[0].message);
@@ -88,15 +94,24 @@ fn unknown_kinds_and_fields_suggest_the_closest_name() {
         .replace("ipAddressPools: [pool]", "ipAdressPools: [pool]");
     let d = lint_text(&text, None, BgpMode::Native);
     assert_eq!(codes(&d), ["MLB200", "MLB002"]);
-    assert_eq!(d[0].help.as_deref(), Some("did you mean \"IPAddressPool\"?"));
-    assert_eq!(d[1].help.as_deref(), Some("did you mean \"ipAddressPools\"?"));
+    assert_eq!(
+        d[0].help.as_deref(),
+        Some("did you mean \"IPAddressPool\"?")
+    );
+    assert_eq!(
+        d[1].help.as_deref(),
+        Some("did you mean \"ipAddressPools\"?")
+    );
 }
 
 #[test]
 fn configmap_rules_run_on_the_objects() {
     let text = POOL
         .replace("192.168.10.0/24", "192.168.10.0/24\n  - 192.168.10.128/25")
-        .replace("ipAddressPools: [pool]", "ipAddressPools: [pool]\n  aggregationLength: 16");
+        .replace(
+            "ipAddressPools: [pool]",
+            "ipAddressPools: [pool]\n  aggregationLength: 16",
+        );
     let d = lint_text(&text, None, BgpMode::Native);
     assert_eq!(codes(&d), ["MLB054", "MLB054", "MLB051"], "{d:#?}");
 }
@@ -106,18 +121,33 @@ fn mixed_formats_say_which_one_metallb_reads() {
     let text = format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: config\n  namespace: metallb-system\ndata:\n  config: |\n    address-pools:\n    - name: a\n      protocol: layer2\n      addresses: [10.1.0.0/24]\n---\n{POOL}");
     let d = lint_text(&text, Some(Version::v0(15)), BgpMode::Native);
     assert_eq!(codes(&d), ["MLB210"]);
-    assert!(d[0].message.contains("v0.15 reads only the custom resources"), "{}", d[0].message);
+    assert!(
+        d[0].message
+            .contains("v0.15 reads only the custom resources"),
+        "{}",
+        d[0].message
+    );
 }
 
 #[test]
 fn references_namespaces_and_secrets() {
     let text = POOL
         .replace("ipAddressPools: [pool]", "ipAddressPools: [pol]")
-        .replace("name: router\n  namespace: metallb-system", "name: router\n  namespace: default")
-        .replace("peerAddress: 10.0.0.1", "peerAddress: 10.0.0.1\n  password: x\n  passwordSecret:\n    name: s");
+        .replace(
+            "name: router\n  namespace: metallb-system",
+            "name: router\n  namespace: default",
+        )
+        .replace(
+            "peerAddress: 10.0.0.1",
+            "peerAddress: 10.0.0.1\n  password: x\n  passwordSecret:\n    name: s",
+        );
     let text = format!("{text}---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: metallb-system\nstringData:\n  password: y\n");
     let d = lint_text(&text, None, BgpMode::Native);
     let mut c = codes(&d);
     c.sort_unstable();
-    assert_eq!(c, ["MLB024", "MLB204", "MLB205", "MLB206", "MLB207", "MLB213"], "{d:#?}");
+    assert_eq!(
+        c,
+        ["MLB024", "MLB204", "MLB205", "MLB206", "MLB207", "MLB213"],
+        "{d:#?}"
+    );
 }

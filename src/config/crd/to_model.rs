@@ -54,8 +54,22 @@ pub fn config(objects: &[Object], len: usize) -> m::Config {
             Spec::Pool(p) => {
                 let ads: Vec<m::Advertisement> = bgp_ads
                     .iter()
-                    .filter(|(_, a)| selects(a.ip_address_pools.as_slice(), &a.ip_address_pool_selectors, object))
-                    .map(|(_, a)| advertisement(a.span.clone(), &a.aggregation_length, &a.aggregation_length_v6, &a.local_pref, &a.communities))
+                    .filter(|(_, a)| {
+                        selects(
+                            a.ip_address_pools.as_slice(),
+                            &a.ip_address_pool_selectors,
+                            object,
+                        )
+                    })
+                    .map(|(_, a)| {
+                        advertisement(
+                            a.span.clone(),
+                            &a.aggregation_length,
+                            &a.aggregation_length_v6,
+                            &a.local_pref,
+                            &a.communities,
+                        )
+                    })
                     .collect();
                 let protocol = if ads.is_empty() { "layer2" } else { "bgp" };
                 config.pools.push(m::Pool {
@@ -80,7 +94,15 @@ pub fn config(objects: &[Object], len: usize) -> m::Config {
                     Spanned::new(
                         ads.value
                             .iter()
-                            .map(|a| advertisement(a.span.clone(), &a.aggregation_length, &a.aggregation_length_v6, &a.local_pref, &a.communities))
+                            .map(|a| {
+                                advertisement(
+                                    a.span.clone(),
+                                    &a.aggregation_length,
+                                    &a.aggregation_length_v6,
+                                    &a.local_pref,
+                                    &a.communities,
+                                )
+                            })
                             .collect(),
                         ads.span.clone(),
                     )
