@@ -31,6 +31,7 @@ Register-ArgumentCompleter -Native -CommandName 'metallbctl' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Lint MetalLB configurations offline (files, directories or stdin)')
+            [CompletionResult]::new('convert', 'convert', [CompletionResultType]::ParameterValue, 'Convert a MetalLB ConfigMap to the custom resources of MetalLB v0.13 and later')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('bgp', 'bgp', [CompletionResultType]::ParameterValue, 'Run a BGP router (listen) or speaker (announce) for debugging real networks')
             [CompletionResult]::new('lab', 'lab', [CompletionResultType]::ParameterValue, 'Run the lab: a simulated cluster with a Kubernetes-compatible API')
@@ -54,6 +55,21 @@ Register-ArgumentCompleter -Native -CommandName 'metallbctl' -ScriptBlock {
             [CompletionResult]::new('--raw', '--raw', [CompletionResultType]::ParameterName, 'Treat every document as a raw configuration body (what goes under data.config)')
             [CompletionResult]::new('--deny-warnings', '--deny-warnings', [CompletionResultType]::ParameterName, 'Exit with 1 when there are warnings, too')
             [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'Dry-run against the live cluster: read the running ConfigMap and every Service through the kubeconfig, and say which services the configuration would break')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say only what is wrong')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'metallbctl;convert' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace of the objects (default: the ConfigMap''s, else metallb-system)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output; `auto` colours a terminal unless NO_COLOR is set')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say only what is wrong')
@@ -368,6 +384,7 @@ Register-ArgumentCompleter -Native -CommandName 'metallbctl' -ScriptBlock {
         }
         'metallbctl;help' {
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Lint MetalLB configurations offline (files, directories or stdin)')
+            [CompletionResult]::new('convert', 'convert', [CompletionResultType]::ParameterValue, 'Convert a MetalLB ConfigMap to the custom resources of MetalLB v0.13 and later')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('bgp', 'bgp', [CompletionResultType]::ParameterValue, 'Run a BGP router (listen) or speaker (announce) for debugging real networks')
             [CompletionResult]::new('lab', 'lab', [CompletionResultType]::ParameterValue, 'Run the lab: a simulated cluster with a Kubernetes-compatible API')
@@ -379,6 +396,9 @@ Register-ArgumentCompleter -Native -CommandName 'metallbctl' -ScriptBlock {
             break
         }
         'metallbctl;help;validate' {
+            break
+        }
+        'metallbctl;help;convert' {
             break
         }
         'metallbctl;help;completions' {

@@ -25,6 +25,9 @@ _metallbctl() {
             metallbctl,controller)
                 cmd="metallbctl__subcmd__controller"
                 ;;
+            metallbctl,convert)
+                cmd="metallbctl__subcmd__convert"
+                ;;
             metallbctl,help)
                 cmd="metallbctl__subcmd__help"
                 ;;
@@ -69,6 +72,9 @@ _metallbctl() {
                 ;;
             metallbctl__subcmd__help,controller)
                 cmd="metallbctl__subcmd__help__subcmd__controller"
+                ;;
+            metallbctl__subcmd__help,convert)
+                cmd="metallbctl__subcmd__help__subcmd__convert"
                 ;;
             metallbctl__subcmd__help,help)
                 cmd="metallbctl__subcmd__help__subcmd__help"
@@ -161,7 +167,7 @@ _metallbctl() {
 
     case "${cmd}" in
         metallbctl)
-            opts="-v -q -h -V --color --verbose --quiet --help --version validate completions bgp lab install uninstall controller speaker help"
+            opts="-v -q -h -V --color --verbose --quiet --help --version validate convert completions bgp lab install uninstall controller speaker help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -424,8 +430,38 @@ _metallbctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        metallbctl__subcmd__convert)
+            opts="-o -v -q -h -V --output --namespace --color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -W "yaml json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "yaml json" -- "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         metallbctl__subcmd__help)
-            opts="validate completions bgp lab install uninstall controller speaker help"
+            opts="validate convert completions bgp lab install uninstall controller speaker help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -495,6 +531,20 @@ _metallbctl() {
             return 0
             ;;
         metallbctl__subcmd__help__subcmd__controller)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        metallbctl__subcmd__help__subcmd__convert)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

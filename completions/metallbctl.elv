@@ -28,6 +28,7 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand validate 'Lint MetalLB configurations offline (files, directories or stdin)'
+            cand convert 'Convert a MetalLB ConfigMap to the custom resources of MetalLB v0.13 and later'
             cand completions 'Print a shell completion script'
             cand bgp 'Run a BGP router (listen) or speaker (announce) for debugging real networks'
             cand lab 'Run the lab: a simulated cluster with a Kubernetes-compatible API'
@@ -50,6 +51,20 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
             cand --raw 'Treat every document as a raw configuration body (what goes under data.config)'
             cand --deny-warnings 'Exit with 1 when there are warnings, too'
             cand --cluster 'Dry-run against the live cluster: read the running ConfigMap and every Service through the kubeconfig, and say which services the configuration would break'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -q 'Say only what is wrong'
+            cand --quiet 'Say only what is wrong'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'metallbctl;convert'= {
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --namespace 'Namespace of the objects (default: the ConfigMap''s, else metallb-system)'
+            cand --color 'When to colour output; `auto` colours a terminal unless NO_COLOR is set'
             cand -v 'Say more (repeat for more detail)'
             cand --verbose 'Say more (repeat for more detail)'
             cand -q 'Say only what is wrong'
@@ -336,6 +351,7 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
         }
         &'metallbctl;help'= {
             cand validate 'Lint MetalLB configurations offline (files, directories or stdin)'
+            cand convert 'Convert a MetalLB ConfigMap to the custom resources of MetalLB v0.13 and later'
             cand completions 'Print a shell completion script'
             cand bgp 'Run a BGP router (listen) or speaker (announce) for debugging real networks'
             cand lab 'Run the lab: a simulated cluster with a Kubernetes-compatible API'
@@ -346,6 +362,8 @@ set edit:completion:arg-completer[metallbctl] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'metallbctl;help;validate'= {
+        }
+        &'metallbctl;help;convert'= {
         }
         &'metallbctl;help;completions'= {
         }

@@ -14,6 +14,7 @@ mod bgp_codec;
 mod bgp_interop;
 mod bgp_loopback;
 mod bgp_session;
+mod convert;
 mod install;
 mod lab_e2e;
 mod lab_http;

@@ -10,8 +10,9 @@
 //! the admission webhooks' cross-object checks, and the ConfigMap rules where they apply
 //! (`to_model` fills the ConfigMap model). Pure code.
 
+pub mod convert;
 pub mod model;
-mod rules;
+pub mod rules;
 mod schema;
 mod to_model;
 

@@ -21,6 +21,16 @@ pub fn check(
     namespaces(objects, r);
     duplicates(objects, r);
     for object in objects {
+        if let Some(name) = object.name.as_ref().filter(|n| !is_dns_subdomain(&n.value)) {
+            r.report(
+                rule::SCHEMA_VIOLATION,
+                name.span.clone(),
+                format!("metadata.name: Invalid value: {:?}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character", name.value),
+            )
+            .with_help("the API server refuses the object: use lower case letters, digits, '-' and '.'");
+        }
+    }
+    for object in objects {
         match &object.spec {
             Spec::Peer(p) => peer(object, p, secrets, options, r),
             Spec::BgpAdvertisement(a) => {
@@ -475,4 +485,17 @@ fn peer(
             }
         }
     }
+}
+
+/// Kubernetes object names: a lowercase RFC 1123 subdomain of at most 253 characters.
+pub fn is_dns_subdomain(name: &str) -> bool {
+    name.len() <= 253
+        && name.split('.').all(|label| {
+            let b = label.as_bytes();
+            !b.is_empty()
+                && b[0].is_ascii_alphanumeric()
+                && b[b.len() - 1].is_ascii_alphanumeric()
+                && b.iter()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        })
 }
