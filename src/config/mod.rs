@@ -128,21 +128,34 @@ pub fn lint(
             &mut report,
         );
     }
-    for doc in &documents {
+    for doc in documents {
         match kind {
             InputKind::Raw => lint_body(
-                doc,
+                &doc,
                 &OffsetMap::Identity,
                 Origin::Raw,
                 options,
                 &mut reporter,
                 &mut report,
             ),
-            InputKind::Auto => classify(doc, options, &mut reporter, &mut report),
+            // A custom resource at the top level moves to the CRD front end without a copy.
+            InputKind::Auto if is_crd(&doc) => {
+                let line = reporter.file().line_col(doc.span.start).0;
+                report.crds.push(crd::Document { node: doc, line });
+            }
+            InputKind::Auto => classify(&doc, options, &mut reporter, &mut report),
         }
     }
     report.diagnostics = reporter.diagnostics;
     Ok(report)
+}
+
+/// A `metallb.io` object (anything else, Secrets included, goes through [`classify`]).
+fn is_crd(doc: &Node) -> bool {
+    doc.get("apiVersion")
+        .and_then(Node::as_scalar)
+        .is_some_and(|a| a.starts_with("metallb.io/"))
+        && doc.get("kind").and_then(Node::as_scalar).is_some()
 }
 
 fn classify(doc: &Node, options: &Options, reporter: &mut Reporter<'_>, report: &mut FileReport) {

@@ -166,11 +166,13 @@ pub fn lint(inputs: &[Input<'_>], target: Option<Version>, mode: BgpMode) -> Rep
             target: crd_target,
             mode,
         };
-        rules::check(&objects, &secrets, &options, &mut reporter);
-        let config = to_model::config(&objects, joined.text.len());
+        let selection = to_model::selection(&objects);
+        rules::check(&objects, &selection, &secrets, &options, &mut reporter);
+        let config = to_model::config(&objects, &selection, joined.text.len());
         let mut model = Reporter::new(&joined);
         super::rules::check(&config, &options, &mut model);
         let exempt = to_model::exempt(&objects);
+        let mut seen = std::collections::HashSet::new();
         for mut d in model.diagnostics {
             let span = d.location.as_ref().map(|l| l.span.clone());
             if to_model::NOT_FOR_CRDS.contains(&d.code)
@@ -182,7 +184,7 @@ pub fn lint(inputs: &[Input<'_>], target: Option<Version>, mode: BgpMode) -> Rep
             }
             d.help = d.help.as_deref().map(to_model::crd_help);
             // An advertisement that selects several pools is checked once per pool.
-            if !reporter.diagnostics.contains(&d) {
+            if seen.insert((d.code, span, d.message.clone())) {
                 reporter.diagnostics.push(d);
             }
         }

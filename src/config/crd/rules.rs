@@ -3,7 +3,7 @@
 //! between objects and to Secrets, duplicate names, and pools nobody announces.
 
 use super::model::*;
-use super::to_model::selects;
+use super::to_model::Selection;
 use super::NAMESPACE;
 use crate::config::duration::parse_go_duration;
 use crate::config::report::Reporter;
@@ -11,9 +11,11 @@ use crate::config::rule;
 use crate::config::version::{BgpMode, Version};
 use crate::config::Options;
 use crate::diag::Severity;
+use std::collections::HashSet;
 
 pub fn check(
     objects: &[Object],
+    selection: &Selection,
     secrets: &[(String, Option<String>, Secret)],
     options: &Options,
     r: &mut Reporter<'_>,
@@ -30,7 +32,8 @@ pub fn check(
             .with_help("the API server refuses the object: use lower case letters, digits, '-' and '.'");
         }
     }
-    for object in objects {
+    let names = Names::new(objects);
+    for (index, object) in objects.iter().enumerate() {
         match &object.spec {
             Spec::Peer(p) => peer(object, p, secrets, options, r),
             Spec::BgpAdvertisement(a) => {
@@ -45,10 +48,10 @@ pub fn check(
                         );
                     }
                 }
-                references(objects, &a.ip_address_pools, &a.peers, r);
+                references(&names, &a.ip_address_pools, &a.peers, r);
                 large_communities(object, &a.communities, options, r);
             }
-            Spec::L2Advertisement(a) => references(objects, &a.ip_address_pools, &[], r),
+            Spec::L2Advertisement(a) => references(&names, &a.ip_address_pools, &[], r),
             Spec::Community(c) => {
                 for entry in &c.communities {
                     if let Some(v) = &entry.value {
@@ -83,7 +86,8 @@ pub fn check(
                     .with_help("add `protocol: bgp` or `protocol: layer2`");
                 }
             }
-            Spec::Pool(_) => not_advertised(object, objects, r),
+            Spec::Pool(_) if !selection.any[index] => not_advertised(object, r),
+            Spec::Pool(_) => {}
             Spec::Bfd(_) => {}
         }
     }
@@ -120,20 +124,18 @@ fn namespaces(objects: &[Object], r: &mut Reporter<'_>) {
 }
 
 fn duplicates(objects: &[Object], r: &mut Reporter<'_>) {
-    let mut seen: Vec<(&str, &str, &str)> = Vec::new();
+    let mut seen: HashSet<(&str, &str, &str)> = HashSet::new();
     for object in objects {
         let Some(name) = &object.name else { continue };
         let ns = object.namespace.as_ref().map_or("", |n| n.value.as_str());
         let key = (object.kind, ns, name.value.as_str());
-        if seen.contains(&key) {
+        if !seen.insert(key) {
             r.report(
                 rule::DUPLICATE_OBJECT,
                 name.span.clone(),
                 format!("duplicate definition of {} {:?}", object.kind, name.value),
             )
             .with_help("applying both keeps only the last one: rename one, or remove it");
-        } else {
-            seen.push(key);
         }
     }
     let mut aliases: Vec<&str> = Vec::new();
@@ -157,22 +159,43 @@ fn duplicates(objects: &[Object], r: &mut Reporter<'_>) {
     }
 }
 
+/// The names of the pools and of the peers, to resolve references.
+struct Names<'o> {
+    pools: Vec<&'o str>,
+    pool_set: HashSet<&'o str>,
+    peers: Vec<&'o str>,
+    peer_set: HashSet<&'o str>,
+}
+
+impl<'o> Names<'o> {
+    fn new(objects: &'o [Object]) -> Self {
+        let of = |kinds: &[&str]| -> Vec<&'o str> {
+            objects
+                .iter()
+                .filter(|o| kinds.contains(&o.kind))
+                .map(Object::name_str)
+                .collect()
+        };
+        let pools = of(&["IPAddressPool", "AddressPool"]);
+        let peers = of(&["BGPPeer"]);
+        Names {
+            pool_set: pools.iter().copied().collect(),
+            peer_set: peers.iter().copied().collect(),
+            pools,
+            peers,
+        }
+    }
+}
+
 fn references(
-    objects: &[Object],
+    names: &Names<'_>,
     pools: &[crate::config::model::Spanned<String>],
     peers: &[crate::config::model::Spanned<String>],
     r: &mut Reporter<'_>,
 ) {
-    let names = |kinds: &[&str]| -> Vec<&str> {
-        objects
-            .iter()
-            .filter(|o| kinds.contains(&o.kind))
-            .map(Object::name_str)
-            .collect()
-    };
-    let pool_names = names(&["IPAddressPool", "AddressPool"]);
+    let pool_names = &names.pools;
     for pool in pools {
-        if !pool_names.contains(&pool.value.as_str()) {
+        if !names.pool_set.contains(pool.value.as_str()) {
             let near =
                 crate::config::suggest::did_you_mean(&pool.value, pool_names.iter().copied());
             let d = r.report(
@@ -189,9 +212,9 @@ fn references(
             };
         }
     }
-    let peer_names = names(&["BGPPeer"]);
+    let peer_names = &names.peers;
     for peer in peers {
-        if !peer_names.contains(&peer.value.as_str()) {
+        if !names.peer_set.contains(peer.value.as_str()) {
             let near =
                 crate::config::suggest::did_you_mean(&peer.value, peer_names.iter().copied());
             let d = r.report(
@@ -241,24 +264,13 @@ fn large_communities(
     }
 }
 
-fn not_advertised(pool: &Object, objects: &[Object], r: &mut Reporter<'_>) {
-    let advertised = objects.iter().any(|o| match &o.spec {
-        Spec::BgpAdvertisement(a) => {
-            selects(&a.ip_address_pools, &a.ip_address_pool_selectors, pool)
-        }
-        Spec::L2Advertisement(a) => {
-            selects(&a.ip_address_pools, &a.ip_address_pool_selectors, pool)
-        }
-        _ => false,
-    });
-    if !advertised {
-        r.report(
-            rule::POOL_NOT_ADVERTISED,
-            pool.name_span(),
-            format!("no BGPAdvertisement or L2Advertisement selects pool {:?}: its addresses are assigned but never announced", pool.name_str()),
-        )
-        .with_help("add a BGPAdvertisement (or L2Advertisement) with this pool in ipAddressPools");
-    }
+fn not_advertised(pool: &Object, r: &mut Reporter<'_>) {
+    r.report(
+        rule::POOL_NOT_ADVERTISED,
+        pool.name_span(),
+        format!("no BGPAdvertisement or L2Advertisement selects pool {:?}: its addresses are assigned but never announced", pool.name_str()),
+    )
+    .with_help("add a BGPAdvertisement (or L2Advertisement) with this pool in ipAddressPools");
 }
 
 fn peer(

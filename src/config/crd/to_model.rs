@@ -13,19 +13,71 @@ pub const NOT_FOR_CRDS: &[&str] = &[
     "MLB005", "MLB018", "MLB041", "MLB050", "MLB052", "MLB055", "MLB061", "MLB090",
 ];
 
-pub fn config(objects: &[Object], len: usize) -> m::Config {
+/// Which advertisements select which pools, computed once: by name through an index, by
+/// selector or "every pool" by a pass over the pools.
+pub struct Selection {
+    /// For each object (by index), the BGPAdvertisements (object indices, in order) that
+    /// select it; empty for anything but a pool.
+    pub bgp: Vec<Vec<usize>>,
+    /// For each object, whether any BGPAdvertisement or L2Advertisement selects it.
+    pub any: Vec<bool>,
+}
+
+pub fn selection(objects: &[Object]) -> Selection {
+    let mut by_name: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+    let mut pools = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        if matches!(o.spec, Spec::Pool(_)) {
+            by_name.entry(o.name_str()).or_default().push(i);
+            pools.push(i);
+        }
+    }
+    let mut out = Selection {
+        bgp: vec![Vec::new(); objects.len()],
+        any: vec![false; objects.len()],
+    };
+    for (a, o) in objects.iter().enumerate() {
+        let (names, selectors, bgp) = match &o.spec {
+            Spec::BgpAdvertisement(s) => (&s.ip_address_pools, &s.ip_address_pool_selectors, true),
+            Spec::L2Advertisement(s) => (&s.ip_address_pools, &s.ip_address_pool_selectors, false),
+            _ => continue,
+        };
+        // No pool named or selected: the advertisement applies to every pool.
+        let mut chosen: Vec<usize> = if names.is_empty() && selectors.is_empty() {
+            pools.clone()
+        } else {
+            let mut c: Vec<usize> = names
+                .iter()
+                .filter_map(|n| by_name.get(n.value.as_str()))
+                .flatten()
+                .copied()
+                .collect();
+            c.extend(
+                pools
+                    .iter()
+                    .copied()
+                    .filter(|&p| selectors.iter().any(|s| matches(s, &objects[p].labels))),
+            );
+            c
+        };
+        chosen.sort_unstable();
+        chosen.dedup();
+        for p in chosen {
+            out.any[p] = true;
+            if bgp {
+                out.bgp[p].push(a);
+            }
+        }
+    }
+    out
+}
+
+pub fn config(objects: &[Object], selection: &Selection, len: usize) -> m::Config {
     let mut config = m::Config {
         span: len..len,
         ..m::Config::default()
     };
-    let bgp_ads: Vec<(&Object, &BgpAdvertisementSpec)> = objects
-        .iter()
-        .filter_map(|o| match &o.spec {
-            Spec::BgpAdvertisement(a) => Some((o, a)),
-            _ => None,
-        })
-        .collect();
-    for object in objects {
+    for (index, object) in objects.iter().enumerate() {
         match &object.spec {
             Spec::Peer(p) => config.peers.push(peer(object, p)),
             Spec::Community(c) => {
@@ -52,16 +104,13 @@ pub fn config(objects: &[Object], len: usize) -> m::Config {
                 minimum_ttl: b.minimum_ttl.clone(),
             }),
             Spec::Pool(p) => {
-                let ads: Vec<m::Advertisement> = bgp_ads
+                let ads: Vec<m::Advertisement> = selection.bgp[index]
                     .iter()
-                    .filter(|(_, a)| {
-                        selects(
-                            a.ip_address_pools.as_slice(),
-                            &a.ip_address_pool_selectors,
-                            object,
-                        )
+                    .filter_map(|&i| match &objects[i].spec {
+                        Spec::BgpAdvertisement(a) => Some(a),
+                        _ => None,
                     })
-                    .map(|(_, a)| {
+                    .map(|a| {
                         advertisement(
                             a.span.clone(),
                             &a.aggregation_length,
@@ -112,16 +161,6 @@ pub fn config(objects: &[Object], len: usize) -> m::Config {
         }
     }
     config
-}
-
-/// Whether an advertisement with these pool names and selectors applies to `pool`: named, or
-/// selected by labels, or neither given (then it applies to every pool).
-pub fn selects(names: &[Spanned<String>], selectors: &[LabelSelector], pool: &Object) -> bool {
-    if names.is_empty() && selectors.is_empty() {
-        return true;
-    }
-    names.iter().any(|n| n.value == pool.name_str())
-        || selectors.iter().any(|s| matches(s, &pool.labels))
 }
 
 /// Kubernetes label-selector semantics (an empty selector matches everything).
