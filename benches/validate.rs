@@ -160,6 +160,36 @@ fn bench_crds() {
 fn main() {
     bench_configmap();
     bench_crds();
+    bench_convert();
+}
+
+/// `metallbctl convert` of the ConfigMap benchmark's input: lint, convert, write YAML
+/// (target: under 100 ms).
+fn bench_convert() {
+    let text = generate();
+    let file = SourceFile::new("big.yaml", text);
+    let options = Options {
+        mode: BgpMode::Frr,
+        ..Options::default()
+    };
+    let mut samples = Vec::new();
+    let mut objects = 0;
+    let mut bytes = 0;
+    for _ in 0..ROUNDS {
+        let t = Instant::now();
+        let report = lint(black_box(&file), InputKind::Auto, &options).expect("yaml");
+        let config = &report.configs[0].config;
+        let out = crd::convert::convert(config, "metallb-system").expect("converts");
+        let yaml = crd::convert::to_yaml(&out);
+        samples.push(t.elapsed());
+        objects = out.len();
+        bytes = yaml.len();
+        black_box(yaml);
+    }
+    println!(
+        "metallbctl convert (lint + convert + YAML), {objects} objects, {bytes} bytes out: median {:>8.2} ms over {ROUNDS} rounds (target < 100 ms)",
+        median(samples).as_secs_f64() * 1e3
+    );
 }
 
 fn bench_configmap() {
