@@ -260,6 +260,9 @@ pub struct Decoder<'r, 'f> {
     reporter: &'r mut Reporter<'f>,
     map: &'r OffsetMap,
     target: Version,
+    /// Kubernetes objects: YAML becomes JSON before the API server checks types, so a plain
+    /// `64500`, `true` or `1.5` in a string field is a number or a boolean, not a string.
+    strict_strings: bool,
 }
 
 impl<'r, 'f> Decoder<'r, 'f> {
@@ -268,7 +271,14 @@ impl<'r, 'f> Decoder<'r, 'f> {
             reporter,
             map,
             target,
+            strict_strings: false,
         }
+    }
+
+    /// Type string fields as the Kubernetes API server does (custom resources).
+    pub(super) fn strict_strings(mut self) -> Self {
+        self.strict_strings = true;
+        self
     }
 
     pub(super) fn span(&self, node: &Node) -> Range<usize> {
@@ -427,6 +437,19 @@ impl<'r, 'f> Decoder<'r, 'f> {
     /// Any scalar as a string (yaml.v2 lets a plain number or boolean fill a string field).
     pub(super) fn string(&mut self, node: &Node, key: &str) -> Option<Spanned<String>> {
         match &node.value {
+            Value::Scalar {
+                text,
+                style: Style::Plain,
+            } if self.strict_strings && !node.is_null() && yaml11_non_string(text) => {
+                let message = format!("{key} must be a string, found {text}");
+                let help = if key.ends_with("Time") {
+                    format!("write a duration with a unit, such as `{key}: {text}s`: a bare number is refused by the API server")
+                } else {
+                    format!("quote it (\"{text}\"): unquoted, YAML reads it as a number or a boolean and the API server refuses it")
+                };
+                self.report(rule::WRONG_TYPE, node, message).with_help(help);
+                None
+            }
             Value::Scalar { text, .. } if !node.is_null() => {
                 Some(Spanned::new(text.clone(), self.span(node)))
             }
@@ -546,6 +569,32 @@ impl<'r, 'f> Decoder<'r, 'f> {
             }
         }
     }
+}
+
+/// Whether yaml.v2 (which kubectl uses to turn YAML into JSON) reads a plain scalar as a
+/// boolean, an integer or a float rather than a string.
+fn yaml11_non_string(text: &str) -> bool {
+    if yaml11_bool(text).is_some() || yaml_int(text).is_some() {
+        return true;
+    }
+    let lower = text.to_ascii_lowercase();
+    if matches!(lower.as_str(), ".inf" | "-.inf" | "+.inf" | ".nan") {
+        return true;
+    }
+    // [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+    let t = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (mantissa, exponent) = match t.find(['e', 'E']) {
+        Some(i) => (&t[..i], Some(&t[i + 1..])),
+        None => (t, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some(("", frac)) => digits(frac),
+        Some((int, frac)) => digits(int) && (frac.is_empty() || digits(frac)),
+        None => digits(mantissa),
+    };
+    let exponent_ok = exponent.is_none_or(|e| digits(e.strip_prefix(['-', '+']).unwrap_or(e)));
+    mantissa_ok && exponent_ok
 }
 
 /// YAML 1.1 booleans, as accepted by yaml.v2.
@@ -719,6 +768,20 @@ pub(in crate::config) mod tests {
         assert_eq!(yaml_int("99999999999999999999999"), Some(Err(())));
         assert_eq!(yaml_int(""), None);
         assert_eq!(yaml_int("-"), None);
+    }
+
+    #[test]
+    fn plain_scalars_that_are_not_strings_to_kubectl() {
+        for t in [
+            "64500", "true", "on", "1.5", "1e3", ".5", "-2", "0x1f", ".inf",
+        ] {
+            assert!(yaml11_non_string(t), "{t}");
+        }
+        for t in [
+            "10.0.0.1", "90s", "peer-1", "1.2.3", "fc00::1", "e5", "1m30s",
+        ] {
+            assert!(!yaml11_non_string(t), "{t}");
+        }
     }
 
     #[test]

@@ -148,7 +148,7 @@ pub fn lint(inputs: &[Input<'_>], target: Option<Version>, mode: BgpMode) -> Rep
             if crd_target < Version::FIRST_CRD {
                 continue;
             }
-            let mut decoder = Decoder::new(&mut reporter, &map, crd_target);
+            let mut decoder = Decoder::new(&mut reporter, &map, crd_target).strict_strings();
             if let Some(object) = decode_object(&mut decoder, &doc.node, api, kind, crd_target) {
                 report.found.push(Found {
                     file: input.file.name.clone(),
