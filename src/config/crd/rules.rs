@@ -22,6 +22,9 @@ pub fn check(
 ) {
     namespaces(objects, r);
     duplicates(objects, r);
+    if options.mode == BgpMode::Frr {
+        vrf_duplicates(objects, r);
+    }
     for object in objects {
         if let Some(name) = object.name.as_ref().filter(|n| !is_dns_subdomain(&n.value)) {
             r.report(
@@ -510,4 +513,35 @@ pub fn is_dns_subdomain(name: &str) -> bool {
                 && b.iter()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
         })
+}
+
+/// FRR mode runs one session per address in each VRF (peers outside a VRF are checked by the
+/// ConfigMap rule MLB026 on the model).
+fn vrf_duplicates(objects: &[Object], r: &mut Reporter<'_>) {
+    let mut seen: HashSet<(&str, &str)> = HashSet::new();
+    for object in objects {
+        let Spec::Peer(p) = &object.spec else {
+            continue;
+        };
+        let Some(vrf) = p.vrf.as_ref().filter(|v| !v.value.is_empty()) else {
+            continue;
+        };
+        let Some(address) = &p.peer_address else {
+            continue;
+        };
+        if !seen.insert((address.value.as_str(), vrf.value.as_str())) {
+            r.report(
+                rule::FRR_MODE_CONFLICT,
+                address.span.clone(),
+                format!(
+                    "peer {} already exists, FRR mode doesn't support duplicate BGPPeers",
+                    address.value
+                ),
+            )
+            .with_help(format!(
+                "another BGPPeer has this address in VRF {:?}: remove one",
+                vrf.value
+            ));
+        }
+    }
 }

@@ -151,3 +151,28 @@ fn references_namespaces_and_secrets() {
         "{d:#?}"
     );
 }
+
+#[test]
+fn frr_duplicate_peers_are_per_vrf() {
+    let second = POOL
+        .split("---\n")
+        .nth(2)
+        .expect("peer")
+        .replace("name: router", "name: router2");
+    let twice = format!("{POOL}---\n{second}");
+    let d = lint_text(&twice, None, BgpMode::Frr);
+    assert_eq!(codes(&d), ["MLB026"], "{d:#?}");
+    let vrfs = format!(
+        "{}---\n{}",
+        POOL.replace("peerAddress: 10.0.0.1", "peerAddress: 10.0.0.1\n  vrf: red"),
+        second.replace(
+            "peerAddress: 10.0.0.1",
+            "peerAddress: 10.0.0.1\n  vrf: blue"
+        )
+    );
+    assert!(lint_text(&vrfs, None, BgpMode::Frr).is_empty());
+    let same_vrf = vrfs.replace("vrf: blue", "vrf: red");
+    let d = lint_text(&same_vrf, None, BgpMode::Frr);
+    assert_eq!(codes(&d), ["MLB026"], "{d:#?}");
+    assert!(d[0].message.contains("already exists"), "{}", d[0].message);
+}

@@ -226,6 +226,19 @@ pub fn exempt(objects: &[Object]) -> Vec<(&'static str, std::ops::Range<usize>)>
             if p.dynamic_asn.is_some() && p.peer_asn.is_none() {
                 out.push(("MLB010", peer_span(object, p)));
             }
+            // FRR mode's one-session-per-address and one-ASN rules hold per VRF: the model has
+            // no VRF, so `rules::vrf_duplicates` checks peers in a VRF instead.
+            if p.vrf.as_ref().is_some_and(|v| !v.value.is_empty()) {
+                for span in [
+                    p.peer_address.as_ref().map(|a| a.span.clone()),
+                    p.my_asn.as_ref().map(|a| a.span.clone()),
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    out.push(("MLB026", span));
+                }
+            }
         }
     }
     out
