@@ -17,8 +17,9 @@ use std::time::{Duration, Instant};
 
 use ipnet::{IpNet, Ipv4Net};
 use metallbctl::bgp::driver::{PeerConfig, TcpDialer};
+use metallbctl::bgp::rib_out::{Advert, Packing, Routes};
 use metallbctl::bgp::session::Config;
-use metallbctl::bgp::speaker::{Advert, Packing, Routes, Speaker};
+use metallbctl::bgp::speaker::Speaker;
 use metallbctl::lab::routers;
 
 const RECV: &str = "127.0.0.200";

@@ -1,9 +1,9 @@
 //! Benchmark of the lab API server on loopback (not a timed test; see docs/benchmarks.md, "Lab API server benchmark").
 //!
 //! In one run, against one in-process server over TLS with kube-rs clients:
-//! - GET of one ConfigMap vs GET of `/lab/static` (a fixed answer from the same server, so
-//!   TLS, HTTP, auth and the client cost the same): requests per second with C concurrent
-//!   clients;
+//! - GET of one ConfigMap vs GET of `/lab/static` (a fixed answer that this benchmark adds to
+//!   the same server, behind the same TLS, HTTP stack and authentication, so only the API's
+//!   own work differs): requests per second with C concurrent clients;
 //! - merge PATCH of one ConfigMap (each bumps the resourceVersion and is persisted);
 //! - watch delivery latency: PATCH sent -> MODIFIED event received, p50 and p99.
 //!
@@ -17,7 +17,8 @@ use futures_util::StreamExt;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, Patch, PatchParams, PostParams, WatchEvent, WatchParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
-use metallbctl::lab::apiserver::{ApiServer, Config};
+use metallbctl::lab::apiserver::rest::App;
+use metallbctl::lab::apiserver::{discovery, ApiServer, Config};
 
 fn args() -> (u64, usize) {
     let nums: Vec<u64> = std::env::args()
@@ -65,6 +66,18 @@ async fn throughput(
     }
     assert_eq!(errors.load(Ordering::Relaxed), 0, "requests failed");
     done.load(Ordering::Relaxed) as f64 / secs as f64
+}
+
+/// The baseline route: a fixed JSON answer (the size of `/version`'s) that does no API work.
+fn static_route() -> axum::Router<App> {
+    let body = axum::body::Bytes::from(serde_json::to_vec(&discovery::version()).expect("json"));
+    axum::Router::new().route(
+        "/lab/static",
+        axum::routing::get(move || {
+            let body = body.clone();
+            async move { ([(http::header::CONTENT_TYPE, "application/json")], body) }
+        }),
+    )
 }
 
 fn get_configmap() -> http::Request<Vec<u8>> {
@@ -138,7 +151,7 @@ fn main() {
     rt.block_on(async move {
         let dir = std::env::temp_dir().join(format!("metallbctl-bench-{}", std::process::id()));
         let config = Config { state_dir: Some(dir.join("state")), kubeconfig: Some(dir.join("kubeconfig")), ..Config::default() };
-        let server = ApiServer::start(config).await.expect("server");
+        let server = ApiServer::start_with_routes(config, static_route()).await.expect("server");
         let client = client(&dir.join("kubeconfig")).await;
         let api: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
         let cm: ConfigMap = serde_json::from_value(serde_json::json!({"metadata": {"name": "bench", "labels": {"app": "bench"}},

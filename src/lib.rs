@@ -11,4 +11,7 @@ pub mod diag;
 pub mod kube;
 pub mod lab;
 pub mod metallb;
+pub mod sources;
+pub mod status;
 pub mod table;
+pub mod tui;

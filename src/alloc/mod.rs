@@ -10,6 +10,7 @@
 
 pub mod addr;
 pub mod allocator;
+pub mod check;
 pub mod dryrun;
 pub mod error;
 pub mod from_config;

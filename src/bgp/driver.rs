@@ -10,7 +10,7 @@
 //! ```
 //!
 //! No protocol decisions here: timers, message handling and errors live in `session`; the
-//! route diff lives in `speaker::AdjRibOut`. Dialling goes through a `Dialer`, so the lab can
+//! route diff lives in `rib_out::AdjRibOut`. Dialling goes through a `Dialer`, so the lab can
 //! map virtual peer addresses to loopback listeners.
 
 use std::collections::VecDeque;
@@ -25,10 +25,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::watch;
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
+use super::rib_out::{AdjRibOut, Packing, PeerEnv, Routes};
 use super::session::{self, Action, DownReason, Input, Negotiated, Session, State};
-use super::speaker::{AdjRibOut, Packing, PeerEnv, Routes};
 use super::status::PeerState;
 
 /// Errors from dialling and socket setup.
@@ -37,8 +37,6 @@ use super::status::PeerState;
 pub enum DriverError {
     #[error("refusing to dial non-loopback address {0}")]
     NonLoopback(SocketAddr),
-    #[error("no loopback listener is mapped for {0}")]
-    Unmapped(SocketAddr),
     #[error("connect to {0} timed out")]
     ConnectTimeout(SocketAddr),
     #[error("connect to {addr} failed")]
@@ -59,6 +57,10 @@ pub enum DriverError {
         #[source]
         source: io::Error,
     },
+    /// A `Dialer` of another layer refused or failed in its own terms (for example the lab's
+    /// virtual network, for an address nothing is mapped to).
+    #[error(transparent)]
+    Dialer(Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// How to open a connection.
@@ -72,7 +74,8 @@ pub struct DialOptions {
 
 pub type DialFuture = Pin<Box<dyn Future<Output = Result<TcpStream, DriverError>> + Send>>;
 
-/// Opens TCP connections to peers. The lab supplies one that maps virtual addresses.
+/// Opens TCP connections to peers: the seam where the lab plugs in its virtual network
+/// (`lab::net`), which maps virtual peer addresses to loopback listeners.
 pub trait Dialer: Send + Sync {
     fn dial(&self, target: SocketAddr, opts: &DialOptions) -> DialFuture;
 }
@@ -116,30 +119,6 @@ async fn connect(target: SocketAddr, opts: &DialOptions) -> Result<TcpStream, Dr
     match tokio::time::timeout(opts.timeout, sock.connect(target)).await {
         Err(_) => Err(DriverError::ConnectTimeout(target)),
         Ok(r) => r.map_err(err),
-    }
-}
-
-/// A function from a configured (possibly virtual) address to the real one to dial.
-pub type AddressMap = dyn Fn(SocketAddr) -> Option<SocketAddr> + Send + Sync;
-
-/// Translates addresses through a map before dialling (the lab's virtual network).
-pub struct MappedDialer {
-    map: Arc<AddressMap>,
-    inner: TcpDialer,
-}
-
-impl MappedDialer {
-    pub fn new(inner: TcpDialer, map: Arc<AddressMap>) -> Self {
-        MappedDialer { map, inner }
-    }
-}
-
-impl Dialer for MappedDialer {
-    fn dial(&self, target: SocketAddr, opts: &DialOptions) -> DialFuture {
-        match (self.map)(target) {
-            Some(real) => self.inner.dial(real, opts),
-            None => Box::pin(async move { Err(DriverError::Unmapped(target)) }),
-        }
     }
 }
 
@@ -265,6 +244,48 @@ pub struct Link {
     pub routes: Option<watch::Receiver<Arc<Routes>>>,
     /// Becomes `true` to withdraw everything and close with Cease.
     pub stop: watch::Receiver<bool>,
+}
+
+/// An error and its causes in one line, each said once, without Rust's `(os error N)`.
+fn describe(e: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current: Option<&dyn std::error::Error> = Some(e);
+    while let Some(c) = current {
+        let mut text = c.to_string();
+        if let Some(i) = text.rfind(" (os error ") {
+            text.truncate(i);
+        }
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = c.source();
+    }
+    parts.join(": ")
+}
+
+/// What to change after a refused OPEN, naming both ASes.
+fn refusal_hint(
+    reason: &DownReason,
+    n: &super::packet::Notification,
+    cfg: &session::Config,
+    open_as: Option<u32>,
+) -> String {
+    use super::packet::iana::err;
+    if (n.code, n.subcode) != (err::OPEN_MESSAGE, err::BAD_PEER_AS) {
+        return String::new();
+    }
+    match reason {
+        DownReason::Sent(_) => format!(
+            " (the peer says it is AS {}, we expect AS {}): set the peer AS (--peer-as) to {}, or change the peer's own AS",
+            open_as.map_or("?".into(), |a| a.to_string()),
+            cfg.peer_as,
+            open_as.map_or("its AS".into(), |a| a.to_string()),
+        ),
+        _ => format!(
+            " (we are AS {}, peer AS {}): the peer expects another AS from us; make our AS (--as) match the remote AS the peer configures for this neighbour (BIRD: `neighbor ... as N`, FRR: `neighbor ... remote-as N`)",
+            cfg.local_as, cfg.peer_as
+        ),
+    }
 }
 
 /// Runs an active session until stopped: dial, negotiate, announce, reconnect with backoff.
@@ -415,9 +436,10 @@ impl Task {
                 self.push(Input::Connected);
             }
             Some(Err(e)) => {
-                warn!(peer = %self.label, error = %e, "failed to connect to peer");
-                self.set_error(e.to_string());
+                let reason = describe(&e);
+                self.set_error(reason.clone());
                 self.push(Input::ConnectFailed);
+                warn!(peer = %self.label, "{reason}{}", self.retry_note());
             }
             None => {
                 self.stopping = true;
@@ -427,7 +449,6 @@ impl Task {
     }
 
     fn established(&mut self, n: Negotiated) {
-        info!("BGP session to \"{}\" established", self.label);
         self.env = self.local_addr.map(|local_addr| PeerEnv {
             local_as: self.s.config().local_as,
             peer_as: n.peer_as,
@@ -442,6 +463,8 @@ impl Task {
             st.negotiated = Some(n);
         }
         self.announce(true);
+        // Logged once the status says so, so whoever reacts to this line sees it there too.
+        info!("BGP session to \"{}\" established", self.label);
     }
 
     /// Sends the route difference (or, with `full`, everything plus End-of-RIB).
@@ -472,9 +495,30 @@ impl Task {
         }
     }
 
+    /// `; retrying in 4s` when the session starts again, else nothing.
+    fn retry_note(&self) -> String {
+        match self.s.restart_at() {
+            Some(at) if !self.stopping => {
+                let secs = at.saturating_duration_since(Instant::now()).as_secs_f64();
+                format!("; retrying in {}s", secs.round().max(1.0))
+            }
+            _ => String::new(),
+        }
+    }
+
     fn down(&mut self, reason: DownReason) {
-        if self.env.is_some() || !matches!(reason, DownReason::ConnectFailed) {
-            info!(peer = %self.label, reason = %reason, "BGP session down");
+        match &reason {
+            DownReason::Received(n) | DownReason::Sent(n) => {
+                // The peer refused us or we refused it: a configuration mistake that retrying
+                // will not fix, so it is an error, with what to change.
+                let hint = refusal_hint(&reason, n, self.s.config(), self.s.open_as());
+                error!(peer = %self.label, "BGP session refused: {reason}{hint}{}", self.retry_note());
+            }
+            DownReason::ConnectFailed => {}
+            _ if self.env.is_some() => {
+                info!(peer = %self.label, reason = %reason, "BGP session down");
+            }
+            _ => {}
         }
         self.env = None;
         self.rd = None;

@@ -208,6 +208,8 @@ pub struct Session {
     keepalive_deadline: Option<Instant>,
     restart_deadline: Option<Instant>,
     backoff: Duration,
+    /// The AS number the peer's last OPEN claimed (for messages about a Bad Peer AS).
+    open_as: Option<u32>,
     pub sent: MessageCounts,
     pub received: MessageCounts,
 }
@@ -224,6 +226,7 @@ impl Session {
             keepalive_deadline: None,
             restart_deadline: None,
             backoff,
+            open_as: None,
             sent: MessageCounts::default(),
             received: MessageCounts::default(),
         }
@@ -231,6 +234,16 @@ impl Session {
 
     pub fn state(&self) -> State {
         self.state
+    }
+
+    /// The AS number the peer's last OPEN claimed, if one arrived.
+    pub fn open_as(&self) -> Option<u32> {
+        self.open_as
+    }
+
+    /// When the session starts again after a failure (`None`: it does not).
+    pub fn restart_at(&self) -> Option<Instant> {
+        self.restart_deadline
     }
 
     pub fn config(&self) -> &Config {
@@ -473,6 +486,7 @@ impl Session {
     }
 
     fn open_received(&mut self, o: Open, now: Instant, out: &mut Vec<Action>) {
+        self.open_as = Some(o.asn);
         if let Some(e) = self.check_open(&o) {
             return self.protocol_error_code(e, now, out);
         }

@@ -12,10 +12,12 @@ use anyhow::{bail, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use ipnet::IpNet;
 
+use super::output::outln;
 use crate::bgp::driver::{PeerConfig, TcpDialer};
+use crate::bgp::rib_out::{Advert, Packing, Routes};
 use crate::bgp::router::{Neighbor, Router, RouterConfig, RouterSnapshot};
 use crate::bgp::session;
-use crate::bgp::speaker::{Advert, Packing, Routes, Speaker};
+use crate::bgp::speaker::Speaker;
 use crate::bgp::status::{PeerSnapshot, RouteSnapshot};
 use crate::table::Table;
 
@@ -109,6 +111,14 @@ pub struct AnnounceArgs {
     /// Connect timeout in seconds.
     #[arg(long, default_value_t = 10)]
     pub connect_timeout: u64,
+    /// For scripts: do not retry; the first failure (connect, or a session that goes down)
+    /// ends the run with exit status 2 and the reason.
+    #[arg(long)]
+    pub once: bool,
+    /// For scripts: exit with status 2 when no session is Established within this long,
+    /// e.g. 10s, 1m.
+    #[arg(long, value_name = "DURATION", value_parser = super::install::parse_duration)]
+    pub timeout: Option<Duration>,
     /// Send one prefix per UPDATE, as MetalLB's native speaker does.
     #[arg(long, hide = true)]
     pub one_per_update: bool,
@@ -244,8 +254,8 @@ fn without_clocks(s: &RouterSnapshot) -> RouterSnapshot {
 
 fn print_router(s: &RouterSnapshot, out: Output) -> Result<()> {
     match out {
-        Output::Json => println!("{}", serde_json::to_string(s)?),
-        Output::Table => println!("{}", render_table(s)),
+        Output::Json => outln!("{}", serde_json::to_string(s)?),
+        Output::Table => outln!("{}", render_table(s)),
     }
     Ok(())
 }
@@ -345,16 +355,112 @@ async fn announce(a: AnnounceArgs) -> Result<ExitCode> {
         communities: a.community.clone(),
         large_communities: a.large_community.clone(),
     };
+    if a.once {
+        cfg.session.auto_restart = false;
+    }
     let routes: Routes = a.prefixes.iter().map(|p| (*p, advert.clone())).collect();
+    // Watch Ctrl-C before anything can be logged, so a script that interrupts on the first
+    // line gets the orderly exit.
+    let mut signals = super::shell::StopSignals::watch()?;
     let mut speaker = Speaker::new(Arc::new(TcpDialer::default()));
     speaker.add_peer(cfg, routes);
-    super::shell::stop_signal().await?;
-    tracing::info!(
-        "withdrawing {} prefixes and closing the session",
-        a.prefixes.len()
-    );
+    let outcome = watch_announce(&speaker, &a, &mut signals).await;
+    let snap = speaker.snapshot().into_iter().next();
+    match snap.as_ref() {
+        Some(p) if p.state == session::State::Established && p.advertised > 0 => {
+            tracing::info!(
+                "withdrawing {} prefix{} from {} and closing the session",
+                p.advertised,
+                if p.advertised == 1 { "" } else { "es" },
+                a.peer
+            );
+        }
+        Some(p) if p.established_count > 0 => {
+            tracing::info!("the session to {} is down; nothing to withdraw", a.peer);
+        }
+        _ => tracing::info!(
+            "no BGP session to {} came up; nothing was announced",
+            a.peer
+        ),
+    }
     speaker.shutdown(Duration::from_secs(3)).await;
+    outcome?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Why `bgp announce` gave up (under --once or --timeout).
+#[derive(Debug, thiserror::Error)]
+pub enum AnnounceError {
+    #[error("no BGP session to {peer} within {}s", timeout.as_secs_f64())]
+    Timeout {
+        peer: SocketAddr,
+        timeout: Duration,
+        /// The last failure, if any.
+        #[source]
+        last: Option<LastError>,
+    },
+    #[error("the BGP session to {peer} failed and --once does not retry")]
+    Failed {
+        peer: SocketAddr,
+        #[source]
+        last: LastError,
+    },
+}
+
+/// A session's last failure, as the driver described it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct LastError(String);
+
+impl AnnounceError {
+    /// What to do next, for the `help:` line.
+    pub fn help(&self) -> Option<String> {
+        let text = match self {
+            AnnounceError::Timeout { last: Some(l), .. }
+            | AnnounceError::Failed { last: l, .. } => &l.0,
+            AnnounceError::Timeout { last: None, .. } => "",
+        };
+        use crate::kube::TROUBLESHOOTING;
+        Some(if text.contains("Bad Peer AS") {
+            format!("make --as and --peer-as match the peer's neighbour configuration (see {TROUBLESHOOTING}#bgp-session-refused-bad-peer-as)")
+        } else {
+            format!("check that the peer listens on that address and port and accepts us as a neighbour (see {TROUBLESHOOTING}#bgp-session-stays-active)")
+        })
+    }
+}
+
+/// Wait for Ctrl-C; under --once or --timeout also for the failure that ends the run.
+async fn watch_announce(
+    speaker: &Speaker,
+    a: &AnnounceArgs,
+    signals: &mut super::shell::StopSignals,
+) -> Result<()> {
+    let started = std::time::Instant::now();
+    let mut ever_up = false;
+    loop {
+        if let Some(p) = speaker.snapshot().into_iter().next() {
+            ever_up |= p.established_count > 0;
+            let last = p.last_error.clone().map(LastError);
+            if a.once && p.state == session::State::Idle {
+                if let Some(last) = last {
+                    return Err(AnnounceError::Failed { peer: a.peer, last }.into());
+                }
+            } else if let Some(timeout) = a.timeout {
+                if !ever_up && started.elapsed() >= timeout {
+                    return Err(AnnounceError::Timeout {
+                        peer: a.peer,
+                        timeout,
+                        last,
+                    }
+                    .into());
+                }
+            }
+        }
+        tokio::select! {
+            _ = signals.recv() => return Ok(()),
+            _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+        }
+    }
 }
 
 /// The local IPv4 address the kernel would use towards the peer (no packet is sent).

@@ -92,6 +92,7 @@ pub fn run(global: &GlobalArgs, args: ConvertArgs) -> anyhow::Result<ExitCode> {
                 diagnostics: &shown,
                 sources: &sources,
                 inputs: &inputs,
+                failures: &[],
                 tool_version: env!("CARGO_PKG_VERSION"),
             },
             TextOptions {

@@ -9,13 +9,14 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::kube::install::{self, InstallSettings, Progress, DEFAULT_VERSION};
+use super::output::{out, outln};
+use crate::kube::install::{self, ConfigCheck, InstallSettings, Progress, DEFAULT_VERSION};
 
 /// Options of `metallbctl install`.
 #[derive(Debug, Args)]
 pub struct InstallArgs {
-    /// MetalLB image tag to install.
-    #[arg(long, default_value = DEFAULT_VERSION)]
+    /// MetalLB image tag to install (`-V`/`--version` print metallbctl's own version).
+    #[arg(id = "metallb_version", long = "metallb-version", value_name = "TAG", default_value = DEFAULT_VERSION)]
     pub version: String,
     /// Also install the tutorial's test BGP routers (BIRD and FRR).
     #[arg(long)]
@@ -108,21 +109,40 @@ impl Default for StdoutProgress {
 
 impl Progress for StdoutProgress {
     fn line(&mut self, line: &str) {
-        println!("{line}");
+        outln!("{line}");
     }
 
     fn rollout(&mut self, line: &str) {
         if self.tty {
-            print!("\r\x1b[2K{line}");
+            out!("\r\x1b[2K{line}");
             let _ = std::io::stdout().flush();
         } else {
-            println!("{line}");
+            outln!("{line}");
         }
     }
 
     fn rollout_end(&mut self) {
         if self.tty {
-            println!();
+            outln!();
+        }
+    }
+
+    /// The same findings and SERVICE/VERDICT table as `validate --cluster`.
+    fn config_check(&mut self, check: &ConfigCheck) {
+        let color = self.tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        out!(
+            "{}",
+            super::dry_run::findings(&check.file, &check.diagnostics, color)
+        );
+        if let Some(report) = &check.report {
+            out!(
+                "{}",
+                super::dry_run::table(
+                    report,
+                    &format!("{}:{}", check.file.name, check.line),
+                    &check.live
+                )
+            );
         }
     }
 }
@@ -131,12 +151,12 @@ impl Progress for StdoutProgress {
 pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
     let settings = args.settings();
     super::shell::runtime()?.block_on(async move {
-        let client = crate::kube::client(
+        let (client, server) = crate::kube::connect(
             args.cluster.context.as_deref(),
             args.cluster.kubeconfig.as_deref(),
         )
         .await?;
-        install::install(&client, &settings, &mut StdoutProgress::new()).await?;
+        install::install(&client, &server, &settings, &mut StdoutProgress::new()).await?;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -144,12 +164,18 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
 /// Run `metallbctl uninstall`: delete what install created, namespace last.
 pub fn run_uninstall(args: UninstallArgs) -> anyhow::Result<ExitCode> {
     super::shell::runtime()?.block_on(async move {
-        let client = crate::kube::client(
+        let (client, server) = crate::kube::connect(
             args.cluster.context.as_deref(),
             args.cluster.kubeconfig.as_deref(),
         )
         .await?;
-        install::uninstall(&client, args.with_test_router, &mut StdoutProgress::new()).await?;
+        install::uninstall(
+            &client,
+            &server,
+            args.with_test_router,
+            &mut StdoutProgress::new(),
+        )
+        .await?;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -185,7 +211,7 @@ mod tests {
     #[test]
     fn flags_become_settings() {
         let a = install_args(&[
-            "--version",
+            "--metallb-version",
             "v0.12.0",
             "--with-test-router",
             "--config",

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand, ValueEnum};
 
+use super::output::outln;
 use crate::lab::apiserver::{ApiServer, Config};
 use crate::lab::control::{self, Down, LabStatus, Layout, PidState, SpawnOptions};
 use crate::lab::daemon::{Daemon, DaemonConfig};
@@ -48,7 +49,7 @@ pub enum LabCommand {
 #[derive(Debug, Clone, Args)]
 pub struct NameArgs {
     /// The lab's name; several named labs can run at once.
-    #[arg(long, default_value = "default")]
+    #[arg(long, default_value = "default", add = clap_complete::engine::ArgValueCandidates::new(super::completions::lab_names))]
     pub name: String,
     /// The lab's state directory [default: $XDG_STATE_HOME/metallbctl/lab/NAME].
     #[arg(long)]
@@ -72,9 +73,9 @@ pub struct UpArgs {
     /// Topology file [default: the last one used, else lab/tutorial.yaml].
     #[arg(long, value_name = "FILE")]
     pub topology: Option<PathBuf>,
-    /// Which routers to run.
-    #[arg(long, value_enum, default_value_t = RoutersArg::Builtin)]
-    pub routers: RoutersArg,
+    /// Which routers to run [default: the last one used, else builtin].
+    #[arg(long, value_enum)]
+    pub routers: Option<RoutersArg>,
     /// API server port [default: the last one if free, else any free port].
     #[arg(long)]
     pub port: Option<u16>,
@@ -114,6 +115,9 @@ pub struct LogsArgs {
     pub lab: NameArgs,
     /// A pod (or its name prefix, e.g. speaker), container, role or router; none: the daemon.
     pub component: Option<String>,
+    /// Keep printing new lines as they come, until Ctrl-C or the lab stops.
+    #[arg(short, long)]
+    pub follow: bool,
 }
 
 /// Options of `lab apiserver`.
@@ -167,7 +171,17 @@ fn run_up(args: UpArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let topology = control::resolve_topology(args.topology.as_deref(), &layout)?;
-    let mode = args.routers.mode();
+    let (mode, replaced) = control::resolve_routers(args.routers.map(RoutersArg::mode), &layout)?;
+    if let Some(old) = replaced {
+        if !args.foreground || std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+            outln!(
+                "note: lab {:?} last ran with --routers {}; now --routers {}",
+                args.lab.name,
+                routers_word(old),
+                routers_word(mode)
+            );
+        }
+    }
     if mode == RouterMode::Real {
         routers::check_real_installed().context("cannot use --routers real")?;
     }
@@ -181,34 +195,76 @@ fn run_up(args: UpArgs) -> anyhow::Result<ExitCode> {
         port: args.port,
     };
     let pid = control::spawn_daemon(&opts, &layout)?;
-    println!(
-        "lab {:?} is up (pid {pid}, {:.2}s)",
+    outln!(
+        "lab {:?} is up (pid {pid}, {:.2}s, routers {})",
         args.lab.name,
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        routers_word(mode)
     );
-    print_access(&layout);
+    if !args.tutorial {
+        print_access(&layout);
+    }
     after_up(&args, &layout)
+}
+
+/// `metallbctl lab SUB --name N` as a hint that works as printed (see [`self_command`]).
+fn lab_hint(lab: &NameArgs, sub: &str) -> String {
+    let (cmd, flags) = self_command(lab);
+    format!("{cmd} lab {sub}{flags}")
+}
+
+fn routers_word(mode: RouterMode) -> &'static str {
+    match mode {
+        RouterMode::Builtin => "builtin",
+        RouterMode::Real => "real",
+    }
 }
 
 fn print_access(layout: &Layout) {
     if let Ok(st) = control::status(&layout.socket(), Duration::from_secs(5)) {
-        println!("API server: {}", st.api_server);
+        outln!("API server: {}", st.api_server);
     }
-    println!("kubeconfig: {}", layout.kubeconfig().display());
-    println!("export KUBECONFIG={}", layout.kubeconfig().display());
+    outln!("kubeconfig: {}", layout.kubeconfig().display());
+    outln!("export KUBECONFIG={}", layout.kubeconfig().display());
+}
+
+/// How to run this metallbctl again, as typed: `metallbctl` when that name on PATH is this
+/// executable, else its full path (after `cargo run`, `metallbctl` is not on PATH); and the
+/// flags that select this lab.
+fn self_command(lab: &NameArgs) -> (String, String) {
+    let exe = std::env::current_exe().ok();
+    let on_path = exe.as_ref().and_then(|exe| {
+        let exe = exe.canonicalize().ok()?;
+        std::env::split_paths(&std::env::var_os("PATH")?)
+            .filter_map(|d| d.join("metallbctl").canonicalize().ok())
+            .next()
+            .filter(|found| *found == exe)
+    });
+    let cmd = match (on_path, exe) {
+        (Some(_), _) | (None, None) => "metallbctl".to_string(),
+        (None, Some(exe)) => exe.display().to_string(),
+    };
+    let mut flags = String::new();
+    if lab.name != "default" {
+        flags.push_str(&format!(" --name {}", lab.name));
+    }
+    if let Some(dir) = &lab.state_dir {
+        flags.push_str(&format!(" --state-dir {}", dir.display()));
+    }
+    (cmd, flags)
 }
 
 fn after_up(args: &UpArgs, layout: &Layout) -> anyhow::Result<ExitCode> {
     if args.merge_kubeconfig {
         let target = kubeconfig::default_target()?;
         let ctx = kubeconfig::merge_into(&target, &args.lab.name, &layout.kubeconfig())?;
-        println!(
+        outln!(
             "added context {ctx} to {}; use: kubectl --context {ctx} get nodes",
             target.display()
         );
     }
     if args.tutorial {
-        return run_tutorial(layout);
+        return run_tutorial(args, layout);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -230,14 +286,14 @@ fn run_foreground(
     let rt = super::shell::runtime()?;
     rt.block_on(async move {
         let daemon = Daemon::start(cfg).await?;
-        println!(
+        outln!(
             "lab {:?} is up in the foreground (pid {})",
             args.lab.name,
             std::process::id()
         );
-        println!("API server: {}", daemon.url());
-        println!("kubeconfig: {}", daemon.kubeconfig().display());
-        println!("export KUBECONFIG={}", daemon.kubeconfig().display());
+        outln!("API server: {}", daemon.url());
+        outln!("kubeconfig: {}", daemon.kubeconfig().display());
+        outln!("export KUBECONFIG={}", daemon.kubeconfig().display());
         super::shell::stop_signal().await?;
         tracing::info!("stopping");
         daemon
@@ -255,21 +311,21 @@ fn run_down(a: &NameArgs) -> anyhow::Result<ExitCode> {
 
 fn print_down(a: &NameArgs, d: &Down) {
     match d {
-        Down::Stopped { pid, clean: true } => println!("lab {:?} stopped (pid {pid})", a.name),
-        Down::Stopped { pid, clean: false } => println!(
+        Down::Stopped { pid, clean: true } => outln!("lab {:?} stopped (pid {pid})", a.name),
+        Down::Stopped { pid, clean: false } => outln!(
             "lab {:?} killed (pid {pid} ignored SIGTERM for 10s)",
             a.name
         ),
         Down::Stale { pid, reaped } => {
             for p in reaped {
-                println!("stopped router daemon {p} left behind by the dead lab daemon");
+                outln!("stopped router daemon {p} left behind by the dead lab daemon");
             }
-            println!(
+            outln!(
                 "lab {:?} was not running; removed a stale pid file (pid {pid})",
                 a.name
             );
         }
-        Down::NotRunning => println!("lab {:?} is not running", a.name),
+        Down::NotRunning => outln!("lab {:?} is not running", a.name),
     }
 }
 
@@ -277,7 +333,7 @@ fn run_reset(a: &NameArgs) -> anyhow::Result<ExitCode> {
     let layout = layout(a)?;
     print_down(a, &control::down(&layout));
     control::remove_state(&layout)?;
-    println!("lab {:?} reset: the next `lab up` starts empty", a.name);
+    outln!("lab {:?} reset: the next `lab up` starts empty", a.name);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -294,11 +350,15 @@ fn running_status(a: &NameArgs) -> anyhow::Result<Option<(Layout, LabStatus)>> {
 fn run_status(args: StatusArgs) -> anyhow::Result<ExitCode> {
     let Some((_, st)) = running_status(&args.lab)? else {
         match args.output {
-            StatusFormat::Json => println!(
+            StatusFormat::Json => outln!(
                 "{}",
                 serde_json::json!({"name": args.lab.name, "running": false})
             ),
-            StatusFormat::Table => println!("lab {:?} is not running", args.lab.name),
+            StatusFormat::Table => outln!(
+                "lab {:?} is not running; start it with `{}`",
+                args.lab.name,
+                lab_hint(&args.lab, "up")
+            ),
         }
         return Ok(ExitCode::from(super::EXIT_PROBLEMS));
     };
@@ -375,10 +435,22 @@ pub fn status_table(st: &LabStatus) -> String {
     }
     out.push('\n');
     out.push_str(&routers.render());
+    // The verdicts come from the status model, as in `metallbctl status` and `tui`.
+    let now = crate::sources::now_ms();
+    let mut verdicts = Table::new(["ROUTER", "VERDICT"]).gap("   ");
+    verdicts.rows(st.routers.iter().map(|r| {
+        let view = crate::sources::lab::router_view(r);
+        [r.name.clone(), crate::status::verdict(&view, now).text]
+    }));
+    out.push('\n');
+    out.push_str(&verdicts.render());
     out
 }
 
 fn run_logs(args: LogsArgs) -> anyhow::Result<ExitCode> {
+    if args.follow {
+        return follow_logs(&args);
+    }
     let layout = layout(&args.lab)?;
     let Some(what) = &args.component else {
         let text = std::fs::read_to_string(layout.log())
@@ -387,7 +459,11 @@ fn run_logs(args: LogsArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     if !matches!(control::pid_state(&layout), PidState::Running(_)) {
-        bail!("lab {:?} is not running", args.lab.name);
+        bail!(
+            "lab {:?} is not running\nhelp: start it with `{}`",
+            args.lab.name,
+            lab_hint(&args.lab, "up")
+        );
     }
     let text = control::request(
         &layout.socket(),
@@ -395,20 +471,56 @@ fn run_logs(args: LogsArgs) -> anyhow::Result<ExitCode> {
         Duration::from_secs(10),
     )?;
     if text.is_empty() {
-        eprintln!("no logs for {what:?} (try a pod name, container, role: controller, speaker, router, or a router name)");
+        eprintln!("error: no logs for {what:?}\nhelp: name a pod (or its prefix, e.g. speaker), a container, a role (controller, speaker, router) or a router (bird); `{}` lists them", lab_hint(&args.lab, "status"));
         return Ok(ExitCode::from(super::EXIT_PROBLEMS));
     }
     super::output::stdout(&text)?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_tutorial(layout: &Layout) -> anyhow::Result<ExitCode> {
+/// `lab logs -f`: the daemon's log or a router daemon's log file followed as it grows, or a
+/// pod's logs streamed by the daemon.
+fn follow_logs(args: &LogsArgs) -> anyhow::Result<ExitCode> {
+    let layout = layout(&args.lab)?;
+    let print = |text: &str| super::output::stdout(text);
+    let running = || matches!(control::pid_state(&layout), PidState::Running(_));
+    let file = match &args.component {
+        None => Some(layout.log()),
+        Some(what) => {
+            Some(layout.routers_dir().join(what).join("daemon.log")).filter(|f| f.exists())
+        }
+    };
+    if let Some(file) = file {
+        if !file.exists() {
+            bail!(
+                "no daemon log at {}; has lab {:?} ever run?",
+                file.display(),
+                args.lab.name
+            );
+        }
+        control::follow_file(&file, running, print)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !running() {
+        bail!(
+            "lab {:?} is not running\nhelp: start it with `{}`",
+            args.lab.name,
+            lab_hint(&args.lab, "up")
+        );
+    }
+    let what = args.component.as_deref().unwrap_or_default();
+    control::follow(&layout.socket(), &format!("follow {what}"), print)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_tutorial(args: &UpArgs, layout: &Layout) -> anyhow::Result<ExitCode> {
     let kubeconfig = layout.kubeconfig();
+    let lab = &args.lab;
     let ip = super::shell::runtime()?.block_on(tutorial::install_and_apply(
         &kubeconfig,
         &mut super::install::StdoutProgress::new(),
     ))?;
-    println!("\nnginx EXTERNAL-IP: {ip}");
+    outln!("\nnginx EXTERNAL-IP: {ip}");
     let st = tutorial::wait_routes(layout, &ip)?;
     for r in &st.routers {
         for s in &r.sessions {
@@ -417,7 +529,7 @@ fn run_tutorial(layout: &Layout) -> anyhow::Result<ExitCode> {
                 .iter()
                 .map(|x| format!("{} via {}", x.prefix, x.next_hop.as_deref().unwrap_or("?")))
                 .collect();
-            println!(
+            outln!(
                 "router {} ({}, {}): session with {} {}; learned: {}",
                 r.name,
                 r.implementation,
@@ -432,7 +544,14 @@ fn run_tutorial(layout: &Layout) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    println!("\nnext: kubectl get svc nginx; kubectl logs -n metallb-system -l app=speaker; metallbctl lab status");
+    // What to type next comes last, so it is on screen when the command returns.
+    outln!();
+    print_access(layout);
+    let (me, lab_flags) = self_command(lab);
+    outln!("next:");
+    outln!("  kubectl get svc nginx");
+    outln!("  kubectl logs -n metallb-system -l app=speaker");
+    outln!("  {me} lab status{lab_flags}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -452,10 +571,10 @@ fn run_apiserver(args: ApiserverArgs) -> anyhow::Result<ExitCode> {
         let server = ApiServer::start(config)
             .await
             .context("cannot start the lab API server")?;
-        println!("lab API server listening on {}", server.url());
-        println!("state directory: {}", state_dir.display());
-        println!("kubeconfig written to {}", kubeconfig.display());
-        println!(
+        outln!("lab API server listening on {}", server.url());
+        outln!("state directory: {}", state_dir.display());
+        outln!("kubeconfig written to {}", kubeconfig.display());
+        outln!(
             "try: KUBECONFIG={} kubectl get namespaces",
             kubeconfig.display()
         );
@@ -501,7 +620,7 @@ mod tests {
     fn up_flags() {
         let a = up(&[]).expect("defaults parse");
         assert_eq!(a.lab.name, "default");
-        assert_eq!(a.routers, super::RoutersArg::Builtin);
+        assert_eq!(a.routers, None, "the recorded choice, else builtin");
         assert!(!a.foreground && !a.tutorial && !a.merge_kubeconfig && a.port.is_none());
         let a = up(&[
             "--name",
@@ -520,7 +639,7 @@ mod tests {
         ])
         .expect("parse");
         assert_eq!(a.lab.name, "x");
-        assert_eq!(a.routers, super::RoutersArg::Real);
+        assert_eq!(a.routers, Some(super::RoutersArg::Real));
         assert!(a.foreground && a.tutorial && a.merge_kubeconfig);
         assert_eq!(a.port, Some(6443));
         assert!(up(&["--routers", "quagga"]).is_none());
@@ -546,10 +665,17 @@ mod tests {
         st.routers[0].running = false;
         st.routers[0].sessions.clear();
         let text = super::status_table(&st);
-        let last = text.lines().last().expect("a router row");
+        let row = text
+            .lines()
+            .find(|l| l.starts_with("bird     not deployed"))
+            .expect("a router row");
         assert_eq!(
-            last,
+            row,
             "bird     not deployed   10.96.0.100:179   127.0.0.100:32909   64500   -      -       -"
+        );
+        assert_eq!(
+            text.lines().last(),
+            Some("bird     not connected: no session from MetalLB")
         );
     }
 

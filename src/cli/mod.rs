@@ -11,6 +11,8 @@ pub mod lab;
 pub mod output;
 pub mod shell;
 pub mod speaker;
+pub mod status;
+pub mod tui;
 pub mod validate;
 
 use std::process::ExitCode;
@@ -40,17 +42,21 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The `--help` heading of the options every command understands; they come after the
+/// command's own.
+pub const GLOBAL_HEADING: &str = "Global options";
+
 /// Options every command understands.
 #[derive(Debug, Clone, clap::Args)]
 pub struct GlobalArgs {
     /// When to colour output; `auto` colours a terminal unless NO_COLOR is set.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, help_heading = GLOBAL_HEADING, display_order = 1000)]
     pub color: ColorChoice,
     /// Say more (repeat for more detail).
-    #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "quiet")]
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "quiet", help_heading = GLOBAL_HEADING, display_order = 1001)]
     pub verbose: u8,
     /// Say only what is wrong.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = GLOBAL_HEADING, display_order = 1002)]
     pub quiet: bool,
 }
 
@@ -87,7 +93,6 @@ pub enum Command {
     /// Run the lab: a simulated cluster with a Kubernetes-compatible API.
     Lab(lab::LabArgs),
     /// Install MetalLB (and optionally the test BGP routers) into a cluster and wait for it.
-    #[command(disable_version_flag = true)]
     Install(install::InstallArgs),
     /// Remove what `install` installed.
     Uninstall(install::UninstallArgs),
@@ -95,11 +100,18 @@ pub enum Command {
     Controller(controller::ControllerArgs),
     /// Run MetalLB's speaker for one node: announce assigned addresses over BGP.
     Speaker(speaker::SpeakerArgs),
+    /// Show BGP sessions, what routers hold and drift from MetalLB's intent.
+    Status(status::StatusArgs),
+    /// Show the routes every router holds, with their attributes.
+    Routes(status::RoutesArgs),
+    /// Watch sessions, routes, drift and events live in the terminal (k9s-style keys; ? for help).
+    Tui(tui::TuiArgs),
 }
 
 /// Parse the process arguments, run the chosen command and map the outcome to an exit code:
 /// 0 clean, 1 problems found, 2 could not run.
 pub fn main() -> ExitCode {
+    completions::complete_if_asked();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -121,12 +133,15 @@ pub fn main() -> ExitCode {
         Command::Uninstall(args) => install::run_uninstall(args),
         Command::Controller(args) => controller::run(args),
         Command::Speaker(args) => speaker::run(args),
+        Command::Status(args) => status::run_status(args),
+        Command::Routes(args) => status::run_routes(args),
+        Command::Tui(args) => tui::run(&cli.global, args),
     };
     match result {
         Ok(code) => code,
         Err(e) if output::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            output::print_error(&e);
             ExitCode::from(EXIT_TROUBLE)
         }
     }

@@ -47,6 +47,33 @@ pub async fn stop_signal() -> Result<()> {
     Ok(())
 }
 
+/// Ctrl-C (SIGINT) and SIGTERM, watched from the moment this is built (not from the first
+/// poll, as [`stop_signal`] is): a signal that arrives before the caller waits is not lost, and
+/// does not kill the process.
+pub struct StopSignals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    /// Start watching; needs a tokio runtime.
+    pub fn watch() -> Result<StopSignals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(StopSignals {
+            int: signal(SignalKind::interrupt()).context("cannot watch Ctrl-C")?,
+            term: signal(SignalKind::terminate()).context("cannot watch SIGTERM")?,
+        })
+    }
+
+    /// Wait for either signal.
+    pub async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
+        }
+    }
+}
+
 /// A receiver that becomes `true` on Ctrl-C or SIGTERM (only Ctrl-C if SIGTERM cannot be
 /// watched).
 pub fn shutdown_on_ctrl_c() -> tokio::sync::watch::Receiver<bool> {

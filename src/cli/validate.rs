@@ -8,12 +8,12 @@ use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
-
 use super::{dry_run, output, GlobalArgs, EXIT_OK, EXIT_PROBLEMS, EXIT_TROUBLE};
+use crate::alloc::check::{self, Live};
 use crate::config::{self, rule, BgpMode, InputKind, Options, Version};
 use crate::diag::render::{self, text::TextOptions, Report};
-use crate::diag::{Diagnostic, Severity, SourceFile, Sources, Summary};
+use crate::diag::{Diagnostic, Failure, Severity, SourceFile, Sources, Summary};
+use crate::kube::live;
 
 const RULES_DOC: &str = include_str!("../../docs/rules.md");
 
@@ -44,7 +44,7 @@ pub struct ValidateArgs {
     pub format: Format,
     /// MetalLB release whose rules apply: v0.6 through v0.12 read the ConfigMap (default v0.12),
     /// v0.13 through v0.16 the custom resources (default v0.16).
-    #[arg(long, value_name = "VERSION")]
+    #[arg(long, value_name = "VERSION", value_parser = super::completions::VersionParser)]
     pub target_version: Option<Version>,
     /// BGP implementation the speaker runs (v0.12): native cannot announce IPv6 or run BFD.
     #[arg(long, value_enum, default_value_t = BgpMode::Native)]
@@ -110,10 +110,10 @@ pub fn run(global: &GlobalArgs, args: ValidateArgs) -> anyhow::Result<ExitCode> 
     };
     let live = match dry_run_source(&args)? {
         None => None,
-        Some(source) => match dry_run::load(&source, &options) {
+        Some(source) => match live::load(&source, &options) {
             Ok(live) => Some(live),
             Err(e) => {
-                eprintln!("error: {e:#}");
+                output::print_error(&anyhow::Error::from(e));
                 return Ok(ExitCode::from(EXIT_TROUBLE));
             }
         },
@@ -131,12 +131,14 @@ pub fn run(global: &GlobalArgs, args: ValidateArgs) -> anyhow::Result<ExitCode> 
     let mut configs_found = 0;
     let mut unnamed_without_config = Vec::new();
     let mut crd_inputs: Vec<(String, Vec<config::crd::Document>, Vec<usize>)> = Vec::new();
+    let mut failures: Vec<Failure> = Vec::new();
     for input in expand_inputs(&args.paths, &mut trouble) {
         let file = match read_input(&input) {
             Ok(file) => file,
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                trouble = true;
+            Err(failure) => {
+                eprintln!("error: {failure}");
+                inputs.push(failure.file.clone());
+                failures.push(failure);
                 continue;
             }
         };
@@ -166,7 +168,12 @@ pub fn run(global: &GlobalArgs, args: ValidateArgs) -> anyhow::Result<ExitCode> 
             }
             Err(e) => {
                 eprintln!("error: {e}");
-                trouble = true;
+                failures.push(Failure {
+                    file: e.file,
+                    line: Some(e.line),
+                    column: Some(e.column),
+                    message: format!("not valid YAML: {}", e.message),
+                });
             }
         }
         inputs.push(file.name.clone());
@@ -191,10 +198,12 @@ pub fn run(global: &GlobalArgs, args: ValidateArgs) -> anyhow::Result<ExitCode> 
         (file, loc.map(|l| l.span.start))
     };
     diagnostics.sort_by_key(order);
+    trouble |= !failures.is_empty();
     let report = Report {
         diagnostics: &diagnostics,
         sources: &sources,
         inputs: &inputs,
+        failures: &failures,
         tool_version: env!("CARGO_PKG_VERSION"),
     };
     let rendered = match args.format {
@@ -240,9 +249,9 @@ fn crd_lint(
     report.diagnostics
 }
 
-fn dry_run_source(args: &ValidateArgs) -> anyhow::Result<Option<dry_run::Source>> {
+fn dry_run_source(args: &ValidateArgs) -> anyhow::Result<Option<live::Source>> {
     if let Some(path) = &args.assignments {
-        return Ok(Some(dry_run::Source::Assignments(path.clone())));
+        return Ok(Some(live::Source::Assignments(path.clone())));
     }
     if !args.cluster {
         return Ok(None);
@@ -254,7 +263,7 @@ fn dry_run_source(args: &ValidateArgs) -> anyhow::Result<Option<dry_run::Source>
         .ok_or_else(|| {
             anyhow::anyhow!("--configmap takes NAMESPACE/NAME, got {:?}", args.configmap)
         })?;
-    Ok(Some(dry_run::Source::Cluster {
+    Ok(Some(live::Source::Cluster {
         context: args.context.clone(),
         kubeconfig: args.kubeconfig.clone(),
         namespace: namespace.to_string(),
@@ -267,7 +276,7 @@ fn dry_run_source(args: &ValidateArgs) -> anyhow::Result<Option<dry_run::Source>
 fn dry_run_file(
     file: &SourceFile,
     report: &config::FileReport,
-    live: &dry_run::Live,
+    live: &Live,
 ) -> (Vec<Diagnostic>, String) {
     let mut findings = Vec::new();
     let mut tables = String::new();
@@ -283,7 +292,7 @@ fn dry_run_file(
             tables.push_str(&format!("dry run of {}:{} skipped: MetalLB rejects this configuration already; fix the errors first\n", file.name, found.line));
             continue;
         }
-        match dry_run::check(found, file, live) {
+        match check::check(found, file, live) {
             Ok((diagnostics, dry)) => {
                 findings.extend(diagnostics);
                 tables.push_str(&dry_run::table(
@@ -344,7 +353,10 @@ fn render_text(global: &GlobalArgs, report: &Report<'_>, tables: &str) -> String
     };
     let mut text = render::text::render(&report, TextOptions { color });
     text.push_str(tables);
-    if !global.quiet {
+    // After an input that could not be checked, "no problems found" would be a lie; the
+    // errors are on stderr already.
+    let claims_success = report.diagnostics.is_empty() && !report.failures.is_empty();
+    if !global.quiet && !claims_success {
         text.push_str(&render::text::summary_line(
             Summary::of(report.diagnostics),
             report.inputs.len(),
@@ -425,27 +437,45 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-fn read_input(input: &Input) -> anyhow::Result<SourceFile> {
+fn read_input(input: &Input) -> Result<SourceFile, Failure> {
+    let failure = |file: String, message: String| Failure {
+        file,
+        line: None,
+        column: None,
+        message,
+    };
     match input {
         Input::Stdin => {
             let mut text = String::new();
             std::io::stdin()
                 .read_to_string(&mut text)
-                .context("reading standard input")?;
+                .map_err(|e| failure("<stdin>".into(), format!("cannot read: {e}")))?;
             Ok(SourceFile::new("<stdin>", text))
         }
         Input::File(path, _) => {
-            let bytes =
-                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            let name = path.display().to_string();
+            let bytes = std::fs::read(path)
+                .map_err(|e| failure(name.clone(), format!("cannot read: {}", io_reason(&e))))?;
             let text = String::from_utf8(bytes).map_err(|e| {
-                anyhow::anyhow!(
-                    "{}: not UTF-8 text (invalid byte at offset {})",
-                    path.display(),
-                    e.utf8_error().valid_up_to()
+                failure(
+                    name.clone(),
+                    format!(
+                        "not UTF-8 text (invalid byte at offset {})",
+                        e.utf8_error().valid_up_to()
+                    ),
                 )
             })?;
-            Ok(SourceFile::new(path.display().to_string(), text))
+            Ok(SourceFile::new(name, text))
         }
+    }
+}
+
+/// The OS's reason without Rust's `(os error N)` suffix.
+fn io_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
     }
 }
 

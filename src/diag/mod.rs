@@ -71,6 +71,28 @@ impl Diagnostic {
 }
 
 /// A rule's identity, as renderers need it (SARIF lists rules with their descriptions).
+/// An input the run could not check (not readable, not UTF-8, not YAML): a tool-execution
+/// failure rather than a finding; the run exits 2.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    /// The input, as given (`<stdin>` for standard input).
+    pub file: String,
+    /// 1-based position of the problem, when there is one (YAML syntax errors).
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    /// What went wrong, without the file name.
+    pub message: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => write!(f, "{}:{l}:{c}: {}", self.file, self.message),
+            _ => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RuleInfo {
     pub code: &'static str,

@@ -46,7 +46,7 @@ pub async fn fetch_from(
     fetch_at(client, &server, configmap_ns, configmap_name).await
 }
 
-async fn fetch_at(
+pub(crate) async fn fetch_at(
     client: Client,
     server: &str,
     configmap_ns: &str,

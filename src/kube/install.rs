@@ -15,6 +15,11 @@ use kube::discovery::{ApiCapabilities, ApiResource, Scope};
 use kube::Client;
 use serde_json::{json, Value};
 
+use crate::alloc::check::Live;
+use crate::alloc::Report;
+use crate::config::{self, InputKind, Options};
+use crate::diag::{Diagnostic, SourceFile};
+
 /// MetalLB's manifest (v0.12.1 images).
 pub const METALLB_YAML: &str = include_str!("../../manifests/metallb.yaml");
 /// The test routers' manifest.
@@ -68,6 +73,12 @@ pub trait Progress {
     fn rollout(&mut self, line: &str);
     /// The rollout wait ended (ready or timed out); no more [`Progress::rollout`] calls follow.
     fn rollout_end(&mut self);
+    /// The dry run of `--config` against the cluster, before it is applied (or refused).
+    fn config_check(&mut self, check: &ConfigCheck) {
+        for d in &check.diagnostics {
+            self.line(&format!("{}: {}", d.code, d.message));
+        }
+    }
 }
 
 /// Why an install step failed.
@@ -95,25 +106,62 @@ pub enum InstallError {
     },
     #[error("no randomness: {0}")]
     Random(String),
-    #[error("cannot read {}", path.display())]
+    #[error("cannot read configuration file {}", path.display())]
     ReadConfig {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("the configuration is invalid: {0}")]
-    InvalidConfig(String),
+    /// The configuration file is not YAML.
     #[error(transparent)]
-    Assignments(#[from] super::KubeError),
+    ConfigYaml(#[from] crate::config::InputError),
+    /// The configuration file holds no MetalLB configuration.
+    #[error("no MetalLB configuration in {}", path.display())]
+    NoConfig { path: PathBuf },
+    /// The configuration has lint errors (reported through [`Progress::config_check`]).
+    #[error("refusing to apply {}: MetalLB would reject it ({errors} error{})", path.display(), if *errors == 1 { "" } else { "s" })]
+    InvalidConfig { path: PathBuf, errors: usize },
+    /// Talking to the cluster failed.
     #[error(transparent)]
-    DryRun(#[from] crate::alloc::AllocError),
-    #[error("refusing to apply {}: a service would lose its address (use --force to apply anyway)", path.display())]
+    Cluster(#[from] super::KubeError),
+    /// The configuration's pools cannot be dry-run.
+    #[error("cannot dry-run {}", path.display())]
+    DryRun {
+        path: PathBuf,
+        #[source]
+        source: Box<crate::alloc::check::CheckError>,
+    },
+    /// The dry run says a service would lose its address (reported through
+    /// [`Progress::config_check`]).
+    #[error("refusing to apply {}: a service would lose its address", path.display())]
     WouldLoseAddress { path: PathBuf },
     #[error("timed out after {timeout:?} waiting for the rollout ({last})")]
     Timeout { timeout: Duration, last: String },
 }
 
 impl InstallError {
+    /// What to do next, for the `help:` line.
+    pub fn help(&self) -> Option<String> {
+        let guide = super::TROUBLESHOOTING;
+        match self {
+            InstallError::WouldLoseAddress { .. } => Some(format!(
+                "move the services first as the table suggests, or pass --force to apply anyway (see {guide}#configuration-rejected)"
+            )),
+            InstallError::InvalidConfig { path, .. } => Some(format!(
+                "fix the errors above; `metallbctl validate {}` checks the file offline",
+                path.display()
+            )),
+            InstallError::NoConfig { .. } => Some(
+                "expected a ConfigMap with data.config, or a bare configuration body".into(),
+            ),
+            InstallError::Timeout { .. } => Some(format!(
+                "see what the workloads say: `kubectl -n metallb-system get pods` and `kubectl -n metallb-system logs deploy/controller` (see {guide}#install-times-out)"
+            )),
+            InstallError::Cluster(k) => k.help(),
+            _ => None,
+        }
+    }
+
     fn is_not_found(&self) -> bool {
         match self {
             InstallError::Request { source, .. } | InstallError::Discovery { source, .. } => {
@@ -302,12 +350,13 @@ fn label_of(d: &Value) -> String {
     )
 }
 
-/// Create the speaker's memberlist Secret if absent (MetalLB v0.12 needs it on real clusters).
+/// Create the speaker's memberlist Secret if absent (MetalLB v0.12 needs it on real clusters);
+/// returns whether it was created.
 pub async fn ensure_memberlist(
     client: &Client,
     dry_run: bool,
     progress: &mut dyn Progress,
-) -> Result<(), InstallError> {
+) -> Result<bool, InstallError> {
     use base64::Engine;
     let label = "secret/memberlist";
     let api: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(client.clone(), NAMESPACE);
@@ -318,7 +367,7 @@ pub async fn ensure_memberlist(
     };
     if existing.is_some() {
         progress.line("secret/memberlist unchanged");
-        return Ok(());
+        return Ok(false);
     }
     let mut key = [0u8; 128];
     getrandom::fill(&mut key).map_err(|e| InstallError::Random(e.to_string()))?;
@@ -346,7 +395,7 @@ pub async fn ensure_memberlist(
         "secret/memberlist created{}",
         if dry_run { " (server dry run)" } else { "" }
     ));
-    Ok(())
+    Ok(true)
 }
 
 /// One workload to wait for.
@@ -445,77 +494,159 @@ pub async fn wait_rollout(
 }
 
 /// Read a config file: a ConfigMap manifest, or the bare config text (wrapped in one).
-fn config_map_from(path: &Path) -> Result<(Value, String), InstallError> {
+fn config_map_from(text: &str) -> Result<Value, InstallError> {
+    let docs = documents(text)?;
+    if let Some(cm) = docs.iter().find(|d| d["kind"] == "ConfigMap") {
+        let mut cm = cm.clone();
+        cm["metadata"]["namespace"] = json!(NAMESPACE);
+        return Ok(cm);
+    }
+    Ok(json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "config", "namespace": NAMESPACE}, "data": {"config": text}}))
+}
+
+/// The dry run of `install --config FILE` against what the cluster runs: the same findings
+/// and verdicts as `validate --cluster FILE`.
+#[derive(Debug, Clone)]
+pub struct ConfigCheck {
+    /// The configuration file.
+    pub file: SourceFile,
+    /// 1-based line where the configuration starts.
+    pub line: usize,
+    /// Lint errors, or the dry run's findings.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The dry run; `None` when the configuration has lint errors.
+    pub report: Option<Report>,
+    /// What the cluster runs now.
+    pub live: Live,
+}
+
+impl ConfigCheck {
+    /// Whether applying the configuration keeps every service's address.
+    pub fn is_safe(&self) -> bool {
+        self.report
+            .as_ref()
+            .is_some_and(|r| r.accepted && !r.has_losses())
+    }
+}
+
+/// Lint `path` and dry-run it against the cluster; returns the ConfigMap to apply and the check.
+async fn check_config(
+    client: &Client,
+    server: &str,
+    path: &Path,
+) -> Result<(Value, ConfigCheck), InstallError> {
     let text = std::fs::read_to_string(path).map_err(|source| InstallError::ReadConfig {
         path: path.to_path_buf(),
         source,
     })?;
-    let docs = documents(&text)?;
-    if let Some(cm) = docs.iter().find(|d| d["kind"] == "ConfigMap") {
-        let config = cm["data"]["config"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let mut cm = cm.clone();
-        cm["metadata"]["namespace"] = json!(NAMESPACE);
-        return Ok((cm, config));
-    }
-    let cm = json!({"apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": "config", "namespace": NAMESPACE}, "data": {"config": text}});
-    Ok((cm, text))
+    let file = SourceFile::new(path.display().to_string(), text);
+    let options = Options::default();
+    let lint = config::lint(&file, InputKind::Auto, &options)?;
+    let cm = config_map_from(&file.text)?;
+    let Some(found) = lint.configs.first() else {
+        return Err(InstallError::NoConfig {
+            path: path.to_path_buf(),
+        });
+    };
+    let live = super::live::fetch(client.clone(), server, NAMESPACE, "config", &options).await?;
+    let errors: Vec<Diagnostic> = lint
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .cloned()
+        .collect();
+    let check = if errors.is_empty() {
+        let (diagnostics, report) =
+            crate::alloc::check::check(found, &file, &live).map_err(|source| {
+                InstallError::DryRun {
+                    path: path.to_path_buf(),
+                    source: Box::new(source),
+                }
+            })?;
+        ConfigCheck {
+            line: found.line,
+            diagnostics,
+            report: Some(report),
+            live,
+            file,
+        }
+    } else {
+        ConfigCheck {
+            line: found.line,
+            diagnostics: errors,
+            report: None,
+            live,
+            file,
+        }
+    };
+    Ok((cm, check))
 }
 
-/// Dry-run `config` against the live assignments; Ok(true) when safe.
-async fn config_is_safe(
-    client: &Client,
-    config: &str,
-    progress: &mut dyn Progress,
-) -> Result<bool, InstallError> {
-    let new = crate::metallb::config::parse(config)
-        .map_err(|e| InstallError::InvalidConfig(e.event_message()))?;
-    let state = super::assignments::fetch(client.clone(), NAMESPACE, "config").await?;
-    let running = state
-        .running_config
-        .as_deref()
-        .and_then(|t| crate::metallb::config::parse(t).ok())
-        .map(|p| p.pools);
-    let report = crate::alloc::dryrun::dryrun(running.as_deref(), &new.pools, &state.services)?;
-    for s in &report.services {
-        progress.line(&format!("  {}/{}: {:?}", s.namespace, s.name, s.verdict));
-    }
-    if let Some(r) = &report.rejection {
-        progress.line(&format!(
-            "dry run: MetalLB would reject this configuration: {r}"
-        ));
-    }
-    Ok(report.accepted && !report.has_losses())
+/// Check that the API server at `server` answers at all, so an unreachable cluster is one
+/// clear error rather than the failure of the first apply.
+async fn reachable(client: &Client, server: &str) -> Result<(), InstallError> {
+    client
+        .apiserver_version()
+        .await
+        .map(|_| ())
+        .map_err(|e| super::request_error(server, "tell its version", e).into())
 }
 
-/// Install into the cluster `client` talks to.
+/// Install into the cluster `client` talks to (`server`, its URL, names it in errors).
 pub async fn install(
     client: &Client,
+    server: &str,
     settings: &InstallSettings,
     progress: &mut dyn Progress,
 ) -> Result<(), InstallError> {
+    reachable(client, server).await?;
     let config = match &settings.config {
-        Some(p) => Some((p, config_map_from(p)?)),
+        Some(p) => Some((p, check_config(client, server, p).await?)),
         None => None,
     };
-    let docs = install_documents(&settings.version, settings.with_test_router)?;
-    let changed = apply_all(client, &docs, settings.dry_run, progress).await?;
-    ensure_memberlist(client, settings.dry_run, progress).await?;
-    if let Some((path, (cm, text))) = config {
-        if !config_is_safe(client, &text, progress).await? {
+    // A configuration MetalLB would reject, or one that takes an address away, is refused
+    // before anything changes.
+    if let Some((path, (_, check))) = &config {
+        progress.config_check(check);
+        if check.report.is_none() {
+            return Err(InstallError::InvalidConfig {
+                path: path.to_path_buf(),
+                errors: check.diagnostics.len(),
+            });
+        }
+        if !check.is_safe() {
             if !settings.force {
-                return Err(InstallError::WouldLoseAddress { path: path.clone() });
+                return Err(InstallError::WouldLoseAddress {
+                    path: path.to_path_buf(),
+                });
             }
             progress.line("--force: applying anyway");
         }
-        apply_all(client, &[cm], settings.dry_run, progress).await?;
     }
+    let docs = install_documents(&settings.version, settings.with_test_router)?;
+    let mut changed = apply_all(client, &docs, settings.dry_run, progress).await?;
+    let mut total = docs.len() + 1;
+    if ensure_memberlist(client, settings.dry_run, progress).await? {
+        changed += 1;
+    }
+    if let Some((_, (cm, _))) = config {
+        changed += apply_all(client, &[cm], settings.dry_run, progress).await?;
+        total += 1;
+    }
+    let suffix = if settings.dry_run {
+        " (server dry run)"
+    } else {
+        ""
+    };
     if changed == 0 {
         progress.line(&format!(
             "MetalLB {} is installed; everything unchanged",
+            settings.version
+        ));
+    } else {
+        progress.line(&format!(
+            "MetalLB {}: {changed} of {total} objects created or configured{suffix}",
             settings.version
         ));
     }
@@ -535,9 +666,11 @@ pub async fn install(
 /// `not found` per object.
 pub async fn uninstall(
     client: &Client,
+    server: &str,
     with_test_router: bool,
     progress: &mut dyn Progress,
 ) -> Result<(), InstallError> {
+    reachable(client, server).await?;
     let mut docs = install_documents(DEFAULT_VERSION, with_test_router)?;
     docs.push(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "memberlist", "namespace": NAMESPACE}}));
     docs.push(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "config", "namespace": NAMESPACE}}));

@@ -8,6 +8,7 @@
 
 pub mod assignments;
 pub mod install;
+pub mod live;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -46,6 +47,15 @@ pub enum KubeError {
         #[source]
         source: KubeconfigError,
     },
+    /// `KUBECONFIG` names a file that cannot be read (a lab that was reset, a typo).
+    #[error("KUBECONFIG names {}, which cannot be read", path.display())]
+    KubeconfigEnv {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// Neither a kubeconfig (`KUBECONFIG`, `~/.kube/config`) nor an in-cluster service account
     /// was found.
     #[error("no kubeconfig found (KUBECONFIG, ~/.kube/config) and not running inside a cluster")]
@@ -53,14 +63,17 @@ pub enum KubeError {
     /// The client could not be built (for example a TLS setup failure).
     #[error("could not create a Kubernetes client")]
     Client(#[source] ::kube::Error),
-    /// The API server could not be reached or did not answer in time.
-    #[error("cannot reach the Kubernetes API server{} (connect timeout {}s, read timeout {}s)", at(server), CONNECT_TIMEOUT.as_secs(), READ_TIMEOUT.as_secs())]
+    /// The API server could not be reached or did not answer in time. The message carries the
+    /// root reason (`connection refused`, `no answer within 10s`); the full kube/hyper chain
+    /// stays in `source` but out of `Error::source`, so it is said once.
+    #[error("cannot reach the Kubernetes API server{} ({reason})", at(server))]
     Unreachable {
         /// The server URL (empty when unknown).
         server: String,
-        /// Why.
-        #[source]
-        source: ::kube::Error,
+        /// The root reason, from the OS or TLS layer.
+        reason: String,
+        /// The whole failure, for debugging (not `source`: the reason above says it).
+        error: ::kube::Error,
     },
     /// The API server answered a request with an error status.
     #[error("the Kubernetes API server{} refused to {action}", at(server))]
@@ -88,6 +101,33 @@ pub enum KubeError {
     /// The async runtime for a blocking call could not start.
     #[error("could not start the async runtime")]
     Runtime(#[source] std::io::Error),
+}
+
+/// Where the troubleshooting guide lives, for `help:` lines.
+pub const TROUBLESHOOTING: &str = "docs/troubleshooting.md";
+
+impl KubeError {
+    /// What to do next, for the `help:` line.
+    pub fn help(&self) -> Option<String> {
+        match self {
+            KubeError::Unreachable { .. } => Some(format!(
+                "check that the cluster is up and the kubeconfig names the right server (`kubectl cluster-info`); for a lab, `metallbctl lab status` (see {TROUBLESHOOTING}#cannot-reach-the-kubernetes-api-server)"
+            )),
+            KubeError::NoConfig(_) => Some(format!(
+                "pass --kubeconfig FILE or set KUBECONFIG; `metallbctl lab up` prints the export line for its lab (see {TROUBLESHOOTING}#no-kubeconfig-found)"
+            )),
+            KubeError::KubeconfigEnv { .. } => Some(format!(
+                "point KUBECONFIG at an existing file, or unset it; a lab's kubeconfig is back after `metallbctl lab up` (see {TROUBLESHOOTING}#no-kubeconfig-found)"
+            )),
+            KubeError::ReadKubeconfig { .. } | KubeError::Kubeconfig { .. } => Some(
+                "check the file and the context name (`kubectl config get-contexts`)".into(),
+            ),
+            KubeError::Api { .. } => Some(
+                "the server's answer above says why; check the kubeconfig's user has access (`kubectl auth can-i`)".into(),
+            ),
+            _ => None,
+        }
+    }
 }
 
 fn at(server: &str) -> String {
@@ -121,7 +161,10 @@ pub async fn config(context: Option<&str>, kubeconfig: Option<&Path>) -> Result<
                 .map_err(kc_err)?
         }
         (None, Some(_)) => Config::from_kubeconfig(&options).await.map_err(kc_err)?,
-        (None, None) => Config::infer().await.map_err(KubeError::NoConfig)?,
+        (None, None) => {
+            check_kubeconfig_env()?;
+            Config::infer().await.map_err(KubeError::NoConfig)?
+        }
     };
     config.connect_timeout = Some(CONNECT_TIMEOUT);
     config.read_timeout = Some(READ_TIMEOUT);
@@ -137,6 +180,31 @@ pub async fn client(context: Option<&str>, kubeconfig: Option<&Path>) -> Result<
     Client::try_from(config).map_err(KubeError::Client)
 }
 
+/// Every file `KUBECONFIG` names must be readable; kube-rs would otherwise report it only as
+/// one of two failed ways to find a configuration.
+fn check_kubeconfig_env() -> Result<(), KubeError> {
+    let Some(value) = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) else {
+        return Ok(());
+    };
+    for path in std::env::split_paths(&value).filter(|p| !p.as_os_str().is_empty()) {
+        if let Err(source) = std::fs::File::open(&path) {
+            return Err(KubeError::KubeconfigEnv { path, source });
+        }
+    }
+    Ok(())
+}
+
+/// [`client`], with the server URL for error messages.
+pub async fn connect(
+    context: Option<&str>,
+    kubeconfig: Option<&Path>,
+) -> Result<(Client, String), KubeError> {
+    let config = config(context, kubeconfig).await?;
+    let server = config.cluster_url.to_string();
+    let client = Client::try_from(config).map_err(KubeError::Client)?;
+    Ok((client, server))
+}
+
 /// Map a request failure: error statuses from the server are `Api`, everything else
 /// (refused, reset, timed out, TLS) is `Unreachable`.
 pub(crate) fn request_error(server: &str, action: &str, e: ::kube::Error) -> KubeError {
@@ -148,7 +216,57 @@ pub(crate) fn request_error(server: &str, action: &str, e: ::kube::Error) -> Kub
         },
         other => KubeError::Unreachable {
             server: server.to_string(),
-            source: other,
+            reason: unreachable_reason(&other),
+            error: other,
         },
+    }
+}
+
+/// The root reason of a failed request, said the way a person would: the OS's reason for an
+/// I/O error (`connection refused`), a timeout with its limit, else the innermost message.
+pub(crate) fn unreachable_reason(e: &::kube::Error) -> String {
+    let mut innermost: &dyn std::error::Error = e;
+    let mut io: Option<&std::io::Error> = None;
+    let mut timed_out = false;
+    let mut current: Option<&dyn std::error::Error> = Some(e);
+    while let Some(c) = current {
+        innermost = c;
+        if let Some(i) = c.downcast_ref::<std::io::Error>() {
+            io = Some(i);
+        }
+        timed_out |= c.to_string().to_ascii_lowercase().contains("timed out")
+            || c.to_string()
+                .to_ascii_lowercase()
+                .contains("deadline has elapsed");
+        current = c.source();
+    }
+    if let Some(io) = io {
+        use std::io::ErrorKind as K;
+        return match io.kind() {
+            K::ConnectionRefused => "connection refused".into(),
+            K::ConnectionReset => "connection reset by the server".into(),
+            K::TimedOut => format!(
+                "no answer in time: connect timeout {}s, read timeout {}s",
+                CONNECT_TIMEOUT.as_secs(),
+                READ_TIMEOUT.as_secs()
+            ),
+            _ => strip_os_error(&io.to_string()),
+        };
+    }
+    if timed_out {
+        return format!(
+            "no answer in time: connect timeout {}s, read timeout {}s",
+            CONNECT_TIMEOUT.as_secs(),
+            READ_TIMEOUT.as_secs()
+        );
+    }
+    strip_os_error(&innermost.to_string())
+}
+
+/// `No such file or directory (os error 2)` -> `No such file or directory`.
+fn strip_os_error(text: &str) -> String {
+    match text.rfind(" (os error ") {
+        Some(i) => text[..i].to_string(),
+        None => text.to_string(),
     }
 }

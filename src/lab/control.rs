@@ -84,6 +84,10 @@ impl Layout {
     pub fn routers_dir(&self) -> PathBuf {
         self.dir.join("routers")
     }
+    /// The router mode of the last `lab up` (`builtin` or `real`).
+    pub fn routers_mode(&self) -> PathBuf {
+        self.dir.join("routers-mode")
+    }
 }
 
 /// Where labs keep their state: `$XDG_STATE_HOME/metallbctl/lab`, else
@@ -95,6 +99,19 @@ pub fn state_base() -> PathBuf {
         .unwrap_or_else(std::env::temp_dir)
         .join("metallbctl")
         .join("lab")
+}
+
+/// The names of the labs that have a state directory under [`state_base`], sorted.
+pub fn existing_labs() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(state_base())
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    names
 }
 
 /// What the pid file says.
@@ -173,7 +190,10 @@ pub enum ControlError {
     Exe(#[source] std::io::Error),
     #[error("cannot start the lab daemon")]
     Spawn(#[source] std::io::Error),
-    #[error("the lab daemon exited ({status}):\n{log}")]
+    #[error(
+        "the lab daemon exited ({status}) before it was ready; its log says:\n{}",
+        indent(log)
+    )]
     DaemonExited {
         status: std::process::ExitStatus,
         log: String,
@@ -182,9 +202,98 @@ pub enum ControlError {
     NotReady { log: PathBuf },
 }
 
+impl ControlError {
+    /// What to do next, for the `help:` line.
+    pub fn help(&self) -> Option<String> {
+        use crate::kube::TROUBLESHOOTING;
+        match self {
+            ControlError::DaemonExited { .. } | ControlError::NotReady { .. } => Some(format!(
+                "a busy --port? leave it out to take any free port (see {TROUBLESHOOTING}#the-lab-does-not-start)"
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// Each line of a quoted log, indented under the message that quotes it.
+fn indent(log: &str) -> String {
+    log.lines()
+        .map(|l| format!("  | {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn state_err(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ControlError {
     let path = path.to_path_buf();
     move |source| ControlError::State { what, path, source }
+}
+
+/// Send one request and hand each line of the answer to `on` as it arrives, until the daemon
+/// closes the connection (it stopped) or `on` fails (say, stdout closed).
+pub fn follow(
+    socket: &Path,
+    line: &str,
+    mut on: impl FnMut(&str) -> std::io::Result<()>,
+) -> Result<(), ControlError> {
+    use std::io::BufRead;
+    let err = |source| ControlError::Connect {
+        path: socket.to_path_buf(),
+        source,
+    };
+    let mut s = UnixStream::connect(socket).map_err(err)?;
+    s.write_all(format!("{line}\n").as_bytes()).map_err(err)?;
+    let mut reader = std::io::BufReader::new(s);
+    let mut buf = String::new();
+    loop {
+        buf.clear();
+        if reader.read_line(&mut buf).map_err(err)? == 0 {
+            return Ok(());
+        }
+        if on(&buf).is_err() {
+            return Ok(());
+        }
+    }
+}
+
+/// How often [`follow_file`] looks for new lines (as `tail -f` does).
+pub const FOLLOW_INTERVAL: Duration = Duration::from_millis(200);
+
+/// Print `path` and then whatever is appended to it, until `on` fails or `keep_going` says
+/// stop (checked each [`FOLLOW_INTERVAL`]). A file that is truncated is read again from its
+/// start.
+pub fn follow_file(
+    path: &Path,
+    mut keep_going: impl FnMut() -> bool,
+    mut on: impl FnMut(&str) -> std::io::Result<()>,
+) -> Result<(), ControlError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path).map_err(state_err("cannot read", path))?;
+    let mut pos = 0u64;
+    let mut pending = Vec::new();
+    loop {
+        let len = f.metadata().map_err(state_err("cannot read", path))?.len();
+        if len < pos {
+            pos = 0;
+        }
+        f.seek(SeekFrom::Start(pos))
+            .map_err(state_err("cannot read", path))?;
+        let mut chunk = Vec::new();
+        pos += f
+            .read_to_end(&mut chunk)
+            .map_err(state_err("cannot read", path))? as u64;
+        pending.extend_from_slice(&chunk);
+        if let Some(end) = pending.iter().rposition(|b| *b == b'\n') {
+            let text = String::from_utf8_lossy(&pending[..=end]).into_owned();
+            pending.drain(..=end);
+            if on(&text).is_err() {
+                return Ok(());
+            }
+        }
+        if !keep_going() {
+            return Ok(());
+        }
+        std::thread::sleep(FOLLOW_INTERVAL);
+    }
 }
 
 /// Send one request and read the whole answer.
@@ -238,6 +347,34 @@ pub fn resolve_topology(file: Option<&Path>, layout: &Layout) -> Result<Topology
     std::fs::write(layout.topology(), text)
         .map_err(state_err("cannot save the topology to", &layout.topology()))?;
     Ok(topo)
+}
+
+/// The routers for `lab up`: the mode given, else the one the last run recorded, else the
+/// built-in ones; recorded for the next run. Also returns the recorded mode when a given mode
+/// replaces a different one, so the caller can say so.
+pub fn resolve_routers(
+    given: Option<RouterMode>,
+    layout: &Layout,
+) -> Result<(RouterMode, Option<RouterMode>), ControlError> {
+    let recorded = std::fs::read_to_string(layout.routers_mode())
+        .ok()
+        .and_then(|t| match t.trim() {
+            "builtin" => Some(RouterMode::Builtin),
+            "real" => Some(RouterMode::Real),
+            _ => None,
+        });
+    let mode = given.or(recorded).unwrap_or_default();
+    let replaced = recorded.filter(|r| *r != mode);
+    std::fs::create_dir_all(&layout.dir).map_err(state_err("cannot create", &layout.dir))?;
+    let word = match mode {
+        RouterMode::Builtin => "builtin",
+        RouterMode::Real => "real",
+    };
+    std::fs::write(layout.routers_mode(), format!("{word}\n")).map_err(state_err(
+        "cannot save the router mode to",
+        &layout.routers_mode(),
+    ))?;
+    Ok((mode, replaced))
 }
 
 /// How to start a lab daemon in the background.

@@ -104,6 +104,17 @@ impl Daemon {
         std::fs::create_dir_all(&layout.dir).map_err(state_err(&layout.dir))?;
         check_router_ports(&cfg.topology)?;
         claim_pid(&cfg.name, &layout)?;
+        let started = Self::start_claimed(cfg, layout.clone()).await;
+        if started.is_err() {
+            // Nothing of a lab that did not start stays behind (a busy --port, ...).
+            let _ = std::fs::remove_file(layout.pid());
+            let _ = std::fs::remove_file(layout.socket());
+        }
+        started
+    }
+
+    /// [`Daemon::start`] once the pid file is ours.
+    async fn start_claimed(cfg: DaemonConfig, layout: Layout) -> Result<Daemon, DaemonError> {
         for pid in control::reap_router_daemons(&layout) {
             tracing::warn!("stopped router daemon {pid} left by a previous run");
         }
@@ -274,7 +285,11 @@ async fn answer(
     let mut line = String::new();
     BufReader::new(r).read_line(&mut line).await?;
     let mut words = line.split_whitespace();
-    let reply = match (words.next(), words.next()) {
+    let request = (words.next(), words.next());
+    if let (Some("follow"), Some(what)) = request {
+        return follow_logs(&mut w, shared, store, what).await;
+    }
+    let reply = match request {
         (Some("status"), _) => {
             let st = status(info, shared).await;
             serde_json::to_string(&st).unwrap_or_default()
@@ -312,6 +327,18 @@ fn logs(info: &Info, shared: &Shared, store: &Store, what: &str) -> String {
     if let Ok(text) = std::fs::read_to_string(&file) {
         return text;
     }
+    let keys = matching_logs(shared, what);
+    let mut out = String::new();
+    for (key, prefix) in &keys {
+        let lines = store.log_lines(&key.0, &key.1, &key.2, None);
+        push_lines(&mut out, prefix, &lines);
+    }
+    out
+}
+
+/// The log buffers of the pods matching `what` (pod name, pod name prefix, container name or
+/// role), each with the prefix its lines get when there are several.
+fn matching_logs(shared: &Shared, what: &str) -> Vec<(apiserver::logs::LogKey, String)> {
     let comps = shared.components();
     let matching: Vec<_> = comps
         .iter()
@@ -323,15 +350,62 @@ fn logs(info: &Info, shared: &Shared, store: &Store, what: &str) -> String {
         })
         .collect();
     let many = matching.len() > 1;
-    let mut out = String::new();
-    for c in matching {
-        for l in store.log_lines(&c.namespace, &c.pod, &c.container, None) {
-            if many {
-                out.push_str(&format!("[{}/{}] ", c.pod, c.container));
-            }
-            out.push_str(&l);
-            out.push('\n');
+    matching
+        .into_iter()
+        .map(|c| {
+            let prefix = if many {
+                format!("[{}/{}] ", c.pod, c.container)
+            } else {
+                String::new()
+            };
+            (
+                (c.namespace.clone(), c.pod.clone(), c.container.clone()),
+                prefix,
+            )
+        })
+        .collect()
+}
+
+fn push_lines(out: &mut String, prefix: &str, lines: &[String]) {
+    for l in lines {
+        out.push_str(prefix);
+        out.push_str(l);
+        out.push('\n');
+    }
+}
+
+/// `follow NAME`: the logs of the matching pods, then every new line as it is appended, until
+/// the client goes away or the lab stops. An unknown name gets one line saying so.
+async fn follow_logs(
+    w: &mut tokio::net::unix::OwnedWriteHalf,
+    shared: &Shared,
+    store: &Store,
+    what: &str,
+) -> std::io::Result<()> {
+    let keys = matching_logs(shared, what);
+    if keys.is_empty() {
+        w.write_all(format!("no pod, container or role {what:?} to follow\n").as_bytes())
+            .await?;
+        return w.shutdown().await;
+    }
+    let mut rx = store.logs().subscribe();
+    let mut next: Vec<u64> = keys
+        .iter()
+        .map(|(k, _)| store.logs().start(k, None))
+        .collect();
+    loop {
+        rx.borrow_and_update();
+        let mut out = String::new();
+        for ((key, prefix), from) in keys.iter().zip(next.iter_mut()) {
+            let (lines, after) = store.logs().since(key, *from);
+            *from = after;
+            push_lines(&mut out, prefix, &lines);
+        }
+        if !out.is_empty() {
+            w.write_all(out.as_bytes()).await?;
+        }
+        if store.is_closed() || rx.changed().await.is_err() {
+            return w.shutdown().await;
         }
     }
-    out
 }

@@ -92,6 +92,10 @@ pub struct RouterStatus {
     pub peer_asn: u32,
     pub running: bool,
     pub sessions: Vec<SessionStatus>,
+    /// Everything the status model shows: sessions and routes with full attributes, and the
+    /// router's raw output (absent when the router does not run).
+    #[serde(default)]
+    pub view: Option<crate::status::RouterView>,
 }
 
 /// Is everything `--routers real` needs installed? Err names what is missing.
@@ -170,14 +174,26 @@ impl RunningRouter {
 
     /// Sessions and learned routes, asking the daemon if real (blocking for a few ms).
     pub fn status(&self) -> RouterStatus {
-        let (implementation, sessions) = match &self.imp {
-            Imp::Builtin(r) => ("builtin", builtin_sessions(&r.snapshot())),
-            Imp::Daemon(d) => (d.program_name(), d.sessions()),
+        let (implementation, sessions, mut view) = match &self.imp {
+            Imp::Builtin(r) => {
+                let snap = r.snapshot();
+                let view = crate::sources::listen::builtin_view(
+                    &self.spec.name,
+                    crate::status::RouterKind::Builtin,
+                    &snap,
+                    std::time::SystemTime::now(),
+                );
+                ("builtin", builtin_sessions(&snap), view)
+            }
+            Imp::Daemon(d) => (d.program_name(), d.sessions(), d.view(&self.spec.name)),
         };
+        view.address = Some(self.spec.virtual_addr().to_string());
+        view.asn = Some(self.spec.asn);
         RouterStatus {
             implementation: implementation.to_string(),
             sessions,
             running: true,
+            view: Some(view),
             ..idle_status(&self.spec, &self.listen.to_string())
         }
     }
@@ -204,6 +220,7 @@ pub fn idle_status(spec: &RouterSpec, listen: &str) -> RouterStatus {
         peer_asn: spec.peer_as(),
         running: false,
         sessions: Vec::new(),
+        view: None,
     }
 }
 
@@ -382,6 +399,39 @@ impl Daemon {
                 &self.query(&["show", "bgp", "ipv4", "unicast", "json"]),
             ),
         }
+    }
+
+    /// The status model's view: BIRD's texts or FRR's JSON, with the raw output.
+    fn view(&self, name: &str) -> crate::status::RouterView {
+        use crate::sources::{bird, frr};
+        match self.kind {
+            RouterKind::Bird => bird::view(
+                name,
+                &self.query(&["show", "protocols", "all"]),
+                &self.query(&["show", "route", "all"]),
+                Some(bird::local_clock()),
+            ),
+            RouterKind::Frr => {
+                let cmds: Vec<String> = frr::STATE_COMMANDS.iter().map(|c| c.to_string()).collect();
+                let state = frr::json_documents(&self.vtysh(&cmds));
+                let routes = frr::view(name, &state, &[], None).routes;
+                let mut more = frr::detail_commands(&routes);
+                let n = more.len();
+                more.push("show bgp summary".into());
+                more.push("show bgp ipv4 unicast".into());
+                let (details, raw) = frr::split_details(&self.vtysh(&more), n);
+                frr::view(name, &state, &details, Some(raw))
+            }
+        }
+    }
+
+    /// One vtysh run with several commands (FRR only).
+    fn vtysh(&self, cmds: &[String]) -> String {
+        Command::new(VTYSH)
+            .args(crate::sources::frr::vtysh_args(Some(&self.dir), cmds))
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default()
     }
 
     fn kill(&mut self) {

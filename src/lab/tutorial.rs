@@ -50,8 +50,8 @@ pub async fn install_and_apply(
     kubeconfig: &Path,
     progress: &mut dyn Progress,
 ) -> Result<String, TutorialError> {
-    let client = crate::kube::client(None, Some(kubeconfig)).await?;
-    install::install(&client, &install_settings(), progress).await?;
+    let (client, server) = crate::kube::connect(None, Some(kubeconfig)).await?;
+    install::install(&client, &server, &install_settings(), progress).await?;
     for m in [TUTORIAL_1, TUTORIAL_2] {
         install::apply_all(&client, &install::documents(m)?, false, progress).await?;
     }

@@ -3,6 +3,12 @@
 //! `metallb_bgp_updates_total` (label `peer` = `addr:port`) and
 //! `metallb_k8s_client_config_loaded_bool`, `metallb_k8s_client_config_stale_bool`.
 //!
+//! metallbctl adds, under its own prefix so real MetalLB's series stay as they are:
+//! `metallbctl_bgp_session_info{peer,state,local_as,peer_as} 1`,
+//! `metallbctl_bgp_session_established_timestamp_seconds{peer}` (Established sessions only) and
+//! `metallbctl_bgp_session_last_error_info{peer,error} 1` (sessions with an error). The status
+//! model's parser (`crate::status::prom`) reads both MetalLB's and these.
+//!
 //! Values are read at scrape time from the sessions' shared status; no metrics crate.
 
 use std::fmt::Write as _;
@@ -23,6 +29,23 @@ use crate::bgp::status::PeerState;
 
 /// One session's figures: label, up, advertised prefixes, UPDATEs sent.
 type Row = (String, bool, usize, u64);
+
+/// What metallbctl adds per session: state, ASes, established since, last error.
+struct Extra {
+    label: String,
+    state: &'static str,
+    local_as: u32,
+    peer_as: u32,
+    established_unix: Option<u64>,
+    last_error: Option<String>,
+}
+
+/// A Prometheus label value, escaped (backslash, double quote, newline).
+fn escape_label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
 
 #[derive(Default)]
 struct Inner {
@@ -72,6 +95,24 @@ impl Metrics {
                 })
             })
             .collect();
+        let extras: Vec<Extra> = i
+            .peers
+            .iter()
+            .filter_map(|(label, st)| {
+                st.lock().ok().map(|s| Extra {
+                    label: label.clone(),
+                    state: s.state.as_str(),
+                    local_as: s.local_as,
+                    peer_as: s.peer_as,
+                    established_unix: s
+                        .established_at
+                        .filter(|_| s.state == SessionState::Established)
+                        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                        .map(|d| d.as_secs()),
+                    last_error: s.last_error.clone().filter(|e| !e.is_empty()),
+                })
+            })
+            .collect();
         let mut out = String::new();
         let mut family = |name: &str, help: &str, kind: &str, value: &dyn Fn(&Row) -> String| {
             let _ = writeln!(out, "# HELP {name} {help}");
@@ -114,7 +155,58 @@ impl Metrics {
             let _ = writeln!(out, "# TYPE {name} gauge");
             let _ = writeln!(out, "{name} {}", u8::from(v));
         }
+        render_extras(&mut out, &extras);
         out
+    }
+}
+
+fn render_extras(out: &mut String, extras: &[Extra]) {
+    let _ = writeln!(
+        out,
+        "# HELP metallbctl_bgp_session_info BGP session state name and ASes (always 1)"
+    );
+    let _ = writeln!(out, "# TYPE metallbctl_bgp_session_info gauge");
+    for e in extras {
+        let _ = writeln!(
+            out,
+            "metallbctl_bgp_session_info{{peer=\"{}\",state=\"{}\",local_as=\"{}\",peer_as=\"{}\"}} 1",
+            escape_label(&e.label),
+            e.state,
+            e.local_as,
+            e.peer_as
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP metallbctl_bgp_session_established_timestamp_seconds When the BGP session was established (unix seconds)"
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE metallbctl_bgp_session_established_timestamp_seconds gauge"
+    );
+    for e in extras {
+        if let Some(t) = e.established_unix {
+            let _ = writeln!(
+                out,
+                "metallbctl_bgp_session_established_timestamp_seconds{{peer=\"{}\"}} {t}",
+                escape_label(&e.label)
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP metallbctl_bgp_session_last_error_info The BGP session's last error (always 1)"
+    );
+    let _ = writeln!(out, "# TYPE metallbctl_bgp_session_last_error_info gauge");
+    for e in extras {
+        if let Some(err) = &e.last_error {
+            let _ = writeln!(
+                out,
+                "metallbctl_bgp_session_last_error_info{{peer=\"{}\",error=\"{}\"}} 1",
+                escape_label(&e.label),
+                escape_label(err)
+            );
+        }
     }
 }
 
@@ -161,6 +253,7 @@ mod tests {
         st.state = SessionState::Established;
         st.advertised = 3;
         st.sent.update = 2;
+        st.last_error = Some("say \"hi\"\nbye".into());
         m.set_peers(vec![(st.peer.clone(), Arc::new(Mutex::new(st)))]);
         m.set_config(true, true);
         let text = m.render();
@@ -172,6 +265,8 @@ mod tests {
             "metallb_bgp_updates_total{peer=\"10.96.0.100:179\"} 2",
             "metallb_k8s_client_config_loaded_bool 1",
             "metallb_k8s_client_config_stale_bool 1",
+            "metallbctl_bgp_session_info{peer=\"10.96.0.100:179\",state=\"Established\",local_as=\"64500\",peer_as=\"64500\"} 1",
+            "metallbctl_bgp_session_last_error_info{peer=\"10.96.0.100:179\",error=\"say \\\"hi\\\"\\nbye\"} 1",
         ] {
             assert!(text.contains(want), "missing {want:?} in\n{text}");
         }

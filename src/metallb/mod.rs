@@ -13,7 +13,7 @@
 //! ```
 //!
 //! The decisions are pure and live elsewhere: configuration parsing in `crate::config` (with the
-//! conversion in [`config`]), allocation in `crate::alloc`, route diffs in `crate::bgp::speaker`.
+//! conversion in [`config`]), allocation in `crate::alloc`, route diffs in `crate::bgp::rib_out`.
 //! This module only watches, decides what to write, and writes it. It must not depend on
 //! `crate::lab` (the lab starts these components; they do not know about the lab) or on `cli`.
 
@@ -89,6 +89,8 @@ pub struct SpeakerOptions {
     pub dialer: Arc<dyn Dialer>,
     /// Where to serve Prometheus metrics (`/metrics`), if anywhere.
     pub metrics_listen: Option<SocketAddr>,
+    /// Told the bound metrics address once it listens (the lab records it for its pod proxy).
+    pub metrics_bound: Option<Arc<dyn Fn(SocketAddr) + Send + Sync>>,
     /// Where log lines go besides `tracing`.
     pub log: Option<LogSink>,
 }
@@ -103,6 +105,7 @@ impl SpeakerOptions {
             node_address,
             dialer: Arc::new(TcpDialer::default()),
             metrics_listen: None,
+            metrics_bound: None,
             log: None,
         }
     }

@@ -34,8 +34,8 @@ use super::watch::{self, key_of, Change};
 use super::{log_line, Error, SpeakerOptions, SPEAKER_COMPONENT};
 use crate::alloc::Allocator;
 use crate::bgp::driver::{self, PeerConfig};
+use crate::bgp::rib_out::{Advert, Routes};
 use crate::bgp::session::{self, State as SessionState};
-use crate::bgp::speaker::{Advert, Routes};
 use crate::bgp::status::PeerState;
 
 enum Msg {
@@ -86,6 +86,9 @@ pub async fn run(
     let mut metrics_task = None;
     if let Some(addr) = opts.metrics_listen {
         let (bound, task) = metrics::serve(addr, metrics.clone(), shutdown.clone()).await?;
+        if let Some(tell) = &opts.metrics_bound {
+            tell(bound);
+        }
         log_line(
             &opts.log,
             &format!("serving metrics on http://{bound}/metrics"),

@@ -224,7 +224,7 @@ async fn an_unreachable_server_fails_fast_with_a_clear_error() {
     assert_eq!(
         err.to_string(),
         format!(
-            "cannot reach the Kubernetes API server at http://127.0.0.1:{port}/ (connect timeout 3s, read timeout 10s)"
+            "cannot reach the Kubernetes API server at http://127.0.0.1:{port}/ (connection refused)"
         )
     );
 }
@@ -239,6 +239,7 @@ async fn a_silent_server_times_out_instead_of_hanging() {
         .unwrap_err();
     let took = started.elapsed();
     assert!(matches!(err, KubeError::Unreachable { .. }), "{err:?}");
+    assert!(err.to_string().contains("(no answer in time"), "{err}");
     assert!(took < Duration::from_secs(15), "{took:?}");
 }
 

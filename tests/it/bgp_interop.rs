@@ -13,9 +13,10 @@ use std::time::{Duration, Instant};
 
 use crate::support::{eventually, free_port, MovingPeer};
 use metallbctl::bgp::driver::{PeerConfig, TcpDialer};
+use metallbctl::bgp::rib_out::{Advert, Routes};
 use metallbctl::bgp::router::{Neighbor, Router, RouterConfig, RouterSnapshot};
 use metallbctl::bgp::session::{Config, State};
-use metallbctl::bgp::speaker::{Advert, Routes, Speaker};
+use metallbctl::bgp::speaker::Speaker;
 use metallbctl::lab::routers::{self, BGPD, BIRD, BIRDC, VTYSH};
 
 /// True when the daemons are installed; prints SKIP or panics under METALLBCTL_REQUIRE_PEERS=1.

@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use metallbctl::bgp::driver::{PeerConfig, TcpDialer};
 use metallbctl::bgp::packet::{Capability, Ctx, Message, Open};
+use metallbctl::bgp::rib_out::{Advert, Routes};
 use metallbctl::bgp::router::{Neighbor, Router, RouterConfig, RouterSnapshot};
 use metallbctl::bgp::session::{Config, State};
-use metallbctl::bgp::speaker::{Advert, Routes, Speaker};
+use metallbctl::bgp::speaker::Speaker;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -297,7 +298,7 @@ async fn loopback_only_dialer_refuses_other_addresses() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mapped_dialer_reaches_a_virtual_service_address_on_loopback() {
-    use metallbctl::bgp::driver::MappedDialer;
+    use metallbctl::lab::net::MappedDialer;
     let r = router("127.0.0.57:0", 64512, "127.0.1.7", 64500, None).await;
     let real = r.local_addr();
     let virtual_addr: SocketAddr = "10.96.0.100:179".parse().unwrap();

@@ -17,7 +17,6 @@ fn app() -> Router {
         token: TOKEN.into(),
         max_body: 64 * 1024,
         server_address: "127.0.0.1:1".into(),
-        static_body: axum::body::Bytes::from_static(b"{}"),
         request_log: false,
     })
 }

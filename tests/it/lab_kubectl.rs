@@ -368,7 +368,7 @@ async fn logs_from_the_runtime_buffer() {
         .find("", "v1", "pods")
         .expect("pods registered");
     store
-        .delete(&pods, Some("default"), "speaker-x7k2p", Default::default())
+        .delete(&pods, Some("default"), "speaker-x7k2p", &Default::default())
         .expect("delete pod");
     let (status, followed) = following.finish(WAIT).await;
     assert!(status.success(), "{status}");

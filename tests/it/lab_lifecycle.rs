@@ -69,7 +69,8 @@ fn down_leaves_no_process_and_up_restores_objects() {
     lab.up(&[]);
     assert!(lab.k(&["get", "configmap", "keep-me"]).contains("keep-me"));
     let st = lab.status();
-    assert_eq!(st["routers_mode"], "builtin");
+    // Issue 16: `lab up` without --routers keeps the recorded choice.
+    assert_eq!(st["routers_mode"], mode);
     eventually(
         20,
         "router pod restarted",

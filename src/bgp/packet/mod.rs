@@ -11,9 +11,8 @@ mod wire;
 
 pub use attribute::{Afi, AsSegment, Attributes, LargeCommunity, MpReach, MpUnreach, Origin};
 pub use error::{DecodeError, ErrorCode};
-pub use message::{
-    frame, pack_announcements, pack_withdrawals, Capability, Message, Notification, Open, Update,
-};
+pub use message::{frame, Capability, Message, Notification, Open, Update};
+pub(crate) use wire::prefix_wire_len;
 
 /// What encoding and decoding depend on: the capabilities both sides negotiated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -8,6 +8,15 @@ use crate::diag::Severity;
 
 pub fn render(report: &Report<'_>) -> String {
     let mut out = String::new();
+    for f in report.failures {
+        let mut props = vec![format!("file={}", property(&f.file))];
+        if let (Some(line), Some(col)) = (f.line, f.column) {
+            props.push(format!("line={line}"));
+            props.push(format!("col={col}"));
+        }
+        props.push("title=metallbctl could not check this file".into());
+        let _ = writeln!(out, "::error {}::{}", props.join(","), data(&f.to_string()));
+    }
     for d in report.diagnostics {
         let command = match d.severity {
             Severity::Error => "error",

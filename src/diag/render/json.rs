@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::Report;
-use crate::diag::{Severity, Summary};
+use crate::diag::{Failure, Severity, Summary};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -13,6 +13,10 @@ struct Output<'a> {
     tool: Tool<'a>,
     summary: Summary,
     inputs: &'a [String],
+    /// Inputs that could not be checked (unreadable, not YAML); present only when there are
+    /// some, so clean runs keep their exact shape.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    failures: &'a [Failure],
     diagnostics: Vec<Item<'a>>,
 }
 
@@ -64,6 +68,7 @@ pub fn render(report: &Report<'_>) -> String {
         },
         summary: Summary::of(report.diagnostics),
         inputs: report.inputs,
+        failures: report.failures,
         diagnostics,
     };
     let mut text = serde_json::to_string_pretty(&output).unwrap_or_default();

@@ -12,6 +12,7 @@ pub fn render(report: &Report<'_>) -> String {
     let mut by_file: BTreeMap<&str, Vec<&Diagnostic>> = report
         .inputs
         .iter()
+        .filter(|i| !report.failures.iter().any(|f| f.file == **i))
         .map(|i| (i.as_str(), Vec::new()))
         .collect();
     for d in report.diagnostics {
@@ -24,8 +25,19 @@ pub fn render(report: &Report<'_>) -> String {
         .iter()
         .filter(|d| d.severity == Severity::Error)
         .count();
+    let errors = report.failures.len();
+    let total_cases = total_cases + errors;
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(out, "<testsuites name=\"metallbctl validate\" tests=\"{total_cases}\" failures=\"{failures}\" errors=\"0\">");
+    let _ = writeln!(out, "<testsuites name=\"metallbctl validate\" tests=\"{total_cases}\" failures=\"{failures}\" errors=\"{errors}\">");
+    for f in report.failures {
+        // An input that could not be checked is an errored test, not a failed one.
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{0}\" tests=\"1\" failures=\"0\" errors=\"1\">\n    <testcase name=\"metallb configuration\" classname=\"{0}\">\n      <error message=\"{1}\" type=\"input\">{1}</error>\n    </testcase>\n  </testsuite>",
+            escape(&f.file),
+            escape(&f.to_string())
+        );
+    }
     for (file, diagnostics) in by_file {
         suite(&mut out, file, &diagnostics);
     }

@@ -6,7 +6,7 @@ pub mod junit;
 pub mod sarif;
 pub mod text;
 
-use super::{Diagnostic, Sources};
+use super::{Diagnostic, Failure, Sources};
 
 /// Everything a renderer needs about one run.
 pub struct Report<'a> {
@@ -14,5 +14,7 @@ pub struct Report<'a> {
     pub sources: &'a Sources,
     /// Every input that was checked, including clean ones (JUnit lists them as passing).
     pub inputs: &'a [String],
+    /// Inputs that could not be checked at all.
+    pub failures: &'a [Failure],
     pub tool_version: &'a str,
 }

@@ -38,7 +38,22 @@ pub fn render(report: &Report<'_>, rules: &[RuleInfo]) -> String {
         .iter()
         .map(|i| json!({ "location": { "uri": uri(i) } }))
         .collect();
-    let sarif = json!({
+    let notifications: Vec<Value> = report
+        .failures
+        .iter()
+        .map(|f| {
+            let mut location = json!({ "artifactLocation": { "uri": uri(&f.file) } });
+            if let (Some(line), Some(col)) = (f.line, f.column) {
+                location["region"] = json!({ "startLine": line, "startColumn": col });
+            }
+            json!({
+                "level": "error",
+                "message": { "text": f.to_string() },
+                "locations": [{ "physicalLocation": location }],
+            })
+        })
+        .collect();
+    let mut sarif = json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
         "runs": [{
@@ -52,6 +67,13 @@ pub fn render(report: &Report<'_>, rules: &[RuleInfo]) -> String {
             "results": results,
         }],
     });
+    if !notifications.is_empty() {
+        // SARIF §3.20.14/§3.20.21: the run did not finish its job, and why.
+        sarif["runs"][0]["invocations"] = json!([{
+            "executionSuccessful": false,
+            "toolExecutionNotifications": notifications,
+        }]);
+    }
     let mut text = serde_json::to_string_pretty(&sarif).unwrap_or_default();
     text.push('\n');
     text

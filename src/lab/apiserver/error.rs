@@ -52,6 +52,9 @@ pub enum ApiError {
     /// A watch asked for history the server no longer has.
     #[error("too old resource version: {requested} ({oldest})")]
     Expired { requested: u64, oldest: u64 },
+    /// The lab does not do this (yet); the message names the limit and what to use instead.
+    #[error("{0}")]
+    NotSupported(String),
     /// Something went wrong inside the server (never the client's fault).
     #[error("Internal error occurred: {0}")]
     Internal(String),
@@ -73,7 +76,7 @@ impl ApiError {
             ApiError::AlreadyExists { .. } | ApiError::Conflict { .. } => 409,
             ApiError::Invalid { .. } => 422,
             ApiError::BadRequest(_) => 400,
-            ApiError::MethodNotAllowed => 405,
+            ApiError::MethodNotAllowed | ApiError::NotSupported(_) => 405,
             ApiError::UnsupportedMediaType(_) => 415,
             ApiError::Unauthorized => 401,
             ApiError::Forbidden(_) => 403,
@@ -91,7 +94,7 @@ impl ApiError {
             ApiError::Conflict { .. } => "Conflict",
             ApiError::Invalid { .. } => "Invalid",
             ApiError::BadRequest(_) => "BadRequest",
-            ApiError::MethodNotAllowed => "MethodNotAllowed",
+            ApiError::MethodNotAllowed | ApiError::NotSupported(_) => "MethodNotAllowed",
             ApiError::UnsupportedMediaType(_) => "UnsupportedMediaType",
             ApiError::Unauthorized => "Unauthorized",
             ApiError::Forbidden(_) => "Forbidden",

@@ -1,22 +1,14 @@
 //! Pod log buffers: the runtime appends lines per (namespace, pod, container); `pods/log`
-//! reads them, whole, as a tail, or followed as a stream (`kubectl logs -f`). Each buffer keeps
-//! the last `MAX_LINES` lines and counts every line ever appended, so followers never skip or
-//! repeat a line.
+//! reads them, whole or as a tail, and `log_follow` streams them (`kubectl logs -f`). Each
+//! buffer keeps the last `MAX_LINES` lines and counts every line ever appended, so followers
+//! never skip or repeat a line.
 
 use std::collections::{HashMap, VecDeque};
-use std::convert::Infallible;
 use std::sync::Mutex;
-use std::time::Duration;
 
-use axum::body::Bytes;
-use futures_util::Stream;
 use tokio::sync::watch;
 
-use super::store::Store;
-
 const MAX_LINES: usize = 10_000;
-/// How often a follower checks that its pod still exists while no lines arrive.
-const RECHECK: Duration = Duration::from_secs(1);
 
 /// (namespace, pod, container).
 pub type LogKey = (String, String, String);
@@ -90,64 +82,6 @@ impl LogBuffers {
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.notify.subscribe()
     }
-}
-
-fn text(lines: &[String]) -> Bytes {
-    let mut out = String::new();
-    for l in lines {
-        out.push_str(l);
-        out.push('\n');
-    }
-    Bytes::from(out)
-}
-
-struct Follow {
-    store: Store,
-    key: LogKey,
-    next: u64,
-    rx: watch::Receiver<u64>,
-}
-
-impl Follow {
-    fn pod_exists(&self) -> bool {
-        let def = self.store.registry().find("", "v1", "pods");
-        def.is_some_and(|d| self.store.get(&d, Some(&self.key.0), &self.key.1).is_ok())
-    }
-}
-
-async fn next_chunk(mut f: Follow) -> Option<(Result<Bytes, Infallible>, Follow)> {
-    loop {
-        f.rx.borrow_and_update();
-        let (lines, next) = f.store.logs().since(&f.key, f.next);
-        f.next = next;
-        if !lines.is_empty() {
-            return Some((Ok(text(&lines)), f));
-        }
-        if f.store.is_closed() || !f.pod_exists() {
-            return None;
-        }
-        if let Ok(Err(_)) = tokio::time::timeout(RECHECK, f.rx.changed()).await {
-            return None;
-        }
-    }
-}
-
-/// The log from `start` on, then every new line until the pod is deleted or the server stops.
-pub fn follow(
-    store: Store,
-    key: LogKey,
-    start: u64,
-) -> impl Stream<Item = Result<Bytes, Infallible>> {
-    let rx = store.logs().subscribe();
-    futures_util::stream::unfold(
-        Follow {
-            store,
-            key,
-            next: start,
-            rx,
-        },
-        next_chunk,
-    )
 }
 
 #[cfg(test)]

@@ -5,25 +5,32 @@
 //! ```text
 //!   kubectl / kube-rs ──HTTP──> rest (auth, routing, handlers) ──> store (one mutex, global rv)
 //!                                    │                                 │ watch::Sender<rv>
+//!                                    │                                 │ admission hooks (one chain:
+//!                                    │                                 │ namespaces, services, CRDs,
+//!                                    │                                 │ events)
 //!                                    └── watch streams <───────────────┤
+//!                                         finalizer (namespaces) ◄─────┤
 //!                                                     persistence ◄────┘ (state.json, ≤100 ms)
 //!   in-process users (runtime, controllers) ──> ApiServerHandle::store()
 //! ```
 //!
 //! Must not depend on the rest of metallbctl.
 
+pub mod admission;
 pub mod body;
 pub mod defaults;
 pub mod discovery;
 pub mod error;
 pub mod events;
+pub mod finalizer;
 pub mod kubeconfig;
-pub mod lifecycle;
+pub mod log_follow;
 pub mod logs;
 pub mod meta;
 pub mod patch;
 pub mod paths;
 pub mod persistence;
+pub mod proxy;
 pub mod query;
 pub mod resources;
 pub mod rest;
@@ -46,7 +53,7 @@ use tokio::task::JoinHandle;
 pub use error::ApiError;
 pub use persistence::PersistError;
 pub use resources::{Registry, ResourceDef};
-pub use store::{Propagation, Store, Subresource, WriteOptions};
+pub use store::{DeleteOptions, Propagation, Store, Subresource, WriteOptions};
 
 /// How to run the server.
 #[derive(Debug, Clone)]
@@ -117,6 +124,7 @@ pub struct ApiServerHandle {
     stop: Option<oneshot::Sender<()>>,
     server: JoinHandle<std::io::Result<()>>,
     writer: Option<JoinHandle<()>>,
+    finalizer: JoinHandle<()>,
 }
 
 fn random_token() -> String {
@@ -127,7 +135,11 @@ fn random_token() -> String {
 }
 
 fn open_store(config: &Config) -> Result<(Store, String), ServerError> {
-    let store = Store::new(Registry::default(), config.watch_history);
+    let store = Store::with_admission(
+        Registry::default(),
+        config.watch_history,
+        admission::Admission::standard(),
+    );
     let Some(dir) = &config.state_dir else {
         return Ok((store, config.token.clone().unwrap_or_else(random_token)));
     };
@@ -137,7 +149,7 @@ fn open_store(config: &Config) -> Result<(Store, String), ServerError> {
     })?;
     if let Some(snap) = persistence::load(dir)? {
         store.restore(snap)?;
-        store.finalize_terminating();
+        admission::finalize_terminating(&store);
     }
     let token = match &config.token {
         Some(t) => t.clone(),
@@ -155,6 +167,15 @@ impl From<ApiError> for ServerError {
 impl ApiServer {
     /// Restore state, bind, write the kubeconfig and serve in the background.
     pub async fn start(config: Config) -> Result<ApiServerHandle, ServerError> {
+        Self::start_with_routes(config, axum::Router::new()).await
+    }
+
+    /// `start`, serving `extra` routes next to the API, behind the same TLS, authentication
+    /// and request log (see `rest::router_with`).
+    pub async fn start_with_routes(
+        config: Config,
+        extra: axum::Router<rest::App>,
+    ) -> Result<ApiServerHandle, ServerError> {
         if !config.listen.ip().is_loopback() {
             return Err(ServerError::NotLoopback(config.listen));
         }
@@ -187,18 +208,16 @@ impl ApiServer {
             max_body: config.max_body_bytes,
             server_address: Arc::from(addr.to_string()),
             request_log: config.request_log,
-            static_body: serde_json::to_vec(&discovery::version())
-                .unwrap_or_default()
-                .into(),
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
-            axum::serve(listener, rest::router(app))
+            axum::serve(listener, rest::router_with(app, extra))
                 .with_graceful_shutdown(async move {
                     let _ = stopped.await;
                 })
                 .await
         });
+        let finalizer = finalizer::spawn(store.clone(), finalizer::NAMESPACE_FINALIZE_DELAY);
         let writer = config
             .state_dir
             .clone()
@@ -212,6 +231,7 @@ impl ApiServer {
             stop: Some(stop),
             server,
             writer,
+            finalizer,
         })
     }
 }
@@ -255,6 +275,7 @@ impl ApiServerHandle {
             let _ = stop.send(());
         }
         let served = (&mut self.server).await;
+        let _ = (&mut self.finalizer).await;
         if let Some(writer) = self.writer.take() {
             writer.await.map_err(|e| ServerError::Task(e.to_string()))?;
         }

@@ -4,6 +4,7 @@
 use axum::http::Uri;
 use serde_json::Value;
 
+use super::admission::UserInfo;
 use super::error::ApiError;
 use super::selectors::{FieldSelector, LabelSelector};
 use super::store::{ListQuery, Propagation, WriteOptions};
@@ -73,6 +74,7 @@ pub fn write_options(params: &Params) -> WriteOptions {
         field_manager: params.get("fieldManager").map(String::from),
         force: params.flag("force"),
         dry_run: params.get("dryRun").is_some_and(|d| !d.is_empty()),
+        user: UserInfo::token_holder(),
     }
 }
 

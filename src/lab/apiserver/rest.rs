@@ -13,16 +13,18 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 
+use super::admission::UserInfo;
 use super::body;
 use super::discovery;
 use super::error::ApiError;
-use super::logs;
+use super::log_follow;
 use super::patch::{PatchKind, PatchRequest};
 use super::paths::{self, Target};
 use super::query::{encode_continue, list_query, propagation, write_options, Params};
 use super::resources::ResourceDef;
 use super::scale;
-use super::store::{ListQuery, Store, Subresource};
+use super::store::Propagation;
+use super::store::{DeleteOptions, ListQuery, Store, Subresource};
 use super::tables;
 use super::watch::{self, WatchRequest};
 
@@ -33,21 +35,24 @@ pub struct App {
     pub token: Arc<str>,
     pub max_body: usize,
     pub server_address: Arc<str>,
-    /// A fixed answer for `/lab/static`, the benchmark's baseline.
-    pub static_body: Bytes,
     /// Print one line per request to stderr.
     pub request_log: bool,
 }
 
 /// The full router with authentication.
 pub fn router(app: App) -> Router {
+    router_with(app, Router::new())
+}
+
+/// The full router plus `extra` routes, which sit behind the same authentication and request
+/// log as the API's own (the benchmark adds its baseline endpoint this way).
+pub fn router_with(app: App, extra: Router<App>) -> Router {
     let log = app.request_log;
     let routes = Router::new()
         .route("/version", get(version))
         .route("/healthz", get(ok))
         .route("/livez", get(ok))
         .route("/readyz", get(ok))
-        .route("/lab/static", get(static_answer))
         .route("/api", get(api_root))
         .route("/apis", get(apis_root))
         .route("/api/v1", get(core_resources))
@@ -56,6 +61,11 @@ pub fn router(app: App) -> Router {
         .route("/openapi/v3", get(openapi_root))
         .route("/openapi/v3/{*gv}", get(openapi_gv))
         .route("/openapi/v2", get(not_found))
+        .route(
+            "/api/v1/namespaces/{ns}/pods/{name}/proxy/{*path}",
+            get(super::proxy::pod),
+        )
+        .merge(extra)
         .fallback(resource)
         .layer(middleware::from_fn_with_state(app.clone(), authenticate))
         .with_state(app);
@@ -164,14 +174,6 @@ async fn ok() -> &'static str {
     "ok"
 }
 
-async fn static_answer(State(app): State<App>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        app.static_body.clone(),
-    )
-        .into_response()
-}
-
 async fn not_found() -> Response {
     ApiError::NoRoute.into_response()
 }
@@ -251,10 +253,38 @@ async fn resource(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    if let Some(e) = not_in_the_lab(uri.path()) {
+        return e.into_response();
+    }
     match dispatch(&app, &method, &uri, &headers, body).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
     }
+}
+
+/// Pod subresources the lab has no machinery for: its pods run no containers. kubectl prints
+/// the Status message (`error: error upgrading connection: ...`), so it names the limit and
+/// what to use instead.
+fn not_in_the_lab(path: &str) -> Option<ApiError> {
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let ["api", "v1", "namespaces", namespace, "pods", pod, sub] = parts[..] else {
+        return None;
+    };
+    let verb = if sub == "exec" {
+        "run a command in"
+    } else {
+        "attach to"
+    };
+    let message = match sub {
+        "exec" | "attach" => format!(
+            "the metallbctl lab runs no containers, so pod {namespace}/{pod} has none to {verb}; read what it does with `metallbctl lab logs {pod}` (or `kubectl logs`) and see where it runs with `metallbctl lab status`"
+        ),
+        "portforward" => format!(
+            "the metallbctl lab does not forward pod ports (pod {namespace}/{pod}); `metallbctl lab status` shows the loopback addresses its routers and API server listen on, and `metallbctl lab logs {pod}` shows the pod's logs"
+        ),
+        _ => return None,
+    };
+    Some(ApiError::NotSupported(message))
 }
 
 async fn dispatch(
@@ -523,8 +553,16 @@ fn delete(
         let current = app.store.get(def, ns, name)?;
         return Ok(json_response(StatusCode::OK, &current));
     }
-    let out = app.store.delete(def, ns, name, policy)?;
+    let out = app.store.delete(def, ns, name, &delete_options(policy))?;
     Ok(json_response(StatusCode::OK, &out))
+}
+
+/// Deletes over HTTP are made by the token holder.
+fn delete_options(propagation: Propagation) -> DeleteOptions {
+    DeleteOptions {
+        propagation,
+        user: UserInfo::token_holder(),
+    }
 }
 
 fn delete_collection(
@@ -534,7 +572,7 @@ fn delete_collection(
     params: &Params,
 ) -> Result<Response, ApiError> {
     let query = list_query(namespace, params)?;
-    let policy = propagation(params, None)?;
+    let opts = delete_options(propagation(params, None)?);
     let page = app.store.list(
         def,
         &ListQuery {
@@ -550,7 +588,7 @@ fn delete_collection(
             .as_str()
             .unwrap_or_default()
             .to_string();
-        match app.store.delete(def, ns.as_deref(), &name, policy) {
+        match app.store.delete(def, ns.as_deref(), &name, &opts) {
             Ok(o) => items.push(o),
             Err(ApiError::NotFound { .. }) => {}
             Err(e) => return Err(e),
@@ -605,7 +643,7 @@ fn logs(
     let start = app.store.logs().start(&key, tail);
     let headers = [(header::CONTENT_TYPE, "text/plain")];
     if params.flag("follow") {
-        let stream = logs::follow(app.store.clone(), key, start);
+        let stream = log_follow::follow(app.store.clone(), key, start);
         return Ok((headers, Body::from_stream(stream)).into_response());
     }
     let (lines, _) = app.store.logs().since(&key, start);
@@ -614,4 +652,75 @@ fn logs(
         text.push('\n');
     }
     Ok((headers, text).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::apiserver::resources::Registry;
+    use tower::ServiceExt;
+
+    fn app() -> App {
+        App {
+            store: Store::new(Registry::default(), 10),
+            token: Arc::from("t"),
+            max_body: 1024,
+            server_address: Arc::from("127.0.0.1:1"),
+            request_log: false,
+        }
+    }
+
+    async fn status(router: &Router, path: &str, token: Option<&str>) -> StatusCode {
+        let mut req = Request::get(path);
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let req = req.body(Body::empty()).expect("request");
+        router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("infallible")
+            .status()
+    }
+
+    #[tokio::test]
+    async fn extra_routes_sit_behind_auth_and_are_not_in_the_api() {
+        let api = router(app());
+        assert_eq!(
+            status(&api, "/lab/static", Some("t")).await,
+            StatusCode::NOT_FOUND
+        );
+        let extra = Router::new().route("/lab/static", get(ok));
+        let with = router_with(app(), extra);
+        assert_eq!(
+            status(&with, "/lab/static", Some("t")).await,
+            StatusCode::OK
+        );
+        assert_eq!(
+            status(&with, "/lab/static", None).await,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(status(&with, "/version", None).await, StatusCode::OK);
+    }
+
+    #[test]
+    fn exec_attach_and_portforward_name_the_limit_and_what_to_use() {
+        for (sub, needle) in [
+            ("exec", "has none to run a command in"),
+            ("attach", "has none to attach to"),
+            ("portforward", "does not forward pod ports"),
+        ] {
+            let e = not_in_the_lab(&format!("/api/v1/namespaces/default/pods/nginx-1/{sub}"))
+                .expect(sub);
+            let status = e.status();
+            assert_eq!(status["code"], 405);
+            assert_eq!(status["reason"], "MethodNotAllowed");
+            let message = status["message"].as_str().unwrap_or_default();
+            assert!(message.contains(needle), "{message}");
+            assert!(message.contains("metallbctl lab"), "{message}");
+        }
+        assert!(not_in_the_lab("/api/v1/namespaces/default/pods/nginx-1/log").is_none());
+        assert!(not_in_the_lab("/api/v1/namespaces/default/pods/nginx-1").is_none());
+    }
 }

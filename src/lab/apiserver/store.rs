@@ -1,7 +1,13 @@
-//! The object store: JSON objects keyed by resource type, namespace and name, one global
-//! resourceVersion, a bounded watch history, and (in `logs`) pod log buffers. All writes go through one
-//! mutex, so every change gets the next resourceVersion and watch history stays in order.
-//! The HTTP layer and in-process users (runtime, controllers) share it. No I/O happens here.
+//! The object store, the storage core of the API server: JSON objects keyed by resource type,
+//! namespace and name, one global resourceVersion (MVCC: every change gets the next one), a
+//! bounded watch history with a change notification for watch fan-out, snapshots for
+//! persistence, and (in `logs`) pod log buffers. All writes go through one mutex, so watch
+//! history stays in order. The HTTP layer and in-process users (runtime, controllers) share it.
+//!
+//! The core knows the generic object rules (names, metadata, status subresource, generation,
+//! resourceVersion conflicts, dry run, owner-reference cascades); what is particular to a kind
+//! (Service allocation, CRDs, namespaces, Events) is an admission hook (`admission`), which
+//! every write passes through. No I/O and no timers here.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -9,19 +15,23 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
+use super::admission::{Admission, Deletion, Operation, Request, UserInfo};
 use super::defaults;
 use super::error::ApiError;
-use super::events;
-use super::lifecycle::{collect_owned, crd_instances, is_namespace};
 use super::logs::LogBuffers;
 use super::meta;
 use super::patch::{self, PatchKind, PatchRequest};
-use super::resources::{defs_from_crd, Registry, ResourceDef};
+use super::resources::{Registry, ResourceDef};
 use super::selectors::{FieldSelector, LabelSelector};
-use super::services;
 
-/// Objects of one resource type, by (namespace, name). Cluster-scoped objects use "".
-pub(super) type Bucket = BTreeMap<(String, String), Arc<Value>>;
+/// An object's (namespace, name). Cluster-scoped objects use "" for the namespace.
+pub type ObjectKey = (String, String);
+
+/// A stored object: its resource key (`group/version/plural`) and its key.
+pub type ObjectRef = (String, ObjectKey);
+
+/// Objects of one resource type, by key.
+pub(super) type Bucket = BTreeMap<ObjectKey, Arc<Value>>;
 
 /// What happened to an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +80,25 @@ pub struct WriteOptions {
     pub force: bool,
     /// `dryRun=All`: validate and compute the result, change nothing.
     pub dry_run: bool,
+    /// Who writes (for admission).
+    pub user: UserInfo,
+}
+
+/// Options of a delete.
+#[derive(Debug, Clone, Default)]
+pub struct DeleteOptions {
+    pub propagation: Propagation,
+    /// Who deletes (for admission).
+    pub user: UserInfo,
+}
+
+impl From<Propagation> for DeleteOptions {
+    fn from(propagation: Propagation) -> Self {
+        DeleteOptions {
+            propagation,
+            ..DeleteOptions::default()
+        }
+    }
 }
 
 /// How dependents are treated on delete.
@@ -136,6 +165,72 @@ pub(super) struct Inner {
     pub(super) history_cap: usize,
     pub(super) notify: watch::Sender<u64>,
     pub(super) logs: LogBuffers,
+    pub(super) admission: Admission,
+}
+
+/// Read access to the stored objects, for admission hooks.
+pub struct View<'a> {
+    state: &'a State,
+}
+
+impl<'a> View<'a> {
+    /// One object.
+    pub fn get(&self, resource: &str, ns: &str, name: &str) -> Option<&'a Arc<Value>> {
+        self.state
+            .buckets
+            .get(resource)?
+            .get(&(ns.to_string(), name.to_string()))
+    }
+
+    /// Every object of a resource.
+    pub fn objects(&self, resource: &str) -> impl Iterator<Item = &'a Arc<Value>> {
+        self.objects_with_keys(resource).map(|(_, o)| o)
+    }
+
+    /// Every object of a resource, with its key.
+    pub fn objects_with_keys(
+        &self,
+        resource: &str,
+    ) -> impl Iterator<Item = (&'a ObjectKey, &'a Arc<Value>)> {
+        self.state.buckets.get(resource).into_iter().flatten()
+    }
+
+    /// Every object: resource key, object key, object.
+    pub fn entries(&self) -> impl Iterator<Item = (&'a str, &'a ObjectKey, &'a Arc<Value>)> {
+        self.state
+            .buckets
+            .iter()
+            .flat_map(|(res, b)| b.iter().map(move |(k, o)| (res.as_str(), k, o)))
+    }
+}
+
+/// Writes inside one locked transaction: each change gets the next resourceVersion and a
+/// watch history entry; watchers are notified when the transaction ends.
+pub struct Txn<'a> {
+    state: &'a mut State,
+    registry: &'a Registry,
+    cap: usize,
+}
+
+impl Txn<'_> {
+    pub fn view(&self) -> View<'_> {
+        View { state: self.state }
+    }
+
+    /// The resource registry (CRDs register their resources here).
+    pub fn registry(&self) -> &Registry {
+        self.registry
+    }
+
+    /// Store an object (added or modified).
+    pub fn put(&mut self, resource: &str, key: ObjectKey, obj: Value) -> Arc<Value> {
+        commit(self.state, resource, key, obj, self.cap)
+    }
+
+    /// Remove an object, if present.
+    pub fn remove(&mut self, resource: &str, key: &ObjectKey) -> Option<Arc<Value>> {
+        remove_locked(self.state, resource, key, self.cap)
+    }
 }
 
 /// The shared store. Cloning is cheap; all clones see the same objects.
@@ -146,8 +241,13 @@ pub struct Store {
 
 impl Store {
     /// An empty store keeping at most `history_cap` changes for watches, with the namespaces
-    /// every cluster has.
+    /// every cluster has and the standard admission hooks.
     pub fn new(registry: Registry, history_cap: usize) -> Self {
+        Store::with_admission(registry, history_cap, Admission::standard())
+    }
+
+    /// `new`, with the given admission hooks.
+    pub fn with_admission(registry: Registry, history_cap: usize, admission: Admission) -> Self {
         let (notify, _) = watch::channel(0);
         let store = Store {
             inner: Arc::new(Inner {
@@ -156,10 +256,33 @@ impl Store {
                 history_cap: history_cap.max(1),
                 notify,
                 logs: LogBuffers::default(),
+                admission,
             }),
         };
         store.bootstrap();
         store
+    }
+
+    /// Run `f` on a consistent view of the objects.
+    pub fn read<R>(&self, f: impl FnOnce(&View<'_>) -> R) -> Result<R, ApiError> {
+        let state = self.lock()?;
+        Ok(f(&View { state: &state }))
+    }
+
+    /// Run `f` as one transaction under the store's lock, then notify watchers.
+    pub fn transact<R>(&self, f: impl FnOnce(&mut Txn<'_>) -> R) -> Result<R, ApiError> {
+        let mut state = self.lock()?;
+        let out = f(&mut self.txn(&mut state));
+        self.notify(&state);
+        Ok(out)
+    }
+
+    fn txn<'a>(&'a self, state: &'a mut State) -> Txn<'a> {
+        Txn {
+            state,
+            registry: &self.inner.registry,
+            cap: self.inner.history_cap,
+        }
     }
 
     /// The resource registry this store serves.
@@ -352,57 +475,57 @@ impl Store {
         Ok((out, false))
     }
 
-    /// Delete an object and, synchronously, what it owns (owned objects, CRD instances).
-    /// A namespace first turns `Terminating` and is finalized (contents, then itself) a moment
-    /// later, as on a real cluster, so `kubectl delete -f` can still delete its members.
+    /// Delete an object and, synchronously, what it owns (owner references, and what the
+    /// admission hooks add: a CRD's instances). A hook may keep the object instead (a
+    /// namespace turns `Terminating` and is finalized later, see `admission`).
     pub fn delete(
         &self,
         def: &ResourceDef,
         ns: Option<&str>,
         name: &str,
-        propagation: Propagation,
+        opts: &DeleteOptions,
     ) -> Result<Arc<Value>, ApiError> {
         let mut state = self.lock()?;
         let target = lookup(&state, def, ns, name)?.clone();
-        if is_namespace(def) {
-            if matches!(name, "default" | "kube-system" | "kube-public") {
-                return Err(ApiError::Forbidden(format!(
-                    "namespaces \"{name}\" is forbidden: this namespace may not be deleted"
-                )));
-            }
-            let out = self.mark_terminating(&mut state, def, &target);
-            self.notify(&state);
-            drop(state);
-            self.schedule_finalize(name);
-            return Ok(out);
-        }
-        let mut victims = Vec::new();
-        if propagation != Propagation::Orphan {
-            collect_owned(&state, meta::meta_str(&target, "uid"), &mut victims);
-        }
-        if def.kind == "CustomResourceDefinition" {
-            victims.extend(crd_instances(&state, &target));
-        }
-        for (res, key) in victims {
-            remove_locked(&mut state, &res, &key, self.inner.history_cap);
-        }
         let key = (
             meta::meta_str(&target, "namespace").to_string(),
             name.to_string(),
         );
-        let out = remove_locked(&mut state, &def.key(), &key, self.inner.history_cap)
+        let req = Request {
+            operation: Operation::Delete,
+            def,
+            subresource: Subresource::Main,
+            namespace: &key.0,
+            name,
+            old: Some(&target),
+            user: &opts.user,
+            dry_run: false,
+        };
+        let admission = &self.inner.admission;
+        let view = View { state: &state };
+        admission.admit(&req, &view)?;
+        let dependents = match admission.delete(&req, &target, &view)? {
+            Deletion::Keep(None) => return Ok(target),
+            Deletion::Keep(Some(kept)) => {
+                let out = self.txn(&mut state).put(&def.key(), key, kept);
+                self.notify(&state);
+                return Ok(out);
+            }
+            Deletion::Proceed(dependents) => dependents,
+        };
+        let mut victims = Vec::new();
+        if opts.propagation != Propagation::Orphan {
+            collect_owned(&state, meta::meta_str(&target, "uid"), &mut victims);
+        }
+        victims.extend(dependents);
+        let mut tx = self.txn(&mut state);
+        for (res, key) in victims {
+            tx.remove(&res, &key);
+        }
+        let out = tx
+            .remove(&def.key(), &key)
             .ok_or_else(|| ApiError::not_found(&def.qualified(), name))?;
-        if def.key() == events::NEW_EVENTS {
-            remove_locked(
-                &mut state,
-                events::CORE_EVENTS,
-                &key,
-                self.inner.history_cap,
-            );
-        }
-        if def.kind == "CustomResourceDefinition" {
-            self.inner.registry.set_crd(name, Vec::new());
-        }
+        admission.removed(&req, &out, &mut tx);
         self.notify(&state);
         Ok(out)
     }
@@ -466,10 +589,9 @@ impl Store {
         state.buckets.clear();
         state.history.clear();
         for (res, obj) in snap.objects {
-            if res.ends_with("/customresourcedefinitions") {
-                let name = meta::meta_str(&obj, "name");
-                self.inner.registry.set_crd(name, defs_from_crd(&obj));
-            }
+            self.inner
+                .admission
+                .restored(&res, &obj, &self.inner.registry);
             let key = (
                 meta::meta_str(&obj, "namespace").to_string(),
                 meta::meta_str(&obj, "name").to_string(),
@@ -500,9 +622,23 @@ impl Store {
         opts: &WriteOptions,
     ) -> Result<Arc<Value>, ApiError> {
         meta::stamp_type(&mut obj, def)?;
-        let ns = resolve_namespace(state, def, ns, &obj)?;
+        let ns = resolve_namespace(def, ns, &obj)?;
+        let admission = &self.inner.admission;
+        let body_name = meta::meta_str(&obj, "name").to_string();
+        let mut req = Request {
+            operation: Operation::Create,
+            def,
+            subresource: Subresource::Main,
+            namespace: &ns,
+            name: &body_name,
+            old: None,
+            user: &opts.user,
+            dry_run: opts.dry_run,
+        };
+        admission.admit(&req, &View { state })?;
         let name = resolve_name(&mut obj)?;
         meta::validate_name(def, &name)?;
+        req.name = &name;
         let key = (ns.clone(), name.clone());
         if state
             .buckets
@@ -517,17 +653,14 @@ impl Store {
         init_metadata(&mut obj, &ns, opts, def);
         init_status(&mut obj, def);
         defaults::apply(&mut obj, def);
-        if def.kind == "Service" && def.group.is_empty() {
-            services::prepare_create(&mut obj, services::Taken::of(all_of(state, def)))?;
-        }
-        if def.kind == "CustomResourceDefinition" {
-            self.register_crd(&mut obj, &name, opts.dry_run)?;
-        }
+        admission.mutate(&req, &mut obj, &View { state })?;
+        admission.validate(&req, &obj, &View { state })?;
         if opts.dry_run {
             return Ok(Arc::new(obj));
         }
-        let out = commit(state, &def.key(), key, obj, self.inner.history_cap);
-        mirror_event(state, def, &out, self.inner.history_cap);
+        let mut tx = self.txn(state);
+        let out = tx.put(&def.key(), key, obj);
+        admission.stored(&req, &out, &mut tx);
         Ok(out)
     }
 
@@ -540,14 +673,27 @@ impl Store {
         sub: Subresource,
         opts: &WriteOptions,
     ) -> Result<Arc<Value>, ApiError> {
-        meta::stamp_type(&mut new, def)?;
         let name = meta::meta_str(old, "name").to_string();
+        let ns = meta::meta_str(old, "namespace").to_string();
+        let req = Request {
+            operation: Operation::Update,
+            def,
+            subresource: sub,
+            namespace: &ns,
+            name: &name,
+            old: Some(old),
+            user: &opts.user,
+            dry_run: opts.dry_run,
+        };
+        let admission = &self.inner.admission;
+        admission.admit(&req, &View { state })?;
+        meta::stamp_type(&mut new, def)?;
         check_identity(def, old, &new)?;
         let wanted_rv = meta::meta_str(&new, "resourceVersion");
         if !wanted_rv.is_empty() && wanted_rv != meta::meta_str(old, "resourceVersion") {
             return Err(ApiError::Conflict {
                 qualified: def.qualified(),
-                name,
+                name: name.clone(),
             });
         }
         let mut new = split_status(def, old, new, sub);
@@ -562,14 +708,8 @@ impl Store {
                 meta::record_manager(&mut new, fm, "Update", &def.api_version());
             }
         }
-        if def.kind == "Service" && def.group.is_empty() && sub == Subresource::Main {
-            let others = all_of(state, def)
-                .filter(|s| meta::meta_str(s, "uid") != meta::meta_str(old, "uid"));
-            services::prepare_update(old, &mut new, services::Taken::of(others))?;
-        }
-        if def.kind == "CustomResourceDefinition" {
-            self.register_crd(&mut new, &name, opts.dry_run)?;
-        }
+        admission.mutate(&req, &mut new, &View { state })?;
+        admission.validate(&req, &new, &View { state })?;
         if meta::content_part(&new) == meta::content_part(old) {
             return Ok(old.clone());
         }
@@ -582,42 +722,11 @@ impl Store {
         if opts.dry_run {
             return Ok(Arc::new(new));
         }
-        let key = (meta::meta_str(old, "namespace").to_string(), name);
-        let out = commit(state, &def.key(), key, new, self.inner.history_cap);
-        mirror_event(state, def, &out, self.inner.history_cap);
+        let mut tx = self.txn(state);
+        let out = tx.put(&def.key(), (ns.clone(), name.clone()), new);
+        admission.stored(&req, &out, &mut tx);
         Ok(out)
     }
-
-    /// Register the resources of a CRD and mark it established.
-    fn register_crd(&self, crd: &mut Value, name: &str, dry_run: bool) -> Result<(), ApiError> {
-        let defs = defs_from_crd(crd);
-        let expected = defs.first().map(|d| format!("{}.{}", d.plural, d.group));
-        if expected.as_deref() != Some(name) {
-            return Err(ApiError::Invalid {
-                kind: "CustomResourceDefinition".into(),
-                name: name.to_string(),
-                causes: "metadata.name: Invalid value: must be spec.names.plural+\".\"+spec.group, with at least one served version".into(),
-            });
-        }
-        if let Some(obj) = crd.as_object_mut() {
-            obj.insert("status".into(), json!({
-                "acceptedNames": crd_accepted_names(obj.get("spec")),
-                "conditions": [
-                    {"type": "NamesAccepted", "status": "True", "reason": "NoConflicts", "message": "no conflicts found", "lastTransitionTime": meta::now_rfc3339()},
-                    {"type": "Established", "status": "True", "reason": "InitialNamesAccepted", "message": "the initial names have been accepted", "lastTransitionTime": meta::now_rfc3339()}
-                ],
-                "storedVersions": defs.iter().map(|d| d.version.clone()).collect::<Vec<_>>(),
-            }));
-        }
-        if !dry_run {
-            self.inner.registry.set_crd(name, defs);
-        }
-        Ok(())
-    }
-}
-
-fn crd_accepted_names(spec: Option<&Value>) -> Value {
-    spec.map(|s| s["names"].clone()).unwrap_or(Value::Null)
 }
 
 fn lookup<'a>(
@@ -638,17 +747,9 @@ fn lookup<'a>(
         .ok_or_else(|| ApiError::not_found(&def.qualified(), name))
 }
 
-fn all_of<'a>(state: &'a State, def: &ResourceDef) -> impl Iterator<Item = &'a Value> {
-    state
-        .buckets
-        .get(&def.key())
-        .into_iter()
-        .flat_map(|b| b.values().map(|v| v.as_ref()))
-}
-
 /// The namespace an object goes into: the URL's, which the body may repeat but not contradict.
+/// Whether it exists and takes new content is for admission (`NamespaceLifecycle`).
 fn resolve_namespace(
-    state: &State,
     def: &ResourceDef,
     url_ns: Option<&str>,
     obj: &Value,
@@ -666,19 +767,7 @@ fn resolve_namespace(
         (None, b) if !b.is_empty() => b.to_string(),
         (None, _) => "default".to_string(),
     };
-    let namespace = state
-        .buckets
-        .get("/v1/namespaces")
-        .and_then(|b| b.get(&(String::new(), ns.clone())));
-    match namespace {
-        None => Err(ApiError::not_found("namespaces", &ns)),
-        Some(n) if n["metadata"]["deletionTimestamp"].is_string() => Err(ApiError::Forbidden(format!(
-            "{} \"{}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated",
-            def.qualified(),
-            meta::meta_str(obj, "name")
-        ))),
-        Some(_) => Ok(ns),
-    }
+    Ok(ns)
 }
 
 /// The object's name, generated from `generateName` if needed.
@@ -810,7 +899,7 @@ fn push_history(state: &mut State, change: Change, cap: usize) {
 }
 
 /// Store an object under the next resourceVersion and record the change.
-pub(super) fn commit(
+fn commit(
     state: &mut State,
     res: &str,
     key: (String, String),
@@ -841,20 +930,8 @@ pub(super) fn commit(
     obj
 }
 
-/// Mirror an events.k8s.io/v1 Event into core/v1 (see `events`).
-fn mirror_event(state: &mut State, def: &ResourceDef, obj: &Value, cap: usize) {
-    if def.key() != events::NEW_EVENTS {
-        return;
-    }
-    let key = (
-        meta::meta_str(obj, "namespace").to_string(),
-        meta::meta_str(obj, "name").to_string(),
-    );
-    commit(state, events::CORE_EVENTS, key, events::to_core(obj), cap);
-}
-
 /// Remove an object under the next resourceVersion, recording a DELETED change.
-pub(super) fn remove_locked(
+fn remove_locked(
     state: &mut State,
     res: &str,
     key: &(String, String),
@@ -874,6 +951,25 @@ pub(super) fn remove_locked(
     };
     push_history(state, change, cap);
     Some(obj)
+}
+
+/// Everything owned, directly or transitively, by the object with `uid`, dependents first.
+fn collect_owned(state: &State, uid: &str, out: &mut Vec<ObjectRef>) {
+    if uid.is_empty() {
+        return;
+    }
+    for (res, bucket) in &state.buckets {
+        for (key, obj) in bucket {
+            let owned = obj["metadata"]["ownerReferences"]
+                .as_array()
+                .is_some_and(|refs| refs.iter().any(|r| r["uid"] == uid));
+            let entry = (res.clone(), key.clone());
+            if owned && !out.contains(&entry) {
+                collect_owned(state, meta::meta_str(obj, "uid"), out);
+                out.push(entry);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -940,13 +1036,14 @@ mod tests {
         assert!(s
             .create(&cm, Some("x"), json!({"metadata": {"name": "c"}}), &o)
             .is_ok());
-        assert!(s.delete(&ns, None, "x", Propagation::Background).is_ok());
+        assert!(s.delete(&ns, None, "x", &DeleteOptions::default()).is_ok());
         let late = s.create(&cm, Some("x"), json!({"metadata": {"name": "d"}}), &o);
-        assert_eq!(late.err().map(|e| e.code()), Some(404));
-        assert!(
-            s.get(&cm, Some("x"), "c").is_err(),
-            "no runtime: finalized at once"
-        );
+        assert_eq!(late.err().map(|e| e.code()), Some(403), "terminating");
+        assert!(s.get(&cm, Some("x"), "c").is_ok(), "kept until finalized");
+        crate::lab::apiserver::admission::finalize_namespace(&s, "x");
+        assert!(s.get(&cm, Some("x"), "c").is_err());
+        let late = s.create(&cm, Some("x"), json!({"metadata": {"name": "d"}}), &o);
+        assert_eq!(late.err().map(|e| e.code()), Some(404), "gone");
         for i in 0..150 {
             let _ = s.create(
                 &cm,

@@ -68,6 +68,8 @@ pub struct Launch {
     pub node_address: IpAddr,
     pub dialer: Arc<dyn Dialer>,
     pub log: LogSink,
+    /// Told where the speaker's metrics listener is bound (the pod proxy's target).
+    pub metrics_bound: Option<Arc<dyn Fn(std::net::SocketAddr) + Send + Sync>>,
 }
 
 /// A started component: stop it by sending `true`, then await (or abort) the task.
@@ -159,9 +161,17 @@ mod metallb_glue {
             (l.log)("no API client: the speaker cannot start");
             return None;
         };
+        // Like a hostNetwork speaker on its node address; port 0 so nodes never collide.
+        let metrics_ip = if l.node_address.is_loopback() {
+            l.node_address
+        } else {
+            std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
+        };
         let opts = SpeakerOptions {
             dialer: l.dialer,
             log: Some(l.log),
+            metrics_listen: Some(std::net::SocketAddr::new(metrics_ip, 0)),
+            metrics_bound: l.metrics_bound,
             ..SpeakerOptions::new(l.node_name, l.node_address)
         };
         Some(

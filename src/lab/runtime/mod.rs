@@ -28,6 +28,9 @@ use super::net::VirtualNet;
 use super::routers::{self, RouterMode, RouterStatus, RunningRouter};
 use super::topology::Topology;
 
+/// MetalLB's metrics port (`--port=7472`), the pod proxy target of speaker metrics.
+const METRICS_PORT: u16 = 7472;
+
 /// How to run.
 #[derive(Clone)]
 pub struct RuntimeConfig {
@@ -390,6 +393,8 @@ impl Kubelet {
                     node_address: addr,
                     dialer: self.shared.net.dialer(),
                     log: log.clone(),
+                    metrics_bound: (role == Role::Speaker)
+                        .then(|| self.record_port(ns, pod, c, METRICS_PORT)),
                 };
                 rp.tasks.extend(components::start(&role, launch));
             }
@@ -403,6 +408,39 @@ impl Kubelet {
             node: node.into(),
             pod_ip: String::new(),
         });
+    }
+
+    /// A callback that records where a container's `port` really listens, as the pod
+    /// annotation the API server's pod proxy follows. The port is the container's port named
+    /// `monitoring` if it has one, else `default`.
+    fn record_port(
+        &self,
+        ns: &str,
+        pod: &str,
+        container: &Value,
+        default: u16,
+    ) -> Arc<dyn Fn(std::net::SocketAddr) + Send + Sync> {
+        let port = container["ports"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["name"] == "monitoring")
+            .and_then(|p| p["containerPort"].as_u64())
+            .and_then(|p| u16::try_from(p).ok())
+            .unwrap_or(default);
+        let store = self.obj.store.clone();
+        let (ns, pod) = (ns.to_string(), pod.to_string());
+        Arc::new(move |addr| {
+            let Some(o) = Objects::new(store.clone()) else {
+                return;
+            };
+            let key = format!(
+                "{}{port}",
+                crate::lab::apiserver::proxy::PORT_ANNOTATION_PREFIX
+            );
+            let body = serde_json::json!({"metadata": {"annotations": {key: addr.to_string()}}});
+            o.merge(&o.k.pods, &ns, &pod, &body, Subresource::Main);
+        })
     }
 
     fn log_sink(&self, ns: &str, pod: &str, container: &str) -> components::LogSink {

@@ -81,7 +81,7 @@ impl Objects {
             def,
             scope(def, ns),
             meta::meta_str(obj, "name"),
-            Propagation::Background,
+            &Propagation::Background.into(),
         );
     }
 

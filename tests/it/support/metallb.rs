@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Node, Service};
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
-use metallbctl::bgp::driver::{MappedDialer, TcpDialer};
+use metallbctl::bgp::driver::TcpDialer;
 use metallbctl::bgp::router::{Neighbor, Router, RouterConfig};
 use metallbctl::bgp::status::RouteSnapshot;
+use metallbctl::lab::net::MappedDialer;
 use metallbctl::metallb::{self, ControllerOptions, LogSink, SpeakerOptions};
 use serde_json::{json, Value};
 use tokio::sync::watch;

@@ -458,9 +458,9 @@ impl MovingPeer {
         }
     }
 
-    pub fn dialer(&self) -> std::sync::Arc<metallbctl::bgp::driver::MappedDialer> {
+    pub fn dialer(&self) -> std::sync::Arc<metallbctl::lab::net::MappedDialer> {
         let (virt, real) = (self.virt, self.real.clone());
-        std::sync::Arc::new(metallbctl::bgp::driver::MappedDialer::new(
+        std::sync::Arc::new(metallbctl::lab::net::MappedDialer::new(
             metallbctl::bgp::driver::TcpDialer {
                 loopback_only: true,
             },

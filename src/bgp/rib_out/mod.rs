@@ -1,0 +1,324 @@
+//! The Adj-RIB-Out: per-peer desired routes (`Routes` of `Advert`s) diffed against what the
+//! peer was sent, and the difference packed into UPDATEs (`pack`). Pure: no sockets, no clocks,
+//! no async runtime; the driver feeds it what the session negotiated (`PeerEnv`) and sends the
+//! result.
+
+pub mod pack;
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use super::packet::attribute::RawAttribute;
+use super::packet::iana;
+use super::packet::{Afi, AsSegment, Attributes, Ctx, LargeCommunity, Origin, Update};
+use pack::{pack_announcements, pack_withdrawals};
+
+/// How one prefix should be announced.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Advert {
+    /// Next hop; `None` means the session's local address.
+    pub next_hop: Option<IpAddr>,
+    /// Sent on iBGP sessions only; iBGP defaults to 100 (FRR drops iBGP routes without it).
+    pub local_pref: Option<u32>,
+    pub communities: Vec<u32>,
+    pub large_communities: Vec<LargeCommunity>,
+}
+
+/// The desired routes for one peer.
+pub type Routes = BTreeMap<IpNet, Advert>;
+
+/// How announcements are split into UPDATEs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Packing {
+    /// Prefixes sharing attributes share UPDATEs, filled up to 4096 bytes.
+    #[default]
+    Packed,
+    /// One prefix per UPDATE, as MetalLB's native speaker does (for comparison).
+    OnePerUpdate,
+}
+
+/// What the session negotiated that route encoding depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerEnv {
+    pub local_as: u32,
+    pub peer_as: u32,
+    pub ctx: Ctx,
+    /// Our end of the TCP connection: the default next hop.
+    pub local_addr: IpAddr,
+    pub ipv4: bool,
+    pub ipv6: bool,
+}
+
+/// Encoded form of one advert: attributes and, for IPv6, the MP next hop.
+type Resolved = (Attributes, Option<IpAddr>);
+
+/// What was sent to one peer, to diff against.
+#[derive(Debug, Default)]
+pub struct AdjRibOut {
+    sent: BTreeMap<IpNet, Resolved>,
+    pub packing: Packing,
+}
+
+impl AdjRibOut {
+    pub fn new(packing: Packing) -> Self {
+        AdjRibOut {
+            sent: BTreeMap::new(),
+            packing,
+        }
+    }
+
+    /// Number of prefixes currently advertised.
+    pub fn len(&self) -> usize {
+        self.sent.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sent.is_empty()
+    }
+
+    /// After (re)connecting: the full table followed by End-of-RIB for each family.
+    pub fn resync(&mut self, desired: &Routes, env: &PeerEnv) -> Vec<Update> {
+        self.sent.clear();
+        let mut out = self.sync(desired, env);
+        if env.ipv4 {
+            out.push(Update::end_of_rib(Afi::Ipv4));
+        }
+        if env.ipv6 {
+            out.push(Update::end_of_rib(Afi::Ipv6));
+        }
+        out
+    }
+
+    /// UPDATEs that turn what the peer holds into `desired`: withdrawals first.
+    pub fn sync(&mut self, desired: &Routes, env: &PeerEnv) -> Vec<Update> {
+        let wanted: BTreeMap<IpNet, Resolved> = desired
+            .iter()
+            .filter_map(|(p, a)| resolve(p, a, env).map(|r| (*p, r)))
+            .collect();
+        let gone: Vec<IpNet> = self
+            .sent
+            .keys()
+            .filter(|p| !wanted.contains_key(p))
+            .copied()
+            .collect();
+        let mut groups: BTreeMap<&Resolved, Vec<IpNet>> = BTreeMap::new();
+        for (p, r) in &wanted {
+            if self.sent.get(p) != Some(r) {
+                groups.entry(r).or_default().push(*p);
+            }
+        }
+        let max = match self.packing {
+            Packing::Packed => None,
+            Packing::OnePerUpdate => Some(1),
+        };
+        let mut out = pack_withdrawals(&gone, max);
+        for ((attrs, v6_nh), prefixes) in groups {
+            let nhs: Vec<IpAddr> = v6_nh.iter().copied().collect();
+            out.extend(pack_announcements(attrs, &prefixes, &nhs, &env.ctx, max));
+        }
+        self.sent = wanted;
+        out
+    }
+}
+
+/// Builds the attributes for one prefix, or `None` if the session cannot carry it.
+fn resolve(prefix: &IpNet, a: &Advert, env: &PeerEnv) -> Option<Resolved> {
+    let ibgp = env.local_as == env.peer_as;
+    let mut communities = a.communities.clone();
+    communities.sort_unstable();
+    communities.dedup();
+    let mut attrs = Attributes {
+        origin: Some(Origin::Incomplete),
+        // iBGP: a present but empty AS_PATH; eBGP: our AS once (RFC 4271 §5.1.2).
+        as_path: Some(if ibgp {
+            vec![]
+        } else {
+            vec![AsSegment::Sequence(vec![env.local_as])]
+        }),
+        local_pref: ibgp.then(|| a.local_pref.unwrap_or(100)),
+        communities,
+        large_communities: a.large_communities.clone(),
+        other: as4_path(ibgp, env),
+        ..Default::default()
+    };
+    match prefix {
+        IpNet::V4(_) if env.ipv4 => {
+            // An IPv6 advert next hop cannot be an IPv4 NEXT_HOP: fall back to our address.
+            let IpAddr::V4(v4) = a.next_hop.filter(IpAddr::is_ipv4).unwrap_or(env.local_addr)
+            else {
+                return None;
+            };
+            attrs.next_hop = Some(v4);
+            Some((attrs, None))
+        }
+        IpNet::V6(_) if env.ipv6 => {
+            let v6 = match a.next_hop.unwrap_or(env.local_addr) {
+                IpAddr::V6(v6) => v6,
+                // Without RFC 8950, an IPv4 next hop travels as an IPv4-mapped IPv6 address.
+                IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+            };
+            Some((attrs, Some(IpAddr::V6(v6))))
+        }
+        _ => None,
+    }
+}
+
+/// RFC 6793 §4.2.2: towards a 2-octet-only peer, a 4-octet local AS travels as AS_TRANS in
+/// AS_PATH, with the real AS in AS4_PATH.
+fn as4_path(ibgp: bool, env: &PeerEnv) -> Vec<RawAttribute> {
+    if ibgp || env.ctx.four_octet_as || env.local_as <= u32::from(u16::MAX) {
+        return Vec::new();
+    }
+    let mut value = vec![iana::segment::AS_SEQUENCE, 1];
+    value.extend_from_slice(&env.local_as.to_be_bytes());
+    vec![RawAttribute {
+        flags: iana::flag::OPTIONAL | iana::flag::TRANSITIVE,
+        type_code: iana::attr::AS4_PATH,
+        value,
+    }]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bgp::packet::{Message, MpReach};
+
+    fn env(local_as: u32, peer_as: u32) -> PeerEnv {
+        PeerEnv {
+            local_as,
+            peer_as,
+            ctx: Ctx {
+                four_octet_as: true,
+            },
+            local_addr: "127.0.1.1".parse().unwrap(),
+            ipv4: true,
+            ipv6: true,
+        }
+    }
+
+    fn routes(prefixes: &[&str], advert: &Advert) -> Routes {
+        prefixes
+            .iter()
+            .map(|p| (p.parse().unwrap(), advert.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn ebgp_prepends_local_as_and_omits_local_pref() {
+        let mut rib = AdjRibOut::default();
+        let ad = Advert {
+            local_pref: Some(200),
+            communities: vec![7, 3],
+            ..Default::default()
+        };
+        let ups = rib.sync(&routes(&["198.51.100.10/32"], &ad), &env(64500, 64501));
+        assert_eq!(ups.len(), 1);
+        let a = &ups[0].attrs;
+        assert_eq!(a.as_path, Some(vec![AsSegment::Sequence(vec![64500])]));
+        assert_eq!(a.local_pref, None);
+        assert_eq!(a.origin, Some(Origin::Incomplete));
+        assert_eq!(a.next_hop, Some("127.0.1.1".parse().unwrap()));
+        assert_eq!(a.communities, vec![3, 7]);
+    }
+
+    #[test]
+    fn ibgp_empty_as_path_and_default_local_pref() {
+        let mut rib = AdjRibOut::default();
+        let ups = rib.sync(
+            &routes(&["198.51.100.10/32"], &Advert::default()),
+            &env(64500, 64500),
+        );
+        assert_eq!(ups[0].attrs.as_path, Some(vec![]));
+        assert_eq!(ups[0].attrs.local_pref, Some(100));
+    }
+
+    #[test]
+    fn diff_sends_only_changes_and_withdrawals() {
+        let mut rib = AdjRibOut::default();
+        let e = env(64500, 64501);
+        let ad = Advert::default();
+        rib.sync(&routes(&["10.0.0.1/32", "10.0.0.2/32"], &ad), &e);
+        assert!(rib
+            .sync(&routes(&["10.0.0.1/32", "10.0.0.2/32"], &ad), &e)
+            .is_empty());
+        let ups = rib.sync(&routes(&["10.0.0.2/32", "10.0.0.3/32"], &ad), &e);
+        assert_eq!(ups.len(), 2);
+        assert_eq!(ups[0].withdrawn, vec!["10.0.0.1/32".parse().unwrap()]);
+        assert_eq!(ups[1].nlri, vec!["10.0.0.3/32".parse().unwrap()]);
+        assert_eq!(rib.len(), 2);
+    }
+
+    #[test]
+    fn resync_sends_everything_and_end_of_rib() {
+        let mut rib = AdjRibOut::default();
+        let e = env(64500, 64501);
+        let r = routes(&["10.0.0.1/32", "2001:db8::1/128"], &Advert::default());
+        rib.sync(&r, &e);
+        let ups = rib.resync(&r, &e);
+        assert_eq!(ups.len(), 4);
+        let v6 = ups.iter().find_map(|u| u.attrs.mp_reach.as_ref()).unwrap();
+        assert_eq!(
+            v6,
+            &MpReach {
+                afi: Afi::Ipv6,
+                next_hops: vec!["::ffff:127.0.1.1".parse().unwrap()],
+                nlri: vec!["2001:db8::1/128".parse().unwrap()],
+            }
+        );
+        assert_eq!(ups[2].end_of_rib_afi(), Some(Afi::Ipv4));
+        assert_eq!(ups[3].end_of_rib_afi(), Some(Afi::Ipv6));
+    }
+
+    #[test]
+    fn one_per_update_mode() {
+        let mut rib = AdjRibOut::new(Packing::OnePerUpdate);
+        let r = routes(
+            &["10.0.0.1/32", "10.0.0.2/32", "10.0.0.3/32"],
+            &Advert::default(),
+        );
+        let ups = rib.sync(&r, &env(64500, 64501));
+        assert_eq!(ups.len(), 3);
+        let packed = AdjRibOut::default().sync(&r, &env(64500, 64501));
+        assert_eq!(packed.len(), 1);
+        let ctx = Ctx::default();
+        assert!(Message::Update(packed[0].clone()).encode(&ctx).len() < 60);
+    }
+
+    #[test]
+    fn four_octet_local_as_to_two_octet_peer_adds_as4_path() {
+        let mut e = env(4_200_000_001, 64501);
+        e.ctx.four_octet_as = false;
+        let ups = AdjRibOut::default().sync(&routes(&["10.0.0.1/32"], &Advert::default()), &e);
+        let bytes = Message::Update(ups[0].clone()).encode(&e.ctx);
+        // AS_PATH carries AS_TRANS (23456 = 0x5ba0); AS4_PATH the real AS.
+        assert!(bytes.windows(4).any(|w| w == [2, 1, 0x5b, 0xa0]));
+        assert_eq!(ups[0].attrs.other[0].type_code, 17);
+        assert_eq!(ups[0].attrs.other[0].value, [2, 1, 0xfa, 0x56, 0xea, 0x01]);
+    }
+
+    #[test]
+    fn ipv6_next_hop_does_not_hide_ipv4_routes() {
+        let ad = Advert {
+            next_hop: Some("2001:db8::1".parse().unwrap()),
+            ..Default::default()
+        };
+        let ups = AdjRibOut::default().sync(
+            &routes(&["10.0.0.1/32", "2001:db8::10/128"], &ad),
+            &env(64500, 64501),
+        );
+        let v4 = ups.iter().find(|u| !u.nlri.is_empty()).unwrap();
+        assert_eq!(v4.attrs.next_hop, Some("127.0.1.1".parse().unwrap()));
+        let v6 = ups.iter().find_map(|u| u.attrs.mp_reach.as_ref()).unwrap();
+        assert_eq!(v6.next_hops, vec!["2001:db8::1".parse::<IpAddr>().unwrap()]);
+    }
+
+    #[test]
+    fn families_not_negotiated_are_skipped() {
+        let mut e = env(64500, 64501);
+        e.ipv6 = false;
+        let ups = AdjRibOut::default().sync(&routes(&["2001:db8::1/128"], &Advert::default()), &e);
+        assert!(ups.is_empty());
+    }
+}
