@@ -34,7 +34,9 @@ pub fn lab_names() -> Vec<CompletionCandidate> {
 }
 
 /// The releases `--target-version` accepts, newest first.
-pub const VERSIONS: &[&str] = &["v0.12", "v0.11", "v0.10", "v0.9", "v0.8", "v0.7", "v0.6"];
+pub const VERSIONS: &[&str] = &[
+    "v0.16", "v0.15", "v0.14", "v0.13", "v0.12", "v0.11", "v0.10", "v0.9", "v0.8", "v0.7", "v0.6",
+];
 
 /// `--target-version`: parsed by [`Version::from_str`] (so `0.12.1` still works), offering the
 /// supported releases for help and completion.
@@ -131,7 +133,7 @@ mod tests {
 
     #[test]
     fn the_offered_versions_are_exactly_the_supported_ones() {
-        let supported: Vec<String> = (Version::OLDEST.minor..=Version::LATEST.minor)
+        let supported: Vec<String> = (Version::OLDEST.minor..=Version::NEWEST.minor)
             .rev()
             .map(|m| Version::v0(m).to_string())
             .collect();
@@ -146,6 +148,9 @@ mod tests {
         let offered = candidates(&["metallbctl", "validate", "--target-version", ""]);
         assert_eq!(offered, VERSIONS);
         let offered = candidates(&["metallbctl", "validate", "--target-version", "v0.1"]);
-        assert_eq!(offered, ["v0.12", "v0.11", "v0.10"]);
+        assert_eq!(
+            offered,
+            ["v0.16", "v0.15", "v0.14", "v0.13", "v0.12", "v0.11", "v0.10"]
+        );
     }
 }

@@ -4,6 +4,7 @@
 pub mod bgp;
 pub mod completions;
 pub mod controller;
+pub mod convert;
 pub mod dry_run;
 pub mod install;
 pub mod lab;
@@ -83,6 +84,8 @@ impl GlobalArgs {
 pub enum Command {
     /// Lint MetalLB configurations offline (files, directories or stdin).
     Validate(validate::ValidateArgs),
+    /// Convert a MetalLB ConfigMap to the custom resources of MetalLB v0.13 and later.
+    Convert(convert::ConvertArgs),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
     /// Run a BGP router (listen) or speaker (announce) for debugging real networks.
@@ -122,6 +125,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Validate(args) => validate::run(&cli.global, args),
+        Command::Convert(args) => convert::run(&cli.global, args),
         Command::Completions(args) => completions::run(args),
         Command::Bgp(args) => bgp::run(args),
         Command::Lab(args) => lab::run(args),

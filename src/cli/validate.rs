@@ -42,9 +42,10 @@ pub struct ValidateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// MetalLB release whose rules apply (v0.6 through v0.12).
-    #[arg(long, value_name = "VERSION", default_value_t = Version::LATEST, value_parser = super::completions::VersionParser)]
-    pub target_version: Version,
+    /// MetalLB release whose rules apply: v0.6 through v0.12 read the ConfigMap (default v0.12),
+    /// v0.13 through v0.16 the custom resources (default v0.16).
+    #[arg(long, value_name = "VERSION", value_parser = super::completions::VersionParser)]
+    pub target_version: Option<Version>,
     /// BGP implementation the speaker runs (v0.12): native cannot announce IPv6 or run BFD.
     #[arg(long, value_enum, default_value_t = BgpMode::Native)]
     pub bgp_mode: BgpMode,
@@ -98,8 +99,13 @@ pub fn run(global: &GlobalArgs, args: ValidateArgs) -> anyhow::Result<ExitCode> 
     if let Some(code) = &args.explain {
         return explain(code);
     }
+    // ConfigMaps are checked with the rules of the last release that reads them; crd::lint says
+    // when the target reads the other format.
     let options = Options {
-        target: args.target_version,
+        target: args
+            .target_version
+            .unwrap_or(Version::LATEST)
+            .min(Version::LATEST),
         mode: args.bgp_mode,
     };
     let live = match dry_run_source(&args)? {
@@ -124,6 +130,7 @@ pub fn run(global: &GlobalArgs, args: ValidateArgs) -> anyhow::Result<ExitCode> 
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     let mut configs_found = 0;
     let mut unnamed_without_config = Vec::new();
+    let mut crd_inputs: Vec<(String, Vec<config::crd::Document>, Vec<usize>)> = Vec::new();
     let mut failures: Vec<Failure> = Vec::new();
     for input in expand_inputs(&args.paths, &mut trouble) {
         let file = match read_input(&input) {
@@ -138,8 +145,9 @@ pub fn run(global: &GlobalArgs, args: ValidateArgs) -> anyhow::Result<ExitCode> 
         match config::lint(&file, kind, &options) {
             Ok(report) => {
                 note_file(global, &file, &report);
-                configs_found += report.configs.len();
-                if report.configs.is_empty() {
+                let objects = report.crds.iter().filter(|d| d.is_metallb()).count();
+                configs_found += report.configs.len() + objects;
+                if report.configs.is_empty() && objects == 0 {
                     if input.named() {
                         diagnostics.push(no_config(&file));
                     } else {
@@ -151,7 +159,12 @@ pub fn run(global: &GlobalArgs, args: ValidateArgs) -> anyhow::Result<ExitCode> 
                     diagnostics.extend(findings);
                     tables.push_str(&table);
                 }
+                if live.is_some() && objects > 0 {
+                    tables.push_str(&format!("dry run of the custom resources in {} not possible: only the ConfigMap format has a dry run so far\n", file.name));
+                }
                 diagnostics.extend(report.diagnostics);
+                let configmaps = report.configs.iter().map(|c| c.line).collect();
+                crd_inputs.push((file.name.clone(), report.crds, configmaps));
             }
             Err(e) => {
                 eprintln!("error: {e}");
@@ -166,6 +179,8 @@ pub fn run(global: &GlobalArgs, args: ValidateArgs) -> anyhow::Result<ExitCode> 
         inputs.push(file.name.clone());
         sources.insert(file);
     }
+    let crds = crd_lint(global, &crd_inputs, &sources, &args);
+    diagnostics.extend(crds);
     if configs_found == 0 && !unnamed_without_config.is_empty() {
         if let Some(file) = sources.get(&unnamed_without_config[0]) {
             let mut d = no_config(file);
@@ -205,6 +220,33 @@ pub fn run(global: &GlobalArgs, args: ValidateArgs) -> anyhow::Result<ExitCode> 
         summary,
         args.deny_warnings,
     )))
+}
+
+/// The custom resources of all inputs, checked together (they refer to each other across files).
+fn crd_lint(
+    global: &GlobalArgs,
+    inputs: &[(String, Vec<config::crd::Document>, Vec<usize>)],
+    sources: &Sources,
+    args: &ValidateArgs,
+) -> Vec<Diagnostic> {
+    let inputs: Vec<config::crd::Input<'_>> = inputs
+        .iter()
+        .filter(|(_, docs, configmaps)| !docs.is_empty() || !configmaps.is_empty())
+        .filter_map(|(name, documents, configmaps)| {
+            Some(config::crd::Input {
+                file: sources.get(name)?,
+                documents,
+                configmaps: configmaps.clone(),
+            })
+        })
+        .collect();
+    let report = config::crd::lint(&inputs, args.target_version, args.bgp_mode);
+    if global.verbose > 0 {
+        for found in &report.found {
+            eprintln!("{}:{}: checked {}", found.file, found.line, found.what);
+        }
+    }
+    report.diagnostics
 }
 
 fn dry_run_source(args: &ValidateArgs) -> anyhow::Result<Option<live::Source>> {
@@ -347,7 +389,7 @@ fn note_file(global: &GlobalArgs, file: &SourceFile, report: &config::FileReport
             file.name, skipped.line, skipped.what, skipped.reason
         );
     }
-    if report.configs.is_empty() && report.skipped.is_empty() {
+    if report.configs.is_empty() && report.skipped.is_empty() && report.crds.is_empty() {
         eprintln!("{}: empty", file.name);
     }
 }

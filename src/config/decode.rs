@@ -14,17 +14,17 @@ use super::yaml::{Node, Style, Value};
 
 /// How one field's value is decoded into the struct `T`: the decoder, the struct, the value
 /// node and the key (for messages).
-type DecodeFn<T> = fn(&mut Decoder<'_, '_>, &mut T, &Node, &'static str);
+pub(super) type DecodeFn<T> = fn(&mut Decoder<'_, '_>, &mut T, &Node, &'static str);
 
 /// One key a mapping of type `T` may hold (or once held). Every struct's keys are declared once,
 /// in its [`Record::FIELDS`] table, and every check reads that table: known keys and their
 /// decoders, the target-version check, the did-you-mean candidates, the retired-key notes.
-struct Field<T> {
+pub(super) struct Field<T> {
     key: &'static str,
     kind: FieldKind<T>,
 }
 
-enum FieldKind<T> {
+pub(super) enum FieldKind<T> {
     /// A field of the current schema, introduced in MetalLB `since`. A live field cannot be
     /// declared without its decoder.
     Live { since: Version, decode: DecodeFn<T> },
@@ -33,7 +33,7 @@ enum FieldKind<T> {
 }
 
 /// A live field since MetalLB v0.`since`.
-const fn live<T>(key: &'static str, since: u8, decode: DecodeFn<T>) -> Field<T> {
+pub(super) const fn live<T>(key: &'static str, since: u8, decode: DecodeFn<T>) -> Field<T> {
     Field {
         key,
         kind: FieldKind::Live {
@@ -44,7 +44,7 @@ const fn live<T>(key: &'static str, since: u8, decode: DecodeFn<T>) -> Field<T> 
 }
 
 /// A key that older releases had here.
-const fn retired<T>(key: &'static str, note: &'static str) -> Field<T> {
+pub(super) const fn retired<T>(key: &'static str, note: &'static str) -> Field<T> {
     Field {
         key,
         kind: FieldKind::Retired { note },
@@ -52,7 +52,7 @@ const fn retired<T>(key: &'static str, note: &'static str) -> Field<T> {
 }
 
 /// A configuration struct decoded from a YAML mapping through its field table.
-trait Record: Default + 'static {
+pub(super) trait Record: Default + 'static {
     /// The keys of this mapping, in the order MetalLB's Go struct declares them.
     const FIELDS: &'static [Field<Self>];
     /// Where the whole mapping sits in the file.
@@ -72,8 +72,14 @@ macro_rules! record {
     };
 }
 
+pub(super) use record;
+
 /// The value of a field that holds an unsigned number of Go type `T` (`u16`, `u32`).
-fn unsigned<T: TryFrom<i64>>(d: &mut Decoder<'_, '_>, v: &Node, key: &str) -> Option<Spanned<T>> {
+pub(super) fn unsigned<T: TryFrom<i64>>(
+    d: &mut Decoder<'_, '_>,
+    v: &Node,
+    key: &str,
+) -> Option<Spanned<T>> {
     d.uint(v, key).and_then(|n| d.narrow(n, key))
 }
 
@@ -254,6 +260,9 @@ pub struct Decoder<'r, 'f> {
     reporter: &'r mut Reporter<'f>,
     map: &'r OffsetMap,
     target: Version,
+    /// Kubernetes objects: YAML becomes JSON before the API server checks types, so a plain
+    /// `64500`, `true` or `1.5` in a string field is a number or a boolean, not a string.
+    strict_strings: bool,
 }
 
 impl<'r, 'f> Decoder<'r, 'f> {
@@ -262,14 +271,26 @@ impl<'r, 'f> Decoder<'r, 'f> {
             reporter,
             map,
             target,
+            strict_strings: false,
         }
     }
 
-    fn span(&self, node: &Node) -> Range<usize> {
+    /// Type string fields as the Kubernetes API server does (custom resources).
+    pub(super) fn strict_strings(mut self) -> Self {
+        self.strict_strings = true;
+        self
+    }
+
+    pub(super) fn span(&self, node: &Node) -> Range<usize> {
         self.map.map_span(&node.span)
     }
 
-    fn report(&mut self, rule: Rule, node: &Node, message: String) -> &mut crate::diag::Diagnostic {
+    pub(super) fn report(
+        &mut self,
+        rule: Rule,
+        node: &Node,
+        message: String,
+    ) -> &mut crate::diag::Diagnostic {
         let span = self.span(node);
         self.reporter.report(rule, span, message)
     }
@@ -286,7 +307,7 @@ impl<'r, 'f> Decoder<'r, 'f> {
     }
 
     /// Decode a mapping into `T` through `T::FIELDS`; `what` names it in messages.
-    fn record<T: Record>(&mut self, node: &Node, what: &str) -> T {
+    pub(super) fn record<T: Record>(&mut self, node: &Node, what: &str) -> T {
         let mut out = T::default();
         *out.span_mut() = self.span(node);
         let Some(entries) = self.fields(node, T::FIELDS, what) else {
@@ -368,7 +389,7 @@ impl<'r, 'f> Decoder<'r, 'f> {
     }
 
     /// A list whose items are decoded by `item`. Null means an empty list.
-    fn list<T>(
+    pub(super) fn list<T>(
         &mut self,
         node: &Node,
         what: &str,
@@ -414,8 +435,21 @@ impl<'r, 'f> Decoder<'r, 'f> {
     }
 
     /// Any scalar as a string (yaml.v2 lets a plain number or boolean fill a string field).
-    fn string(&mut self, node: &Node, key: &str) -> Option<Spanned<String>> {
+    pub(super) fn string(&mut self, node: &Node, key: &str) -> Option<Spanned<String>> {
         match &node.value {
+            Value::Scalar {
+                text,
+                style: Style::Plain,
+            } if self.strict_strings && !node.is_null() && yaml11_non_string(text) => {
+                let message = format!("{key} must be a string, found {text}");
+                let help = if key.ends_with("Time") {
+                    format!("write a duration with a unit, such as `{key}: {text}s`: a bare number is refused by the API server")
+                } else {
+                    format!("quote it (\"{text}\"): unquoted, YAML reads it as a number or a boolean and the API server refuses it")
+                };
+                self.report(rule::WRONG_TYPE, node, message).with_help(help);
+                None
+            }
             Value::Scalar { text, .. } if !node.is_null() => {
                 Some(Spanned::new(text.clone(), self.span(node)))
             }
@@ -427,14 +461,18 @@ impl<'r, 'f> Decoder<'r, 'f> {
         }
     }
 
-    fn strings(&mut self, node: &Node, key: &str) -> Vec<Spanned<String>> {
+    pub(super) fn strings(&mut self, node: &Node, key: &str) -> Vec<Spanned<String>> {
         self.list(node, key, |d, item, _| d.string(item, key))
             .into_iter()
             .flatten()
             .collect()
     }
 
-    fn string_map(&mut self, node: &Node, key: &str) -> Vec<(Spanned<String>, Spanned<String>)> {
+    pub(super) fn string_map(
+        &mut self,
+        node: &Node,
+        key: &str,
+    ) -> Vec<(Spanned<String>, Spanned<String>)> {
         if node.is_null() {
             return Vec::new();
         }
@@ -461,7 +499,7 @@ impl<'r, 'f> Decoder<'r, 'f> {
         out
     }
 
-    fn bool(&mut self, node: &Node, key: &str) -> Option<Spanned<bool>> {
+    pub(super) fn bool(&mut self, node: &Node, key: &str) -> Option<Spanned<bool>> {
         if node.is_null() {
             return None;
         }
@@ -481,7 +519,7 @@ impl<'r, 'f> Decoder<'r, 'f> {
         }
     }
 
-    fn int(&mut self, node: &Node, key: &str) -> Option<Spanned<i64>> {
+    pub(super) fn int(&mut self, node: &Node, key: &str) -> Option<Spanned<i64>> {
         if node.is_null() {
             return None;
         }
@@ -506,7 +544,7 @@ impl<'r, 'f> Decoder<'r, 'f> {
         }
     }
 
-    fn uint(&mut self, node: &Node, key: &str) -> Option<Spanned<i64>> {
+    pub(super) fn uint(&mut self, node: &Node, key: &str) -> Option<Spanned<i64>> {
         let n = self.int(node, key)?;
         if n.value < 0 {
             let message = format!("{key} must not be negative, found {}", n.value);
@@ -531,6 +569,32 @@ impl<'r, 'f> Decoder<'r, 'f> {
             }
         }
     }
+}
+
+/// Whether yaml.v2 (which kubectl uses to turn YAML into JSON) reads a plain scalar as a
+/// boolean, an integer or a float rather than a string.
+fn yaml11_non_string(text: &str) -> bool {
+    if yaml11_bool(text).is_some() || yaml_int(text).is_some() {
+        return true;
+    }
+    let lower = text.to_ascii_lowercase();
+    if matches!(lower.as_str(), ".inf" | "-.inf" | "+.inf" | ".nan") {
+        return true;
+    }
+    // [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+    let t = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (mantissa, exponent) = match t.find(['e', 'E']) {
+        Some(i) => (&t[..i], Some(&t[i + 1..])),
+        None => (t, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some(("", frac)) => digits(frac),
+        Some((int, frac)) => digits(int) && (frac.is_empty() || digits(frac)),
+        None => digits(mantissa),
+    };
+    let exponent_ok = exponent.is_none_or(|e| digits(e.strip_prefix(['-', '+']).unwrap_or(e)));
+    mantissa_ok && exponent_ok
 }
 
 /// YAML 1.1 booleans, as accepted by yaml.v2.
@@ -570,7 +634,7 @@ fn yaml_int(text: &str) -> Option<Result<i64, ()>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(in crate::config) mod tests {
     use super::*;
     use crate::diag::{Diagnostic, SourceFile};
 
@@ -588,7 +652,7 @@ mod tests {
     }
 
     /// Values of every shape a field takes: one of them must decode without a finding.
-    const SAMPLES: &[&str] = &["7", "true", "[a]", "{a: b}", "[{}]"];
+    const SAMPLES: &[&str] = &["7", "true", "[a]", "{a: b}", "[{}]", "{}"];
 
     /// Every live field of `T` decodes into the struct: for some sample value the result has
     /// no finding and differs from an empty `T`. A field whose decoder dropped the value, or
@@ -600,7 +664,7 @@ mod tests {
             };
             let decoded = SAMPLES.iter().find_map(|v| {
                 let text = format!("{}: {v}\n", f.key);
-                let (mut out, d) = decode::<T>(&text, Version::LATEST);
+                let (mut out, d) = decode::<T>(&text, Version::NEWEST);
                 let mut empty = T::default();
                 *empty.span_mut() = out.span_mut().clone();
                 (d.is_empty() && out != empty).then_some(out)
@@ -640,13 +704,13 @@ mod tests {
             let FieldKind::Retired { note } = f.kind else {
                 continue;
             };
-            let (_, d) = decode::<T>(&format!("{}: 7\n", f.key), Version::LATEST);
+            let (_, d) = decode::<T>(&format!("{}: 7\n", f.key), Version::NEWEST);
             assert_eq!(codes(&d), ["MLB002"]);
             assert_eq!(d[0].help.as_deref(), Some(note));
         }
     }
 
-    fn check_table<T: Record + PartialEq + std::fmt::Debug>() {
+    pub(in crate::config) fn check_table<T: Record + PartialEq + std::fmt::Debug>() {
         keys_are_declared_once::<T>();
         every_live_field_decodes_into_the_struct::<T>();
         retired_keys_are_unknown_with_their_note::<T>();
@@ -704,6 +768,20 @@ mod tests {
         assert_eq!(yaml_int("99999999999999999999999"), Some(Err(())));
         assert_eq!(yaml_int(""), None);
         assert_eq!(yaml_int("-"), None);
+    }
+
+    #[test]
+    fn plain_scalars_that_are_not_strings_to_kubectl() {
+        for t in [
+            "64500", "true", "on", "1.5", "1e3", ".5", "-2", "0x1f", ".inf",
+        ] {
+            assert!(yaml11_non_string(t), "{t}");
+        }
+        for t in [
+            "10.0.0.1", "90s", "peer-1", "1.2.3", "fc00::1", "e5", "1m30s",
+        ] {
+            assert!(!yaml11_non_string(t), "{t}");
+        }
     }
 
     #[test]

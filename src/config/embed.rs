@@ -18,6 +18,8 @@ pub enum OffsetMap {
     Lines(Vec<(usize, usize)>),
     /// Positions cannot be mapped exactly (folded or quoted scalars): point at the scalar.
     Collapsed(usize),
+    /// The text starts at this offset of a larger text (inputs joined for cross-file checks).
+    Shift(usize),
 }
 
 impl OffsetMap {
@@ -25,6 +27,7 @@ impl OffsetMap {
         match self {
             OffsetMap::Identity => inner,
             OffsetMap::Collapsed(at) => *at,
+            OffsetMap::Shift(base) => base + inner,
             OffsetMap::Lines(lines) => {
                 let i = match lines.binary_search_by_key(&inner, |&(start, _)| start) {
                     Ok(i) => i,

@@ -8,6 +8,7 @@
 //! also inside the `config: |` block scalar.
 
 pub mod addr;
+pub mod crd;
 pub mod decode;
 pub mod duration;
 pub mod embed;
@@ -76,6 +77,9 @@ pub struct Skipped {
 #[derive(Debug, Clone, Default)]
 pub struct FileReport {
     pub configs: Vec<FoundConfig>,
+    /// MetalLB custom resources (and Secrets, for `passwordSecret`), checked together across
+    /// all inputs by [`crd::lint`].
+    pub crds: Vec<crd::Document>,
     pub skipped: Vec<Skipped>,
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -124,21 +128,34 @@ pub fn lint(
             &mut report,
         );
     }
-    for doc in &documents {
+    for doc in documents {
         match kind {
             InputKind::Raw => lint_body(
-                doc,
+                &doc,
                 &OffsetMap::Identity,
                 Origin::Raw,
                 options,
                 &mut reporter,
                 &mut report,
             ),
-            InputKind::Auto => classify(doc, options, &mut reporter, &mut report),
+            // A custom resource at the top level moves to the CRD front end without a copy.
+            InputKind::Auto if is_crd(&doc) => {
+                let line = reporter.file().line_col(doc.span.start).0;
+                report.crds.push(crd::Document { node: doc, line });
+            }
+            InputKind::Auto => classify(&doc, options, &mut reporter, &mut report),
         }
     }
     report.diagnostics = reporter.diagnostics;
     Ok(report)
+}
+
+/// A `metallb.io` object (anything else, Secrets included, goes through [`classify`]).
+fn is_crd(doc: &Node) -> bool {
+    doc.get("apiVersion")
+        .and_then(Node::as_scalar)
+        .is_some_and(|a| a.starts_with("metallb.io/"))
+        && doc.get("kind").and_then(Node::as_scalar).is_some()
 }
 
 fn classify(doc: &Node, options: &Options, reporter: &mut Reporter<'_>, report: &mut FileReport) {
@@ -213,16 +230,19 @@ fn classify(doc: &Node, options: &Options, reporter: &mut Reporter<'_>, report: 
                 .get("apiVersion")
                 .and_then(Node::as_scalar)
                 .unwrap_or_default();
-            let reason = if api.starts_with("metallb.io/") {
-                "MetalLB custom resources are not linted yet; only the ConfigMap format is"
-            } else {
-                "not a MetalLB configuration"
-            };
-            report.skipped.push(Skipped {
-                line,
-                what,
-                reason: reason.into(),
-            });
+            if crd::wants(api, kind) {
+                report.crds.push(crd::Document {
+                    node: doc.clone(),
+                    line,
+                });
+            }
+            if !api.starts_with("metallb.io/") {
+                report.skipped.push(Skipped {
+                    line,
+                    what,
+                    reason: "not a MetalLB configuration".into(),
+                });
+            }
         }
     }
 }

@@ -33,6 +33,8 @@ pub struct Config {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Peer {
     pub span: Range<usize>,
+    /// The BGPPeer object's name (custom resources only; ConfigMap peers have none).
+    pub name: Option<Spanned<String>>,
     pub my_asn: Option<Spanned<u32>>,
     pub peer_asn: Option<Spanned<u32>>,
     pub peer_address: Option<Spanned<String>>,

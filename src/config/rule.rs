@@ -70,6 +70,20 @@ rules! {
     SERVICE_MOVES_POOL = "MLB101", "service-moves-pool", Info, "a service keeps its address, which now belongs to another pool";
     PENDING_NOW_ALLOCATABLE = "MLB102", "pending-service-allocatable", Info, "a service waiting for an address would get one";
     SERVICE_STAYS_PENDING = "MLB103", "service-stays-pending", Warning, "a LoadBalancer service would still get no address";
+    UNKNOWN_KIND = "MLB200", "unknown-kind", Error, "a metallb.io kind or apiVersion that MetalLB does not serve";
+    KIND_REMOVED = "MLB201", "kind-removed", Error, "a kind the target release no longer serves (AddressPool after v0.13)";
+    DEPRECATED_API = "MLB202", "deprecated-api", Warning, "a deprecated kind or version (BGPPeer v1beta1, AddressPool)";
+    SCHEMA_VIOLATION = "MLB203", "schema-violation", Error, "a value outside the CRD schema's range, enum or validation rule";
+    WRONG_NAMESPACE = "MLB204", "wrong-namespace", Error, "a MetalLB object outside MetalLB's namespace";
+    UNKNOWN_REFERENCE = "MLB205", "unknown-reference", Warning, "an advertisement names a pool or peer that no object defines";
+    PASSWORD_SECRET = "MLB206", "password-secret", Error, "passwordSecret names no usable basic-auth Secret";
+    PASSWORD_AND_SECRET = "MLB207", "password-and-secret", Error, "a peer with both password and passwordSecret";
+    PEER_ASN = "MLB208", "peer-asn", Error, "a peer with neither or both of peerASN and dynamicASN";
+    PEER_ADDRESS_OR_INTERFACE = "MLB209", "peer-address-or-interface", Error, "a peer with neither or both of peerAddress and interface";
+    MIXED_FORMATS = "MLB210", "mixed-configmap-and-crds", Error, "a MetalLB ConfigMap and MetalLB custom resources in one input";
+    FORMAT_NOT_READ = "MLB211", "format-not-read", Error, "a format the target release does not read";
+    DUPLICATE_OBJECT = "MLB212", "duplicate-object", Error, "two objects of one kind with one name, or two community aliases with one name";
+    POOL_NOT_ADVERTISED = "MLB213", "pool-not-advertised", Warning, "an IPAddressPool that no advertisement announces";
 }
 
 /// Look a rule up by code (`MLB013`) or name (`hold-time-without-unit`), case-insensitively.

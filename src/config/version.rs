@@ -6,8 +6,9 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-/// A MetalLB minor release from v0.6 (the tutorial's) to v0.12 (the last that reads the
-/// ConfigMap). Field availability and some error conditions depend on it.
+/// A MetalLB minor release from v0.6 (the tutorial's) to v0.16. v0.12 is the last that reads the
+/// ConfigMap; v0.13 and later read the custom resources (`config::crd`). Field availability and
+/// some error conditions depend on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Version {
     pub minor: u8,
@@ -15,7 +16,12 @@ pub struct Version {
 
 impl Version {
     pub const OLDEST: Version = Version { minor: 6 };
+    /// The last release that reads the ConfigMap: the default target for ConfigMaps.
     pub const LATEST: Version = Version { minor: 12 };
+    /// The first release that reads the custom resources (and ignores the ConfigMap).
+    pub const FIRST_CRD: Version = Version { minor: 13 };
+    /// The newest release we know: the default target for custom resources.
+    pub const NEWEST: Version = Version { minor: 16 };
 
     pub const fn v0(minor: u8) -> Version {
         Version { minor }
@@ -35,7 +41,7 @@ impl fmt::Display for Version {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unsupported MetalLB version {0:?}: expected one of v0.6 through v0.12 (for example v0.12 or 0.12.1)")]
+#[error("unsupported MetalLB version {0:?}: expected one of v0.6 through v0.16 (v0.6 to v0.12 read the ConfigMap, v0.13 to v0.16 the custom resources; for example v0.12 or 0.15.3)")]
 pub struct VersionError(String);
 
 impl FromStr for Version {
@@ -57,7 +63,7 @@ impl FromStr for Version {
             return Err(err());
         }
         let version = Version::v0(minor);
-        if version < Version::OLDEST || version > Version::LATEST {
+        if version < Version::OLDEST || version > Version::NEWEST {
             return Err(err());
         }
         Ok(version)
@@ -83,7 +89,9 @@ mod tests {
         assert_eq!("v0.12".parse::<Version>().unwrap(), Version::v0(12));
         assert_eq!("0.6".parse::<Version>().unwrap(), Version::v0(6));
         assert_eq!("v0.12.1".parse::<Version>().unwrap(), Version::v0(12));
-        assert!("v0.13".parse::<Version>().is_err());
+        assert_eq!("v0.16".parse::<Version>().unwrap(), Version::NEWEST);
+        assert_eq!("0.13.12".parse::<Version>().unwrap(), Version::FIRST_CRD);
+        assert!("v0.17".parse::<Version>().is_err());
         assert!("v1.0".parse::<Version>().is_err());
         assert!("v0.5".parse::<Version>().is_err());
         assert!("latest".parse::<Version>().is_err());

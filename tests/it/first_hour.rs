@@ -736,7 +736,10 @@ fn target_version_completes_to_the_allowed_versions_and_name_to_existing_labs() 
     let offered = complete_bash(&["metallbctl", "validate", "--target-version", ""], &[]);
     assert_eq!(
         offered,
-        ["v0.12", "v0.11", "v0.10", "v0.9", "v0.8", "v0.7", "v0.6"]
+        [
+            "v0.16", "v0.15", "v0.14", "v0.13", "v0.12", "v0.11", "v0.10", "v0.9", "v0.8", "v0.7",
+            "v0.6"
+        ]
     );
     let state = TempDir::new("xdg");
     for lab in ["alpha", "tutorial"] {

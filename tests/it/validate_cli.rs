@@ -196,7 +196,7 @@ fn usage_errors_exit_2() {
         .assert()
         .code(2);
     metallbctl()
-        .args(["validate", "x.yaml", "--target-version", "v0.13"])
+        .args(["validate", "x.yaml", "--target-version", "v0.17"])
         .assert()
         .code(2);
 }

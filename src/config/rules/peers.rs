@@ -232,15 +232,25 @@ fn multihop_and_bfd(peer: &Peer, config: &Config, options: &Options, r: &mut Rep
             .iter()
             .position(|p| std::ptr::eq(p, peer))
             .map_or(0, |i| i + 1);
+        let (who, help) = match &peer.name {
+            Some(name) => (
+                name.value.clone(),
+                "create a BFDProfile of that name in MetalLB's namespace, or remove bfdProfile",
+            ),
+            None => (
+                format!("#{index}"),
+                "define it under `bfd-profiles`, or remove bfd-profile",
+            ),
+        };
         r.report(
             rule::UNKNOWN_BFD_PROFILE,
             profile.span.clone(),
             format!(
-                "peer #{index} referencing non existing bfd profile {}",
+                "peer {who} referencing non existing bfd profile {}",
                 profile.value
             ),
         )
-        .with_help("define it under `bfd-profiles`, or remove bfd-profile");
+        .with_help(help);
     }
 }
 
