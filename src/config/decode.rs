@@ -255,6 +255,21 @@ fn retired_anywhere(key: &str) -> Option<&'static str> {
         .or_else(|| retired_note(BfdProfile::FIELDS, key))
 }
 
+/// A scalar value's text: `None` for null (the key is as good as absent), `Some(None)` for
+/// anything that is not a plain scalar (quoted, a list, a mapping), which no bool or int is.
+fn plain(node: &Node) -> Option<Option<&str>> {
+    if node.is_null() {
+        return None;
+    }
+    Some(match &node.value {
+        Value::Scalar {
+            text,
+            style: Style::Plain,
+        } => Some(text.as_str()),
+        _ => None,
+    })
+}
+
 /// Decodes one configuration body into the model, reporting structural problems.
 pub struct Decoder<'r, 'f> {
     reporter: &'r mut Reporter<'f>,
@@ -500,17 +515,7 @@ impl<'r, 'f> Decoder<'r, 'f> {
     }
 
     pub(super) fn bool(&mut self, node: &Node, key: &str) -> Option<Spanned<bool>> {
-        if node.is_null() {
-            return None;
-        }
-        let value = match &node.value {
-            Value::Scalar {
-                text,
-                style: Style::Plain,
-            } => yaml11_bool(text),
-            _ => None,
-        };
-        match value {
+        match plain(node)?.and_then(yaml11_bool) {
             Some(b) => Some(Spanned::new(b, self.span(node))),
             None => {
                 self.wrong_type(node, key, "true or false");
@@ -520,17 +525,7 @@ impl<'r, 'f> Decoder<'r, 'f> {
     }
 
     pub(super) fn int(&mut self, node: &Node, key: &str) -> Option<Spanned<i64>> {
-        if node.is_null() {
-            return None;
-        }
-        let value = match &node.value {
-            Value::Scalar {
-                text,
-                style: Style::Plain,
-            } => yaml_int(text),
-            _ => None,
-        };
-        match value {
+        match plain(node)?.and_then(yaml_int) {
             Some(Ok(n)) => Some(Spanned::new(n, self.span(node))),
             Some(Err(())) => {
                 let message = format!("{key} is out of range");
