@@ -4,23 +4,27 @@
 
 use std::ops::Range;
 
-use crate::config::model::Spanned;
+use crate::config::model::{self as m, Spanned};
 
-/// A Kubernetes `metav1.LabelSelector` (and v1beta1 BGPPeer's own selector, same shape).
+/// A ConfigMap model struct that a custom resource's spec shares field for field: the same type
+/// serves both front ends, and only the keys on the wire differ, so the CRD spelling is decoded
+/// through this wrapper's own field table (`schema.rs`). Reads go through to the model struct.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LabelSelector {
-    pub span: Range<usize>,
-    pub match_labels: Vec<(Spanned<String>, Spanned<String>)>,
-    pub match_expressions: Vec<Expression>,
+pub struct Crd<T>(pub T);
+
+impl<T> std::ops::Deref for Crd<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Expression {
-    pub span: Range<usize>,
-    pub key: Option<Spanned<String>>,
-    pub operator: Option<Spanned<String>>,
-    pub values: Vec<Spanned<String>>,
-}
+/// A Kubernetes `metav1.LabelSelector` (and v1beta1 BGPPeer's own selector, same shape): the
+/// ConfigMap's node selector, in camelCase.
+pub type LabelSelector = Crd<m::NodeSelector>;
+
+/// One `matchExpressions` entry.
+pub type Expression = Crd<m::MatchExpression>;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServiceAllocation {

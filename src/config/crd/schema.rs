@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use super::model::*;
 use crate::config::decode::{live, record, retired, unsigned, Decoder, Field, Record};
-use crate::config::model::Spanned;
+use crate::config::model::{self as m, Spanned};
 
 fn selectors(
     d: &mut Decoder<'_, '_>,
@@ -17,23 +17,37 @@ fn selectors(
     d.list(v, k, |d, n, _| d.record(n, k))
 }
 
-record!(
-    LabelSelector,
+/// `impl Record for Crd<T>`: the CRD spelling of a model struct's keys.
+macro_rules! crd_record {
+    ($t:ty, $fields:expr) => {
+        impl Record for Crd<$t> {
+            const FIELDS: &'static [Field<Self>] = $fields;
+            fn span_mut(&mut self) -> &mut Range<usize> {
+                &mut self.0.span
+            }
+        }
+    };
+}
+
+crd_record!(
+    m::NodeSelector,
     &[
-        live("matchLabels", 13, |d, s, v, k| s.match_labels =
+        live("matchLabels", 13, |d, s, v, k| s.0.match_labels =
             d.string_map(v, k)),
         live("matchExpressions", 13, |d, s, v, k| {
-            s.match_expressions = d.list(v, k, |d, n, _| d.record(n, "a match expression"));
+            s.0.match_expressions = d.list(v, k, |d, n, _| {
+                d.record::<Expression>(n, "a match expression").0
+            });
         }),
     ]
 );
 
-record!(
-    Expression,
+crd_record!(
+    m::MatchExpression,
     &[
-        live("key", 13, |d, e, v, k| e.key = d.string(v, k)),
-        live("operator", 13, |d, e, v, k| e.operator = d.string(v, k)),
-        live("values", 13, |d, e, v, k| e.values = d.strings(v, k)),
+        live("key", 13, |d, e, v, k| e.0.key = d.string(v, k)),
+        live("operator", 13, |d, e, v, k| e.0.operator = d.string(v, k)),
+        live("values", 13, |d, e, v, k| e.0.values = d.strings(v, k)),
     ]
 );
 

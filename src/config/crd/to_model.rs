@@ -297,26 +297,9 @@ fn peer(object: &Object, p: &PeerSpec) -> m::Peer {
         keepalive_time: p.keepalive_time.clone(),
         router_id: p.router_id.clone(),
         source_address: p.source_address.clone(),
-        node_selectors: p.node_selectors.iter().map(node_selector).collect(),
+        node_selectors: p.node_selectors.iter().map(|s| s.0.clone()).collect(),
         password: p.password.clone(),
         bfd_profile: p.bfd_profile.clone(),
         ebgp_multihop: p.ebgp_multihop.clone(),
-    }
-}
-
-fn node_selector(s: &LabelSelector) -> m::NodeSelector {
-    m::NodeSelector {
-        span: s.span.clone(),
-        match_labels: s.match_labels.clone(),
-        match_expressions: s
-            .match_expressions
-            .iter()
-            .map(|e| m::MatchExpression {
-                span: e.span.clone(),
-                key: e.key.clone(),
-                operator: e.operator.clone(),
-                values: e.values.clone(),
-            })
-            .collect(),
     }
 }
