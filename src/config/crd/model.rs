@@ -122,18 +122,9 @@ pub struct CommunityEntry {
     pub value: Option<Spanned<String>>,
 }
 
-/// BFDProfile `spec`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BfdSpec {
-    pub span: Range<usize>,
-    pub receive_interval: Option<Spanned<u32>>,
-    pub transmit_interval: Option<Spanned<u32>>,
-    pub detect_multiplier: Option<Spanned<u32>>,
-    pub echo_interval: Option<Spanned<u32>>,
-    pub echo_mode: Option<Spanned<bool>>,
-    pub passive_mode: Option<Spanned<bool>>,
-    pub minimum_ttl: Option<Spanned<u32>>,
-}
+/// BFDProfile `spec`: the ConfigMap's BFD profile, whose `name` stays empty (the object's
+/// metadata.name names it).
+pub type BfdSpec = Crd<m::BfdProfile>;
 
 /// The legacy AddressPool `spec` (v1alpha1 and v1beta1, MetalLB v0.13 only).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -247,21 +247,21 @@ record!(
     ]
 );
 
-record!(
-    BfdSpec,
+crd_record!(
+    m::BfdProfile,
     &[
-        live("receiveInterval", 13, |d, b, v, k| b.receive_interval =
+        live("receiveInterval", 13, |d, b, v, k| b.0.receive_interval =
             unsigned(d, v, k)),
-        live("transmitInterval", 13, |d, b, v, k| b.transmit_interval =
+        live("transmitInterval", 13, |d, b, v, k| b.0.transmit_interval =
             unsigned(d, v, k)),
-        live("detectMultiplier", 13, |d, b, v, k| b.detect_multiplier =
+        live("detectMultiplier", 13, |d, b, v, k| b.0.detect_multiplier =
             unsigned(d, v, k)),
-        live("echoInterval", 13, |d, b, v, k| b.echo_interval =
+        live("echoInterval", 13, |d, b, v, k| b.0.echo_interval =
             unsigned(d, v, k)),
-        live("echoMode", 13, |d, b, v, k| b.echo_mode = d.bool(v, k)),
-        live("passiveMode", 13, |d, b, v, k| b.passive_mode =
+        live("echoMode", 13, |d, b, v, k| b.0.echo_mode = d.bool(v, k)),
+        live("passiveMode", 13, |d, b, v, k| b.0.passive_mode =
             d.bool(v, k)),
-        live("minimumTtl", 13, |d, b, v, k| b.minimum_ttl =
+        live("minimumTtl", 13, |d, b, v, k| b.0.minimum_ttl =
             unsigned(d, v, k)),
     ]
 );

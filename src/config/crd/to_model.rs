@@ -95,13 +95,7 @@ pub fn config(objects: &[Object], selection: &Selection, len: usize) -> m::Confi
             Spec::Bfd(b) => config.bfd_profiles.push(m::BfdProfile {
                 span: object.span.clone(),
                 name: object.name.clone(),
-                receive_interval: b.receive_interval.clone(),
-                transmit_interval: b.transmit_interval.clone(),
-                detect_multiplier: b.detect_multiplier.clone(),
-                echo_interval: b.echo_interval.clone(),
-                echo_mode: b.echo_mode.clone(),
-                passive_mode: b.passive_mode.clone(),
-                minimum_ttl: b.minimum_ttl.clone(),
+                ..b.0.clone()
             }),
             Spec::Pool(p) => {
                 let ads: Vec<m::Advertisement> = selection.bgp[index]
