@@ -137,14 +137,8 @@ pub struct AddressPoolSpec {
     pub bgp_advertisements: Option<Spanned<Vec<LegacyAdvertisement>>>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LegacyAdvertisement {
-    pub span: Range<usize>,
-    pub aggregation_length: Option<Spanned<i64>>,
-    pub aggregation_length_v6: Option<Spanned<i64>>,
-    pub local_pref: Option<Spanned<u32>>,
-    pub communities: Vec<Spanned<String>>,
-}
+/// One of the legacy AddressPool's `bgpAdvertisements`: the ConfigMap's advertisement.
+pub type LegacyAdvertisement = Crd<m::Advertisement>;
 
 /// A Secret among the inputs (for `passwordSecret` references).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

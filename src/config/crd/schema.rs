@@ -283,17 +283,19 @@ record!(
     ]
 );
 
-record!(
-    LegacyAdvertisement,
+crd_record!(
+    m::Advertisement,
     &[
-        live("aggregationLength", 13, |d, a, v, k| a.aggregation_length =
+        live("aggregationLength", 13, |d, a, v, k| a
+            .0
+            .aggregation_length =
             d.int(v, k)),
         live("aggregationLengthV6", 13, |d, a, v, k| {
-            a.aggregation_length_v6 = d.int(v, k);
+            a.0.aggregation_length_v6 = d.int(v, k);
         }),
-        live("localPref", 13, |d, a, v, k| a.local_pref =
+        live("localPref", 13, |d, a, v, k| a.0.localpref =
             unsigned(d, v, k)),
-        live("communities", 13, |d, a, v, k| a.communities =
+        live("communities", 13, |d, a, v, k| a.0.communities =
             d.strings(v, k)),
     ]
 );

@@ -105,13 +105,13 @@ pub fn config(objects: &[Object], selection: &Selection, len: usize) -> m::Confi
                         _ => None,
                     })
                     .map(|a| {
-                        advertisement(
-                            a.span.clone(),
-                            &a.aggregation_length,
-                            &a.aggregation_length_v6,
-                            &a.local_pref,
-                            &a.communities,
-                        )
+                        advertisement(&m::Advertisement {
+                            span: a.span.clone(),
+                            aggregation_length: a.aggregation_length.clone(),
+                            aggregation_length_v6: a.aggregation_length_v6.clone(),
+                            localpref: a.local_pref.clone(),
+                            communities: a.communities.clone(),
+                        })
                     })
                     .collect();
                 let protocol = if ads.is_empty() { "layer2" } else { "bgp" };
@@ -135,18 +135,7 @@ pub fn config(objects: &[Object], selection: &Selection, len: usize) -> m::Confi
                 auto_assign: p.auto_assign.clone(),
                 bgp_advertisements: p.bgp_advertisements.as_ref().map(|ads| {
                     Spanned::new(
-                        ads.value
-                            .iter()
-                            .map(|a| {
-                                advertisement(
-                                    a.span.clone(),
-                                    &a.aggregation_length,
-                                    &a.aggregation_length_v6,
-                                    &a.local_pref,
-                                    &a.communities,
-                                )
-                            })
-                            .collect(),
+                        ads.value.iter().map(|a| advertisement(&a.0)).collect(),
                         ads.span.clone(),
                     )
                 }),
@@ -178,23 +167,17 @@ pub fn matches(selector: &LabelSelector, labels: &[(String, String)]) -> bool {
     labels_ok && exprs_ok
 }
 
-fn advertisement(
-    span: std::ops::Range<usize>,
-    length: &Option<Spanned<i64>>,
-    length_v6: &Option<Spanned<i64>>,
-    local_pref: &Option<Spanned<u32>>,
-    communities: &[Spanned<String>],
-) -> m::Advertisement {
+/// The advertisement the ConfigMap rules check: the custom resource's, less its large
+/// communities.
+fn advertisement(a: &m::Advertisement) -> m::Advertisement {
     m::Advertisement {
-        span,
-        aggregation_length: length.clone(),
-        aggregation_length_v6: length_v6.clone(),
-        localpref: local_pref.clone(),
-        communities: communities
+        communities: a
+            .communities
             .iter()
             .filter(|c| !c.value.starts_with("large:"))
             .cloned()
             .collect(),
+        ..a.clone()
     }
 }
 
