@@ -126,16 +126,9 @@ pub struct CommunityEntry {
 /// metadata.name names it).
 pub type BfdSpec = Crd<m::BfdProfile>;
 
-/// The legacy AddressPool `spec` (v1alpha1 and v1beta1, MetalLB v0.13 only).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AddressPoolSpec {
-    pub span: Range<usize>,
-    pub protocol: Option<Spanned<String>>,
-    pub addresses: Option<Spanned<Vec<Spanned<String>>>>,
-    pub auto_assign: Option<Spanned<bool>>,
-    pub avoid_buggy_ips: Option<Spanned<bool>>,
-    pub bgp_advertisements: Option<Spanned<Vec<LegacyAdvertisement>>>,
-}
+/// The legacy AddressPool `spec` (v1alpha1 and v1beta1, MetalLB v0.13 only): the ConfigMap's
+/// address pool, whose `name` stays empty (the object's metadata.name names it).
+pub type AddressPoolSpec = Crd<m::Pool>;
 
 /// One of the legacy AddressPool's `bgpAdvertisements`: the ConfigMap's advertisement.
 pub type LegacyAdvertisement = Crd<m::Advertisement>;

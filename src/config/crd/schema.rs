@@ -266,19 +266,22 @@ crd_record!(
     ]
 );
 
-record!(
-    AddressPoolSpec,
+crd_record!(
+    m::Pool,
     &[
-        live("protocol", 13, |d, p, v, k| p.protocol = d.string(v, k)),
-        live("addresses", 13, |d, p, v, k| p.addresses =
+        live("protocol", 13, |d, p, v, k| p.0.protocol = d.string(v, k)),
+        live("addresses", 13, |d, p, v, k| p.0.addresses =
             addresses(d, v, k)),
-        live("autoAssign", 13, |d, p, v, k| p.auto_assign = d.bool(v, k)),
-        live("avoidBuggyIPs", 13, |d, p, v, k| p.avoid_buggy_ips =
+        live("autoAssign", 13, |d, p, v, k| p.0.auto_assign =
+            d.bool(v, k)),
+        live("avoidBuggyIPs", 13, |d, p, v, k| p.0.avoid_buggy_ips =
             d.bool(v, k)),
         live("bgpAdvertisements", 13, |d, p, v, k| {
             let span = d.span(v);
-            let ads = d.list(v, k, |d, n, _| d.record(n, "a BGP advertisement"));
-            p.bgp_advertisements = Some(Spanned::new(ads, span));
+            let ads = d.list(v, k, |d, n, _| {
+                d.record::<LegacyAdvertisement>(n, "a BGP advertisement").0
+            });
+            p.0.bgp_advertisements = Some(Spanned::new(ads, span));
         }),
     ]
 );

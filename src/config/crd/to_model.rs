@@ -129,16 +129,13 @@ pub fn config(objects: &[Object], selection: &Selection, len: usize) -> m::Confi
             Spec::AddressPool(p) => config.pools.push(m::Pool {
                 span: object.span.clone(),
                 name: object.name.clone(),
-                protocol: p.protocol.clone(),
-                addresses: p.addresses.clone(),
-                avoid_buggy_ips: p.avoid_buggy_ips.clone(),
-                auto_assign: p.auto_assign.clone(),
                 bgp_advertisements: p.bgp_advertisements.as_ref().map(|ads| {
                     Spanned::new(
-                        ads.value.iter().map(|a| advertisement(&a.0)).collect(),
+                        ads.value.iter().map(advertisement).collect(),
                         ads.span.clone(),
                     )
                 }),
+                ..p.0.clone()
             }),
             Spec::BgpAdvertisement(_) | Spec::L2Advertisement(_) => {}
         }
