@@ -196,41 +196,47 @@ fn references(
     peers: &[crate::config::model::Spanned<String>],
     r: &mut Reporter<'_>,
 ) {
-    let pool_names = &names.pools;
-    for pool in pools {
-        if !names.pool_set.contains(pool.value.as_str()) {
-            let near =
-                crate::config::suggest::did_you_mean(&pool.value, pool_names.iter().copied());
+    unknown(
+        pools,
+        &names.pool_set,
+        &names.pools,
+        |pool| {
+            format!("no IPAddressPool named {pool:?}: this advertisement announces nothing from it")
+        },
+        "MetalLB accepts the name and waits for the pool; check the spelling, or create the pool",
+        r,
+    );
+    unknown(
+        peers,
+        &names.peer_set,
+        &names.peers,
+        |peer| format!("no BGPPeer named {peer:?}: nothing is advertised to it"),
+        "`peers` holds BGPPeer object names, not addresses",
+        r,
+    );
+}
+
+/// MLB205 for each reference that no object of the kind is named: a did-you-mean among `names`,
+/// else `help`.
+fn unknown(
+    refs: &[crate::config::model::Spanned<String>],
+    set: &HashSet<&str>,
+    names: &[&str],
+    message: impl Fn(&str) -> String,
+    help: &'static str,
+    r: &mut Reporter<'_>,
+) {
+    for name in refs {
+        if !set.contains(name.value.as_str()) {
+            let near = crate::config::suggest::did_you_mean(&name.value, names.iter().copied());
             let d = r.report(
                 rule::UNKNOWN_REFERENCE,
-                pool.span.clone(),
-                format!(
-                    "no IPAddressPool named {:?}: this advertisement announces nothing from it",
-                    pool.value
-                ),
+                name.span.clone(),
+                message(&name.value),
             );
             match near {
                 Some(near) => d.with_help(format!("did you mean {near:?}?")),
-                None => d.with_help("MetalLB accepts the name and waits for the pool; check the spelling, or create the pool"),
-            };
-        }
-    }
-    let peer_names = &names.peers;
-    for peer in peers {
-        if !names.peer_set.contains(peer.value.as_str()) {
-            let near =
-                crate::config::suggest::did_you_mean(&peer.value, peer_names.iter().copied());
-            let d = r.report(
-                rule::UNKNOWN_REFERENCE,
-                peer.span.clone(),
-                format!(
-                    "no BGPPeer named {:?}: nothing is advertised to it",
-                    peer.value
-                ),
-            );
-            match near {
-                Some(near) => d.with_help(format!("did you mean {near:?}?")),
-                None => d.with_help("`peers` holds BGPPeer object names, not addresses"),
+                None => d.with_help(help),
             };
         }
     }
