@@ -42,17 +42,9 @@ pub fn convert(config: &Config, namespace: &str) -> Result<Vec<Value>, ConvertEr
                 .map_err(|e| ConvertError(format!("invalid keepalive time {:?}: {e}", k.value)))?;
             spec.insert("keepaliveTime".into(), json!(go_duration(secs)));
         }
-        put(
-            &mut spec,
-            "myASN",
-            p.my_asn.as_ref().map(|v| json!(v.value)),
-        );
-        put(
-            &mut spec,
-            "peerASN",
-            p.peer_asn.as_ref().map(|v| json!(v.value)),
-        );
-        put(&mut spec, "peerAddress", text(&p.peer_address));
+        put(&mut spec, "myASN", json_of(&p.my_asn));
+        put(&mut spec, "peerASN", json_of(&p.peer_asn));
+        put(&mut spec, "peerAddress", json_of(&p.peer_address));
         put(
             &mut spec,
             "peerPort",
@@ -61,9 +53,9 @@ pub fn convert(config: &Config, namespace: &str) -> Result<Vec<Value>, ConvertEr
                 .filter(|v| v.value != 0)
                 .map(|v| json!(v.value)),
         );
-        put(&mut spec, "sourceAddress", text(&p.source_address));
-        put(&mut spec, "routerID", text(&p.router_id));
-        put(&mut spec, "password", text(&p.password));
+        put(&mut spec, "sourceAddress", json_of(&p.source_address));
+        put(&mut spec, "routerID", json_of(&p.router_id));
+        put(&mut spec, "password", json_of(&p.password));
         if let Some(profile) = &p.bfd_profile {
             spec.insert(
                 "bfdProfile".into(),
@@ -107,11 +99,7 @@ pub fn convert(config: &Config, namespace: &str) -> Result<Vec<Value>, ConvertEr
                     .collect(),
             ),
         );
-        put(
-            &mut spec,
-            "autoAssign",
-            pool.auto_assign.as_ref().map(|v| json!(v.value)),
-        );
+        put(&mut spec, "autoAssign", json_of(&pool.auto_assign));
         if pool.avoids_buggy_ips() {
             spec.insert("avoidBuggyIPs".into(), json!(true));
         }
@@ -136,18 +124,14 @@ pub fn convert(config: &Config, namespace: &str) -> Result<Vec<Value>, ConvertEr
                     put(
                         &mut spec,
                         "aggregationLength",
-                        ad.aggregation_length.as_ref().map(|v| json!(v.value)),
+                        json_of(&ad.aggregation_length),
                     );
                     put(
                         &mut spec,
                         "aggregationLengthV6",
-                        ad.aggregation_length_v6.as_ref().map(|v| json!(v.value)),
+                        json_of(&ad.aggregation_length_v6),
                     );
-                    put(
-                        &mut spec,
-                        "localPref",
-                        ad.localpref.as_ref().map(|v| json!(v.value)),
-                    );
+                    put(&mut spec, "localPref", json_of(&ad.localpref));
                     if !ad.communities.is_empty() {
                         spec.insert(
                             "communities".into(),
@@ -188,24 +172,23 @@ pub fn convert(config: &Config, namespace: &str) -> Result<Vec<Value>, ConvertEr
             "BFDProfile",
         )?;
         let mut spec = Map::new();
-        let number = |v: &Option<Spanned<u32>>| v.as_ref().map(|v| json!(v.value));
         put(
             &mut spec,
             "receiveInterval",
-            number(&profile.receive_interval),
+            json_of(&profile.receive_interval),
         );
         put(
             &mut spec,
             "transmitInterval",
-            number(&profile.transmit_interval),
+            json_of(&profile.transmit_interval),
         );
         put(
             &mut spec,
             "detectMultiplier",
-            number(&profile.detect_multiplier),
+            json_of(&profile.detect_multiplier),
         );
-        put(&mut spec, "echoInterval", number(&profile.echo_interval));
-        put(&mut spec, "minimumTtl", number(&profile.minimum_ttl));
+        put(&mut spec, "echoInterval", json_of(&profile.echo_interval));
+        put(&mut spec, "minimumTtl", json_of(&profile.minimum_ttl));
         spec.insert(
             "echoMode".into(),
             json!(profile.echo_mode.as_ref().is_some_and(|v| v.value)),
@@ -253,7 +236,8 @@ fn put(spec: &mut Map<String, Value>, key: &str, value: Option<Value>) {
     }
 }
 
-fn text(v: &Option<Spanned<String>>) -> Option<Value> {
+/// A field's value as JSON, if the field is set.
+fn json_of<T: serde::Serialize>(v: &Option<Spanned<T>>) -> Option<Value> {
     v.as_ref().map(|v| json!(v.value))
 }
 
