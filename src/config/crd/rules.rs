@@ -40,17 +40,7 @@ pub fn check(
         match &object.spec {
             Spec::Peer(p) => peer(object, p, secrets, options, r),
             Spec::BgpAdvertisement(a) => {
-                if let Some(len) = &a.aggregation_length {
-                    if len.value < 1 {
-                        schema(
-                            r,
-                            len.span.clone(),
-                            "spec.aggregationLength",
-                            len.value,
-                            "should be greater than or equal to 1",
-                        );
-                    }
-                }
+                aggregation_length(&a.aggregation_length, "spec.aggregationLength", r);
                 references(&names, &a.ip_address_pools, &a.peers, r);
                 large_communities(object, &a.communities, options, r);
             }
@@ -67,17 +57,8 @@ pub fn check(
             Spec::AddressPool(p) => {
                 if let Some(ads) = &p.bgp_advertisements {
                     for ad in &ads.value {
-                        if let Some(len) = &ad.aggregation_length {
-                            if len.value < 1 {
-                                schema(
-                                    r,
-                                    len.span.clone(),
-                                    "spec.bgpAdvertisements.aggregationLength",
-                                    len.value,
-                                    "should be greater than or equal to 1",
-                                );
-                            }
-                        }
+                        let path = "spec.bgpAdvertisements.aggregationLength";
+                        aggregation_length(&ad.aggregation_length, path, r);
                     }
                 }
                 if p.protocol.is_none() && p.span != (0..0) {
@@ -93,6 +74,23 @@ pub fn check(
             Spec::Pool(_) => {}
             Spec::Bfd(_) => {}
         }
+    }
+}
+
+/// The CRD schema's minimum for an advertisement's `aggregationLength` (at `path`).
+fn aggregation_length(
+    len: &Option<crate::config::model::Spanned<i64>>,
+    path: &str,
+    r: &mut Reporter<'_>,
+) {
+    if let Some(len) = len.as_ref().filter(|len| len.value < 1) {
+        schema(
+            r,
+            len.span.clone(),
+            path,
+            len.value,
+            "should be greater than or equal to 1",
+        );
     }
 }
 
