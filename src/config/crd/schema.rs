@@ -188,9 +188,34 @@ impl Record for PeerSpecV1beta1 {
     }
 }
 
-record!(
+/// The table of an advertisement kind: its `own` keys first, then the keys that choose which
+/// pools, nodes and services it covers, with the kind's own list (`peers`, `interfaces`) before
+/// `serviceSelectors`, in the order of MetalLB's Go structs.
+macro_rules! advertisement_record {
+    ($t:ty, [$($own:expr),* $(,)?], $list:literal => $field:ident) => {
+        record!(
+            $t,
+            &[
+                $($own,)*
+                live("ipAddressPools", 13, |d, a, v, k| a.ip_address_pools =
+                    d.strings(v, k)),
+                live("ipAddressPoolSelectors", 13, |d, a, v, k| {
+                    a.ip_address_pool_selectors = selectors(d, v, k);
+                }),
+                live("nodeSelectors", 13, |d, a, v, k| a.node_selectors =
+                    selectors(d, v, k)),
+                live($list, 13, |d, a, v, k| a.$field = d.strings(v, k)),
+                live("serviceSelectors", 16, |d, a, v, k| {
+                    a.service_selectors = selectors(d, v, k);
+                }),
+            ]
+        );
+    };
+}
+
+advertisement_record!(
     BgpAdvertisementSpec,
-    &[
+    [
         live("aggregationLength", 13, |d, a, v, k| a.aggregation_length =
             d.int(v, k)),
         live("aggregationLengthV6", 13, |d, a, v, k| {
@@ -200,37 +225,11 @@ record!(
             unsigned(d, v, k)),
         live("communities", 13, |d, a, v, k| a.communities =
             d.strings(v, k)),
-        live("ipAddressPools", 13, |d, a, v, k| a.ip_address_pools =
-            d.strings(v, k)),
-        live("ipAddressPoolSelectors", 13, |d, a, v, k| {
-            a.ip_address_pool_selectors = selectors(d, v, k);
-        }),
-        live("nodeSelectors", 13, |d, a, v, k| a.node_selectors =
-            selectors(d, v, k)),
-        live("peers", 13, |d, a, v, k| a.peers = d.strings(v, k)),
-        live("serviceSelectors", 16, |d, a, v, k| {
-            a.service_selectors = selectors(d, v, k);
-        }),
-    ]
+    ],
+    "peers" => peers
 );
 
-record!(
-    L2AdvertisementSpec,
-    &[
-        live("ipAddressPools", 13, |d, a, v, k| a.ip_address_pools =
-            d.strings(v, k)),
-        live("ipAddressPoolSelectors", 13, |d, a, v, k| {
-            a.ip_address_pool_selectors = selectors(d, v, k);
-        }),
-        live("nodeSelectors", 13, |d, a, v, k| a.node_selectors =
-            selectors(d, v, k)),
-        live("interfaces", 13, |d, a, v, k| a.interfaces =
-            d.strings(v, k)),
-        live("serviceSelectors", 16, |d, a, v, k| {
-            a.service_selectors = selectors(d, v, k);
-        }),
-    ]
-);
+advertisement_record!(L2AdvertisementSpec, [], "interfaces" => interfaces);
 
 record!(
     CommunitySpec,
