@@ -74,6 +74,24 @@ macro_rules! record {
 
 pub(super) use record;
 
+/// Decode `value` into `out` with `T`'s own decoder for `key`: the decoder of a table that
+/// shares another's keys (BGPPeer v1beta1 holds a subset of v1beta2's), declared once there.
+/// A key `T` lacks leaves `out` as it is.
+pub(super) fn decode_as<T: Record>(
+    d: &mut Decoder<'_, '_>,
+    out: &mut T,
+    value: &Node,
+    key: &'static str,
+) {
+    let decode = T::FIELDS.iter().find_map(|f| match f.kind {
+        FieldKind::Live { decode, .. } if f.key == key => Some(decode),
+        _ => None,
+    });
+    if let Some(decode) = decode {
+        decode(d, out, value, key);
+    }
+}
+
 /// The value of a field that holds an unsigned number of Go type `T` (`u16`, `u32`).
 pub(super) fn unsigned<T: TryFrom<i64>>(
     d: &mut Decoder<'_, '_>,

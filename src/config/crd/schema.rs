@@ -6,14 +6,11 @@
 use std::ops::Range;
 
 use super::model::*;
-use crate::config::decode::{live, record, retired, unsigned, Decoder, Field, Record};
+use crate::config::decode::{decode_as, live, record, retired, unsigned, Decoder, Field, Record};
 use crate::config::model::{self as m, Spanned};
+use crate::config::yaml::Node;
 
-fn selectors(
-    d: &mut Decoder<'_, '_>,
-    v: &crate::config::yaml::Node,
-    k: &str,
-) -> Vec<LabelSelector> {
+fn selectors(d: &mut Decoder<'_, '_>, v: &Node, k: &str) -> Vec<LabelSelector> {
     d.list(v, k, |d, n, _| d.record(n, k))
 }
 
@@ -66,11 +63,7 @@ record!(
     ]
 );
 
-fn addresses(
-    d: &mut Decoder<'_, '_>,
-    v: &crate::config::yaml::Node,
-    k: &str,
-) -> Option<Spanned<Vec<Spanned<String>>>> {
+fn addresses(d: &mut Decoder<'_, '_>, v: &Node, k: &str) -> Option<Spanned<Vec<Spanned<String>>>> {
     let span = d.span(v);
     Some(Spanned::new(d.strings(v, k), span))
 }
@@ -147,32 +140,25 @@ record!(
 const ONLY_V1BETA2: &str =
     "this field exists in BGPPeer metallb.io/v1beta2 only: change apiVersion to metallb.io/v1beta2";
 
+/// A v1beta1 key decodes as its v1beta2 namesake.
+fn as_v1beta2(d: &mut Decoder<'_, '_>, p: &mut PeerSpecV1beta1, v: &Node, k: &'static str) {
+    decode_as(d, &mut p.0, v, k);
+}
+
 impl Record for PeerSpecV1beta1 {
     const FIELDS: &'static [Field<Self>] = &[
-        live("myASN", 13, |d, p, v, k| p.0.my_asn = unsigned(d, v, k)),
-        live("peerASN", 13, |d, p, v, k| p.0.peer_asn = unsigned(d, v, k)),
-        live("peerAddress", 13, |d, p, v, k| {
-            p.0.peer_address = d.string(v, k)
-        }),
-        live("sourceAddress", 13, |d, p, v, k| {
-            p.0.source_address = d.string(v, k)
-        }),
-        live("peerPort", 13, |d, p, v, k| p.0.peer_port = d.int(v, k)),
-        live("holdTime", 13, |d, p, v, k| p.0.hold_time = d.string(v, k)),
-        live("keepaliveTime", 13, |d, p, v, k| {
-            p.0.keepalive_time = d.string(v, k)
-        }),
-        live("routerID", 13, |d, p, v, k| p.0.router_id = d.string(v, k)),
-        live("nodeSelectors", 13, |d, p, v, k| {
-            p.0.node_selectors = selectors(d, v, k)
-        }),
-        live("password", 13, |d, p, v, k| p.0.password = d.string(v, k)),
-        live("bfdProfile", 13, |d, p, v, k| {
-            p.0.bfd_profile = d.string(v, k)
-        }),
-        live("ebgpMultiHop", 13, |d, p, v, k| {
-            p.0.ebgp_multihop = d.bool(v, k)
-        }),
+        live("myASN", 13, as_v1beta2),
+        live("peerASN", 13, as_v1beta2),
+        live("peerAddress", 13, as_v1beta2),
+        live("sourceAddress", 13, as_v1beta2),
+        live("peerPort", 13, as_v1beta2),
+        live("holdTime", 13, as_v1beta2),
+        live("keepaliveTime", 13, as_v1beta2),
+        live("routerID", 13, as_v1beta2),
+        live("nodeSelectors", 13, as_v1beta2),
+        live("password", 13, as_v1beta2),
+        live("bfdProfile", 13, as_v1beta2),
+        live("ebgpMultiHop", 13, as_v1beta2),
         retired("passwordSecret", ONLY_V1BETA2),
         retired("vrf", ONLY_V1BETA2),
         retired("dynamicASN", ONLY_V1BETA2),
