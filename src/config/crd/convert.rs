@@ -42,9 +42,9 @@ pub fn convert(config: &Config, namespace: &str) -> Result<Vec<Value>, ConvertEr
                 .map_err(|e| ConvertError(format!("invalid keepalive time {:?}: {e}", k.value)))?;
             spec.insert("keepaliveTime".into(), json!(go_duration(secs)));
         }
-        put(&mut spec, "myASN", json_of(&p.my_asn));
-        put(&mut spec, "peerASN", json_of(&p.peer_asn));
-        put(&mut spec, "peerAddress", json_of(&p.peer_address));
+        field(&mut spec, "myASN", &p.my_asn);
+        field(&mut spec, "peerASN", &p.peer_asn);
+        field(&mut spec, "peerAddress", &p.peer_address);
         put(
             &mut spec,
             "peerPort",
@@ -53,9 +53,9 @@ pub fn convert(config: &Config, namespace: &str) -> Result<Vec<Value>, ConvertEr
                 .filter(|v| v.value != 0)
                 .map(|v| json!(v.value)),
         );
-        put(&mut spec, "sourceAddress", json_of(&p.source_address));
-        put(&mut spec, "routerID", json_of(&p.router_id));
-        put(&mut spec, "password", json_of(&p.password));
+        field(&mut spec, "sourceAddress", &p.source_address);
+        field(&mut spec, "routerID", &p.router_id);
+        field(&mut spec, "password", &p.password);
         if let Some(profile) = &p.bfd_profile {
             spec.insert(
                 "bfdProfile".into(),
@@ -99,7 +99,7 @@ pub fn convert(config: &Config, namespace: &str) -> Result<Vec<Value>, ConvertEr
                     .collect(),
             ),
         );
-        put(&mut spec, "autoAssign", json_of(&pool.auto_assign));
+        field(&mut spec, "autoAssign", &pool.auto_assign);
         if pool.avoids_buggy_ips() {
             spec.insert("avoidBuggyIPs".into(), json!(true));
         }
@@ -121,17 +121,9 @@ pub fn convert(config: &Config, namespace: &str) -> Result<Vec<Value>, ConvertEr
                 let ads = if ads.is_empty() { &empty[..] } else { ads };
                 for ad in ads {
                     let mut spec = Map::new();
-                    put(
-                        &mut spec,
-                        "aggregationLength",
-                        json_of(&ad.aggregation_length),
-                    );
-                    put(
-                        &mut spec,
-                        "aggregationLengthV6",
-                        json_of(&ad.aggregation_length_v6),
-                    );
-                    put(&mut spec, "localPref", json_of(&ad.localpref));
+                    field(&mut spec, "aggregationLength", &ad.aggregation_length);
+                    field(&mut spec, "aggregationLengthV6", &ad.aggregation_length_v6);
+                    field(&mut spec, "localPref", &ad.localpref);
                     if !ad.communities.is_empty() {
                         spec.insert(
                             "communities".into(),
@@ -172,23 +164,11 @@ pub fn convert(config: &Config, namespace: &str) -> Result<Vec<Value>, ConvertEr
             "BFDProfile",
         )?;
         let mut spec = Map::new();
-        put(
-            &mut spec,
-            "receiveInterval",
-            json_of(&profile.receive_interval),
-        );
-        put(
-            &mut spec,
-            "transmitInterval",
-            json_of(&profile.transmit_interval),
-        );
-        put(
-            &mut spec,
-            "detectMultiplier",
-            json_of(&profile.detect_multiplier),
-        );
-        put(&mut spec, "echoInterval", json_of(&profile.echo_interval));
-        put(&mut spec, "minimumTtl", json_of(&profile.minimum_ttl));
+        field(&mut spec, "receiveInterval", &profile.receive_interval);
+        field(&mut spec, "transmitInterval", &profile.transmit_interval);
+        field(&mut spec, "detectMultiplier", &profile.detect_multiplier);
+        field(&mut spec, "echoInterval", &profile.echo_interval);
+        field(&mut spec, "minimumTtl", &profile.minimum_ttl);
         spec.insert(
             "echoMode".into(),
             json!(profile.echo_mode.as_ref().is_some_and(|v| v.value)),
@@ -236,9 +216,9 @@ fn put(spec: &mut Map<String, Value>, key: &str, value: Option<Value>) {
     }
 }
 
-/// A field's value as JSON, if the field is set.
-fn json_of<T: serde::Serialize>(v: &Option<Spanned<T>>) -> Option<Value> {
-    v.as_ref().map(|v| json!(v.value))
+/// A model field under `key`, if the field is set.
+fn field<T: serde::Serialize>(spec: &mut Map<String, Value>, key: &str, v: &Option<Spanned<T>>) {
+    put(spec, key, v.as_ref().map(|v| json!(v.value)));
 }
 
 fn object(api: &str, kind: &str, name: &str, namespace: &str, spec: Map<String, Value>) -> Value {
