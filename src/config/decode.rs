@@ -183,10 +183,8 @@ record!(
     &[
         live("name", 1, |d, p, v, k| p.name = d.string(v, k)),
         live("protocol", 3, |d, p, v, k| p.protocol = d.string(v, k)),
-        live("addresses", 5, |d, p, v, k| {
-            let span = d.span(v);
-            p.addresses = Some(Spanned::new(d.strings(v, k), span));
-        }),
+        live("addresses", 5, |d, p, v, k| p.addresses =
+            d.address_list(v, k)),
         live("avoid-buggy-ips", 1, |d, p, v, k| {
             p.avoid_buggy_ips = d.bool(v, k);
         }),
@@ -492,6 +490,16 @@ impl<'r, 'f> Decoder<'r, 'f> {
                 None
             }
         }
+    }
+
+    /// A pool's `addresses`: present (even when empty) with the span of the whole list.
+    pub(super) fn address_list(
+        &mut self,
+        node: &Node,
+        key: &str,
+    ) -> Option<Spanned<Vec<Spanned<String>>>> {
+        let span = self.span(node);
+        Some(Spanned::new(self.strings(node, key), span))
     }
 
     pub(super) fn strings(&mut self, node: &Node, key: &str) -> Vec<Spanned<String>> {

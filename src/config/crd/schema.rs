@@ -63,15 +63,10 @@ record!(
     ]
 );
 
-fn addresses(d: &mut Decoder<'_, '_>, v: &Node, k: &str) -> Option<Spanned<Vec<Spanned<String>>>> {
-    let span = d.span(v);
-    Some(Spanned::new(d.strings(v, k), span))
-}
-
 record!(
     PoolSpec,
     &[
-        live("addresses", 13, |d, p, v, k| p.addresses = addresses(d, v, k)),
+        live("addresses", 13, |d, p, v, k| p.addresses = d.address_list(v, k)),
         live("autoAssign", 13, |d, p, v, k| p.auto_assign = d.bool(v, k)),
         live("avoidBuggyIPs", 13, |d, p, v, k| p.avoid_buggy_ips = d.bool(v, k)),
         live("serviceAllocation", 13, |d, p, v, k| {
@@ -256,7 +251,7 @@ crd_record!(
     &[
         live("protocol", 13, |d, p, v, k| p.0.protocol = d.string(v, k)),
         live("addresses", 13, |d, p, v, k| p.0.addresses =
-            addresses(d, v, k)),
+            d.address_list(v, k)),
         live("autoAssign", 13, |d, p, v, k| p.0.auto_assign =
             d.bool(v, k)),
         live("avoidBuggyIPs", 13, |d, p, v, k| p.0.avoid_buggy_ips =
