@@ -74,6 +74,24 @@ macro_rules! record {
 
 pub(super) use record;
 
+/// Decode `value` into `out` with `T`'s own decoder for `key`: the decoder of a table that
+/// shares another's keys (BGPPeer v1beta1 holds a subset of v1beta2's), declared once there.
+/// A key `T` lacks leaves `out` as it is.
+pub(super) fn decode_as<T: Record>(
+    d: &mut Decoder<'_, '_>,
+    out: &mut T,
+    value: &Node,
+    key: &'static str,
+) {
+    let decode = T::FIELDS.iter().find_map(|f| match f.kind {
+        FieldKind::Live { decode, .. } if f.key == key => Some(decode),
+        _ => None,
+    });
+    if let Some(decode) = decode {
+        decode(d, out, value, key);
+    }
+}
+
 /// The value of a field that holds an unsigned number of Go type `T` (`u16`, `u32`).
 pub(super) fn unsigned<T: TryFrom<i64>>(
     d: &mut Decoder<'_, '_>,
@@ -165,10 +183,8 @@ record!(
     &[
         live("name", 1, |d, p, v, k| p.name = d.string(v, k)),
         live("protocol", 3, |d, p, v, k| p.protocol = d.string(v, k)),
-        live("addresses", 5, |d, p, v, k| {
-            let span = d.span(v);
-            p.addresses = Some(Spanned::new(d.strings(v, k), span));
-        }),
+        live("addresses", 5, |d, p, v, k| p.addresses =
+            d.address_list(v, k)),
         live("avoid-buggy-ips", 1, |d, p, v, k| {
             p.avoid_buggy_ips = d.bool(v, k);
         }),
@@ -253,6 +269,21 @@ fn retired_anywhere(key: &str) -> Option<&'static str> {
         .or_else(|| retired_note(Pool::FIELDS, key))
         .or_else(|| retired_note(Advertisement::FIELDS, key))
         .or_else(|| retired_note(BfdProfile::FIELDS, key))
+}
+
+/// A scalar value's text: `None` for null (the key is as good as absent), `Some(None)` for
+/// anything that is not a plain scalar (quoted, a list, a mapping), which no bool or int is.
+fn plain(node: &Node) -> Option<Option<&str>> {
+    if node.is_null() {
+        return None;
+    }
+    Some(match &node.value {
+        Value::Scalar {
+            text,
+            style: Style::Plain,
+        } => Some(text.as_str()),
+        _ => None,
+    })
 }
 
 /// Decodes one configuration body into the model, reporting structural problems.
@@ -461,6 +492,16 @@ impl<'r, 'f> Decoder<'r, 'f> {
         }
     }
 
+    /// A pool's `addresses`: present (even when empty) with the span of the whole list.
+    pub(super) fn address_list(
+        &mut self,
+        node: &Node,
+        key: &str,
+    ) -> Option<Spanned<Vec<Spanned<String>>>> {
+        let span = self.span(node);
+        Some(Spanned::new(self.strings(node, key), span))
+    }
+
     pub(super) fn strings(&mut self, node: &Node, key: &str) -> Vec<Spanned<String>> {
         self.list(node, key, |d, item, _| d.string(item, key))
             .into_iter()
@@ -500,17 +541,7 @@ impl<'r, 'f> Decoder<'r, 'f> {
     }
 
     pub(super) fn bool(&mut self, node: &Node, key: &str) -> Option<Spanned<bool>> {
-        if node.is_null() {
-            return None;
-        }
-        let value = match &node.value {
-            Value::Scalar {
-                text,
-                style: Style::Plain,
-            } => yaml11_bool(text),
-            _ => None,
-        };
-        match value {
+        match plain(node)?.and_then(yaml11_bool) {
             Some(b) => Some(Spanned::new(b, self.span(node))),
             None => {
                 self.wrong_type(node, key, "true or false");
@@ -520,17 +551,7 @@ impl<'r, 'f> Decoder<'r, 'f> {
     }
 
     pub(super) fn int(&mut self, node: &Node, key: &str) -> Option<Spanned<i64>> {
-        if node.is_null() {
-            return None;
-        }
-        let value = match &node.value {
-            Value::Scalar {
-                text,
-                style: Style::Plain,
-            } => yaml_int(text),
-            _ => None,
-        };
-        match value {
+        match plain(node)?.and_then(yaml_int) {
             Some(Ok(n)) => Some(Spanned::new(n, self.span(node))),
             Some(Err(())) => {
                 let message = format!("{key} is out of range");

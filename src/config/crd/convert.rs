@@ -42,17 +42,9 @@ pub fn convert(config: &Config, namespace: &str) -> Result<Vec<Value>, ConvertEr
                 .map_err(|e| ConvertError(format!("invalid keepalive time {:?}: {e}", k.value)))?;
             spec.insert("keepaliveTime".into(), json!(go_duration(secs)));
         }
-        put(
-            &mut spec,
-            "myASN",
-            p.my_asn.as_ref().map(|v| json!(v.value)),
-        );
-        put(
-            &mut spec,
-            "peerASN",
-            p.peer_asn.as_ref().map(|v| json!(v.value)),
-        );
-        put(&mut spec, "peerAddress", text(&p.peer_address));
+        field(&mut spec, "myASN", &p.my_asn);
+        field(&mut spec, "peerASN", &p.peer_asn);
+        field(&mut spec, "peerAddress", &p.peer_address);
         put(
             &mut spec,
             "peerPort",
@@ -61,9 +53,9 @@ pub fn convert(config: &Config, namespace: &str) -> Result<Vec<Value>, ConvertEr
                 .filter(|v| v.value != 0)
                 .map(|v| json!(v.value)),
         );
-        put(&mut spec, "sourceAddress", text(&p.source_address));
-        put(&mut spec, "routerID", text(&p.router_id));
-        put(&mut spec, "password", text(&p.password));
+        field(&mut spec, "sourceAddress", &p.source_address);
+        field(&mut spec, "routerID", &p.router_id);
+        field(&mut spec, "password", &p.password);
         if let Some(profile) = &p.bfd_profile {
             spec.insert(
                 "bfdProfile".into(),
@@ -107,11 +99,7 @@ pub fn convert(config: &Config, namespace: &str) -> Result<Vec<Value>, ConvertEr
                     .collect(),
             ),
         );
-        put(
-            &mut spec,
-            "autoAssign",
-            pool.auto_assign.as_ref().map(|v| json!(v.value)),
-        );
+        field(&mut spec, "autoAssign", &pool.auto_assign);
         if pool.avoids_buggy_ips() {
             spec.insert("avoidBuggyIPs".into(), json!(true));
         }
@@ -133,21 +121,9 @@ pub fn convert(config: &Config, namespace: &str) -> Result<Vec<Value>, ConvertEr
                 let ads = if ads.is_empty() { &empty[..] } else { ads };
                 for ad in ads {
                     let mut spec = Map::new();
-                    put(
-                        &mut spec,
-                        "aggregationLength",
-                        ad.aggregation_length.as_ref().map(|v| json!(v.value)),
-                    );
-                    put(
-                        &mut spec,
-                        "aggregationLengthV6",
-                        ad.aggregation_length_v6.as_ref().map(|v| json!(v.value)),
-                    );
-                    put(
-                        &mut spec,
-                        "localPref",
-                        ad.localpref.as_ref().map(|v| json!(v.value)),
-                    );
+                    field(&mut spec, "aggregationLength", &ad.aggregation_length);
+                    field(&mut spec, "aggregationLengthV6", &ad.aggregation_length_v6);
+                    field(&mut spec, "localPref", &ad.localpref);
                     if !ad.communities.is_empty() {
                         spec.insert(
                             "communities".into(),
@@ -188,24 +164,11 @@ pub fn convert(config: &Config, namespace: &str) -> Result<Vec<Value>, ConvertEr
             "BFDProfile",
         )?;
         let mut spec = Map::new();
-        let number = |v: &Option<Spanned<u32>>| v.as_ref().map(|v| json!(v.value));
-        put(
-            &mut spec,
-            "receiveInterval",
-            number(&profile.receive_interval),
-        );
-        put(
-            &mut spec,
-            "transmitInterval",
-            number(&profile.transmit_interval),
-        );
-        put(
-            &mut spec,
-            "detectMultiplier",
-            number(&profile.detect_multiplier),
-        );
-        put(&mut spec, "echoInterval", number(&profile.echo_interval));
-        put(&mut spec, "minimumTtl", number(&profile.minimum_ttl));
+        field(&mut spec, "receiveInterval", &profile.receive_interval);
+        field(&mut spec, "transmitInterval", &profile.transmit_interval);
+        field(&mut spec, "detectMultiplier", &profile.detect_multiplier);
+        field(&mut spec, "echoInterval", &profile.echo_interval);
+        field(&mut spec, "minimumTtl", &profile.minimum_ttl);
         spec.insert(
             "echoMode".into(),
             json!(profile.echo_mode.as_ref().is_some_and(|v| v.value)),
@@ -253,8 +216,9 @@ fn put(spec: &mut Map<String, Value>, key: &str, value: Option<Value>) {
     }
 }
 
-fn text(v: &Option<Spanned<String>>) -> Option<Value> {
-    v.as_ref().map(|v| json!(v.value))
+/// A model field under `key`, if the field is set.
+fn field<T: serde::Serialize>(spec: &mut Map<String, Value>, key: &str, v: &Option<Spanned<T>>) {
+    put(spec, key, v.as_ref().map(|v| json!(v.value)));
 }
 
 fn object(api: &str, kind: &str, name: &str, namespace: &str, spec: Map<String, Value>) -> Value {

@@ -4,23 +4,27 @@
 
 use std::ops::Range;
 
-use crate::config::model::Spanned;
+use crate::config::model::{self as m, Spanned};
 
-/// A Kubernetes `metav1.LabelSelector` (and v1beta1 BGPPeer's own selector, same shape).
+/// A ConfigMap model struct that a custom resource's spec shares field for field: the same type
+/// serves both front ends, and only the keys on the wire differ, so the CRD spelling is decoded
+/// through this wrapper's own field table (`schema.rs`). Reads go through to the model struct.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LabelSelector {
-    pub span: Range<usize>,
-    pub match_labels: Vec<(Spanned<String>, Spanned<String>)>,
-    pub match_expressions: Vec<Expression>,
+pub struct Crd<T>(pub T);
+
+impl<T> std::ops::Deref for Crd<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Expression {
-    pub span: Range<usize>,
-    pub key: Option<Spanned<String>>,
-    pub operator: Option<Spanned<String>>,
-    pub values: Vec<Spanned<String>>,
-}
+/// A Kubernetes `metav1.LabelSelector` (and v1beta1 BGPPeer's own selector, same shape): the
+/// ConfigMap's node selector, in camelCase.
+pub type LabelSelector = Crd<m::NodeSelector>;
+
+/// One `matchExpressions` entry.
+pub type Expression = Crd<m::MatchExpression>;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServiceAllocation {
@@ -118,38 +122,16 @@ pub struct CommunityEntry {
     pub value: Option<Spanned<String>>,
 }
 
-/// BFDProfile `spec`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BfdSpec {
-    pub span: Range<usize>,
-    pub receive_interval: Option<Spanned<u32>>,
-    pub transmit_interval: Option<Spanned<u32>>,
-    pub detect_multiplier: Option<Spanned<u32>>,
-    pub echo_interval: Option<Spanned<u32>>,
-    pub echo_mode: Option<Spanned<bool>>,
-    pub passive_mode: Option<Spanned<bool>>,
-    pub minimum_ttl: Option<Spanned<u32>>,
-}
+/// BFDProfile `spec`: the ConfigMap's BFD profile, whose `name` stays empty (the object's
+/// metadata.name names it).
+pub type BfdSpec = Crd<m::BfdProfile>;
 
-/// The legacy AddressPool `spec` (v1alpha1 and v1beta1, MetalLB v0.13 only).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AddressPoolSpec {
-    pub span: Range<usize>,
-    pub protocol: Option<Spanned<String>>,
-    pub addresses: Option<Spanned<Vec<Spanned<String>>>>,
-    pub auto_assign: Option<Spanned<bool>>,
-    pub avoid_buggy_ips: Option<Spanned<bool>>,
-    pub bgp_advertisements: Option<Spanned<Vec<LegacyAdvertisement>>>,
-}
+/// The legacy AddressPool `spec` (v1alpha1 and v1beta1, MetalLB v0.13 only): the ConfigMap's
+/// address pool, whose `name` stays empty (the object's metadata.name names it).
+pub type AddressPoolSpec = Crd<m::Pool>;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LegacyAdvertisement {
-    pub span: Range<usize>,
-    pub aggregation_length: Option<Spanned<i64>>,
-    pub aggregation_length_v6: Option<Spanned<i64>>,
-    pub local_pref: Option<Spanned<u32>>,
-    pub communities: Vec<Spanned<String>>,
-}
+/// One of the legacy AddressPool's `bgpAdvertisements`: the ConfigMap's advertisement.
+pub type LegacyAdvertisement = Crd<m::Advertisement>;
 
 /// A Secret among the inputs (for `passwordSecret` references).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -40,17 +40,7 @@ pub fn check(
         match &object.spec {
             Spec::Peer(p) => peer(object, p, secrets, options, r),
             Spec::BgpAdvertisement(a) => {
-                if let Some(len) = &a.aggregation_length {
-                    if len.value < 1 {
-                        schema(
-                            r,
-                            len.span.clone(),
-                            "spec.aggregationLength",
-                            len.value,
-                            "should be greater than or equal to 1",
-                        );
-                    }
-                }
+                aggregation_length(&a.aggregation_length, "spec.aggregationLength", r);
                 references(&names, &a.ip_address_pools, &a.peers, r);
                 large_communities(object, &a.communities, options, r);
             }
@@ -67,17 +57,8 @@ pub fn check(
             Spec::AddressPool(p) => {
                 if let Some(ads) = &p.bgp_advertisements {
                     for ad in &ads.value {
-                        if let Some(len) = &ad.aggregation_length {
-                            if len.value < 1 {
-                                schema(
-                                    r,
-                                    len.span.clone(),
-                                    "spec.bgpAdvertisements.aggregationLength",
-                                    len.value,
-                                    "should be greater than or equal to 1",
-                                );
-                            }
-                        }
+                        let path = "spec.bgpAdvertisements.aggregationLength";
+                        aggregation_length(&ad.aggregation_length, path, r);
                     }
                 }
                 if p.protocol.is_none() && p.span != (0..0) {
@@ -93,6 +74,23 @@ pub fn check(
             Spec::Pool(_) => {}
             Spec::Bfd(_) => {}
         }
+    }
+}
+
+/// The CRD schema's minimum for an advertisement's `aggregationLength` (at `path`).
+fn aggregation_length(
+    len: &Option<crate::config::model::Spanned<i64>>,
+    path: &str,
+    r: &mut Reporter<'_>,
+) {
+    if let Some(len) = len.as_ref().filter(|len| len.value < 1) {
+        schema(
+            r,
+            len.span.clone(),
+            path,
+            len.value,
+            "should be greater than or equal to 1",
+        );
     }
 }
 
@@ -196,41 +194,47 @@ fn references(
     peers: &[crate::config::model::Spanned<String>],
     r: &mut Reporter<'_>,
 ) {
-    let pool_names = &names.pools;
-    for pool in pools {
-        if !names.pool_set.contains(pool.value.as_str()) {
-            let near =
-                crate::config::suggest::did_you_mean(&pool.value, pool_names.iter().copied());
+    unknown(
+        pools,
+        &names.pool_set,
+        &names.pools,
+        |pool| {
+            format!("no IPAddressPool named {pool:?}: this advertisement announces nothing from it")
+        },
+        "MetalLB accepts the name and waits for the pool; check the spelling, or create the pool",
+        r,
+    );
+    unknown(
+        peers,
+        &names.peer_set,
+        &names.peers,
+        |peer| format!("no BGPPeer named {peer:?}: nothing is advertised to it"),
+        "`peers` holds BGPPeer object names, not addresses",
+        r,
+    );
+}
+
+/// MLB205 for each reference that no object of the kind is named: a did-you-mean among `names`,
+/// else `help`.
+fn unknown(
+    refs: &[crate::config::model::Spanned<String>],
+    set: &HashSet<&str>,
+    names: &[&str],
+    message: impl Fn(&str) -> String,
+    help: &'static str,
+    r: &mut Reporter<'_>,
+) {
+    for name in refs {
+        if !set.contains(name.value.as_str()) {
+            let near = crate::config::suggest::did_you_mean(&name.value, names.iter().copied());
             let d = r.report(
                 rule::UNKNOWN_REFERENCE,
-                pool.span.clone(),
-                format!(
-                    "no IPAddressPool named {:?}: this advertisement announces nothing from it",
-                    pool.value
-                ),
+                name.span.clone(),
+                message(&name.value),
             );
             match near {
                 Some(near) => d.with_help(format!("did you mean {near:?}?")),
-                None => d.with_help("MetalLB accepts the name and waits for the pool; check the spelling, or create the pool"),
-            };
-        }
-    }
-    let peer_names = &names.peers;
-    for peer in peers {
-        if !names.peer_set.contains(peer.value.as_str()) {
-            let near =
-                crate::config::suggest::did_you_mean(&peer.value, peer_names.iter().copied());
-            let d = r.report(
-                rule::UNKNOWN_REFERENCE,
-                peer.span.clone(),
-                format!(
-                    "no BGPPeer named {:?}: nothing is advertised to it",
-                    peer.value
-                ),
-            );
-            match near {
-                Some(near) => d.with_help(format!("did you mean {near:?}?")),
-                None => d.with_help("`peers` holds BGPPeer object names, not addresses"),
+                None => d.with_help(help),
             };
         }
     }

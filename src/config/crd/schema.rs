@@ -6,34 +6,45 @@
 use std::ops::Range;
 
 use super::model::*;
-use crate::config::decode::{live, record, retired, unsigned, Decoder, Field, Record};
-use crate::config::model::Spanned;
+use crate::config::decode::{decode_as, live, record, retired, unsigned, Decoder, Field, Record};
+use crate::config::model::{self as m, Spanned};
+use crate::config::yaml::Node;
 
-fn selectors(
-    d: &mut Decoder<'_, '_>,
-    v: &crate::config::yaml::Node,
-    k: &str,
-) -> Vec<LabelSelector> {
+fn selectors(d: &mut Decoder<'_, '_>, v: &Node, k: &str) -> Vec<LabelSelector> {
     d.list(v, k, |d, n, _| d.record(n, k))
 }
 
-record!(
-    LabelSelector,
+/// `impl Record for Crd<T>`: the CRD spelling of a model struct's keys.
+macro_rules! crd_record {
+    ($t:ty, $fields:expr) => {
+        impl Record for Crd<$t> {
+            const FIELDS: &'static [Field<Self>] = $fields;
+            fn span_mut(&mut self) -> &mut Range<usize> {
+                &mut self.0.span
+            }
+        }
+    };
+}
+
+crd_record!(
+    m::NodeSelector,
     &[
-        live("matchLabels", 13, |d, s, v, k| s.match_labels =
+        live("matchLabels", 13, |d, s, v, k| s.0.match_labels =
             d.string_map(v, k)),
         live("matchExpressions", 13, |d, s, v, k| {
-            s.match_expressions = d.list(v, k, |d, n, _| d.record(n, "a match expression"));
+            s.0.match_expressions = d.list(v, k, |d, n, _| {
+                d.record::<Expression>(n, "a match expression").0
+            });
         }),
     ]
 );
 
-record!(
-    Expression,
+crd_record!(
+    m::MatchExpression,
     &[
-        live("key", 13, |d, e, v, k| e.key = d.string(v, k)),
-        live("operator", 13, |d, e, v, k| e.operator = d.string(v, k)),
-        live("values", 13, |d, e, v, k| e.values = d.strings(v, k)),
+        live("key", 13, |d, e, v, k| e.0.key = d.string(v, k)),
+        live("operator", 13, |d, e, v, k| e.0.operator = d.string(v, k)),
+        live("values", 13, |d, e, v, k| e.0.values = d.strings(v, k)),
     ]
 );
 
@@ -52,19 +63,10 @@ record!(
     ]
 );
 
-fn addresses(
-    d: &mut Decoder<'_, '_>,
-    v: &crate::config::yaml::Node,
-    k: &str,
-) -> Option<Spanned<Vec<Spanned<String>>>> {
-    let span = d.span(v);
-    Some(Spanned::new(d.strings(v, k), span))
-}
-
 record!(
     PoolSpec,
     &[
-        live("addresses", 13, |d, p, v, k| p.addresses = addresses(d, v, k)),
+        live("addresses", 13, |d, p, v, k| p.addresses = d.address_list(v, k)),
         live("autoAssign", 13, |d, p, v, k| p.auto_assign = d.bool(v, k)),
         live("avoidBuggyIPs", 13, |d, p, v, k| p.avoid_buggy_ips = d.bool(v, k)),
         live("serviceAllocation", 13, |d, p, v, k| {
@@ -133,32 +135,25 @@ record!(
 const ONLY_V1BETA2: &str =
     "this field exists in BGPPeer metallb.io/v1beta2 only: change apiVersion to metallb.io/v1beta2";
 
+/// A v1beta1 key decodes as its v1beta2 namesake.
+fn as_v1beta2(d: &mut Decoder<'_, '_>, p: &mut PeerSpecV1beta1, v: &Node, k: &'static str) {
+    decode_as(d, &mut p.0, v, k);
+}
+
 impl Record for PeerSpecV1beta1 {
     const FIELDS: &'static [Field<Self>] = &[
-        live("myASN", 13, |d, p, v, k| p.0.my_asn = unsigned(d, v, k)),
-        live("peerASN", 13, |d, p, v, k| p.0.peer_asn = unsigned(d, v, k)),
-        live("peerAddress", 13, |d, p, v, k| {
-            p.0.peer_address = d.string(v, k)
-        }),
-        live("sourceAddress", 13, |d, p, v, k| {
-            p.0.source_address = d.string(v, k)
-        }),
-        live("peerPort", 13, |d, p, v, k| p.0.peer_port = d.int(v, k)),
-        live("holdTime", 13, |d, p, v, k| p.0.hold_time = d.string(v, k)),
-        live("keepaliveTime", 13, |d, p, v, k| {
-            p.0.keepalive_time = d.string(v, k)
-        }),
-        live("routerID", 13, |d, p, v, k| p.0.router_id = d.string(v, k)),
-        live("nodeSelectors", 13, |d, p, v, k| {
-            p.0.node_selectors = selectors(d, v, k)
-        }),
-        live("password", 13, |d, p, v, k| p.0.password = d.string(v, k)),
-        live("bfdProfile", 13, |d, p, v, k| {
-            p.0.bfd_profile = d.string(v, k)
-        }),
-        live("ebgpMultiHop", 13, |d, p, v, k| {
-            p.0.ebgp_multihop = d.bool(v, k)
-        }),
+        live("myASN", 13, as_v1beta2),
+        live("peerASN", 13, as_v1beta2),
+        live("peerAddress", 13, as_v1beta2),
+        live("sourceAddress", 13, as_v1beta2),
+        live("peerPort", 13, as_v1beta2),
+        live("holdTime", 13, as_v1beta2),
+        live("keepaliveTime", 13, as_v1beta2),
+        live("routerID", 13, as_v1beta2),
+        live("nodeSelectors", 13, as_v1beta2),
+        live("password", 13, as_v1beta2),
+        live("bfdProfile", 13, as_v1beta2),
+        live("ebgpMultiHop", 13, as_v1beta2),
         retired("passwordSecret", ONLY_V1BETA2),
         retired("vrf", ONLY_V1BETA2),
         retired("dynamicASN", ONLY_V1BETA2),
@@ -174,9 +169,34 @@ impl Record for PeerSpecV1beta1 {
     }
 }
 
-record!(
+/// The table of an advertisement kind: its `own` keys first, then the keys that choose which
+/// pools, nodes and services it covers, with the kind's own list (`peers`, `interfaces`) before
+/// `serviceSelectors`, in the order of MetalLB's Go structs.
+macro_rules! advertisement_record {
+    ($t:ty, [$($own:expr),* $(,)?], $list:literal => $field:ident) => {
+        record!(
+            $t,
+            &[
+                $($own,)*
+                live("ipAddressPools", 13, |d, a, v, k| a.ip_address_pools =
+                    d.strings(v, k)),
+                live("ipAddressPoolSelectors", 13, |d, a, v, k| {
+                    a.ip_address_pool_selectors = selectors(d, v, k);
+                }),
+                live("nodeSelectors", 13, |d, a, v, k| a.node_selectors =
+                    selectors(d, v, k)),
+                live($list, 13, |d, a, v, k| a.$field = d.strings(v, k)),
+                live("serviceSelectors", 16, |d, a, v, k| {
+                    a.service_selectors = selectors(d, v, k);
+                }),
+            ]
+        );
+    };
+}
+
+advertisement_record!(
     BgpAdvertisementSpec,
-    &[
+    [
         live("aggregationLength", 13, |d, a, v, k| a.aggregation_length =
             d.int(v, k)),
         live("aggregationLengthV6", 13, |d, a, v, k| {
@@ -186,37 +206,11 @@ record!(
             unsigned(d, v, k)),
         live("communities", 13, |d, a, v, k| a.communities =
             d.strings(v, k)),
-        live("ipAddressPools", 13, |d, a, v, k| a.ip_address_pools =
-            d.strings(v, k)),
-        live("ipAddressPoolSelectors", 13, |d, a, v, k| {
-            a.ip_address_pool_selectors = selectors(d, v, k);
-        }),
-        live("nodeSelectors", 13, |d, a, v, k| a.node_selectors =
-            selectors(d, v, k)),
-        live("peers", 13, |d, a, v, k| a.peers = d.strings(v, k)),
-        live("serviceSelectors", 16, |d, a, v, k| {
-            a.service_selectors = selectors(d, v, k);
-        }),
-    ]
+    ],
+    "peers" => peers
 );
 
-record!(
-    L2AdvertisementSpec,
-    &[
-        live("ipAddressPools", 13, |d, a, v, k| a.ip_address_pools =
-            d.strings(v, k)),
-        live("ipAddressPoolSelectors", 13, |d, a, v, k| {
-            a.ip_address_pool_selectors = selectors(d, v, k);
-        }),
-        live("nodeSelectors", 13, |d, a, v, k| a.node_selectors =
-            selectors(d, v, k)),
-        live("interfaces", 13, |d, a, v, k| a.interfaces =
-            d.strings(v, k)),
-        live("serviceSelectors", 16, |d, a, v, k| {
-            a.service_selectors = selectors(d, v, k);
-        }),
-    ]
-);
+advertisement_record!(L2AdvertisementSpec, [], "interfaces" => interfaces);
 
 record!(
     CommunitySpec,
@@ -233,53 +227,58 @@ record!(
     ]
 );
 
-record!(
-    BfdSpec,
+crd_record!(
+    m::BfdProfile,
     &[
-        live("receiveInterval", 13, |d, b, v, k| b.receive_interval =
+        live("receiveInterval", 13, |d, b, v, k| b.0.receive_interval =
             unsigned(d, v, k)),
-        live("transmitInterval", 13, |d, b, v, k| b.transmit_interval =
+        live("transmitInterval", 13, |d, b, v, k| b.0.transmit_interval =
             unsigned(d, v, k)),
-        live("detectMultiplier", 13, |d, b, v, k| b.detect_multiplier =
+        live("detectMultiplier", 13, |d, b, v, k| b.0.detect_multiplier =
             unsigned(d, v, k)),
-        live("echoInterval", 13, |d, b, v, k| b.echo_interval =
+        live("echoInterval", 13, |d, b, v, k| b.0.echo_interval =
             unsigned(d, v, k)),
-        live("echoMode", 13, |d, b, v, k| b.echo_mode = d.bool(v, k)),
-        live("passiveMode", 13, |d, b, v, k| b.passive_mode =
+        live("echoMode", 13, |d, b, v, k| b.0.echo_mode = d.bool(v, k)),
+        live("passiveMode", 13, |d, b, v, k| b.0.passive_mode =
             d.bool(v, k)),
-        live("minimumTtl", 13, |d, b, v, k| b.minimum_ttl =
+        live("minimumTtl", 13, |d, b, v, k| b.0.minimum_ttl =
             unsigned(d, v, k)),
     ]
 );
 
-record!(
-    AddressPoolSpec,
+crd_record!(
+    m::Pool,
     &[
-        live("protocol", 13, |d, p, v, k| p.protocol = d.string(v, k)),
-        live("addresses", 13, |d, p, v, k| p.addresses =
-            addresses(d, v, k)),
-        live("autoAssign", 13, |d, p, v, k| p.auto_assign = d.bool(v, k)),
-        live("avoidBuggyIPs", 13, |d, p, v, k| p.avoid_buggy_ips =
+        live("protocol", 13, |d, p, v, k| p.0.protocol = d.string(v, k)),
+        live("addresses", 13, |d, p, v, k| p.0.addresses =
+            d.address_list(v, k)),
+        live("autoAssign", 13, |d, p, v, k| p.0.auto_assign =
+            d.bool(v, k)),
+        live("avoidBuggyIPs", 13, |d, p, v, k| p.0.avoid_buggy_ips =
             d.bool(v, k)),
         live("bgpAdvertisements", 13, |d, p, v, k| {
             let span = d.span(v);
-            let ads = d.list(v, k, |d, n, _| d.record(n, "a BGP advertisement"));
-            p.bgp_advertisements = Some(Spanned::new(ads, span));
+            let ads = d.list(v, k, |d, n, _| {
+                d.record::<LegacyAdvertisement>(n, "a BGP advertisement").0
+            });
+            p.0.bgp_advertisements = Some(Spanned::new(ads, span));
         }),
     ]
 );
 
-record!(
-    LegacyAdvertisement,
+crd_record!(
+    m::Advertisement,
     &[
-        live("aggregationLength", 13, |d, a, v, k| a.aggregation_length =
+        live("aggregationLength", 13, |d, a, v, k| a
+            .0
+            .aggregation_length =
             d.int(v, k)),
         live("aggregationLengthV6", 13, |d, a, v, k| {
-            a.aggregation_length_v6 = d.int(v, k);
+            a.0.aggregation_length_v6 = d.int(v, k);
         }),
-        live("localPref", 13, |d, a, v, k| a.local_pref =
+        live("localPref", 13, |d, a, v, k| a.0.localpref =
             unsigned(d, v, k)),
-        live("communities", 13, |d, a, v, k| a.communities =
+        live("communities", 13, |d, a, v, k| a.0.communities =
             d.strings(v, k)),
     ]
 );

@@ -95,13 +95,7 @@ pub fn config(objects: &[Object], selection: &Selection, len: usize) -> m::Confi
             Spec::Bfd(b) => config.bfd_profiles.push(m::BfdProfile {
                 span: object.span.clone(),
                 name: object.name.clone(),
-                receive_interval: b.receive_interval.clone(),
-                transmit_interval: b.transmit_interval.clone(),
-                detect_multiplier: b.detect_multiplier.clone(),
-                echo_interval: b.echo_interval.clone(),
-                echo_mode: b.echo_mode.clone(),
-                passive_mode: b.passive_mode.clone(),
-                minimum_ttl: b.minimum_ttl.clone(),
+                ..b.0.clone()
             }),
             Spec::Pool(p) => {
                 let ads: Vec<m::Advertisement> = selection.bgp[index]
@@ -111,13 +105,13 @@ pub fn config(objects: &[Object], selection: &Selection, len: usize) -> m::Confi
                         _ => None,
                     })
                     .map(|a| {
-                        advertisement(
-                            a.span.clone(),
-                            &a.aggregation_length,
-                            &a.aggregation_length_v6,
-                            &a.local_pref,
-                            &a.communities,
-                        )
+                        advertisement(&m::Advertisement {
+                            span: a.span.clone(),
+                            aggregation_length: a.aggregation_length.clone(),
+                            aggregation_length_v6: a.aggregation_length_v6.clone(),
+                            localpref: a.local_pref.clone(),
+                            communities: a.communities.clone(),
+                        })
                     })
                     .collect();
                 let protocol = if ads.is_empty() { "layer2" } else { "bgp" };
@@ -135,27 +129,13 @@ pub fn config(objects: &[Object], selection: &Selection, len: usize) -> m::Confi
             Spec::AddressPool(p) => config.pools.push(m::Pool {
                 span: object.span.clone(),
                 name: object.name.clone(),
-                protocol: p.protocol.clone(),
-                addresses: p.addresses.clone(),
-                avoid_buggy_ips: p.avoid_buggy_ips.clone(),
-                auto_assign: p.auto_assign.clone(),
                 bgp_advertisements: p.bgp_advertisements.as_ref().map(|ads| {
                     Spanned::new(
-                        ads.value
-                            .iter()
-                            .map(|a| {
-                                advertisement(
-                                    a.span.clone(),
-                                    &a.aggregation_length,
-                                    &a.aggregation_length_v6,
-                                    &a.local_pref,
-                                    &a.communities,
-                                )
-                            })
-                            .collect(),
+                        ads.value.iter().map(advertisement).collect(),
                         ads.span.clone(),
                     )
                 }),
+                ..p.0.clone()
             }),
             Spec::BgpAdvertisement(_) | Spec::L2Advertisement(_) => {}
         }
@@ -184,23 +164,17 @@ pub fn matches(selector: &LabelSelector, labels: &[(String, String)]) -> bool {
     labels_ok && exprs_ok
 }
 
-fn advertisement(
-    span: std::ops::Range<usize>,
-    length: &Option<Spanned<i64>>,
-    length_v6: &Option<Spanned<i64>>,
-    local_pref: &Option<Spanned<u32>>,
-    communities: &[Spanned<String>],
-) -> m::Advertisement {
+/// The advertisement the ConfigMap rules check: the custom resource's, less its large
+/// communities.
+fn advertisement(a: &m::Advertisement) -> m::Advertisement {
     m::Advertisement {
-        span,
-        aggregation_length: length.clone(),
-        aggregation_length_v6: length_v6.clone(),
-        localpref: local_pref.clone(),
-        communities: communities
+        communities: a
+            .communities
             .iter()
             .filter(|c| !c.value.starts_with("large:"))
             .cloned()
             .collect(),
+        ..a.clone()
     }
 }
 
@@ -297,26 +271,9 @@ fn peer(object: &Object, p: &PeerSpec) -> m::Peer {
         keepalive_time: p.keepalive_time.clone(),
         router_id: p.router_id.clone(),
         source_address: p.source_address.clone(),
-        node_selectors: p.node_selectors.iter().map(node_selector).collect(),
+        node_selectors: p.node_selectors.iter().map(|s| s.0.clone()).collect(),
         password: p.password.clone(),
         bfd_profile: p.bfd_profile.clone(),
         ebgp_multihop: p.ebgp_multihop.clone(),
-    }
-}
-
-fn node_selector(s: &LabelSelector) -> m::NodeSelector {
-    m::NodeSelector {
-        span: s.span.clone(),
-        match_labels: s.match_labels.clone(),
-        match_expressions: s
-            .match_expressions
-            .iter()
-            .map(|e| m::MatchExpression {
-                span: e.span.clone(),
-                key: e.key.clone(),
-                operator: e.operator.clone(),
-                values: e.values.clone(),
-            })
-            .collect(),
     }
 }
