@@ -244,8 +244,12 @@ fn main() {
     for (what, v) in [
         ("kubectl patch returned -> both routers hold it", &router),
         (
-            "both routers hold it -> both panels show it (the TUI)",
+            "both routers hold it -> both panels show it (the TUI; from the read that saw it)",
             &panel,
+        ),
+        (
+            "the same, upper bound (from the start of the read before)",
+            &panel_max,
         ),
         ("kubectl patch returned -> both panels show it", &total),
     ] {
