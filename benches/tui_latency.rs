@@ -5,10 +5,10 @@
 //! then the TUI's own path in this process: the collector `metallbctl tui` builds (same
 //! `SourceArgs`, `--interval`), its snapshot feed -> `tui::update` -> `tui::draw` into ratatui's
 //! `TestBackend` (200x50, the routers view). Each of RUNS (40) changes patches nginx's
-//! `loadBalancerIP` between 198.51.100.0 and 198.51.100.1 with kubectl; a thread polls the lab
-//! daemon's control socket (every 10 ms) for the moment both routers hold the new /32 and no
-//! longer the old one, and the feed loop notes the first drawn frame whose two panels show the
-//! same. Printed per change: kubectl patch returned -> routers hold it, routers hold it -> the
+//! `loadBalancerIP` between 198.51.100.0 and 198.51.100.1 with kubectl, at a random phase of the
+//! poll interval; a thread polls the lab daemon's control socket (every 10 ms) for the moment
+//! both routers hold the new /32 and no longer the old one, and the feed loop notes the first
+//! drawn frame whose two panels show the same. Printed per change: kubectl patch returned -> routers hold it, routers hold it -> the
 //! panel shows it (the TUI's share: poll interval + one read of every source + update + draw).
 //!
 //! Run: `cargo bench --bench tui_latency` (RUNS=N, INTERVAL=SECONDS, default 0.5). Needs kubectl.
@@ -136,6 +136,10 @@ async fn measure(dir: &Path, runs: usize, interval: Duration) -> anyhow::Result<
     // Settle on 198.51.100.0 first (the tutorial's address), then alternate.
     for i in 0..=runs {
         let (new, old) = (ADDRS[(i + 1) % 2], ADDRS[i % 2]);
+        // A random phase against the poll: patching right after a frame would always wait a
+        // whole interval for the next poll (the worst case), not the user's average.
+        let phase = getrandom::u64().unwrap_or(0) % (interval.as_millis().max(1) as u64);
+        tokio::time::sleep(Duration::from_millis(phase)).await;
         let d = dir.to_path_buf();
         let patched = tokio::task::spawn_blocking(move || patch(&d, new)).await?;
         anyhow::ensure!(patched, "kubectl patch failed");
