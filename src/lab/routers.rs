@@ -194,7 +194,7 @@ impl RunningRouter {
             sessions,
             running: true,
             view: Some(view),
-            ..idle_status(&self.spec, &self.listen.to_string())
+            ..idle_status(&self.spec, &self.listen.to_string(), RouterMode::Builtin)
         }
     }
 
@@ -209,11 +209,21 @@ impl RunningRouter {
     }
 }
 
-/// The status of a router that is not running (no router pod).
-pub fn idle_status(spec: &RouterSpec, listen: &str) -> RouterStatus {
+/// The implementation that plays `spec` under `mode`: builtin, bird or frr.
+pub fn implementation(spec: &RouterSpec, mode: RouterMode) -> &'static str {
+    match (mode, spec.kind) {
+        (RouterMode::Builtin, _) => "builtin",
+        (RouterMode::Real, RouterKind::Bird) => "bird",
+        (RouterMode::Real, RouterKind::Frr) => "frr",
+    }
+}
+
+/// The status of a router that is not running (no router pod), with the implementation the
+/// lab configured for it (`mode`), so it is not mistaken for another kind before its first read.
+pub fn idle_status(spec: &RouterSpec, listen: &str, mode: RouterMode) -> RouterStatus {
     RouterStatus {
         name: spec.name.clone(),
-        implementation: String::new(),
+        implementation: implementation(spec, mode).to_string(),
         cluster_ip: spec.virtual_addr().to_string(),
         listen: listen.to_string(),
         asn: spec.asn,

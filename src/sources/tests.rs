@@ -194,3 +194,22 @@ async fn a_speaker_session_down_is_drift() {
     assert!(kinds.contains(&DriftKind::SessionDown), "{kinds:?}");
     assert!(kinds.contains(&DriftKind::ConfigRejected), "{kinds:?}");
 }
+
+/// A lab router that was never read carries the kind the lab configured, not "builtin".
+#[test]
+fn idle_lab_router_keeps_its_configured_kind() {
+    use crate::lab::routers::{idle_status, RouterMode};
+    use crate::status::RouterKind;
+    let topo = crate::lab::topology::Topology::tutorial();
+    let kinds = |mode| -> Vec<RouterKind> {
+        topo.routers
+            .iter()
+            .map(|spec| lab::router_view(&idle_status(spec, "127.0.0.1:0", mode)).kind)
+            .collect()
+    };
+    assert_eq!(kinds(RouterMode::Real), [RouterKind::Bird, RouterKind::Frr]);
+    assert_eq!(
+        kinds(RouterMode::Builtin),
+        [RouterKind::Builtin, RouterKind::Builtin]
+    );
+}

@@ -48,7 +48,12 @@ struct Restore;
 
 impl Drop for Restore {
     fn drop(&mut self) {
-        ratatui::restore();
+        // On a panic, ratatui's hook has already restored the terminal and printed the
+        // message. Leaving the alternate screen a second time would restore the cursor saved
+        // on entry (`ESC[?1049l`), and the shell prompt would then overwrite the message.
+        if !std::thread::panicking() {
+            ratatui::restore();
+        }
     }
 }
 
@@ -72,6 +77,7 @@ pub async fn run(theme: Theme, mut feed: Feed) -> anyhow::Result<()> {
     let first = feed.snapshots.borrow_and_update().clone();
     update(&mut app, Msg::Snapshot(Box::new(first)));
 
+    let panic_key = test_panic_key();
     let (tx, mut input) = mpsc::channel::<Msg>(256);
     let stop = Arc::new(AtomicBool::new(false));
     let reader = {
@@ -105,6 +111,11 @@ pub async fn run(theme: Theme, mut feed: Feed) -> anyhow::Result<()> {
                 Err(_) => continue,
             },
         };
+        if let (Some(c), Msg::Key(k)) = (panic_key, &msg) {
+            if k.code == crossterm::event::KeyCode::Char(c) {
+                panic!("test hook: {TEST_PANIC_KEY} key {c:?} pressed");
+            }
+        }
         let mut out = update(&mut app, msg);
         // Coalesce whatever else is already queued into one frame.
         while let Ok(m) = input.try_recv() {
@@ -122,6 +133,21 @@ pub async fn run(theme: Theme, mut feed: Feed) -> anyhow::Result<()> {
     drop(input);
     let _ = reader.join();
     Ok(())
+}
+
+/// Test hook, not a user setting: when this environment variable holds one character, pressing
+/// that key panics inside the loop, so the end-to-end test (`tests/it/tui_tmux.rs`) can check
+/// that a panic gives the terminal back and prints its message. Read only here, once per run;
+/// unset (as always outside that test) it changes nothing.
+const TEST_PANIC_KEY: &str = "METALLBCTL_TUI_TEST_PANIC_KEY";
+
+fn test_panic_key() -> Option<char> {
+    let v = std::env::var(TEST_PANIC_KEY).ok()?;
+    let mut chars = v.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) => Some(c),
+        _ => None,
+    }
 }
 
 fn merge(a: Outcome, b: Outcome) -> Outcome {

@@ -78,46 +78,23 @@ pub fn service_drift(snap: &Snapshot) -> HashMap<String, Vec<DriftKind>> {
     by
 }
 
+/// The routes table: `status::routes::route_groups` (the grouping `metallbctl routes` uses),
+/// formatted once, plus a row for each intended prefix no router holds, with drift marks.
 pub fn route_rows(snap: &Snapshot) -> Vec<RouteRow> {
-    // Keys borrow from the snapshot: no allocation per route held.
-    type Key<'a> = (IpNet, Option<IpAddr>, &'a [u32], Option<u32>, &'a [String]);
-    let total: usize = snap.routers.iter().map(|r| r.routes.len()).sum();
-    let mut index: HashMap<Key, usize> = HashMap::with_capacity(total);
-    let mut rows: Vec<RouteRow> = Vec::with_capacity(total);
-    for r in &snap.routers {
-        for rt in &r.routes {
-            let key: Key = (
-                rt.prefix,
-                rt.next_hop,
-                &rt.as_path,
-                rt.local_pref,
-                &rt.communities,
-            );
-            if let Some(&i) = index.get(&key) {
-                let row = &mut rows[i];
-                if !row.held_by.contains(&r.name) {
-                    row.held_by.push(r.name.clone());
-                }
-                row.since_ms = match (row.since_ms, rt.since_ms) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
-                continue;
-            }
-            index.insert(key, rows.len());
-            rows.push(RouteRow {
-                prefix: rt.prefix,
-                next_hop: rt.next_hop,
-                as_path: join(&rt.as_path, " "),
-                local_pref: rt.local_pref,
-                communities: rt.communities.join(" "),
-                since_ms: rt.since_ms,
-                held_by: vec![r.name.clone()],
-                drift: Vec::new(),
-                haystack: String::new(),
-            });
-        }
-    }
+    let mut rows: Vec<RouteRow> = crate::status::routes::route_groups(snap)
+        .into_iter()
+        .map(|g| RouteRow {
+            prefix: g.prefix,
+            next_hop: g.next_hop,
+            as_path: join(g.as_path, " "),
+            local_pref: g.local_pref,
+            communities: g.communities.join(" "),
+            since_ms: g.since_ms,
+            held_by: g.routers.iter().map(|r| r.to_string()).collect(),
+            drift: Vec::new(),
+            haystack: String::new(),
+        })
+        .collect();
     // Intended prefixes that no router holds still get a row, so the table shows the gap.
     let mut by_prefix: HashMap<IpNet, Vec<usize>> = HashMap::new();
     for (i, row) in rows.iter().enumerate() {

@@ -377,3 +377,45 @@ fn a_terminal_that_goes_away_ends_the_tui() {
         || format!("pid {pid} still runs"),
     );
 }
+
+/// A panic gives the terminal back too: raw mode off (`stty -a` says `icanon` and `echo`), the
+/// alternate screen left, and the panic message printed where the user sees it. The panic is
+/// the TUI's test hook (an environment variable naming a key that panics in the loop).
+#[test]
+fn a_panic_restores_the_terminal_and_prints_the_message() {
+    if !have_tmux() {
+        return;
+    }
+    let tmux = Tmux::start("panic");
+    tmux.type_line(&format!(
+        "RUST_BACKTRACE=0 METALLBCTL_TUI_TEST_PANIC_KEY=P {BIN} tui --no-cluster \
+         --router edge=bird:/nonexistent/bird.ctl --interval 0.5; echo \"TUI\"\"-EXIT=$?\""
+    ));
+    tmux.wait(10, "the TUI", |s| s.contains("edge · "));
+    assert_eq!(tmux.display("#{alternate_on}"), "1");
+    tmux.keys("P");
+    let (screen, _) = tmux.wait(10, "the TUI to exit", |s| s.contains("TUI-EXIT="));
+    assert!(
+        screen.contains("TUI-EXIT=101"),
+        "exit status of a panic:\n{screen}"
+    );
+    assert!(
+        screen.contains("test hook: METALLBCTL_TUI_TEST_PANIC_KEY key 'P' pressed"),
+        "the panic message is shown:\n{screen}"
+    );
+    assert_eq!(
+        tmux.display("#{alternate_on}"),
+        "0",
+        "still in the alternate screen"
+    );
+    assert!(!screen.contains("edge · "), "TUI text left:\n{screen}");
+    // The line discipline is back: canonical mode and echo on, and a typed line runs.
+    tmux.run(&["send-keys", "-t", "tui", "clear", "Enter"]);
+    tmux.type_line("stty -a | tr ' ' '\\n' | grep -x -e icanon -e echo | sort | tr '\\n' +");
+    eventually(
+        5,
+        "stty to report icanon and echo",
+        || tmux.screen().contains("echo+icanon+").then_some(()),
+        || tmux.screen(),
+    );
+}

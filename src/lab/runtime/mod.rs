@@ -64,6 +64,8 @@ pub struct Shared {
     routers: RouterMap,
     components: Arc<Mutex<Vec<ComponentStatus>>>,
     topology: Topology,
+    /// Which implementation plays the routers, reported for routers that do not run.
+    mode: RouterMode,
 }
 
 impl Shared {
@@ -77,14 +79,14 @@ impl Shared {
 
     /// Every topology router, running or not (asks real daemons; blocking-safe).
     pub async fn router_statuses(&self) -> Vec<RouterStatus> {
-        let (routers, topo) = (self.routers.clone(), self.topology.clone());
+        let (routers, topo, mode) = (self.routers.clone(), self.topology.clone(), self.mode);
         let run = move || {
             let map = routers.lock().map(|m| m.clone()).unwrap_or_default();
             topo.routers
                 .iter()
                 .map(|spec| match map.get(&spec.name) {
                     Some(r) => r.status(),
-                    None => routers::idle_status(spec, &spec.listen.to_string()),
+                    None => routers::idle_status(spec, &spec.listen.to_string(), mode),
                 })
                 .collect()
         };
@@ -108,6 +110,7 @@ impl Runtime {
             routers: Arc::default(),
             components: Arc::default(),
             topology: cfg.topology.clone(),
+            mode: cfg.routers,
         };
         let (stop, rx) = watch::channel(false);
         let kubelet = Kubelet {
