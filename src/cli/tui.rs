@@ -18,8 +18,9 @@ use crate::tui::{self, strings, Theme};
 pub struct TuiArgs {
     #[command(flatten)]
     pub source: SourceArgs,
-    /// Seconds between polls (`r` polls at once).
-    #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
+    /// Seconds between polls (`r` polls at once). The default keeps a route change on screen
+    /// within a second; raise it for routers with large tables.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.5)]
     pub interval: f64,
 }
 

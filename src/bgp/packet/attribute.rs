@@ -247,13 +247,13 @@ impl Attributes {
                 self.atomic_aggregate = true;
             }
             attr::COMMUNITIES => {
-                if value.is_empty() || value.len() % 4 != 0 {
+                if value.is_empty() || !value.len().is_multiple_of(4) {
                     return Err(len_err());
                 }
                 self.communities = value.chunks_exact(4).filter_map(be_u32).collect();
             }
             attr::LARGE_COMMUNITIES => {
-                if value.is_empty() || value.len() % 12 != 0 {
+                if value.is_empty() || !value.len().is_multiple_of(12) {
                     return Err(len_err());
                 }
                 self.large_communities = value
