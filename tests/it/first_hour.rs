@@ -46,7 +46,7 @@ fn dead_kubeconfig(dir: &TempDir) -> (String, String) {
     };
     let server = format!("http://127.0.0.1:{port}");
     let path = write(
-        &dir,
+        dir,
         "kubeconfig",
         &format!("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: '{server}'}}\nusers:\n- name: u\n  user: {{token: t}}\ncontexts:\n- name: x\n  context: {{cluster: c, user: u}}\ncurrent-context: x\n"),
     );
