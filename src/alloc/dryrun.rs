@@ -19,7 +19,8 @@ use super::service::ServiceInfo;
 /// The dry run's result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
-    /// Whether MetalLB (v0.6.2 semantics) would accept the new configuration.
+    /// Whether MetalLB would accept the new configuration (always, under
+    /// [`Semantics::Reallocate`]).
     pub accepted: bool,
     /// When rejected: MetalLB's message, naming the first incompatible service by
     /// `namespace/name` (MetalLB names an arbitrary one; every one is in `services`).
@@ -28,8 +29,8 @@ pub struct Report {
     pub services: Vec<ServiceVerdict>,
     /// Services of other types, left out of the verdicts.
     pub skipped: usize,
-    /// The new configuration's pools after the change (with the suggested fixes and pending
-    /// allocations applied), in configuration order.
+    /// The new configuration's pools after the change (with the suggested fixes, or the
+    /// re-allocations, and the pending allocations applied), in configuration order.
     pub pools: Vec<PoolStats>,
 }
 
