@@ -22,7 +22,8 @@ pub struct ClusterState {
     /// The ConfigMap's `data.config`, or `None` when the ConfigMap or the key is absent.
     pub running_config: Option<String>,
     /// The IPAddressPools (`metallb.io/v1beta1`) in the ConfigMap's namespace, as JSON objects
-    /// in the server's order; `None` when the server does not serve the kind (no CRDs).
+    /// in the server's order; `None` when the server does not serve the kind (no CRDs) or the
+    /// user may not list it.
     pub running_pools: Option<Vec<serde_json::Value>>,
     /// Every Service in every namespace, in the server's order.
     pub services: Vec<ServiceInfo>,
@@ -108,7 +109,8 @@ pub(crate) async fn fetch_at(
     })
 }
 
-/// The IPAddressPools in `namespace`, or `None` when the kind is not served (a 404).
+/// The IPAddressPools in `namespace`, or `None` when the kind is not served (404) or the user
+/// may not list it (403).
 async fn ip_address_pools(
     client: Client,
     server: &str,
@@ -124,7 +126,10 @@ async fn ip_address_pools(
                 .map(|o| serde_json::to_value(o).unwrap_or(serde_json::Value::Null))
                 .collect(),
         )),
-        Err(::kube::Error::Api(s)) if s.code == 404 => Ok(None),
+        // Not served (no CRDs), or not readable: the running pools only tell which services
+        // move pool (MLB101), so the dry run goes on without them rather than fail a
+        // ConfigMap-only check.
+        Err(::kube::Error::Api(s)) if s.code == 404 || s.code == 403 => Ok(None),
         Err(e) => Err(request_error(
             server,
             &format!("list ipaddresspools in {namespace}"),
