@@ -192,10 +192,15 @@ fn check_config(
                     format!("service {service:?} loses {ip} and {gets}"),
                 );
                 d.with_label(format!("{service} holds {ip}: {cause}"));
+                // MetalLB's ClearAssignment event (v0.14+ controller/service.go).
+                let event = format!(
+                    "current IP for {service:?} not allowed by config, will attempt for new IP assignment: [{:?}] is not allowed in config",
+                    ip.to_string()
+                );
                 d.with_help(if severity == Severity::Warning {
-                    format!("MetalLB applies this configuration and re-allocates the service, so its EXTERNAL-IP changes (allowed by --allow-reallocation); update whatever points at {ip}")
+                    format!("MetalLB applies this configuration and re-allocates the service (event ClearAssignment: {event}), so its EXTERNAL-IP changes (allowed by --allow-reallocation); update whatever points at {ip}")
                 } else {
-                    format!("MetalLB applies this configuration and re-allocates the service, so its EXTERNAL-IP changes; keep {ip} in a pool, or pass --allow-reallocation if the change is intended")
+                    format!("MetalLB applies this configuration and re-allocates the service (event ClearAssignment: {event}), so its EXTERNAL-IP changes; keep {ip} in a pool, or pass --allow-reallocation if the change is intended")
                 });
             }
             Verdict::Keeps { .. } => {}

@@ -277,11 +277,17 @@ fn crd_lint(
             };
             match check::check_crds(config, &joined, live, at, release) {
                 Ok((found, dry)) => {
-                    diagnostics.extend(
-                        found
-                            .into_iter()
-                            .map(|d| config::crd::relocate(d, &inputs, &bases)),
-                    );
+                    diagnostics.extend(found.into_iter().map(|mut d| {
+                        // The cause after `SERVICE holds IP: ` names ConfigMap fields; spell
+                        // them as the custom resources do (not in the service's name).
+                        d.label = d.label.as_deref().map(|l| match l.split_once(": ") {
+                            Some((who, cause)) => {
+                                format!("{who}: {}", config::crd::crd_help(cause))
+                            }
+                            None => l.to_string(),
+                        });
+                        config::crd::relocate(d, &inputs, &bases)
+                    }));
                     let live = Live {
                         described: live.described_crds.clone(),
                         ..live.clone()

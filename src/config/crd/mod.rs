@@ -16,6 +16,8 @@ pub mod rules;
 mod schema;
 mod to_model;
 
+pub use to_model::crd_help;
+
 use std::ops::Range;
 
 use super::decode::{Decoder, Record};
