@@ -19,7 +19,8 @@ use super::service::ServiceInfo;
 /// The dry run's result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
-    /// Whether MetalLB (v0.6.2 semantics) would accept the new configuration.
+    /// Whether MetalLB would accept the new configuration (always, under
+    /// [`Semantics::Reallocate`]).
     pub accepted: bool,
     /// When rejected: MetalLB's message, naming the first incompatible service by
     /// `namespace/name` (MetalLB names an arbitrary one; every one is in `services`).
@@ -28,17 +29,20 @@ pub struct Report {
     pub services: Vec<ServiceVerdict>,
     /// Services of other types, left out of the verdicts.
     pub skipped: usize,
-    /// The new configuration's pools after the change (with the suggested fixes and pending
-    /// allocations applied), in configuration order.
+    /// The new configuration's pools after the change (with the suggested fixes, or the
+    /// re-allocations, and the pending allocations applied), in configuration order.
     pub pools: Vec<PoolStats>,
 }
 
 impl Report {
-    /// Whether any service would lose its address.
+    /// Whether any service would lose its address (rejected, or re-allocated from v0.14).
     pub fn has_losses(&self) -> bool {
-        self.services
-            .iter()
-            .any(|s| matches!(s.verdict, Verdict::Loses { .. }))
+        self.services.iter().any(|s| {
+            matches!(
+                s.verdict,
+                Verdict::Loses { .. } | Verdict::Reallocated { .. }
+            )
+        })
     }
 }
 
@@ -96,6 +100,32 @@ pub enum Verdict {
         /// MetalLB's allocation error.
         reason: String,
     },
+    /// From v0.14: MetalLB applies the configuration and takes the service's address away; the
+    /// controller allocates it another one (or none). Its EXTERNAL-IP changes.
+    Reallocated {
+        /// The address it holds now and loses.
+        ip: IpAddr,
+        /// Why the address is not allowed any more.
+        cause: LossCause,
+        /// The address the controller would give it instead, and its pool; `None` when none is
+        /// free for it (it goes `<pending>`).
+        new_ip: Option<IpAddr>,
+        /// The pool `new_ip` comes from.
+        pool: Option<String>,
+        /// MetalLB's allocation error when `new_ip` is `None`.
+        reason: Option<String>,
+    },
+}
+
+/// What MetalLB does with a configuration that takes addresses away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Semantics {
+    /// Up to v0.13: it rejects the configuration and keeps running the old one.
+    Reject,
+    /// From v0.14: it applies the configuration and re-allocates the services that lost their
+    /// address.
+    Reallocate,
 }
 
 /// Why a new configuration cannot own an address.
@@ -167,12 +197,27 @@ impl fmt::Display for SuggestedFix {
 /// Run the dry run. `running` is the configuration MetalLB runs now (`None` when unknown: every
 /// current ingress address then counts as held, and no verdict says `Moves`). Services may be
 /// of any type; only `LoadBalancer` ones get verdicts. Fails only on invalid pool lists
-/// (duplicate names, reversed ranges).
+/// (duplicate names, reversed ranges). MetalLB's v0.6 to v0.13 semantics: a configuration that
+/// takes an address away is rejected ([`Semantics::Reject`]).
 pub fn dryrun(
     running: Option<&[PoolSpec]>,
     new: &[PoolSpec],
     services: &[ServiceInfo],
 ) -> Result<Report, AllocError> {
+    dryrun_with(running, new, services, Semantics::Reject)
+}
+
+/// [`dryrun`] with the given release semantics. Under [`Semantics::Reallocate`] the
+/// configuration is always accepted; every service that loses its address gets
+/// [`Verdict::Reallocated`] with the address the controller would give it (services that lost
+/// an address first, by namespace and name, then the pending ones).
+pub fn dryrun_with(
+    running: Option<&[PoolSpec]>,
+    new: &[PoolSpec],
+    services: &[ServiceInfo],
+    semantics: Semantics,
+) -> Result<Report, AllocError> {
+    let reallocate = semantics == Semantics::Reallocate;
     let mut lbs: Vec<&ServiceInfo> = services.iter().filter(|s| s.is_load_balancer()).collect();
     let skipped = services.len() - lbs.len();
     lbs.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
@@ -192,8 +237,8 @@ pub fn dryrun(
     // Apply the new pools; MetalLB rejects the whole config if any address is lost.
     let mut next = current.clone();
     let lost = next.set_pools_clearing(new.to_vec())?;
-    let accepted = lost.is_empty();
-    let rejection = lost.first().map(|l| {
+    let accepted = lost.is_empty() || reallocate;
+    let rejection = lost.first().filter(|_| !reallocate).map(|l| {
         AllocError::Incompatible {
             service: l.service.clone(),
             ip: l.ip,
@@ -206,43 +251,71 @@ pub fn dryrun(
     let new_alloc = Allocator::new(new.to_vec())?;
     let mut verdicts: Vec<ServiceVerdict> = Vec::with_capacity(lbs.len());
     let mut pending: Vec<(usize, &ServiceInfo)> = Vec::new();
+    let mut reallocated: Vec<(usize, &ServiceInfo, IpAddr)> = Vec::new();
     for svc in &lbs {
         let key = svc.key();
-        let verdict = if let Some(&lost_ip) = lost_by_service.get(key.as_str()) {
-            let message = AllocError::Incompatible {
-                service: key.clone(),
-                ip: lost_ip,
-            }
-            .to_string();
-            let cause = loss_cause(&new_alloc, new, lost_ip);
-            let suggested_fix = suggest_fix(&mut next, svc, lost_ip);
-            Verdict::Loses {
-                ip: lost_ip,
-                message,
-                cause,
-                suggested_fix,
-            }
-        } else if let Some(ip) = next.ip(&key) {
-            let to_pool = next.pool(&key).unwrap_or_default().to_string();
-            match (running.is_some(), current.pool(&key)) {
-                (true, Some(from)) if from != to_pool => Verdict::Moves {
-                    ip,
-                    from_pool: from.to_string(),
-                    to_pool,
-                },
-                _ => Verdict::Keeps { ip, pool: to_pool },
-            }
-        } else {
-            pending.push((verdicts.len(), svc));
-            Verdict::PendingStill {
-                reason: String::new(),
-            }
-        };
+        let verdict =
+            if let (true, Some(&lost_ip)) = (reallocate, lost_by_service.get(key.as_str())) {
+                reallocated.push((verdicts.len(), svc, lost_ip));
+                Verdict::PendingStill {
+                    reason: String::new(),
+                }
+            } else if let Some(&lost_ip) = lost_by_service.get(key.as_str()) {
+                let message = AllocError::Incompatible {
+                    service: key.clone(),
+                    ip: lost_ip,
+                }
+                .to_string();
+                let cause = loss_cause(&new_alloc, new, lost_ip);
+                let suggested_fix = suggest_fix(&mut next, svc, lost_ip);
+                Verdict::Loses {
+                    ip: lost_ip,
+                    message,
+                    cause,
+                    suggested_fix,
+                }
+            } else if let Some(ip) = next.ip(&key) {
+                let to_pool = next.pool(&key).unwrap_or_default().to_string();
+                match (running.is_some(), current.pool(&key)) {
+                    (true, Some(from)) if from != to_pool => Verdict::Moves {
+                        ip,
+                        from_pool: from.to_string(),
+                        to_pool,
+                    },
+                    _ => Verdict::Keeps { ip, pool: to_pool },
+                }
+            } else {
+                pending.push((verdicts.len(), svc));
+                Verdict::PendingStill {
+                    reason: String::new(),
+                }
+            };
         verdicts.push(ServiceVerdict {
             namespace: svc.namespace.clone(),
             name: svc.name.clone(),
             verdict,
         });
+    }
+
+    // From v0.14 the controller re-allocates the services that lost their address.
+    for (i, svc, lost_ip) in reallocated {
+        let mut fresh = (*svc).clone();
+        fresh.ingress_ips.clear();
+        let cause = loss_cause(&new_alloc, new, lost_ip);
+        let (new_ip, pool, reason) = match next.converge(&fresh) {
+            Ok(Some(ip)) => (Some(ip), next.pool(&svc.key()).map(str::to_string), None),
+            Ok(None) => (None, None, Some("not a LoadBalancer service".to_string())),
+            Err(e) => (None, None, Some(e.to_string())),
+        };
+        if let Some(v) = verdicts.get_mut(i) {
+            v.verdict = Verdict::Reallocated {
+                ip: lost_ip,
+                cause,
+                new_ip,
+                pool,
+                reason,
+            };
+        }
     }
 
     // Pending services, after the fixes: what the controller would do under the new config.

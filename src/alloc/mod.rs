@@ -22,9 +22,9 @@ mod tables;
 
 pub use addr::{is_buggy, AddrRange, Family};
 pub use allocator::{Allocator, Assignment, PoolStats};
-pub use dryrun::{dryrun, Report, ServiceVerdict, SuggestedFix, Verdict};
+pub use dryrun::{dryrun, dryrun_with, Report, Semantics, ServiceVerdict, SuggestedFix, Verdict};
 pub use error::{AllocError, SharingConflict};
-pub use from_config::pool_specs;
+pub use from_config::{pool_specs, pool_specs_from_crds};
 pub use pool::PoolSpec;
 pub use service::{
     parse_service_list, services_from_value, Port, Protocol, ServiceInfo, ServiceListError,

@@ -26,7 +26,19 @@ pub fn findings(file: &SourceFile, diagnostics: &[Diagnostic], color: bool) -> S
 
 /// The per-service table shown in text mode.
 pub fn table(report: &Report, file: &str, live: &Live) -> String {
-    let verdict = if report.accepted {
+    let reallocated = report
+        .services
+        .iter()
+        .filter(|s| matches!(s.verdict, Verdict::Reallocated { .. }))
+        .count();
+    let reallocations;
+    let verdict = if reallocated > 0 {
+        reallocations = format!(
+            "would be applied and RE-ALLOCATE {reallocated} service{}",
+            if reallocated == 1 { "" } else { "s" }
+        );
+        reallocations.as_str()
+    } else if report.accepted {
         "would be accepted"
     } else {
         "would be REJECTED"
@@ -79,6 +91,23 @@ fn row(v: &alloc::ServiceVerdict) -> [String; 4] {
             "<pending>".into(),
             "gets".into(),
             format!("{ip} from pool {pool}"),
+        ],
+        Verdict::Reallocated {
+            ip,
+            new_ip,
+            pool,
+            reason,
+            ..
+        } => [
+            service,
+            ip.to_string(),
+            "RE-ALLOCATED".into(),
+            match (new_ip, pool, reason) {
+                (Some(new), Some(pool), _) => format!("-> {new} from pool {pool}"),
+                (Some(new), None, _) => format!("-> {new}"),
+                (None, _, Some(reason)) => format!("-> <pending>: {reason}"),
+                (None, _, None) => "-> <pending>".into(),
+            },
         ],
         Verdict::PendingStill { reason } => [
             service,

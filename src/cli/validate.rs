@@ -63,6 +63,10 @@ pub struct ValidateArgs {
     /// without cluster credentials).
     #[arg(long, value_name = "FILE")]
     pub assignments: Option<PathBuf>,
+    /// From v0.14 MetalLB applies a configuration that takes addresses away and re-allocates the
+    /// services (MLB104): report them as warnings instead of errors.
+    #[arg(long)]
+    pub allow_reallocation: bool,
     /// The kubeconfig context to use with --cluster.
     #[arg(long, value_name = "NAME", requires = "cluster")]
     pub context: Option<String>,
@@ -159,9 +163,6 @@ pub fn run(global: &GlobalArgs, args: ValidateArgs) -> anyhow::Result<ExitCode> 
                     diagnostics.extend(findings);
                     tables.push_str(&table);
                 }
-                if live.is_some() && objects > 0 {
-                    tables.push_str(&format!("dry run of the custom resources in {} not possible: only the ConfigMap format has a dry run so far\n", file.name));
-                }
                 diagnostics.extend(report.diagnostics);
                 let configmaps = report.configs.iter().map(|c| c.line).collect();
                 crd_inputs.push((file.name.clone(), report.crds, configmaps));
@@ -179,8 +180,9 @@ pub fn run(global: &GlobalArgs, args: ValidateArgs) -> anyhow::Result<ExitCode> 
         inputs.push(file.name.clone());
         sources.insert(file);
     }
-    let crds = crd_lint(global, &crd_inputs, &sources, &args);
+    let (crds, crd_tables) = crd_lint(global, &crd_inputs, &sources, &args, live.as_ref());
     diagnostics.extend(crds);
+    tables.push_str(&crd_tables);
     if configs_found == 0 && !unnamed_without_config.is_empty() {
         if let Some(file) = sources.get(&unnamed_without_config[0]) {
             let mut d = no_config(file);
@@ -222,13 +224,15 @@ pub fn run(global: &GlobalArgs, args: ValidateArgs) -> anyhow::Result<ExitCode> 
     )))
 }
 
-/// The custom resources of all inputs, checked together (they refer to each other across files).
+/// The custom resources of all inputs, checked together (they refer to each other across files),
+/// and dry-run against `live` when given; returns the findings and the dry run's text table.
 fn crd_lint(
     global: &GlobalArgs,
     inputs: &[(String, Vec<config::crd::Document>, Vec<usize>)],
     sources: &Sources,
     args: &ValidateArgs,
-) -> Vec<Diagnostic> {
+    live: Option<&Live>,
+) -> (Vec<Diagnostic>, String) {
     let inputs: Vec<config::crd::Input<'_>> = inputs
         .iter()
         .filter(|(_, docs, configmaps)| !docs.is_empty() || !configmaps.is_empty())
@@ -246,7 +250,55 @@ fn crd_lint(
             eprintln!("{}:{}: checked {}", found.file, found.line, found.what);
         }
     }
-    report.diagnostics
+    let mut diagnostics = report.diagnostics;
+    let mut table = String::new();
+    if let (Some(live), Some(config)) = (live, &report.config) {
+        let files: Vec<&str> = inputs
+            .iter()
+            .filter(|i| i.documents.iter().any(config::crd::Document::is_metallb))
+            .map(|i| i.file.name.as_str())
+            .collect();
+        let what = format!("the custom resources in {}", files.join(", "));
+        if diagnostics.iter().any(Diagnostic::is_error) {
+            table.push_str(&format!("dry run of {what} skipped: MetalLB rejects these objects already; fix the errors first\n"));
+        } else {
+            let (joined, bases) = config::crd::join(&inputs);
+            let at = config
+                .pools
+                .first()
+                .map_or(config.span.start, |p| p.span.start);
+            let target = args.target_version.unwrap_or(Version::NEWEST);
+            let release = if target >= Version::v0(14) {
+                check::Release::Reallocate {
+                    allow_reallocation: args.allow_reallocation,
+                }
+            } else {
+                check::Release::Reject
+            };
+            match check::check_crds(config, &joined, live, at, release) {
+                Ok((found, dry)) => {
+                    diagnostics.extend(found.into_iter().map(|mut d| {
+                        // The cause after `SERVICE holds IP: ` names ConfigMap fields; spell
+                        // them as the custom resources do (not in the service's name).
+                        d.label = d.label.as_deref().map(|l| match l.split_once(": ") {
+                            Some((who, cause)) => {
+                                format!("{who}: {}", config::crd::crd_help(cause))
+                            }
+                            None => l.to_string(),
+                        });
+                        config::crd::relocate(d, &inputs, &bases)
+                    }));
+                    let live = Live {
+                        described: live.described_crds.clone(),
+                        ..live.clone()
+                    };
+                    table.push_str(&dry_run::table(&dry, &what, &live));
+                }
+                Err(e) => table.push_str(&format!("dry run of {what} not possible: {e:#}\n")),
+            }
+        }
+    }
+    (diagnostics, table)
 }
 
 fn dry_run_source(args: &ValidateArgs) -> anyhow::Result<Option<live::Source>> {

@@ -70,6 +70,7 @@ rules! {
     SERVICE_MOVES_POOL = "MLB101", "service-moves-pool", Info, "a service keeps its address, which now belongs to another pool";
     PENDING_NOW_ALLOCATABLE = "MLB102", "pending-service-allocatable", Info, "a service waiting for an address would get one";
     SERVICE_STAYS_PENDING = "MLB103", "service-stays-pending", Warning, "a LoadBalancer service would still get no address";
+    SERVICE_REALLOCATED = "MLB104", "service-reallocated", Error, "from v0.14, the configuration takes a service's address away and MetalLB gives it another";
     UNKNOWN_KIND = "MLB200", "unknown-kind", Error, "a metallb.io kind or apiVersion that MetalLB does not serve";
     KIND_REMOVED = "MLB201", "kind-removed", Error, "a kind the target release no longer serves (AddressPool after v0.13)";
     DEPRECATED_API = "MLB202", "deprecated-api", Warning, "a deprecated kind or version (BGPPeer v1beta1, AddressPool)";

@@ -4,7 +4,9 @@
 
 use std::path::Path;
 
-use ::kube::api::{Api, ListParams};
+use ::kube::api::{Api, DynamicObject, ListParams};
+use ::kube::core::GroupVersionKind;
+use ::kube::discovery::ApiResource;
 use ::kube::Client;
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
 
@@ -19,6 +21,10 @@ pub const PAGE_SIZE: u32 = 500;
 pub struct ClusterState {
     /// The ConfigMap's `data.config`, or `None` when the ConfigMap or the key is absent.
     pub running_config: Option<String>,
+    /// The IPAddressPools (`metallb.io/v1beta1`) in the ConfigMap's namespace, as JSON objects
+    /// in the server's order; `None` when the server does not serve the kind (no CRDs) or the
+    /// user may not list it.
+    pub running_pools: Option<Vec<serde_json::Value>>,
     /// Every Service in every namespace, in the server's order.
     pub services: Vec<ServiceInfo>,
 }
@@ -66,6 +72,8 @@ pub(crate) async fn fetch_at(
         .and_then(|cm| cm.data)
         .and_then(|mut d| d.remove("config"));
 
+    let running_pools = ip_address_pools(client.clone(), &server, configmap_ns).await?;
+
     let svcs: Api<Service> = Api::all(client);
     let mut services = Vec::new();
     let mut token: Option<String> = None;
@@ -96,8 +104,38 @@ pub(crate) async fn fetch_at(
     }
     Ok(ClusterState {
         running_config,
+        running_pools,
         services,
     })
+}
+
+/// The IPAddressPools in `namespace`, or `None` when the kind is not served (404) or the user
+/// may not list it (403).
+async fn ip_address_pools(
+    client: Client,
+    server: &str,
+    namespace: &str,
+) -> Result<Option<Vec<serde_json::Value>>, KubeError> {
+    let gvk = GroupVersionKind::gvk("metallb.io", "v1beta1", "IPAddressPool");
+    let ar = ApiResource::from_gvk_with_plural(&gvk, "ipaddresspools");
+    let api: Api<DynamicObject> = Api::namespaced_with(client, namespace, &ar);
+    match api.list(&ListParams::default()).await {
+        Ok(list) => Ok(Some(
+            list.items
+                .iter()
+                .map(|o| serde_json::to_value(o).unwrap_or(serde_json::Value::Null))
+                .collect(),
+        )),
+        // Not served (no CRDs), or not readable: the running pools only tell which services
+        // move pool (MLB101), so the dry run goes on without them rather than fail a
+        // ConfigMap-only check.
+        Err(::kube::Error::Api(s)) if s.code == 404 || s.code == 403 => Ok(None),
+        Err(e) => Err(request_error(
+            server,
+            &format!("list ipaddresspools in {namespace}"),
+            e,
+        )),
+    }
 }
 
 /// [`fetch_from`] on a private single-threaded runtime: for callers

@@ -8,7 +8,7 @@ use ::kube::Client;
 
 use super::KubeError;
 use crate::alloc::check::{running_pools, Live};
-use crate::alloc::{parse_service_list, ServiceListError};
+use crate::alloc::{parse_service_list, pool_specs_from_crds, ServiceListError};
 use crate::config::Options;
 
 /// Where the live assignments come from.
@@ -73,6 +73,7 @@ pub fn load(source: &Source, options: &Options) -> Result<Live, LiveError> {
                 state,
                 options,
                 format!("the cluster ({context}ConfigMap {namespace}/{name})"),
+                format!("the cluster ({context}IPAddressPools in {namespace})"),
             ))
         }
     }
@@ -90,8 +91,10 @@ pub fn from_file(path: &Path) -> Result<Live, LiveError> {
     })?;
     Ok(Live {
         running: None,
+        running_crds: None,
         services,
         described: format!("assignments in {}", path.display()),
+        described_crds: format!("assignments in {}", path.display()),
     })
 }
 
@@ -109,6 +112,7 @@ pub async fn fetch(
         state,
         options,
         format!("the cluster (ConfigMap {namespace}/{name})"),
+        format!("the cluster (IPAddressPools in {namespace})"),
     ))
 }
 
@@ -118,13 +122,16 @@ fn live_from(
     state: super::assignments::ClusterState,
     options: &Options,
     described: String,
+    described_crds: String,
 ) -> Live {
     Live {
         running: state
             .running_config
             .as_deref()
             .and_then(|t| running_pools(t, options)),
+        running_crds: state.running_pools.as_deref().map(pool_specs_from_crds),
         services: state.services,
         described,
+        described_crds,
     }
 }

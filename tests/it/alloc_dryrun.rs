@@ -5,7 +5,8 @@ use std::net::IpAddr;
 
 use metallbctl::alloc::dryrun::LossCause;
 use metallbctl::alloc::{
-    dryrun, parse_service_list, AddrRange, PoolSpec, ServiceInfo, SuggestedFix, Verdict,
+    dryrun, dryrun_with, parse_service_list, AddrRange, PoolSpec, Semantics, ServiceInfo,
+    SuggestedFix, Verdict,
 };
 
 const ASSIGNMENTS: &str = include_str!("../fixtures/alloc/tutorial-assignments.json");
@@ -205,4 +206,79 @@ fn fixes_do_not_collide_and_respect_annotations_and_sharing() {
     assert_eq!(fix("manual"), "set spec.loadBalancerIP: 10.0.1.1");
     // The first one MetalLB would name, in name order.
     assert!(report.rejection.unwrap().contains(r#"service "ns/lose1""#));
+}
+
+#[test]
+fn from_v0_14_tutorial_3_is_applied_and_nginx_is_reallocated() {
+    let services = parse_service_list(ASSIGNMENTS).unwrap();
+    let report = dryrun_with(
+        Some(&tutorial_1()),
+        &tutorial_3(),
+        &services,
+        Semantics::Reallocate,
+    )
+    .unwrap();
+    assert!(report.accepted, "v0.14 applies the configuration");
+    assert_eq!(report.rejection, None);
+    assert!(report.has_losses());
+    assert_eq!(
+        report.services[0].verdict,
+        Verdict::Reallocated {
+            ip: ip("198.51.100.0"),
+            cause: LossCause::BuggyIpAvoided {
+                pools: vec!["my-ip-space".into()]
+            },
+            new_ip: Some(ip("198.51.100.1")),
+            pool: Some("my-ip-space".into()),
+            reason: None,
+        }
+    );
+    let used: u128 = report.pools.iter().map(|p| p.in_use).sum();
+    assert_eq!(
+        used, 1,
+        "the new address is taken in the pools after the change"
+    );
+
+    // The same change under v0.13 semantics is the rejection of MLB100.
+    let old = dryrun_with(
+        Some(&tutorial_1()),
+        &tutorial_3(),
+        &services,
+        Semantics::Reject,
+    )
+    .unwrap();
+    assert_eq!(
+        old,
+        dryrun(Some(&tutorial_1()), &tutorial_3(), &services).unwrap()
+    );
+    assert!(!old.accepted);
+}
+
+#[test]
+fn a_reallocated_service_with_no_free_address_goes_pending() {
+    let services = parse_service_list(ASSIGNMENTS).unwrap();
+    // Only a manual pool is left: the controller gives an unannotated service nothing.
+    let manual = vec![
+        PoolSpec::new("manual", vec![AddrRange::parse("203.0.113.0/29").unwrap()])
+            .auto_assign(false),
+    ];
+    let report = dryrun_with(None, &manual, &services, Semantics::Reallocate).unwrap();
+    match &report.services[0].verdict {
+        Verdict::Reallocated {
+            ip: lost,
+            cause,
+            new_ip,
+            pool,
+            reason,
+        } => {
+            assert_eq!(*lost, ip("198.51.100.0"));
+            assert_eq!(*cause, LossCause::NotInAnyPool);
+            assert_eq!((*new_ip, pool.as_deref()), (None, None));
+            assert!(
+                reason.as_deref().is_some_and(|r| !r.is_empty()),
+                "{reason:?}"
+            );
+        }
+        other => panic!("expected a re-allocation, got {other:?}"),
+    }
 }

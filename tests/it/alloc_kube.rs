@@ -154,9 +154,16 @@ async fn reads_configmap_and_all_services_then_dry_runs() {
         requests[0],
         "/api/v1/namespaces/metallb-system/configmaps/config"
     );
-    assert!(requests[1].starts_with("/api/v1/services?"), "{requests:?}");
-    assert!(requests[1].contains("limit=500"));
-    assert!(requests[2].contains("continue=page-2"));
+    // No IPAddressPool CRD served (404): the custom resources' running pools are unknown.
+    assert!(
+        requests[1]
+            .starts_with("/apis/metallb.io/v1beta1/namespaces/metallb-system/ipaddresspools"),
+        "{requests:?}"
+    );
+    assert_eq!(state.running_pools, None);
+    assert!(requests[2].starts_with("/api/v1/services?"), "{requests:?}");
+    assert!(requests[2].contains("limit=500"));
+    assert!(requests[3].contains("continue=page-2"));
 
     // The tutorial: tutorial-3 over what the cluster runs.
     let pools = |avoid| {

@@ -474,4 +474,56 @@ proptest! {
             }
         }
     }
+
+    /// From v0.14 (re-allocation): the configuration is always accepted, exactly the services
+    /// that v0.13 would reject on lose their address, and every address handed out (kept,
+    /// re-allocated or newly allocated) is owned by the new configuration and given once.
+    #[test]
+    fn reallocation_gives_valid_distinct_addresses(
+        running in pools_strategy(),
+        new in pools_strategy(),
+        specs in prop::collection::vec(spec_strategy(), 0..8),
+    ) {
+        use metallbctl::alloc::{Semantics, Verdict};
+        let mut alloc = Allocator::new(running.clone()).unwrap();
+        let mut services = Vec::new();
+        for (i, spec) in specs.iter().enumerate() {
+            let mut spec = spec.clone();
+            spec.sharing = None;
+            let mut s = service(i, &spec);
+            if let Ok(Some(ip)) = alloc.converge(&s) {
+                s.ingress_ips = vec![ip];
+            }
+            services.push(s);
+        }
+        let rejecting = metallbctl::alloc::dryrun(Some(&running), &new, &services).unwrap();
+        let report = metallbctl::alloc::dryrun_with(Some(&running), &new, &services, Semantics::Reallocate).unwrap();
+        prop_assert!(report.accepted);
+        prop_assert_eq!(report.rejection.as_deref(), None);
+        prop_assert_eq!(report.services.len(), rejecting.services.len());
+        let mut taken: BTreeSet<IpAddr> = BTreeSet::new();
+        for (v, r) in report.services.iter().zip(&rejecting.services) {
+            prop_assert_eq!(&v.name, &r.name);
+            let lost_before = matches!(r.verdict, Verdict::Loses { .. });
+            let lost_now = matches!(v.verdict, Verdict::Reallocated { .. });
+            prop_assert_eq!(lost_before, lost_now, "{:?} vs {:?}", v, r);
+            match &v.verdict {
+                Verdict::Keeps { ip, .. } | Verdict::Moves { ip, .. } | Verdict::PendingNowAllocatable { ip, .. } => {
+                    prop_assert!(pool_for(&new, *ip).is_some());
+                    prop_assert!(taken.insert(*ip), "{} given twice", ip);
+                }
+                Verdict::Reallocated { ip, new_ip, pool, reason, .. } => {
+                    prop_assert!(pool_for(&new, *ip).is_none(), "{} was not lost", ip);
+                    match new_ip {
+                        Some(n) => {
+                            prop_assert_eq!(pool_for(&new, *n), pool.as_deref());
+                            prop_assert!(taken.insert(*n), "{} given twice", n);
+                        }
+                        None => prop_assert!(reason.is_some()),
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
 }

@@ -14,6 +14,7 @@ mod bgp_codec;
 mod bgp_interop;
 mod bgp_loopback;
 mod bgp_session;
+mod ci_docs;
 mod convert;
 mod first_hour;
 mod install;

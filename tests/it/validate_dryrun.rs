@@ -244,3 +244,207 @@ fn dry_run_tables_match_their_snapshots() {
         crate::support::snapshot(name, &out);
     }
 }
+
+/// The tutorial-3 change in custom-resource form: `avoidBuggyIPs` takes nginx's 198.51.100.0.
+const CRDS_TUTORIAL_3: &str = "tests/fixtures/rules/MLB104-service-reallocated.yaml";
+
+#[test]
+fn custom_resources_from_v0_14_name_the_reallocated_service_and_its_new_address() {
+    let args = [
+        "validate",
+        CRDS_TUTORIAL_3,
+        "--assignments",
+        "tests/fixtures/alloc/tutorial-assignments.json",
+    ];
+    let (out, err, code) = run(&args);
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(
+        out.contains("error[MLB104]: service \"default/nginx\" loses 198.51.100.0 and gets 198.51.100.1 from pool \"my-ip-space\" instead"),
+        "{out}"
+    );
+    assert!(
+        out.contains("MLB104-service-reallocated.yaml:9:18"),
+        "points at avoidBuggyIPs: {out}"
+    );
+    assert!(
+        out.contains("would be applied and RE-ALLOCATE 1 service"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "default/nginx  198.51.100.0  RE-ALLOCATED  -> 198.51.100.1 from pool my-ip-space"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("not possible"), "{out}");
+
+    // Allowed: the finding stays, as a warning, and the exit status is 0.
+    let (out, err, code) = run(&[&args[..], &["--allow-reallocation"]].concat());
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("warning[MLB104]"), "{out}");
+    let (_, _, code) = run(&[&args[..], &["--allow-reallocation", "--deny-warnings"]].concat());
+    assert_eq!(code, Some(1));
+
+    // v0.14 too; machine formats carry it.
+    let (out, _, code) = run(&[
+        &args[..],
+        &["--target-version", "v0.14", "--format", "json"],
+    ]
+    .concat());
+    assert_eq!(code, Some(1));
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(json["diagnostics"][0]["code"], "MLB104");
+    assert_eq!(json["diagnostics"][0]["line"], 9);
+}
+
+#[test]
+fn custom_resources_up_to_v0_13_are_rejected_as_the_configmap_is() {
+    let (out, err, code) = run(&[
+        "validate",
+        CRDS_TUTORIAL_3,
+        "--assignments",
+        "tests/fixtures/alloc/tutorial-assignments.json",
+        "--target-version",
+        "v0.13",
+        "--allow-reallocation",
+    ]);
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(out.contains(&format!("error[MLB100]: {LOSS}")), "{out}");
+    assert!(out.contains("would be REJECTED"), "{out}");
+    assert!(!out.contains("[MLB104]"), "{out}");
+
+    // Pinned first: nothing to re-allocate under any release.
+    for version in ["v0.13", "v0.16"] {
+        let (out, err, code) = run(&[
+            "validate",
+            CRDS_TUTORIAL_3,
+            "--assignments",
+            "tests/fixtures/alloc/tutorial-assignments-pinned.json",
+            "--target-version",
+            version,
+        ]);
+        assert_eq!(code, Some(0), "{version}: {out}{err}");
+        assert!(out.contains("would be accepted"), "{out}");
+        assert!(out.contains("default/nginx  198.51.100.1  keeps"), "{out}");
+    }
+}
+
+#[test]
+fn custom_resources_with_errors_are_not_dry_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.yaml");
+    let text = std::fs::read_to_string(CRDS_TUTORIAL_3)
+        .unwrap()
+        .replace("198.51.100.0/24", "198.51.100.0/33");
+    std::fs::write(&path, text).unwrap();
+    let (out, err, code) = run(&[
+        "validate",
+        path.to_str().unwrap(),
+        "--assignments",
+        "tests/fixtures/alloc/tutorial-assignments.json",
+    ]);
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(
+        out.contains("skipped: MetalLB rejects these objects already"),
+        "{out}"
+    );
+    assert!(!out.contains("[MLB104]"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_resources_against_the_live_ip_address_pools() {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    use kube::api::DynamicObject;
+    use kube::core::GroupVersionKind;
+    use kube::discovery::ApiResource;
+
+    let lab = Lab::start("validate-cluster-crds").await;
+    let client = lab.client().await;
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    namespaces
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "metallb-system"}})).unwrap(),
+        )
+        .await
+        .expect("namespace");
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    crds.create(
+        &PostParams::default(),
+        &serde_json::from_value(json!({
+            "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": "ipaddresspools.metallb.io"},
+            "spec": {"group": "metallb.io", "scope": "Namespaced",
+                "names": {"plural": "ipaddresspools", "singular": "ipaddresspool", "kind": "IPAddressPool", "listKind": "IPAddressPoolList"},
+                "versions": [{"name": "v1beta1", "served": true, "storage": true,
+                    "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}
+        }))
+        .unwrap(),
+    )
+    .await
+    .expect("crd");
+    // The running pool has another name: web's address "moves" proves the live pools were read.
+    let gvk = GroupVersionKind::gvk("metallb.io", "v1beta1", "IPAddressPool");
+    let ar = ApiResource::from_gvk_with_plural(&gvk, "ipaddresspools");
+    let pools: Api<DynamicObject> = Api::namespaced_with(client.clone(), "metallb-system", &ar);
+    pools
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(
+                json!({"apiVersion": "metallb.io/v1beta1", "kind": "IPAddressPool",
+                "metadata": {"name": "old-space", "namespace": "metallb-system"},
+                "spec": {"addresses": ["198.51.100.0/24"]}}),
+            )
+            .unwrap(),
+        )
+        .await
+        .expect("pool");
+    let services: Api<Service> = Api::namespaced(client.clone(), "default");
+    for (name, ip) in [("nginx", "198.51.100.0"), ("web", "198.51.100.7")] {
+        let svc = json!({"metadata": {"name": name}, "spec": {"type": "LoadBalancer", "selector": {"app": name}, "ports": [{"port": 80, "protocol": "TCP"}]}});
+        services
+            .create(
+                &PostParams::default(),
+                &serde_json::from_value(svc).unwrap(),
+            )
+            .await
+            .expect("service");
+        services
+            .patch_status(
+                name,
+                &PatchParams::default(),
+                &Patch::Merge(json!({"status": {"loadBalancer": {"ingress": [{"ip": ip}]}}})),
+            )
+            .await
+            .expect("status");
+    }
+
+    let kc = lab.kubeconfig().to_str().unwrap().to_string();
+    let (out, err, code) = tokio::task::spawn_blocking(move || {
+        run(&[
+            "validate",
+            CRDS_TUTORIAL_3,
+            "--cluster",
+            "--kubeconfig",
+            &kc,
+        ])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(
+        out.contains("the cluster (IPAddressPools in metallb-system)"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "error[MLB104]: service \"default/nginx\" loses 198.51.100.0 and gets 198.51.100.1"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("default/web    198.51.100.7  moves         pool old-space -> my-ip-space"),
+        "{out}"
+    );
+    lab.shutdown().await;
+}

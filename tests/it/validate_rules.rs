@@ -2,7 +2,8 @@
 //!
 //! Each file `tests/fixtures/rules/MLBnnn-name.yaml` triggers rule MLBnnn; its text report is
 //! snapshotted as `snapshots/rule_MLBnnn.snap`. A fixture that needs flags names them on a line
-//! `# metallbctl validate FLAGS`; the docs examples use the same convention.
+//! `# metallbctl validate FLAGS`; the docs examples use the same convention. The same file name
+//! under `tests/fixtures/rules/valid/` is the configuration fixed, which must not trigger it.
 
 use std::path::{Path, PathBuf};
 
@@ -134,6 +135,44 @@ fn each_fixture_triggers_its_rule_and_matches_its_snapshot() {
         );
         snapshot(&format!("rule_{code}"), &out);
     }
+}
+
+/// Each rule fixture's valid form: `tests/fixtures/rules/valid/` holds the same configuration
+/// fixed, under the same file name and flags. It must not trigger its rule, nor any error.
+#[test]
+fn each_fixture_has_a_valid_form_clean_of_its_rule() {
+    let mut checked = 0;
+    for (code, path) in fixtures() {
+        let name = path.file_name().unwrap_or_default();
+        let valid = repo_path("tests/fixtures/rules/valid").join(name);
+        let rel = valid
+            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .unwrap_or(&valid)
+            .to_path_buf();
+        let text = std::fs::read_to_string(&valid)
+            .unwrap_or_else(|_| panic!("{code} needs a valid form {}", rel.display()));
+        assert_ne!(
+            text,
+            std::fs::read_to_string(&path).unwrap_or_default(),
+            "{code}: the valid form is the invalid one"
+        );
+        let (status, json, err) = validate(&rel, &flags_of(&text), &["--format", "json"]);
+        let found = codes(&json);
+        assert!(
+            !found.contains(&code),
+            "{} still triggers {code}: {json}{err}",
+            rel.display()
+        );
+        assert_eq!(status, Some(0), "{} has errors: {json}{err}", rel.display());
+        checked += 1;
+    }
+    let valid_forms = std::fs::read_dir(repo_path("tests/fixtures/rules/valid"))
+        .expect("tests/fixtures/rules/valid")
+        .count();
+    assert_eq!(
+        valid_forms, checked,
+        "a valid form without its invalid fixture"
+    );
 }
 
 /// The `yaml` example of each `## MLBnnn` section of docs/rules.md.

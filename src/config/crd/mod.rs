@@ -16,6 +16,8 @@ pub mod rules;
 mod schema;
 mod to_model;
 
+pub use to_model::crd_help;
+
 use std::ops::Range;
 
 use super::decode::{Decoder, Record};
@@ -121,14 +123,7 @@ pub fn wants(api_version: &str, kind: &str) -> bool {
 
 /// Decode and check every MetalLB object of every input together.
 pub fn lint(inputs: &[Input<'_>], target: Option<Version>, mode: BgpMode) -> Report {
-    let mut text = String::new();
-    let mut bases = Vec::with_capacity(inputs.len());
-    for input in inputs {
-        bases.push(text.len());
-        text.push_str(&input.file.text);
-        text.push('\n');
-    }
-    let joined = SourceFile::new("<custom resources>", text);
+    let (joined, bases) = join(inputs);
     let mut reporter = Reporter::new(&joined);
     let mut report = Report::default();
     let crd_target = target.unwrap_or(Version::NEWEST);
@@ -247,7 +242,21 @@ fn formats(
 }
 
 /// Move a finding from the joined text to its own file.
-fn relocate(mut d: Diagnostic, inputs: &[Input<'_>], bases: &[usize]) -> Diagnostic {
+/// The inputs joined into one text, as [`lint`] sees them (the spans of [`Report::config`] point
+/// into it), and where each input starts.
+pub fn join(inputs: &[Input<'_>]) -> (SourceFile, Vec<usize>) {
+    let mut text = String::new();
+    let mut bases = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        bases.push(text.len());
+        text.push_str(&input.file.text);
+        text.push('\n');
+    }
+    (SourceFile::new("<custom resources>", text), bases)
+}
+
+/// Move a finding located in the joined text of [`join`] back to its own input.
+pub fn relocate(mut d: Diagnostic, inputs: &[Input<'_>], bases: &[usize]) -> Diagnostic {
     if let Some(loc) = &d.location {
         let i = bases
             .partition_point(|&b| b <= loc.span.start)
