@@ -171,6 +171,10 @@ fn run_up(args: UpArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let topology = control::resolve_topology(args.topology.as_deref(), &layout)?;
+    if args.tutorial {
+        // Before anything starts: a topology the tutorial cannot peer with would only time out.
+        tutorial::check_topology(&topology)?;
+    }
     let (mode, replaced) = control::resolve_routers(args.routers.map(RoutersArg::mode), &layout)?;
     if let Some(old) = replaced {
         if !args.foreground || std::io::IsTerminal::is_terminal(&std::io::stdout()) {

@@ -420,3 +420,30 @@ fn router_daemons_of_a_killed_lab_are_reaped() {
         },
     );
 }
+
+/// `lab up --topology lab/multi-node.yaml --tutorial` used to wait 30 s in silence and exit 0
+/// with every session Active (the routers are AS 64512/64513, the tutorial peers in AS 64500).
+/// It is refused before anything starts, naming both ASes.
+#[test]
+fn tutorial_on_a_topology_it_cannot_peer_with_is_refused_up_front() {
+    let lab = Lab::new("tutorial-mismatch");
+    let out = lab.lab(
+        "up",
+        &[
+            "--topology",
+            &crate::support::repo_path("lab/multi-node.yaml")
+                .display()
+                .to_string(),
+            "--tutorial",
+        ],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("router bird is AS 64512") && err.contains("router quagga is AS 64513"),
+        "{err}"
+    );
+    assert!(err.contains("help: use the tutorial's topology"), "{err}");
+    // Refused before the daemon starts, not after a wait for routes that never come.
+    assert!(lab.pid().is_none(), "no lab daemon was started");
+}
