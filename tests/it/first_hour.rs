@@ -369,35 +369,47 @@ fn announce_to_a_closed_port_says_why_when_it_retries_and_gives_up_under_timeout
     );
 }
 
-#[test]
-fn announce_interrupted_before_any_session_says_nothing_was_announced() {
+/// `bgp announce PEER` of 198.51.100.10 as AS 64500, interrupted with SIGINT (Ctrl-C) once
+/// its stderr shows `ready` and `before_interrupt` has returned; (stderr until ready, the rest).
+fn interrupted_announce(
+    peer: &str,
+    peer_as: &str,
+    ready: &str,
+    before_interrupt: impl FnOnce(),
+) -> (String, String) {
     use std::io::BufRead;
-    let peer = format!("127.0.0.1:{}", free_port("127.0.0.1"));
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_metallbctl"))
-        .args(["bgp", "announce", "--peer", &peer, "--as", "64500"])
-        .args(["--peer-as", "64500", "198.51.100.10"])
+        .args(["bgp", "announce", "--peer", peer, "--as", "64500"])
+        .args(["--peer-as", peer_as, "198.51.100.10"])
         .env("NO_COLOR", "1")
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("announce");
     let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
     let mut seen = String::new();
-    // Ready: the first failed attempt was reported.
-    while !seen.contains("retrying in") {
+    while !seen.contains(ready) {
         let mut line = String::new();
         if stderr.read_line(&mut line).expect("read") == 0 {
             panic!("announce ended early: {seen}");
         }
         seen.push_str(&line);
     }
+    before_interrupt();
     // SAFETY: kill(2) with SIGINT (Ctrl-C) to the child this test started.
     unsafe {
         libc::kill(child.id() as i32, libc::SIGINT);
     }
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stderr, &mut rest).expect("read");
-    let status = child.wait().expect("wait");
-    assert!(status.success(), "{seen}{rest}");
+    assert!(child.wait().expect("wait").success(), "{seen}{rest}");
+    (seen, rest)
+}
+
+#[test]
+fn announce_interrupted_before_any_session_says_nothing_was_announced() {
+    let peer = format!("127.0.0.1:{}", free_port("127.0.0.1"));
+    // Ready: the first failed attempt was reported.
+    let (seen, rest) = interrupted_announce(&peer, "64500", "retrying in", || {});
     assert!(
         rest.contains("nothing was announced") && !rest.contains("withdrawing"),
         "{seen}{rest}"
@@ -936,34 +948,12 @@ fn a_kubeconfig_variable_naming_a_missing_file_says_so() {
 
 #[test]
 fn announce_interrupted_after_the_session_came_up_withdraws_what_it_sent() {
-    use std::io::BufRead;
     let mut router = Listener::start("64501", "64500");
     let peer = format!("127.0.0.1:{}", router.port);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_metallbctl"))
-        .args(["bgp", "announce", "--peer", &peer, "--as", "64500"])
-        .args(["--peer-as", "64501", "198.51.100.10"])
-        .env("NO_COLOR", "1")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("announce");
-    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
-    let mut seen = String::new();
-    while !seen.contains("established") {
-        let mut line = String::new();
-        if stderr.read_line(&mut line).expect("read") == 0 {
-            panic!("announce ended early: {seen}");
-        }
-        seen.push_str(&line);
-    }
     // Interrupt only once the router holds the prefix: then there is something to withdraw.
-    router.wait_for("198.51.100.10/32");
-    // SAFETY: kill(2) with SIGINT (Ctrl-C) to the child this test started.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGINT);
-    }
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stderr, &mut rest).expect("read");
-    assert!(child.wait().expect("wait").success(), "{seen}{rest}");
+    let (seen, rest) = interrupted_announce(&peer, "64501", "established", || {
+        router.wait_for("198.51.100.10/32")
+    });
     assert!(
         rest.contains(&format!(
             "withdrawing 1 prefix from {peer} and closing the session"
