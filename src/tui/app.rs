@@ -263,7 +263,7 @@ impl App {
         self.sessions_shown = (0..self.session_rows.len())
             .filter(|&i| {
                 let s = &self.session_rows[i];
-                (!faults || !s.state.is_up() || s.last_error.is_some()) && flt.matches(&s.haystack)
+                (!faults || s.fault) && flt.matches(&s.haystack)
             })
             .collect();
 
