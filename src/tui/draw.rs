@@ -550,8 +550,9 @@ fn sessions(app: &App, snap: &Snapshot, f: &mut Frame, area: Rect) {
         .iter()
         .enumerate()
         .map(|(i, &ri)| {
-            let r = &app.session_rows[ri];
-            let history = r.history.and_then(|i| snap.history.sessions.get(i));
+            let row = &app.session_rows[ri];
+            let history = row.history.and_then(|i| snap.history.sessions.get(i));
+            let r = &row.session;
             let (flaps, spark) = rows::flap_sparkline(history, now, 10);
             let state = Line::from(vec![
                 mark_span(app, state_mark(r.state)),

@@ -7,8 +7,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::status::{
-    DriftKind, EventRecord, Health, ServiceIntent, SessionHistory, SessionState, Snapshot,
-    SourceHealth,
+    DriftKind, EventRecord, Health, ServiceIntent, SessionHistory, Snapshot, SourceHealth,
 };
 
 /// One routes-table row: a prefix with one set of attributes, and the routers holding it.
@@ -29,22 +28,10 @@ pub struct RouteRow {
     pub haystack: String,
 }
 
-/// One sessions-table row: one BGP session (`status::sessions::SessionRow`), with its history
-/// entry and filter text.
+/// One sessions-table row: one BGP session, with its history entry and filter text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionRow {
-    pub node: String,
-    pub peer: String,
-    pub local_as: Option<u32>,
-    pub peer_as: Option<u32>,
-    pub state: SessionState,
-    /// Up since (speaker) or in this state since (router).
-    pub since_ms: Option<u64>,
-    pub received: Option<u64>,
-    pub advertised: Option<u64>,
-    pub last_error: Option<String>,
-    /// Not Established on either end, or an error (`status::sessions::SessionRow::is_fault`).
-    pub fault: bool,
+    pub session: crate::status::sessions::SessionRow,
     /// Its entry in `snapshot.history.sessions`, if any.
     pub history: Option<usize>,
     pub haystack: String,
@@ -181,16 +168,7 @@ pub fn session_rows(snap: &Snapshot) -> Vec<SessionRow> {
             )
             .to_lowercase();
             SessionRow {
-                fault: s.is_fault(),
-                node: s.node,
-                peer: s.peer,
-                local_as: s.local_as,
-                peer_as: s.peer_as,
-                state: s.state,
-                since_ms: s.since_ms,
-                received: s.received,
-                advertised: s.advertised,
-                last_error: s.last_error,
+                session: s,
                 history,
                 haystack,
             }
