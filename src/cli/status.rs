@@ -4,7 +4,6 @@
 //! and with `--watch` keep printing. `status --require all|any` exits 1 when sessions are down
 //! or drift exists, like `cilium-dbg bgp status --require-all`.
 
-use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,9 +15,9 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use crate::sources::{self, Collector};
-use crate::status::drift::{peer_ip, router_for_peer};
 use crate::status::explain::{age, check, Require};
 use crate::status::model::{ClusterInfo, ConfigState, Health, Snapshot};
+use crate::status::sessions;
 use crate::status::source::{ClusterReading, ClusterSource, SourceFuture};
 
 /// Where the status comes from (shared by `status`, `routes` and `tui`).
@@ -530,68 +529,24 @@ pub fn routes_table(now_ms: u64, rows: &[RouteRow]) -> String {
     table(&t)
 }
 
-/// The sessions table: speakers' sessions, with what the matching router received; with no
-/// speaker data, the routers' sessions.
+/// The sessions table: one row per BGP session (`status::sessions::session_rows`).
 pub fn sessions_table(snap: &Snapshot) -> String {
     let now = snap.taken_at_ms;
-    let mut t = vec![[
-        "NODE",
-        "PEER",
-        "LOCAL AS",
-        "PEER AS",
-        "STATE",
-        "UPTIME",
-        "RECEIVED",
-        "ADVERTISED",
-        "LAST ERROR",
-    ]
-    .map(String::from)
-    .to_vec()];
-    let node_addr: BTreeMap<&str, IpAddr> = snap
-        .services
-        .iter()
-        .flat_map(|s| &s.announcements)
-        .filter_map(|a| a.next_hop.map(|nh| (a.node.as_str(), nh)))
-        .collect();
-    if !snap.speakers.is_empty() {
-        for s in &snap.speakers {
-            let received = router_for_peer(snap, &s.peer).and_then(|r| {
-                let addr = node_addr.get(s.node.as_str())?;
-                r.sessions
-                    .iter()
-                    .find(|rs| peer_ip(&rs.peer) == Some(*addr))
-                    .map(|rs| rs.received)
-            });
-            t.push(vec![
-                s.node.clone(),
-                s.peer.clone(),
-                opt(s.local_as),
-                opt(s.peer_as),
-                s.state.to_string(),
-                s.up_since_ms.map_or("-".into(), |u| age(now, u)),
-                opt(received),
-                s.prefixes_advertised.to_string(),
-                s.last_error.clone().unwrap_or_else(|| "-".into()),
-            ]);
-        }
-    } else {
-        for r in &snap.routers {
-            for s in &r.sessions {
-                t.push(vec![
-                    s.peer.clone(),
-                    format!("{} ({})", r.name, r.address.as_deref().unwrap_or("-")),
-                    opt(s.peer_as),
-                    opt(r.asn),
-                    s.state.to_string(),
-                    s.since_ms
-                        .filter(|_| s.state.is_up())
-                        .map_or("-".into(), |u| age(now, u)),
-                    s.received.to_string(),
-                    "-".into(),
-                    s.last_error.clone().unwrap_or_else(|| "-".into()),
-                ]);
-            }
-        }
+    let mut t = vec![sessions::COLUMNS.map(String::from).to_vec()];
+    for s in sessions::session_rows(snap) {
+        t.push(vec![
+            s.node,
+            s.peer,
+            opt(s.local_as),
+            opt(s.peer_as),
+            s.state.to_string(),
+            s.since_ms
+                .filter(|_| s.state.is_up())
+                .map_or("-".into(), |u| age(now, u)),
+            opt(s.received),
+            opt(s.advertised),
+            s.last_error.unwrap_or_else(|| "-".into()),
+        ]);
     }
     if t.len() == 1 {
         return "No BGP sessions found.\n".to_string();

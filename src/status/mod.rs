@@ -13,6 +13,7 @@ pub mod history;
 pub mod model;
 pub mod prom;
 pub mod routes;
+pub mod sessions;
 pub mod source;
 
 pub use explain::{router_verdict, verdict, why_not_advertised};

@@ -229,7 +229,11 @@ impl App {
         let Some(snap) = &self.snap else { return };
         self.route_rows = rows::route_rows(snap);
         self.session_rows = rows::session_rows(snap);
-        self.sessions_up = self.session_rows.iter().filter(|r| r.state.is_up()).count();
+        self.sessions_up = self
+            .session_rows
+            .iter()
+            .filter(|r| r.session.state.is_up())
+            .count();
         self.service_drift = rows::service_drift(snap);
         self.refilter();
     }
@@ -263,7 +267,7 @@ impl App {
         self.sessions_shown = (0..self.session_rows.len())
             .filter(|&i| {
                 let s = &self.session_rows[i];
-                (!faults || !s.state.is_up() || s.last_error.is_some()) && flt.matches(&s.haystack)
+                (!faults || s.session.is_fault()) && flt.matches(&s.haystack)
             })
             .collect();
 

@@ -13,6 +13,7 @@ use super::rows;
 use super::strings;
 use super::theme::{Mark, Role};
 use crate::status::explain::age;
+use crate::status::sessions::COLUMNS as SESSION_COLUMNS;
 use crate::status::{
     router_verdict, why_not_advertised, ConfigState, DriftKind, Health, Level, RouterView,
     SessionState, Snapshot,
@@ -523,16 +524,16 @@ fn role_bold(app: &App, role: Role) -> Style {
 // ---- sessions ---------------------------------------------------------------------------
 
 const SESSION_COLS: [Col; 10] = [
-    col(strings::SESSION_COLUMNS[0], 14, 0),
-    col(strings::SESSION_COLUMNS[1], 16, 0),
-    col(strings::SESSION_COLUMNS[2], 8, 4),
-    col(strings::SESSION_COLUMNS[3], 7, 2),
-    col(strings::SESSION_COLUMNS[4], 13, 0),
-    col(strings::SESSION_COLUMNS[5], 6, 1),
-    col(strings::SESSION_COLUMNS[6], 8, 3),
-    col(strings::SESSION_COLUMNS[7], 10, 1),
-    col(strings::SESSION_COLUMNS[8], 13, 2),
-    col(strings::SESSION_COLUMNS[9], 18, 0),
+    col(SESSION_COLUMNS[0], 14, 0),
+    col(SESSION_COLUMNS[1], 16, 0),
+    col(SESSION_COLUMNS[2], 8, 4),
+    col(SESSION_COLUMNS[3], 7, 2),
+    col(SESSION_COLUMNS[4], 13, 0),
+    col(SESSION_COLUMNS[5], 6, 1),
+    col(SESSION_COLUMNS[6], 8, 3),
+    col(SESSION_COLUMNS[7], 10, 1),
+    col(strings::FLAPS_COLUMN, 13, 2),
+    col(SESSION_COLUMNS[8], 18, 0),
 ];
 
 fn sessions(app: &App, snap: &Snapshot, f: &mut Frame, area: Rect) {
@@ -549,8 +550,9 @@ fn sessions(app: &App, snap: &Snapshot, f: &mut Frame, area: Rect) {
         .iter()
         .enumerate()
         .map(|(i, &ri)| {
-            let r = &app.session_rows[ri];
-            let history = r.history.and_then(|i| snap.history.sessions.get(i));
+            let row = &app.session_rows[ri];
+            let history = row.history.and_then(|i| snap.history.sessions.get(i));
+            let r = &row.session;
             let (flaps, spark) = rows::flap_sparkline(history, now, 10);
             let state = Line::from(vec![
                 mark_span(app, state_mark(r.state)),

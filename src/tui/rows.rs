@@ -7,8 +7,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::status::{
-    DriftKind, EventRecord, Health, ServiceIntent, SessionHistory, SessionState, Snapshot,
-    SourceHealth,
+    DriftKind, EventRecord, Health, ServiceIntent, SessionHistory, Snapshot, SourceHealth,
 };
 
 /// One routes-table row: a prefix with one set of attributes, and the routers holding it.
@@ -29,19 +28,10 @@ pub struct RouteRow {
     pub haystack: String,
 }
 
-/// One sessions-table row: a speaker session, or a router session no speaker reports.
+/// One sessions-table row: one BGP session, with its history entry and filter text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionRow {
-    pub node: String,
-    pub peer: String,
-    pub local_as: Option<u32>,
-    pub peer_as: Option<u32>,
-    pub state: SessionState,
-    /// Up since (speaker) or in this state since (router).
-    pub since_ms: Option<u64>,
-    pub received: Option<u64>,
-    pub advertised: Option<u64>,
-    pub last_error: Option<String>,
+    pub session: crate::status::sessions::SessionRow,
     /// Its entry in `snapshot.history.sessions`, if any.
     pub history: Option<usize>,
     pub haystack: String,
@@ -158,59 +148,32 @@ pub fn route_rows(snap: &Snapshot) -> Vec<RouteRow> {
     rows
 }
 
+/// The sessions table: `status::sessions::session_rows` (one row per BGP session, as
+/// `metallbctl status` shows them), with each row's history entry and filter text.
 pub fn session_rows(snap: &Snapshot) -> Vec<SessionRow> {
-    let history: HashMap<&str, usize> = snap
-        .history
-        .sessions
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.key.as_str(), i))
-        .collect();
-    let find = |key: String| history.get(key.as_str()).copied();
-    let mut rows = Vec::new();
-    for s in &snap.speakers {
-        rows.push(SessionRow {
-            node: s.node.clone(),
-            peer: s.peer.clone(),
-            local_as: s.local_as,
-            peer_as: s.peer_as,
-            state: s.state,
-            since_ms: s.up_since_ms,
-            received: None,
-            advertised: Some(s.prefixes_advertised),
-            last_error: s.last_error.clone(),
-            history: find(crate::status::history::speaker_key(&s.node, &s.peer)),
-            haystack: String::new(),
-        });
-    }
-    for r in &snap.routers {
-        for s in &r.sessions {
-            rows.push(SessionRow {
-                node: format!("router {}", r.name),
-                peer: s.peer.clone(),
-                local_as: r.asn,
-                peer_as: s.peer_as,
-                state: s.state,
-                since_ms: s.since_ms,
-                received: Some(s.received),
-                advertised: None,
-                last_error: s.last_error.clone(),
-                history: find(crate::status::history::router_key(&r.name, &s.peer)),
-                haystack: String::new(),
-            });
-        }
-    }
-    for row in &mut rows {
-        row.haystack = format!(
-            "{} {} {} {}",
-            row.node,
-            row.peer,
-            row.state,
-            row.last_error.as_deref().unwrap_or("")
-        )
-        .to_lowercase();
-    }
-    rows
+    crate::status::sessions::session_rows(snap)
+        .into_iter()
+        .map(|s| {
+            let history = snap
+                .history
+                .sessions
+                .binary_search_by(|h| h.key.as_str().cmp(&s.history_key))
+                .ok();
+            let haystack = format!(
+                "{} {} {} {}",
+                s.node,
+                s.peer,
+                s.state,
+                s.last_error.as_deref().unwrap_or("")
+            )
+            .to_lowercase();
+            SessionRow {
+                session: s,
+                history,
+                haystack,
+            }
+        })
+        .collect()
 }
 
 pub fn service_haystack(s: &ServiceIntent) -> String {

@@ -36,18 +36,8 @@ pub const HINTS: &[(&str, &str)] = &[
 pub const ROUTER_HINTS: &[(&str, &str)] = &[("h/l", "router"), ("o", "raw output")];
 pub const SERVICE_HINTS: &[(&str, &str)] = &[("enter", "why not advertised?")];
 
-pub const SESSION_COLUMNS: [&str; 10] = [
-    "NODE",
-    "PEER",
-    "LOCAL AS",
-    "PEER AS",
-    "STATE",
-    "UPTIME",
-    "RECEIVED",
-    "ADVERTISED",
-    "FLAPS 10m",
-    "LAST ERROR",
-];
+/// The TUI's column between ADVERTISED and LAST ERROR of `status::sessions::COLUMNS`.
+pub const FLAPS_COLUMN: &str = "FLAPS 10m";
 pub const SERVICE_COLUMNS: [&str; 6] = [
     "SERVICE",
     "ADDRESSES",

@@ -434,7 +434,7 @@ fn each_kind_of_drift() {
     let b = snapshot("drift_session_down", &a);
     find_row(&b, "✗ Active");
     find_row(&b, "Connection refused");
-    find_row(&b, "sessions 2/4 up");
+    find_row(&b, "sessions 1/2 up");
 }
 
 #[test]
