@@ -105,7 +105,7 @@ record!(
     Config,
     &[
         live("peers", 1, |d, c, v, k| {
-            c.peers = d.list(v, k, |d, n, i| d.record(n, &format!("peer #{i}")));
+            c.peers = d.list(v, k, |d, n, i| d.item(n, &format!("peer #{i}")));
         }),
         live("bgp-communities", 3, |d, c, v, k| {
             c.communities = d
@@ -115,10 +115,10 @@ record!(
                 .collect();
         }),
         live("address-pools", 1, |d, c, v, k| {
-            c.pools = d.list(v, k, |d, n, i| d.record(n, &format!("address pool #{i}")));
+            c.pools = d.list(v, k, |d, n, i| d.item(n, &format!("address pool #{i}")));
         }),
         live("bfd-profiles", 12, |d, c, v, k| {
-            c.bfd_profiles = d.list(v, k, |d, n, i| d.record(n, &format!("BFD profile #{i}")));
+            c.bfd_profiles = d.list(v, k, |d, n, i| d.item(n, &format!("BFD profile #{i}")));
         }),
         retired(
             "communities",
@@ -145,7 +145,7 @@ record!(
             p.source_address = d.string(v, k);
         }),
         live("node-selectors", 4, |d, p, v, k| {
-            p.node_selectors = d.list(v, k, |d, n, _| d.record(n, "a node selector"));
+            p.node_selectors = d.list(v, k, |d, n, _| d.item(n, "a node selector"));
         }),
         live("password", 6, |d, p, v, k| p.password = d.string(v, k)),
         live("bfd-profile", 12, |d, p, v, k| {
@@ -164,7 +164,7 @@ record!(
             s.match_labels = d.string_map(v, k);
         }),
         live("match-expressions", 4, |d, s, v, k| {
-            s.match_expressions = d.list(v, k, |d, n, _| d.record(n, "a match expression"));
+            s.match_expressions = d.list(v, k, |d, n, _| d.item(n, "a match expression"));
         }),
     ]
 );
@@ -191,7 +191,7 @@ record!(
         live("auto-assign", 3, |d, p, v, k| p.auto_assign = d.bool(v, k)),
         live("bgp-advertisements", 3, |d, p, v, k| {
             let span = d.span(v);
-            let ads = d.list(v, k, |d, n, _| d.record(n, "a BGP advertisement"));
+            let ads = d.list(v, k, |d, n, _| d.item(n, "a BGP advertisement"));
             p.bgp_advertisements = Some(Spanned::new(ads, span));
         }),
         retired(
@@ -335,6 +335,19 @@ impl<'r, 'f> Decoder<'r, 'f> {
             };
         }
         self.record(root, "the configuration")
+    }
+
+    /// A list item of the ConfigMap: a mapping decoded through `T::FIELDS`, or, when the item
+    /// is null (`-` alone on its line), `T` with every field at its default. That is how
+    /// MetalLB's YAML library (yaml.v2 into Go structs) reads it, so it is not an error; the
+    /// rules then judge the defaults (a peer without an address, a selector matching every node).
+    fn item<T: Record>(&mut self, node: &Node, what: &str) -> T {
+        if node.is_null() {
+            let mut out = T::default();
+            *out.span_mut() = self.span(node);
+            return out;
+        }
+        self.record(node, what)
     }
 
     /// Decode a mapping into `T` through `T::FIELDS`; `what` names it in messages.

@@ -367,3 +367,29 @@ fn outer_yaml_errors_are_input_errors() {
     let err = lint(&file, InputKind::Auto, &Options::default()).unwrap_err();
     assert_eq!(err.file, "bad.yaml");
 }
+
+/// A null list item (`-` alone) is what MetalLB's YAML library reads as a struct with every field
+/// at its default: a selector that matches every node, an advertisement with the defaults. Not a
+/// type error; the rules judge the defaults.
+#[test]
+fn null_list_items_are_structs_with_defaults_as_metallb_reads_them() {
+    let selectors = format!("{PEER}  node-selectors:\n  -\n{POOL}");
+    assert_eq!(errors(&selectors), Vec::<&str>::new());
+    let advertisement = format!("{PEER}{POOL}  bgp-advertisements:\n  -\n");
+    assert_eq!(errors(&advertisement), Vec::<&str>::new());
+    // A null peer is a peer with no address and no ASNs: MetalLB rejects that, and so do we,
+    // on the rules that name the missing fields rather than on the item's type.
+    let peer = format!("peers:\n-\n{POOL}");
+    let found = errors(&peer);
+    assert!(
+        !found.is_empty(),
+        "a peer with every field unset is an error"
+    );
+    assert!(
+        lint_raw(&peer)
+            .iter()
+            .all(|d| !d.message.contains("must be a mapping")),
+        "{:?}",
+        lint_raw(&peer)
+    );
+}
