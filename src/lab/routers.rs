@@ -185,7 +185,11 @@ impl RunningRouter {
                 );
                 ("builtin", builtin_sessions(&snap), view)
             }
-            Imp::Daemon(d) => (d.program_name(), d.sessions(), d.view(&self.spec.name)),
+            Imp::Daemon(d) => {
+                // One read of the daemon: the per-node session list comes from the full view.
+                let view = d.view(&self.spec.name);
+                (d.program_name(), sessions_from_view(&d.nodes, &view), view)
+            }
         };
         view.address = Some(self.spec.virtual_addr().to_string());
         view.asn = Some(self.spec.asn);
@@ -386,31 +390,6 @@ impl Daemon {
             .unwrap_or_default()
     }
 
-    fn sessions(&self) -> Vec<SessionStatus> {
-        match self.kind {
-            RouterKind::Bird => self
-                .nodes
-                .iter()
-                .enumerate()
-                .map(|(i, n)| {
-                    let proto = bird_proto(i);
-                    SessionStatus {
-                        peer: n.to_string(),
-                        state: bird_state(&self.query(&["show", "protocols", "all", &proto])),
-                        routes: bird_routes(
-                            &self.query(&["show", "route", "all", "protocol", &proto]),
-                        ),
-                    }
-                })
-                .collect(),
-            RouterKind::Frr => frr_sessions(
-                &self.nodes,
-                &self.query(&["show", "bgp", "summary", "json"]),
-                &self.query(&["show", "bgp", "ipv4", "unicast", "json"]),
-            ),
-        }
-    }
-
     /// The status model's view: BIRD's texts or FRR's JSON, with the raw output.
     fn view(&self, name: &str) -> crate::status::RouterView {
         use crate::sources::{bird, frr};
@@ -577,81 +556,32 @@ pub fn daemon_log(dir: &Path) -> PathBuf {
     dir.join("daemon.log")
 }
 
-/// The `BGP state:` of `birdc show protocols all P` (`Established`, `Active`, ...).
-fn bird_state(out: &str) -> String {
-    out.lines()
-        .find_map(|l| l.trim().strip_prefix("BGP state:"))
-        .map(str::trim)
-        .unwrap_or("Unknown")
-        .to_string()
-}
-
-/// Prefixes from `birdc show route all protocol P`: lines starting with a CIDR, each with the
-/// `via` address or the `BGP.next_hop:` attribute that follows it.
-fn bird_routes(out: &str) -> Vec<LearnedRoute> {
-    let mut routes: Vec<LearnedRoute> = Vec::new();
-    for l in out.lines() {
-        if let Some(nh) = l.trim().strip_prefix("BGP.next_hop:") {
-            if let Some(last) = routes.last_mut().filter(|r| r.next_hop.is_none()) {
-                last.next_hop = nh.split_whitespace().next().map(str::to_string);
-            }
-            continue;
-        }
-        let Some(first) = l.split_whitespace().next() else {
-            continue;
-        };
-        if first.parse::<ipnet::IpNet>().is_err() {
-            continue;
-        }
-        let via = l
-            .split_whitespace()
-            .skip_while(|w| *w != "via")
-            .nth(1)
-            .map(str::to_string);
-        routes.push(LearnedRoute {
-            prefix: first.to_string(),
-            next_hop: via,
-        });
-    }
-    routes
-}
-
-/// Sessions from FRR's `show bgp summary json` and `show bgp ipv4 unicast json`.
-fn frr_sessions(nodes: &[IpAddr], summary: &str, rib: &str) -> Vec<SessionStatus> {
-    let summary: serde_json::Value = serde_json::from_str(summary).unwrap_or_default();
-    let rib: serde_json::Value = serde_json::from_str(rib).unwrap_or_default();
+/// One session per node the router accepts (`Unknown` when it has none with that node), with
+/// the routes learned from it, read off the router's full view.
+fn sessions_from_view(nodes: &[IpAddr], view: &crate::status::RouterView) -> Vec<SessionStatus> {
+    use crate::status::drift::peer_ip;
     nodes
         .iter()
         .map(|n| {
-            let peer = n.to_string();
-            let state = summary["ipv4Unicast"]["peers"][&peer]["state"]
-                .as_str()
-                .unwrap_or("Unknown")
-                .to_string();
-            SessionStatus {
-                routes: frr_routes(&rib, &peer),
-                peer,
-                state,
-            }
-        })
-        .collect()
-}
-
-fn frr_routes(rib: &serde_json::Value, peer: &str) -> Vec<LearnedRoute> {
-    let Some(routes) = rib["routes"].as_object() else {
-        return Vec::new();
-    };
-    routes
-        .iter()
-        .filter_map(|(prefix, paths)| {
-            let path = paths
-                .as_array()?
+            let state = view
+                .sessions
                 .iter()
-                .find(|p| p["peerId"] == peer || p["nexthops"][0]["ip"] == peer)?;
-            Some(LearnedRoute {
-                prefix: prefix.clone(),
-                next_hop: path["nexthops"][0]["ip"].as_str().map(str::to_string),
-            })
+                .find(|s| peer_ip(&s.peer) == Some(*n))
+                .map_or_else(|| "Unknown".to_string(), |s| s.state.to_string());
+            let routes = view
+                .routes
+                .iter()
+                .filter(|r| r.from_peer.as_deref().and_then(peer_ip) == Some(*n))
+                .map(|r| LearnedRoute {
+                    prefix: r.prefix.to_string(),
+                    next_hop: r.next_hop.map(|h| h.to_string()),
+                })
+                .collect();
+            SessionStatus {
+                peer: n.to_string(),
+                state,
+                routes,
+            }
         })
         .collect()
 }
@@ -682,21 +612,27 @@ mod tests {
     }
 
     #[test]
-    fn parses_daemon_output() {
-        let protos = "node1      BGP        ---        up     08:00:00.000  Established   \n\
-                      \x20 BGP state:          Established\n";
-        assert_eq!(bird_state(protos), "Established");
-        assert_eq!(bird_state(""), "Unknown");
-        let routes = "Table master4:\n198.51.100.0/32      unreachable [node1 08:00:00.000 from 127.0.1.1] * (100) [?]\n\
-                      \tType: BGP univ\n\tBGP.next_hop: 127.0.1.1\n";
-        let r = bird_routes(routes);
-        assert_eq!(r[0].prefix, "198.51.100.0/32");
-        assert_eq!(r[0].next_hop.as_deref(), Some("127.0.1.1"));
-        let summary = r#"{"ipv4Unicast":{"peers":{"127.0.1.1":{"state":"Established"}}}}"#;
-        let rib = r#"{"routes":{"198.51.100.0/32":[{"peerId":"127.0.1.1","nexthops":[{"ip":"127.0.1.1"}]}]}}"#;
-        let s = frr_sessions(&["127.0.1.1".parse().unwrap()], summary, rib);
+    fn sessions_come_from_the_view_one_per_node() {
+        use crate::status::{RouterRoute, RouterSession, RouterView, SessionState};
+        let view = RouterView {
+            sessions: vec![RouterSession {
+                peer: "127.0.1.1".into(),
+                state: SessionState::Established,
+                ..RouterSession::default()
+            }],
+            routes: vec![RouterRoute {
+                prefix: "198.51.100.0/32".parse().unwrap(),
+                next_hop: Some("127.0.1.1".parse().unwrap()),
+                from_peer: Some("127.0.1.1".into()),
+                ..RouterRoute::default()
+            }],
+            ..RouterView::default()
+        };
+        let nodes = ["127.0.1.1".parse().unwrap(), "127.0.1.2".parse().unwrap()];
+        let s = sessions_from_view(&nodes, &view);
         assert_eq!(s[0].state, "Established");
         assert_eq!(s[0].routes[0].prefix, "198.51.100.0/32");
-        assert!(frr_sessions(&[], "garbage", "{").is_empty());
+        assert_eq!(s[0].routes[0].next_hop.as_deref(), Some("127.0.1.1"));
+        assert_eq!((s[1].state.as_str(), s[1].routes.len()), ("Unknown", 0));
     }
 }
