@@ -490,6 +490,10 @@ pub fn down(layout: &Layout) -> Down {
             let clean = stop(pid);
             let _ = std::fs::remove_file(layout.pid());
             let _ = std::fs::remove_file(layout.socket());
+            // A daemon that had to be SIGKILLed could not stop its BIRD/FRR children.
+            if !clean {
+                reap_router_daemons(layout);
+            }
             Down::Stopped { pid, clean }
         }
         PidState::Stale(pid) => {
