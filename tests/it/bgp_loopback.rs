@@ -241,7 +241,13 @@ async fn tcp_md5_password_protects_the_session() {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("SKIP: kernel refused TCP MD5: {e}");
+            // Skips locally, fails under METALLBCTL_REQUIRE_PEERS=1 (CI), like the daemons.
+            let hint = format!("the kernel refused TCP MD5: {e}");
+            assert!(!crate::support::require(
+                "kernel TCP MD5 (CONFIG_TCP_MD5SIG)",
+                false,
+                &hint
+            ));
             return;
         }
     };

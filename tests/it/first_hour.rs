@@ -173,11 +173,6 @@ fn a_missing_kubeconfig_file_is_said_once() {
     );
 }
 
-#[allow(dead_code)]
-fn exists(p: &Path) -> bool {
-    p.exists()
-}
-
 /// `metallbctl lab SUB` on the shared harness's lab, as (stdout, stderr, exit code).
 fn run_lab(lab: &Lab, sub: &str, extra: &[&str]) -> (String, String, Option<i32>) {
     split(&lab.lab(sub, extra))
@@ -470,16 +465,7 @@ fn announce_with_the_wrong_peer_as_is_an_error_naming_both_ases() {
 
 #[test]
 fn lab_up_keeps_the_recorded_router_choice_and_says_when_it_changes() {
-    let real = ["/usr/sbin/bird", "/usr/lib/frr/bgpd"]
-        .iter()
-        .all(|p| Path::new(p).exists());
-    if !real {
-        assert_ne!(
-            std::env::var("METALLBCTL_REQUIRE_PEERS").as_deref(),
-            Ok("1"),
-            "BIRD 2 and FRR are required"
-        );
-        eprintln!("SKIP: BIRD 2 / FRR missing");
+    if !crate::support::have_real_routers() {
         return;
     }
     let lab = Lab::new("routers");
@@ -567,17 +553,7 @@ fn lab_up_tutorial_ends_with_the_export_line_and_next_steps_that_work_as_printed
 
 #[test]
 fn kubectl_exec_and_port_forward_on_the_lab_say_what_to_use_instead() {
-    let have = std::process::Command::new("kubectl")
-        .args(["version", "--client"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !have {
-        assert_ne!(
-            std::env::var("METALLBCTL_REQUIRE_PEERS").as_deref(),
-            Ok("1"),
-            "kubectl is required"
-        );
-        eprintln!("SKIP: kubectl missing");
+    if !crate::support::have_kubectl() {
         return;
     }
     let lab = Lab::new("exec");
