@@ -22,6 +22,7 @@ const CHILD_ENV: &str = "METALLBCTL_LAB_RESTART_CHILD";
 /// `metallbctl` binary keeps the test immune to other checkouts that share CARGO_TARGET_DIR
 /// and overwrite `target/debug/metallbctl`.
 #[test]
+#[ignore = "the server process of the lab_restart tests, run only by `spawn`"]
 fn child_server() {
     let Some(dir) = std::env::var_os(CHILD_ENV) else {
         return;
@@ -58,6 +59,7 @@ fn spawn(dir: &TempDir) -> Child {
         .args([
             "lab_restart::child_server",
             "--exact",
+            "--ignored",
             "--nocapture",
             "--test-threads=1",
         ])
