@@ -4,6 +4,7 @@
 //! and with `--watch` keep printing. `status --require all|any` exits 1 when sessions are down
 //! or drift exists, like `cilium-dbg bgp status --require-all`.
 
+use crate::table::Table;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -335,15 +336,7 @@ async fn node_addresses(client: &kube::Client) -> Vec<IpAddr> {
         .collect()
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
-}
-
-fn interval(secs: f64) -> anyhow::Result<Duration> {
+pub(super) fn interval(secs: f64) -> anyhow::Result<Duration> {
     Duration::try_from_secs_f64(secs)
         .ok()
         .filter(|d| *d >= Duration::from_millis(100))
@@ -356,7 +349,7 @@ fn drive(
     mut render: impl FnMut(&Snapshot, bool) -> anyhow::Result<bool>,
 ) -> anyhow::Result<ExitCode> {
     let every = interval(view.interval)?;
-    let rt = runtime()?;
+    let rt = super::shell::runtime()?;
     rt.block_on(async {
         let (mut c, listeners) = collector(&view.source).await?;
         let result = if !view.watch {
@@ -460,27 +453,14 @@ pub fn run_routes(args: RoutesArgs) -> anyhow::Result<ExitCode> {
 
 pub use crate::status::routes::{route_rows, RouteRow, RoutesDoc};
 
+/// Rows, headers first, as a text table with three spaces between columns.
 fn table(rows: &[Vec<String>]) -> String {
-    let cols = rows.first().map_or(0, Vec::len);
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| {
-            rows.iter()
-                .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for r in rows {
-        let line: Vec<String> = r
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{c:<w$}", w = widths.get(i).copied().unwrap_or(0)))
-            .collect();
-        out.push_str(line.join("   ").trim_end());
-        out.push('\n');
-    }
-    out
+    let Some((headers, body)) = rows.split_first() else {
+        return String::new();
+    };
+    let mut t = Table::new(headers.iter().map(String::as_str)).gap("   ");
+    t.rows(body.iter().map(|r| r.iter().map(String::as_str)));
+    t.render()
 }
 
 fn opt<T: ToString>(v: Option<T>) -> String {

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
 use clap::Args;
 
 use super::status::{collector, SourceArgs};
@@ -30,21 +29,14 @@ pub fn run(global: &GlobalArgs, args: TuiArgs) -> anyhow::Result<ExitCode> {
         eprintln!("{}", strings::NOT_A_TERMINAL);
         return Ok(ExitCode::from(EXIT_TROUBLE));
     }
-    let every = Duration::try_from_secs_f64(args.interval)
-        .ok()
-        .filter(|d| *d >= Duration::from_millis(100))
-        .context("--interval must be at least 0.1 seconds")?;
+    let every = super::status::interval(args.interval)?;
     // NO_COLOR or --color never: the monochrome theme, not stripped colours.
     let theme = if global.use_color(true) {
         Theme::COLOR
     } else {
         Theme::MONO
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let rt = super::shell::runtime()?;
     let result = rt.block_on(async {
         let (c, listeners) = collector(&args.source).await?;
         let feed = Arc::new(c.spawn(every).await);
