@@ -1,7 +1,7 @@
 //! Issue 16, "the first hour": the mistakes new users make, each reproduced as the user typed
 //! it, with the output they should get. Multi-line messages are insta snapshots in snapshots/.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Output;
 
 use assert_cmd::Command;
