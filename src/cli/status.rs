@@ -263,11 +263,10 @@ pub async fn collector(
                         let beside = kubeconfig
                             .as_deref()
                             .and_then(|k| k.parent())
-                            .and_then(|d| sources::lab::lab_in(&server, d, Duration::from_secs(2)));
+                            .and_then(|d| sources::lab::lab_in(&server, d));
                         beside.or_else(|| {
-                            sources::lab::labs_dir().and_then(|d| {
-                                sources::lab::find_lab(&server, &d, Duration::from_secs(2))
-                            })
+                            sources::lab::labs_dir()
+                                .and_then(|d| sources::lab::find_lab(&server, &d))
                         })
                     })
                     .await

@@ -92,7 +92,7 @@ fn same_server(a: &str, b: &str) -> bool {
 
 /// The control socket of the lab in state directory `dir`, if it runs and serves `server`
 /// (checked cheaply: the pid file and the API server port the daemon records).
-pub fn lab_in(server: &str, dir: &Path, _timeout: Duration) -> Option<PathBuf> {
+pub fn lab_in(server: &str, dir: &Path) -> Option<PathBuf> {
     let layout = control::Layout::new(dir);
     let sock = layout.socket();
     if !sock.exists() || !matches!(control::pid_state(&layout), control::PidState::Running(_)) {
@@ -105,9 +105,9 @@ pub fn lab_in(server: &str, dir: &Path, _timeout: Duration) -> Option<PathBuf> {
 
 /// The control socket of the running lab under `dir` (one state directory per lab) whose API
 /// server is `server`, if any.
-pub fn find_lab(server: &str, dir: &Path, timeout: Duration) -> Option<PathBuf> {
+pub fn find_lab(server: &str, dir: &Path) -> Option<PathBuf> {
     std::fs::read_dir(dir)
         .ok()?
         .flatten()
-        .find_map(|e| lab_in(server, &e.path(), timeout))
+        .find_map(|e| lab_in(server, &e.path()))
 }

@@ -27,11 +27,6 @@ use crate::status::source::{
 };
 use crate::status::{drift, history};
 
-/// The default poll interval.
-pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(2);
-/// The default per-call timeout.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// Now, in unix milliseconds.
 pub fn now_ms() -> u64 {
     SystemTime::now()
