@@ -46,9 +46,7 @@ pub async fn fetch_from(
     configmap_ns: &str,
     configmap_name: &str,
 ) -> Result<ClusterState, KubeError> {
-    let config = super::config(context, kubeconfig).await?;
-    let server = config.cluster_url.to_string();
-    let client = Client::try_from(config).map_err(KubeError::Client)?;
+    let (client, server) = super::connect(context, kubeconfig).await?;
     fetch_at(client, &server, configmap_ns, configmap_name).await
 }
 
