@@ -36,20 +36,15 @@ pub fn init_logging(style: LogStyle) {
     };
 }
 
-/// Wait for Ctrl-C (SIGINT) or SIGTERM.
+/// Wait for Ctrl-C (SIGINT) or SIGTERM, watched from the first poll; build [`StopSignals`]
+/// up front instead when a signal may arrive before the wait begins.
 pub async fn stop_signal() -> Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r.context("cannot wait for Ctrl-C")?,
-        _ = term.recv() => {}
-    }
+    StopSignals::watch()?.recv().await;
     Ok(())
 }
 
-/// Ctrl-C (SIGINT) and SIGTERM, watched from the moment this is built (not from the first
-/// poll, as [`stop_signal`] is): a signal that arrives before the caller waits is not lost, and
-/// does not kill the process.
+/// Ctrl-C (SIGINT) and SIGTERM, watched from the moment this is built: a signal that arrives
+/// before the caller waits is not lost, and does not kill the process.
 pub struct StopSignals {
     int: tokio::signal::unix::Signal,
     term: tokio::signal::unix::Signal,
