@@ -225,8 +225,10 @@ fn routers_word(mode: RouterMode) -> &'static str {
 }
 
 fn print_access(layout: &Layout) {
-    if let Ok(st) = control::status(&layout.socket(), Duration::from_secs(5)) {
-        outln!("API server: {}", st.api_server);
+    // The port file the daemon writes names the API server without a status round trip (which
+    // would query every router).
+    if let Ok(port) = std::fs::read_to_string(layout.port()) {
+        outln!("API server: https://127.0.0.1:{}", port.trim());
     }
     outln!("kubeconfig: {}", layout.kubeconfig().display());
     outln!("export KUBECONFIG={}", layout.kubeconfig().display());
