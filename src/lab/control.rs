@@ -140,18 +140,10 @@ pub fn pid_state(layout: &Layout) -> PidState {
 
 /// Is `pid` a live metallbctl process (not a zombie, not a recycled pid)?
 pub fn alive(pid: u32) -> bool {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return false;
-    };
-    let state = stat
-        .rsplit_once(')')
-        .and_then(|(_, rest)| rest.split_whitespace().next());
-    if state == Some("Z") {
-        return false;
-    }
-    std::fs::read(format!("/proc/{pid}/cmdline"))
-        .map(|c| String::from_utf8_lossy(&c).contains("metallbctl"))
-        .unwrap_or(false)
+    process_runs(pid)
+        && std::fs::read(format!("/proc/{pid}/cmdline"))
+            .map(|c| String::from_utf8_lossy(&c).contains("metallbctl"))
+            .unwrap_or(false)
 }
 
 /// Why a control request failed.
@@ -453,16 +445,11 @@ pub const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 /// Send SIGTERM to lab daemon `pid` and wait for it to go; SIGKILL after [`STOP_TIMEOUT`].
 /// Returns whether it stopped on SIGTERM.
 pub fn stop(pid: u32) -> bool {
-    let Ok(raw) = i32::try_from(pid) else {
-        return false;
-    };
-    // SAFETY: kill(2) with a pid we read from our own pid file; no memory is touched.
-    unsafe { libc::kill(raw, libc::SIGTERM) };
+    signal(pid, libc::SIGTERM);
     let t = Instant::now();
     while alive(pid) {
         if t.elapsed() > STOP_TIMEOUT {
-            // SAFETY: as above.
-            unsafe { libc::kill(raw, libc::SIGKILL) };
+            signal(pid, libc::SIGKILL);
             std::thread::sleep(Duration::from_millis(200));
             return false;
         }
@@ -558,7 +545,8 @@ pub fn reap_router_daemons(layout: &Layout) -> Vec<u32> {
 
 fn signal(pid: u32, sig: libc::c_int) {
     if let Ok(raw) = i32::try_from(pid) {
-        // SAFETY: kill(2) on a process whose command line names our lab's router directory.
+        // SAFETY: kill(2) on a process this lab started (its daemon from our pid file, or a
+        // router whose command line names our lab's router directory); no memory is touched.
         unsafe { libc::kill(raw, sig) };
     }
 }
