@@ -30,14 +30,7 @@ const W: u16 = 200;
 const H: u16 = 50;
 
 fn real_routers() -> bool {
-    [
-        "/usr/sbin/bird",
-        "/usr/sbin/birdc",
-        "/usr/lib/frr/bgpd",
-        "/usr/bin/vtysh",
-    ]
-    .iter()
-    .all(|p| Path::new(p).exists())
+    metallbctl::lab::routers::check_real_installed().is_ok()
 }
 
 fn lab(name: &str, dir: &Path, sub: &str, extra: &[&str]) -> bool {
@@ -216,7 +209,7 @@ fn main() {
     let mode = if real_routers() { "real" } else { "builtin" };
     if !lab(&name, &dir, "up", &["--tutorial", "--routers", mode]) {
         eprintln!("tui_latency: lab up failed");
-        return;
+        std::process::exit(1);
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
