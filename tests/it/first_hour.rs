@@ -250,7 +250,7 @@ impl Listener {
     fn start(local_as: &str, peer_as: &str) -> Listener {
         use std::io::BufRead;
         let port = free_port("127.0.0.1");
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_metallbctl"))
+        let mut child = crate::support::metallbctl()
             .args(["bgp", "listen", "--listen"])
             .arg(format!("127.0.0.1:{port}"))
             .args([
@@ -373,7 +373,7 @@ fn interrupted_announce(
     before_interrupt: impl FnOnce(),
 ) -> (String, String) {
     use std::io::BufRead;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_metallbctl"))
+    let mut child = crate::support::metallbctl()
         .args(["bgp", "announce", "--peer", peer, "--as", "64500"])
         .args(["--peer-as", peer_as, "198.51.100.10"])
         .env("NO_COLOR", "1")
@@ -595,7 +595,7 @@ fn lab_logs_follow_streams_new_lines_until_the_lab_stops() {
     let lab = Lab::new("follow");
     let (out, err, code) = run_lab(&lab, "up", &["--tutorial"]);
     assert_eq!(code, Some(0), "{out}{err}");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_metallbctl"))
+    let mut child = crate::support::metallbctl()
         .args([
             "lab",
             "logs",
@@ -941,7 +941,7 @@ fn announce_interrupted_after_the_session_came_up_withdraws_what_it_sent() {
 #[test]
 fn lab_up_into_a_closed_pipe_does_not_panic() {
     let lab = Lab::new("pipe");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_metallbctl"))
+    let mut child = crate::support::metallbctl()
         .args(["lab", "up", "--name", &lab.name, "--state-dir"])
         .arg(lab.state())
         .stdout(std::process::Stdio::piped())

@@ -5,12 +5,12 @@
 //! routers stop, speaker metrics through the pod proxy, and `--router NAME=listen:...`.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::support::lab::Lab;
-use crate::support::{eventually, have_kubectl, have_real_routers, BIN};
+use crate::support::{eventually, have_kubectl, have_real_routers};
 use serde_json::Value;
 
 fn schema() -> Value {
@@ -124,7 +124,7 @@ fn assert_valid(def: &str, v: &Value) {
 }
 
 fn metallbctl(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN)
+    let out = crate::support::metallbctl()
         .args(args)
         .output()
         .expect("run metallbctl");
@@ -444,7 +444,7 @@ fn listen_shows_what_metallb_puts_on_the_wire() {
         .expect("free port")
         .port();
     let spec = format!("me=listen:127.0.0.61:{port},as=64500");
-    let mut child = Command::new(BIN)
+    let mut child = crate::support::metallbctl()
         .args([
             "status",
             "--kubeconfig",

@@ -335,7 +335,7 @@ fn ctrl_c_and_sigterm_restore_the_terminal() {
 /// Not a terminal: say so, point to `status`, exit 2.
 #[test]
 fn without_a_terminal_it_points_to_status() {
-    let out = Command::new(BIN)
+    let out = crate::support::metallbctl()
         .args([
             "tui",
             "--no-cluster",
