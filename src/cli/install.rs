@@ -134,13 +134,13 @@ impl Progress for StdoutProgress {
             "{}",
             super::dry_run::findings(&check.file, &check.diagnostics, color)
         );
-        if let Some(report) = &check.report {
+        if let Some(dry_run) = &check.dry_run {
             out!(
                 "{}",
                 super::dry_run::table(
-                    report,
+                    &dry_run.report,
                     &format!("{}:{}", check.file.name, check.line),
-                    &check.live
+                    &dry_run.live
                 )
             );
         }

@@ -515,8 +515,14 @@ pub struct ConfigCheck {
     pub line: usize,
     /// Lint errors, or the dry run's findings.
     pub diagnostics: Vec<Diagnostic>,
-    /// The dry run; `None` when the configuration has lint errors.
-    pub report: Option<Report>,
+    /// The dry run; `None` when the configuration has lint errors (the cluster is not read).
+    pub dry_run: Option<DryRun>,
+}
+
+/// A dry run of the configuration against what the cluster runs now.
+#[derive(Debug, Clone)]
+pub struct DryRun {
+    pub report: Report,
     /// What the cluster runs now.
     pub live: Live,
 }
@@ -524,9 +530,9 @@ pub struct ConfigCheck {
 impl ConfigCheck {
     /// Whether applying the configuration keeps every service's address.
     pub fn is_safe(&self) -> bool {
-        self.report
+        self.dry_run
             .as_ref()
-            .is_some_and(|r| r.accepted && !r.has_losses())
+            .is_some_and(|d| d.report.accepted && !d.report.has_losses())
     }
 }
 
@@ -549,14 +555,16 @@ async fn check_config(
             path: path.to_path_buf(),
         });
     };
-    let live = super::live::fetch(client.clone(), server, NAMESPACE, "config", &options).await?;
     let errors: Vec<Diagnostic> = lint
         .diagnostics
         .iter()
         .filter(|d| d.is_error())
         .cloned()
         .collect();
+    // With lint errors there is nothing to dry-run: the cluster is not read.
     let check = if errors.is_empty() {
+        let live =
+            super::live::fetch(client.clone(), server, NAMESPACE, "config", &options).await?;
         let (diagnostics, report) =
             crate::alloc::check::check(found, &file, &live).map_err(|source| {
                 InstallError::DryRun {
@@ -567,16 +575,14 @@ async fn check_config(
         ConfigCheck {
             line: found.line,
             diagnostics,
-            report: Some(report),
-            live,
+            dry_run: Some(DryRun { report, live }),
             file,
         }
     } else {
         ConfigCheck {
             line: found.line,
             diagnostics: errors,
-            report: None,
-            live,
+            dry_run: None,
             file,
         }
     };
@@ -609,7 +615,7 @@ pub async fn install(
     // before anything changes.
     if let Some((path, (_, check))) = &config {
         progress.config_check(check);
-        if check.report.is_none() {
+        if check.dry_run.is_none() {
             return Err(InstallError::InvalidConfig {
                 path: path.to_path_buf(),
                 errors: check.diagnostics.len(),
