@@ -227,6 +227,17 @@ pub async fn collector(
         .map(|r| parse_router(r))
         .collect::<Result<Vec<_>, _>>()
         .map_err(anyhow::Error::msg)?;
+    // The collector keeps each source's routers by its name: names must not collide.
+    let mut names = std::collections::BTreeSet::from(["lab"]);
+    for r in &a.routers {
+        let name = r.split_once('=').map_or(r.as_str(), |(n, _)| n);
+        if !names.insert(name) {
+            anyhow::bail!(
+                "--router {name:?}: the name is taken (names are unique, and \"lab\" stands for \
+                 the lab's own routers)"
+            );
+        }
+    }
     let mut client = None;
     if !a.no_cluster {
         match crate::kube::config(a.context.as_deref(), a.kubeconfig.as_deref()).await {

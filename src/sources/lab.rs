@@ -65,6 +65,10 @@ impl RouterSource for LabSource {
         "lab"
     }
 
+    fn grouped(&self) -> bool {
+        true
+    }
+
     fn read(&self) -> SourceFuture<'_, Vec<RouterView>> {
         let (socket, timeout) = (self.socket.clone(), self.timeout);
         Box::pin(async move {

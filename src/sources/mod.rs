@@ -128,6 +128,7 @@ impl Collector {
         let routers_f = futures_util::future::join_all(self.routers.iter().map(|r| async move {
             (
                 r.name().to_string(),
+                r.grouped(),
                 bounded(timeout, r.name(), r.read()).await,
             )
         }));
@@ -182,13 +183,13 @@ impl Collector {
             }
         }
         let now = now_ms();
-        for (source, r) in routers {
+        for (source, grouped, r) in routers {
             match r {
                 Ok(views) => {
                     for v in &views {
                         self.health.record(&v.name, SourceKind::Router, Ok(()), now);
                     }
-                    if source == "lab" || views.iter().all(|v| v.name != source) {
+                    if grouped || views.iter().all(|v| v.name != source) {
                         self.health.record(&source, SourceKind::Router, Ok(()), now);
                     }
                     self.last_routers.insert(source, views);
@@ -199,14 +200,14 @@ impl Collector {
                         .get(&source)
                         .map(|v| v.iter().map(|r| r.name.clone()).collect())
                         .unwrap_or_default();
-                    if known.is_empty() || source == "lab" {
+                    if known.is_empty() || grouped {
                         self.health
                             .record(&source, SourceKind::Router, Err(&e), now);
                     }
                     for name in known {
                         self.health.record(&name, SourceKind::Router, Err(&e), now);
                     }
-                    if !self.last_routers.contains_key(&source) && source != "lab" {
+                    if !self.last_routers.contains_key(&source) && !grouped {
                         // Never answered: an empty panel that says why.
                         self.last_routers.insert(
                             source.clone(),

@@ -61,6 +61,11 @@ pub trait RouterSource: Send + Sync {
     /// The source's name: the router's name, or `lab` for the lab's routers.
     fn name(&self) -> &str;
     fn read(&self) -> SourceFuture<'_, Vec<RouterView>>;
+    /// Whether the source reads a group of routers (the lab's) rather than the one router it is
+    /// named after: a group that never answered gets no placeholder panel of its own.
+    fn grouped(&self) -> bool {
+        false
+    }
 }
 
 /// Source health across polls: when a failure streak started, when the source last answered.

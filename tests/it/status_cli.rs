@@ -507,3 +507,18 @@ fn listen_shows_what_metallb_puts_on_the_wire() {
     assert_eq!(me["sessions"][0]["state"], "Established");
     assert_eq!(me["routes"][0]["next_hop"], "127.0.1.1");
 }
+
+/// Each router source's results are kept by its name, so two sources with one name would
+/// overwrite each other's routers: refused, like the name of the lab's own routers.
+#[test]
+fn router_names_are_unique_and_lab_is_reserved() {
+    for routers in [&["a=frr", "a=frr"][..], &["lab=frr"][..]] {
+        let mut args = vec!["status", "--no-cluster"];
+        for r in routers {
+            args.extend(["--router", r]);
+        }
+        let (code, _, err) = metallbctl(&args);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("the name is taken"), "{err}");
+    }
+}
