@@ -595,7 +595,7 @@ fn lab_logs_follow_streams_new_lines_until_the_lab_stops() {
     let lab = Lab::new("follow");
     let (out, err, code) = run_lab(&lab, "up", &["--tutorial"]);
     assert_eq!(code, Some(0), "{out}{err}");
-    let mut child = crate::support::metallbctl()
+    let child = crate::support::metallbctl()
         .args([
             "lab",
             "logs",
@@ -609,7 +609,9 @@ fn lab_logs_follow_streams_new_lines_until_the_lab_stops() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("lab logs -f");
-    let stdout = child.stdout.take().expect("stdout");
+    // Killed and reaped on drop, also when a wait below fails.
+    let mut child = crate::support::Proc(child);
+    let stdout = child.0.stdout.take().expect("stdout");
     let (tx, rx) = std::sync::mpsc::channel::<String>();
     std::thread::spawn(move || {
         for line in std::io::BufReader::new(stdout)
@@ -646,7 +648,7 @@ fn lab_logs_follow_streams_new_lines_until_the_lab_stops() {
     assert_eq!(code, Some(0), "{out}{err}");
     wait_for("configuration rejected");
     run_lab(&lab, "down", &[]);
-    let status = child.wait().expect("lab logs -f ends with the lab");
+    let status = child.0.wait().expect("lab logs -f ends with the lab");
     assert!(status.success());
 }
 

@@ -444,7 +444,7 @@ fn listen_shows_what_metallb_puts_on_the_wire() {
         .expect("free port")
         .port();
     let spec = format!("me=listen:127.0.0.61:{port},as=64500");
-    let mut child = crate::support::metallbctl()
+    let child = crate::support::metallbctl()
         .args([
             "status",
             "--kubeconfig",
@@ -459,7 +459,9 @@ fn listen_shows_what_metallb_puts_on_the_wire() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn status --watch");
-    let stdout = child.stdout.take().expect("stdout");
+    // Killed and reaped on drop, also when an assertion below fails.
+    let mut child = crate::support::Proc(child);
+    let stdout = child.0.stdout.take().expect("stdout");
     let (tx, rx) = mpsc::channel::<String>();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -500,8 +502,7 @@ fn listen_shows_what_metallb_puts_on_the_wire() {
             Err(_) => break None,
         }
     };
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
     let me = held.unwrap_or_else(|| panic!("the listen router never held the route; last: {last}"));
     assert_eq!(me["kind"], "listen");
     assert_eq!(me["sessions"][0]["state"], "Established");
