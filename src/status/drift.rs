@@ -37,10 +37,15 @@ pub fn peer_ip(peer: &str) -> Option<IpAddr> {
 /// The router a peer address (as configured for MetalLB) designates: the router whose
 /// `address` has that IP.
 pub fn router_for_peer<'a>(snap: &'a Snapshot, peer: &str) -> Option<&'a RouterView> {
+    router_index(snap, peer).map(|i| &snap.routers[i])
+}
+
+/// The index in `snap.routers` of the router [`router_for_peer`] finds.
+pub fn router_index(snap: &Snapshot, peer: &str) -> Option<usize> {
     let ip = peer_ip(peer)?;
     snap.routers
         .iter()
-        .find(|r| r.address.as_deref().and_then(peer_ip) == Some(ip))
+        .position(|r| r.address.as_deref().and_then(peer_ip) == Some(ip))
 }
 
 /// The speaker session of `node` towards `peer` (matched by address).

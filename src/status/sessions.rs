@@ -9,7 +9,7 @@
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
-use super::drift::peer_ip;
+use super::drift::{peer_ip, router_index};
 use super::history::{router_key, speaker_key};
 use super::model::{SessionState, Snapshot};
 
@@ -91,13 +91,6 @@ pub fn node_addresses(snap: &Snapshot) -> HashMap<&str, IpAddr> {
         }
     }
     addr
-}
-
-fn router_index(snap: &Snapshot, peer: &str) -> Option<usize> {
-    let ip = peer_ip(peer)?;
-    snap.routers
-        .iter()
-        .position(|r| r.address.as_deref().and_then(peer_ip) == Some(ip))
 }
 
 /// One row per BGP session: every speaker session (with RECEIVED from the router holding the
