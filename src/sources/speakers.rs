@@ -33,9 +33,10 @@ impl SpeakerSource for PodProxySpeakers {
                 .request_text(req)
                 .await
                 .map_err(|e| crate::sources::kube_error(&e))?;
+            let samples = prom::parse_samples(&text);
             Ok(SpeakerReading {
-                sessions: prom::speaker_sessions(&text, &pod.node, Some(&pod.name)),
-                config_stale: prom::config_stale(&text),
+                sessions: prom::speaker_sessions(&samples, &pod.node, Some(&pod.name)),
+                config_stale: prom::config_stale(&samples),
             })
         })
     }

@@ -96,12 +96,12 @@ fn parse_labels(s: &str) -> Option<(BTreeMap<String, String>, usize)> {
     }
 }
 
-/// The speaker sessions a speaker on `node` (pod `pod`) reports. Times in the exposition are
-/// unix seconds; `up_since_ms` is milliseconds.
-pub fn speaker_sessions(text: &str, node: &str, pod: Option<&str>) -> Vec<SpeakerSession> {
+/// The speaker sessions a speaker on `node` (pod `pod`) reports, from its parsed metrics
+/// ([`parse_samples`]). Times in the exposition are unix seconds; `up_since_ms` is milliseconds.
+pub fn speaker_sessions(samples: &[Sample], node: &str, pod: Option<&str>) -> Vec<SpeakerSession> {
     let mut by_peer: BTreeMap<String, SpeakerSession> = BTreeMap::new();
     let mut known_state: BTreeMap<String, bool> = BTreeMap::new();
-    for s in parse_samples(text) {
+    for s in samples {
         let Some(peer) = s.labels.get("peer") else {
             continue;
         };
@@ -167,9 +167,9 @@ pub fn speaker_sessions(text: &str, node: &str, pod: Option<&str>) -> Vec<Speake
 }
 
 /// `metallb_k8s_client_config_stale_bool`, if the exposition has it.
-pub fn config_stale(text: &str) -> Option<bool> {
-    parse_samples(text)
-        .into_iter()
+pub fn config_stale(samples: &[Sample]) -> Option<bool> {
+    samples
+        .iter()
         .find(|s| s.name == "metallb_k8s_client_config_stale_bool")
         .map(|s| s.value >= 1.0)
 }
@@ -194,7 +194,7 @@ metallbctl_bgp_session_last_error_info{peer="10.96.0.101:179",error="dial: \"ref
 
     #[test]
     fn reads_our_speakers_exposition() {
-        let s = speaker_sessions(OURS, "minikube", Some("speaker-x"));
+        let s = speaker_sessions(&parse_samples(OURS), "minikube", Some("speaker-x"));
         assert_eq!(s.len(), 2);
         assert_eq!(s[0].peer, "10.96.0.100:179");
         assert_eq!(s[0].state, SessionState::Established);
@@ -206,9 +206,9 @@ metallbctl_bgp_session_last_error_info{peer="10.96.0.101:179",error="dial: \"ref
         assert_eq!(s[1].peer_as, Some(64501));
         assert_eq!(s[1].last_error.as_deref(), Some("dial: \"refused\"\nagain"));
         assert_eq!(s[1].pod.as_deref(), Some("speaker-x"));
-        assert_eq!(config_stale(OURS), None);
+        assert_eq!(config_stale(&parse_samples(OURS)), None);
         assert_eq!(
-            config_stale("metallb_k8s_client_config_stale_bool 1\n"),
+            config_stale(&parse_samples("metallb_k8s_client_config_stale_bool 1\n")),
             Some(true)
         );
     }
@@ -220,7 +220,7 @@ metallbctl_bgp_session_last_error_info{peer="10.96.0.101:179",error="dial: \"ref
                     metallb_bgp_updates_total{peer=\"172.18.0.5:179\"} 7 1700000000000\n\
                     metallb_bgp_announced_prefixes_total{peer=\"172.18.0.5:179\"} 2\n\
                     garbage line {\n";
-        let s = speaker_sessions(text, "n1", None);
+        let s = speaker_sessions(&parse_samples(text), "n1", None);
         assert_eq!(s.len(), 1, "{s:?}");
         assert_eq!(s[0].state, SessionState::Established);
         assert_eq!(s[0].updates_sent, 7);
@@ -238,7 +238,7 @@ metallbctl_bgp_session_last_error_info{peer="10.96.0.101:179",error="dial: \"ref
         st.state = State::Active;
         st.last_error = Some("Connection refused (os error 111)".into());
         m.set_peers(vec![(st.peer.clone(), Arc::new(Mutex::new(st)))]);
-        let s = speaker_sessions(&m.render(), "minikube", None);
+        let s = speaker_sessions(&parse_samples(&m.render()), "minikube", None);
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].state, SessionState::Active);
         assert_eq!(
