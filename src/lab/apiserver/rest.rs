@@ -9,7 +9,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::Router;
 use serde_json::{json, Value};
 
@@ -64,6 +64,15 @@ pub fn router_with(app: App, extra: Router<App>) -> Router {
         .route(
             "/api/v1/namespaces/{ns}/pods/{name}/proxy/{*path}",
             get(super::proxy::pod),
+        )
+        .route("/api/v1/namespaces/{ns}/pods/{name}/exec", any(pod_session))
+        .route(
+            "/api/v1/namespaces/{ns}/pods/{name}/attach",
+            any(pod_session),
+        )
+        .route(
+            "/api/v1/namespaces/{ns}/pods/{name}/portforward",
+            any(pod_session),
         )
         .merge(extra)
         .fallback(resource)
@@ -257,9 +266,6 @@ async fn resource(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    if let Some(e) = not_in_the_lab(uri.path()) {
-        return e.into_response();
-    }
     match dispatch(&app, &method, &uri, &headers, body).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
@@ -269,6 +275,14 @@ async fn resource(
 /// Pod subresources the lab has no machinery for: its pods run no containers. kubectl prints
 /// the Status message (`error: error upgrading connection: ...`), so it names the limit and
 /// what to use instead.
+/// `exec`, `attach` and `portforward` on a pod: the lab has no containers or pod network, so a
+/// Status that names the limit and what to use instead.
+async fn pod_session(uri: Uri) -> Response {
+    not_in_the_lab(uri.path())
+        .unwrap_or(ApiError::NoRoute)
+        .into_response()
+}
+
 fn not_in_the_lab(path: &str) -> Option<ApiError> {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     let ["api", "v1", "namespaces", namespace, "pods", pod, sub] = parts[..] else {
