@@ -410,6 +410,11 @@ impl Task {
                     debug!(peer = %self.label, "BGP state {} -> {}", from.as_str(), to.as_str());
                 }
                 Action::Established(n) => self.established(*n),
+                Action::UpdateErrors(faults) => {
+                    for f in &faults {
+                        warn!(peer = %self.label, "malformed UPDATE: {f}");
+                    }
+                }
                 Action::Received(u) => {
                     if let Ok(mut st) = self.link.status.lock() {
                         st.apply_update(&u, SystemTime::now());
@@ -577,6 +582,7 @@ impl Task {
             st.state = self.s.state();
             st.sent = self.s.sent;
             st.received = self.s.received;
+            st.update_errors = self.s.update_errors;
         }
     }
 

@@ -11,7 +11,10 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::packet::iana::{err, AFI_IPV4, AFI_IPV6, SAFI_UNICAST};
-use super::packet::{frame, Capability, Ctx, DecodeError, Message, Notification, Open, Update};
+use super::packet::{
+    frame, Capability, Ctx, DecodeError, ErrorAction, Message, Notification, Open, Update,
+    UpdateFault,
+};
 
 /// Session states (RFC 4271 §8.2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -146,6 +149,35 @@ impl MessageCounts {
     }
 }
 
+/// Received UPDATEs that RFC 7606 error handling repaired instead of resetting the session.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct UpdateErrorCounts {
+    /// UPDATEs whose announcements were treated as withdrawals.
+    pub treat_as_withdraw: u64,
+    /// Attributes dropped ("attribute discard"), counted one by one.
+    pub attributes_discarded: u64,
+}
+
+impl UpdateErrorCounts {
+    pub fn is_zero(&self) -> bool {
+        *self == UpdateErrorCounts::default()
+    }
+
+    fn record(&mut self, faults: &[UpdateFault]) {
+        let discarded = faults
+            .iter()
+            .filter(|f| f.action == ErrorAction::AttributeDiscard)
+            .count();
+        self.attributes_discarded += discarded as u64;
+        if faults
+            .iter()
+            .any(|f| f.action == ErrorAction::TreatAsWithdraw)
+        {
+            self.treat_as_withdraw += 1;
+        }
+    }
+}
+
 /// Why a session went down.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DownReason {
@@ -192,6 +224,9 @@ pub enum Action {
     },
     Established(Box<Negotiated>),
     Received(Update),
+    /// Errors in the UPDATE that follows (as `Received`) that RFC 7606 handling tolerated:
+    /// it arrives already repaired. For logs and counters.
+    UpdateErrors(Vec<UpdateFault>),
     /// The peer asked for our routes again (RFC 2918).
     RouteRefresh,
     Down(DownReason),
@@ -212,6 +247,7 @@ pub struct Session {
     open_as: Option<u32>,
     pub sent: MessageCounts,
     pub received: MessageCounts,
+    pub update_errors: UpdateErrorCounts,
 }
 
 impl Session {
@@ -229,6 +265,7 @@ impl Session {
             open_as: None,
             sent: MessageCounts::default(),
             received: MessageCounts::default(),
+            update_errors: UpdateErrorCounts::default(),
         }
     }
 
@@ -423,11 +460,17 @@ impl Session {
                 // Event 21 BGPHeaderErr.
                 Err(e) => return self.protocol_error(&e, now, out),
             };
-            let msg = Message::decode(&self.rx[pos..pos + len], &self.ctx());
+            let msg = Message::decode_rfc7606(&self.rx[pos..pos + len], &self.ctx());
             self.received.count(self.rx[pos + 18]);
             pos += len;
             match msg {
-                Ok(m) => self.message(m, now, out),
+                Ok(d) => {
+                    if self.state == State::Established && !d.faults.is_empty() {
+                        self.update_errors.record(&d.faults);
+                        out.push(Action::UpdateErrors(d.faults));
+                    }
+                    self.message(d.message, now, out)
+                }
                 // Event 22 BGPOpenMsgErr / Event 28 UpdateMsgErr.
                 Err(e) => return self.protocol_error(&e, now, out),
             }
@@ -478,11 +521,25 @@ impl Session {
             // Event 26 KeepAliveMsg in Established.
             (State::Established, Message::Keepalive) => {}
             // Event 27 UpdateMsg.
-            (State::Established, Message::Update(u)) => out.push(Action::Received(u)),
+            (State::Established, Message::Update(u)) => self.update_received(u, out),
             (State::Established, Message::RouteRefresh { .. }) => out.push(Action::RouteRefresh),
             // Events 19-28 in any other state: FSM error.
             _ => self.fsm_error(now, out),
         }
+    }
+
+    fn update_received(&mut self, mut u: Update, out: &mut Vec<Action>) {
+        if !self.cfg.is_ibgp() && u.attrs.local_pref.is_some() {
+            // RFC 7606 §7.5: LOCAL_PREF from an external peer is discarded.
+            u.attrs.local_pref = None;
+            let fault = UpdateFault {
+                action: ErrorAction::AttributeDiscard,
+                error: DecodeError::LocalPrefFromExternalPeer,
+            };
+            self.update_errors.record(std::slice::from_ref(&fault));
+            out.push(Action::UpdateErrors(vec![fault]));
+        }
+        out.push(Action::Received(u));
     }
 
     fn open_received(&mut self, o: Open, now: Instant, out: &mut Vec<Action>) {

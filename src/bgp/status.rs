@@ -12,7 +12,7 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use super::packet::{AsSegment, Attributes, Update};
-use super::session::{MessageCounts, Negotiated, State};
+use super::session::{MessageCounts, Negotiated, State, UpdateErrorCounts};
 
 /// One route held in an Adj-RIB-In.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +34,8 @@ pub struct PeerState {
     pub negotiated: Option<Negotiated>,
     pub sent: MessageCounts,
     pub received: MessageCounts,
+    /// Malformed UPDATEs handled by RFC 7606 (treat-as-withdraw, attribute discard).
+    pub update_errors: UpdateErrorCounts,
     pub last_error: Option<String>,
     /// Times the session reached Established.
     pub established_count: u64,
@@ -57,6 +59,7 @@ impl PeerState {
             negotiated: None,
             sent: MessageCounts::default(),
             received: MessageCounts::default(),
+            update_errors: UpdateErrorCounts::default(),
             last_error: None,
             established_count: 0,
             rib_in: BTreeMap::new(),
@@ -117,6 +120,7 @@ impl PeerState {
                 .unwrap_or_default(),
             messages_sent: self.sent,
             messages_received: self.received,
+            update_errors: self.update_errors,
             last_error: self.last_error.clone(),
             established_count: self.established_count,
             advertised: self.advertised,
@@ -153,6 +157,9 @@ pub struct PeerSnapshot {
     pub peer_capabilities: Vec<String>,
     pub messages_sent: MessageCounts,
     pub messages_received: MessageCounts,
+    /// Left out of JSON while zero, so healthy sessions print as before.
+    #[serde(skip_serializing_if = "UpdateErrorCounts::is_zero")]
+    pub update_errors: UpdateErrorCounts,
     pub last_error: Option<String>,
     pub established_count: u64,
     pub advertised: usize,

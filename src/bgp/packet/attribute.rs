@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 
-use super::error::DecodeError;
+use super::error::{DecodeError, ErrorAction, UpdateFault};
 use super::iana::{attr, flag, segment, AFI_IPV4, AFI_IPV6, AS_TRANS, SAFI_UNICAST};
 use super::wire::{prefix_wire_len, put_prefix, read_v4_prefixes, read_v6_prefixes, Reader};
 use super::Ctx;
@@ -180,28 +180,61 @@ impl Attributes {
         }
     }
 
-    /// Decodes a whole path attribute block (RFC 4271 §4.3, errors per §6.3).
+    /// Decodes a whole path attribute block strictly (RFC 4271 §4.3, errors per §6.3): the
+    /// first error of any kind is returned.
     pub fn decode(buf: &[u8], ctx: &Ctx) -> Result<Self, DecodeError> {
+        let mut faults = Vec::new();
+        let attrs = Self::decode_rfc7606(buf, ctx, &mut faults)?;
+        match faults.into_iter().next() {
+            Some(f) => Err(f.error),
+            None => Ok(attrs),
+        }
+    }
+
+    /// Decodes a path attribute block with the revised error handling of RFC 7606: errors
+    /// that allow "attribute discard" or "treat-as-withdraw" are appended to `faults` (the
+    /// offending attribute is left out) and decoding goes on; `Err` only where the session
+    /// must be reset. The caller applies treat-as-withdraw to the whole UPDATE.
+    pub fn decode_rfc7606(
+        buf: &[u8],
+        ctx: &Ctx,
+        faults: &mut Vec<UpdateFault>,
+    ) -> Result<Self, DecodeError> {
         let mut r = Reader::new(buf);
         let mut attrs = Attributes::default();
         let mut seen = [false; 256];
         while !r.is_empty() {
             let start = buf.len() - r.remaining();
-            let flags = r.u8().ok_or(DecodeError::MalformedAttributeList)?;
-            let type_code = r.u8().ok_or(DecodeError::MalformedAttributeList)?;
-            let len = if flags & flag::EXTENDED_LENGTH != 0 {
-                r.u16().map(usize::from)
-            } else {
-                r.u8().map(usize::from)
-            }
-            .ok_or(DecodeError::MalformedAttributeList)?;
-            let value = r.take(len).ok_or(DecodeError::MalformedAttributeList)?;
+            let Some((flags, type_code, value)) = read_attr(&mut r) else {
+                // RFC 7606 §4: an attribute overrunning the Total Path Attribute Length, or
+                // fewer octets left than an attribute header: treat-as-withdraw. The total
+                // length still locates the NLRI, so the UPDATE can be withdrawn.
+                faults.push(UpdateFault {
+                    action: ErrorAction::TreatAsWithdraw,
+                    error: DecodeError::MalformedAttributeList,
+                });
+                break;
+            };
             let whole = &buf[start..buf.len() - r.remaining()];
             if std::mem::replace(&mut seen[usize::from(type_code)], true) {
-                // §6.3: an attribute appearing twice.
-                return Err(DecodeError::MalformedAttributeList);
+                // RFC 7606 §3(g): a repeated MP_REACH_NLRI / MP_UNREACH_NLRI resets the
+                // session; any other repeat is discarded, the first copy kept.
+                if matches!(type_code, attr::MP_REACH_NLRI | attr::MP_UNREACH_NLRI) {
+                    return Err(DecodeError::MalformedAttributeList);
+                }
+                faults.push(UpdateFault {
+                    action: ErrorAction::AttributeDiscard,
+                    error: DecodeError::DuplicateAttribute(type_code),
+                });
+                continue;
             }
-            attrs.decode_one(flags, type_code, value, whole, ctx)?;
+            if let Err(error) = attrs.decode_one(flags, type_code, value, whole, ctx) {
+                let action = rfc7606_action(type_code, &error);
+                if action == ErrorAction::SessionReset {
+                    return Err(error);
+                }
+                faults.push(UpdateFault { action, error });
+            }
         }
         Ok(attrs)
     }
@@ -264,6 +297,14 @@ impl Attributes {
                     })
                     .collect();
             }
+            // Kept raw, but checked, so that a malformed one is handled per RFC 7606.
+            attr::AGGREGATOR if value.len() != if ctx.four_octet_as { 8 } else { 6 } => {
+                return Err(len_err())
+            }
+            attr::AS4_AGGREGATOR if value.len() != 8 => return Err(len_err()),
+            attr::EXTENDED_COMMUNITIES if value.is_empty() || !value.len().is_multiple_of(8) => {
+                return Err(len_err())
+            }
             attr::MP_REACH_NLRI => self.mp_reach = Some(decode_mp_reach(value, whole)?),
             attr::MP_UNREACH_NLRI => self.mp_unreach = Some(decode_mp_unreach(value, whole)?),
             _ if flags & flag::OPTIONAL == 0 => {
@@ -282,6 +323,51 @@ impl Attributes {
     }
 }
 
+/// Reads one attribute's flags, type code and value; `None` if the block ends early.
+fn read_attr<'a>(r: &mut Reader<'a>) -> Option<(u8, u8, &'a [u8])> {
+    let flags = r.u8()?;
+    let type_code = r.u8()?;
+    let len = if flags & flag::EXTENDED_LENGTH != 0 {
+        usize::from(r.u16()?)
+    } else {
+        usize::from(r.u8()?)
+    };
+    Some((flags, type_code, r.take(len)?))
+}
+
+/// The RFC 7606 approach for an error in attribute `type_code` (§3, §7; RFC 6793 §6 for the
+/// AS4 attributes). Anything not revised there keeps RFC 4271's session reset.
+fn rfc7606_action(type_code: u8, e: &DecodeError) -> ErrorAction {
+    use DecodeError as E;
+    match (type_code, e) {
+        // §7.11: a malformed MP_REACH_NLRI / MP_UNREACH_NLRI hides its NLRI, so the routes it
+        // carries cannot be withdrawn: session reset. §5.3: so does a bad prefix anywhere.
+        (attr::MP_REACH_NLRI | attr::MP_UNREACH_NLRI, _) | (_, E::InvalidNetworkField) => {
+            ErrorAction::SessionReset
+        }
+        // §7.6, §7.7, RFC 6793 §6: these do not affect route selection: attribute discard.
+        (
+            attr::ATOMIC_AGGREGATE | attr::AGGREGATOR | attr::AS4_PATH | attr::AS4_AGGREGATOR,
+            E::AttributeFlags { .. } | E::AttributeLength { .. } | E::OptionalAttribute { .. },
+        ) => ErrorAction::AttributeDiscard,
+        // §7.1 ORIGIN, §7.2 AS_PATH, §7.3 NEXT_HOP (syntax, and RFC 4271 §6.3's semantic
+        // check, which already ignores the route), §7.4 MED, §7.5 LOCAL_PREF, §7.8
+        // COMMUNITIES, §7.14 extended communities, RFC 8092 §6 large communities, and §3(c):
+        // attribute flags in conflict with the type: treat-as-withdraw.
+        (
+            _,
+            E::InvalidOrigin(_)
+            | E::MalformedAsPath
+            | E::InvalidNextHop(_)
+            | E::AttributeFlags { .. }
+            | E::AttributeLength { .. }
+            | E::OptionalAttribute { .. },
+        ) => ErrorAction::TreatAsWithdraw,
+        // An unrecognized well-known attribute: RFC 7606 does not revise RFC 4271 §6.3.
+        _ => ErrorAction::SessionReset,
+    }
+}
+
 fn be_u32(b: &[u8]) -> Option<u32> {
     let a: [u8; 4] = b.try_into().ok()?;
     Some(u32::from_be_bytes(a))
@@ -296,9 +382,12 @@ fn check_flags(flags: u8, type_code: u8, whole: &[u8]) -> Result<(), DecodeError
         | attr::LOCAL_PREF
         | attr::ATOMIC_AGGREGATE => Some(flag::TRANSITIVE),
         attr::MED | attr::MP_REACH_NLRI | attr::MP_UNREACH_NLRI => Some(flag::OPTIONAL),
-        attr::COMMUNITIES | attr::LARGE_COMMUNITIES | attr::AGGREGATOR => {
-            Some(flag::OPTIONAL | flag::TRANSITIVE)
-        }
+        attr::COMMUNITIES
+        | attr::LARGE_COMMUNITIES
+        | attr::AGGREGATOR
+        | attr::EXTENDED_COMMUNITIES
+        | attr::AS4_PATH
+        | attr::AS4_AGGREGATOR => Some(flag::OPTIONAL | flag::TRANSITIVE),
         _ => None,
     };
     let Some(expected) = expected else {
@@ -619,7 +708,7 @@ mod tests {
         assert!(Attributes::decode(&[0xe0, 8, 4, 0, 0, 0, 1], &CTX4).is_ok());
         assert_eq!(
             Attributes::decode(&[0x40, 1, 1, 0, 0x40, 1, 1, 0], &CTX4),
-            Err(DecodeError::MalformedAttributeList)
+            Err(DecodeError::DuplicateAttribute(1))
         );
         assert!(matches!(
             Attributes::decode(&[0x40, 3, 4, 0, 0, 0, 0], &CTX4),
@@ -637,5 +726,141 @@ mod tests {
         let a = Attributes::decode(&bytes, &CTX4).unwrap();
         assert_eq!(a.other.len(), 1);
         pair(&a, &bytes, &CTX4);
+    }
+
+    /// Decodes with RFC 7606 handling; returns the attributes and the actions taken.
+    fn lenient(bytes: &[u8], ctx: &Ctx) -> Result<(Attributes, Vec<ErrorAction>), DecodeError> {
+        let mut faults = Vec::new();
+        let a = Attributes::decode_rfc7606(bytes, ctx, &mut faults)?;
+        Ok((a, faults.into_iter().map(|f| f.action).collect()))
+    }
+
+    const ORIGIN_IGP: [u8; 4] = [0x40, 1, 1, 0];
+
+    #[test]
+    fn rfc7606_treat_as_withdraw_cases() {
+        use ErrorAction::TreatAsWithdraw as W;
+        #[rustfmt::skip]
+        let cases: [(&str, &[u8]); 11] = [
+            ("ORIGIN value 7 (§7.1)", &[0x40, 1, 1, 7]),
+            ("ORIGIN length 2 (§7.1)", &[0x40, 1, 2, 0, 0]),
+            ("AS_PATH zero-length segment (§7.2)", &[0x40, 2, 2, 2, 0]),
+            ("AS_PATH segment overrun (§7.2)", &[0x40, 2, 4, 2, 2, 0, 1]),
+            ("AS_PATH unknown segment type (§7.2)", &[0x40, 2, 4, 9, 1, 0, 1]),
+            ("NEXT_HOP length 3 (§7.3)", &[0x40, 3, 3, 1, 2, 3]),
+            ("NEXT_HOP 0.0.0.0 (§7.3, RFC 4271 §6.3)", &[0x40, 3, 4, 0, 0, 0, 0]),
+            ("MED length 2 (§7.4)", &[0x80, 4, 2, 0, 0]),
+            ("LOCAL_PREF length 5 (§7.5)", &[0x40, 5, 5, 0, 0, 0, 0, 1]),
+            ("COMMUNITIES length 3 (§7.8)", &[0xc0, 8, 3, 0, 0, 1]),
+            ("ORIGIN flagged optional (§3(c))", &[0x80, 1, 1, 0]),
+        ];
+        for (what, bad) in cases {
+            let mut bytes = bad.to_vec();
+            bytes.extend_from_slice(&[0xc0, 99, 1, 5]);
+            let (a, actions) = lenient(&bytes, &CTX2).unwrap();
+            assert_eq!(actions, vec![W], "{what}");
+            // The rest of the block is still read.
+            assert_eq!(a.other.len(), 1, "{what}");
+            assert!(Attributes::decode(&bytes, &CTX2).is_err(), "{what}: strict");
+        }
+        for (what, bytes) in [
+            (
+                "extended communities length 7 (§7.14)",
+                &[0xc0, 16, 7, 0, 0, 0, 0, 0, 0, 0][..],
+            ),
+            (
+                "large communities length 11 (RFC 8092 §6)",
+                &[0xc0, 32, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            ),
+        ] {
+            assert_eq!(lenient(bytes, &CTX4).unwrap().1, vec![W], "{what}");
+        }
+    }
+
+    #[test]
+    fn rfc7606_attribute_discard_cases() {
+        use ErrorAction::AttributeDiscard as D;
+        #[rustfmt::skip]
+        let cases: [(&str, &[u8], &Ctx); 5] = [
+            ("ATOMIC_AGGREGATE length 1 (§7.6)", &[0x40, 6, 1, 0], &CTX4),
+            ("AGGREGATOR length 6 with 4-octet ASes (§7.7)", &[0xc0, 7, 6, 0, 1, 10, 0, 0, 1], &CTX4),
+            ("AGGREGATOR length 8 with 2-octet ASes (§7.7)", &[0xc0, 7, 8, 0, 0, 0, 1, 10, 0, 0, 1], &CTX2),
+            ("AS4_AGGREGATOR length 6 (RFC 6793 §6)", &[0xc0, 18, 6, 0, 1, 10, 0, 0, 1], &CTX2),
+            ("ATOMIC_AGGREGATE flagged optional", &[0x80, 6, 0], &CTX4),
+        ];
+        for (what, bad, ctx) in cases {
+            let mut bytes = ORIGIN_IGP.to_vec();
+            bytes.extend_from_slice(bad);
+            let (a, actions) = lenient(&bytes, ctx).unwrap();
+            assert_eq!(actions, vec![D], "{what}");
+            assert_eq!(a.origin, Some(Origin::Igp), "{what}");
+            assert!(!a.atomic_aggregate && a.other.is_empty(), "{what}: dropped");
+        }
+        // A well-formed AGGREGATOR is kept verbatim.
+        let (a, actions) = lenient(&[0xc0, 7, 8, 0, 0, 0, 1, 10, 0, 0, 1], &CTX4).unwrap();
+        assert!(actions.is_empty());
+        assert_eq!(a.other.len(), 1);
+    }
+
+    #[test]
+    fn rfc7606_repeated_attribute_keeps_the_first() {
+        let bytes = [0x40, 1, 1, 0, 0x40, 1, 1, 2];
+        let (a, actions) = lenient(&bytes, &CTX4).unwrap();
+        assert_eq!(a.origin, Some(Origin::Igp));
+        assert_eq!(actions, vec![ErrorAction::AttributeDiscard]);
+        // §3(g): a repeated MP_UNREACH_NLRI resets the session.
+        let mp = [0x80, 15, 3, 0, 2, 1];
+        let twice = [&mp[..], &mp[..]].concat();
+        assert_eq!(
+            lenient(&twice, &CTX4),
+            Err(DecodeError::MalformedAttributeList)
+        );
+    }
+
+    #[test]
+    fn rfc7606_overrun_is_treat_as_withdraw() {
+        // The last attribute claims 9 octets, 1 is left (§4, first case).
+        let mut bytes = ORIGIN_IGP.to_vec();
+        bytes.extend_from_slice(&[0xc0, 8, 9, 0]);
+        let (a, actions) = lenient(&bytes, &CTX4).unwrap();
+        assert_eq!(a.origin, Some(Origin::Igp));
+        assert_eq!(actions, vec![ErrorAction::TreatAsWithdraw]);
+        // Fewer than three octets left for a header (§4, second case).
+        let mut bytes = ORIGIN_IGP.to_vec();
+        bytes.extend_from_slice(&[0x40, 2]);
+        assert_eq!(
+            lenient(&bytes, &CTX4).unwrap().1,
+            vec![ErrorAction::TreatAsWithdraw]
+        );
+    }
+
+    #[test]
+    fn rfc7606_session_reset_cases() {
+        #[rustfmt::skip]
+        let cases: [(&str, &[u8], DecodeError); 4] = [
+            // §7.11: the next hop length hides where the NLRI starts.
+            ("MP_REACH next hop length 5", &[0x80, 14, 9, 0, 2, 1, 5, 0, 0, 0, 0, 0],
+             mp_err(&[0x80, 14])),
+            ("MP_REACH prefix length 129 (§5.3)",
+             &[0x80, 14, 22, 0, 2, 1, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 129],
+             DecodeError::InvalidNetworkField),
+            ("MP_UNREACH flagged transitive", &[0xc0, 15, 3, 0, 2, 1],
+             DecodeError::AttributeFlags { type_code: 15, data: vec![0xc0, 15, 3, 0, 2, 1] }),
+            // RFC 7606 does not revise RFC 4271 for an unknown well-known attribute.
+            ("unrecognized well-known 99", &[0x40, 99, 0],
+             DecodeError::UnrecognizedWellKnown { type_code: 99, data: vec![0x40, 99, 0] }),
+        ];
+        for (what, bytes, want) in cases {
+            let got = lenient(bytes, &CTX4);
+            match (&got, &want) {
+                (
+                    Err(DecodeError::OptionalAttribute { type_code, .. }),
+                    DecodeError::OptionalAttribute { type_code: w, .. },
+                ) => {
+                    assert_eq!(type_code, w, "{what}")
+                }
+                _ => assert_eq!(got, Err(want.clone()), "{what}"),
+            }
+        }
     }
 }

@@ -62,6 +62,49 @@ pub enum DecodeError {
     /// §6.3: AS_PATH is syntactically wrong.
     #[error("malformed AS_PATH")]
     MalformedAsPath,
+    /// §6.3: an attribute appears more than once (RFC 7606 §3(g): later copies are
+    /// discarded, except for MP_REACH_NLRI / MP_UNREACH_NLRI).
+    #[error("attribute {0} appears more than once")]
+    DuplicateAttribute(u8),
+    /// RFC 7606 §7.5: LOCAL_PREF is for internal peers only. Never a NOTIFICATION: the
+    /// session discards the attribute.
+    #[error("LOCAL_PREF received from an external peer")]
+    LocalPrefFromExternalPeer,
+}
+
+/// How a receiver handles a malformed UPDATE (RFC 7606 §2), least severe first: when one
+/// UPDATE has several errors, the most severe approach applies (RFC 7606 §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ErrorAction {
+    /// "Attribute discard": the attribute is dropped, the rest of the UPDATE is used.
+    AttributeDiscard,
+    /// "Treat-as-withdraw": every prefix the UPDATE announces is withdrawn instead.
+    TreatAsWithdraw,
+    /// "Session reset": NOTIFICATION and close (RFC 4271 §6.3), where RFC 7606 keeps it.
+    SessionReset,
+}
+
+impl ErrorAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorAction::AttributeDiscard => "attribute discarded",
+            ErrorAction::TreatAsWithdraw => "treat-as-withdraw",
+            ErrorAction::SessionReset => "session reset",
+        }
+    }
+}
+
+/// One error in a received UPDATE that RFC 7606 handles without closing the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdateFault {
+    pub action: ErrorAction,
+    pub error: DecodeError,
+}
+
+impl std::fmt::Display for UpdateFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}, RFC 7606)", self.error, self.action.as_str())
+    }
 }
 
 /// The code, subcode and data of a NOTIFICATION.
@@ -86,7 +129,9 @@ impl DecodeError {
             }
             UnacceptableHoldTime(_) => (err::OPEN_MESSAGE, err::UNACCEPTABLE_HOLD_TIME),
             MalformedOpen => (err::OPEN_MESSAGE, 0),
-            MalformedAttributeList => (err::UPDATE_MESSAGE, err::MALFORMED_ATTRIBUTE_LIST),
+            MalformedAttributeList | DuplicateAttribute(_) | LocalPrefFromExternalPeer => {
+                (err::UPDATE_MESSAGE, err::MALFORMED_ATTRIBUTE_LIST)
+            }
             UnrecognizedWellKnown { .. } => {
                 (err::UPDATE_MESSAGE, err::UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE)
             }

@@ -8,7 +8,7 @@ use std::net::Ipv4Addr;
 use ipnet::{IpNet, Ipv4Net};
 
 use super::attribute::{nlri_len, Afi, Attributes, MpUnreach};
-use super::error::DecodeError;
+use super::error::{DecodeError, ErrorAction, UpdateFault};
 use super::iana::{cap, msg, param, AS_TRANS, BGP_VERSION, HEADER_LEN, MAX_MESSAGE_LEN};
 use super::wire::{put_prefix, read_v4_prefixes, Reader};
 use super::Ctx;
@@ -102,6 +102,31 @@ impl Update {
         match &self.attrs.mp_unreach {
             Some(u) if u.withdrawn.is_empty() && only_unreach == self.attrs => Some(u.afi),
             _ => None,
+        }
+    }
+
+    /// RFC 7606 "treat-as-withdraw": every prefix this UPDATE announces or withdraws, all
+    /// withdrawn (IPv4 in the withdrawn routes, IPv6 in MP_UNREACH_NLRI), and nothing else.
+    pub fn into_withdrawal(self) -> Update {
+        let mut v4 = Vec::new();
+        let mut v6 = Vec::new();
+        for p in self.withdrawn_all().chain(self.announced()) {
+            match p {
+                IpNet::V4(p) => v4.push(p),
+                p @ IpNet::V6(_) => v6.push(p),
+            }
+        }
+        let mp_unreach = (!v6.is_empty()).then_some(MpUnreach {
+            afi: Afi::Ipv6,
+            withdrawn: v6,
+        });
+        Update {
+            withdrawn: v4,
+            attrs: Attributes {
+                mp_unreach,
+                ..Default::default()
+            },
+            nlri: Vec::new(),
         }
     }
 
@@ -239,8 +264,31 @@ impl Message {
         out
     }
 
-    /// Decodes exactly one message, header included (use `frame` to find its end first).
+    /// Decodes exactly one message, header included (use `frame` to find its end first),
+    /// strictly: any error in an UPDATE is returned (RFC 4271 §6.3).
     pub fn decode(buf: &[u8], ctx: &Ctx) -> Result<Message, DecodeError> {
+        let d = Self::decode_rfc7606(buf, ctx)?;
+        match d.faults.into_iter().next() {
+            Some(f) => Err(f.error),
+            None => Ok(d.message),
+        }
+    }
+
+    /// Decodes exactly one message with RFC 7606's revised UPDATE error handling: errors
+    /// that allow "attribute discard" or "treat-as-withdraw" come back in `faults` with the
+    /// UPDATE already adjusted (attribute dropped, or every prefix withdrawn); `Err` means
+    /// the session must be reset with the error's NOTIFICATION.
+    pub fn decode_rfc7606(buf: &[u8], ctx: &Ctx) -> Result<Decoded, DecodeError> {
+        let mut faults = Vec::new();
+        let message = Self::decode_with(buf, ctx, &mut faults)?;
+        Ok(Decoded { message, faults })
+    }
+
+    fn decode_with(
+        buf: &[u8],
+        ctx: &Ctx,
+        faults: &mut Vec<UpdateFault>,
+    ) -> Result<Message, DecodeError> {
         let len = frame(buf)?.ok_or(DecodeError::BadMessageLength(buf.len() as u16))?;
         if len != buf.len() {
             return Err(DecodeError::BadMessageLength(len as u16));
@@ -249,7 +297,7 @@ impl Message {
         let bad_len = || DecodeError::BadMessageLength(len as u16);
         match buf[18] {
             msg::OPEN if body.len() >= 10 => decode_open(body).map(Message::Open),
-            msg::UPDATE if body.len() >= 4 => decode_update(body, ctx).map(Message::Update),
+            msg::UPDATE if body.len() >= 4 => decode_update(body, ctx, faults).map(Message::Update),
             msg::NOTIFICATION if body.len() >= 2 => Ok(Message::Notification(Notification {
                 code: body[0],
                 subcode: body[1],
@@ -263,6 +311,22 @@ impl Message {
             msg::OPEN..=msg::ROUTE_REFRESH => Err(bad_len()),
             t => Err(DecodeError::BadMessageType(t)),
         }
+    }
+}
+
+/// A message decoded by `Message::decode_rfc7606`, with the UPDATE errors it tolerated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    pub message: Message,
+    pub faults: Vec<UpdateFault>,
+}
+
+impl Decoded {
+    /// True when the UPDATE's announcements were turned into withdrawals (RFC 7606 §2).
+    pub fn treated_as_withdraw(&self) -> bool {
+        self.faults
+            .iter()
+            .any(|f| f.action == ErrorAction::TreatAsWithdraw)
     }
 }
 
@@ -403,22 +467,43 @@ fn encode_update(u: &Update, ctx: &Ctx, out: &mut Vec<u8>) {
     }
 }
 
-fn decode_update(body: &[u8], ctx: &Ctx) -> Result<Update, DecodeError> {
+fn decode_update(
+    body: &[u8],
+    ctx: &Ctx,
+    faults: &mut Vec<UpdateFault>,
+) -> Result<Update, DecodeError> {
     let mut r = Reader::new(body);
+    // RFC 4271 §6.3, unchanged by RFC 7606: lengths that overrun the message reset.
     let bad = DecodeError::MalformedAttributeList;
     let wlen = r.u16().ok_or(bad.clone())?;
     let wbuf = r.take(usize::from(wlen)).ok_or(bad.clone())?;
     let alen = r.u16().ok_or(bad.clone())?;
     let abuf = r.take(usize::from(alen)).ok_or(bad)?;
     let nbuf = r.take(r.remaining()).unwrap_or_default();
+    // RFC 7606 §5.3: prefixes that cannot be parsed leave nothing to withdraw: reset.
     let withdrawn = read_v4_prefixes(wbuf).ok_or(DecodeError::InvalidNetworkField)?;
-    let attrs = Attributes::decode(abuf, ctx)?;
+    let first = faults.len();
+    let attrs = Attributes::decode_rfc7606(abuf, ctx, faults)?;
     let nlri = read_v4_prefixes(nbuf).ok_or(DecodeError::InvalidNetworkField)?;
-    check_mandatory(&attrs, !nlri.is_empty())?;
-    Ok(Update {
+    let withdraw = |f: &[UpdateFault]| f.iter().any(|f| f.action == ErrorAction::TreatAsWithdraw);
+    if !withdraw(&faults[first..]) {
+        // RFC 7606 §3(d): a missing well-known mandatory attribute is treat-as-withdraw.
+        if let Err(error) = check_mandatory(&attrs, !nlri.is_empty()) {
+            faults.push(UpdateFault {
+                action: ErrorAction::TreatAsWithdraw,
+                error,
+            });
+        }
+    }
+    let u = Update {
         withdrawn,
         attrs,
         nlri,
+    };
+    Ok(if withdraw(&faults[first..]) {
+        u.into_withdrawal()
+    } else {
+        u
     })
 }
 

@@ -10,8 +10,8 @@ pub mod message;
 mod wire;
 
 pub use attribute::{Afi, AsSegment, Attributes, LargeCommunity, MpReach, MpUnreach, Origin};
-pub use error::{DecodeError, ErrorCode};
-pub use message::{frame, Capability, Message, Notification, Open, Update};
+pub use error::{DecodeError, ErrorAction, ErrorCode, UpdateFault};
+pub use message::{frame, Capability, Decoded, Message, Notification, Open, Update};
 pub(crate) use wire::prefix_wire_len;
 
 /// What encoding and decoding depend on: the capabilities both sides negotiated.

@@ -1,7 +1,7 @@
 //! Scripted-input tests of the session FSM: no sockets, no clocks.
 
 use super::*;
-use crate::bgp::packet::{AsSegment, Attributes, Origin};
+use crate::bgp::packet::{AsSegment, Attributes, ErrorAction, Origin};
 
 const ME: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
 const PEER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
@@ -166,21 +166,180 @@ fn update_before_established_is_fsm_error() {
     assert_eq!(notification_sent(&a), Some((5, 1)));
 }
 
-#[test]
-fn malformed_update_sends_update_error_and_resets() {
-    let (mut s, t) = established(90, 90);
-    // Zero-length AS_PATH segment with an NLRI.
+/// An UPDATE message from its three parts (RFC 4271 §4.3), header included.
+fn update_bytes(withdrawn: &[u8], attrs: &[u8], nlri: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(&u16::try_from(withdrawn.len()).unwrap().to_be_bytes());
+    body.extend_from_slice(withdrawn);
+    body.extend_from_slice(&u16::try_from(attrs.len()).unwrap().to_be_bytes());
+    body.extend_from_slice(attrs);
+    body.extend_from_slice(nlri);
     let mut b = vec![0xff; 16];
-    let body = [
-        0, 0, 0, 16, 0x40, 1, 1, 2, 0x40, 2, 2, 2, 0, 0x40, 3, 4, 1, 2, 3, 4, 8, 10,
-    ];
-    b.extend_from_slice(&((19 + body.len()) as u16).to_be_bytes());
+    b.extend_from_slice(&u16::try_from(19 + body.len()).unwrap().to_be_bytes());
     b.push(2);
     b.extend_from_slice(&body);
-    let a = s.handle(Input::Data(&b), t);
-    assert_eq!(notification_sent(&a), Some((3, 11)));
-    assert!(a.contains(&Action::Disconnect));
-    assert_eq!(s.state(), State::Idle);
+    b
+}
+
+/// ORIGIN IGP, AS_PATH [64501], NEXT_HOP 10.0.0.2 with 4-octet ASes: a valid eBGP set.
+const GOOD_ATTRS: [u8; 20] = [
+    0x40, 1, 1, 0, 0x40, 2, 6, 2, 1, 0, 0, 0xfb, 0xf5, 0x40, 3, 4, 10, 0, 0, 2,
+];
+
+fn good_attrs() -> Vec<u8> {
+    GOOD_ATTRS.to_vec()
+}
+
+/// 198.51.100.10/32 as NLRI.
+const NLRI: [u8; 5] = [32, 198, 51, 100, 10];
+
+fn received(actions: &[Action]) -> Vec<Update> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Received(u) => Some(u.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn faults(actions: &[Action]) -> Vec<ErrorAction> {
+    actions
+        .iter()
+        .flat_map(|a| match a {
+            Action::UpdateErrors(f) => f.iter().map(|f| f.action).collect(),
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
+/// RFC 7606 §7.2: a zero-length AS_PATH segment is treat-as-withdraw, not a reset (RFC
+/// 4271 alone would send 3/11). The session stays up and the prefix comes back withdrawn.
+#[test]
+fn malformed_as_path_is_treat_as_withdraw() {
+    let (mut s, t) = established(90, 90);
+    let attrs = [0x40, 1, 1, 2, 0x40, 2, 2, 2, 0, 0x40, 3, 4, 1, 2, 3, 4];
+    let a = s.handle(Input::Data(&update_bytes(&[], &attrs, &[8, 10])), t);
+    assert_eq!(notification_sent(&a), None);
+    assert_eq!(s.state(), State::Established);
+    assert_eq!(faults(&a), vec![ErrorAction::TreatAsWithdraw]);
+    let u = received(&a);
+    assert_eq!(u.len(), 1);
+    assert_eq!(u[0].withdrawn, vec!["10.0.0.0/8".parse().unwrap()]);
+    assert!(u[0].nlri.is_empty() && u[0].attrs.is_empty());
+    assert_eq!(s.update_errors.treat_as_withdraw, 1);
+}
+
+#[test]
+fn rfc7606_treat_as_withdraw_keeps_the_session() {
+    // Each case: the good attribute set with one attribute broken.
+    let mut bad_origin = good_attrs();
+    bad_origin[3] = 9;
+    let mut bad_next_hop = good_attrs();
+    bad_next_hop[16..20].copy_from_slice(&[0, 0, 0, 0]);
+    let missing_next_hop = good_attrs()[..13].to_vec();
+    let mut bad_communities = good_attrs();
+    bad_communities.extend_from_slice(&[0xc0, 8, 2, 0, 1]);
+    let mut overrun = good_attrs();
+    overrun.extend_from_slice(&[0xc0, 8, 40, 0, 0, 0, 1]);
+    for (what, attrs) in [
+        ("invalid ORIGIN", bad_origin),
+        ("NEXT_HOP 0.0.0.0", bad_next_hop),
+        ("missing NEXT_HOP", missing_next_hop),
+        ("COMMUNITIES of 2 octets", bad_communities),
+        ("attribute overruns the block", overrun),
+    ] {
+        let (mut s, t) = established(90, 90);
+        // The same prefix announced properly first, so the withdrawal matters.
+        let a = s.handle(Input::Data(&update_bytes(&[], &good_attrs(), &NLRI)), t);
+        assert_eq!(received(&a)[0].nlri.len(), 1, "{what}");
+        let a = s.handle(Input::Data(&update_bytes(&[], &attrs, &NLRI)), t);
+        assert_eq!(notification_sent(&a), None, "{what}");
+        assert_eq!(s.state(), State::Established, "{what}");
+        assert_eq!(faults(&a), vec![ErrorAction::TreatAsWithdraw], "{what}");
+        let u = received(&a);
+        assert_eq!(
+            u[0].withdrawn,
+            vec!["198.51.100.10/32".parse().unwrap()],
+            "{what}"
+        );
+        assert!(u[0].nlri.is_empty(), "{what}");
+    }
+}
+
+#[test]
+fn rfc7606_attribute_discard_keeps_the_route() {
+    let (mut s, t) = established(90, 90);
+    let mut attrs = good_attrs();
+    attrs.extend_from_slice(&[0x40, 6, 1, 0]); // ATOMIC_AGGREGATE with a value.
+    attrs.extend_from_slice(&[0x40, 1, 1, 2]); // ORIGIN again.
+    let a = s.handle(Input::Data(&update_bytes(&[], &attrs, &NLRI)), t);
+    assert_eq!(s.state(), State::Established);
+    assert_eq!(
+        faults(&a),
+        vec![ErrorAction::AttributeDiscard, ErrorAction::AttributeDiscard]
+    );
+    let u = received(&a);
+    assert_eq!(u[0].nlri, vec!["198.51.100.10/32".parse().unwrap()]);
+    assert_eq!(u[0].attrs.origin, Some(Origin::Igp));
+    assert!(!u[0].attrs.atomic_aggregate);
+    assert_eq!(s.update_errors.attributes_discarded, 2);
+}
+
+#[test]
+fn local_pref_from_an_external_peer_is_discarded() {
+    let (mut s, t) = established(90, 90);
+    let mut attrs = good_attrs();
+    attrs.extend_from_slice(&[0x40, 5, 4, 0, 0, 0, 200]);
+    let a = s.handle(Input::Data(&update_bytes(&[], &attrs, &NLRI)), t);
+    assert_eq!(faults(&a), vec![ErrorAction::AttributeDiscard]);
+    let u = received(&a);
+    assert_eq!(u[0].attrs.local_pref, None);
+    assert_eq!(u[0].nlri.len(), 1);
+}
+
+#[test]
+fn rfc7606_session_reset_where_it_must() {
+    let mp_reach_bad_nh = [0x80, 14, 9, 0, 2, 1, 5, 0, 0, 0, 0, 0, 0];
+    let mp_unreach = [0x80, 15, 3, 0, 2, 1];
+    let mp_twice = [&mp_unreach[..], &mp_unreach[..]].concat();
+    for (what, withdrawn, attrs, nlri, code) in [
+        (
+            "MP_REACH next hop length 5 (§7.11)",
+            &[][..],
+            &mp_reach_bad_nh[..12],
+            &[][..],
+            (3, 9),
+        ),
+        ("MP_UNREACH twice (§3(g))", &[], &mp_twice[..], &[], (3, 1)),
+        (
+            "NLRI prefix length 33 (§5.3)",
+            &[],
+            &GOOD_ATTRS[..],
+            &[33, 1, 2, 3, 4, 5],
+            (3, 10),
+        ),
+        (
+            "withdrawn prefix truncated (§5.3)",
+            &[24, 10][..],
+            &[],
+            &[],
+            (3, 10),
+        ),
+        (
+            "unrecognized well-known attribute",
+            &[],
+            &[0x40, 99, 0],
+            &[],
+            (3, 2),
+        ),
+    ] {
+        let (mut s, t) = established(90, 90);
+        let a = s.handle(Input::Data(&update_bytes(withdrawn, attrs, nlri)), t);
+        assert_eq!(notification_sent(&a), Some(code), "{what}");
+        assert!(a.contains(&Action::Disconnect), "{what}");
+        assert_eq!(s.state(), State::Idle, "{what}");
+    }
 }
 
 #[test]
