@@ -10,12 +10,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
-use tokio::net::{TcpListener, TcpSocket};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 use super::driver::{self, md5, DriverError, Link};
+use super::packet::iana::err;
+use super::packet::{Ctx, Message, Notification};
 use super::session::{self, State};
 use super::status::{PeerSnapshot, PeerState};
 
@@ -185,7 +188,21 @@ async fn accept_loop(listener: TcpListener, cfg: RouterConfig, slots: Slots) {
             warn!("rejecting BGP connection from unconfigured peer {remote}");
             continue;
         };
-        // A new connection from a known neighbour means it restarted: replace the old one.
+        if established(slot) {
+            // RFC 4271 §6.8: a collision with an Established session closes the new
+            // connection. Our router never dials, so both connections come from the peer and
+            // the BGP Identifier comparison has nothing to choose between; without this
+            // rule any host at the neighbour's address could tear the session down by
+            // connecting again.
+            warn!(
+                "connection collision with {remote}: keeping the established session, \
+                 closing the new connection with Cease / Connection Collision Resolution"
+            );
+            tokio::spawn(refuse(stream, err::CONNECTION_COLLISION_RESOLUTION));
+            continue;
+        }
+        // Not established: the peer gave up on the old connection (it restarted, or its
+        // OPEN exchange stalled), so the new one replaces it.
         if let Some((_, old)) = slot.conn.take() {
             old.abort();
         }
@@ -208,6 +225,36 @@ async fn accept_loop(listener: TcpListener, cfg: RouterConfig, slots: Slots) {
         let task = tokio::spawn(driver::run_passive(stream, scfg, label, link));
         slot.conn = Some((stop_tx, task));
     }
+}
+
+/// True while the slot's session task runs and is Established.
+fn established(slot: &Slot) -> bool {
+    let running = slot.conn.as_ref().is_some_and(|(_, t)| !t.is_finished());
+    running
+        && slot
+            .status
+            .lock()
+            .is_ok_and(|st| st.state == State::Established)
+}
+
+/// Answers a connection we will not use with NOTIFICATION Cease / `subcode`, then closes it
+/// once the peer has read it, within a bound: closing with unread input would reset the
+/// connection, and the reset could destroy the NOTIFICATION before the peer reads it.
+async fn refuse(mut stream: TcpStream, subcode: u8) {
+    let n = Message::Notification(Notification {
+        code: err::CEASE,
+        subcode,
+        data: Vec::new(),
+    });
+    let bytes = n.encode(&Ctx::default());
+    let _ = tokio::time::timeout(Duration::from_secs(3), async {
+        stream.write_all(&bytes).await?;
+        stream.shutdown().await?;
+        let mut sink = [0u8; 4096];
+        while stream.read(&mut sink).await? > 0 {}
+        Ok::<_, std::io::Error>(())
+    })
+    .await;
 }
 
 fn canonical(ip: IpAddr) -> IpAddr {

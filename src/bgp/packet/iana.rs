@@ -103,4 +103,5 @@ pub mod err {
     // Cease subcodes (RFC 4486).
     pub const ADMINISTRATIVE_SHUTDOWN: u8 = 2;
     pub const CONNECTION_REJECTED: u8 = 5;
+    pub const CONNECTION_COLLISION_RESOLUTION: u8 = 7;
 }
