@@ -39,6 +39,10 @@ pub enum DriverError {
     NonLoopback(SocketAddr),
     #[error("connect to {0} timed out")]
     ConnectTimeout(SocketAddr),
+    /// RFC 2385: the kernel drops segments whose MD5 signature does not match, so a wrong
+    /// password shows up only as silence.
+    #[error("connect to {0} timed out with a TCP MD5 password set: the peer may have no password or another one for us (segments whose signature does not match are dropped without a reply)")]
+    ConnectTimeoutMd5(SocketAddr),
     #[error("connect to {addr} failed")]
     Connect {
         addr: SocketAddr,
@@ -117,6 +121,7 @@ async fn connect(target: SocketAddr, opts: &DialOptions) -> Result<TcpStream, Dr
         md5::set(&sock, target.ip(), pw)?;
     }
     match tokio::time::timeout(opts.timeout, sock.connect(target)).await {
+        Err(_) if opts.md5_password.is_some() => Err(DriverError::ConnectTimeoutMd5(target)),
         Err(_) => Err(DriverError::ConnectTimeout(target)),
         Ok(r) => r.map_err(err),
     }

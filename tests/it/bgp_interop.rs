@@ -619,3 +619,312 @@ fn speaker_to_bird_ipv6_over_an_ipv4_session() {
     assert!(bird_route(&bird, "speaker", "2001:db8::11/128").is_some());
     rt.block_on(sp.shutdown(Duration::from_secs(2)));
 }
+
+// ---- TCP MD5 (RFC 2385) with BIRD and FRR, both directions, and a wrong password ----
+
+/// Segments the kernel dropped because their MD5 signature did not match
+/// (`TcpExt: TCPMD5Failure` in /proc/net/netstat): the only trace a wrong password leaves.
+fn md5_failures() -> u64 {
+    let text = std::fs::read_to_string("/proc/net/netstat").unwrap_or_default();
+    let mut lines = text.lines().filter(|l| l.starts_with("TcpExt:"));
+    while let (Some(keys), Some(values)) = (lines.next(), lines.next()) {
+        let found = keys
+            .split_whitespace()
+            .zip(values.split_whitespace())
+            .find(|(k, _)| *k == "TCPMD5Failure");
+        if let Some((_, v)) = found {
+            return v.parse().unwrap_or(0);
+        }
+    }
+    0
+}
+
+fn md5_router(
+    rt: &tokio::runtime::Runtime,
+    listen: &str,
+    local_as: u32,
+    peer: &str,
+    peer_as: u32,
+    pw: &str,
+) -> Router {
+    rt.block_on(Router::bind(RouterConfig {
+        listen: listen.parse().unwrap(),
+        local_as,
+        router_id: Ipv4Addr::new(10, 4, 0, 1),
+        hold_time: 9,
+        neighbors: vec![Neighbor {
+            addr: ip(peer),
+            peer_as,
+            md5_password: Some(pw.into()),
+        }],
+    }))
+    .unwrap()
+}
+
+/// A speaker session with a TCP MD5 password and a short connect timeout, so that a
+/// wrong password shows up quickly as a timed-out attempt.
+fn md5_speaker(
+    peer: &str,
+    source: &str,
+    local_as: u32,
+    peer_as: u32,
+    pw: &str,
+    prefix: &str,
+) -> Speaker {
+    let mut cfg = speaker_peer(peer, source, local_as, peer_as, 9);
+    cfg.md5_password = Some(pw.into());
+    cfg.connect_timeout = Duration::from_millis(700);
+    let mut sp = Speaker::new(dialer());
+    sp.add_peer(cfg, routes(&[prefix], &advert(None)));
+    sp
+}
+
+/// Waits until the speaker's connection attempt has timed out, and returns what its status
+/// says; the session must never have come up.
+fn refused_attempt(sp: &Speaker) -> String {
+    let why = eventually(
+        15,
+        "the connection attempt with the wrong password to time out",
+        || {
+            sp.snapshot()[0]
+                .last_error
+                .clone()
+                .filter(|e| e.contains("timed out"))
+        },
+        || format!("{:#?}", sp.snapshot()),
+    );
+    let s = &sp.snapshot()[0];
+    assert_eq!(s.established_count, 0, "{s:#?}");
+    assert_ne!(s.state, State::Established);
+    why
+}
+
+/// Both directions with BIRD: our speaker dials BIRD, BIRD dials our router; then the same
+/// with passwords that differ, which neither side lets through.
+#[test]
+fn md5_with_bird_both_ways_and_a_wrong_password_refused() {
+    if !have(&[BIRD, BIRDC]) {
+        return;
+    }
+    let rt = rt();
+    let _g = rt.enter();
+    let pw = "bird-md5-secret";
+    // Our routers: one shares BIRD's password, one has another.
+    let good_r = md5_router(&rt, "127.0.0.101:0", 64512, "127.0.1.101", 65001, pw);
+    let bad_r = md5_router(
+        &rt,
+        "127.0.0.102:0",
+        64512,
+        "127.0.1.102",
+        65001,
+        "not-birds-password",
+    );
+    let (good_port, bad_port) = (good_r.local_addr().port(), bad_r.local_addr().port());
+    // BIRD's own listeners, for our speaker (good and bad password) and for its dialers.
+    let listen_good = free_port("127.0.0.103");
+    let listen_bad = free_port("127.0.0.104");
+    let dial_good = free_port("127.0.1.101");
+    let dial_bad = free_port("127.0.1.102");
+    let dir = temp_dir("bird-md5");
+    let failures_before = md5_failures();
+    let conf = format!(
+        "log stderr all;\nrouter id 10.8.0.1;\nprotocol device {{ }}\n\
+         protocol static svc {{ ipv4; route 198.51.100.101/32 blackhole; }}\n\
+         protocol bgp dialgood {{\n  local 127.0.1.101 port {dial_good} as 65001;\n  \
+         neighbor 127.0.0.101 port {good_port} as 64512;\n  password \"{pw}\";\n  \
+         multihop; connect delay time 1; hold time 9;\n  ipv4 {{ import none; export all; }};\n}}\n\
+         protocol bgp dialbad {{\n  local 127.0.1.102 port {dial_bad} as 65001;\n  \
+         neighbor 127.0.0.102 port {bad_port} as 64512;\n  password \"{pw}\";\n  \
+         multihop; connect delay time 1; hold time 9;\n  ipv4 {{ import none; export all; }};\n}}\n\
+         protocol bgp fromgood {{\n  local 127.0.0.103 port {listen_good} as 65001;\n  \
+         neighbor 127.0.1.103 as 64500;\n  password \"{pw}\";\n  passive; multihop; hold time 9;\n  \
+         ipv4 {{ import all; export none; }};\n}}\n\
+         protocol bgp frombad {{\n  local 127.0.0.104 port {listen_bad} as 65001;\n  \
+         neighbor 127.0.1.104 as 64500;\n  password \"{pw}\";\n  passive; multihop; hold time 9;\n  \
+         ipv4 {{ import all; export none; }};\n}}\n"
+    );
+    let bird = Daemon::bird(&dir, &conf);
+
+    // Our speaker -> BIRD, same password.
+    let sp = md5_speaker(
+        &format!("127.0.0.103:{listen_good}"),
+        "127.0.1.103",
+        64500,
+        65001,
+        pw,
+        "198.51.100.103/32",
+    );
+    eventually(
+        15,
+        "BIRD to hold our route over MD5",
+        || bird_route(&bird, "fromgood", "198.51.100.103/32"),
+        || bird.log(),
+    );
+    // BIRD -> our router, same password.
+    let s = eventually(
+        15,
+        "our router to hold BIRD's route over MD5",
+        || router_routes(&good_r, 1),
+        || format!("{:#?}\n{}", good_r.snapshot(), bird.log()),
+    );
+    assert_eq!(s.peers[0].routes[0].prefix, "198.51.100.101/32");
+
+    // BIRD -> our router, other password: the kernel drops BIRD's SYNs.
+    eventually(
+        15,
+        "the kernel to drop BIRD's mis-signed SYNs",
+        || (md5_failures() > failures_before).then_some(()),
+        || bird.query("show protocols all dialbad"),
+    );
+    assert_ne!(bad_r.snapshot().peers[0].state, State::Established);
+    assert!(bad_r.snapshot().peers[0].routes.is_empty());
+    let dialbad = bird.query("show protocols dialbad");
+    assert!(!dialbad.contains("Established"), "{dialbad}");
+    rt.block_on(bad_r.shutdown(Duration::from_secs(1)));
+
+    // Our speaker -> BIRD, other password.
+    let bad_sp = md5_speaker(
+        &format!("127.0.0.104:{listen_bad}"),
+        "127.0.1.104",
+        64500,
+        65001,
+        "not-birds-password",
+        "198.51.100.104/32",
+    );
+    let why = refused_attempt(&bad_sp);
+    assert!(why.contains("MD5"), "status says why: {why}");
+    assert!(
+        !why.contains("not-birds-password"),
+        "the password leaked: {why}"
+    );
+    let frombad = bird.query("show protocols frombad");
+    assert!(!frombad.contains("Established"), "{frombad}");
+    assert_eq!(bird_count(&bird, "frombad"), 0);
+    // The good session was not disturbed by any of this.
+    assert!(bird_route(&bird, "fromgood", "198.51.100.103/32").is_some());
+    rt.block_on(bad_sp.shutdown(Duration::from_secs(1)));
+    rt.block_on(sp.shutdown(Duration::from_secs(1)));
+}
+
+/// FRR's `neighbor ... state`, e.g. "Established", "Active", "Connect".
+fn frr_state(d: &Daemon, neighbor: &str) -> String {
+    let out = d.query(&format!("show bgp neighbors {neighbor} json"));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
+    v[neighbor]["bgpState"].as_str().unwrap_or("?").to_string()
+}
+
+/// Both directions with FRR: our speaker dials FRR, FRR dials our router; then the same
+/// with passwords that differ, which neither side lets through.
+#[test]
+fn md5_with_frr_both_ways_and_a_wrong_password_refused() {
+    if !have(&[BGPD, VTYSH]) {
+        return;
+    }
+    let rt = rt();
+    let _g = rt.enter();
+    let pw = "frr-md5-secret";
+    let good_r = md5_router(&rt, "127.0.0.111:0", 64512, "127.0.1.111", 64512, pw);
+    let bad_r = md5_router(
+        &rt,
+        "127.0.0.112:0",
+        64512,
+        "127.0.1.112",
+        64512,
+        "not-frrs-password",
+    );
+    let (good_port, bad_port) = (good_r.local_addr().port(), bad_r.local_addr().port());
+    let listen = "127.0.0.113";
+    let port = free_port(listen);
+    let failures_before = md5_failures();
+    let conf = format!(
+        "frr defaults traditional\nhostname frr-md5\nlog stdout informational\n!\n\
+         router bgp 64512\n bgp router-id 10.9.0.1\n no bgp ebgp-requires-policy\n \
+         no bgp network import-check\n bgp allow-martian-nexthop\n\
+         {n}\
+         !\n address-family ipv4 unicast\n  network 198.51.100.111/32\n{a} exit-address-family\n!\n",
+        n = [
+            // Our speaker, good and bad password: passive eBGP.
+            ("127.0.1.113", "64500", String::from(" passive\n disable-connected-check\n timers 3 9\n")),
+            ("127.0.1.114", "64500", String::from(" passive\n disable-connected-check\n timers 3 9\n")),
+            // Our routers, dialled from FRR: iBGP.
+            ("127.0.0.111", "64512", format!(" port {good_port}\n update-source 127.0.1.111\n timers 3 9\n timers connect 1\n")),
+            ("127.0.0.112", "64512", format!(" port {bad_port}\n update-source 127.0.1.112\n timers 3 9\n timers connect 1\n")),
+        ]
+        .iter()
+        .map(|(addr, asn, extra)| {
+            let extra: String = extra
+                .lines()
+                .map(|l| format!(" neighbor {addr}{l}\n"))
+                .collect();
+            format!(" neighbor {addr} remote-as {asn}\n neighbor {addr} password {pw}\n{extra}")
+        })
+        .collect::<String>(),
+        a = ["127.0.1.113", "127.0.1.114", "127.0.0.111", "127.0.0.112"]
+            .iter()
+            .map(|n| format!("  neighbor {n} activate\n"))
+            .collect::<String>(),
+    );
+    let dir = temp_dir("frr-md5");
+    let frr = Daemon::frr(&dir, listen, port, &conf);
+
+    // Our speaker -> FRR, same password.
+    let sp = md5_speaker(
+        &format!("{listen}:{port}"),
+        "127.0.1.113",
+        64500,
+        64512,
+        pw,
+        "198.51.100.113/32",
+    );
+    eventually(
+        15,
+        "FRR to hold our route over MD5",
+        || frr_route(&frr, "198.51.100.113/32"),
+        || frr.log(),
+    );
+    // FRR -> our router, same password.
+    // FRR passes our speaker's route on too (eBGP-learned, to an iBGP peer): look for its own.
+    eventually(
+        15,
+        "our router to hold FRR's route over MD5",
+        || {
+            let s = good_r.snapshot();
+            let p = &s.peers[0];
+            let held = p.routes.iter().any(|r| r.prefix == "198.51.100.111/32");
+            (p.state == State::Established && held).then_some(())
+        },
+        || format!("{:#?}\n{}", good_r.snapshot(), frr.log()),
+    );
+
+    // FRR -> our router, other password.
+    eventually(
+        15,
+        "the kernel to drop FRR's mis-signed SYNs",
+        || (md5_failures() > failures_before).then_some(()),
+        || frr.log(),
+    );
+    assert_ne!(bad_r.snapshot().peers[0].state, State::Established);
+    assert_ne!(frr_state(&frr, "127.0.0.112"), "Established");
+    rt.block_on(bad_r.shutdown(Duration::from_secs(1)));
+
+    // Our speaker -> FRR, other password.
+    let bad_sp = md5_speaker(
+        &format!("{listen}:{port}"),
+        "127.0.1.114",
+        64500,
+        64512,
+        "not-frrs-password",
+        "198.51.100.114/32",
+    );
+    let why = refused_attempt(&bad_sp);
+    assert!(why.contains("MD5"), "status says why: {why}");
+    assert!(
+        !why.contains("not-frrs-password"),
+        "the password leaked: {why}"
+    );
+    assert_ne!(frr_state(&frr, "127.0.1.114"), "Established");
+    assert!(frr_route(&frr, "198.51.100.114/32").is_none());
+    assert!(frr_route(&frr, "198.51.100.113/32").is_some());
+    rt.block_on(bad_sp.shutdown(Duration::from_secs(1)));
+    rt.block_on(sp.shutdown(Duration::from_secs(1)));
+}
