@@ -156,7 +156,7 @@ fn fuzz(name: &str, f: targets::Target, repo: &Path, seed: u64, budget: &Budget)
     // The seeds themselves first, then mutations.
     let mut queue: Vec<Vec<u8>> = corpus.clone();
     loop {
-        if execs % 64 == 0 {
+        if execs.is_multiple_of(64) {
             let out_of_time = budget
                 .seconds
                 .is_some_and(|s| start.elapsed().as_secs_f64() >= s);

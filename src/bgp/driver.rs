@@ -158,6 +158,10 @@ pub mod md5 {
             key: [u8; 80],
         }
 
+        // `struct tcp_md5sig` is 216 bytes: its size fits socklen_t on every target.
+        #[allow(clippy::cast_possible_truncation)]
+        const SIG_LEN: libc::socklen_t = std::mem::size_of::<TcpMd5Sig>() as libc::socklen_t;
+
         pub(super) fn set(fd: i32, peer: IpAddr, key: &[u8]) -> io::Result<()> {
             if key.is_empty() || key.len() > 80 {
                 return Err(io::Error::new(
@@ -168,7 +172,8 @@ pub mod md5 {
             // SAFETY: all-zero bytes are a valid value for this plain C struct.
             let mut sig: TcpMd5Sig = unsafe { std::mem::zeroed() };
             write_addr(&mut sig.addr, peer);
-            sig.keylen = key.len() as u16;
+            sig.keylen = u16::try_from(key.len())
+                .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "key too long"))?;
             sig.key[..key.len()].copy_from_slice(key);
             // SAFETY: `sig` is a live, correctly sized tcp_md5sig; the kernel only reads it.
             let rc = unsafe {
@@ -177,7 +182,7 @@ pub mod md5 {
                     libc::IPPROTO_TCP,
                     libc::TCP_MD5SIG,
                     (&sig as *const TcpMd5Sig).cast(),
-                    std::mem::size_of::<TcpMd5Sig>() as libc::socklen_t,
+                    SIG_LEN,
                 )
             };
             if rc == 0 {
@@ -187,6 +192,8 @@ pub mod md5 {
             }
         }
 
+        // AF_INET (2) and AF_INET6 (10) are small constants that fit sa_family_t (u16).
+        #[allow(clippy::cast_possible_truncation)]
         fn write_addr(storage: &mut libc::sockaddr_storage, peer: IpAddr) {
             let p: *mut libc::sockaddr_storage = storage;
             match peer {
@@ -415,6 +422,10 @@ impl Task {
                     debug!(peer = %self.label, "BGP state {} -> {}", from.as_str(), to.as_str());
                 }
                 Action::Established(n) => self.established(*n),
+                Action::NotSent(e) => {
+                    error!(peer = %self.label, "BGP message not sent: {e}");
+                    self.set_error(format!("message not sent: {e}"));
+                }
                 Action::UpdateErrors(faults) => {
                     for f in &faults {
                         warn!(peer = %self.label, "malformed UPDATE: {f}");

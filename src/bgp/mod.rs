@@ -4,6 +4,16 @@
 //!
 //! `packet`, `session` and `rib_out` are pure; only `driver`, `speaker` and `router` touch
 //! tokio. Dependencies point one way: `speaker` -> `driver` -> `session`, `rib_out` -> `packet`.
+//!
+//! Nothing here may panic on what a peer sends or on what it is asked to send: outside tests,
+//! `unwrap`, `expect` and `panic!` are denied, and so are casts that could silently cut a
+//! length or count short (they are checked `EncodeError`s); the few casts that cannot
+//! truncate carry an `#[allow]` that says why.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+#![deny(clippy::cast_possible_truncation)]
 
 pub mod driver;
 pub mod packet;

@@ -246,7 +246,10 @@ async fn refuse(mut stream: TcpStream, subcode: u8) {
         subcode,
         data: Vec::new(),
     });
-    let bytes = n.encode(&Ctx::default());
+    // A NOTIFICATION without data always fits.
+    let Ok(bytes) = n.encode(&Ctx::default()) else {
+        return;
+    };
     let _ = tokio::time::timeout(Duration::from_secs(3), async {
         stream.write_all(&bytes).await?;
         stream.shutdown().await?;

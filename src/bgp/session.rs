@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use super::packet::iana::{err, AFI_IPV4, AFI_IPV6, SAFI_UNICAST};
 use super::packet::{
-    frame, Capability, Ctx, DecodeError, ErrorAction, Message, Notification, Open, Update,
-    UpdateFault,
+    frame, Capability, Ctx, DecodeError, EncodeError, ErrorAction, Message, Notification, Open,
+    Update, UpdateFault,
 };
 
 /// Session states (RFC 4271 §8.2.2).
@@ -224,6 +224,8 @@ pub enum Action {
     },
     Established(Box<Negotiated>),
     Received(Update),
+    /// A message that could not be encoded (a length that does not fit) and was not sent.
+    NotSent(EncodeError),
     /// Errors in the UPDATE that follows (as `Received`) that RFC 7606 handling tolerated:
     /// it arrives already repaired. For logs and counters.
     UpdateErrors(Vec<UpdateFault>),
@@ -382,8 +384,13 @@ impl Session {
     }
 
     fn send(&mut self, m: &Message, now: Instant, out: &mut Vec<Action>) {
+        let bytes = match m.encode(&self.ctx()) {
+            Ok(b) => b,
+            // Nothing is sent rather than a message cut short; the session stays as it is.
+            Err(e) => return out.push(Action::NotSent(e)),
+        };
         self.sent.count(m.type_code());
-        out.push(Action::Send(m.encode(&self.ctx())));
+        out.push(Action::Send(bytes));
         // Any message we send proves liveness, so the next KEEPALIVE can wait.
         if let (Some(n), true) = (&self.negotiated, self.keepalive_deadline.is_some()) {
             self.keepalive_deadline = Some(now + Duration::from_secs(n.keepalive.into()));

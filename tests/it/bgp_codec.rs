@@ -148,7 +148,7 @@ proptest! {
     #[test]
     fn round_trip_four_octet(m in message(true)) {
         let ctx = Ctx { four_octet_as: true };
-        let bytes = m.encode(&ctx);
+        let bytes = m.encode(&ctx).unwrap();
         prop_assert_eq!(frame(&bytes), Ok(Some(bytes.len())));
         prop_assert_eq!(Message::decode(&bytes, &ctx), Ok(m));
     }
@@ -156,7 +156,7 @@ proptest! {
     #[test]
     fn round_trip_two_octet(m in update(false)) {
         let ctx = Ctx { four_octet_as: false };
-        let bytes = m.encode(&ctx);
+        let bytes = m.encode(&ctx).unwrap();
         prop_assert_eq!(Message::decode(&bytes, &ctx), Ok(m));
     }
 
@@ -174,7 +174,7 @@ proptest! {
     #[test]
     fn mutated_messages_never_panic(m in message(true), idx in any::<prop::sample::Index>(), v in any::<u8>()) {
         let ctx = Ctx { four_octet_as: true };
-        let mut bytes = m.encode(&ctx);
+        let mut bytes = m.encode(&ctx).unwrap();
         let i = idx.index(bytes.len());
         bytes[i] = v;
         if let Ok(Some(n)) = frame(&bytes) {
@@ -190,7 +190,7 @@ fn every_decode_error_maps_to_a_notification_code() {
     let ctx = Ctx {
         four_octet_as: true,
     };
-    let ka = Message::Keepalive.encode(&ctx);
+    let ka = Message::Keepalive.encode(&ctx).unwrap();
     let mut bad_marker = ka.clone();
     bad_marker[0] = 0;
     let mut bad_type = ka.clone();
@@ -233,7 +233,7 @@ proptest! {
             // netgauze rejects multicast IPv6 prefixes outright even when told not to fail.
             prop_assume!(!u.announced().chain(u.withdrawn_all()).any(|p| p.addr().is_ipv6() && p.network().is_multicast()));
         }
-        let bytes = m.encode(&Ctx { four_octet_as: true });
+        let bytes = m.encode(&Ctx { four_octet_as: true }).unwrap();
         let theirs = netgauze(&bytes, true);
         match (&m, &theirs) {
             (Message::Keepalive, Ok(Ng::KeepAlive)) => {}
@@ -269,7 +269,7 @@ proptest! {
     // with an unknown AFI where RFC 5492 says to ignore it.
     fn what_we_accept_netgauze_accepts(m in update(true), idx in any::<prop::sample::Index>(), v in any::<u8>()) {
         let ctx = Ctx { four_octet_as: true };
-        let mut bytes = m.encode(&ctx);
+        let mut bytes = m.encode(&ctx).unwrap();
         let i = idx.index(bytes.len());
         bytes[i] = v;
         // Only UPDATEs are compared: a mutated type byte can make a NOTIFICATION with an

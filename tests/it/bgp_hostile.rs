@@ -89,7 +89,7 @@ impl Raw {
     }
 
     async fn send(&mut self, m: &Message) {
-        self.send_bytes(&m.encode(&CTX)).await;
+        self.send_bytes(&m.encode(&CTX).unwrap()).await;
     }
 
     /// The next message, or `None` once the router closed the connection.
@@ -205,7 +205,7 @@ async fn open_in_established_is_an_fsm_error() {
 async fn a_flood_of_opens_gets_an_fsm_error_in_openconfirm() {
     let r = router("127.0.0.63:0", "127.0.1.63").await;
     let mut p = Raw::connect(r.local_addr(), "127.0.1.63").await;
-    let open = Raw::open().encode(&CTX);
+    let open = Raw::open().encode(&CTX).unwrap();
     let flood: Vec<u8> = open.iter().copied().cycle().take(open.len() * 50).collect();
     // The first OPEN is answered, the second arrives in OpenConfirm (RFC 6608 subcode 2);
     // the rest must not get more than one NOTIFICATION or a crash.
@@ -282,7 +282,7 @@ async fn malformed_updates_are_treated_as_withdraw_without_a_reset() {
     p.send(&announce("198.51.100.66/32")).await;
     router_until(&r, "the route", |s| s.peers[0].routes.len() == 1).await;
     // The same prefix again, with ORIGIN 9 (RFC 7606 §7.1: treat-as-withdraw).
-    let mut bad = announce("198.51.100.66/32").encode(&CTX);
+    let mut bad = announce("198.51.100.66/32").encode(&CTX).unwrap();
     let origin_value = 19 + 2 + 2 + 3;
     assert_eq!(&bad[origin_value - 3..origin_value], &[0x40, 1, 1]);
     bad[origin_value] = 9;

@@ -165,9 +165,9 @@ async fn raw_peer(router: SocketAddr, source: &str, asn: u32, then: &[u8]) -> Ve
         bgp_id: Ipv4Addr::new(10, 9, 9, 9),
         capabilities: vec![Capability::FourOctetAs(asn)],
     });
-    let _ = s.write_all(&open.encode(&Ctx::default())).await;
+    let _ = s.write_all(&open.encode(&Ctx::default()).unwrap()).await;
     let _ = s
-        .write_all(&Message::Keepalive.encode(&Ctx::default()))
+        .write_all(&Message::Keepalive.encode(&Ctx::default()).unwrap())
         .await;
     let _ = s.write_all(then).await;
     let mut got = Vec::new();

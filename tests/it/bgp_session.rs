@@ -19,8 +19,11 @@ fn established() -> (Session, Instant) {
         bgp_id: Ipv4Addr::new(10, 0, 0, 2),
         capabilities: vec![Capability::FourOctetAs(64501)],
     });
-    s.handle(Input::Data(&open.encode(&Ctx::default())), t);
-    s.handle(Input::Data(&Message::Keepalive.encode(&Ctx::default())), t);
+    s.handle(Input::Data(&open.encode(&Ctx::default()).unwrap()), t);
+    s.handle(
+        Input::Data(&Message::Keepalive.encode(&Ctx::default()).unwrap()),
+        t,
+    );
     assert_eq!(s.state(), State::Established);
     (s, t)
 }

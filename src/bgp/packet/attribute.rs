@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 
-use super::error::{DecodeError, ErrorAction, UpdateFault};
+use super::error::{DecodeError, EncodeError, ErrorAction, UpdateFault};
 use super::iana::{attr, flag, segment, AFI_IPV4, AFI_IPV6, AS_TRANS, SAFI_UNICAST};
 use super::wire::{prefix_wire_len, put_prefix, read_v4_prefixes, read_v6_prefixes, Reader};
 use super::Ctx;
@@ -111,31 +111,32 @@ impl Attributes {
         *self == Attributes::default()
     }
 
-    /// Appends the encoded attributes in type-code order.
-    pub fn encode(&self, ctx: &Ctx, out: &mut Vec<u8>) {
+    /// Appends the encoded attributes in type-code order; fails, with nothing silently cut,
+    /// on a value longer than its length field can say.
+    pub fn encode(&self, ctx: &Ctx, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         let wk = flag::TRANSITIVE;
         if let Some(o) = self.origin {
-            put_attr(out, wk, attr::ORIGIN, &[o as u8]);
+            put_attr(out, wk, attr::ORIGIN, &[origin_code(o)])?;
         }
         if let Some(path) = &self.as_path {
             put_attr(
                 out,
                 wk,
                 attr::AS_PATH,
-                &encode_as_path(path, ctx.four_octet_as),
-            );
+                &encode_as_path(path, ctx.four_octet_as)?,
+            )?;
         }
         if let Some(nh) = self.next_hop {
-            put_attr(out, wk, attr::NEXT_HOP, &nh.octets());
+            put_attr(out, wk, attr::NEXT_HOP, &nh.octets())?;
         }
         if let Some(med) = self.med {
-            put_attr(out, flag::OPTIONAL, attr::MED, &med.to_be_bytes());
+            put_attr(out, flag::OPTIONAL, attr::MED, &med.to_be_bytes())?;
         }
         if let Some(lp) = self.local_pref {
-            put_attr(out, wk, attr::LOCAL_PREF, &lp.to_be_bytes());
+            put_attr(out, wk, attr::LOCAL_PREF, &lp.to_be_bytes())?;
         }
         if self.atomic_aggregate {
-            put_attr(out, wk, attr::ATOMIC_AGGREGATE, &[]);
+            put_attr(out, wk, attr::ATOMIC_AGGREGATE, &[])?;
         }
         let opt_trans = flag::OPTIONAL | flag::TRANSITIVE;
         if !self.communities.is_empty() {
@@ -144,15 +145,15 @@ impl Attributes {
                 .iter()
                 .flat_map(|c| c.to_be_bytes())
                 .collect();
-            put_attr(out, opt_trans, attr::COMMUNITIES, &v);
+            put_attr(out, opt_trans, attr::COMMUNITIES, &v)?;
         }
         if let Some(mp) = &self.mp_reach {
             put_attr(
                 out,
                 flag::OPTIONAL,
                 attr::MP_REACH_NLRI,
-                &encode_mp_reach(mp),
-            );
+                &encode_mp_reach(mp)?,
+            )?;
         }
         if let Some(mp) = &self.mp_unreach {
             put_attr(
@@ -160,7 +161,7 @@ impl Attributes {
                 flag::OPTIONAL,
                 attr::MP_UNREACH_NLRI,
                 &encode_mp_unreach(mp),
-            );
+            )?;
         }
         if !self.large_communities.is_empty() {
             let v: Vec<u8> = self
@@ -168,7 +169,7 @@ impl Attributes {
                 .iter()
                 .flat_map(|c| c.iter().flat_map(|p| p.to_be_bytes()))
                 .collect();
-            put_attr(out, opt_trans, attr::LARGE_COMMUNITIES, &v);
+            put_attr(out, opt_trans, attr::LARGE_COMMUNITIES, &v)?;
         }
         for raw in &self.other {
             put_attr(
@@ -176,8 +177,9 @@ impl Attributes {
                 raw.flags & !flag::EXTENDED_LENGTH,
                 raw.type_code,
                 &raw.value,
-            );
+            )?;
         }
+        Ok(())
     }
 
     /// Decodes a whole path attribute block strictly (RFC 4271 §4.3, errors per §6.3): the
@@ -406,19 +408,28 @@ fn check_flags(flags: u8, type_code: u8, whole: &[u8]) -> Result<(), DecodeError
     Ok(())
 }
 
-fn put_attr(out: &mut Vec<u8>, flags: u8, type_code: u8, value: &[u8]) {
+fn put_attr(out: &mut Vec<u8>, flags: u8, type_code: u8, value: &[u8]) -> Result<(), EncodeError> {
     match u8::try_from(value.len()) {
         Ok(len) => {
             out.extend_from_slice(&[flags, type_code, len]);
         }
         Err(_) => {
             // Longer than 255 octets: switch to the two-octet length field.
+            let len = EncodeError::fit_u16("path attribute", value.len())?;
             out.extend_from_slice(&[flags | flag::EXTENDED_LENGTH, type_code]);
-            let len = u16::try_from(value.len()).unwrap_or(u16::MAX);
             out.extend_from_slice(&len.to_be_bytes());
         }
     }
     out.extend_from_slice(value);
+    Ok(())
+}
+
+fn origin_code(o: Origin) -> u8 {
+    match o {
+        Origin::Igp => 0,
+        Origin::Egp => 1,
+        Origin::Incomplete => 2,
+    }
 }
 
 /// Encoded length of an attribute with `value_len` octets of value.
@@ -426,7 +437,7 @@ pub(crate) fn attr_wire_len(value_len: usize) -> usize {
     value_len + if value_len > 255 { 4 } else { 3 }
 }
 
-fn encode_as_path(path: &[AsSegment], four_octet: bool) -> Vec<u8> {
+fn encode_as_path(path: &[AsSegment], four_octet: bool) -> Result<Vec<u8>, EncodeError> {
     let mut v = Vec::new();
     for seg in path {
         let (kind, asns) = match seg {
@@ -436,7 +447,7 @@ fn encode_as_path(path: &[AsSegment], four_octet: bool) -> Vec<u8> {
         // A segment holds at most 255 ASes; longer runs continue in a new segment.
         for chunk in asns.chunks(255) {
             v.push(kind);
-            v.push(chunk.len() as u8);
+            v.push(EncodeError::fit_u8("AS_PATH segment", chunk.len())?);
             for asn in chunk {
                 if four_octet {
                     v.extend_from_slice(&asn.to_be_bytes());
@@ -447,7 +458,7 @@ fn encode_as_path(path: &[AsSegment], four_octet: bool) -> Vec<u8> {
             }
         }
     }
-    v
+    Ok(v)
 }
 
 fn decode_as_path(value: &[u8], four_octet: bool) -> Result<Vec<AsSegment>, DecodeError> {
@@ -479,7 +490,7 @@ fn decode_as_path(value: &[u8], four_octet: bool) -> Result<Vec<AsSegment>, Deco
     Ok(path)
 }
 
-fn encode_mp_reach(mp: &MpReach) -> Vec<u8> {
+fn encode_mp_reach(mp: &MpReach) -> Result<Vec<u8>, EncodeError> {
     let mut v = Vec::new();
     v.extend_from_slice(&mp.afi.code().to_be_bytes());
     v.push(SAFI_UNICAST);
@@ -491,13 +502,13 @@ fn encode_mp_reach(mp: &MpReach) -> Vec<u8> {
             IpAddr::V6(a) => a.octets().to_vec(),
         })
         .collect();
-    v.push(nh.len() as u8);
+    v.push(EncodeError::fit_u8("MP_REACH_NLRI next hop", nh.len())?);
     v.extend_from_slice(&nh);
     v.push(0); // Reserved.
     for p in &mp.nlri {
         put_prefix(&mut v, p);
     }
-    v
+    Ok(v)
 }
 
 fn encode_mp_unreach(mp: &MpUnreach) -> Vec<u8> {
@@ -601,7 +612,7 @@ mod tests {
 
     fn pair(attrs: &Attributes, bytes: &[u8], ctx: &Ctx) {
         let mut out = Vec::new();
-        attrs.encode(ctx, &mut out);
+        attrs.encode(ctx, &mut out).unwrap();
         assert_eq!(out, bytes, "encode");
         assert_eq!(&Attributes::decode(bytes, ctx).unwrap(), attrs, "decode");
     }
@@ -655,7 +666,7 @@ mod tests {
             ..Default::default()
         };
         let mut out = Vec::new();
-        attrs.encode(&CTX2, &mut out);
+        attrs.encode(&CTX2, &mut out).unwrap();
         assert_eq!(out, [0x40, 2, 4, 2, 1, 0x5b, 0xa0]);
     }
 

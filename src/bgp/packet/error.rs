@@ -72,6 +72,39 @@ pub enum DecodeError {
     LocalPrefFromExternalPeer,
 }
 
+/// Why a message could not be encoded: a length that does not fit its field. Every length
+/// on the encode path is checked; none is cut short silently.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EncodeError {
+    #[error("{what} is {len} octets, more than the {max} its length field allows")]
+    TooLong {
+        what: &'static str,
+        len: usize,
+        max: usize,
+    },
+}
+
+impl EncodeError {
+    /// `len` as a one-octet length field, or `TooLong` naming `what`.
+    pub(crate) fn fit_u8(what: &'static str, len: usize) -> Result<u8, EncodeError> {
+        u8::try_from(len).map_err(|_| EncodeError::TooLong {
+            what,
+            len,
+            max: usize::from(u8::MAX),
+        })
+    }
+
+    /// `len` as a two-octet length field, or `TooLong` naming `what`.
+    pub(crate) fn fit_u16(what: &'static str, len: usize) -> Result<u16, EncodeError> {
+        u16::try_from(len).map_err(|_| EncodeError::TooLong {
+            what,
+            len,
+            max: usize::from(u16::MAX),
+        })
+    }
+}
+
 /// How a receiver handles a malformed UPDATE (RFC 7606 §2), least severe first: when one
 /// UPDATE has several errors, the most severe approach applies (RFC 7606 §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -8,7 +8,7 @@ use std::net::Ipv4Addr;
 use ipnet::{IpNet, Ipv4Net};
 
 use super::attribute::{nlri_len, Afi, Attributes, MpUnreach};
-use super::error::{DecodeError, ErrorAction, UpdateFault};
+use super::error::{DecodeError, EncodeError, ErrorAction, UpdateFault};
 use super::iana::{cap, msg, param, AS_TRANS, BGP_VERSION, HEADER_LEN, MAX_MESSAGE_LEN};
 use super::wire::{put_prefix, read_v4_prefixes, Reader};
 use super::Ctx;
@@ -241,14 +241,15 @@ impl Message {
         }
     }
 
-    /// Encodes header and body. The caller keeps UPDATEs within 4096 bytes (see
-    /// `bgp::rib_out::pack`).
-    pub fn encode(&self, ctx: &Ctx) -> Vec<u8> {
+    /// Encodes header and body. Every length is checked: a message over 4096 octets
+    /// (RFC 4271 §4.1), or a field longer than its length field can say, is an error, never
+    /// cut short. The caller keeps UPDATEs within bounds (see `bgp::rib_out::pack`).
+    pub fn encode(&self, ctx: &Ctx) -> Result<Vec<u8>, EncodeError> {
         let mut out = vec![0xff; 16];
         out.extend_from_slice(&[0, 0, self.type_code()]);
         match self {
-            Message::Open(o) => encode_open(o, &mut out),
-            Message::Update(u) => encode_update(u, ctx, &mut out),
+            Message::Open(o) => encode_open(o, &mut out)?,
+            Message::Update(u) => encode_update(u, ctx, &mut out)?,
             Message::Notification(n) => {
                 out.extend_from_slice(&[n.code, n.subcode]);
                 out.extend_from_slice(&n.data);
@@ -259,9 +260,16 @@ impl Message {
                 out.extend_from_slice(&[0, *safi]);
             }
         }
-        let len = u16::try_from(out.len()).unwrap_or(u16::MAX);
+        if out.len() > MAX_MESSAGE_LEN {
+            return Err(EncodeError::TooLong {
+                what: "message",
+                len: out.len(),
+                max: MAX_MESSAGE_LEN,
+            });
+        }
+        let len = EncodeError::fit_u16("message", out.len())?;
         out[16..18].copy_from_slice(&len.to_be_bytes());
-        out
+        Ok(out)
     }
 
     /// Decodes exactly one message, header included (use `frame` to find its end first),
@@ -289,12 +297,12 @@ impl Message {
         ctx: &Ctx,
         faults: &mut Vec<UpdateFault>,
     ) -> Result<Message, DecodeError> {
-        let len = frame(buf)?.ok_or(DecodeError::BadMessageLength(buf.len() as u16))?;
+        let len = frame(buf)?.ok_or(DecodeError::BadMessageLength(len16(buf.len())))?;
         if len != buf.len() {
-            return Err(DecodeError::BadMessageLength(len as u16));
+            return Err(DecodeError::BadMessageLength(len16(len)));
         }
         let body = &buf[HEADER_LEN..];
-        let bad_len = || DecodeError::BadMessageLength(len as u16);
+        let bad_len = || DecodeError::BadMessageLength(len16(len));
         match buf[18] {
             msg::OPEN if body.len() >= 10 => decode_open(body).map(Message::Open),
             msg::UPDATE if body.len() >= 4 => decode_update(body, ctx, faults).map(Message::Update),
@@ -312,6 +320,13 @@ impl Message {
             t => Err(DecodeError::BadMessageType(t)),
         }
     }
+}
+
+/// A received length for the data of a Bad Message Length NOTIFICATION. Lengths on the decode
+/// path came out of a two-octet header field, so they fit; a buffer longer than any message
+/// (which `frame` never hands out) is reported as the largest length there is.
+fn len16(n: usize) -> u16 {
+    u16::try_from(n).unwrap_or(u16::MAX)
 }
 
 /// A message decoded by `Message::decode_rfc7606`, with the UPDATE errors it tolerated.
@@ -346,7 +361,7 @@ pub fn frame(buf: &[u8]) -> Result<Option<usize>, DecodeError> {
     Ok((buf.len() >= usize::from(len)).then_some(usize::from(len)))
 }
 
-fn encode_open(o: &Open, out: &mut Vec<u8>) {
+fn encode_open(o: &Open, out: &mut Vec<u8>) -> Result<(), EncodeError> {
     let as_field = u16::try_from(o.asn).unwrap_or(AS_TRANS);
     out.push(BGP_VERSION);
     out.extend_from_slice(&as_field.to_be_bytes());
@@ -364,17 +379,20 @@ fn encode_open(o: &Open, out: &mut Vec<u8>) {
             Capability::Unknown { code, value } => (*code, value.clone()),
         };
         caps.push(code);
-        caps.push(value.len() as u8);
+        caps.push(EncodeError::fit_u8("capability value", value.len())?);
         caps.extend_from_slice(&value);
     }
     if caps.is_empty() {
         out.push(0);
     } else {
         // One Capabilities optional parameter holding all capabilities.
-        out.push(caps.len() as u8 + 2);
-        out.extend_from_slice(&[param::CAPABILITIES, caps.len() as u8]);
+        let param_len = EncodeError::fit_u8("capabilities parameter", caps.len())?;
+        let opt_len = EncodeError::fit_u8("optional parameters", caps.len() + 2)?;
+        out.push(opt_len);
+        out.extend_from_slice(&[param::CAPABILITIES, param_len]);
         out.extend_from_slice(&caps);
     }
+    Ok(())
 }
 
 fn decode_open(body: &[u8]) -> Result<Open, DecodeError> {
@@ -389,9 +407,9 @@ fn decode_open(body: &[u8]) -> Result<Open, DecodeError> {
     let bgp_id = Ipv4Addr::from(r.u32().ok_or(short.clone())?);
     let opt_len = r.u8().ok_or(short.clone())?;
     if usize::from(opt_len) != r.remaining() {
-        return Err(DecodeError::BadMessageLength(
-            (HEADER_LEN + body.len()) as u16,
-        ));
+        return Err(DecodeError::BadMessageLength(len16(
+            HEADER_LEN + body.len(),
+        )));
     }
     if hold_time == 1 || hold_time == 2 {
         return Err(DecodeError::UnacceptableHoldTime(hold_time));
@@ -451,20 +469,23 @@ fn decode_capabilities(buf: &[u8], out: &mut Vec<Capability>) -> Result<(), Deco
     Ok(())
 }
 
-fn encode_update(u: &Update, ctx: &Ctx, out: &mut Vec<u8>) {
+fn encode_update(u: &Update, ctx: &Ctx, out: &mut Vec<u8>) -> Result<(), EncodeError> {
     let mut withdrawn = Vec::new();
     for p in &u.withdrawn {
         put_prefix(&mut withdrawn, &IpNet::V4(*p));
     }
-    out.extend_from_slice(&(withdrawn.len() as u16).to_be_bytes());
+    let wlen = EncodeError::fit_u16("withdrawn routes", withdrawn.len())?;
+    out.extend_from_slice(&wlen.to_be_bytes());
     out.extend_from_slice(&withdrawn);
     let mut attrs = Vec::new();
-    u.attrs.encode(ctx, &mut attrs);
-    out.extend_from_slice(&(attrs.len() as u16).to_be_bytes());
+    u.attrs.encode(ctx, &mut attrs)?;
+    let alen = EncodeError::fit_u16("path attributes", attrs.len())?;
+    out.extend_from_slice(&alen.to_be_bytes());
     out.extend_from_slice(&attrs);
     for p in &u.nlri {
         put_prefix(out, &IpNet::V4(*p));
     }
+    Ok(())
 }
 
 fn decode_update(
@@ -548,7 +569,7 @@ mod tests {
     }
 
     fn pair(m: &Message, bytes: &[u8]) {
-        assert_eq!(m.encode(&CTX), bytes, "encode");
+        assert_eq!(m.encode(&CTX).unwrap(), bytes, "encode");
         assert_eq!(&Message::decode(bytes, &CTX).unwrap(), m, "decode");
     }
 
@@ -590,7 +611,7 @@ mod tests {
             bgp_id: Ipv4Addr::new(10, 0, 0, 1),
             capabilities: vec![Capability::FourOctetAs(4_200_000_001)],
         });
-        let b = m.encode(&CTX);
+        let b = m.encode(&CTX).unwrap();
         assert_eq!(&b[20..22], &[0x5b, 0xa0]);
         assert_eq!(Message::decode(&b, &CTX).unwrap(), m);
     }
@@ -639,9 +660,13 @@ mod tests {
 
     #[test]
     fn end_of_rib_markers() {
-        let eor4 = Message::Update(Update::end_of_rib(Afi::Ipv4)).encode(&CTX);
+        let eor4 = Message::Update(Update::end_of_rib(Afi::Ipv4))
+            .encode(&CTX)
+            .unwrap();
         assert_eq!(eor4.len(), 23);
-        let eor6 = Message::Update(Update::end_of_rib(Afi::Ipv6)).encode(&CTX);
+        let eor6 = Message::Update(Update::end_of_rib(Afi::Ipv6))
+            .encode(&CTX)
+            .unwrap();
         let Message::Update(u) = Message::decode(&eor6, &CTX).unwrap() else {
             panic!("not an update")
         };
@@ -650,7 +675,7 @@ mod tests {
 
     #[test]
     fn framing_waits_for_a_whole_message() {
-        let ka = Message::Keepalive.encode(&CTX);
+        let ka = Message::Keepalive.encode(&CTX).unwrap();
         assert_eq!(frame(&ka[..10]), Ok(None));
         assert_eq!(frame(&ka[..18]), Ok(None));
         assert_eq!(frame(&ka), Ok(Some(19)));
@@ -692,7 +717,8 @@ mod tests {
             bgp_id: Ipv4Addr::new(10, 0, 0, 1),
             capabilities: vec![],
         })
-        .encode(&CTX);
+        .encode(&CTX)
+        .unwrap();
         let mut v = good.clone();
         v[19] = 3;
         assert_eq!(
@@ -725,8 +751,86 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(
-            Message::decode(&u.encode(&CTX), &CTX),
+            Message::decode(&u.encode(&CTX).unwrap(), &CTX),
             Err(DecodeError::MissingWellKnown(3))
         );
+    }
+
+    #[test]
+    fn lengths_that_do_not_fit_are_errors_not_truncations() {
+        let too_long = |m: Message| match m.encode(&CTX) {
+            Err(EncodeError::TooLong { what, .. }) => what,
+            other => panic!("expected TooLong, got {other:?}"),
+        };
+        let update = |attrs: Attributes| {
+            Message::Update(Update {
+                attrs,
+                nlri: vec!["10.0.0.0/8".parse().unwrap()],
+                ..Default::default()
+            })
+        };
+        // 2,000 communities fit the attribute's two-octet length, not a 4096-octet message.
+        let many = Attributes {
+            communities: (0..2000).collect(),
+            ..Default::default()
+        };
+        assert_eq!(too_long(update(many)), "message");
+        // 20,000 do not fit the attribute length field either.
+        let more = Attributes {
+            communities: (0..20_000).collect(),
+            ..Default::default()
+        };
+        assert_eq!(too_long(update(more)), "path attribute");
+        let hops = Attributes {
+            mp_reach: Some(super::super::attribute::MpReach {
+                afi: Afi::Ipv6,
+                next_hops: vec!["2001:db8::1".parse().unwrap(); 20],
+                nlri: vec![],
+            }),
+            ..Default::default()
+        };
+        assert_eq!(too_long(update(hops)), "MP_REACH_NLRI next hop");
+        let open = |capabilities| {
+            Message::Open(Open {
+                asn: 1,
+                hold_time: 9,
+                bgp_id: Ipv4Addr::new(10, 0, 0, 1),
+                capabilities,
+            })
+        };
+        let big = Capability::Unknown {
+            code: 99,
+            value: vec![0; 256],
+        };
+        assert_eq!(too_long(open(vec![big])), "capability value");
+        let many_caps = vec![Capability::RouteRefresh; 200];
+        assert_eq!(too_long(open(many_caps)), "capabilities parameter");
+        let n = Message::Notification(Notification {
+            code: 3,
+            subcode: 1,
+            data: vec![0; 4096],
+        });
+        assert_eq!(too_long(n), "message");
+        // A long AS_PATH is split into segments of 255, not cut.
+        let path = Attributes {
+            as_path: Some(vec![AsSegment::Sequence((1..=600).collect())]),
+            origin: Some(Origin::Igp),
+            next_hop: Some(Ipv4Addr::new(192, 0, 2, 1)),
+            ..Default::default()
+        };
+        let b = update(path).encode(&CTX).unwrap();
+        let Message::Update(u) = Message::decode(&b, &CTX).unwrap() else {
+            panic!("not an update")
+        };
+        let lens: Vec<usize> = u
+            .attrs
+            .as_path
+            .unwrap()
+            .iter()
+            .map(|s| match s {
+                AsSegment::Sequence(v) | AsSegment::Set(v) => v.len(),
+            })
+            .collect();
+        assert_eq!(lens, vec![255, 255, 90]);
     }
 }

@@ -10,7 +10,7 @@ pub mod message;
 mod wire;
 
 pub use attribute::{Afi, AsSegment, Attributes, LargeCommunity, MpReach, MpUnreach, Origin};
-pub use error::{DecodeError, ErrorAction, ErrorCode, UpdateFault};
+pub use error::{DecodeError, EncodeError, ErrorAction, ErrorCode, UpdateFault};
 pub use message::{frame, Capability, Decoded, Message, Notification, Open, Update};
 pub(crate) use wire::prefix_wire_len;
 

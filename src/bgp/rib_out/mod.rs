@@ -283,7 +283,13 @@ mod tests {
         let packed = AdjRibOut::default().sync(&r, &env(64500, 64501));
         assert_eq!(packed.len(), 1);
         let ctx = Ctx::default();
-        assert!(Message::Update(packed[0].clone()).encode(&ctx).len() < 60);
+        assert!(
+            Message::Update(packed[0].clone())
+                .encode(&ctx)
+                .unwrap()
+                .len()
+                < 60
+        );
     }
 
     #[test]
@@ -291,7 +297,7 @@ mod tests {
         let mut e = env(4_200_000_001, 64501);
         e.ctx.four_octet_as = false;
         let ups = AdjRibOut::default().sync(&routes(&["10.0.0.1/32"], &Advert::default()), &e);
-        let bytes = Message::Update(ups[0].clone()).encode(&e.ctx);
+        let bytes = Message::Update(ups[0].clone()).encode(&e.ctx).unwrap();
         // AS_PATH carries AS_TRANS (23456 = 0x5ba0); AS4_PATH the real AS.
         assert!(bytes.windows(4).any(|w| w == [2, 1, 0x5b, 0xa0]));
         assert_eq!(ups[0].attrs.other[0].type_code, 17);

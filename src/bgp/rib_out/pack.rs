@@ -28,7 +28,9 @@ pub fn pack_announcements(
     let mut out = Vec::new();
     if !v4.is_empty() {
         let mut a = Vec::new();
-        attrs.encode(ctx, &mut a);
+        // Only the size counts here: attributes that cannot be encoded fail, checked, with
+        // their UPDATE.
+        let _ = attrs.encode(ctx, &mut a);
         let room = MAX_MESSAGE_LEN.saturating_sub(UPDATE_BASE + a.len());
         for chunk in chunk_by_size(&v4, room, max_per_update) {
             out.push(Update {
@@ -42,7 +44,7 @@ pub fn pack_announcements(
         let mut base = attrs.clone();
         base.next_hop = None;
         let mut a = Vec::new();
-        base.encode(ctx, &mut a);
+        let _ = base.encode(ctx, &mut a);
         // Budget the MP_REACH header as if it needs the extended length field.
         let fixed = UPDATE_BASE + a.len() + attr_wire_len(256) - 256;
         let room = MAX_MESSAGE_LEN.saturating_sub(fixed + mp_reach_base_len(v6_next_hops));
@@ -140,7 +142,7 @@ mod tests {
         let ups = pack_announcements(&attrs, &prefixes, &[], &CTX, None);
         let sizes: Vec<usize> = ups
             .iter()
-            .map(|u| Message::Update(u.clone()).encode(&CTX).len())
+            .map(|u| Message::Update(u.clone()).encode(&CTX).unwrap().len())
             .collect();
         assert!(sizes.iter().all(|s| *s <= 4096));
         assert!(sizes[0] > 4090, "first UPDATE holds {}", sizes[0]);
@@ -151,7 +153,7 @@ mod tests {
         let wd = pack_withdrawals(&prefixes, None);
         assert!(wd
             .iter()
-            .all(|u| Message::Update(u.clone()).encode(&CTX).len() <= 4096));
+            .all(|u| Message::Update(u.clone()).encode(&CTX).unwrap().len() <= 4096));
     }
 
     #[test]
@@ -169,7 +171,7 @@ mod tests {
         let ups = pack_announcements(&attrs, &prefixes, &[nh], &CTX, None);
         let mut n = 0;
         for u in &ups {
-            let b = Message::Update(u.clone()).encode(&CTX);
+            let b = Message::Update(u.clone()).encode(&CTX).unwrap();
             assert!(b.len() <= 4096);
             let Message::Update(d) = Message::decode(&b, &CTX).unwrap() else {
                 panic!()

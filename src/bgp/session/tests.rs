@@ -32,10 +32,11 @@ fn peer_open(asn: u32, hold: u16) -> Vec<u8> {
         ],
     })
     .encode(&Ctx::default())
+    .unwrap()
 }
 
 fn keepalive() -> Vec<u8> {
-    Message::Keepalive.encode(&Ctx::default())
+    Message::Keepalive.encode(&Ctx::default()).unwrap()
 }
 
 fn sent_messages(actions: &[Action]) -> Vec<Message> {
@@ -161,7 +162,9 @@ fn ibgp_same_router_id_is_bad_identifier() {
 #[test]
 fn update_before_established_is_fsm_error() {
     let (mut s, t) = connected(cfg(90));
-    let eor = Message::Update(Update::default()).encode(&Ctx::default());
+    let eor = Message::Update(Update::default())
+        .encode(&Ctx::default())
+        .unwrap();
     let a = s.handle(Input::Data(&eor), t);
     assert_eq!(notification_sent(&a), Some((5, 1)));
 }
@@ -362,7 +365,7 @@ fn updates_are_delivered_in_established_even_split_byte_by_byte() {
         nlri: vec!["198.51.100.10/32".parse().unwrap()],
         ..Default::default()
     };
-    let b = Message::Update(u.clone()).encode(&s.ctx());
+    let b = Message::Update(u.clone()).encode(&s.ctx()).unwrap();
     let mut got = Vec::new();
     for byte in b {
         got.extend(s.handle(Input::Data(&[byte]), t));
@@ -380,7 +383,7 @@ fn peer_notification_closes_without_reply() {
         data: vec![],
     };
     let a = s.handle(
-        Input::Data(&Message::Notification(n.clone()).encode(&s.ctx())),
+        Input::Data(&Message::Notification(n.clone()).encode(&s.ctx()).unwrap()),
         t,
     );
     assert_eq!(sent_messages(&a), vec![]);
@@ -428,4 +431,24 @@ fn updates_are_only_sent_when_established() {
     assert!(s.handle(Input::Send(&u), Instant::now()).is_empty());
     let (mut s, t) = established(90, 90);
     assert_eq!(sent_messages(&s.handle(Input::Send(&u), t)).len(), 1);
+}
+
+#[test]
+fn an_update_too_big_to_encode_is_not_sent_and_the_session_stays() {
+    let (mut s, t) = established(90, 90);
+    let u = Update {
+        attrs: Attributes {
+            origin: Some(Origin::Igp),
+            as_path: Some(vec![]),
+            next_hop: Some(PEER),
+            communities: (0..2000).collect(),
+            ..Default::default()
+        },
+        nlri: vec!["198.51.100.10/32".parse().unwrap()],
+        ..Default::default()
+    };
+    let a = s.handle(Input::Send(&u), t);
+    assert!(matches!(a[..], [Action::NotSent(_)]), "{a:?}");
+    assert_eq!(s.state(), State::Established);
+    assert_eq!(s.sent.update, 0);
 }
