@@ -68,12 +68,33 @@ pub enum DriverError {
 }
 
 /// How to open a connection.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DialOptions {
     /// Local address to bind before connecting (the lab's node address).
     pub source: Option<IpAddr>,
     pub timeout: Duration,
     pub md5_password: Option<String>,
+}
+
+/// How a TCP MD5 password appears in `Debug` output: whether there is one, never what it is.
+pub fn redacted(password: &Option<String>) -> &'static str {
+    match password {
+        Some(_) => "Some(<redacted>)",
+        None => "None",
+    }
+}
+
+impl std::fmt::Debug for DialOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DialOptions")
+            .field("source", &self.source)
+            .field("timeout", &self.timeout)
+            .field(
+                "md5_password",
+                &format_args!("{}", redacted(&self.md5_password)),
+            )
+            .finish()
+    }
 }
 
 pub type DialFuture = Pin<Box<dyn Future<Output = Result<TcpStream, DriverError>> + Send>>;
@@ -225,7 +246,7 @@ pub mod md5 {
 }
 
 /// An active session's settings.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PeerConfig {
     /// The peer as configured; the dialer may map it to another address.
     pub peer: SocketAddr,
@@ -234,6 +255,22 @@ pub struct PeerConfig {
     pub connect_timeout: Duration,
     pub md5_password: Option<String>,
     pub packing: Packing,
+}
+
+impl std::fmt::Debug for PeerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PeerConfig")
+            .field("peer", &self.peer)
+            .field("session", &self.session)
+            .field("source", &self.source)
+            .field("connect_timeout", &self.connect_timeout)
+            .field(
+                "md5_password",
+                &format_args!("{}", redacted(&self.md5_password)),
+            )
+            .field("packing", &self.packing)
+            .finish()
+    }
 }
 
 impl PeerConfig {
@@ -675,5 +712,34 @@ async fn changed_opt(rx: Option<&mut watch::Receiver<Arc<Routes>>>) -> bool {
     match rx {
         Some(rx) => rx.changed().await.is_ok(),
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_md5_password() {
+        let mut cfg = PeerConfig::new(
+            "127.0.0.1:179".parse().unwrap(),
+            session::Config::new(1, 2, std::net::Ipv4Addr::new(10, 0, 0, 1)),
+        );
+        cfg.md5_password = Some("hunter2-secret".into());
+        let text = format!("{cfg:?} {cfg:#?}");
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("md5_password: Some(<redacted>)"), "{text}");
+        let opts = DialOptions {
+            source: None,
+            timeout: Duration::from_secs(1),
+            md5_password: cfg.md5_password.clone(),
+        };
+        assert!(!format!("{opts:?}").contains("hunter2"));
+        let n = super::super::router::Neighbor {
+            addr: "127.0.0.2".parse().unwrap(),
+            peer_as: 2,
+            md5_password: cfg.md5_password.clone(),
+        };
+        assert!(!format!("{n:?}").contains("hunter2"));
     }
 }

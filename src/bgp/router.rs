@@ -23,11 +23,24 @@ use super::session::{self, State};
 use super::status::{PeerSnapshot, PeerState};
 
 /// A neighbour allowed to connect.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Neighbor {
     pub addr: IpAddr,
     pub peer_as: u32,
     pub md5_password: Option<String>,
+}
+
+impl std::fmt::Debug for Neighbor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Neighbor")
+            .field("addr", &self.addr)
+            .field("peer_as", &self.peer_as)
+            .field(
+                "md5_password",
+                &format_args!("{}", driver::redacted(&self.md5_password)),
+            )
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone)]
