@@ -506,6 +506,15 @@ fn decode_update(
     let first = faults.len();
     let attrs = Attributes::decode_rfc7606(abuf, ctx, faults)?;
     let nlri = read_v4_prefixes(nbuf).ok_or(DecodeError::InvalidNetworkField)?;
+    if nlri.is_empty() {
+        // RFC 4760 §3 / RFC 7606 §7.3: without IPv4 NLRI the NEXT_HOP is not used, so a bad
+        // one is only discarded; it must not withdraw MP_REACH_NLRI's routes.
+        for f in &mut faults[first..] {
+            if next_hop_error(&f.error) {
+                f.action = ErrorAction::AttributeDiscard;
+            }
+        }
+    }
     let withdraw = |f: &[UpdateFault]| f.iter().any(|f| f.action == ErrorAction::TreatAsWithdraw);
     if !withdraw(&faults[first..]) {
         // RFC 7606 §3(d): a missing well-known mandatory attribute is treat-as-withdraw.
@@ -526,6 +535,16 @@ fn decode_update(
     } else {
         u
     })
+}
+
+fn next_hop_error(e: &DecodeError) -> bool {
+    use super::iana::attr::NEXT_HOP;
+    match e {
+        DecodeError::InvalidNextHop(_) => true,
+        DecodeError::AttributeLength { type_code, .. }
+        | DecodeError::AttributeFlags { type_code, .. } => *type_code == NEXT_HOP,
+        _ => false,
+    }
 }
 
 /// §6.3: ORIGIN and AS_PATH must come with any NLRI; NEXT_HOP with IPv4 NLRI.
@@ -832,5 +851,46 @@ mod tests {
             })
             .collect();
         assert_eq!(lens, vec![255, 255, 90]);
+    }
+
+    #[test]
+    fn a_bad_next_hop_without_ipv4_nlri_is_only_discarded() {
+        let attrs = Attributes {
+            origin: Some(Origin::Igp),
+            as_path: Some(vec![]),
+            next_hop: Some(Ipv4Addr::new(192, 0, 2, 1)),
+            mp_reach: Some(super::super::attribute::MpReach {
+                afi: Afi::Ipv6,
+                next_hops: vec!["2001:db8::1".parse().unwrap()],
+                nlri: vec!["2001:db8:1::/48".parse().unwrap()],
+            }),
+            ..Default::default()
+        };
+        let mut b = Message::Update(Update {
+            attrs,
+            ..Default::default()
+        })
+        .encode(&CTX)
+        .unwrap();
+        // NEXT_HOP follows ORIGIN (4 octets) and the empty AS_PATH (3): make it 0.0.0.0.
+        let nh = 19 + 2 + 2 + 4 + 3;
+        assert_eq!(&b[nh..nh + 3], &[0x40, 3, 4]);
+        b[nh + 3..nh + 7].copy_from_slice(&[0, 0, 0, 0]);
+        let d = Message::decode_rfc7606(&b, &CTX).unwrap();
+        assert!(!d.treated_as_withdraw(), "{d:?}");
+        assert_eq!(d.faults[0].action, ErrorAction::AttributeDiscard);
+        let Message::Update(u) = d.message else {
+            panic!("not an update")
+        };
+        assert_eq!(u.announced().count(), 1);
+        assert_eq!(u.attrs.next_hop, None);
+        // With an IPv4 prefix, the same NEXT_HOP withdraws the UPDATE.
+        let mut with_v4 = b.clone();
+        with_v4.extend_from_slice(&[8, 10]);
+        let len = u16::try_from(with_v4.len()).unwrap();
+        with_v4[16..18].copy_from_slice(&len.to_be_bytes());
+        assert!(Message::decode_rfc7606(&with_v4, &CTX)
+            .unwrap()
+            .treated_as_withdraw());
     }
 }
