@@ -460,7 +460,7 @@ pub fn bird_config(spec: &RouterSpec, listen: SocketAddr, nodes: &[IpAddr]) -> S
     for (i, n) in nodes.iter().enumerate() {
         s.push_str(&format!(
             "protocol bgp {} {{\n  local {} port {} as {};\n  neighbor {n} as {};\n  \
-             passive; multihop;\n  ipv4 {{ import all; export none; }};\n}}\n",
+             passive; multihop; strict bind on;\n  ipv4 {{ import all; export none; }};\n}}\n",
             bird_proto(i),
             listen.ip(),
             listen.port(),

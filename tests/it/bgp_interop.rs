@@ -177,7 +177,7 @@ fn bird_passive_conf(local: &str, port: u16, local_as: u32, peer: &str, peer_as:
         "log stderr all;\nrouter id 10.2.0.1;\nprotocol device {{ }}\n\
          protocol static reach {{ ipv4; route 192.0.2.0/24 blackhole; }}\n\
          protocol bgp speaker {{\n  local {local} port {port} as {local_as};\n  \
-         neighbor {peer} as {peer_as};\n  passive; {multihop}\n  hold time 3;\n  \
+         neighbor {peer} as {peer_as};\n  passive; {multihop} strict bind on;\n  hold time 3;\n  \
          ipv4 {{ import all; export none; }};\n}}\n"
     )
 }
@@ -473,7 +473,7 @@ fn bird_announces_to_our_router_ebgp() {
     let conf = format!("log stderr all;\nrouter id 10.5.0.1;\nprotocol device {{ }}\n\
          protocol static svc {{ ipv4; route 198.51.100.50/32 blackhole; route 198.51.100.51/32 blackhole; }}\n\
          protocol bgp ours {{\n  local 127.0.1.90 port {bird_port} as 65001;\n  neighbor 127.0.0.90 port {port} as 64512;\n  \
-         multihop; connect delay time 1; hold time 9;\n  \
+         multihop; strict bind on; connect delay time 1; hold time 9;\n  \
          ipv4 {{ import none; export filter {{ bgp_community.add((65001,7)); accept; }}; }};\n}}\n");
     let bird = Daemon::bird(&dir, &conf);
     let s = eventually(
@@ -581,7 +581,7 @@ fn speaker_to_bird_ipv6_over_an_ipv4_session() {
         "log stderr all;\nrouter id 10.7.0.1;\nprotocol device {{ }}\n\
          protocol static r6 {{ ipv6; route 2001:db8:ffff::/48 blackhole; }}\n\
          protocol bgp speaker {{\n  local 127.0.0.74 port {port} as 64512;\n  \
-         neighbor 127.0.1.74 as 64500;\n  passive; multihop; hold time 9;\n  \
+         neighbor 127.0.1.74 as 64500;\n  passive; multihop; strict bind on; hold time 9;\n  \
          ipv4 {{ import all; export none; }};\n  ipv6 {{ import all; export none; }};\n}}\n"
     );
     let bird = Daemon::bird(&dir, &conf);
@@ -661,6 +661,14 @@ fn md5_router(
     .unwrap()
 }
 
+/// `Some` once the router's first session is Established and holds `prefix`.
+fn router_holds(r: &Router, prefix: &str) -> Option<()> {
+    let s = r.snapshot();
+    let p = &s.peers[0];
+    let held = p.routes.iter().any(|r| r.prefix == prefix);
+    (p.state == State::Established && held).then_some(())
+}
+
 /// A speaker session with a TCP MD5 password and a short connect timeout, so that a
 /// wrong password shows up quickly as a timed-out attempt.
 fn md5_speaker(
@@ -721,6 +729,8 @@ fn md5_with_bird_both_ways_and_a_wrong_password_refused() {
     );
     let (good_port, bad_port) = (good_r.local_addr().port(), bad_r.local_addr().port());
     // BIRD's own listeners, for our speaker (good and bad password) and for its dialers.
+    // `strict bind` binds each to its address: without it BIRD listens on 0.0.0.0:PORT,
+    // which collides with any socket on this machine that happens to use PORT.
     let listen_good = free_port("127.0.0.103");
     let listen_bad = free_port("127.0.0.104");
     let dial_good = free_port("127.0.1.101");
@@ -732,15 +742,15 @@ fn md5_with_bird_both_ways_and_a_wrong_password_refused() {
          protocol static svc {{ ipv4; route 198.51.100.101/32 blackhole; }}\n\
          protocol bgp dialgood {{\n  local 127.0.1.101 port {dial_good} as 65001;\n  \
          neighbor 127.0.0.101 port {good_port} as 64512;\n  password \"{pw}\";\n  \
-         multihop; connect delay time 1; hold time 9;\n  ipv4 {{ import none; export all; }};\n}}\n\
+         multihop; strict bind on; connect delay time 1; hold time 9;\n  ipv4 {{ import none; export all; }};\n}}\n\
          protocol bgp dialbad {{\n  local 127.0.1.102 port {dial_bad} as 65001;\n  \
          neighbor 127.0.0.102 port {bad_port} as 64512;\n  password \"{pw}\";\n  \
-         multihop; connect delay time 1; hold time 9;\n  ipv4 {{ import none; export all; }};\n}}\n\
+         multihop; strict bind on; connect delay time 1; hold time 9;\n  ipv4 {{ import none; export all; }};\n}}\n\
          protocol bgp fromgood {{\n  local 127.0.0.103 port {listen_good} as 65001;\n  \
-         neighbor 127.0.1.103 as 64500;\n  password \"{pw}\";\n  passive; multihop; hold time 9;\n  \
+         neighbor 127.0.1.103 as 64500;\n  password \"{pw}\";\n  passive; multihop; strict bind on; hold time 9;\n  \
          ipv4 {{ import all; export none; }};\n}}\n\
          protocol bgp frombad {{\n  local 127.0.0.104 port {listen_bad} as 65001;\n  \
-         neighbor 127.0.1.104 as 64500;\n  password \"{pw}\";\n  passive; multihop; hold time 9;\n  \
+         neighbor 127.0.1.104 as 64500;\n  password \"{pw}\";\n  passive; multihop; strict bind on; hold time 9;\n  \
          ipv4 {{ import all; export none; }};\n}}\n"
     );
     let bird = Daemon::bird(&dir, &conf);
@@ -760,14 +770,13 @@ fn md5_with_bird_both_ways_and_a_wrong_password_refused() {
         || bird_route(&bird, "fromgood", "198.51.100.103/32"),
         || bird.log(),
     );
-    // BIRD -> our router, same password.
-    let s = eventually(
+    // BIRD -> our router, same password. (BIRD passes our speaker's route on too.)
+    eventually(
         15,
         "our router to hold BIRD's route over MD5",
-        || router_routes(&good_r, 1),
+        || router_holds(&good_r, "198.51.100.101/32"),
         || format!("{:#?}\n{}", good_r.snapshot(), bird.log()),
     );
-    assert_eq!(s.peers[0].routes[0].prefix, "198.51.100.101/32");
 
     // BIRD -> our router, other password: the kernel drops BIRD's SYNs.
     eventually(
@@ -887,12 +896,7 @@ fn md5_with_frr_both_ways_and_a_wrong_password_refused() {
     eventually(
         15,
         "our router to hold FRR's route over MD5",
-        || {
-            let s = good_r.snapshot();
-            let p = &s.peers[0];
-            let held = p.routes.iter().any(|r| r.prefix == "198.51.100.111/32");
-            (p.state == State::Established && held).then_some(())
-        },
+        || router_holds(&good_r, "198.51.100.111/32"),
         || format!("{:#?}\n{}", good_r.snapshot(), frr.log()),
     );
 
