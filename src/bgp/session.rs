@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::packet::iana::{err, AFI_IPV4, AFI_IPV6, SAFI_UNICAST};
 use super::packet::{
     frame, Capability, Ctx, DecodeError, EncodeError, ErrorAction, Message, Notification, Open,
-    Update, UpdateFault,
+    PeerKind, Update, UpdateFault,
 };
 
 /// Session states (RFC 4271 §8.2.2).
@@ -467,7 +467,12 @@ impl Session {
                 // Event 21 BGPHeaderErr.
                 Err(e) => return self.protocol_error(&e, now, out),
             };
-            let msg = Message::decode_rfc7606(&self.rx[pos..pos + len], &self.ctx());
+            let kind = if self.cfg.is_ibgp() {
+                PeerKind::Internal
+            } else {
+                PeerKind::External
+            };
+            let msg = Message::decode_from(&self.rx[pos..pos + len], &self.ctx(), kind);
             self.received.count(self.rx[pos + 18]);
             pos += len;
             match msg {
@@ -528,25 +533,11 @@ impl Session {
             // Event 26 KeepAliveMsg in Established.
             (State::Established, Message::Keepalive) => {}
             // Event 27 UpdateMsg.
-            (State::Established, Message::Update(u)) => self.update_received(u, out),
+            (State::Established, Message::Update(u)) => out.push(Action::Received(u)),
             (State::Established, Message::RouteRefresh { .. }) => out.push(Action::RouteRefresh),
             // Events 19-28 in any other state: FSM error.
             _ => self.fsm_error(now, out),
         }
-    }
-
-    fn update_received(&mut self, mut u: Update, out: &mut Vec<Action>) {
-        if !self.cfg.is_ibgp() && u.attrs.local_pref.is_some() {
-            // RFC 7606 §7.5: LOCAL_PREF from an external peer is discarded.
-            u.attrs.local_pref = None;
-            let fault = UpdateFault {
-                action: ErrorAction::AttributeDiscard,
-                error: DecodeError::LocalPrefFromExternalPeer,
-            };
-            self.update_errors.record(std::slice::from_ref(&fault));
-            out.push(Action::UpdateErrors(vec![fault]));
-        }
-        out.push(Action::Received(u));
     }
 
     fn open_received(&mut self, o: Open, now: Instant, out: &mut Vec<Action>) {

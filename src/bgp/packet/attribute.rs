@@ -13,6 +13,15 @@ use super::iana::{attr, flag, segment, AFI_IPV4, AFI_IPV6, AS_TRANS, SAFI_UNICAS
 use super::wire::{prefix_wire_len, put_prefix, read_v4_prefixes, read_v6_prefixes, Reader};
 use super::Ctx;
 
+/// Whether an UPDATE comes from a peer in another AS (eBGP) or in ours (iBGP), where RFC 7606
+/// treats the two differently.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PeerKind {
+    #[default]
+    Internal,
+    External,
+}
+
 /// ORIGIN values (RFC 4271 §5.1.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Origin {
@@ -202,6 +211,17 @@ impl Attributes {
         ctx: &Ctx,
         faults: &mut Vec<UpdateFault>,
     ) -> Result<Self, DecodeError> {
+        Self::decode_from(buf, ctx, PeerKind::Internal, faults)
+    }
+
+    /// `decode_rfc7606` for attributes from a peer of `kind`: from an external peer,
+    /// LOCAL_PREF is discarded whatever it holds (RFC 7606 §7.5).
+    pub(crate) fn decode_from(
+        buf: &[u8],
+        ctx: &Ctx,
+        kind: PeerKind,
+        faults: &mut Vec<UpdateFault>,
+    ) -> Result<Self, DecodeError> {
         let mut r = Reader::new(buf);
         let mut attrs = Attributes::default();
         let mut seen = [false; 256];
@@ -227,6 +247,13 @@ impl Attributes {
                 faults.push(UpdateFault {
                     action: ErrorAction::AttributeDiscard,
                     error: DecodeError::DuplicateAttribute(type_code),
+                });
+                continue;
+            }
+            if kind == PeerKind::External && type_code == attr::LOCAL_PREF {
+                faults.push(UpdateFault {
+                    action: ErrorAction::AttributeDiscard,
+                    error: DecodeError::LocalPrefFromExternalPeer,
                 });
                 continue;
             }

@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 
 use ipnet::{IpNet, Ipv4Net};
 
-use super::attribute::{nlri_len, Afi, Attributes, MpUnreach};
+use super::attribute::{nlri_len, Afi, Attributes, MpUnreach, PeerKind};
 use super::error::{DecodeError, EncodeError, ErrorAction, UpdateFault};
 use super::iana::{cap, msg, param, AS_TRANS, BGP_VERSION, HEADER_LEN, MAX_MESSAGE_LEN};
 use super::wire::{put_prefix, read_v4_prefixes, Reader};
@@ -287,14 +287,21 @@ impl Message {
     /// UPDATE already adjusted (attribute dropped, or every prefix withdrawn); `Err` means
     /// the session must be reset with the error's NOTIFICATION.
     pub fn decode_rfc7606(buf: &[u8], ctx: &Ctx) -> Result<Decoded, DecodeError> {
+        Self::decode_from(buf, ctx, PeerKind::Internal)
+    }
+
+    /// `decode_rfc7606` for a message from a peer of `kind`: an external peer's LOCAL_PREF
+    /// is discarded (RFC 7606 §7.5), even when malformed.
+    pub fn decode_from(buf: &[u8], ctx: &Ctx, kind: PeerKind) -> Result<Decoded, DecodeError> {
         let mut faults = Vec::new();
-        let message = Self::decode_with(buf, ctx, &mut faults)?;
+        let message = Self::decode_with(buf, ctx, kind, &mut faults)?;
         Ok(Decoded { message, faults })
     }
 
     fn decode_with(
         buf: &[u8],
         ctx: &Ctx,
+        kind: PeerKind,
         faults: &mut Vec<UpdateFault>,
     ) -> Result<Message, DecodeError> {
         let len = frame(buf)?.ok_or(DecodeError::BadMessageLength(len16(buf.len())))?;
@@ -305,7 +312,9 @@ impl Message {
         let bad_len = || DecodeError::BadMessageLength(len16(len));
         match buf[18] {
             msg::OPEN if body.len() >= 10 => decode_open(body).map(Message::Open),
-            msg::UPDATE if body.len() >= 4 => decode_update(body, ctx, faults).map(Message::Update),
+            msg::UPDATE if body.len() >= 4 => {
+                decode_update(body, ctx, kind, faults).map(Message::Update)
+            }
             msg::NOTIFICATION if body.len() >= 2 => Ok(Message::Notification(Notification {
                 code: body[0],
                 subcode: body[1],
@@ -491,6 +500,7 @@ fn encode_update(u: &Update, ctx: &Ctx, out: &mut Vec<u8>) -> Result<(), EncodeE
 fn decode_update(
     body: &[u8],
     ctx: &Ctx,
+    kind: PeerKind,
     faults: &mut Vec<UpdateFault>,
 ) -> Result<Update, DecodeError> {
     let mut r = Reader::new(body);
@@ -504,7 +514,7 @@ fn decode_update(
     // RFC 7606 §5.3: prefixes that cannot be parsed leave nothing to withdraw: reset.
     let withdrawn = read_v4_prefixes(wbuf).ok_or(DecodeError::InvalidNetworkField)?;
     let first = faults.len();
-    let attrs = Attributes::decode_rfc7606(abuf, ctx, faults)?;
+    let attrs = Attributes::decode_from(abuf, ctx, kind, faults)?;
     let nlri = read_v4_prefixes(nbuf).ok_or(DecodeError::InvalidNetworkField)?;
     if nlri.is_empty() {
         // RFC 4760 §3 / RFC 7606 §7.3: without IPv4 NLRI the NEXT_HOP is not used, so a bad

@@ -9,7 +9,9 @@ pub mod iana;
 pub mod message;
 mod wire;
 
-pub use attribute::{Afi, AsSegment, Attributes, LargeCommunity, MpReach, MpUnreach, Origin};
+pub use attribute::{
+    Afi, AsSegment, Attributes, LargeCommunity, MpReach, MpUnreach, Origin, PeerKind,
+};
 pub use error::{DecodeError, EncodeError, ErrorAction, ErrorCode, UpdateFault};
 pub use message::{frame, Capability, Decoded, Message, Notification, Open, Update};
 pub(crate) use wire::prefix_wire_len;

@@ -290,6 +290,26 @@ fn rfc7606_attribute_discard_keeps_the_route() {
 }
 
 #[test]
+fn a_malformed_local_pref_is_discarded_from_an_external_peer_and_withdraws_from_an_internal_one() {
+    // LOCAL_PREF of 5 octets (RFC 7606 §7.5).
+    let mut attrs = good_attrs();
+    attrs.extend_from_slice(&[0x40, 5, 5, 0, 0, 0, 0, 200]);
+    let (mut s, t) = established(90, 90);
+    let a = s.handle(Input::Data(&update_bytes(&[], &attrs, &NLRI)), t);
+    assert_eq!(faults(&a), vec![ErrorAction::AttributeDiscard], "eBGP");
+    assert_eq!(received(&a)[0].nlri.len(), 1, "eBGP: the route stays");
+    let mut ibgp = Session::new(Config::new(64501, 64501, ME));
+    ibgp.handle(Input::Start, t);
+    ibgp.handle(Input::Connected, t);
+    ibgp.handle(Input::Data(&peer_open(64501, 90)), t);
+    ibgp.handle(Input::Data(&keepalive()), t);
+    assert_eq!(ibgp.state(), State::Established);
+    let a = ibgp.handle(Input::Data(&update_bytes(&[], &attrs, &NLRI)), t);
+    assert_eq!(faults(&a), vec![ErrorAction::TreatAsWithdraw], "iBGP");
+    assert!(received(&a)[0].nlri.is_empty(), "iBGP: withdrawn");
+}
+
+#[test]
 fn local_pref_from_an_external_peer_is_discarded() {
     let (mut s, t) = established(90, 90);
     let mut attrs = good_attrs();
