@@ -393,6 +393,8 @@ struct Task {
     pending: VecDeque<Action>,
     dial: Option<(Arc<dyn Dialer>, SocketAddr, DialOptions)>,
     stopping: bool,
+    /// Malformed UPDATE errors seen, for rate-limiting their log lines.
+    malformed: u64,
 }
 
 impl Task {
@@ -412,6 +414,7 @@ impl Task {
             pending: VecDeque::new(),
             dial: None,
             stopping: false,
+            malformed: 0,
         }
     }
 
@@ -465,7 +468,16 @@ impl Task {
                 }
                 Action::UpdateErrors(faults) => {
                     for f in &faults {
-                        warn!(peer = %self.label, "malformed UPDATE: {f}");
+                        self.malformed += 1;
+                        // A peer sending nothing but malformed UPDATEs must not flood the log:
+                        // the first ten, then the 16th, 32nd, 64th, ... (the counters in the
+                        // status have them all).
+                        let n = self.malformed;
+                        if n <= 10 || n.is_power_of_two() {
+                            warn!(peer = %self.label, "malformed UPDATE: {f} (#{n} from this peer)");
+                        } else {
+                            debug!(peer = %self.label, "malformed UPDATE: {f} (#{n} from this peer)");
+                        }
                     }
                 }
                 Action::Received(u) => {
