@@ -184,6 +184,46 @@ proptest! {
     }
 }
 
+proptest! {
+    /// RFC 7606 handling of a mutated UPDATE: it resets only where strict decoding fails too;
+    /// what it keeps (attributes dropped, or every prefix withdrawn) is itself a valid message;
+    /// treat-as-withdraw announces nothing; and (from an internal peer) it reports errors
+    /// exactly when strict decoding fails.
+    #[test]
+    fn rfc7606_keeps_only_valid_updates(
+        m in update(true),
+        edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
+        external in any::<bool>(),
+    ) {
+        use metallbctl::bgp::packet::{ErrorAction, PeerKind};
+        let ctx = Ctx { four_octet_as: true };
+        let mut bytes = m.encode(&ctx).unwrap();
+        // Mutate the body only, so the header frames the message.
+        for (idx, v) in &edits {
+            let i = 19 + idx.index(bytes.len() - 19);
+            bytes[i] = *v;
+        }
+        let kind = if external { PeerKind::External } else { PeerKind::Internal };
+        let strict = Message::decode(&bytes, &ctx);
+        match Message::decode_from(&bytes, &ctx, kind) {
+            Err(e) => prop_assert!(strict.is_err(), "reset ({e:?}) although strict decoding accepts"),
+            Ok(d) => {
+                let again = d.message.encode(&ctx).unwrap();
+                prop_assert_eq!(Message::decode(&again, &ctx), Ok(d.message.clone()));
+                if d.faults.iter().any(|f| f.action == ErrorAction::TreatAsWithdraw) {
+                    let Message::Update(u) = &d.message else {
+                        return Err(TestCaseError::fail("treat-as-withdraw of a non-UPDATE"));
+                    };
+                    prop_assert_eq!(u.announced().count(), 0);
+                }
+                if !external {
+                    prop_assert_eq!(d.faults.is_empty(), strict.is_ok());
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn every_decode_error_maps_to_a_notification_code() {
     // A spread of malformed inputs: every error names a NOTIFICATION code 1..=3.
