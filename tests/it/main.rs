@@ -31,6 +31,7 @@ mod metallb_kubectl;
 mod metallb_tutorial;
 mod status_cli;
 mod tui_tmux;
+mod validate_any_bytes;
 mod validate_cli;
 mod validate_crds;
 mod validate_dryrun;
