@@ -25,6 +25,7 @@ mod lab_kubectl;
 mod lab_lifecycle;
 mod lab_limits;
 mod lab_restart;
+mod lab_secrets;
 mod metallb_cli;
 mod metallb_features;
 mod metallb_kubectl;
