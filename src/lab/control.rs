@@ -540,6 +540,12 @@ pub fn reap_router_daemons(layout: &Layout) -> Vec<u32> {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+    // Their pid files and control sockets, which a killed daemon could not remove.
+    if let Ok(dirs) = std::fs::read_dir(layout.routers_dir()) {
+        for d in dirs.flatten() {
+            super::routers::remove_runtime_files(&d.path());
+        }
+    }
     found
 }
 
