@@ -170,16 +170,6 @@ fn run_up(args: UpArgs) -> anyhow::Result<ExitCode> {
             layout.pid().display()
         );
     }
-    // A lab daemon that was killed (SIGKILL, OOM) could not stop its BIRD/FRR children or
-    // remove its socket; they would hold the routers' ports and files of the new run.
-    let _ = std::fs::remove_file(layout.socket());
-    let reaped = control::reap_router_daemons(&layout);
-    if !reaped.is_empty() {
-        eprintln!(
-            "note: stopped {} router daemon(s) a killed lab left running (pids {reaped:?})",
-            reaped.len()
-        );
-    }
     let topology = control::resolve_topology(args.topology.as_deref(), &layout)?;
     if args.tutorial {
         // Before anything starts: a topology the tutorial cannot peer with would only time out.

@@ -75,6 +75,10 @@ impl Layout {
     pub fn log(&self) -> PathBuf {
         self.dir.join("daemon.log")
     }
+    /// The component (pod) logs, kept across restarts.
+    pub fn logs(&self) -> PathBuf {
+        self.dir.join("logs.json")
+    }
     pub fn topology(&self) -> PathBuf {
         self.dir.join("topology.yaml")
     }

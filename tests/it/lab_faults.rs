@@ -271,3 +271,159 @@ async fn lab_daemon_killed_mid_churn_comes_back_whole() {
     runtime_files(&lab.state(), &mut left);
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+fn speaker_restarts(lab: &Lab) -> Option<u64> {
+    let (_, out) = lab.kubectl(&[
+        "get",
+        "pods",
+        "-n",
+        "metallb-system",
+        "-l",
+        "app=speaker",
+        "-o",
+        "jsonpath={.items[0].status.containerStatuses[0].restartCount}",
+    ]);
+    out.trim().parse().ok()
+}
+
+fn speaker_pod(lab: &Lab) -> String {
+    lab.k(&[
+        "get",
+        "pods",
+        "-n",
+        "metallb-system",
+        "-l",
+        "app=speaker",
+        "-o",
+        "jsonpath={.items[0].metadata.name}",
+    ])
+    .trim()
+    .to_string()
+}
+
+/// The speaker is killed (its task dropped at once, as SIGKILL drops a process's sockets): the
+/// routers withdraw its routes, the runtime restarts it with a rising restart count, and
+/// `kubectl logs --previous` shows the killed instance's log. Then the lab itself restarts:
+/// the logs survive and the count rises again.
+#[test]
+fn a_killed_speaker_is_withdrawn_and_comes_back_with_a_rising_restart_count() {
+    if !have_kubectl() {
+        return;
+    }
+    let prefix = "198.51.100.0/32";
+    let lab = Lab::new("fault-speaker");
+    lab.up(&[]);
+    install_metallb(&lab);
+    lab.k(&["apply", "-f", &manifest("tutorial-2.yaml")]);
+    let all_hold = |lab: &Lab| {
+        let held = lab.routers_hold(prefix);
+        (held.len() == 2 && held.iter().all(|b| *b)).then_some(())
+    };
+    eventually(
+        30,
+        "both routers hold the /32",
+        || all_hold(&lab),
+        || lab.status().to_string(),
+    );
+    assert_eq!(speaker_restarts(&lab), Some(0));
+    let pod = speaker_pod(&lab);
+
+    let socket = lab.state().join("control.sock");
+    let killed_at = Instant::now();
+    let said = metallbctl::lab::control::request(&socket, "kill speaker", Duration::from_secs(5))
+        .expect("kill request");
+    assert!(
+        said.contains(&format!("killed metallb-system/{pod} speaker")),
+        "{said}"
+    );
+    let withdrawn = eventually(
+        5,
+        "both routers withdraw the speaker's route",
+        || {
+            let held = lab.routers_hold(prefix);
+            held.iter().all(|b| !b).then(|| killed_at.elapsed())
+        },
+        || lab.status().to_string(),
+    );
+    let back = eventually(
+        15,
+        "the restarted speaker's route back at both routers",
+        || all_hold(&lab).map(|()| killed_at.elapsed()),
+        || lab.status().to_string(),
+    );
+    eprintln!("speaker killed: routes withdrawn after {withdrawn:?}, back after {back:?}");
+    assert_eq!(
+        speaker_restarts(&lab),
+        Some(1),
+        "restart count after one kill"
+    );
+    let pods = lab.k(&["get", "pods", "-n", "metallb-system"]);
+    let line = pods
+        .lines()
+        .find(|l| l.starts_with(&pod))
+        .unwrap_or_default();
+    assert_eq!(
+        line.split_whitespace().nth(3),
+        Some("1"),
+        "RESTARTS column:\n{pods}"
+    );
+    let previous = lab.k(&["logs", "-n", "metallb-system", &pod, "--previous"]);
+    assert!(
+        previous.contains("configured, starting BGP session")
+            && previous.contains("component killed"),
+        "previous log:\n{previous}"
+    );
+    let current = lab.k(&["logs", "-n", "metallb-system", &pod]);
+    assert!(
+        !current.contains("component killed")
+            && current.contains("configured, starting BGP session"),
+        "current log:\n{current}"
+    );
+    // No previous log for a container that never restarted: the real server's 400.
+    let controller = lab.k(&[
+        "get",
+        "pods",
+        "-n",
+        "metallb-system",
+        "-l",
+        "app=controller",
+        "-o",
+        "jsonpath={.items[0].metadata.name}",
+    ]);
+    let (ok, said) = lab.kubectl(&[
+        "logs",
+        "-n",
+        "metallb-system",
+        controller.trim(),
+        "--previous",
+    ]);
+    assert!(
+        !ok && said.contains("previous terminated container"),
+        "{said}"
+    );
+
+    // The lab restarts: the pods' containers restart with it, their logs survive.
+    let before_restart = lab.k(&["logs", "-n", "metallb-system", &pod]);
+    lab.down();
+    let restarted_at = Instant::now();
+    lab.up(&[]);
+    eventually(
+        30,
+        "routes back after the lab restart",
+        || all_hold(&lab),
+        || lab.status().to_string(),
+    );
+    let lab_back = restarted_at.elapsed();
+    eprintln!("lab restarted: routes back {lab_back:?} after `lab up` started");
+    assert_eq!(
+        speaker_restarts(&lab),
+        Some(2),
+        "restart count after the lab restart"
+    );
+    let previous = lab.k(&["logs", "-n", "metallb-system", &pod, "--previous"]);
+    let last_line = before_restart.lines().last().unwrap_or_default();
+    assert!(
+        !last_line.is_empty() && previous.contains(last_line),
+        "the log before the lab restart ({last_line:?}) is the previous log now:\n{previous}"
+    );
+}

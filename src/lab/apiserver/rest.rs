@@ -627,8 +627,24 @@ fn logs(app: &App, obj: &Named, params: &Params) -> Result<Response, ApiError> {
         name.to_string(),
         container,
     );
-    let start = app.store.logs().start(&key, tail);
     let headers = [(header::CONTENT_TYPE, "text/plain")];
+    if params.flag("previous") {
+        let Some(mut lines) = app.store.logs().previous(&key) else {
+            return Err(ApiError::BadRequest(format!(
+                "previous terminated container \"{}\" in pod \"{name}\" not found",
+                key.2
+            )));
+        };
+        if let Some(t) = tail {
+            lines.drain(..lines.len().saturating_sub(t));
+        }
+        let mut text = lines.join("\n");
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        return Ok((headers, text).into_response());
+    }
+    let start = app.store.logs().start(&key, tail);
     if params.flag("follow") {
         let stream = log_follow::follow(app.store.clone(), key, start);
         return Ok((headers, Body::from_stream(stream)).into_response());
