@@ -11,6 +11,7 @@ mod alloc_prop;
 mod architecture;
 mod bgp_cli;
 mod bgp_codec;
+mod bgp_faults;
 mod bgp_interop;
 mod bgp_loopback;
 mod bgp_session;
