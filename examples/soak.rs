@@ -234,6 +234,8 @@ fn service(name: &str, rng: &mut Rng) -> Service {
             "type": "LoadBalancer",
             "selector": {"app": app},
             "externalTrafficPolicy": if local { "Local" } else { "Cluster" },
+            // 5,000 LoadBalancer Services would exhaust the 2,768 node ports.
+            "allocateLoadBalancerNodePorts": false,
             "ports": [{"port": 80, "targetPort": 80}],
         },
     }))

@@ -223,6 +223,34 @@ async fn a_slow_loris_is_cut_off_by_the_header_timeout() {
     // A normal client on a fresh connection is unaffected.
     let (code, version) = request(server, "GET", "/version", "application/json", Vec::new()).await;
     assert_eq!(code, 200, "{version}");
+    // The timeout covers request heads only: a watch idle for longer than it stays open and
+    // still gets its events.
+    let mut watch = connect(server).await;
+    let head = format!(
+        "GET /api/v1/namespaces/default/configmaps?watch=true HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n\r\n",
+        server.token()
+    );
+    watch.write_all(head.as_bytes()).await.expect("watch request");
+    watch.flush().await.expect("flush");
+    tokio::time::sleep(timeout * 2).await;
+    let client = lab.client().await;
+    let cms: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+        kube::Api::namespaced(client, "default");
+    let cm: k8s_openapi::api::core::v1::ConfigMap =
+        serde_json::from_value(serde_json::json!({"metadata": {"name": "after-idle"}}))
+            .expect("configmap");
+    cms.create(&Default::default(), &cm).await.expect("create");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&got).contains("after-idle") {
+        match tokio::time::timeout(Duration::from_secs(10), watch.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => got.extend_from_slice(&buf[..n]),
+            other => panic!(
+                "the idle watch was cut off: {other:?}\n{}",
+                String::from_utf8_lossy(&got)
+            ),
+        }
+    }
     lab.shutdown().await;
 }
 
