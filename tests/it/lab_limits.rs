@@ -194,8 +194,9 @@ async fn a_slow_loris_is_cut_off_by_the_header_timeout() {
     let timeout = Duration::from_secs(2);
     let lab = Lab::start_with("limits-loris", |c| c.header_read_timeout = timeout).await;
     let server = lab.server();
-    let mut stream = connect(server).await;
+    // The clock starts before the connection: the server's starts when it has the connection.
     let start = Instant::now();
+    let mut stream = connect(server).await;
     stream
         .write_all(b"GET /version HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         .await
@@ -230,7 +231,10 @@ async fn a_slow_loris_is_cut_off_by_the_header_timeout() {
         "GET /api/v1/namespaces/default/configmaps?watch=true HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n\r\n",
         server.token()
     );
-    watch.write_all(head.as_bytes()).await.expect("watch request");
+    watch
+        .write_all(head.as_bytes())
+        .await
+        .expect("watch request");
     watch.flush().await.expect("flush");
     tokio::time::sleep(timeout * 2).await;
     let client = lab.client().await;
