@@ -103,6 +103,21 @@ pub fn run(global: &GlobalArgs, args: ValidateArgs) -> anyhow::Result<ExitCode> 
     if let Some(code) = &args.explain {
         return explain(code);
     }
+    let checked = check(global, args)?;
+    output::stdout(&checked.rendered)?;
+    Ok(ExitCode::from(checked.code))
+}
+
+/// What `validate` prints on standard output, and its exit status (0, 1 or 2).
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub rendered: String,
+    pub code: u8,
+}
+
+/// `validate` without printing its report (`--explain` is not handled here): the library
+/// entry point the command and the no-panic property tests share.
+pub fn check(global: &GlobalArgs, args: ValidateArgs) -> anyhow::Result<Checked> {
     // ConfigMaps are checked with the rules of the last release that reads them; crd::lint says
     // when the target reads the other format.
     let options = Options {
@@ -118,7 +133,10 @@ pub fn run(global: &GlobalArgs, args: ValidateArgs) -> anyhow::Result<ExitCode> 
             Ok(live) => Some(live),
             Err(e) => {
                 output::print_error(&anyhow::Error::from(e));
-                return Ok(ExitCode::from(EXIT_TROUBLE));
+                return Ok(Checked {
+                    rendered: String::new(),
+                    code: EXIT_TROUBLE,
+                });
             }
         },
     };
@@ -215,13 +233,11 @@ pub fn run(global: &GlobalArgs, args: ValidateArgs) -> anyhow::Result<ExitCode> 
         Format::Sarif => render::sarif::render(&report, rule::ALL),
         Format::Junit => render::junit::render(&report),
     };
-    output::stdout(&rendered)?;
     let summary = Summary::of(&diagnostics);
-    Ok(ExitCode::from(exit_code(
-        trouble,
-        summary,
-        args.deny_warnings,
-    )))
+    Ok(Checked {
+        rendered,
+        code: exit_code(trouble, summary, args.deny_warnings),
+    })
 }
 
 /// The custom resources of all inputs, checked together (they refer to each other across files),

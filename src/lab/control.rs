@@ -75,6 +75,10 @@ impl Layout {
     pub fn log(&self) -> PathBuf {
         self.dir.join("daemon.log")
     }
+    /// The component (pod) logs, kept across restarts.
+    pub fn logs(&self) -> PathBuf {
+        self.dir.join("logs.json")
+    }
     pub fn topology(&self) -> PathBuf {
         self.dir.join("topology.yaml")
     }
@@ -539,6 +543,12 @@ pub fn reap_router_daemons(layout: &Layout) -> Vec<u32> {
             break;
         }
         std::thread::sleep(Duration::from_millis(20));
+    }
+    // Their pid files and control sockets, which a killed daemon could not remove.
+    if let Ok(dirs) = std::fs::read_dir(layout.routers_dir()) {
+        for d in dirs.flatten() {
+            super::routers::remove_runtime_files(&d.path());
+        }
     }
     found
 }

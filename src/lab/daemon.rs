@@ -88,6 +88,7 @@ pub struct Daemon {
     runtime: Runtime,
     control_stop: watch::Sender<bool>,
     control: tokio::task::JoinHandle<()>,
+    logs_saver: tokio::task::JoinHandle<()>,
 }
 
 fn state_err(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> DaemonError + '_ {
@@ -119,6 +120,11 @@ impl Daemon {
             tracing::warn!("stopped router daemon {pid} left by a previous run");
         }
         let server = start_server(&cfg, &layout).await?;
+        // Component logs of earlier runs: restarted pods show them as their previous logs.
+        if let Err(e) = server.store().logs().load(&layout.logs()) {
+            tracing::warn!("cannot read {}: {e}", layout.logs().display());
+        }
+        let logs_saver = spawn_log_saver(server.store().clone(), layout.logs());
         let client = lab_client(&layout).await?;
         let rcfg = RuntimeConfig {
             topology: cfg.topology.clone(),
@@ -147,6 +153,7 @@ impl Daemon {
             runtime,
             control_stop,
             control,
+            logs_saver,
         })
     }
 
@@ -163,6 +170,10 @@ impl Daemon {
     /// Stop in reverse order and remove the pid file and socket.
     pub async fn shutdown(self) -> Result<(), ServerError> {
         self.runtime.shutdown().await;
+        self.logs_saver.abort();
+        if let Err(e) = self.server.store().logs().save(&self.layout.logs()) {
+            tracing::warn!("cannot write {}: {e}", self.layout.logs().display());
+        }
         let _ = self.control_stop.send(true);
         let _ = self.control.await;
         let r = self.server.shutdown().await;
@@ -170,6 +181,25 @@ impl Daemon {
         let _ = std::fs::remove_file(self.layout.pid());
         r
     }
+}
+
+/// How often, at most, the component logs are written to the state directory while the lab
+/// runs (so most of them survive even a SIGKILL; a clean stop writes them a last time).
+const LOG_SAVE_EVERY: Duration = Duration::from_secs(2);
+
+fn spawn_log_saver(store: Store, path: PathBuf) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut changed = store.logs().subscribe();
+        while changed.changed().await.is_ok() {
+            tokio::time::sleep(LOG_SAVE_EVERY).await;
+            changed.borrow_and_update();
+            let (store, path) = (store.clone(), path.clone());
+            let saved = tokio::task::spawn_blocking(move || store.logs().save(&path)).await;
+            if let Ok(Err(e)) = saved {
+                tracing::warn!("cannot write component logs: {e}");
+            }
+        }
+    })
 }
 
 /// Routers with a fixed listen port must find it free (port 0 always is).
@@ -295,6 +325,14 @@ async fn answer(
             serde_json::to_string(&st).unwrap_or_default()
         }
         (Some("logs"), Some(what)) => logs(info, shared, store, what),
+        (Some("kill"), Some(what)) => {
+            let killed = shared.kill(what);
+            if killed.is_empty() {
+                format!("no MetalLB component named {what} runs\n")
+            } else {
+                killed.iter().map(|k| format!("killed {k}\n")).collect()
+            }
+        }
         _ => "unknown request; try `status` or `logs NAME`\n".to_string(),
     };
     w.write_all(reply.as_bytes()).await?;

@@ -426,12 +426,24 @@ impl Daemon {
     fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // A SIGKILLed daemon cannot remove its pid file and control socket itself.
+        remove_runtime_files(&self.dir);
     }
 }
 
 impl Drop for Daemon {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// The files a BIRD or FRR daemon keeps in its directory only while it runs.
+const RUNTIME_FILES: [&str; 4] = ["bird.pid", "bird.ctl", "bgpd.pid", "bgpd.vty"];
+
+/// Remove the pid files and control sockets of a router daemon that no longer runs.
+pub fn remove_runtime_files(dir: &Path) {
+    for f in RUNTIME_FILES {
+        let _ = std::fs::remove_file(dir.join(f));
     }
 }
 

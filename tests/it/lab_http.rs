@@ -18,6 +18,7 @@ fn app() -> Router {
         max_body: 64 * 1024,
         server_address: "127.0.0.1:1".into(),
         request_log: false,
+        watchers: Default::default(),
     })
 }
 

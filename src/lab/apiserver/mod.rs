@@ -26,6 +26,7 @@ pub mod finalizer;
 pub mod kubeconfig;
 pub mod log_follow;
 pub mod logs;
+pub mod malformed;
 pub mod meta;
 pub mod patch;
 pub mod paths;
@@ -36,6 +37,7 @@ pub mod resources;
 pub mod rest;
 pub mod scale;
 pub mod selectors;
+pub mod serve;
 pub mod services;
 pub mod store;
 pub mod tables;
@@ -72,6 +74,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Print one line per request to stderr.
     pub request_log: bool,
+    /// How long a client may take to send a request head before its connection is closed.
+    pub header_read_timeout: std::time::Duration,
 }
 
 impl Default for Config {
@@ -84,6 +88,7 @@ impl Default for Config {
             watch_history: 100_000,
             max_body_bytes: 3 * 1024 * 1024,
             request_log: false,
+            header_read_timeout: serve::HEADER_READ_TIMEOUT,
         }
     }
 }
@@ -121,6 +126,7 @@ pub struct ApiServerHandle {
     ca_pem: String,
     kubeconfig: Option<PathBuf>,
     store: Store,
+    watchers: watch::Watchers,
     stop: Option<oneshot::Sender<()>>,
     server: JoinHandle<std::io::Result<()>>,
     writer: Option<JoinHandle<()>>,
@@ -208,15 +214,17 @@ impl ApiServer {
             max_body: config.max_body_bytes,
             server_address: Arc::from(addr.to_string()),
             request_log: config.request_log,
+            watchers: watch::Watchers::default(),
         };
+        let watchers = app.watchers.clone();
         let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            axum::serve(listener, rest::router_with(app, extra))
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await
-        });
+        let router = rest::router_with(app, extra);
+        let server = tokio::spawn(serve::serve(
+            listener,
+            router,
+            config.header_read_timeout,
+            stopped,
+        ));
         let finalizer = finalizer::spawn(store.clone(), finalizer::NAMESPACE_FINALIZE_DELAY);
         let writer = config
             .state_dir
@@ -228,6 +236,7 @@ impl ApiServer {
             ca_pem: material.ca_pem,
             kubeconfig: config.kubeconfig,
             store,
+            watchers,
             stop: Some(stop),
             server,
             writer,
@@ -266,6 +275,11 @@ impl ApiServerHandle {
     /// `Store::append_log` for pod logs.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// How many watch streams are open right now (each one's state is freed when it ends).
+    pub fn active_watches(&self) -> usize {
+        self.watchers.active()
     }
 
     /// Stop serving: end watches, finish requests, write the state a last time.

@@ -37,6 +37,8 @@ pub struct App {
     pub server_address: Arc<str>,
     /// Print one line per request to stderr.
     pub request_log: bool,
+    /// The open watch streams.
+    pub watchers: watch::Watchers,
 }
 
 /// The full router with authentication.
@@ -382,6 +384,11 @@ impl Req<'_> {
     fn body(&self) -> Result<Value, ApiError> {
         body::decode(self.bytes, self.content_type())
     }
+
+    /// The body of a create or replace: an object of `kind`, or the real server's 400.
+    fn object(&self, kind: &str) -> Result<Value, ApiError> {
+        super::malformed::object_body(self.bytes, self.content_type(), kind)
+    }
 }
 
 fn scale_subresource(app: &App, obj: &Named, verb: &str, req: &Req) -> Result<Response, ApiError> {
@@ -464,7 +471,7 @@ fn start_watch(
         timeout: Duration::from_secs(timeout.clamp(1, 3600)),
         table: tables::wants_table(accept(headers)),
     };
-    let stream = watch::stream(app.store.clone(), req);
+    let stream = watch::stream_registered(app.store.clone(), req, &app.watchers);
     (
         [
             (header::CONTENT_TYPE, "application/json"),
@@ -489,7 +496,9 @@ fn get_one(app: &App, obj: &Named, headers: &HeaderMap) -> Result<Response, ApiE
 
 fn create(app: &App, def: &ResourceDef, ns: Option<&str>, req: &Req) -> Result<Response, ApiError> {
     let options = write_options(req.params);
-    let created = app.store.create(def, ns, req.body()?, &options)?;
+    let created = app
+        .store
+        .create(def, ns, req.object(&def.kind)?, &options)?;
     Ok(json_response(StatusCode::CREATED, &created))
 }
 
@@ -498,7 +507,7 @@ fn replace(app: &App, obj: &Named, sub: Subresource, req: &Req) -> Result<Respon
     let options = write_options(req.params);
     let out = app
         .store
-        .replace(def, ns, name, req.body()?, sub, &options)?;
+        .replace(def, ns, name, req.object(&def.kind)?, sub, &options)?;
     Ok(json_response(StatusCode::OK, &out))
 }
 
@@ -618,8 +627,24 @@ fn logs(app: &App, obj: &Named, params: &Params) -> Result<Response, ApiError> {
         name.to_string(),
         container,
     );
-    let start = app.store.logs().start(&key, tail);
     let headers = [(header::CONTENT_TYPE, "text/plain")];
+    if params.flag("previous") {
+        let Some(mut lines) = app.store.logs().previous(&key) else {
+            return Err(ApiError::BadRequest(format!(
+                "previous terminated container \"{}\" in pod \"{name}\" not found",
+                key.2
+            )));
+        };
+        if let Some(t) = tail {
+            lines.drain(..lines.len().saturating_sub(t));
+        }
+        let mut text = lines.join("\n");
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        return Ok((headers, text).into_response());
+    }
+    let start = app.store.logs().start(&key, tail);
     if params.flag("follow") {
         let stream = log_follow::follow(app.store.clone(), key, start);
         return Ok((headers, Body::from_stream(stream)).into_response());
@@ -645,6 +670,7 @@ mod tests {
             max_body: 1024,
             server_address: Arc::from("127.0.0.1:1"),
             request_log: false,
+            watchers: watch::Watchers::default(),
         }
     }
 

@@ -5,6 +5,8 @@
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -36,6 +38,33 @@ pub struct WatchRequest {
     pub table: bool,
 }
 
+/// The server's registry of open watch streams: a count that each stream holds a share of
+/// until its state is dropped (the client went away, the timeout passed, or the server
+/// stopped).
+#[derive(Debug, Clone, Default)]
+pub struct Watchers(Arc<AtomicUsize>);
+
+impl Watchers {
+    /// Open watch streams.
+    pub fn active(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn enter(&self) -> Registered {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Registered(self.0.clone())
+    }
+}
+
+/// One stream's place in `Watchers`, given back on drop.
+struct Registered(Arc<AtomicUsize>);
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 struct WatchState {
     store: Store,
     req: WatchRequest,
@@ -44,6 +73,7 @@ struct WatchState {
     rx: watch::Receiver<u64>,
     deadline: Instant,
     done: bool,
+    _registered: Option<Registered>,
 }
 
 fn event_line(kind: &str, object: &Value) -> Bytes {
@@ -175,6 +205,23 @@ async fn next_chunk(mut w: WatchState) -> Option<(Result<Bytes, Infallible>, Wat
 
 /// The stream of event lines for a watch request.
 pub fn stream(store: Store, req: WatchRequest) -> impl Stream<Item = Result<Bytes, Infallible>> {
+    stream_with(store, req, None)
+}
+
+/// `stream`, counted in `watchers` for as long as it lives.
+pub fn stream_registered(
+    store: Store,
+    req: WatchRequest,
+    watchers: &Watchers,
+) -> impl Stream<Item = Result<Bytes, Infallible>> {
+    stream_with(store, req, Some(watchers.enter()))
+}
+
+fn stream_with(
+    store: Store,
+    req: WatchRequest,
+    registered: Option<Registered>,
+) -> impl Stream<Item = Result<Bytes, Infallible>> {
     let rx = store.subscribe();
     let deadline = Instant::now() + req.timeout;
     let since = req.since;
@@ -186,6 +233,7 @@ pub fn stream(store: Store, req: WatchRequest) -> impl Stream<Item = Result<Byte
         rx,
         deadline,
         done: false,
+        _registered: registered,
     };
     if since.is_none() {
         state.queue_initial();

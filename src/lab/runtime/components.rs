@@ -70,12 +70,18 @@ pub struct Launch {
     pub log: LogSink,
     /// Told where the speaker's metrics listener is bound (the pod proxy's target).
     pub metrics_bound: Option<Arc<dyn Fn(std::net::SocketAddr) + Send + Sync>>,
+    /// Called each time the component is started again after it ended or was killed (the
+    /// kubelet's container restart: restart count, previous log).
+    pub restarted: Option<Arc<dyn Fn() + Send + Sync>>,
 }
 
 /// A started component: stop it by sending `true`, then await (or abort) the task.
 pub struct Task {
     pub stop: watch::Sender<bool>,
     pub handle: JoinHandle<()>,
+    /// Kill the running instance at once, as SIGKILL would (its sockets close without a
+    /// goodbye); the supervisor then restarts it like any component that ended.
+    pub kill: Arc<tokio::sync::Notify>,
 }
 
 impl Task {
@@ -100,31 +106,50 @@ pub fn start(role: &Role, l: Launch) -> Option<Task> {
     }
     let (stop, rx) = watch::channel(false);
     let role = role.clone();
+    let kill = Arc::new(tokio::sync::Notify::new());
+    let killed = kill.clone();
     let handle = tokio::spawn(async move {
-        let mut backoff = std::time::Duration::from_secs(1);
+        const FIRST: std::time::Duration = std::time::Duration::from_secs(1);
+        const MAX: std::time::Duration = std::time::Duration::from_secs(10);
+        let mut backoff = FIRST;
         loop {
             let fut = match role {
                 Role::Controller => metallb_glue::controller(l.clone(), rx.clone()),
                 _ => metallb_glue::speaker(l.clone(), rx.clone()),
             };
             let Some(fut) = fut else { return };
-            let result = fut.await;
+            let started = tokio::time::Instant::now();
+            // Dropping the future on a kill drops its sockets and tasks' handles at once.
+            let result = tokio::select! {
+                r = fut => Some(r),
+                _ = killed.notified() => None,
+            };
             if *rx.borrow() {
                 return;
             }
+            // A run that lasted a while was healthy: start the backoff over, as the kubelet does.
+            if started.elapsed() >= MAX {
+                backoff = FIRST;
+            }
             match result {
-                Err(e) => (l.log)(&format!("component exited: {e}; restarting in {backoff:?}")),
-                Ok(()) => (l.log)(&format!("component stopped; restarting in {backoff:?}")),
+                None => (l.log)(&format!("component killed; restarting in {backoff:?}")),
+                Some(Err(e)) => {
+                    (l.log)(&format!("component exited: {e}; restarting in {backoff:?}"))
+                }
+                Some(Ok(())) => (l.log)(&format!("component stopped; restarting in {backoff:?}")),
             }
             let mut stop = rx.clone();
             tokio::select! {
                 _ = tokio::time::sleep(backoff) => {}
                 _ = stop.changed() => return,
             }
-            backoff = (backoff * 2).min(std::time::Duration::from_secs(10));
+            backoff = (backoff * 2).min(MAX);
+            if let Some(restarted) = &l.restarted {
+                restarted();
+            }
         }
     });
-    Some(Task { stop, handle })
+    Some(Task { stop, handle, kill })
 }
 
 mod metallb_glue {

@@ -23,6 +23,7 @@ use tokio::task::JoinHandle;
 use self::components::{Launch, Role, Task};
 use self::objects as ob;
 use self::store_api::Objects;
+use super::apiserver::logs::LogKey;
 use super::apiserver::{meta, Store, Subresource};
 use super::net::VirtualNet;
 use super::routers::{self, RouterMode, RouterStatus, RunningRouter};
@@ -66,9 +67,30 @@ pub struct Shared {
     topology: Topology,
     /// Which implementation plays the routers, reported for routers that do not run.
     mode: RouterMode,
+    /// The kill switch of every running MetalLB component, by (namespace, pod, container).
+    kills: Arc<Mutex<BTreeMap<LogKey, Arc<tokio::sync::Notify>>>>,
 }
 
 impl Shared {
+    /// Kill (as SIGKILL would) the MetalLB components of the pods named `what` (a pod name,
+    /// pod name prefix or container name); the runtime restarts them, counting the restart.
+    /// Returns `namespace/pod container` of each one killed.
+    pub fn kill(&self, what: &str) -> Vec<String> {
+        let Ok(kills) = self.kills.lock() else {
+            return Vec::new();
+        };
+        kills
+            .iter()
+            .filter(|((_, pod, container), _)| {
+                pod == what || pod.starts_with(&format!("{what}-")) || container == what
+            })
+            .map(|((ns, pod, container), kill)| {
+                kill.notify_one();
+                format!("{ns}/{pod} {container}")
+            })
+            .collect()
+    }
+
     /// Every container the runtime runs.
     pub fn components(&self) -> Vec<ComponentStatus> {
         self.components
@@ -111,6 +133,7 @@ impl Runtime {
             components: Arc::default(),
             topology: cfg.topology.clone(),
             mode: cfg.routers,
+            kills: Arc::default(),
         };
         let (stop, rx) = watch::channel(false);
         let kubelet = Kubelet {
@@ -337,6 +360,18 @@ impl Kubelet {
             meta::meta_str(pod, "name").to_string(),
             meta::meta_str(pod, "uid").to_string(),
         );
+        // A pod that was running when the lab stopped: its containers restart now, as after a
+        // node reboot (their logs so far become the previous ones, restart counts rise).
+        let restarting = pod["status"]["phase"] == "Running";
+        if restarting {
+            for c in ob::containers(pod) {
+                let container = c["name"].as_str().unwrap_or("main").to_string();
+                self.obj
+                    .store
+                    .logs()
+                    .rotate(&(ns.clone(), name.clone(), container));
+            }
+        }
         let (node, host_ip) = self.node_of(pod);
         if pod["spec"]["nodeName"].as_str().unwrap_or("").is_empty() {
             let body = json!({"spec": {"nodeName": node}});
@@ -366,7 +401,11 @@ impl Kubelet {
             return;
         };
         let at = ob::Placement { host_ip, pod_ip };
-        let status = ob::running_status(&current, &at, &meta::now_rfc3339());
+        let now = meta::now_rfc3339();
+        let mut status = ob::running_status(&current, &at, &now);
+        if restarting {
+            carry_restarts(&mut status, &pod["status"], &now);
+        }
         self.obj.set_status(&self.obj.k.pods, &current, status);
     }
 
@@ -398,8 +437,15 @@ impl Kubelet {
                     log: log.clone(),
                     metrics_bound: (role == Role::Speaker)
                         .then(|| self.record_port(ns, pod, c, METRICS_PORT)),
+                    restarted: Some(self.restart_hook(ns, pod, &container)),
                 };
-                rp.tasks.extend(components::start(&role, launch));
+                if let Some(task) = components::start(&role, launch) {
+                    if let Ok(mut kills) = self.shared.kills.lock() {
+                        let key = (ns.to_string(), pod.to_string(), container.clone());
+                        kills.insert(key, task.kill.clone());
+                    }
+                    rp.tasks.push(task);
+                }
             }
         }
         rp.status.push(ComponentStatus {
@@ -446,6 +492,25 @@ impl Kubelet {
         })
     }
 
+    /// What the kubelet does when a container restarts: the log so far becomes the previous
+    /// one, and the pod's status counts the restart and keeps the last termination.
+    fn restart_hook(&self, ns: &str, pod: &str, container: &str) -> Arc<dyn Fn() + Send + Sync> {
+        let store = self.obj.store.clone();
+        let key: LogKey = (ns.to_string(), pod.to_string(), container.to_string());
+        Arc::new(move || {
+            store.logs().rotate(&key);
+            let Some(o) = Objects::new(store.clone()) else {
+                return;
+            };
+            let Some(current) = o.get(&o.k.pods, &key.0, &key.1) else {
+                return;
+            };
+            let mut status = current["status"].clone();
+            restart_container(&mut status, &key.2, &meta::now_rfc3339());
+            o.set_status(&o.k.pods, &current, status);
+        })
+    }
+
     fn log_sink(&self, ns: &str, pod: &str, container: &str) -> components::LogSink {
         let store = self.obj.store.clone();
         let (ns, pod, container) = (ns.to_string(), pod.to_string(), container.to_string());
@@ -488,6 +553,11 @@ impl Kubelet {
         let Some(rp) = self.running.remove(uid) else {
             return;
         };
+        if let Ok(mut kills) = self.shared.kills.lock() {
+            for c in &rp.status {
+                kills.remove(&(c.namespace.clone(), c.pod.clone(), c.container.clone()));
+            }
+        }
         for t in rp.tasks {
             t.stop().await;
         }
@@ -618,6 +688,43 @@ impl Kubelet {
         if let Ok(mut c) = self.shared.components.lock() {
             *c = all;
         }
+    }
+}
+
+/// Count one restart of `container` in a pod status: the running state becomes the last
+/// (terminated, as by SIGKILL) state and a new one starts `now`.
+fn restart_container(status: &mut Value, container: &str, now: &str) {
+    let Some(list) = status["containerStatuses"].as_array_mut() else {
+        return;
+    };
+    for c in list.iter_mut().filter(|c| c["name"] == container) {
+        let count = c["restartCount"].as_u64().unwrap_or(0) + 1;
+        let started = c["state"]["running"]["startedAt"].clone();
+        c["restartCount"] = json!(count);
+        c["lastState"] = json!({"terminated": {"exitCode": 137, "reason": "Error",
+            "startedAt": started, "finishedAt": now}});
+        c["state"] = json!({"running": {"startedAt": now}});
+    }
+}
+
+/// A fresh running `status` of a pod that ran before (`old`): every container restarted once
+/// more than it had.
+fn carry_restarts(status: &mut Value, old: &Value, now: &str) {
+    let Some(list) = status["containerStatuses"].as_array_mut() else {
+        return;
+    };
+    for c in list.iter_mut() {
+        let before = old["containerStatuses"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|o| o["name"] == c["name"]);
+        let Some(before) = before else { continue };
+        let mut prior = json!({"containerStatuses": [before.clone()]});
+        restart_container(&mut prior, c["name"].as_str().unwrap_or_default(), now);
+        let restarted = &prior["containerStatuses"][0];
+        c["restartCount"] = restarted["restartCount"].clone();
+        c["lastState"] = restarted["lastState"].clone();
     }
 }
 
