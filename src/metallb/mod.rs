@@ -19,6 +19,7 @@
 
 pub mod config;
 pub mod controller;
+pub mod crds;
 pub mod events;
 pub mod metrics;
 pub mod speaker;
