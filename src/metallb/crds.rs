@@ -141,6 +141,16 @@ impl CrdSet {
             .map(|(_, h)| h.obj.clone())
     }
 
+    /// The objects of kind `kind` as written out (for tests that replay them).
+    #[cfg(test)]
+    pub(crate) fn objects_of(&self, kind: usize) -> Vec<DynamicObject> {
+        self.objects
+            .iter()
+            .filter(|((k, _), _)| *k == kind)
+            .filter_map(|(_, h)| serde_json::from_value(h.doc.clone()).ok())
+            .collect()
+    }
+
     /// The canonical text of every object: [`CRD_TEXT_HEADER`], then one JSON document per
     /// object (kinds in [`CONFIG_KINDS`] order, names sorted), separated by `---`.
     pub fn text(&self) -> String {
@@ -205,11 +215,8 @@ pub fn parse(text: &str, version: Version) -> Result<Parsed, ConfigError> {
         target: version,
         mode: BgpMode::Native,
     };
-    let report = crate::config::lint(&file, InputKind::Auto, &options).map_err(|e| {
-        ConfigError::Invalid {
-            message: e.message,
-        }
-    })?;
+    let report = crate::config::lint(&file, InputKind::Auto, &options)
+        .map_err(|e| ConfigError::Invalid { message: e.message })?;
     let first_error = |diags: &[crate::diag::Diagnostic]| {
         diags
             .iter()
@@ -241,7 +248,7 @@ pub fn parse(text: &str, version: Version) -> Result<Parsed, ConfigError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use kube::api::ObjectMeta;
 

@@ -25,6 +25,7 @@ mod lab_kubectl;
 mod lab_lifecycle;
 mod lab_restart;
 mod metallb_cli;
+mod metallb_crds;
 mod metallb_features;
 mod metallb_kubectl;
 mod metallb_tutorial;
