@@ -31,9 +31,11 @@ use super::config::ConfigError;
 use super::crds;
 use super::events::{EventType, ObjectRef, Recorder};
 use super::source::{self, Current, Source};
+use super::status::{all_pool_counts, PoolStatusWriter, StateReporter};
 use super::watch::{self, key_of, Change};
 use super::{log_line, ControllerOptions, Error, LogSink, CONTROLLER_COMPONENT};
 use crate::alloc::{Allocator, ServiceInfo};
+use crate::config::Version;
 
 enum Msg {
     Config(Change<ConfigMap>),
@@ -202,6 +204,8 @@ struct Controller {
     alloc: Allocator,
     config: ConfigState,
     source: Source,
+    /// v0.15's status objects: IPAddressPool counts and the ConfigurationState `controller`.
+    v015: Option<(PoolStatusWriter, StateReporter)>,
     services: BTreeMap<String, Service>,
     /// What we last wrote to each Service's status.
     reported: HashMap<String, IpAddr>,
@@ -244,10 +248,16 @@ pub async fn run(
             permits: Arc::new(Semaphore::new(STATUS_WRITERS)),
             failed: failed_tx,
         },
-        recorder: Recorder::new(client, CONTROLLER_COMPONENT, None),
+        recorder: Recorder::new(client.clone(), CONTROLLER_COMPONENT, None),
         log: opts.log.clone(),
         alloc: Allocator::default(),
         config: ConfigState::default(),
+        v015: (opts.version >= Version::v0(15)).then(|| {
+            (
+                PoolStatusWriter::new(client.clone(), &opts.namespace),
+                StateReporter::controller(client.clone(), &opts.namespace),
+            )
+        }),
         source,
         services: BTreeMap::new(),
         reported: HashMap::new(),
@@ -318,7 +328,10 @@ impl Controller {
                 Some(key) = failed.recv() => {
                     self.retry.insert(key);
                 }
-                _ = tick.tick() => self.retry_writes().await,
+                _ = tick.tick() => {
+                    self.retry_writes().await;
+                    self.write_pool_status();
+                }
                 _ = super::stopped(shutdown) => return Ok(()),
             }
         }
@@ -457,6 +470,9 @@ impl Controller {
         });
         match result {
             Ok(cleared) => {
+                if let Some((_, state)) = &mut self.v015 {
+                    state.report(Ok(()));
+                }
                 self.clear_assignments(cleared);
                 let was_pending = self.config.pending.is_some();
                 self.config.accept(text);
@@ -471,8 +487,20 @@ impl Controller {
                 true
             }
             Err(e) => {
+                if let Some((_, state)) = &mut self.v015 {
+                    state.report(Err(e.to_string()));
+                }
                 self.reject(obj, text, &e);
                 false
+            }
+        }
+    }
+
+    /// v0.15: write the IPAddressPools' counts that changed (custom resources only).
+    fn write_pool_status(&mut self) {
+        if let Some((pools, _)) = &mut self.v015 {
+            if self.source.uses_crds() && self.config.applied.is_some() {
+                pools.sync(all_pool_counts(&self.alloc));
             }
         }
     }

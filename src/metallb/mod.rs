@@ -26,6 +26,7 @@ pub mod events;
 pub mod metrics;
 pub mod source;
 pub mod speaker;
+pub mod status;
 pub mod watch;
 
 pub use controller::run as run_controller;

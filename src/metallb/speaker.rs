@@ -33,6 +33,7 @@ use super::crds;
 use super::events::{EventType, ObjectRef, Recorder};
 use super::metrics::{self, Metrics};
 use super::source::{Current, Source};
+use super::status::StateReporter;
 use super::watch::{self, key_of, Change};
 use super::{log_line, Error, SpeakerOptions, SPEAKER_COMPONENT};
 use crate::alloc::Allocator;
@@ -70,6 +71,8 @@ struct Speaker {
     /// The accepted pools, for "which pool owns this address".
     pools: Allocator,
     source: Source,
+    /// v0.15: the ConfigurationState `speaker-<node>`.
+    state: Option<StateReporter>,
     config_changed: bool,
     services: BTreeMap<String, Service>,
     services_changed: bool,
@@ -140,6 +143,8 @@ pub async fn run(
         tasks.extend(spawn_crd_watches(&client, &opts.namespace, &tx, Msg::Crd));
     }
     drop(tx);
+    let state = (opts.version >= crate::config::Version::v0(15))
+        .then(|| StateReporter::speaker(client.clone(), &opts.namespace, &opts.node_name));
     let mut s = Speaker {
         recorder: Recorder::new(client, SPEAKER_COMPONENT, Some(&opts.node_name)),
         opts,
@@ -147,6 +152,7 @@ pub async fn run(
         config: ConfigState::default(),
         parsed: None,
         pools: Allocator::default(),
+        state,
         source,
         config_changed: false,
         services: BTreeMap::new(),
@@ -354,6 +360,9 @@ impl Speaker {
         });
         match result {
             Ok((parsed, pools)) => {
+                if let Some(state) = &mut self.state {
+                    state.report(Ok(()));
+                }
                 let was_pending = self.config.pending.is_some();
                 self.config.accept(text);
                 self.parsed = Some(parsed);
@@ -367,7 +376,12 @@ impl Speaker {
                     },
                 );
             }
-            Err(e) => self.reject(obj, text, &e),
+            Err(e) => {
+                if let Some(state) = &mut self.state {
+                    state.report(Err(e.to_string()));
+                }
+                self.reject(obj, text, &e);
+            }
         }
     }
 

@@ -29,7 +29,8 @@ async fn register_crds(env: &Env) {
     let gvk = GroupVersionKind::gvk("apiextensions.k8s.io", "v1", "CustomResourceDefinition");
     let ar = ApiResource::from_gvk_with_plural(&gvk, "customresourcedefinitions");
     let api: Api<DynamicObject> = Api::all_with(env.client.clone(), &ar);
-    for (kind, plural, version) in KINDS {
+    let status_kinds = [("ConfigurationState", "configurationstates", "v1beta1")];
+    for (kind, plural, version) in KINDS.iter().chain(&status_kinds) {
         let crd: DynamicObject = serde_json::from_value(json!({
             "apiVersion": "apiextensions.k8s.io/v1",
             "kind": "CustomResourceDefinition",
@@ -55,6 +56,7 @@ async fn register_crds(env: &Env) {
 fn api_for(env: &Env, kind: &str) -> Api<DynamicObject> {
     let (_, plural, version) = KINDS
         .iter()
+        .chain(&[("ConfigurationState", "configurationstates", "v1beta1")])
         .find(|(k, _, _)| *k == kind)
         .expect("known kind");
     let gvk = GroupVersionKind::gvk("metallb.io", version, kind);
@@ -87,6 +89,15 @@ async fn apply_crds(env: &Env, file: &str) {
                 .expect("create");
         }
     }
+}
+
+async fn wait_pool_status(env: &Env, want: Value) {
+    let api = api_for(env, "IPAddressPool");
+    eventually_async(&format!("my-ip-space status {want}"), WAIT, || async {
+        let o = api.get_opt("my-ip-space").await.ok()??;
+        (o.data["status"] == want).then_some(())
+    })
+    .await;
 }
 
 /// Steps 1 and 2: sessions at both routers, nginx on 198.51.100.0, announced to both.
@@ -128,6 +139,28 @@ async fn tutorial_steps_1_and_2(version: Version) -> (Env, Running, Running) {
 async fn v0_15_reallocates_when_a_pool_change_takes_the_address_away() {
     let (env, controller, speaker) = tutorial_steps_1_and_2(Version::v0(15)).await;
 
+    // v0.15's status: the pool's counts and both components' ConfigurationState.
+    wait_pool_status(
+        &env,
+        json!({"assignedIPv4": 1, "assignedIPv6": 0,
+                                  "availableIPv4": 255, "availableIPv6": 0}),
+    )
+    .await;
+    for name in ["controller", "speaker-minikube"] {
+        eventually_async(
+            &format!("ConfigurationState {name} Valid"),
+            WAIT,
+            || async {
+                let o = api_for(&env, "ConfigurationState")
+                    .get_opt(name)
+                    .await
+                    .ok()??;
+                (o.data["status"]["result"] == "Valid").then_some(())
+            },
+        )
+        .await;
+    }
+
     apply_crds(&env, "tutorial-crds-3.yaml").await;
     let want = "current IP for \"default/nginx\" not allowed by config, will attempt for new IP assignment: [\"198.51.100.0\"] is not allowed in config";
     eventually_async("ClearAssignment on nginx", WAIT, || async {
@@ -158,6 +191,13 @@ async fn v0_15_reallocates_when_a_pool_change_takes_the_address_away() {
             .all(|(c, _, _, _)| c != "metallb-controller"),
         "v0.15's controller does not reject the change"
     );
+
+    wait_pool_status(
+        &env,
+        json!({"assignedIPv4": 1, "assignedIPv6": 0,
+                                  "availableIPv4": 253, "availableIPv6": 0}),
+    )
+    .await;
 
     // Step 4 changes no address.
     apply_crds(&env, "tutorial-crds-4.yaml").await;
