@@ -16,6 +16,7 @@ mod bgp_loopback;
 mod bgp_session;
 mod ci_docs;
 mod convert;
+mod crd_schema;
 mod first_hour;
 mod install;
 mod lab_e2e;
