@@ -9,6 +9,7 @@
 pub mod assignments;
 pub mod install;
 pub mod live;
+pub mod release;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -19,6 +19,7 @@ mod convert;
 mod crd_schema;
 mod first_hour;
 mod install;
+mod install_release;
 mod lab_e2e;
 mod lab_http;
 mod lab_kube_rs;
