@@ -15,7 +15,9 @@ use crate::kube::install::{self, ConfigCheck, InstallSettings, Progress, DEFAULT
 /// Options of `metallbctl install`.
 #[derive(Debug, Args)]
 pub struct InstallArgs {
-    /// MetalLB image tag to install (`-V`/`--version` print metallbctl's own version).
+    /// MetalLB release to install: v0.12 (the ConfigMap release) or v0.13 to v0.16 (custom
+    /// resources, with CRDs and the webhook), or a patch tag such as v0.15.2 (`-V`/`--version`
+    /// print metallbctl's own version).
     #[arg(id = "metallb_version", long = "metallb-version", value_name = "TAG", default_value = DEFAULT_VERSION)]
     pub version: String,
     /// Also install the tutorial's test BGP routers (BIRD and FRR).

@@ -24,8 +24,10 @@ use crate::diag::{Diagnostic, SourceFile};
 pub const METALLB_YAML: &str = include_str!("../../manifests/metallb.yaml");
 /// The test routers' manifest.
 pub const TEST_ROUTER_YAML: &str = include_str!("../../manifests/test-bgp-router.yaml");
-/// The MetalLB version the manifest names.
-pub const DEFAULT_VERSION: &str = "v0.12.1";
+/// The image tag manifests/metallb.yaml names (v0.12, the last ConfigMap release).
+pub const LEGACY_TAG: &str = "v0.12.1";
+/// The release installed by default: the newest (its manifest is `kube::release`'s).
+pub const DEFAULT_VERSION: &str = "v0.16";
 /// The field manager of every write.
 pub const FIELD_MANAGER: &str = "metallbctl";
 const NAMESPACE: &str = "metallb-system";
@@ -203,9 +205,31 @@ pub fn documents(yaml: &str) -> Result<Vec<Value>, InstallError> {
     Ok(out)
 }
 
-/// The manifests to install, with images at `version`.
+/// The manifest of `version`: `v0.13` to `v0.16` (or a patch release of one, e.g. `v0.15.2`)
+/// pick that release's manifest (`kube::release`: CRDs, RBAC, webhook), with the images at the
+/// patch release given or the pinned one; `v0.12` and anything else is manifests/metallb.yaml
+/// (the ConfigMap release) with the images at that tag (`v0.12` alone means v0.12.1).
+pub fn manifest_text(version: &str) -> String {
+    let tag = if version.starts_with('v') {
+        version.to_string()
+    } else {
+        format!("v{version}")
+    };
+    let has_patch = tag.matches('.').count() >= 2;
+    match version.parse::<config::Version>() {
+        Ok(v) => match (super::release::committed(v), super::release::pinned_tag(v)) {
+            (Some(text), Some(pinned)) if has_patch => text.replace(pinned, &tag),
+            (Some(text), _) => text.to_string(),
+            _ if has_patch => METALLB_YAML.replace(LEGACY_TAG, &tag),
+            _ => METALLB_YAML.replace(LEGACY_TAG, if v.minor == 12 { LEGACY_TAG } else { &tag }),
+        },
+        Err(_) => METALLB_YAML.replace(LEGACY_TAG, version),
+    }
+}
+
+/// The manifests to install, with images at `version` ([`manifest_text`]).
 pub fn install_documents(version: &str, with_router: bool) -> Result<Vec<Value>, InstallError> {
-    let mut docs = documents(&METALLB_YAML.replace(DEFAULT_VERSION, version))?;
+    let mut docs = documents(&manifest_text(version))?;
     if with_router {
         docs.extend(documents(TEST_ROUTER_YAML)?);
     }
@@ -677,7 +701,9 @@ pub async fn uninstall(
     progress: &mut dyn Progress,
 ) -> Result<(), InstallError> {
     reachable(client, server).await?;
+    // Whatever release was installed: the newest's objects plus the ConfigMap release's.
     let mut docs = install_documents(DEFAULT_VERSION, with_test_router)?;
+    docs.extend(install_documents(LEGACY_TAG, false)?);
     docs.push(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "memberlist", "namespace": NAMESPACE}}));
     docs.push(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "config", "namespace": NAMESPACE}}));
     docs.sort_by_key(|d| d["kind"] == "Namespace");
@@ -711,6 +737,13 @@ mod tests {
             ds["spec"]["template"]["metadata"]["labels"]["app"],
             "speaker"
         );
+        let crds = install_documents("v0.15", false).unwrap();
+        let text = serde_json::to_string(&crds).unwrap();
+        assert!(text.contains("controller:v0.15.3") && text.contains("ipaddresspools.metallb.io"));
+        let patch = serde_json::to_string(&install_documents("v0.15.2", false).unwrap()).unwrap();
+        assert!(patch.contains("speaker:v0.15.2") && !patch.contains("v0.15.3"));
+        let legacy = serde_json::to_string(&install_documents("v0.12", false).unwrap()).unwrap();
+        assert!(legacy.contains("speaker:v0.12.1") && !legacy.contains("metallb.io/v1beta1"));
         let other = install_documents("v0.12.0", false).unwrap();
         assert!(serde_json::to_string(&other)
             .unwrap()
