@@ -17,6 +17,7 @@ mod bgp_session;
 mod ci_docs;
 mod convert;
 mod crd_schema;
+mod crds_kubectl;
 mod first_hour;
 mod install;
 mod install_release;
