@@ -7,6 +7,7 @@
 //! context applies to whichever file is used.
 
 pub mod assignments;
+pub mod crds;
 pub mod install;
 pub mod live;
 pub mod release;

@@ -59,7 +59,7 @@ pub enum TutorialError {
 /// release) with the test routers, waiting up to a minute for the rollout.
 pub fn install_settings(release: Option<crate::config::Version>) -> InstallSettings {
     InstallSettings {
-        version: release.map_or(install::LEGACY_TAG.to_string(), |v| v.to_string()),
+        version: Some(release.map_or(install::LEGACY_TAG.to_string(), |v| v.to_string())),
         with_test_router: true,
         timeout: Duration::from_secs(60),
         ..InstallSettings::default()

@@ -1,11 +1,11 @@
-//! Our generated CustomResourceDefinitions (`config::crd::api`, from the Rust types) against
+//! Our generated CustomResourceDefinitions (`kube::crds`, from the Rust types) against
 //! upstream MetalLB's, field by field: names, types, formats, defaults, ranges, enums,
 //! required, CEL rules, versions and printer columns (tests/fixtures/crds/upstream-*.txt,
 //! flattened from each release's metallb-native.yaml). The committed manifests must hold
 //! exactly the generated CRDs.
 
-use metallbctl::config::crd::api;
 use metallbctl::config::Version;
+use metallbctl::kube::crds as api;
 use serde_json::Value;
 
 const RELEASES: &[(u8, &str)] = &[

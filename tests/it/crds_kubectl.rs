@@ -6,7 +6,7 @@
 //! takes .0 away, so nginx is re-allocated and the ClearAssignment event says so. Skipped with a
 //! message when kubectl is missing, unless METALLBCTL_REQUIRE_PEERS=1.
 
-use crate::support::{eventually, have_kubectl, manifest, Lab};
+use crate::support::{eventually, have_kubectl, manifest, metallbctl, Lab};
 
 #[test]
 fn v0_15_custom_resources_with_kubectl() {
@@ -123,6 +123,46 @@ fn v0_15_custom_resources_with_kubectl() {
         },
         || lab.status().to_string(),
     );
+    // install --config dry-runs custom resources as v0.15 (the installed release) judges them:
+    // a pool that takes nginx's .1 away would re-allocate it, so install refuses.
+    let moved = lab.dir.join("moved-pool.yaml");
+    std::fs::write(
+        &moved,
+        "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata:\n  name: my-ip-space\n  namespace: metallb-system\nspec:\n  addresses:\n  - 198.51.100.128/25\n",
+    )
+    .expect("write");
+    let out = metallbctl()
+        .arg("install")
+        .arg("--kubeconfig")
+        .arg(lab.kubeconfig())
+        .args(["--with-test-router", "--wait=false", "--config"])
+        .arg(&moved)
+        .output()
+        .expect("run metallbctl");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("default/nginx") && text.contains("198.51.100.1"),
+        "{text}"
+    );
+    assert!(
+        lab.k(&[
+            "get",
+            "ipaddresspool",
+            "-n",
+            "metallb-system",
+            "my-ip-space",
+            "-o",
+            "jsonpath={.spec.addresses}"
+        ])
+        .contains("198.51.100.0/24"),
+        "the refused pool was applied"
+    );
+
     let state = lab.k(&["get", "configurationstates", "-n", "metallb-system"]);
     assert!(
         state.contains("controller") && state.contains("Valid"),

@@ -10,7 +10,6 @@
 //! the admission webhooks' cross-object checks, and the ConfigMap rules where they apply
 //! (`to_model` fills the ConfigMap model). Pure code.
 
-pub mod api;
 pub mod convert;
 pub mod crd_release;
 pub mod model;

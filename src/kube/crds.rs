@@ -8,6 +8,10 @@
 //! releases. `tests/it/crd_schema.rs` compares every generated schema with upstream's, field by
 //! field (names, types, formats, defaults, ranges, enums, required, CEL rules, printer columns).
 
+// kube's `printcolumn(...)` repeats `type_ = "string"` per column, which clippy takes for a
+// duplicated attribute.
+#![allow(clippy::duplicated_attributes)]
+
 use std::collections::BTreeMap;
 
 use kube::core::crd::merge_crds;
@@ -643,6 +647,44 @@ pub fn crds(release: Version) -> Vec<Value> {
     push(json(ServiceBGPStatus::crd()), 15, 16);
     push(json(ServiceL2Status::crd()), 14, 16);
     out.into_iter()
-        .map(|c| super::crd_release::for_release(c, release))
+        .map(|c| crate::config::crd::crd_release::for_release(c, release))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every spec field of the API types is a field of validate's table and the other way
+    /// round (at the newest release, which the types describe).
+    #[test]
+    fn the_api_types_and_validates_tables_have_the_same_fields() {
+        let crds = [
+            IPAddressPool::crd(),
+            BGPPeer::crd(),
+            v1beta1::BGPPeer::crd(),
+            BGPAdvertisement::crd(),
+            L2Advertisement::crd(),
+            Community::crd(),
+            BFDProfile::crd(),
+        ];
+        for crd in crds {
+            let crd = serde_json::to_value(crd).unwrap();
+            let kind = crd["spec"]["names"]["kind"].as_str().unwrap();
+            let v = &crd["spec"]["versions"][0];
+            let version = v["name"].as_str().unwrap();
+            let mut have: Vec<&str> = v["schema"]["openAPIV3Schema"]["properties"]["spec"]
+                ["properties"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            have.sort_unstable();
+            let mut want =
+                crate::config::crd::crd_release::spec_keys(kind, version, Version::NEWEST).unwrap();
+            want.sort_unstable();
+            assert_eq!(have, want, "{kind} {version}");
+        }
+    }
 }
