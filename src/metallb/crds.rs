@@ -141,6 +141,19 @@ impl CrdSet {
             .map(|(_, h)| h.obj.clone())
     }
 
+    /// BGPPeer names by `peerAddress` (for ServiceBGPStatus).
+    pub fn peer_names(&self) -> BTreeMap<String, Vec<String>> {
+        let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for h in self.objects.values().filter(|h| h.obj.kind == "BGPPeer") {
+            if let Some(addr) = h.doc["spec"]["peerAddress"].as_str() {
+                out.entry(addr.trim().to_string())
+                    .or_default()
+                    .push(h.obj.name.clone());
+            }
+        }
+        out
+    }
+
     /// The objects of kind `kind` as written out (for tests that replay them).
     #[cfg(test)]
     pub(crate) fn objects_of(&self, kind: usize) -> Vec<DynamicObject> {

@@ -19,6 +19,7 @@
 //! This module only watches, decides what to write, and writes it. It must not depend on
 //! `crate::lab` (the lab starts these components; they do not know about the lab) or on `cli`.
 
+pub mod bgp_status;
 pub mod config;
 pub mod controller;
 pub mod crds;

@@ -94,6 +94,15 @@ impl Source {
         })
     }
 
+    /// BGPPeer names by peer address, when the configuration comes from custom resources.
+    pub fn peer_names(&self) -> std::collections::BTreeMap<String, Vec<String>> {
+        if self.uses_crds() {
+            self.crds.peer_names()
+        } else {
+            Default::default()
+        }
+    }
+
     /// Parse a text [`Source::current`] gave, as this release does.
     pub fn parse(&self, text: &str) -> Result<Parsed, ConfigError> {
         parse(text, self.version)

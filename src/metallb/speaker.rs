@@ -27,6 +27,7 @@ use kube::{Api, Client};
 use tokio::sync::{mpsc, watch as tokio_watch};
 use tokio::task::JoinHandle;
 
+use super::bgp_status::{self, BgpStatusWriter};
 use super::config::{ConfigError, Parsed, PeerSpec};
 use super::controller::{ingress_ips, service_info, spawn_crd_watches, ConfigState};
 use super::crds;
@@ -73,6 +74,8 @@ struct Speaker {
     source: Source,
     /// v0.15: the ConfigurationState `speaker-<node>`.
     state: Option<StateReporter>,
+    /// v0.15: this node's ServiceBGPStatus objects.
+    bgp_status: Option<BgpStatusWriter>,
     config_changed: bool,
     services: BTreeMap<String, Service>,
     services_changed: bool,
@@ -143,8 +146,11 @@ pub async fn run(
         tasks.extend(spawn_crd_watches(&client, &opts.namespace, &tx, Msg::Crd));
     }
     drop(tx);
-    let state = (opts.version >= crate::config::Version::v0(15))
-        .then(|| StateReporter::speaker(client.clone(), &opts.namespace, &opts.node_name));
+    let v015 = opts.version >= crate::config::Version::v0(15);
+    let state =
+        v015.then(|| StateReporter::speaker(client.clone(), &opts.namespace, &opts.node_name));
+    let bgp_status =
+        v015.then(|| BgpStatusWriter::new(client.clone(), &opts.namespace, &opts.node_name));
     let mut s = Speaker {
         recorder: Recorder::new(client, SPEAKER_COMPONENT, Some(&opts.node_name)),
         opts,
@@ -153,6 +159,7 @@ pub async fn run(
         parsed: None,
         pools: Allocator::default(),
         state,
+        bgp_status,
         source,
         config_changed: false,
         services: BTreeMap::new(),
@@ -231,7 +238,10 @@ impl Speaker {
                     }
                     None => return,
                 },
-                _ = tick.tick() => self.watch_sessions(),
+                _ = tick.tick() => {
+                    self.watch_sessions();
+                    self.sync_bgp_status();
+                }
                 _ = super::stopped(shutdown) => return,
             }
         }
@@ -542,6 +552,25 @@ impl Speaker {
         for run in self.peers.values() {
             let _ = run.routes.send(self.routes.clone());
         }
+    }
+
+    /// v0.15: the ServiceBGPStatus objects for what this node announces over its Established
+    /// sessions.
+    fn sync_bgp_status(&mut self) {
+        let Some(writer) = &mut self.bgp_status else {
+            return;
+        };
+        let up: Vec<IpAddr> = self
+            .peers
+            .values()
+            .filter(|r| r.up)
+            .map(|r| r.spec.address)
+            .collect();
+        writer.sync(bgp_status::desired(
+            &self.announced,
+            &up,
+            &self.source.peer_names(),
+        ));
     }
 
     /// Log sessions that came up or went down since the last look.

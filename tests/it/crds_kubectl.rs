@@ -66,6 +66,19 @@ fn v0_15_custom_resources_with_kubectl() {
         "{peers}"
     );
 
+    // The speaker's ServiceBGPStatus for nginx, with its printer columns.
+    eventually(
+        20,
+        "ServiceBGPStatus for nginx",
+        || {
+            let t = lab.k(&["get", "servicebgpstatuses", "-n", "metallb-system"]);
+            let header = t.lines().next().unwrap_or_default();
+            (header.contains("NODE") && header.contains("SERVICE NAME") && t.contains("nginx"))
+                .then_some(())
+        },
+        || lab.k(&["get", "servicebgpstatuses", "-A", "-o", "yaml"]),
+    );
+
     // An invalid pool is refused by MetalLB's webhook, with MetalLB's message.
     let bad = lab.dir.join("bad-pool.yaml");
     std::fs::write(

@@ -29,7 +29,10 @@ async fn register_crds(env: &Env) {
     let gvk = GroupVersionKind::gvk("apiextensions.k8s.io", "v1", "CustomResourceDefinition");
     let ar = ApiResource::from_gvk_with_plural(&gvk, "customresourcedefinitions");
     let api: Api<DynamicObject> = Api::all_with(env.client.clone(), &ar);
-    let status_kinds = [("ConfigurationState", "configurationstates", "v1beta1")];
+    let status_kinds = [
+        ("ConfigurationState", "configurationstates", "v1beta1"),
+        ("ServiceBGPStatus", "servicebgpstatuses", "v1beta1"),
+    ];
     for (kind, plural, version) in KINDS.iter().chain(&status_kinds) {
         let crd: DynamicObject = serde_json::from_value(json!({
             "apiVersion": "apiextensions.k8s.io/v1",
@@ -56,7 +59,10 @@ async fn register_crds(env: &Env) {
 fn api_for(env: &Env, kind: &str) -> Api<DynamicObject> {
     let (_, plural, version) = KINDS
         .iter()
-        .chain(&[("ConfigurationState", "configurationstates", "v1beta1")])
+        .chain(&[
+            ("ConfigurationState", "configurationstates", "v1beta1"),
+            ("ServiceBGPStatus", "servicebgpstatuses", "v1beta1"),
+        ])
         .find(|(k, _, _)| *k == kind)
         .expect("known kind");
     let gvk = GroupVersionKind::gvk("metallb.io", version, kind);
@@ -160,6 +166,26 @@ async fn v0_15_reallocates_when_a_pool_change_takes_the_address_away() {
         )
         .await;
     }
+
+    // ServiceBGPStatus: nginx is sent to both routers from this node.
+    eventually_async("ServiceBGPStatus for nginx", WAIT, || async {
+        let list = api_for(&env, "ServiceBGPStatus")
+            .list(&Default::default())
+            .await
+            .ok()?;
+        let o = list.items.first()?;
+        let ok = list.items.len() == 1
+            && o.data["status"]["peers"] == json!(["bird", "quagga"])
+            && o.data["status"]["serviceName"] == "nginx"
+            && o.data["status"]["node"] == "minikube"
+            && o.metadata
+                .labels
+                .as_ref()?
+                .get("metallb.io/service-namespace")?
+                == "default";
+        ok.then_some(())
+    })
+    .await;
 
     apply_crds(&env, "tutorial-crds-3.yaml").await;
     let want = "current IP for \"default/nginx\" not allowed by config, will attempt for new IP assignment: [\"198.51.100.0\"] is not allowed in config";
