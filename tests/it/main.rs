@@ -16,6 +16,7 @@ mod bgp_loopback;
 mod bgp_session;
 mod ci_docs;
 mod convert;
+mod convert_props;
 mod crd_schema;
 mod crds_kubectl;
 mod first_hour;
