@@ -27,6 +27,11 @@ pub struct ClusterArgs {
     /// Name of MetalLB's configuration ConfigMap.
     #[arg(long = "config", default_value = metallb::DEFAULT_CONFIG_MAP, value_name = "NAME")]
     pub config_map: String,
+    /// The MetalLB release to behave as: v0.13 and later read the custom resources (the
+    /// ConfigMap when there are none); v0.14 and later re-allocate services whose address a
+    /// new configuration takes away, instead of rejecting it.
+    #[arg(long, default_value = "v0.12", value_name = "VERSION")]
+    pub metallb_version: crate::config::Version,
     /// Kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster).
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
@@ -52,6 +57,7 @@ pub fn run(args: ControllerArgs) -> Result<ExitCode> {
         let opts = ControllerOptions {
             namespace: args.cluster.namespace,
             config_map: args.cluster.config_map,
+            version: args.cluster.metallb_version,
             log: None,
         };
         let shutdown = super::shell::shutdown_on_ctrl_c();

@@ -10,14 +10,16 @@ use std::time::Duration;
 use clap::Args;
 
 use super::output::{out, outln};
-use crate::kube::install::{self, ConfigCheck, InstallSettings, Progress, DEFAULT_VERSION};
+use crate::kube::install::{self, ConfigCheck, InstallSettings, Progress};
 
 /// Options of `metallbctl install`.
 #[derive(Debug, Args)]
 pub struct InstallArgs {
-    /// MetalLB image tag to install (`-V`/`--version` print metallbctl's own version).
-    #[arg(id = "metallb_version", long = "metallb-version", value_name = "TAG", default_value = DEFAULT_VERSION)]
-    pub version: String,
+    /// MetalLB release to install: v0.12 (the ConfigMap release) or v0.13 to v0.16 (custom
+    /// resources, with CRDs and the webhook), or a patch tag such as v0.15.2 (`-V`/`--version`
+    /// print metallbctl's own version). Default: the release installed now, else v0.16.
+    #[arg(id = "metallb_version", long = "metallb-version", value_name = "TAG")]
+    pub version: Option<String>,
     /// Also install the tutorial's test BGP routers (BIRD and FRR).
     #[arg(long)]
     pub with_test_router: bool,
@@ -224,7 +226,7 @@ mod tests {
         ])
         .expect("parse");
         let s = a.settings();
-        assert_eq!(s.version, "v0.12.0");
+        assert_eq!(s.version.as_deref(), Some("v0.12.0"));
         assert!(s.with_test_router && s.dry_run && s.force && !s.wait);
         assert_eq!(s.config.as_deref(), Some(std::path::Path::new("c.yaml")));
         assert_eq!(s.timeout, Duration::from_secs(90));

@@ -89,6 +89,10 @@ pub struct UpArgs {
     /// nginx's EXTERNAL-IP and what each router learned.
     #[arg(long)]
     pub tutorial: bool,
+    /// With --tutorial: the MetalLB release to install, v0.12 (the ConfigMap, the default) or
+    /// v0.13 to v0.16 (custom resources: the tutorial's steps from manifests/tutorial-crds-*.yaml).
+    #[arg(long, value_name = "VERSION", requires = "tutorial")]
+    pub metallb_version: Option<crate::config::Version>,
 }
 
 /// Output format of `lab status`.
@@ -524,6 +528,7 @@ fn run_tutorial(args: &UpArgs, layout: &Layout) -> anyhow::Result<ExitCode> {
     let lab = &args.lab;
     let ip = super::shell::runtime()?.block_on(tutorial::install_and_apply(
         &kubeconfig,
+        args.metallb_version,
         &mut super::install::StdoutProgress::new(),
     ))?;
     outln!("\nnginx EXTERNAL-IP: {ip}");

@@ -42,6 +42,7 @@ pub fn run(args: SpeakerArgs) -> Result<ExitCode> {
         let mut opts = SpeakerOptions::new(args.node, args.node_address);
         opts.namespace = args.cluster.namespace;
         opts.config_map = args.cluster.config_map;
+        opts.version = args.cluster.metallb_version;
         opts.metrics_listen = args.metrics;
         opts.dialer = Arc::new(TcpDialer {
             loopback_only: args.loopback_only,

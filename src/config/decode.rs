@@ -32,6 +32,21 @@ pub(super) enum FieldKind<T> {
     Retired { note: &'static str },
 }
 
+impl<T> Field<T> {
+    /// The key.
+    pub(super) fn key(&self) -> &'static str {
+        self.key
+    }
+
+    /// The release that introduced a live field (`None` for a retired key).
+    pub(super) fn since(&self) -> Option<Version> {
+        match self.kind {
+            FieldKind::Live { since, .. } => Some(since),
+            FieldKind::Retired { .. } => None,
+        }
+    }
+}
+
 /// A live field since MetalLB v0.`since`.
 pub(super) const fn live<T>(key: &'static str, since: u8, decode: DecodeFn<T>) -> Field<T> {
     Field {

@@ -24,8 +24,10 @@ use crate::diag::{Diagnostic, SourceFile};
 pub const METALLB_YAML: &str = include_str!("../../manifests/metallb.yaml");
 /// The test routers' manifest.
 pub const TEST_ROUTER_YAML: &str = include_str!("../../manifests/test-bgp-router.yaml");
-/// The MetalLB version the manifest names.
-pub const DEFAULT_VERSION: &str = "v0.12.1";
+/// The image tag manifests/metallb.yaml names (v0.12, the last ConfigMap release).
+pub const LEGACY_TAG: &str = "v0.12.1";
+/// The release installed by default: the newest (its manifest is `kube::release`'s).
+pub const DEFAULT_VERSION: &str = "v0.16";
 /// The field manager of every write.
 pub const FIELD_MANAGER: &str = "metallbctl";
 const NAMESPACE: &str = "metallb-system";
@@ -33,8 +35,10 @@ const NAMESPACE: &str = "metallb-system";
 /// What to install and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstallSettings {
-    /// MetalLB image tag.
-    pub version: String,
+    /// The release to install ([`manifest_text`]); `None`: the release installed now (the
+    /// controller's image tag), else [`DEFAULT_VERSION`], so a re-install or `--config` never
+    /// changes MetalLB's release unasked.
+    pub version: Option<String>,
     /// Also install the tutorial's test BGP routers.
     pub with_test_router: bool,
     /// A MetalLB configuration (ConfigMap YAML or bare config) to apply after a dry run.
@@ -53,7 +57,7 @@ impl Default for InstallSettings {
     /// `metallbctl install` without flags.
     fn default() -> Self {
         InstallSettings {
-            version: DEFAULT_VERSION.into(),
+            version: None,
             with_test_router: false,
             config: None,
             dry_run: false,
@@ -203,9 +207,31 @@ pub fn documents(yaml: &str) -> Result<Vec<Value>, InstallError> {
     Ok(out)
 }
 
-/// The manifests to install, with images at `version`.
+/// The manifest of `version`: `v0.13` to `v0.16` (or a patch release of one, e.g. `v0.15.2`)
+/// pick that release's manifest (`kube::release`: CRDs, RBAC, webhook), with the images at the
+/// patch release given or the pinned one; `v0.12` and anything else is manifests/metallb.yaml
+/// (the ConfigMap release) with the images at that tag (`v0.12` alone means v0.12.1).
+pub fn manifest_text(version: &str) -> String {
+    let tag = if version.starts_with('v') {
+        version.to_string()
+    } else {
+        format!("v{version}")
+    };
+    let has_patch = tag.matches('.').count() >= 2;
+    match version.parse::<config::Version>() {
+        Ok(v) => match (super::release::committed(v), super::release::pinned_tag(v)) {
+            (Some(text), Some(pinned)) if has_patch => text.replace(pinned, &tag),
+            (Some(text), _) => text.to_string(),
+            _ if has_patch => METALLB_YAML.replace(LEGACY_TAG, &tag),
+            _ => METALLB_YAML.replace(LEGACY_TAG, if v.minor == 12 { LEGACY_TAG } else { &tag }),
+        },
+        Err(_) => METALLB_YAML.replace(LEGACY_TAG, version),
+    }
+}
+
+/// The manifests to install, with images at `version` ([`manifest_text`]).
 pub fn install_documents(version: &str, with_router: bool) -> Result<Vec<Value>, InstallError> {
-    let mut docs = documents(&METALLB_YAML.replace(DEFAULT_VERSION, version))?;
+    let mut docs = documents(&manifest_text(version))?;
     if with_router {
         docs.extend(documents(TEST_ROUTER_YAML)?);
     }
@@ -541,7 +567,9 @@ async fn check_config(
     client: &Client,
     server: &str,
     path: &Path,
-) -> Result<(Value, ConfigCheck), InstallError> {
+    version: &str,
+    force: bool,
+) -> Result<(Vec<Value>, ConfigCheck), InstallError> {
     let text = std::fs::read_to_string(path).map_err(|source| InstallError::ReadConfig {
         path: path.to_path_buf(),
         source,
@@ -549,7 +577,10 @@ async fn check_config(
     let file = SourceFile::new(path.display().to_string(), text);
     let options = Options::default();
     let lint = config::lint(&file, InputKind::Auto, &options)?;
-    let cm = config_map_from(&file.text)?;
+    if lint.configs.is_empty() && lint.crds.iter().any(config::crd::Document::is_metallb) {
+        return check_crd_config(client, server, path, file, &lint.crds, version, force).await;
+    }
+    let cm = vec![config_map_from(&file.text)?];
     let Some(found) = lint.configs.first() else {
         return Err(InstallError::NoConfig {
             path: path.to_path_buf(),
@@ -589,6 +620,103 @@ async fn check_config(
     Ok((cm, check))
 }
 
+/// `install --config` with MetalLB's custom resources: checked as the installed release reads
+/// them, then dry-run against the cluster's live assignments with that release's rule (reject
+/// before v0.14, re-allocate from v0.14: refused unless `--force`), as `validate --cluster`
+/// does. Returns the objects to apply.
+async fn check_crd_config(
+    client: &Client,
+    server: &str,
+    path: &Path,
+    file: SourceFile,
+    crd_docs: &[config::crd::Document],
+    version: &str,
+    force: bool,
+) -> Result<(Vec<Value>, ConfigCheck), InstallError> {
+    let release = version
+        .parse::<config::Version>()
+        .unwrap_or(config::Version::NEWEST);
+    let objects: Vec<Value> = documents(&file.text)?
+        .into_iter()
+        .filter(|d| {
+            d["apiVersion"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("metallb.io/"))
+        })
+        .map(|mut d| {
+            d["metadata"]["namespace"] = json!(NAMESPACE);
+            d
+        })
+        .collect();
+    let inputs = [config::crd::Input {
+        file: &file,
+        documents: crd_docs,
+        configmaps: Vec::new(),
+    }];
+    let report = config::crd::lint(&inputs, Some(release), config::BgpMode::Native);
+    let line = crd_docs.first().map_or(1, |d| d.line);
+    let errors: Vec<Diagnostic> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .cloned()
+        .collect();
+    let Some(config) = report.config.filter(|_| errors.is_empty()) else {
+        let check = ConfigCheck {
+            line,
+            diagnostics: errors,
+            dry_run: None,
+            file,
+        };
+        return Ok((objects, check));
+    };
+    let options = Options::default();
+    let live = super::live::fetch(client.clone(), server, NAMESPACE, "config", &options).await?;
+    let live = crate::alloc::check::Live {
+        running: live.running_crds.clone(),
+        described: live.described_crds.clone(),
+        ..live
+    };
+    let (joined, bases) = config::crd::join(&inputs);
+    let at = config
+        .pools
+        .first()
+        .map_or(config.span.start, |p| p.span.start);
+    let semantics = if release >= config::Version::v0(14) {
+        crate::alloc::check::Release::Reallocate {
+            allow_reallocation: force,
+        }
+    } else {
+        crate::alloc::check::Release::Reject
+    };
+    let (found, report) = crate::alloc::check::check_crds(&config, &joined, &live, at, semantics)
+        .map_err(|source| InstallError::DryRun {
+        path: path.to_path_buf(),
+        source: Box::new(source),
+    })?;
+    let diagnostics = found
+        .into_iter()
+        .map(|d| config::crd::relocate(d, &inputs, &bases))
+        .collect();
+    let check = ConfigCheck {
+        line,
+        diagnostics,
+        dry_run: Some(DryRun { report, live }),
+        file,
+    };
+    Ok((objects, check))
+}
+
+/// The tag of the MetalLB controller image installed now, if any.
+async fn installed_version(client: &Client) -> Option<String> {
+    let api: Api<k8s_openapi::api::apps::v1::Deployment> =
+        Api::namespaced(client.clone(), NAMESPACE);
+    let d = api.get_opt("controller").await.ok()??;
+    let image = d.spec?.template.spec?.containers.first()?.image.clone()?;
+    let (repo, tag) = image.rsplit_once(':')?;
+    (repo.ends_with("metallb/controller") && !tag.contains('/')).then(|| tag.to_string())
+}
+
 /// Check that the API server at `server` answers at all, so an unreachable cluster is one
 /// clear error rather than the failure of the first apply.
 async fn reachable(client: &Client, server: &str) -> Result<(), InstallError> {
@@ -607,8 +735,17 @@ pub async fn install(
     progress: &mut dyn Progress,
 ) -> Result<(), InstallError> {
     reachable(client, server).await?;
+    let version = match &settings.version {
+        Some(v) => v.clone(),
+        None => installed_version(client)
+            .await
+            .unwrap_or_else(|| DEFAULT_VERSION.to_string()),
+    };
     let config = match &settings.config {
-        Some(p) => Some((p, check_config(client, server, p).await?)),
+        Some(p) => Some((
+            p,
+            check_config(client, server, p, &version, settings.force).await?,
+        )),
         None => None,
     };
     // A configuration MetalLB would reject, or one that takes an address away, is refused
@@ -630,15 +767,15 @@ pub async fn install(
             progress.line("--force: applying anyway");
         }
     }
-    let docs = install_documents(&settings.version, settings.with_test_router)?;
+    let docs = install_documents(&version, settings.with_test_router)?;
     let mut changed = apply_all(client, &docs, settings.dry_run, progress).await?;
     let mut total = docs.len() + 1;
     if ensure_memberlist(client, settings.dry_run, progress).await? {
         changed += 1;
     }
-    if let Some((_, (cm, _))) = config {
-        changed += apply_all(client, &[cm], settings.dry_run, progress).await?;
-        total += 1;
+    if let Some((_, (objects, _))) = config {
+        changed += apply_all(client, &objects, settings.dry_run, progress).await?;
+        total += objects.len();
     }
     let suffix = if settings.dry_run {
         " (server dry run)"
@@ -648,12 +785,12 @@ pub async fn install(
     if changed == 0 {
         progress.line(&format!(
             "MetalLB {} is installed; everything unchanged",
-            settings.version
+            version
         ));
     } else {
         progress.line(&format!(
             "MetalLB {}: {changed} of {total} objects created or configured{suffix}",
-            settings.version
+            version
         ));
     }
     if settings.wait && !settings.dry_run {
@@ -677,7 +814,9 @@ pub async fn uninstall(
     progress: &mut dyn Progress,
 ) -> Result<(), InstallError> {
     reachable(client, server).await?;
+    // Whatever release was installed: the newest's objects plus the ConfigMap release's.
     let mut docs = install_documents(DEFAULT_VERSION, with_test_router)?;
+    docs.extend(install_documents(LEGACY_TAG, false)?);
     docs.push(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "memberlist", "namespace": NAMESPACE}}));
     docs.push(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "config", "namespace": NAMESPACE}}));
     docs.sort_by_key(|d| d["kind"] == "Namespace");
@@ -711,6 +850,13 @@ mod tests {
             ds["spec"]["template"]["metadata"]["labels"]["app"],
             "speaker"
         );
+        let crds = install_documents("v0.15", false).unwrap();
+        let text = serde_json::to_string(&crds).unwrap();
+        assert!(text.contains("controller:v0.15.3") && text.contains("ipaddresspools.metallb.io"));
+        let patch = serde_json::to_string(&install_documents("v0.15.2", false).unwrap()).unwrap();
+        assert!(patch.contains("speaker:v0.15.2") && !patch.contains("v0.15.3"));
+        let legacy = serde_json::to_string(&install_documents("v0.12", false).unwrap()).unwrap();
+        assert!(legacy.contains("speaker:v0.12.1") && !legacy.contains("metallb.io/v1beta1"));
         let other = install_documents("v0.12.0", false).unwrap();
         assert!(serde_json::to_string(&other)
             .unwrap()

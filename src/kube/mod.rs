@@ -7,8 +7,10 @@
 //! context applies to whichever file is used.
 
 pub mod assignments;
+pub mod crds;
 pub mod install;
 pub mod live;
+pub mod release;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -15,6 +15,9 @@ use crate::kube::install::{self, InstallError, InstallSettings, Progress};
 /// The tutorial's manifests, as the README runs them.
 pub const TUTORIAL_1: &str = include_str!("../../manifests/tutorial-1.yaml");
 pub const TUTORIAL_2: &str = include_str!("../../manifests/tutorial-2.yaml");
+/// The same two steps in custom-resource form (MetalLB v0.13 and later).
+pub const TUTORIAL_CRDS_1: &str = include_str!("../../manifests/tutorial-crds-1.yaml");
+pub const TUTORIAL_CRDS_2: &str = include_str!("../../manifests/tutorial-crds-2.yaml");
 
 /// How long to wait for nginx's address, and then for the routes.
 pub const WAIT: Duration = Duration::from_secs(30);
@@ -52,13 +55,23 @@ pub enum TutorialError {
     Manifest(String),
 }
 
-/// What the tutorial installs: MetalLB at its default version with the test routers, waiting
-/// up to a minute for the rollout.
-pub fn install_settings() -> InstallSettings {
+/// What the tutorial installs: MetalLB `release` (default: v0.12.1, the tutorial's ConfigMap
+/// release) with the test routers, waiting up to a minute for the rollout.
+pub fn install_settings(release: Option<crate::config::Version>) -> InstallSettings {
     InstallSettings {
+        version: Some(release.map_or(install::LEGACY_TAG.to_string(), |v| v.to_string())),
         with_test_router: true,
         timeout: Duration::from_secs(60),
         ..InstallSettings::default()
+    }
+}
+
+/// The tutorial's first two steps for `release`: the ConfigMap form up to v0.12, the
+/// custom-resource form (manifests/tutorial-crds-1..2.yaml) from v0.13.
+pub fn first_steps(release: Option<crate::config::Version>) -> [&'static str; 2] {
+    match release {
+        Some(v) if v >= crate::config::Version::FIRST_CRD => [TUTORIAL_CRDS_1, TUTORIAL_CRDS_2],
+        _ => [TUTORIAL_1, TUTORIAL_2],
     }
 }
 
@@ -66,11 +79,12 @@ pub fn install_settings() -> InstallSettings {
 /// return nginx's EXTERNAL-IP once the controller assigned it.
 pub async fn install_and_apply(
     kubeconfig: &Path,
+    release: Option<crate::config::Version>,
     progress: &mut dyn Progress,
 ) -> Result<String, TutorialError> {
     let (client, server) = crate::kube::connect(None, Some(kubeconfig)).await?;
-    install::install(&client, &server, &install_settings(), progress).await?;
-    for m in [TUTORIAL_1, TUTORIAL_2] {
+    install::install(&client, &server, &install_settings(release), progress).await?;
+    for m in first_steps(release) {
         install::apply_all(&client, &install::documents(m)?, false, progress).await?;
     }
     wait_external_ip(&client).await

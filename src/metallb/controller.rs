@@ -20,21 +20,27 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
-use kube::api::{Patch, PatchParams};
+use kube::api::{DynamicObject, Patch, PatchParams};
 use kube::runtime::watcher;
 use kube::{Api, Client};
 use serde_json::json;
 use tokio::sync::{mpsc, watch as tokio_watch, Semaphore};
 use tokio::task::JoinHandle;
 
-use super::config::{self, ConfigError};
+use super::config::ConfigError;
+use super::crds;
 use super::events::{EventType, ObjectRef, Recorder};
+use super::source::{self, Current, Source};
+use super::status::{all_pool_counts, PoolStatusWriter, StateReporter};
 use super::watch::{self, key_of, Change};
 use super::{log_line, ControllerOptions, Error, LogSink, CONTROLLER_COMPONENT};
 use crate::alloc::{Allocator, ServiceInfo};
+use crate::config::Version;
 
 enum Msg {
     Config(Change<ConfigMap>),
+    /// A custom-resource kind (index into `crds::CONFIG_KINDS`) changed.
+    Crd(usize, Change<DynamicObject>),
     Service(Change<Service>),
 }
 
@@ -99,6 +105,29 @@ impl ConfigState {
         self.pending = None;
         self.reported = None;
     }
+}
+
+/// Watch every configuration kind of `crds::CONFIG_KINDS` in `namespace`; a kind whose CRD is
+/// not installed counts as empty until it is.
+pub(crate) fn spawn_crd_watches<M: Send + 'static>(
+    client: &Client,
+    namespace: &str,
+    tx: &mpsc::UnboundedSender<M>,
+    wrap: fn(usize, Change<DynamicObject>) -> M,
+) -> Vec<JoinHandle<()>> {
+    crds::CONFIG_KINDS
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            watch::spawn_optional(
+                k.plural,
+                k.api(client.clone(), namespace),
+                watcher::Config::default(),
+                tx.clone(),
+                move |c| wrap(i, c),
+            )
+        })
+        .collect()
 }
 
 /// Status writes run concurrently (bounded), in order per Service: each write waits for the
@@ -174,6 +203,9 @@ struct Controller {
     log: Option<LogSink>,
     alloc: Allocator,
     config: ConfigState,
+    source: Source,
+    /// v0.15's status objects: IPAddressPool counts and the ConfigurationState `controller`.
+    v015: Option<(PoolStatusWriter, StateReporter)>,
     services: BTreeMap<String, Service>,
     /// What we last wrote to each Service's status.
     reported: HashMap<String, IpAddr>,
@@ -193,16 +225,21 @@ pub async fn run(
     let (tx, mut rx) = mpsc::unbounded_channel();
     let cm_api: Api<ConfigMap> = Api::namespaced(client.clone(), &opts.namespace);
     let cm_cfg = watcher::Config::default().fields(&format!("metadata.name={}", opts.config_map));
-    let tasks = [
+    let source = Source::new(opts.version);
+    let mut tasks = vec![
         watch::spawn("ConfigMap", cm_api, cm_cfg, tx.clone(), Msg::Config),
         watch::spawn(
             "Services",
             Api::<Service>::all(client.clone()),
             watcher::Config::default(),
-            tx,
+            tx.clone(),
             Msg::Service,
         ),
     ];
+    if source.reads_crds() {
+        tasks.extend(spawn_crd_watches(&client, &opts.namespace, &tx, Msg::Crd));
+    }
+    drop(tx);
     let (failed_tx, mut failed_rx) = mpsc::unbounded_channel();
     let mut c = Controller {
         status: StatusWriter {
@@ -211,10 +248,17 @@ pub async fn run(
             permits: Arc::new(Semaphore::new(STATUS_WRITERS)),
             failed: failed_tx,
         },
-        recorder: Recorder::new(client, CONTROLLER_COMPONENT, None),
+        recorder: Recorder::new(client.clone(), CONTROLLER_COMPONENT, None),
         log: opts.log.clone(),
         alloc: Allocator::default(),
         config: ConfigState::default(),
+        v015: (opts.version >= Version::v0(15)).then(|| {
+            (
+                PoolStatusWriter::new(client.clone(), &opts.namespace),
+                StateReporter::controller(client.clone(), &opts.namespace),
+            )
+        }),
+        source,
         services: BTreeMap::new(),
         reported: HashMap::new(),
         failed: BTreeMap::new(),
@@ -237,15 +281,26 @@ impl Controller {
         failed: &mut mpsc::UnboundedReceiver<String>,
         shutdown: &mut tokio_watch::Receiver<bool>,
     ) -> Result<(), Error> {
-        // Startup: wait for both initial lists.
+        // Startup: wait for the initial lists (ConfigMap, Services, custom resources).
         let (mut cm, mut svcs): (Option<Vec<ConfigMap>>, Option<Vec<Service>>) = (None, None);
+        let mut crds_synced = if self.source.reads_crds() {
+            vec![false; crds::CONFIG_KINDS.len()]
+        } else {
+            Vec::new()
+        };
         // Changes that arrive after one list but before the other, replayed in order.
         let mut early: Vec<Msg> = Vec::new();
-        while cm.is_none() || svcs.is_none() {
+        while cm.is_none() || svcs.is_none() || crds_synced.iter().any(|s| !s) {
             tokio::select! {
                 m = rx.recv() => match m {
                     Some(Msg::Config(Change::Reset(list))) if cm.is_none() => cm = Some(list),
                     Some(Msg::Service(Change::Reset(list))) if svcs.is_none() => svcs = Some(list),
+                    Some(Msg::Crd(k, change @ Change::Reset(_)))
+                        if crds_synced.get(k) == Some(&false) =>
+                    {
+                        crds_synced[k] = true;
+                        self.source.apply_crd(k, change);
+                    }
                     Some(m) => early.push(m),
                     None => return Ok(()),
                 },
@@ -256,9 +311,9 @@ impl Controller {
             self.services.insert(key_of(&s), s);
         }
         self.restore();
-        if let Some(cm) = cm.unwrap_or_default().into_iter().next() {
-            self.on_config(&cm).await;
-        }
+        self.source
+            .set_config_map(cm.unwrap_or_default().into_iter().next());
+        self.on_config().await;
         self.converge_all().await;
         for m in early {
             self.handle(m).await;
@@ -273,7 +328,10 @@ impl Controller {
                 Some(key) = failed.recv() => {
                     self.retry.insert(key);
                 }
-                _ = tick.tick() => self.retry_writes().await,
+                _ = tick.tick() => {
+                    self.retry_writes().await;
+                    self.write_pool_status();
+                }
                 _ = super::stopped(shutdown) => return Ok(()),
             }
         }
@@ -301,16 +359,23 @@ impl Controller {
     async fn handle(&mut self, m: Msg) {
         match m {
             Msg::Config(Change::Reset(list)) => {
-                if let Some(cm) = list.first() {
-                    self.on_config(cm).await;
+                if let Some(cm) = list.into_iter().next() {
+                    self.source.set_config_map(Some(cm));
+                    self.on_config().await;
                 }
             }
-            Msg::Config(Change::Apply(cm)) => self.on_config(&cm).await,
+            Msg::Config(Change::Apply(cm)) => {
+                self.source.set_config_map(Some(*cm));
+                self.on_config().await;
+            }
             Msg::Config(Change::Delete(_)) => {
-                log_line(
-                    &self.log,
-                    "configuration deleted; keeping the configuration in force",
-                );
+                self.source.set_config_map(None);
+                self.on_config().await;
+            }
+            Msg::Crd(kind, change) => {
+                if self.source.apply_crd(kind, change) {
+                    self.on_config().await;
+                }
             }
             Msg::Service(Change::Reset(list)) => {
                 let fresh: BTreeMap<String, Service> =
@@ -357,12 +422,25 @@ impl Controller {
         }
     }
 
-    async fn on_config(&mut self, cm: &ConfigMap) {
-        let Some(text) = config_text(cm) else {
-            let obj = ObjectRef::of(cm);
-            self.reject(&obj, "", &ConfigError::MissingKey);
-            return;
+    /// The configuration objects changed: act on the configuration they now hold.
+    async fn on_config(&mut self) {
+        let (text, obj) = match self.source.current() {
+            None => {
+                if self.config.applied.is_some() {
+                    log_line(
+                        &self.log,
+                        "configuration deleted; keeping the configuration in force",
+                    );
+                }
+                return;
+            }
+            Some(Current::MissingKey(obj)) => {
+                self.reject(&obj, "", &ConfigError::MissingKey);
+                return;
+            }
+            Some(Current::Text { text, obj }) => (text, obj),
         };
+        let text = text.as_str();
         if self.config.applied.as_deref() == Some(text) {
             if self.config.pending.is_some() {
                 self.config.pending = None;
@@ -374,7 +452,6 @@ impl Controller {
             }
             return;
         }
-        let obj = ObjectRef::of(cm);
         if self.try_config(text, &obj) {
             self.converge_all().await;
         }
@@ -382,13 +459,21 @@ impl Controller {
 
     /// Try to apply `text`; returns whether it was applied.
     fn try_config(&mut self, text: &str, obj: &ObjectRef) -> bool {
-        let result = config::parse(text).and_then(|parsed| {
-            self.alloc
-                .set_pools(parsed.pools)
-                .map_err(ConfigError::Incompatible)
+        let reallocates = self.source.reallocates(text);
+        let result = self.source.parse(text).and_then(|parsed| {
+            if reallocates {
+                self.alloc.set_pools_clearing(parsed.pools)
+            } else {
+                self.alloc.set_pools(parsed.pools).map(|()| Vec::new())
+            }
+            .map_err(ConfigError::Incompatible)
         });
         match result {
-            Ok(()) => {
+            Ok(cleared) => {
+                if let Some((_, state)) = &mut self.v015 {
+                    state.report(Ok(()));
+                }
+                self.clear_assignments(cleared);
                 let was_pending = self.config.pending.is_some();
                 self.config.accept(text);
                 log_line(
@@ -402,8 +487,37 @@ impl Controller {
                 true
             }
             Err(e) => {
+                if let Some((_, state)) = &mut self.v015 {
+                    state.report(Err(e.to_string()));
+                }
                 self.reject(obj, text, &e);
                 false
+            }
+        }
+    }
+
+    /// v0.15: write the IPAddressPools' counts that changed (custom resources only).
+    fn write_pool_status(&mut self) {
+        if let Some((pools, _)) = &mut self.v015 {
+            if self.source.uses_crds() && self.config.applied.is_some() {
+                pools.sync(all_pool_counts(&self.alloc));
+            }
+        }
+    }
+
+    /// MetalLB v0.14+: the new configuration took these addresses away; say so on each Service
+    /// (`Normal ClearAssignment`), then the next converge allocates a new address.
+    fn clear_assignments(&mut self, cleared: Vec<crate::alloc::Assignment>) {
+        for a in cleared {
+            let msg = source::clear_assignment_message(&a.service, a.ip);
+            log_line(&self.log, &msg);
+            if let Some(svc) = self.services.get(&a.service) {
+                self.recorder.publish(
+                    &ObjectRef::of(svc),
+                    EventType::Normal,
+                    "ClearAssignment",
+                    &msg,
+                );
             }
         }
     }

@@ -2,6 +2,8 @@
 //! any Kubernetes API server: a real cluster, or the lab's in-process server.
 //!
 //! ```text
+//!   ConfigMap or custom resources (`source`, v0.13+) feed both loops as "the configuration".
+//!
 //!   ConfigMap ─┐                       ┌─▶ Service status (ingress IP)
 //!   Services  ─┼─▶ controller loop ────┼─▶ Events (IPAllocated, AllocationFailed, InvalidConfig)
 //!              │   (alloc::Allocator)  └─▶ log lines
@@ -17,11 +19,15 @@
 //! This module only watches, decides what to write, and writes it. It must not depend on
 //! `crate::lab` (the lab starts these components; they do not know about the lab) or on `cli`.
 
+pub mod bgp_status;
 pub mod config;
 pub mod controller;
+pub mod crds;
 pub mod events;
 pub mod metrics;
+pub mod source;
 pub mod speaker;
+pub mod status;
 pub mod watch;
 
 pub use controller::run as run_controller;
@@ -31,6 +37,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use crate::bgp::driver::{Dialer, TcpDialer};
+use crate::config::Version;
 
 /// Where a component's log lines go, one line per call (pod logs in the lab).
 pub type LogSink = Arc<dyn Fn(&str) + Send + Sync>;
@@ -51,6 +58,9 @@ pub struct ControllerOptions {
     pub namespace: String,
     /// Name of the configuration ConfigMap (`config`).
     pub config_map: String,
+    /// The MetalLB release played: from v0.13 the custom resources are read when present
+    /// (`source`), and from v0.14 a configuration that takes addresses away re-allocates.
+    pub version: Version,
     /// Where log lines go besides `tracing`.
     pub log: Option<LogSink>,
 }
@@ -60,6 +70,7 @@ impl Default for ControllerOptions {
         ControllerOptions {
             namespace: DEFAULT_NAMESPACE.to_string(),
             config_map: DEFAULT_CONFIG_MAP.to_string(),
+            version: Version::LATEST,
             log: None,
         }
     }
@@ -70,6 +81,7 @@ impl std::fmt::Debug for ControllerOptions {
         f.debug_struct("ControllerOptions")
             .field("namespace", &self.namespace)
             .field("config_map", &self.config_map)
+            .field("version", &self.version)
             .field("log", &self.log.is_some())
             .finish()
     }
@@ -82,6 +94,8 @@ pub struct SpeakerOptions {
     pub namespace: String,
     /// Name of the configuration ConfigMap (`config`).
     pub config_map: String,
+    /// The MetalLB release played (see [`ControllerOptions::version`]).
+    pub version: Version,
     /// The Node this speaker runs on (peer node selectors, `Local` traffic policy).
     pub node_name: String,
     /// Source address of BGP sessions and next hop of every route (e.g. 127.0.1.1 in the lab).
@@ -104,6 +118,7 @@ impl SpeakerOptions {
         SpeakerOptions {
             namespace: DEFAULT_NAMESPACE.to_string(),
             config_map: DEFAULT_CONFIG_MAP.to_string(),
+            version: Version::LATEST,
             node_name: node_name.into(),
             node_address,
             dialer: Arc::new(TcpDialer::default()),
@@ -125,6 +140,7 @@ impl std::fmt::Debug for SpeakerOptions {
         f.debug_struct("SpeakerOptions")
             .field("namespace", &self.namespace)
             .field("config_map", &self.config_map)
+            .field("version", &self.version)
             .field("node_name", &self.node_name)
             .field("node_address", &self.node_address)
             .field("metrics_listen", &self.metrics_listen)

@@ -21,15 +21,20 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Node, Service};
 use k8s_openapi::api::discovery::v1::{Endpoint, EndpointSlice};
+use kube::api::DynamicObject;
 use kube::runtime::watcher;
 use kube::{Api, Client};
 use tokio::sync::{mpsc, watch as tokio_watch};
 use tokio::task::JoinHandle;
 
-use super::config::{self, ConfigError, Parsed, PeerSpec};
-use super::controller::{config_text, ingress_ips, service_info, ConfigState};
+use super::bgp_status::{self, BgpStatusWriter};
+use super::config::{ConfigError, Parsed, PeerSpec};
+use super::controller::{ingress_ips, service_info, spawn_crd_watches, ConfigState};
+use super::crds;
 use super::events::{EventType, ObjectRef, Recorder};
 use super::metrics::{self, Metrics};
+use super::source::{Current, Source};
+use super::status::StateReporter;
 use super::watch::{self, key_of, Change};
 use super::{log_line, Error, SpeakerOptions, SPEAKER_COMPONENT};
 use crate::alloc::Allocator;
@@ -40,6 +45,8 @@ use crate::bgp::status::PeerState;
 
 enum Msg {
     Config(Change<ConfigMap>),
+    /// A custom-resource kind (index into `crds::CONFIG_KINDS`) changed.
+    Crd(usize, Change<DynamicObject>),
     Service(Change<Service>),
     Slice(Change<EndpointSlice>),
     Node(Change<Node>),
@@ -64,7 +71,11 @@ struct Speaker {
     parsed: Option<Parsed>,
     /// The accepted pools, for "which pool owns this address".
     pools: Allocator,
-    config_map: Option<ConfigMap>,
+    source: Source,
+    /// v0.15: the ConfigurationState `speaker-<node>`.
+    state: Option<StateReporter>,
+    /// v0.15: this node's ServiceBGPStatus objects.
+    bgp_status: Option<BgpStatusWriter>,
     config_changed: bool,
     services: BTreeMap<String, Service>,
     services_changed: bool,
@@ -100,7 +111,8 @@ pub async fn run(
     let named = |name: &str| watcher::Config::default().fields(&format!("metadata.name={name}"));
     let any = watcher::Config::default;
     let config_maps = Api::namespaced(client.clone(), &opts.namespace);
-    let tasks = [
+    let source = Source::new(opts.version);
+    let mut tasks = vec![
         watch::spawn(
             "ConfigMap",
             config_maps,
@@ -126,10 +138,19 @@ pub async fn run(
             "Node",
             Api::all(client.clone()),
             named(&opts.node_name),
-            tx,
+            tx.clone(),
             Msg::Node,
         ),
     ];
+    if source.reads_crds() {
+        tasks.extend(spawn_crd_watches(&client, &opts.namespace, &tx, Msg::Crd));
+    }
+    drop(tx);
+    let v015 = opts.version >= crate::config::Version::v0(15);
+    let state =
+        v015.then(|| StateReporter::speaker(client.clone(), &opts.namespace, &opts.node_name));
+    let bgp_status =
+        v015.then(|| BgpStatusWriter::new(client.clone(), &opts.namespace, &opts.node_name));
     let mut s = Speaker {
         recorder: Recorder::new(client, SPEAKER_COMPONENT, Some(&opts.node_name)),
         opts,
@@ -137,7 +158,9 @@ pub async fn run(
         config: ConfigState::default(),
         parsed: None,
         pools: Allocator::default(),
-        config_map: None,
+        state,
+        bgp_status,
+        source,
         config_changed: false,
         services: BTreeMap::new(),
         services_changed: false,
@@ -170,8 +193,14 @@ impl Speaker {
         rx: &mut mpsc::UnboundedReceiver<Msg>,
         shutdown: &mut tokio_watch::Receiver<bool>,
     ) {
-        // Startup: wait for the initial lists of everything.
-        let mut synced = [false; 4];
+        // Startup: wait for the initial lists of everything (the custom resources' after the
+        // four others).
+        let kinds = if self.source.reads_crds() {
+            crds::CONFIG_KINDS.len()
+        } else {
+            0
+        };
+        let mut synced = vec![false; 4 + kinds];
         while synced.iter().any(|s| !s) {
             tokio::select! {
                 m = rx.recv() => match m {
@@ -181,6 +210,7 @@ impl Speaker {
                             Msg::Service(Change::Reset(_)) => Some(1),
                             Msg::Slice(Change::Reset(_)) => Some(2),
                             Msg::Node(Change::Reset(_)) => Some(3),
+                            Msg::Crd(k, Change::Reset(_)) => Some(4 + k),
                             _ => None,
                         };
                         if let Some(done) = i.and_then(|i| synced.get_mut(i)) {
@@ -208,7 +238,10 @@ impl Speaker {
                     }
                     None => return,
                 },
-                _ = tick.tick() => self.watch_sessions(),
+                _ = tick.tick() => {
+                    self.watch_sessions();
+                    self.sync_bgp_status();
+                }
                 _ = super::stopped(shutdown) => return,
             }
         }
@@ -219,18 +252,23 @@ impl Speaker {
         match m {
             Msg::Config(Change::Reset(list)) => {
                 if let Some(cm) = list.into_iter().next() {
-                    self.config_map = Some(cm);
+                    self.source.set_config_map(Some(cm));
                     self.config_changed = true;
                 }
             }
             Msg::Config(Change::Apply(cm)) => {
-                self.config_map = Some(*cm);
+                self.source.set_config_map(Some(*cm));
                 self.config_changed = true;
             }
-            Msg::Config(Change::Delete(_)) => log_line(
-                &self.opts.log,
-                "configuration deleted; keeping the configuration in force",
-            ),
+            Msg::Config(Change::Delete(_)) => {
+                self.source.set_config_map(None);
+                self.config_changed = true;
+            }
+            Msg::Crd(kind, change) => {
+                if self.source.apply_crd(kind, change) {
+                    self.config_changed = true;
+                }
+            }
             Msg::Service(Change::Reset(list)) => {
                 self.services = list.into_iter().map(|s| (key_of(&s), s)).collect();
                 self.services_changed = true;
@@ -272,9 +310,7 @@ impl Speaker {
     /// Bring configuration, sessions and routes in line with the caches.
     fn reconcile(&mut self) {
         if std::mem::take(&mut self.config_changed) {
-            if let Some(cm) = self.config_map.clone() {
-                self.on_config(&cm);
-            }
+            self.on_config();
         } else if std::mem::take(&mut self.services_changed) {
             if let Some((text, obj)) = self.config.pending.clone() {
                 self.try_config(&text, &obj);
@@ -287,23 +323,34 @@ impl Speaker {
         self.sync_routes();
     }
 
-    fn on_config(&mut self, cm: &ConfigMap) {
-        let obj = ObjectRef::of(cm);
-        let Some(text) = config_text(cm) else {
-            self.reject(&obj, "", &ConfigError::MissingKey);
-            return;
+    /// The configuration objects changed: act on the configuration they now hold.
+    fn on_config(&mut self) {
+        let (text, obj) = match self.source.current() {
+            None => {
+                if self.config.applied.is_some() {
+                    log_line(
+                        &self.opts.log,
+                        "configuration deleted; keeping the configuration in force",
+                    );
+                }
+                return;
+            }
+            Some(Current::MissingKey(obj)) => {
+                self.reject(&obj, "", &ConfigError::MissingKey);
+                return;
+            }
+            Some(Current::Text { text, obj }) => (text, obj),
         };
-        if self.config.applied.as_deref() == Some(text) {
+        if self.config.applied.as_deref() == Some(text.as_str()) {
             self.config.pending = None;
             self.config.reported = None;
             return;
         }
-        let text = text.to_string();
         self.try_config(&text, &obj);
     }
 
     fn try_config(&mut self, text: &str, obj: &ObjectRef) {
-        let result = config::parse(text).and_then(|parsed| {
+        let result = self.source.parse(text).and_then(|parsed| {
             // Every address a Service holds must stay in some pool of the new config.
             let mut check = Allocator::default();
             for (key, svc) in &self.services {
@@ -323,6 +370,9 @@ impl Speaker {
         });
         match result {
             Ok((parsed, pools)) => {
+                if let Some(state) = &mut self.state {
+                    state.report(Ok(()));
+                }
                 let was_pending = self.config.pending.is_some();
                 self.config.accept(text);
                 self.parsed = Some(parsed);
@@ -336,7 +386,12 @@ impl Speaker {
                     },
                 );
             }
-            Err(e) => self.reject(obj, text, &e),
+            Err(e) => {
+                if let Some(state) = &mut self.state {
+                    state.report(Err(e.to_string()));
+                }
+                self.reject(obj, text, &e);
+            }
         }
     }
 
@@ -497,6 +552,25 @@ impl Speaker {
         for run in self.peers.values() {
             let _ = run.routes.send(self.routes.clone());
         }
+    }
+
+    /// v0.15: the ServiceBGPStatus objects for what this node announces over its Established
+    /// sessions.
+    fn sync_bgp_status(&mut self) {
+        let Some(writer) = &mut self.bgp_status else {
+            return;
+        };
+        let up: Vec<IpAddr> = self
+            .peers
+            .values()
+            .filter(|r| r.up)
+            .map(|r| r.spec.address)
+            .collect();
+        writer.sync(bgp_status::desired(
+            &self.announced,
+            &up,
+            &self.source.peer_names(),
+        ));
     }
 
     /// Log sessions that came up or went down since the last look.
@@ -708,7 +782,7 @@ mod tests {
 
     fn setup(pools: &str) -> (Parsed, Allocator) {
         let text = format!("peers:\n- my-asn: 64500\n  peer-asn: 64500\n  peer-address: 10.96.0.100\naddress-pools:\n{pools}");
-        let parsed = config::parse(&text).unwrap();
+        let parsed = crate::metallb::config::parse(&text).unwrap();
         let alloc = Allocator::new(parsed.pools.clone()).unwrap();
         (parsed, alloc)
     }

@@ -31,13 +31,58 @@ pub fn spawn<K, M>(
     api: Api<K>,
     config: watcher::Config,
     tx: mpsc::UnboundedSender<M>,
-    wrap: fn(Change<K>) -> M,
+    wrap: impl Fn(Change<K>) -> M + Send + 'static,
+) -> JoinHandle<()>
+where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    M: Send + 'static,
+{
+    spawn_inner(what, api, config, tx, wrap, false)
+}
+
+/// Like [`spawn`], for a kind that may not be served (a custom resource whose CRD is not
+/// installed): while the API server answers 404 the set is reported empty (one `Reset(vec![])`
+/// per streak of 404s), and the watch keeps retrying so objects appear once the CRD does.
+pub fn spawn_optional<K, M>(
+    what: &'static str,
+    api: Api<K>,
+    config: watcher::Config,
+    tx: mpsc::UnboundedSender<M>,
+    wrap: impl Fn(Change<K>) -> M + Send + 'static,
+) -> JoinHandle<()>
+where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    M: Send + 'static,
+{
+    spawn_inner(what, api, config, tx, wrap, true)
+}
+
+/// Is this watch error the API server's "no such resource" (the kind is not served)?
+fn not_served(e: &watcher::Error) -> bool {
+    match e {
+        watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => s.code == 404,
+        watcher::Error::WatchError(s) => s.code == 404,
+        _ => false,
+    }
+}
+
+fn spawn_inner<K, M>(
+    what: &'static str,
+    api: Api<K>,
+    config: watcher::Config,
+    tx: mpsc::UnboundedSender<M>,
+    wrap: impl Fn(Change<K>) -> M + Send + 'static,
+    optional: bool,
 ) -> JoinHandle<()>
 where
     K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     M: Send + 'static,
 {
     tokio::spawn(async move {
+        // Whether the last thing reported was "not served" (so a 404 streak reports once).
+        let mut reported_absent = false;
         let stream = watcher(api, config).default_backoff();
         futures_util::pin_mut!(stream);
         let mut buffer: Vec<K> = Vec::new();
@@ -51,9 +96,21 @@ where
                     buffer.push(k);
                     continue;
                 }
-                Ok(watcher::Event::InitDone) => Change::Reset(std::mem::take(&mut buffer)),
+                Ok(watcher::Event::InitDone) => {
+                    reported_absent = false;
+                    Change::Reset(std::mem::take(&mut buffer))
+                }
                 Ok(watcher::Event::Apply(k)) => Change::Apply(Box::new(k)),
                 Ok(watcher::Event::Delete(k)) => Change::Delete(Box::new(k)),
+                Err(e) if optional && not_served(&e) => {
+                    if reported_absent {
+                        continue;
+                    }
+                    reported_absent = true;
+                    tracing::debug!("{what} not served; treating as none");
+                    buffer.clear();
+                    Change::Reset(Vec::new())
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "watching {what} failed; retrying");
                     continue;

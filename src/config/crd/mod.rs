@@ -11,6 +11,7 @@
 //! (`to_model` fills the ConfigMap model). Pure code.
 
 pub mod convert;
+pub mod crd_release;
 pub mod model;
 pub mod rules;
 mod schema;

@@ -180,9 +180,23 @@ fn merge_list(existing: &mut Vec<Value>, items: &[Value], key: &str) -> Result<(
         existing.extend(items.iter().filter(|i| i.get("$patch").is_none()).cloned());
         return Ok(());
     }
+    // A container port is identified by port and protocol (server-side apply's list-map keys),
+    // so MetalLB's memberlist 7946/TCP and 7946/UDP stay two entries.
+    let protocol = |v: &Value| -> Option<String> {
+        (key == "containerPort").then(|| {
+            v.get("protocol")
+                .and_then(Value::as_str)
+                .unwrap_or("TCP")
+                .to_string()
+        })
+    };
     for item in items {
         let id = item.get(key);
-        let pos = id.and_then(|id| existing.iter().position(|e| e.get(key) == Some(id)));
+        let pos = id.and_then(|id| {
+            existing
+                .iter()
+                .position(|e| e.get(key) == Some(id) && protocol(e) == protocol(item))
+        });
         let delete = item.get("$patch").and_then(Value::as_str) == Some("delete");
         match (pos, delete) {
             (Some(p), true) => {
@@ -394,5 +408,14 @@ mod tests {
         assert!(json_patch(&mut d, &ops).is_ok());
         assert_eq!(d, json!({"a": {"c": 9}, "l": [1, 2, 3], "e": 3}));
         assert!(json_patch(&mut d, &json!([{"op": "remove", "path": "/nope"}])).is_err());
+    }
+
+    #[test]
+    fn container_ports_are_keyed_by_port_and_protocol() {
+        let ports = json!([{"containerPort": 7946, "name": "tcp"},
+                           {"containerPort": 7946, "name": "udp", "protocol": "UDP"}]);
+        let mut d = json!({"spec": {"ports": ports.clone()}});
+        strategic_merge(&mut d, &json!({"spec": {"ports": ports.clone()}})).unwrap();
+        assert_eq!(d["spec"]["ports"], ports);
     }
 }

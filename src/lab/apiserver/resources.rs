@@ -241,6 +241,18 @@ const BUILTINS: &[Builtin] = &[
         &["crd", "crds"],
         true,
     ),
+    // Stored and served so MetalLB's install manifests apply; the lab's own admission hook
+    // plays MetalLB's webhook (admission/metallb.rs).
+    (
+        "admissionregistration.k8s.io",
+        "v1",
+        "validatingwebhookconfigurations",
+        "validatingwebhookconfiguration",
+        "ValidatingWebhookConfiguration",
+        false,
+        &[],
+        false,
+    ),
 ];
 
 fn builtin(b: &Builtin) -> ResourceDef {

@@ -60,12 +60,26 @@ pub fn classify(image: &str, topo: &Topology) -> Role {
     }
 }
 
+/// The MetalLB release an image plays, from its tag (`quay.io/metallb/controller:v0.15.3` is
+/// v0.15): it decides whether the custom resources are read and how a configuration that takes
+/// addresses away is handled. A tag that names no known release (`main`, none) plays v0.12, the
+/// ConfigMap release our manifests/metallb.yaml installs.
+pub fn metallb_version(image: &str) -> crate::config::Version {
+    image
+        .rsplit_once(':')
+        .filter(|(_, tag)| !tag.contains('/'))
+        .and_then(|(_, tag)| tag.parse().ok())
+        .unwrap_or(crate::config::Version::LATEST)
+}
+
 /// Everything a MetalLB component needs from the lab.
 #[derive(Clone)]
 pub struct Launch {
     pub client: Option<kube::Client>,
     pub node_name: String,
     pub node_address: IpAddr,
+    /// The release the image plays ([`metallb_version`]).
+    pub version: crate::config::Version,
     pub dialer: Arc<dyn Dialer>,
     pub log: LogSink,
     /// Told where the speaker's metrics listener is bound (the pod proxy's target).
@@ -169,6 +183,7 @@ mod metallb_glue {
         };
         let opts = ControllerOptions {
             log: Some(l.log),
+            version: l.version,
             ..ControllerOptions::default()
         };
         Some(run(metallb::run_controller(client, opts, stop)))
@@ -190,6 +205,7 @@ mod metallb_glue {
             log: Some(l.log),
             metrics_listen: Some(std::net::SocketAddr::new(metrics_ip, 0)),
             metrics_bound: l.metrics_bound,
+            version: l.version,
             ..SpeakerOptions::new(l.node_name, l.node_address)
         };
         Some(run(metallb::run_speaker(client, opts, stop)))
@@ -249,5 +265,20 @@ mod tests {
         assert_eq!(classify("nginx:1", &t), Role::Simulated);
         assert_eq!(classify("localhost:5000/nginx", &t), Role::Simulated);
         assert_eq!(classify("", &t), Role::Simulated);
+    }
+
+    #[test]
+    fn image_tags_name_the_release() {
+        use crate::config::Version;
+        assert_eq!(
+            metallb_version("quay.io/metallb/controller:v0.15.3"),
+            Version::v0(15)
+        );
+        assert_eq!(metallb_version("metallb/speaker:v0.12.1"), Version::v0(12));
+        assert_eq!(metallb_version("metallb/speaker:main"), Version::LATEST);
+        assert_eq!(
+            metallb_version("localhost:5000/metallb/speaker"),
+            Version::LATEST
+        );
     }
 }

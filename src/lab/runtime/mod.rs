@@ -433,6 +433,7 @@ impl Kubelet {
                     client: self.cfg.client.clone(),
                     node_name: node.to_string(),
                     node_address: addr,
+                    version: components::metallb_version(&image),
                     dialer: self.shared.net.dialer(),
                     log: log.clone(),
                     metrics_bound: (role == Role::Speaker)

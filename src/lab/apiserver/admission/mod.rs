@@ -8,6 +8,7 @@
 //! | [`ServiceAllocation`]  | clusterIPs and nodePorts for Services                        |
 //! | [`CrdRegistration`]    | CRDs register their resources, become Established, take their instances with them |
 //! | [`EventMirror`]        | events.k8s.io/v1 Events are mirrored into core/v1            |
+//! | [`MetallbWebhook`]     | MetalLB's validating webhook for its configuration kinds, once its webhook configuration is stored |
 //!
 //! A write passes the hooks in this order (each phase through every hook in chain order):
 //!
@@ -24,6 +25,7 @@
 
 mod crd;
 mod events;
+mod metallb;
 mod namespace;
 mod services;
 
@@ -38,6 +40,7 @@ use super::store::{ObjectRef, Subresource, Txn, View};
 
 pub use crd::CrdRegistration;
 pub use events::EventMirror;
+pub use metallb::MetallbWebhook;
 pub use namespace::{
     finalize_namespace, finalize_terminating, terminating_namespaces, NamespaceLifecycle,
 };
@@ -165,6 +168,7 @@ impl Admission {
             .with(ServiceAllocation)
             .with(CrdRegistration)
             .with(EventMirror)
+            .with(MetallbWebhook)
     }
 
     /// Append a hook; it runs after those already in the chain.
