@@ -24,6 +24,7 @@ mod lab_kube_rs;
 mod lab_kubectl;
 mod lab_lifecycle;
 mod lab_restart;
+mod lab_scale;
 mod metallb_cli;
 mod metallb_features;
 mod metallb_kubectl;

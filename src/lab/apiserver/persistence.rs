@@ -4,7 +4,8 @@
 //!   atomically (temp file, fsync, rename) when the log is compacted;
 //! - `changes.<n>.log`, an append-only log of the changes after it, one JSON record per line
 //!   (`{"rv":N,"type":"ADDED|MODIFIED|DELETED","resource":..,"object":..}`), appended and
-//!   fdatasync'ed at most about 20 ms after each change (the durability bound is 100 ms).
+//!   fdatasync'ed as soon as the previous append is done (group commit; the durability
+//!   bound is 100 ms).
 //!
 //! A write costs the size of the change, not of the store. When the log has grown past the
 //! size of the last snapshot (at least [`COMPACT_MIN`]), the writer starts a new segment, takes
@@ -17,7 +18,6 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -25,9 +25,6 @@ use tokio::task::JoinHandle;
 
 use super::meta;
 use super::store::{Change, EventType, Snapshot, Store};
-
-/// How long the writer waits after a change to batch further changes into one write.
-const BATCH: Duration = Duration::from_millis(20);
 
 /// The log is compacted once it holds more bytes than the last snapshot, and at least this.
 pub const COMPACT_MIN: u64 = 8 << 20;
@@ -478,12 +475,12 @@ pub fn spawn_writer(store: Store, dir: PathBuf) -> JoinHandle<()> {
         };
         w.rotate_and_compact(false).await;
         loop {
+            // Group commit: the changes made while one append and fdatasync ran go out
+            // together in the next.
+            // A close during the write wakes `changed` at once, for one last write.
             let closed = rx.changed().await.is_err() || w.store.is_closed();
-            if !closed {
-                tokio::time::sleep(BATCH).await;
-            }
             w.write_changes().await;
-            if closed || w.store.is_closed() {
+            if closed {
                 break;
             }
         }
