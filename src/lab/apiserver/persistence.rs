@@ -143,16 +143,6 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<Snapshot, PersistError> {
     })
 }
 
-/// One log record, as written.
-#[derive(serde::Serialize)]
-struct RecordOut<'a> {
-    rv: u64,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    resource: &'a str,
-    object: &'a Value,
-}
-
 /// One log record, as read back.
 #[derive(Deserialize)]
 struct RecordIn {
@@ -163,18 +153,28 @@ struct RecordIn {
     object: Value,
 }
 
-/// Append the log records of `changes` to `out`.
+/// Append the log records of `changes` to `out` (the object JSON is the one the watchers of
+/// the change share).
 pub fn encode_changes(changes: &[Change], out: &mut Vec<u8>) {
     for c in changes {
-        let rec = RecordOut {
-            rv: c.rv,
-            kind: c.kind.as_str(),
-            resource: &c.resource,
-            object: &c.object,
-        };
-        if serde_json::to_writer(&mut *out, &rec).is_ok() {
-            out.push(b'\n');
+        let json = c.object_json();
+        if json.is_empty() {
+            continue;
         }
+        out.extend_from_slice(
+            format!(
+                "{{\"rv\":{},\"type\":\"{}\",\"resource\":",
+                c.rv,
+                c.kind.as_str()
+            )
+            .as_bytes(),
+        );
+        if serde_json::to_writer(&mut *out, &c.resource).is_err() {
+            out.extend_from_slice(b"\"\"");
+        }
+        out.extend_from_slice(b",\"object\":");
+        out.extend_from_slice(json);
+        out.extend_from_slice(b"}\n");
     }
 }
 
@@ -556,6 +556,7 @@ mod tests {
             object: Arc::new(json!({"metadata": {"name": name, "namespace": "default",
                 "resourceVersion": rv.to_string()}, "data": {"rv": rv.to_string()}})),
             previous: None,
+            encoded: Arc::default(),
         }
     }
 

@@ -10,7 +10,7 @@
 //! every write passes through. No I/O and no timers here.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use serde_json::{json, Value};
 use tokio::sync::watch;
@@ -64,6 +64,16 @@ pub struct Change {
     /// The object before a modification, so watches with selectors can tell an object that
     /// stopped (or started) matching.
     pub previous: Option<Arc<Value>>,
+    /// `object` as JSON, serialized once for every watcher and the change log.
+    pub encoded: Arc<OnceLock<Vec<u8>>>,
+}
+
+impl Change {
+    /// The object as JSON (serialized on first use, shared by every clone of this change).
+    pub fn object_json(&self) -> &[u8] {
+        self.encoded
+            .get_or_init(|| serde_json::to_vec(self.object.as_ref()).unwrap_or_default())
+    }
 }
 
 /// Which part of an object a write addresses.
@@ -1004,6 +1014,7 @@ fn commit(
         resource: res.to_string(),
         object: obj.clone(),
         previous,
+        encoded: Arc::default(),
     };
     push_history(state, change, cap);
     obj
@@ -1028,6 +1039,7 @@ fn remove_locked(
         resource: res.to_string(),
         object: obj.clone(),
         previous: None,
+        encoded: Arc::default(),
     };
     push_history(state, change, cap);
     Some(obj)
