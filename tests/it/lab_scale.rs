@@ -146,3 +146,17 @@ async fn sigkill_during_a_burst_loses_nothing_acknowledged_100ms_earlier() {
     server.kill().expect("kill");
     let _ = server.wait();
 }
+
+#[test]
+fn the_scale_topology_has_100_nodes_and_2_routers() {
+    let path = crate::support::repo_path("lab/scale.yaml");
+    let topo = metallbctl::lab::topology::Topology::load(&path)
+        .expect("lab/scale.yaml is a valid topology");
+    assert_eq!(topo.name, "scale");
+    assert_eq!(topo.nodes.len(), 100);
+    assert_eq!(topo.routers.len(), 2);
+    assert!(topo
+        .nodes
+        .iter()
+        .all(|n| n.address.is_loopback() && n.address.to_string().starts_with("127.0.3.")));
+}
