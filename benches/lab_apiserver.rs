@@ -8,6 +8,14 @@
 //! - watch delivery latency: PATCH sent -> MODIFIED event received, p50 and p99.
 //!
 //! `cargo bench --bench lab_apiserver -- [seconds-per-phase] [clients]`
+//!
+//! `cargo bench --bench lab_apiserver -- creates [sizes...]` (default 0 10000 50000) measures
+//! instead, on one server with its state directory (issue 12): with S Services stored, the
+//! time for 1,000 sequential Service POSTs over one keep-alive connection; beside it, in the
+//! same run, what main's code did per write at that size (the `Taken::of` rebuild and range
+//! scans, copied below as `old`, and one whole-state rewrite, main's cost per persistence
+//! batch); the process's resident memory; and at the end the time to restart the server on
+//! the state directory.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -141,7 +149,212 @@ async fn watch_latency(api: &Api<ConfigMap>, samples: usize) -> (Duration, Durat
     (pick(0.50), pick(0.99))
 }
 
+/// Main's allocation code before issue 12 (src/lab/apiserver/services.rs at 70118a4), for
+/// the comparison: every create rebuilt the used sets from every Service and scanned the range.
+mod old {
+    use std::collections::HashSet;
+    use std::net::Ipv4Addr;
+
+    use serde_json::Value;
+
+    pub struct Taken {
+        ips: HashSet<u32>,
+        ports: HashSet<u16>,
+    }
+
+    pub fn taken<'a>(services: impl Iterator<Item = &'a Value>) -> Taken {
+        let mut taken = Taken {
+            ips: HashSet::new(),
+            ports: HashSet::new(),
+        };
+        for svc in services {
+            let spec = &svc["spec"];
+            if let Some(ip) = spec["clusterIP"]
+                .as_str()
+                .and_then(|s| s.parse::<Ipv4Addr>().ok())
+            {
+                taken.ips.insert(u32::from(ip));
+            }
+            for p in spec["ports"].as_array().into_iter().flatten() {
+                if let Some(np) = p["nodePort"].as_u64().and_then(|n| u16::try_from(n).ok()) {
+                    taken.ports.insert(np);
+                }
+            }
+        }
+        taken
+    }
+
+    pub fn allocate_ip(taken: &Taken) -> Option<u32> {
+        let lo = u32::from(Ipv4Addr::new(10, 96, 0, 0));
+        let hi = lo + (1 << 20) - 1;
+        (lo + 256..hi)
+            .chain(lo + 2..lo + 256)
+            .find(|n| !taken.ips.contains(n))
+    }
+
+    pub fn allocate_port(taken: &Taken) -> Option<u16> {
+        (30000..=32767u16).find(|n| !taken.ports.contains(n))
+    }
+}
+
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+fn lb_service(name: &str) -> serde_json::Value {
+    serde_json::json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+        "spec": {"type": "LoadBalancer", "allocateLoadBalancerNodePorts": false,
+                 "ports": [{"port": 80, "protocol": "TCP"}], "selector": {"app": name}}})
+}
+
+async fn creates(sizes: Vec<usize>) {
+    use metallbctl::lab::apiserver::persistence;
+    use metallbctl::lab::apiserver::WriteOptions;
+
+    let dir = std::env::temp_dir().join(format!("metallbctl-bench-creates-{}", std::process::id()));
+    let config = || Config {
+        state_dir: Some(dir.join("state")),
+        kubeconfig: Some(dir.join("kubeconfig")),
+        ..Config::default()
+    };
+    let server = ApiServer::start(config()).await.expect("server");
+    let client = client(&dir.join("kubeconfig")).await;
+    let store = server.store().clone();
+    let def = store
+        .registry()
+        .find("", "v1", "services")
+        .expect("services");
+    println!(
+        "machine: {} cores visible, shared and noisy; TLS on loopback; state persisted",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
+    );
+    println!("| Services stored | 1,000 POSTs (this tree, best of 3) | main's allocation per 1,000 creates | main's whole-state rewrite (one batch) | RSS at that size |");
+    println!("| ---: | ---: | ---: | ---: | ---: |");
+    let mut stored = 0usize;
+    let mut first = None;
+    for (round, size) in sizes.iter().enumerate() {
+        // Fill in-process to `size` (the same store and admission path as a POST).
+        while stored < *size {
+            let svc = lb_service(&format!("fill-{stored}"));
+            store
+                .create(&def, Some("default"), svc, &WriteOptions::default())
+                .expect("fill");
+            stored += 1;
+        }
+        let rss = rss_mib();
+        // Main's cost at this size, measured on the stored Services themselves.
+        let snap = store.snapshot().expect("snapshot");
+        let mut services: Vec<serde_json::Value> = snap
+            .objects
+            .iter()
+            .filter(|(res, _)| res == "/v1/services")
+            .map(|(_, o)| (**o).clone())
+            .collect();
+        let t = Instant::now();
+        for _ in 0..1000 {
+            let taken = old::taken(services.iter());
+            let ip = old::allocate_ip(&taken).expect("ip");
+            let _ = old::allocate_port(&taken);
+            services.push(serde_json::json!({"spec": {"clusterIP": std::net::Ipv4Addr::from(ip).to_string()}}));
+        }
+        let old_alloc = t.elapsed();
+        let t = Instant::now();
+        let bytes = persistence::encode(&snap);
+        persistence::write_atomic(&dir.join("main-style.json"), &bytes, 0o600).expect("write");
+        let old_persist = t.elapsed();
+        drop(snap);
+        // This tree: 1,000 sequential POSTs over one connection, three times (the figure is the
+        // best; all three are printed, since a log compaction may run during one of them).
+        let mut runs = Vec::new();
+        for rep in 0..3 {
+            let t = Instant::now();
+            for i in 0..1000 {
+                let body =
+                    serde_json::to_vec(&lb_service(&format!("r{round}-{rep}-{i}"))).expect("json");
+                let req = http::Request::post("/api/v1/namespaces/default/services")
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .expect("req");
+                client.request_text(req).await.expect("create");
+                stored += 1;
+            }
+            runs.push(t.elapsed());
+        }
+        let new = runs.iter().copied().min().unwrap_or_default();
+        let first_new = *first.get_or_insert(new);
+        let all: Vec<String> = runs
+            .iter()
+            .map(|r| format!("{:.3}", r.as_secs_f64()))
+            .collect();
+        println!(
+            "| {size} | {:.3} s ({:.2}x the first; runs {}) | {:.3} s | {:.1} ms ({:.1} MB) | {:.0} MiB |",
+            new.as_secs_f64(),
+            new.as_secs_f64() / first_new.as_secs_f64(),
+            all.join(" / "),
+            old_alloc.as_secs_f64(),
+            old_persist.as_secs_f64() * 1000.0,
+            bytes.len() as f64 / 1e6,
+            rss
+        );
+    }
+    let objects = store.snapshot().map(|s| s.objects.len()).unwrap_or(0);
+    server.shutdown().await.expect("shutdown");
+    let t = Instant::now();
+    let loaded = persistence::load(&dir.join("state"))
+        .expect("load")
+        .map(|s| s.objects.len());
+    let load = t.elapsed();
+    let t = Instant::now();
+    let again = ApiServer::start(config()).await.expect("restart");
+    let restart = t.elapsed();
+    let client = self::client(&dir.join("kubeconfig")).await;
+    let listed = client
+        .request_text(
+            http::Request::get("/api/v1/services?limit=1")
+                .body(Vec::new())
+                .expect("req"),
+        )
+        .await
+        .map(|t| t.len())
+        .unwrap_or(0);
+    println!(
+        "restart with {objects} objects stored: {:.3} s to serving (load alone {:.3} s, {loaded:?} objects back; first list {listed} B); RSS after restart {:.0} MiB",
+        restart.as_secs_f64(),
+        load.as_secs_f64(),
+        rss_mib()
+    );
+    again.shutdown().await.expect("shutdown");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn main() {
+    if std::env::args().any(|a| a == "creates") {
+        let mut sizes: Vec<usize> = std::env::args()
+            .skip(1)
+            .filter_map(|a| a.parse().ok())
+            .collect();
+        if sizes.is_empty() {
+            sizes = vec![0, 10_000, 50_000];
+        }
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(creates(sizes));
+        return;
+    }
     let (secs, clients) = args();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

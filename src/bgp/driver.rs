@@ -548,9 +548,9 @@ impl Task {
             routes.borrow_and_update().clone()
         };
         let updates = if full {
-            self.rib_out.resync(&desired, &env)
+            self.rib_out.resync_shared(&desired, &env)
         } else {
-            self.rib_out.sync(&desired, &env)
+            self.rib_out.sync_shared(&desired, &env)
         };
         let (mut ann, mut wd) = (0u64, 0u64);
         for u in &updates {

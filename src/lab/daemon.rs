@@ -91,6 +91,28 @@ pub struct Daemon {
     logs_saver: tokio::task::JoinHandle<()>,
 }
 
+/// One lab holds many descriptors: at 100 nodes x 2 routers, 400 BGP socket ends plus each
+/// speaker's API connections and watches, both ends in this process. Raise the soft limit on
+/// open files to the hard limit (commonly 1,024 soft, far more hard).
+fn raise_fd_limit() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct we pass.
+    let ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0;
+    if ok && lim.rlim_cur < lim.rlim_max {
+        let raised = libc::rlimit {
+            rlim_cur: lim.rlim_max,
+            rlim_max: lim.rlim_max,
+        };
+        // SAFETY: as above.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } != 0 {
+            tracing::warn!("cannot raise the open-file limit above {}", lim.rlim_cur);
+        }
+    }
+}
+
 fn state_err(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> DaemonError + '_ {
     move |source| DaemonError::StateDir {
         path: path.to_path_buf(),
@@ -116,6 +138,7 @@ impl Daemon {
 
     /// [`Daemon::start`] once the pid file is ours.
     async fn start_claimed(cfg: DaemonConfig, layout: Layout) -> Result<Daemon, DaemonError> {
+        raise_fd_limit();
         for pid in control::reap_router_daemons(&layout) {
             tracing::warn!("stopped router daemon {pid} left by a previous run");
         }

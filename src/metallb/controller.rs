@@ -135,6 +135,9 @@ pub(crate) fn spawn_crd_watches<M: Send + 'static>(
 struct StatusWriter {
     client: Client,
     inflight: HashMap<String, JoinHandle<()>>,
+    /// Finished writes are swept out of `inflight` when it grows past this; the bound doubles
+    /// with what stays in flight, so a backlog of N writes costs O(N) sweeping, not O(N²).
+    sweep_at: usize,
     permits: Arc<Semaphore>,
     failed: mpsc::UnboundedSender<String>,
 }
@@ -179,8 +182,9 @@ impl StatusWriter {
                 }
             }
         });
-        if self.inflight.len() > 4 * STATUS_WRITERS {
+        if self.inflight.len() > self.sweep_at {
             self.inflight.retain(|_, t| !t.is_finished());
+            self.sweep_at = (2 * self.inflight.len()).max(4 * STATUS_WRITERS);
         }
         self.inflight.insert(key.to_string(), task);
     }
@@ -245,6 +249,7 @@ pub async fn run(
         status: StatusWriter {
             client: client.clone(),
             inflight: HashMap::new(),
+            sweep_at: 4 * STATUS_WRITERS,
             permits: Arc::new(Semaphore::new(STATUS_WRITERS)),
             failed: failed_tx,
         },

@@ -14,11 +14,12 @@
 //!
 //! Route diffs and UPDATE packing are `crate::bgp`'s; this module decides the desired routes.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use ipnet::IpNet;
 use k8s_openapi::api::core::v1::{ConfigMap, Node, Service};
 use k8s_openapi::api::discovery::v1::{Endpoint, EndpointSlice};
 use kube::api::DynamicObject;
@@ -83,8 +84,13 @@ struct Speaker {
     node_labels: BTreeMap<String, String>,
     peers: BTreeMap<SocketAddr, PeerRun>,
     stopping: Vec<JoinHandle<()>>,
+    /// The table last sent to the peers.
     routes: Arc<Routes>,
-    announced: BTreeSet<String>,
+    /// Routes per Service, updated for the Services in `dirty` (all of them when `rebuild`).
+    index: RouteIndex,
+    dirty: BTreeSet<String>,
+    rebuild: bool,
+    readiness: Readiness,
 }
 
 /// Run the speaker until `shutdown` becomes `true`: peer with the configured routers and
@@ -169,7 +175,10 @@ pub async fn run(
         peers: BTreeMap::new(),
         stopping: Vec::new(),
         routes: Arc::new(Routes::new()),
-        announced: BTreeSet::new(),
+        index: RouteIndex::default(),
+        dirty: BTreeSet::new(),
+        rebuild: true,
+        readiness: Readiness::default(),
     };
     log_line(
         &s.opts.log,
@@ -272,23 +281,42 @@ impl Speaker {
             Msg::Service(Change::Reset(list)) => {
                 self.services = list.into_iter().map(|s| (key_of(&s), s)).collect();
                 self.services_changed = true;
+                self.rebuild = true;
             }
             Msg::Service(Change::Apply(s)) => {
-                self.services.insert(key_of(&*s), *s);
+                let key = key_of(&*s);
+                self.services.insert(key.clone(), *s);
                 self.services_changed = true;
+                self.dirty.insert(key);
             }
             Msg::Service(Change::Delete(s)) => {
-                self.services.remove(&key_of(&*s));
+                let key = key_of(&*s);
+                self.services.remove(&key);
                 self.services_changed = true;
+                self.dirty.insert(key);
             }
             Msg::Slice(Change::Reset(list)) => {
                 self.slices = list.into_iter().map(|s| (key_of(&s), s)).collect();
+                self.readiness = Readiness::default();
+                for (key, slice) in &self.slices {
+                    self.readiness
+                        .set(key.clone(), Some(slice), &self.opts.node_name);
+                }
+                self.rebuild = true;
             }
             Msg::Slice(Change::Apply(s)) => {
-                self.slices.insert(key_of(&*s), *s);
+                let key = key_of(&*s);
+                let touched = self
+                    .readiness
+                    .set(key.clone(), Some(&s), &self.opts.node_name);
+                self.dirty.extend(touched);
+                self.slices.insert(key, *s);
             }
             Msg::Slice(Change::Delete(s)) => {
-                self.slices.remove(&key_of(&*s));
+                let key = key_of(&*s);
+                let touched = self.readiness.set(key.clone(), None, &self.opts.node_name);
+                self.dirty.extend(touched);
+                self.slices.remove(&key);
             }
             Msg::Node(Change::Reset(list)) => {
                 self.node_labels = list
@@ -377,6 +405,7 @@ impl Speaker {
                 self.config.accept(text);
                 self.parsed = Some(parsed);
                 self.pools = pools;
+                self.rebuild = true;
                 log_line(
                     &self.opts.log,
                     if was_pending {
@@ -519,36 +548,53 @@ impl Speaker {
         self.stopping.retain(|t| !t.is_finished());
     }
 
-    /// The routes this node should announce, logging services that start or stop being
-    /// announced.
-    fn desired_routes(&mut self) -> Routes {
+    /// Bring the route table up to date for the Services that changed (all of them after a
+    /// configuration change or a relist), logging services that start or stop being
+    /// announced. Returns whether the table changed.
+    fn update_routes(&mut self) -> bool {
         let Some(parsed) = &self.parsed else {
-            return Routes::new();
+            self.dirty.clear();
+            return false;
         };
-        let (routes, announced) = desired_routes(
-            parsed,
-            &self.pools,
-            &self.services,
-            self.slices.values(),
-            &self.opts.node_name,
-            self.opts.node_address,
-        );
-        for a in announced.difference(&self.announced) {
+        let keys: Vec<String> = if std::mem::take(&mut self.rebuild) {
+            self.dirty.clear();
+            let mut all: BTreeSet<String> = self.index.keys().cloned().collect();
+            all.extend(self.services.keys().cloned());
+            all.into_iter().collect()
+        } else {
+            std::mem::take(&mut self.dirty).into_iter().collect()
+        };
+        let (mut started, mut stopped) = (Vec::new(), Vec::new());
+        let mut changed = false;
+        for key in keys {
+            let (routes, ip) = match self.services.get(&key) {
+                Some(svc) => service_routes(
+                    parsed,
+                    &self.pools,
+                    svc,
+                    self.readiness.is_ready(&key),
+                    self.opts.node_address,
+                ),
+                None => (Vec::new(), None),
+            };
+            changed |= self.index.set(&key, routes, ip, &mut started, &mut stopped);
+        }
+        started.sort();
+        stopped.sort();
+        for a in started {
             log_line(&self.opts.log, &format!("service has IP, announcing: {a}"));
         }
-        for a in self.announced.difference(&announced) {
+        for a in stopped {
             log_line(&self.opts.log, &format!("service withdrawn: {a}"));
         }
-        self.announced = announced;
-        routes
+        changed
     }
 
     fn sync_routes(&mut self) {
-        let routes = self.desired_routes();
-        if *self.routes == routes {
+        if !self.update_routes() {
             return;
         }
-        self.routes = Arc::new(routes);
+        self.routes = Arc::new(self.index.routes().clone());
         for run in self.peers.values() {
             let _ = run.routes.send(self.routes.clone());
         }
@@ -682,55 +728,216 @@ pub fn desired_routes<'a>(
     let mut routes = Routes::new();
     let mut announced = BTreeSet::new();
     for (key, svc) in services {
-        let spec = svc.spec.as_ref();
-        if spec.and_then(|s| s.type_.as_deref()) != Some("LoadBalancer") {
-            continue;
-        }
-        let ips = ingress_ips(svc);
-        let [ip] = ips.as_slice() else {
-            continue;
-        };
-        let local = spec
-            .and_then(|s| s.external_traffic_policy.as_deref())
-            .is_some_and(|p| p == "Local");
-        if local && !local_ready.contains(key) {
-            continue;
-        }
-        let Some(pool) = pools.pool_for(*ip) else {
-            continue;
-        };
-        let Some(ads) = parsed.adverts.get(pool) else {
-            continue;
-        };
-        // Same family and specified: the node address; otherwise the session's local address.
-        let next_hop = match (ip, node_address) {
-            (IpAddr::V4(_), a @ IpAddr::V4(_)) | (IpAddr::V6(_), a @ IpAddr::V6(_))
-                if !a.is_unspecified() =>
-            {
-                Some(a)
-            }
-            _ => None,
-        };
-        for ad in ads {
-            let Some(prefix) = ad.prefix(*ip) else {
-                continue;
-            };
-            let mut communities = ad.communities.clone();
-            communities.sort_unstable();
-            communities.dedup();
-            routes.insert(
-                prefix,
-                Advert {
-                    next_hop,
-                    local_pref: ad.local_pref,
-                    communities,
-                    large_communities: Vec::new(),
-                },
-            );
-        }
-        announced.insert(format!("{key} {ip}"));
+        let ready = local_ready.contains(key);
+        let (mine, a) = service_routes(parsed, pools, svc, ready, node_address);
+        routes.extend(mine);
+        announced.extend(a.map(|ip| format!("{key} {ip}")));
     }
     (routes, announced)
+}
+
+/// The routes one Service contributes (in the order `desired_routes` inserts them; for a
+/// prefix listed twice the later wins), and its announced IP. `ready_here`: it has a ready
+/// endpoint on this node (matters for `externalTrafficPolicy: Local`). Pure.
+pub fn service_routes(
+    parsed: &Parsed,
+    pools: &Allocator,
+    svc: &Service,
+    ready_here: bool,
+    node_address: IpAddr,
+) -> (Vec<(IpNet, Advert)>, Option<IpAddr>) {
+    let mut routes = Vec::new();
+    let spec = svc.spec.as_ref();
+    if spec.and_then(|s| s.type_.as_deref()) != Some("LoadBalancer") {
+        return (routes, None);
+    }
+    let ips = ingress_ips(svc);
+    let [ip] = ips.as_slice() else {
+        return (routes, None);
+    };
+    let local = spec
+        .and_then(|s| s.external_traffic_policy.as_deref())
+        .is_some_and(|p| p == "Local");
+    if local && !ready_here {
+        return (routes, None);
+    }
+    let Some(pool) = pools.pool_for(*ip) else {
+        return (routes, None);
+    };
+    let Some(ads) = parsed.adverts.get(pool) else {
+        return (routes, None);
+    };
+    // Same family and specified: the node address; otherwise the session's local address.
+    let next_hop = match (ip, node_address) {
+        (IpAddr::V4(_), a @ IpAddr::V4(_)) | (IpAddr::V6(_), a @ IpAddr::V6(_))
+            if !a.is_unspecified() =>
+        {
+            Some(a)
+        }
+        _ => None,
+    };
+    for ad in ads {
+        let Some(prefix) = ad.prefix(*ip) else {
+            continue;
+        };
+        let mut communities = ad.communities.clone();
+        communities.sort_unstable();
+        communities.dedup();
+        routes.push((
+            prefix,
+            Advert {
+                next_hop,
+                local_pref: ad.local_pref,
+                communities,
+                large_communities: Vec::new(),
+            },
+        ));
+    }
+    (routes, Some(*ip))
+}
+
+/// The speaker's routes kept per Service, so that a change to one Service costs the same
+/// whatever the number of Services: `desired_routes` over every Service gives the same table.
+/// A prefix that several Services map to (an aggregated advertisement, a shared IP) carries
+/// the advert of the Service with the greatest key, as the full computation's last insert.
+#[derive(Debug, Default)]
+pub struct RouteIndex {
+    by_service: HashMap<String, (Vec<(IpNet, Advert)>, Option<String>)>,
+    by_prefix: BTreeMap<IpNet, BTreeMap<String, Advert>>,
+    routes: Routes,
+    announced: BTreeSet<String>,
+}
+
+impl RouteIndex {
+    /// The table to announce.
+    pub fn routes(&self) -> &Routes {
+        &self.routes
+    }
+
+    /// The announced `"ns/name ip"` pairs.
+    pub fn announced(&self) -> &BTreeSet<String> {
+        &self.announced
+    }
+
+    /// Replace what `key` contributes; returns whether the table changed. Announcements that
+    /// start or stop go to `started` / `stopped`.
+    pub fn set(
+        &mut self,
+        key: &str,
+        routes: Vec<(IpNet, Advert)>,
+        ip: Option<IpAddr>,
+        started: &mut Vec<String>,
+        stopped: &mut Vec<String>,
+    ) -> bool {
+        // A prefix listed twice: the later entry wins, as in `desired_routes`.
+        let mut mine: BTreeMap<IpNet, Advert> = BTreeMap::new();
+        for (p, a) in routes {
+            mine.insert(p, a);
+        }
+        let announced = ip.map(|ip| format!("{key} {ip}"));
+        let old = self.by_service.remove(key);
+        let (old_routes, old_announced) = old.unwrap_or_default();
+        if old_announced != announced {
+            if let Some(a) = &old_announced {
+                self.announced.remove(a);
+                stopped.push(a.clone());
+            }
+            if let Some(a) = &announced {
+                self.announced.insert(a.clone());
+                started.push(a.clone());
+            }
+        }
+        let mut touched: Vec<IpNet> = Vec::new();
+        for (p, _) in &old_routes {
+            if let Some(c) = self.by_prefix.get_mut(p) {
+                c.remove(key);
+            }
+            touched.push(*p);
+        }
+        for (p, a) in &mine {
+            self.by_prefix
+                .entry(*p)
+                .or_default()
+                .insert(key.to_string(), a.clone());
+            touched.push(*p);
+        }
+        let mut changed = false;
+        for p in touched {
+            let winner = self
+                .by_prefix
+                .get(&p)
+                .and_then(|c| c.last_key_value())
+                .map(|(_, a)| a.clone());
+            match winner {
+                Some(a) => {
+                    if self.routes.get(&p) != Some(&a) {
+                        self.routes.insert(p, a);
+                        changed = true;
+                    }
+                }
+                None => {
+                    self.by_prefix.remove(&p);
+                    changed |= self.routes.remove(&p).is_some();
+                }
+            }
+        }
+        let kept: Vec<(IpNet, Advert)> = mine.into_iter().collect();
+        if !kept.is_empty() || announced.is_some() {
+            self.by_service.insert(key.to_string(), (kept, announced));
+        }
+        changed
+    }
+
+    /// The Services that contribute something.
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.by_service.keys()
+    }
+}
+
+/// Which Services have a ready endpoint on this node, kept per EndpointSlice so that a slice
+/// change costs the same whatever the number of slices.
+#[derive(Debug, Default)]
+struct Readiness {
+    /// Slice key -> (its Service, whether it has a ready endpoint here).
+    slices: HashMap<String, (Option<String>, bool)>,
+    /// Service -> how many of its slices have a ready endpoint here.
+    ready: HashMap<String, usize>,
+}
+
+impl Readiness {
+    fn is_ready(&self, svc: &str) -> bool {
+        self.ready.get(svc).is_some_and(|n| *n > 0)
+    }
+
+    /// Record a slice (or its removal, `None`); returns the Services whose readiness changed.
+    fn set(&mut self, key: String, slice: Option<&EndpointSlice>, node: &str) -> Vec<String> {
+        let new = slice.map(|s| {
+            let here = s
+                .endpoints
+                .iter()
+                .any(|e| e.node_name.as_deref() == Some(node) && endpoint_ready(e));
+            (slice_service_key(s), here)
+        });
+        let old = match &new {
+            Some(n) => self.slices.insert(key, n.clone()),
+            None => self.slices.remove(&key),
+        };
+        let mut touched = Vec::new();
+        for (entry, delta) in [(old, -1i64), (new, 1)] {
+            if let Some((Some(svc), true)) = entry {
+                let before = self.is_ready(&svc);
+                let n = self.ready.entry(svc.clone()).or_default();
+                *n = n.saturating_add_signed(delta as isize);
+                if *n == 0 {
+                    self.ready.remove(&svc);
+                }
+                if before != self.is_ready(&svc) {
+                    touched.push(svc);
+                }
+            }
+        }
+        touched
+    }
 }
 
 #[cfg(test)]
@@ -863,5 +1070,110 @@ mod tests {
         assert_eq!(count(vec![slice("n2", true)]), 0);
         assert_eq!(count(vec![slice("n1", false)]), 0);
         assert_eq!(count(vec![slice("n1", true)]), 1);
+    }
+
+    mod index_equals_full {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        #[derive(Debug, Clone)]
+        enum Op {
+            /// service n: ip index (None: no IP), Local policy
+            Service(u8, Option<u8>, bool),
+            DeleteService(u8),
+            /// slice n of service m, ready on this node
+            Slice(u8, u8, bool),
+            DeleteSlice(u8),
+        }
+
+        fn op() -> impl Strategy<Value = Op> {
+            prop_oneof![
+                4 => (0u8..8, proptest::option::weighted(0.8, 0u8..6), any::<bool>())
+                    .prop_map(|(n, ip, l)| Op::Service(n, ip, l)),
+                1 => (0u8..8).prop_map(Op::DeleteService),
+                2 => (0u8..4, 0u8..8, any::<bool>()).prop_map(|(n, m, r)| Op::Slice(n, m, r)),
+                1 => (0u8..4).prop_map(Op::DeleteSlice),
+            ]
+        }
+
+        /// A /32 pool and one aggregated to /30 (several Services share its prefix) that
+        /// also announces /32s with another LOCAL_PREF. (Valid configurations cannot give
+        /// one prefix two different adverts: pools do not overlap and aggregation may not be
+        /// shorter than a pool's prefix.)
+        const POOLS: &str = "- name: a\n  protocol: bgp\n  addresses:\n  - 198.51.100.0/28\n- name: agg\n  protocol: bgp\n  addresses:\n  - 203.0.113.0/28\n  bgp-advertisements:\n  - aggregation-length: 30\n    communities: [\"64500:1\"]\n  - aggregation-length: 32\n    localpref: 50\n";
+        const IPS: [&str; 6] = [
+            "198.51.100.1",
+            "198.51.100.2",
+            "203.0.113.1",
+            "203.0.113.2",
+            "203.0.113.5",
+            "192.0.2.1",
+        ];
+
+        fn slice(n: u8, m: u8, ready: bool) -> (String, EndpointSlice) {
+            let s: EndpointSlice = serde_json::from_value(json!({
+                "metadata": {"name": format!("sl{n}"), "namespace": "default",
+                             "labels": {"kubernetes.io/service-name": format!("s{m}")}},
+                "addressType": "IPv4",
+                "endpoints": [{"addresses": ["10.0.0.1"], "nodeName": "n", "conditions": {"ready": ready}}]
+            }))
+            .unwrap_or_default();
+            (format!("default/sl{n}"), s)
+        }
+
+        proptest! {
+            #[test]
+            fn after_any_sequence(ops in proptest::collection::vec(op(), 1..40)) {
+                let (parsed, pools) = setup(POOLS);
+                let node: IpAddr = NODE.parse().unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+                let mut services = BTreeMap::new();
+                let mut slices: BTreeMap<String, EndpointSlice> = BTreeMap::new();
+                let mut index = RouteIndex::default();
+                let mut readiness = Readiness::default();
+                for op in ops {
+                    let mut dirty = Vec::new();
+                    match op {
+                        Op::Service(n, ip, local) => {
+                            let extra = if local {
+                                json!({"spec": {"externalTrafficPolicy": "Local"}})
+                            } else {
+                                json!({})
+                            };
+                            let (k, s) = svc(&format!("s{n}"), ip.map(|i| IPS[i as usize]), extra);
+                            services.insert(k.clone(), s);
+                            dirty.push(k);
+                        }
+                        Op::DeleteService(n) => {
+                            let k = format!("default/s{n}");
+                            services.remove(&k);
+                            dirty.push(k);
+                        }
+                        Op::Slice(n, m, ready) => {
+                            let (k, s) = slice(n, m, ready);
+                            dirty.extend(readiness.set(k.clone(), Some(&s), "n"));
+                            slices.insert(k, s);
+                        }
+                        Op::DeleteSlice(n) => {
+                            let k = format!("default/sl{n}");
+                            dirty.extend(readiness.set(k.clone(), None, "n"));
+                            slices.remove(&k);
+                        }
+                    }
+                    let (mut started, mut stopped) = (Vec::new(), Vec::new());
+                    for key in dirty {
+                        let (routes, ip) = match services.get(&key) {
+                            Some(svc) => service_routes(&parsed, &pools, svc, readiness.is_ready(&key), node),
+                            None => (Vec::new(), None),
+                        };
+                        index.set(&key, routes, ip, &mut started, &mut stopped);
+                    }
+                    let (full, announced) =
+                        desired_routes(&parsed, &pools, &services, slices.values(), "n", node);
+                    prop_assert_eq!(index.routes(), &full);
+                    prop_assert_eq!(index.announced(), &announced);
+                }
+            }
+        }
     }
 }

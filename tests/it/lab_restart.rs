@@ -54,7 +54,7 @@ fn child_server() {
 }
 
 /// Start the server process and wait until it has written its kubeconfig.
-fn spawn(dir: &TempDir) -> Child {
+pub(crate) fn spawn(dir: &TempDir) -> Child {
     let mut child = Command::new(std::env::current_exe().expect("test binary"))
         .args([
             "lab_restart::child_server",

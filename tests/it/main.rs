@@ -33,6 +33,7 @@ mod lab_lifecycle;
 mod lab_limits;
 mod lab_restart;
 mod lab_secrets;
+mod lab_scale;
 mod metallb_cli;
 mod metallb_crds;
 mod metallb_features;

@@ -7,6 +7,7 @@ pub mod pack;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use ipnet::IpNet;
 
@@ -58,6 +59,9 @@ type Resolved = (Attributes, Option<IpAddr>);
 #[derive(Debug, Default)]
 pub struct AdjRibOut {
     sent: BTreeMap<IpNet, Resolved>,
+    /// The desired routes of the last `sync` and the session they were resolved for: the next
+    /// `sync` resolves and encodes only the prefixes whose advert changed since.
+    last: Option<(Arc<Routes>, PeerEnv)>,
     pub packing: Packing,
 }
 
@@ -65,6 +69,7 @@ impl AdjRibOut {
     pub fn new(packing: Packing) -> Self {
         AdjRibOut {
             sent: BTreeMap::new(),
+            last: None,
             packing,
         }
     }
@@ -80,8 +85,14 @@ impl AdjRibOut {
 
     /// After (re)connecting: the full table followed by End-of-RIB for each family.
     pub fn resync(&mut self, desired: &Routes, env: &PeerEnv) -> Vec<Update> {
+        self.resync_shared(&Arc::new(desired.clone()), env)
+    }
+
+    /// `resync` of a shared table (kept, not copied, for the next `sync_shared`).
+    pub fn resync_shared(&mut self, desired: &Arc<Routes>, env: &PeerEnv) -> Vec<Update> {
         self.sent.clear();
-        let mut out = self.sync(desired, env);
+        self.last = None;
+        let mut out = self.sync_shared(desired, env);
         if env.ipv4 {
             out.push(Update::end_of_rib(Afi::Ipv4));
         }
@@ -91,23 +102,44 @@ impl AdjRibOut {
         out
     }
 
-    /// UPDATEs that turn what the peer holds into `desired`: withdrawals first.
+    /// UPDATEs that turn what the peer holds into `desired`: withdrawals first. Only the
+    /// prefixes whose advert differs from the last `sync` are resolved and compared with what
+    /// was sent; the rest of the table costs one comparison each.
     pub fn sync(&mut self, desired: &Routes, env: &PeerEnv) -> Vec<Update> {
-        let wanted: BTreeMap<IpNet, Resolved> = desired
-            .iter()
-            .filter_map(|(p, a)| resolve(p, a, env).map(|r| (*p, r)))
-            .collect();
-        let gone: Vec<IpNet> = self
-            .sent
-            .keys()
-            .filter(|p| !wanted.contains_key(p))
-            .copied()
-            .collect();
-        let mut groups: BTreeMap<&Resolved, Vec<IpNet>> = BTreeMap::new();
-        for (p, r) in &wanted {
-            if self.sent.get(p) != Some(r) {
-                groups.entry(r).or_default().push(*p);
+        self.sync_shared(&Arc::new(desired.clone()), env)
+    }
+
+    /// `sync` of a shared table, as the session driver holds it: kept for the next diff
+    /// without a copy.
+    pub fn sync_shared(&mut self, desired: &Arc<Routes>, env: &PeerEnv) -> Vec<Update> {
+        let changed: Vec<(IpNet, Option<&Advert>)> = match &self.last {
+            Some((last, last_env)) if last_env == env && Arc::ptr_eq(last, desired) => Vec::new(),
+            Some((last, last_env)) if last_env == env => changed_prefixes(last, desired),
+            _ => {
+                let stale = self.sent.keys().filter(|p| !desired.contains_key(*p));
+                stale
+                    .map(|p| (*p, None))
+                    .chain(desired.iter().map(|(p, a)| (*p, Some(a))))
+                    .collect()
             }
+        };
+        let mut gone: Vec<IpNet> = Vec::new();
+        let mut announce: Vec<(IpNet, Resolved)> = Vec::new();
+        for (p, advert) in changed {
+            match advert.and_then(|a| resolve(&p, a, env)) {
+                Some(r) if self.sent.get(&p) != Some(&r) => announce.push((p, r)),
+                Some(_) => {}
+                None if self.sent.contains_key(&p) => gone.push(p),
+                None => {}
+            }
+        }
+        gone.sort();
+        for p in &gone {
+            self.sent.remove(p);
+        }
+        let mut groups: BTreeMap<&Resolved, Vec<IpNet>> = BTreeMap::new();
+        for (p, r) in &announce {
+            groups.entry(r).or_default().push(*p);
         }
         let max = match self.packing {
             Packing::Packed => None,
@@ -118,9 +150,50 @@ impl AdjRibOut {
             let nhs: Vec<IpAddr> = v6_nh.iter().copied().collect();
             out.extend(pack_announcements(attrs, &prefixes, &nhs, &env.ctx, max));
         }
-        self.sent = wanted;
+        for (p, r) in announce {
+            self.sent.insert(p, r);
+        }
+        self.last = Some((Arc::clone(desired), *env));
         out
     }
+}
+
+/// The prefixes whose advert differs between `old` and `new` (`None`: no longer wanted), in
+/// prefix order: one merge walk over both tables.
+fn changed_prefixes<'a>(old: &Routes, new: &'a Routes) -> Vec<(IpNet, Option<&'a Advert>)> {
+    let mut out = Vec::new();
+    let (mut a, mut b) = (old.iter().peekable(), new.iter().peekable());
+    loop {
+        match (a.peek(), b.peek()) {
+            (None, None) => break,
+            (Some((pa, _)), None) => {
+                out.push((**pa, None));
+                a.next();
+            }
+            (None, Some((pb, ab))) => {
+                out.push((**pb, Some(*ab)));
+                b.next();
+            }
+            (Some((pa, aa)), Some((pb, ab))) => match pa.cmp(pb) {
+                std::cmp::Ordering::Less => {
+                    out.push((**pa, None));
+                    a.next();
+                }
+                std::cmp::Ordering::Greater => {
+                    out.push((**pb, Some(*ab)));
+                    b.next();
+                }
+                std::cmp::Ordering::Equal => {
+                    if aa != ab {
+                        out.push((**pb, Some(*ab)));
+                    }
+                    a.next();
+                    b.next();
+                }
+            },
+        }
+    }
+    out
 }
 
 /// Builds the attributes for one prefix, or `None` if the session cannot carry it.
@@ -326,5 +399,86 @@ mod tests {
         e.ipv6 = false;
         let ups = AdjRibOut::default().sync(&routes(&["2001:db8::1/128"], &Advert::default()), &e);
         assert!(ups.is_empty());
+    }
+
+    mod incremental_equals_full {
+        use proptest::prelude::*;
+
+        use super::super::*;
+        use super::env;
+
+        /// The diff before it was incremental: resolve the whole table, compare with all sent.
+        fn full(
+            sent: &mut BTreeMap<IpNet, Resolved>,
+            desired: &Routes,
+            env: &PeerEnv,
+        ) -> Vec<Update> {
+            let wanted: BTreeMap<IpNet, Resolved> = desired
+                .iter()
+                .filter_map(|(p, a)| resolve(p, a, env).map(|r| (*p, r)))
+                .collect();
+            let gone: Vec<IpNet> = sent
+                .keys()
+                .filter(|p| !wanted.contains_key(p))
+                .copied()
+                .collect();
+            let mut groups: BTreeMap<&Resolved, Vec<IpNet>> = BTreeMap::new();
+            for (p, r) in &wanted {
+                if sent.get(p) != Some(r) {
+                    groups.entry(r).or_default().push(*p);
+                }
+            }
+            let mut out = pack_withdrawals(&gone, None);
+            for ((attrs, v6_nh), prefixes) in groups {
+                let nhs: Vec<IpAddr> = v6_nh.iter().copied().collect();
+                out.extend(pack_announcements(attrs, &prefixes, &nhs, &env.ctx, None));
+            }
+            *sent = wanted;
+            out
+        }
+
+        fn table() -> impl Strategy<Value = Routes> {
+            let prefixes = [
+                "10.0.0.1/32",
+                "10.0.0.2/32",
+                "10.0.1.0/24",
+                "198.51.100.7/32",
+                "2001:db8::1/128",
+                "2001:db8::/64",
+            ];
+            proptest::collection::btree_map(
+                (0..prefixes.len())
+                    .prop_map(move |i| prefixes[i].parse::<IpNet>().unwrap_or_default()),
+                (0u32..3, proptest::option::of(0u32..2), any::<bool>()).prop_map(
+                    |(c, lp, v6nh)| Advert {
+                        next_hop: v6nh.then(|| "2001:db8::ff".parse().ok()).flatten(),
+                        local_pref: lp.map(|l| 100 + l),
+                        communities: (0..c).collect(),
+                        large_communities: Vec::new(),
+                    },
+                ),
+                0..6,
+            )
+        }
+
+        proptest! {
+            #[test]
+            fn same_updates_and_table(tables in proptest::collection::vec((table(), 0u8..4), 1..12)) {
+                let mut rib = AdjRibOut::default();
+                let mut sent = BTreeMap::new();
+                for (t, e) in tables {
+                    // Now and then the session is another (a reconnect with other capabilities).
+                    let mut env = env(64500, if e == 0 { 64501 } else { 64500 });
+                    env.ipv6 = e != 1;
+                    let shared = Arc::new(t.clone());
+                    let ours = rib.sync_shared(&shared, &env);
+                    let reference = full(&mut sent, &t, &env);
+                    prop_assert_eq!(ours, reference);
+                    prop_assert_eq!(&rib.sent, &sent);
+                    // The same table again sends nothing.
+                    prop_assert!(rib.sync_shared(&shared, &env).is_empty());
+                }
+            }
+        }
     }
 }

@@ -9,8 +9,8 @@
 //! (Service allocation, CRDs, namespaces, Events) is an admission hook (`admission`), which
 //! every write passes through. No I/O and no timers here.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use serde_json::{json, Value};
 use tokio::sync::watch;
@@ -23,6 +23,7 @@ use super::meta;
 use super::patch::{self, PatchKind, PatchRequest};
 use super::resources::{Registry, ResourceDef};
 use super::selectors::{FieldSelector, LabelSelector};
+use super::services::{Allocations, SERVICES_KEY};
 
 /// An object's (namespace, name). Cluster-scoped objects use "" for the namespace.
 pub type ObjectKey = (String, String);
@@ -63,6 +64,16 @@ pub struct Change {
     /// The object before a modification, so watches with selectors can tell an object that
     /// stopped (or started) matching.
     pub previous: Option<Arc<Value>>,
+    /// `object` as JSON, serialized once for every watcher and the change log.
+    pub encoded: Arc<OnceLock<Vec<u8>>>,
+}
+
+impl Change {
+    /// The object as JSON (serialized on first use, shared by every clone of this change).
+    pub fn object_json(&self) -> &[u8] {
+        self.encoded
+            .get_or_init(|| serde_json::to_vec(self.object.as_ref()).unwrap_or_default())
+    }
 }
 
 /// Which part of an object a write addresses.
@@ -156,6 +167,54 @@ pub(super) struct State {
     /// Every change with rv > `floor` is in `history`.
     pub(super) floor: u64,
     pub(super) closed: bool,
+    /// Indexes kept up to date by every change (`commit`, `remove_locked`, `restore`).
+    pub(super) index: Index,
+}
+
+/// What the store keeps beside the objects so that no single request has to scan them all.
+#[derive(Debug, Default)]
+pub(super) struct Index {
+    /// The clusterIPs and node ports the stored Services hold.
+    services: Allocations,
+    /// Owner uid -> the objects that name it in their ownerReferences.
+    dependents: HashMap<String, BTreeSet<ObjectRef>>,
+}
+
+impl Index {
+    fn owner_uids(obj: &Value) -> impl Iterator<Item = &str> {
+        obj["metadata"]["ownerReferences"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r["uid"].as_str())
+            .filter(|u| !u.is_empty())
+    }
+
+    fn add(&mut self, res: &str, key: &ObjectKey, obj: &Value) {
+        if res == SERVICES_KEY {
+            self.services.add(obj);
+        }
+        for uid in Self::owner_uids(obj) {
+            self.dependents
+                .entry(uid.to_string())
+                .or_default()
+                .insert((res.to_string(), key.clone()));
+        }
+    }
+
+    fn remove(&mut self, res: &str, key: &ObjectKey, obj: &Value) {
+        if res == SERVICES_KEY {
+            self.services.remove(obj);
+        }
+        for uid in Self::owner_uids(obj) {
+            if let Some(set) = self.dependents.get_mut(uid) {
+                set.remove(&(res.to_string(), key.clone()));
+                if set.is_empty() {
+                    self.dependents.remove(uid);
+                }
+            }
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -193,6 +252,11 @@ impl<'a> View<'a> {
         resource: &str,
     ) -> impl Iterator<Item = (&'a ObjectKey, &'a Arc<Value>)> {
         self.state.buckets.get(resource).into_iter().flatten()
+    }
+
+    /// The clusterIPs and node ports held by the stored Services.
+    pub fn service_allocations(&self) -> &'a Allocations {
+        &self.state.index.services
     }
 
     /// Every object: resource key, object key, object.
@@ -364,11 +428,23 @@ impl Store {
         let (mut next, mut remaining) = (None, 0usize);
         let limit = q.limit.filter(|l| *l > 0).unwrap_or(usize::MAX);
         if let Some(bucket) = state.buckets.get(&def.key()) {
-            let start = match &q.continue_after {
-                Some(k) => std::ops::Bound::Excluded(k.clone()),
-                None => std::ops::Bound::Unbounded,
+            use std::ops::Bound;
+            // Keys sort by namespace first: a list of one namespace reads only its range.
+            let ns = q.namespace.as_deref().filter(|_| def.namespaced);
+            let mut start = match (&q.continue_after, ns) {
+                (Some(k), _) => Bound::Excluded(k.clone()),
+                (None, Some(ns)) => Bound::Included((ns.to_string(), String::new())),
+                (None, None) => Bound::Unbounded,
             };
-            for (key, obj) in bucket.range((start, std::ops::Bound::Unbounded)) {
+            if let (Bound::Excluded(k), Some(ns)) = (&start, ns) {
+                if k.0.as_str() < ns {
+                    start = Bound::Included((ns.to_string(), String::new()));
+                }
+            }
+            let range = bucket
+                .range((start, Bound::Unbounded))
+                .take_while(|(k, _)| ns.is_none_or(|ns| k.0 == ns));
+            for (key, obj) in range {
                 if !q.matches(obj) {
                     continue;
                 }
@@ -588,6 +664,7 @@ impl Store {
         let mut state = self.lock()?;
         state.buckets.clear();
         state.history.clear();
+        state.index = Index::default();
         for (res, obj) in snap.objects {
             self.inner
                 .admission
@@ -596,7 +673,15 @@ impl Store {
                 meta::meta_str(&obj, "namespace").to_string(),
                 meta::meta_str(&obj, "name").to_string(),
             );
-            state.buckets.entry(res).or_default().insert(key, obj);
+            let previous = state
+                .buckets
+                .entry(res.clone())
+                .or_default()
+                .insert(key.clone(), obj.clone());
+            if let Some(previous) = previous {
+                state.index.remove(&res, &key, &previous);
+            }
+            state.index.add(&res, &key, &obj);
         }
         state.rv = snap.resource_version;
         state.floor = snap.resource_version;
@@ -913,7 +998,11 @@ fn commit(
         .buckets
         .entry(res.to_string())
         .or_default()
-        .insert(key, obj.clone());
+        .insert(key.clone(), obj.clone());
+    if let Some(previous) = &previous {
+        state.index.remove(res, &key, previous);
+    }
+    state.index.add(res, &key, &obj);
     let kind = if previous.is_some() {
         EventType::Modified
     } else {
@@ -925,6 +1014,7 @@ fn commit(
         resource: res.to_string(),
         object: obj.clone(),
         previous,
+        encoded: Arc::default(),
     };
     push_history(state, change, cap);
     obj
@@ -938,6 +1028,7 @@ fn remove_locked(
     cap: usize,
 ) -> Option<Arc<Value>> {
     let old = state.buckets.get_mut(res)?.remove(key)?;
+    state.index.remove(res, key, &old);
     state.rv += 1;
     let mut obj = (*old).clone();
     meta::set_resource_version(&mut obj, state.rv);
@@ -948,26 +1039,28 @@ fn remove_locked(
         resource: res.to_string(),
         object: obj.clone(),
         previous: None,
+        encoded: Arc::default(),
     };
     push_history(state, change, cap);
     Some(obj)
 }
 
 /// Everything owned, directly or transitively, by the object with `uid`, dependents first.
+/// The owner index (`Index::dependents`) answers without scanning the store.
 fn collect_owned(state: &State, uid: &str, out: &mut Vec<ObjectRef>) {
     if uid.is_empty() {
         return;
     }
-    for (res, bucket) in &state.buckets {
-        for (key, obj) in bucket {
-            let owned = obj["metadata"]["ownerReferences"]
-                .as_array()
-                .is_some_and(|refs| refs.iter().any(|r| r["uid"] == uid));
-            let entry = (res.clone(), key.clone());
-            if owned && !out.contains(&entry) {
-                collect_owned(state, meta::meta_str(obj, "uid"), out);
-                out.push(entry);
-            }
+    let Some(dependents) = state.index.dependents.get(uid) else {
+        return;
+    };
+    for entry in dependents {
+        let Some(obj) = state.buckets.get(&entry.0).and_then(|b| b.get(&entry.1)) else {
+            continue;
+        };
+        if !out.contains(entry) {
+            collect_owned(state, meta::meta_str(obj, "uid"), out);
+            out.push(entry.clone());
         }
     }
 }
@@ -1055,5 +1148,95 @@ mod tests {
         assert_eq!(s.changes_since(1).err().map(|e| e.code()), Some(410));
         let rv = s.resource_version();
         assert!(s.changes_since(rv - 5).is_ok_and(|(c, _)| c.len() == 5));
+    }
+
+    #[test]
+    fn namespaced_lists_page_within_their_namespace() {
+        let (s, cm, _) = store();
+        let ns = s.registry().find("", "v1", "namespaces");
+        let Some(ns) = ns else { return };
+        let o = WriteOptions::default();
+        for n in ["a", "b", "c"] {
+            assert!(s
+                .create(&ns, None, json!({"metadata": {"name": n}}), &o)
+                .is_ok());
+            for i in 0..3 {
+                let obj = json!({"metadata": {"name": format!("{n}{i}")}});
+                assert!(s.create(&cm, Some(n), obj, &o).is_ok());
+            }
+        }
+        let names = |p: &ListPage| -> Vec<String> {
+            p.items
+                .iter()
+                .map(|o| meta::meta_str(o, "name").to_string())
+                .collect()
+        };
+        let mut q = ListQuery {
+            namespace: Some("b".into()),
+            limit: Some(2),
+            ..ListQuery::default()
+        };
+        let first = s.list(&cm, &q);
+        let Ok(first) = first else { panic!("list") };
+        assert_eq!(names(&first), ["b0", "b1"]);
+        assert_eq!(first.remaining, 1);
+        q.continue_after = first.next.clone();
+        let second = s.list(&cm, &q).map(|p| (names(&p), p.next, p.remaining));
+        assert_eq!(second.ok(), Some((vec!["b2".to_string()], None, 0)));
+        q.continue_after = Some(("a".into(), "zzz".into()));
+        let from_before = s.list(&cm, &q).map(|p| names(&p));
+        assert_eq!(
+            from_before.ok(),
+            Some(vec!["b0".to_string(), "b1".to_string()])
+        );
+        let all = s.list(&cm, &ListQuery::default()).map(|p| p.items.len());
+        assert_eq!(all.ok(), Some(9));
+    }
+
+    #[test]
+    fn owner_chains_cascade_through_the_index() {
+        let (s, cm, _) = store();
+        let o = WriteOptions::default();
+        let make = |name: &str, owner: Option<&Arc<Value>>| {
+            let mut obj = json!({"metadata": {"name": name}});
+            if let Some(owner) = owner {
+                obj["metadata"]["ownerReferences"] = json!([{"apiVersion": "v1",
+                    "kind": "ConfigMap", "name": meta::meta_str(owner, "name"),
+                    "uid": meta::meta_str(owner, "uid")}]);
+            }
+            s.create(&cm, Some("default"), obj, &o)
+        };
+        let Ok(root) = make("root", None) else {
+            panic!("create")
+        };
+        let Ok(child) = make("child", Some(&root)) else {
+            panic!("create")
+        };
+        let Ok(_) = make("grandchild", Some(&child)) else {
+            panic!("create")
+        };
+        let Ok(other) = make("other", None) else {
+            panic!("create")
+        };
+        // Re-owning an object moves it in the index.
+        let Ok(moved) = make("moved", Some(&root)) else {
+            panic!("create")
+        };
+        let mut re = (*moved).clone();
+        re["metadata"]["ownerReferences"][0]["uid"] = other["metadata"]["uid"].clone();
+        assert!(s
+            .replace(&cm, Some("default"), "moved", re, Subresource::Main, &o)
+            .is_ok());
+        assert!(s
+            .delete(&cm, Some("default"), "root", &DeleteOptions::default())
+            .is_ok());
+        for gone in ["root", "child", "grandchild"] {
+            assert!(s.get(&cm, Some("default"), gone).is_err(), "{gone}");
+        }
+        assert!(s.get(&cm, Some("default"), "moved").is_ok());
+        assert!(s
+            .delete(&cm, Some("default"), "other", &DeleteOptions::default())
+            .is_ok());
+        assert!(s.get(&cm, Some("default"), "moved").is_err());
     }
 }

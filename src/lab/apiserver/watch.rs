@@ -88,6 +88,17 @@ fn event_line(kind: &str, object: &Value) -> Bytes {
     Bytes::from(out)
 }
 
+/// `event_line` of an object already serialized (a change's shared JSON).
+fn event_line_raw(kind: &str, json: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(json.len() + 32);
+    out.extend_from_slice(b"{\"type\":\"");
+    out.extend_from_slice(kind.as_bytes());
+    out.extend_from_slice(b"\",\"object\":");
+    out.extend_from_slice(if json.is_empty() { b"null" } else { json });
+    out.extend_from_slice(b"}\n");
+    Bytes::from(out)
+}
+
 impl WatchState {
     fn object_line(&self, kind: &str, obj: &Value) -> Bytes {
         if self.req.table {
@@ -153,7 +164,12 @@ impl WatchState {
                 for c in changes.iter().filter(|c| c.resource == key) {
                     self.rv = c.rv;
                     if let Some(kind) = self.event_kind(c) {
-                        let line = self.object_line(kind, &c.object);
+                        // Every watcher of this change shares one serialization of it.
+                        let line = if self.req.table {
+                            self.object_line(kind, &c.object)
+                        } else {
+                            event_line_raw(kind, c.object_json())
+                        };
                         self.pending.push_back(line);
                     }
                 }

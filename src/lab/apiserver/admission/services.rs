@@ -5,8 +5,7 @@ use serde_json::Value;
 
 use super::{AdmissionHook, Operation, Request};
 use crate::lab::apiserver::error::ApiError;
-use crate::lab::apiserver::meta;
-use crate::lab::apiserver::services::{prepare_create, prepare_update, Taken};
+use crate::lab::apiserver::services::{prepare_create, prepare_update};
 use crate::lab::apiserver::store::{Subresource, View};
 
 /// Allocates clusterIPs and nodePorts for core/v1 Services.
@@ -18,14 +17,10 @@ impl AdmissionHook for ServiceAllocation {
         if !req.is("", "Service") || req.subresource != Subresource::Main {
             return Ok(());
         }
-        let services = view.objects(&req.def.key()).map(|s| s.as_ref());
+        let held = view.service_allocations();
         match (req.operation, req.old) {
-            (Operation::Create, _) => prepare_create(obj, Taken::of(services)),
-            (Operation::Update, Some(old)) => {
-                let uid = meta::meta_str(old, "uid");
-                let others = services.filter(|s| meta::meta_str(s, "uid") != uid);
-                prepare_update(old, obj, Taken::of(others))
-            }
+            (Operation::Create, _) => prepare_create(obj, held.taken()),
+            (Operation::Update, Some(old)) => prepare_update(old, obj, held.taken_without(old)),
             _ => Ok(()),
         }
     }
