@@ -17,6 +17,7 @@
 //! Must not depend on the rest of metallbctl.
 
 pub mod admission;
+pub mod auth;
 pub mod body;
 pub mod defaults;
 pub mod discovery;
@@ -141,6 +142,7 @@ fn open_store(config: &Config) -> Result<(Store, String), ServerError> {
         admission::Admission::standard(),
     );
     let Some(dir) = &config.state_dir else {
+        auth::bootstrap::ensure(&store);
         return Ok((store, config.token.clone().unwrap_or_else(random_token)));
     };
     std::fs::create_dir_all(dir).map_err(|source| PersistError::Io {
@@ -151,6 +153,7 @@ fn open_store(config: &Config) -> Result<(Store, String), ServerError> {
         store.restore(snap)?;
         admission::finalize_terminating(&store);
     }
+    auth::bootstrap::ensure(&store);
     let token = match &config.token {
         Some(t) => t.clone(),
         None => persistence::token(dir, random_token)?,
@@ -255,6 +258,11 @@ impl ApiServerHandle {
     /// The bearer token clients must send.
     pub fn token(&self) -> &str {
         &self.token
+    }
+
+    /// Issues ServiceAccount tokens this server accepts (for in-process components).
+    pub fn token_issuer(&self) -> auth::TokenIssuer {
+        auth::TokenIssuer::new(self.store.clone(), &self.token)
     }
 
     /// Where the kubeconfig was written, if anywhere.

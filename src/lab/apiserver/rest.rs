@@ -74,6 +74,7 @@ pub fn router_with(app: App, extra: Router<App>) -> Router {
             "/api/v1/namespaces/{ns}/pods/{name}/portforward",
             any(pod_session),
         )
+        .merge(super::auth::reviews::routes())
         .merge(extra)
         .fallback(resource)
         .layer(middleware::from_fn_with_state(app.clone(), authenticate))
@@ -99,27 +100,27 @@ async fn log_request(req: Request, next: Next) -> Response {
     resp
 }
 
-/// Everything but the public health and version endpoints needs the bearer token.
-async fn authenticate(State(app): State<App>, req: Request, next: Next) -> Response {
-    let public = matches!(
-        req.uri().path(),
-        "/version" | "/healthz" | "/livez" | "/readyz"
-    );
-    let presented = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    if public || presented.is_some_and(|t| constant_time_eq(t.as_bytes(), app.token.as_bytes())) {
-        next.run(req).await
-    } else {
-        ApiError::Unauthorized.into_response()
+/// Everything but the public health and version endpoints needs a bearer token, and passes
+/// impersonation and authorization (`super::auth`); handlers find the user in the extensions.
+async fn authenticate(State(app): State<App>, mut req: Request, next: Next) -> Response {
+    if super::auth::is_public(req.uri().path()) {
+        return next.run(req).await;
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    let watch = Params::parse(req.uri()).flag("watch");
+    match super::auth::admit_request(
+        &app.store,
+        &app.token,
+        req.headers(),
+        req.method().as_str(),
+        req.uri().path(),
+        watch,
+    ) {
+        Ok(user) => {
+            req.extensions_mut().insert(user);
+            next.run(req).await
+        }
+        Err(refusal) => refusal.into_response(),
+    }
 }
 
 /// A JSON response from a serializable value.
