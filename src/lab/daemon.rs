@@ -28,7 +28,8 @@ use tokio::sync::watch;
 use super::apiserver::{self, ApiServer, ApiServerHandle, ServerError, Store};
 use super::control::{self, LabStatus, Layout, PidState};
 use super::routers::RouterMode;
-use super::runtime::{Runtime, RuntimeConfig, Shared};
+use super::apiserver::auth::TokenIssuer;
+use super::runtime::{PodClient, Runtime, RuntimeConfig, Shared};
 use super::topology::Topology;
 
 /// How to run one lab.
@@ -119,12 +120,12 @@ impl Daemon {
             tracing::warn!("stopped router daemon {pid} left by a previous run");
         }
         let server = start_server(&cfg, &layout).await?;
-        let client = lab_client(&layout).await?;
+        let client_for_pod = pod_clients(&layout, server.token_issuer()).await?;
         let rcfg = RuntimeConfig {
             topology: cfg.topology.clone(),
             routers: cfg.routers,
             work_dir: layout.routers_dir(),
-            client: Some(client),
+            client_for_pod: Some(client_for_pod),
         };
         let runtime = Runtime::start(server.store().clone(), rcfg).ok_or(DaemonError::Runtime)?;
         let info = Arc::new(Info {
@@ -230,14 +231,20 @@ async fn start_server(cfg: &DaemonConfig, layout: &Layout) -> Result<ApiServerHa
     Ok(server)
 }
 
-/// A kube client for in-lab components: the lab kubeconfig, no read timeout (long watches).
-async fn lab_client(layout: &Layout) -> Result<kube::Client, DaemonError> {
+/// Kube clients for in-lab components: the lab kubeconfig's server and CA, no read timeout
+/// (long watches), and the pod's own ServiceAccount token instead of the admin token, as the
+/// kubelet would project it into the pod.
+async fn pod_clients(layout: &Layout, tokens: TokenIssuer) -> Result<PodClient, DaemonError> {
     let mut config = crate::kube::config(None, Some(&layout.kubeconfig()))
         .await
         .map_err(DaemonError::Client)?;
     config.read_timeout = None;
-    kube::Client::try_from(config)
-        .map_err(|e| DaemonError::Client(crate::kube::KubeError::Client(e)))
+    Ok(Arc::new(move |ns: &str, pod: &str| {
+        let token = tokens.for_pod(ns, pod).map_err(|e| e.to_string())?;
+        let mut config = config.clone();
+        config.auth_info.token = Some(token.into());
+        kube::Client::try_from(config).map_err(|e| e.to_string())
+    }))
 }
 
 fn bind_control(layout: &Layout) -> Result<UnixListener, DaemonError> {

@@ -103,6 +103,7 @@ pub async fn run(
     let tasks = [
         watch::spawn(
             "ConfigMap",
+            opts.log.clone(),
             config_maps,
             named(&opts.config_map),
             tx.clone(),
@@ -110,6 +111,7 @@ pub async fn run(
         ),
         watch::spawn(
             "Services",
+            opts.log.clone(),
             Api::all(client.clone()),
             any(),
             tx.clone(),
@@ -117,6 +119,7 @@ pub async fn run(
         ),
         watch::spawn(
             "EndpointSlices",
+            opts.log.clone(),
             Api::all(client.clone()),
             any(),
             tx.clone(),
@@ -124,6 +127,7 @@ pub async fn run(
         ),
         watch::spawn(
             "Node",
+            opts.log.clone(),
             Api::all(client.clone()),
             named(&opts.node_name),
             tx,

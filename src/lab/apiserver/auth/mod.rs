@@ -14,6 +14,7 @@
 
 pub mod attributes;
 pub mod bootstrap;
+mod proto;
 pub mod rbac;
 pub mod reviews;
 pub mod tokens;
