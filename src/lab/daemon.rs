@@ -25,10 +25,10 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::watch;
 
+use super::apiserver::auth::TokenIssuer;
 use super::apiserver::{self, ApiServer, ApiServerHandle, ServerError, Store};
 use super::control::{self, LabStatus, Layout, PidState};
 use super::routers::RouterMode;
-use super::apiserver::auth::TokenIssuer;
 use super::runtime::{PodClient, Runtime, RuntimeConfig, Shared};
 use super::topology::Topology;
 

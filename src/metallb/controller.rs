@@ -194,7 +194,14 @@ pub async fn run(
     let cm_api: Api<ConfigMap> = Api::namespaced(client.clone(), &opts.namespace);
     let cm_cfg = watcher::Config::default().fields(&format!("metadata.name={}", opts.config_map));
     let tasks = [
-        watch::spawn("ConfigMap", opts.log.clone(), cm_api, cm_cfg, tx.clone(), Msg::Config),
+        watch::spawn(
+            "ConfigMap",
+            opts.log.clone(),
+            cm_api,
+            cm_cfg,
+            tx.clone(),
+            Msg::Config,
+        ),
         watch::spawn(
             "Services",
             opts.log.clone(),

@@ -59,7 +59,10 @@ where
                 Err(e) => {
                     tracing::warn!(error = %e, "watching {what} failed; retrying");
                     if let Some(log) = &log {
-                        log(&format!("failed to watch {what}: {}; retrying", describe(&e)));
+                        log(&format!(
+                            "failed to watch {what}: {}; retrying",
+                            describe(&e)
+                        ));
                     }
                     continue;
                 }

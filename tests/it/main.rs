@@ -18,6 +18,7 @@ mod ci_docs;
 mod convert;
 mod first_hour;
 mod install;
+mod lab_auth;
 mod lab_e2e;
 mod lab_http;
 mod lab_kube_rs;

@@ -135,16 +135,32 @@ mod tests {
         assert_eq!(res("GET", "/api/v1/services", true).0, "watch");
         let (verb, r) = res("GET", "/api/v1/namespaces/default/services/nginx", false);
         assert_eq!(verb, "get");
-        assert_eq!((r.namespace.as_str(), r.name.as_str()), ("default", "nginx"));
+        assert_eq!(
+            (r.namespace.as_str(), r.name.as_str()),
+            ("default", "nginx")
+        );
         assert_eq!(
             res("DELETE", "/apis/apps/v1/namespaces/x/deployments", false).0,
             "deletecollection"
         );
-        assert_eq!(res("PATCH", "/apis/apps/v1/namespaces/x/deployments/d", false).0, "patch");
-        let (verb, r) = res("PUT", "/api/v1/namespaces/default/services/nginx/status", false);
-        assert_eq!((verb.as_str(), r.combined().as_str()), ("update", "services/status"));
+        assert_eq!(
+            res("PATCH", "/apis/apps/v1/namespaces/x/deployments/d", false).0,
+            "patch"
+        );
+        let (verb, r) = res(
+            "PUT",
+            "/api/v1/namespaces/default/services/nginx/status",
+            false,
+        );
+        assert_eq!(
+            (verb.as_str(), r.combined().as_str()),
+            ("update", "services/status")
+        );
         let (verb, r) = res("GET", "/api/v1/namespaces/ms/pods/router/exec", false);
-        assert_eq!((verb.as_str(), r.combined().as_str()), ("create", "pods/exec"));
+        assert_eq!(
+            (verb.as_str(), r.combined().as_str()),
+            ("create", "pods/exec")
+        );
         let (_, r) = res("GET", "/api/v1/namespaces/ms/pods/p/proxy/metrics/x", false);
         assert_eq!(r.combined(), "pods/proxy");
     }
@@ -153,7 +169,10 @@ mod tests {
     fn namespaces_are_their_own_objects() {
         let (verb, r) = res("GET", "/api/v1/namespaces/kube-system", false);
         assert_eq!(verb, "get");
-        assert_eq!((r.resource.as_str(), r.name.as_str()), ("namespaces", "kube-system"));
+        assert_eq!(
+            (r.resource.as_str(), r.name.as_str()),
+            ("namespaces", "kube-system")
+        );
         assert_eq!(r.namespace, "kube-system");
         let (_, r) = res("PUT", "/api/v1/namespaces/x/finalize", false);
         assert_eq!(r.combined(), "namespaces/finalize");
@@ -163,7 +182,14 @@ mod tests {
 
     #[test]
     fn discovery_and_health_are_non_resource() {
-        for p in ["/api", "/apis", "/api/v1", "/apis/apps/v1", "/version", "/openapi/v3"] {
+        for p in [
+            "/api",
+            "/apis",
+            "/api/v1",
+            "/apis/apps/v1",
+            "/version",
+            "/openapi/v3",
+        ] {
             let a = of_request("GET", p, false);
             assert_eq!(a.target, Target::NonResource(p.into()), "{p}");
             assert_eq!(a.verb, "get");

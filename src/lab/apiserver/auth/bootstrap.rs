@@ -55,13 +55,7 @@ fn binding(name: &str, role: &str, groups: &[&str]) -> Value {
 }
 
 const READ: &[&str] = &["get", "list", "watch"];
-const WRITE: &[&str] = &[
-    "create",
-    "delete",
-    "deletecollection",
-    "patch",
-    "update",
-];
+const WRITE: &[&str] = &["create", "delete", "deletecollection", "patch", "update"];
 
 /// The bootstrap ClusterRoles.
 pub fn cluster_roles() -> Vec<Value> {
@@ -112,7 +106,11 @@ pub fn cluster_roles() -> Vec<Value> {
         aggregated("view", "view"),
         aggregate_to("system:aggregate-to-admin", &["admin"], admin_only),
         aggregate_to("system:aggregate-to-edit", &["admin", "edit"], core_write),
-        aggregate_to("system:aggregate-to-view", &["admin", "edit", "view"], core_read),
+        aggregate_to(
+            "system:aggregate-to-view",
+            &["admin", "edit", "view"],
+            core_read,
+        ),
     ]
 }
 

@@ -65,7 +65,7 @@ pub fn authenticate(store: &Store, admin_token: &str, token: &str) -> Option<Use
     if token.matches('.').count() != 2 {
         return None;
     }
-    let binding = token_key(admin_token).verify(token)?;
+    let binding = token_key(admin_token).verify(token, jiff::Timestamp::now().as_second())?;
     store.read(|v| binding.user(v)).ok().flatten()
 }
 
@@ -241,7 +241,9 @@ pub struct TokenIssuer {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum IssueError {
-    #[error("error looking up service account {namespace}/{name}: serviceaccount \"{name}\" not found")]
+    #[error(
+        "error looking up service account {namespace}/{name}: serviceaccount \"{name}\" not found"
+    )]
     NoServiceAccount { namespace: String, name: String },
     #[error("pod \"{0}\" not found")]
     NoPod(String),
@@ -268,10 +270,16 @@ impl TokenIssuer {
                     .or_else(|| p["spec"]["serviceAccount"].as_str())
                     .unwrap_or("default")
                     .to_string();
-                let pod_uid = p["metadata"]["uid"].as_str().unwrap_or_default().to_string();
-                let sa_uid = v
-                    .get("/v1/serviceaccounts", ns, &sa_name)
-                    .map(|sa| sa["metadata"]["uid"].as_str().unwrap_or_default().to_string());
+                let pod_uid = p["metadata"]["uid"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                let sa_uid = v.get("/v1/serviceaccounts", ns, &sa_name).map(|sa| {
+                    sa["metadata"]["uid"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string()
+                });
                 Some((sa_name, sa_uid, pod_uid))
             })
             .ok()
@@ -290,16 +298,27 @@ impl TokenIssuer {
             service_account: sa,
             service_account_uid: sa_uid,
             pod: Some((pod.into(), pod_uid)),
+            expires: None,
         }))
     }
 
-    /// An unbound token for ServiceAccount `ns/name` (for tests and `kubectl`-style use).
-    pub fn for_service_account(&self, ns: &str, name: &str) -> Result<String, IssueError> {
+    /// A token for ServiceAccount `ns/name`, valid until `expires` (seconds since the epoch):
+    /// what `kubectl create token` gets through the TokenRequest API.
+    pub fn for_service_account(
+        &self,
+        ns: &str,
+        name: &str,
+        expires: Option<i64>,
+    ) -> Result<String, IssueError> {
         let uid = self
             .store
             .read(|v| {
-                v.get("/v1/serviceaccounts", ns, name)
-                    .map(|sa| sa["metadata"]["uid"].as_str().unwrap_or_default().to_string())
+                v.get("/v1/serviceaccounts", ns, name).map(|sa| {
+                    sa["metadata"]["uid"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string()
+                })
             })
             .ok()
             .flatten()
@@ -312,6 +331,7 @@ impl TokenIssuer {
             service_account: name.into(),
             service_account_uid: uid,
             pod: None,
+            expires,
         }))
     }
 }

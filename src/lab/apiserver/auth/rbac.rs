@@ -130,7 +130,9 @@ fn role_rules<'a>(view: &View<'a>, binding: &Value, ns: &str) -> Result<Vec<&'a 
         },
         Some("Role") => match view.get(ROLES, ns, name) {
             Some(role) => Ok(role["rules"].as_array().into_iter().flatten().collect()),
-            None => Err(format!("role.rbac.authorization.k8s.io \"{name}\" not found")),
+            None => Err(format!(
+                "role.rbac.authorization.k8s.io \"{name}\" not found"
+            )),
         },
         _ => Err(format!("unknown roleRef kind in binding of {name}")),
     }
@@ -202,7 +204,8 @@ pub fn rule_allows_path(rule: &Value, verb: &str, path: &str) -> bool {
         && strings(&rule["nonResourceURLs"]).any(|u| {
             u == "*"
                 || u == path
-                || u.strip_suffix('*').is_some_and(|prefix| path.starts_with(prefix))
+                || u.strip_suffix('*')
+                    .is_some_and(|prefix| path.starts_with(prefix))
         })
 }
 
@@ -288,7 +291,10 @@ pub fn forbidden_message(user: &str, a: &Attributes, reason: &str) -> String {
             )
         }
         Target::NonResource(path) => {
-            format!("forbidden: User \"{user}\" cannot {} path \"{path}\"", a.verb)
+            format!(
+                "forbidden: User \"{user}\" cannot {} path \"{path}\"",
+                a.verb
+            )
         }
     };
     if !reason.is_empty() {
@@ -378,25 +384,72 @@ mod tests {
     fn role_binding_grants_only_in_its_namespace_and_verbs() {
         let s = store();
         let u = sa("default", "reader");
-        assert!(allowed(&s, &u, "GET", "/api/v1/namespaces/default/services"));
-        assert!(allowed(&s, &u, "GET", "/api/v1/namespaces/default/services/web"));
+        assert!(allowed(
+            &s,
+            &u,
+            "GET",
+            "/api/v1/namespaces/default/services"
+        ));
+        assert!(allowed(
+            &s,
+            &u,
+            "GET",
+            "/api/v1/namespaces/default/services/web"
+        ));
         assert!(!allowed(&s, &u, "GET", "/api/v1/namespaces/other/services"));
         assert!(!allowed(&s, &u, "GET", "/api/v1/services"), "cluster scope");
         let watch = of_request("GET", "/api/v1/namespaces/default/services", true);
         assert!(!s.read(|v| authorize(v, &u, &watch).allowed).unwrap_or(true));
-        assert!(!allowed(&s, &u, "DELETE", "/api/v1/namespaces/default/services/web"));
-        assert!(!allowed(&s, &sa("default", "other"), "GET", "/api/v1/namespaces/default/services"));
+        assert!(!allowed(
+            &s,
+            &u,
+            "DELETE",
+            "/api/v1/namespaces/default/services/web"
+        ));
+        assert!(!allowed(
+            &s,
+            &sa("default", "other"),
+            "GET",
+            "/api/v1/namespaces/default/services"
+        ));
     }
 
     #[test]
     fn subresources_resource_names_and_paths() {
         let s = store();
         let u = sa("default", "reader");
-        assert!(allowed(&s, &u, "GET", "/api/v1/namespaces/default/services/web/status"));
-        assert!(allowed(&s, &u, "GET", "/apis/apps/v1/namespaces/default/deployments/d/status") == false);
-        assert!(allowed(&s, &u, "GET", "/api/v1/namespaces/default/configmaps/config"));
-        assert!(!allowed(&s, &u, "GET", "/api/v1/namespaces/default/configmaps/other"));
-        assert!(!allowed(&s, &u, "GET", "/api/v1/namespaces/default/configmaps"));
+        assert!(allowed(
+            &s,
+            &u,
+            "GET",
+            "/api/v1/namespaces/default/services/web/status"
+        ));
+        assert!(
+            allowed(
+                &s,
+                &u,
+                "GET",
+                "/apis/apps/v1/namespaces/default/deployments/d/status"
+            ) == false
+        );
+        assert!(allowed(
+            &s,
+            &u,
+            "GET",
+            "/api/v1/namespaces/default/configmaps/config"
+        ));
+        assert!(!allowed(
+            &s,
+            &u,
+            "GET",
+            "/api/v1/namespaces/default/configmaps/other"
+        ));
+        assert!(!allowed(
+            &s,
+            &u,
+            "GET",
+            "/api/v1/namespaces/default/configmaps"
+        ));
         // Non-resource URLs come from cluster-wide bindings only.
         assert!(!allowed(&s, &u, "GET", "/healthz"));
         put(
@@ -464,7 +517,11 @@ mod tests {
             forbidden_message("system:serviceaccount:metallb-system:controller", &a, ""),
             "services is forbidden: User \"system:serviceaccount:metallb-system:controller\" cannot list resource \"services\" in API group \"\" at the cluster scope"
         );
-        let a = of_request("PUT", "/api/v1/namespaces/default/services/nginx/status", false);
+        let a = of_request(
+            "PUT",
+            "/api/v1/namespaces/default/services/nginx/status",
+            false,
+        );
         assert_eq!(
             forbidden_message("u", &a, ""),
             "services \"nginx\" is forbidden: User \"u\" cannot update resource \"services/status\" in API group \"\" in the namespace \"default\""
@@ -476,8 +533,15 @@ mod tests {
             forbidden_message("u", &a, ""),
             "forbidden: User \"u\" cannot get path \"/apis\""
         );
-        let st = forbidden_status("u", &of_request("GET", "/api/v1/namespaces/d/pods/p", false), "");
-        assert_eq!(st["details"], json!({"group": "", "kind": "pods", "name": "p"}));
+        let st = forbidden_status(
+            "u",
+            &of_request("GET", "/api/v1/namespaces/d/pods/p", false),
+            "",
+        );
+        assert_eq!(
+            st["details"],
+            json!({"group": "", "kind": "pods", "name": "p"})
+        );
         assert_eq!(st["code"], 403);
     }
 }

@@ -50,6 +50,59 @@ pub fn routes() -> Router<App> {
             "/apis/authentication.k8s.io/v1/selfsubjectreviews",
             post(self_subject_review),
         )
+        .route(
+            "/api/v1/namespaces/{ns}/serviceaccounts/{name}/token",
+            post(token_request),
+        )
+}
+
+/// TokenRequest (`kubectl create token NAME`): a token for the ServiceAccount, valid for
+/// `spec.expirationSeconds` (default 3600; at least 600, as the real server requires).
+async fn token_request(
+    State(app): State<App>,
+    Path((ns, name)): Path<(String, String)>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
+    run((|| {
+        let ct = headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/json");
+        // kubectl sends protobuf; the lab reads only JSON specs and otherwise uses the
+        // defaults (the audience is the API server's in every case).
+        let spec = if ct.contains("protobuf") || bytes.iter().all(u8::is_ascii_whitespace) {
+            json!({})
+        } else {
+            body::decode(&bytes, ct)?["spec"].clone()
+        };
+        let seconds = spec["expirationSeconds"].as_i64().unwrap_or(3600);
+        if seconds < 600 {
+            return Err(ApiError::Invalid {
+                kind: "TokenRequest.authentication.k8s.io".into(),
+                name: name.clone(),
+                causes: format!(
+                    "spec.expirationSeconds: Invalid value: {seconds}: may not specify a duration less than 10 minutes"
+                ),
+            });
+        }
+        let now = jiff::Timestamp::now().as_second();
+        let expires = now.saturating_add(seconds);
+        let token = super::TokenIssuer::new(app.store.clone(), &app.token)
+            .for_service_account(&ns, &name, Some(expires))
+            .map_err(|_| ApiError::not_found("serviceaccounts", &name))?;
+        let at = jiff::Timestamp::from_second(expires)
+            .map(|t| t.to_string())
+            .unwrap_or_default();
+        let out = json!({
+            "kind": "TokenRequest",
+            "apiVersion": "authentication.k8s.io/v1",
+            "metadata": {"name": name, "namespace": ns, "creationTimestamp": null},
+            "spec": {"audiences": [super::tokens::ISSUER], "expirationSeconds": seconds, "boundObjectRef": null},
+            "status": {"token": token, "expirationTimestamp": at},
+        });
+        Ok(json_response(StatusCode::CREATED, &out))
+    })())
 }
 
 fn decode(headers: &HeaderMap, bytes: &Bytes) -> Result<Value, ApiError> {

@@ -26,6 +26,8 @@ pub struct Binding {
     pub service_account_uid: String,
     /// The pod (name, uid) the token is bound to, if any.
     pub pod: Option<(String, String)>,
+    /// When the token stops being valid (seconds since the epoch); `None` never.
+    pub expires: Option<i64>,
 }
 
 /// Signs and checks ServiceAccount tokens. Cheap to clone.
@@ -58,12 +60,15 @@ impl TokenKey {
         if let Some((name, uid)) = &b.pod {
             k8s["pod"] = json!({"name": name, "uid": uid});
         }
-        let claims = json!({
+        let mut claims = json!({
             "iss": ISSUER,
             "aud": [ISSUER],
             "sub": super::rbac::service_account_user(&b.namespace, &b.service_account),
             "kubernetes.io": k8s,
         });
+        if let Some(exp) = b.expires {
+            claims["exp"] = json!(exp);
+        }
         let signing_input = format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(header.to_string()),
@@ -73,13 +78,18 @@ impl TokenKey {
         format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref()))
     }
 
-    /// The binding of a token whose signature checks (constant-time), else `None`.
-    pub fn verify(&self, token: &str) -> Option<Binding> {
+    /// The binding of a token whose signature checks (constant-time) and that has not
+    /// expired at `now` (seconds since the epoch), else `None`.
+    pub fn verify(&self, token: &str, now: i64) -> Option<Binding> {
         let (signing_input, sig) = token.rsplit_once('.')?;
         let sig = URL_SAFE_NO_PAD.decode(sig).ok()?;
         hmac::verify(&self.key, signing_input.as_bytes(), &sig).ok()?;
         let (_, claims) = signing_input.split_once('.')?;
         let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims).ok()?).ok()?;
+        let expires = claims["exp"].as_i64();
+        if expires.is_some_and(|exp| now >= exp) {
+            return None;
+        }
         let k8s = &claims["kubernetes.io"];
         let text = |v: &Value| v.as_str().map(String::from);
         let pod = match (text(&k8s["pod"]["name"]), text(&k8s["pod"]["uid"])) {
@@ -91,6 +101,7 @@ impl TokenKey {
             service_account: text(&k8s["serviceaccount"]["name"])?,
             service_account_uid: text(&k8s["serviceaccount"]["uid"]).unwrap_or_default(),
             pod,
+            expires,
         })
     }
 }
@@ -137,14 +148,16 @@ mod tests {
             service_account: "controller".into(),
             service_account_uid: "u1".into(),
             pod: Some(("controller-abc".into(), "p1".into())),
+            expires: Some(1000),
         };
         let t = key.mint(&b);
         assert_eq!(t.split('.').count(), 3);
-        assert_eq!(key.verify(&t), Some(b.clone()));
-        assert_eq!(TokenKey::new(&[8; 32]).verify(&t), None, "other key");
+        assert_eq!(key.verify(&t, 999), Some(b.clone()));
+        assert_eq!(key.verify(&t, 1000), None, "expired");
+        assert_eq!(TokenKey::new(&[8; 32]).verify(&t, 0), None, "other key");
         let mut forged = t.clone();
         forged.replace_range(t.len() - 3.., "AAA");
-        assert_eq!(key.verify(&forged), None);
+        assert_eq!(key.verify(&forged, 0), None);
         // Swapping the claims for another ServiceAccount's breaks the signature.
         let other = key.mint(&Binding {
             service_account: "speaker".into(),
@@ -152,7 +165,7 @@ mod tests {
         });
         let mut parts: Vec<&str> = t.split('.').collect();
         parts[1] = other.split('.').nth(1).unwrap_or_default();
-        assert_eq!(key.verify(&parts.join(".")), None);
-        assert_eq!(key.verify("not-a-token"), None);
+        assert_eq!(key.verify(&parts.join("."), 0), None);
+        assert_eq!(key.verify("not-a-token", 0), None);
     }
 }
