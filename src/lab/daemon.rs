@@ -29,6 +29,7 @@ use super::apiserver::auth::TokenIssuer;
 use super::apiserver::{self, ApiServer, ApiServerHandle, ServerError, Store};
 use super::control::{self, LabStatus, Layout, PidState};
 use super::routers::RouterMode;
+use super::runtime::exec::RuntimeSessions;
 use super::runtime::{PodClient, Runtime, RuntimeConfig, Shared};
 use super::topology::Topology;
 
@@ -119,7 +120,8 @@ impl Daemon {
         for pid in control::reap_router_daemons(&layout) {
             tracing::warn!("stopped router daemon {pid} left by a previous run");
         }
-        let server = start_server(&cfg, &layout).await?;
+        let sessions = apiserver::exec::Sessions::default();
+        let server = start_server(&cfg, &layout, &sessions).await?;
         let client_for_pod = pod_clients(&layout, server.token_issuer()).await?;
         let rcfg = RuntimeConfig {
             topology: cfg.topology.clone(),
@@ -128,6 +130,7 @@ impl Daemon {
             client_for_pod: Some(client_for_pod),
         };
         let runtime = Runtime::start(server.store().clone(), rcfg).ok_or(DaemonError::Runtime)?;
+        sessions.install(RuntimeSessions::new(runtime.shared().clone()));
         let info = Arc::new(Info {
             cfg: cfg.clone(),
             url: server.url(),
@@ -210,11 +213,16 @@ fn previous_port(layout: &Layout) -> Option<u16> {
         .ok()
 }
 
-async fn start_server(cfg: &DaemonConfig, layout: &Layout) -> Result<ApiServerHandle, DaemonError> {
+async fn start_server(
+    cfg: &DaemonConfig,
+    layout: &Layout,
+    sessions: &apiserver::exec::Sessions,
+) -> Result<ApiServerHandle, DaemonError> {
     let config = |port: u16| apiserver::Config {
         listen: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
         state_dir: Some(layout.apiserver()),
         kubeconfig: Some(layout.kubeconfig()),
+        sessions: sessions.clone(),
         ..apiserver::Config::default()
     };
     let result = match (cfg.port, previous_port(layout)) {

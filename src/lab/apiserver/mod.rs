@@ -23,6 +23,7 @@ pub mod defaults;
 pub mod discovery;
 pub mod error;
 pub mod events;
+pub mod exec;
 pub mod finalizer;
 pub mod kubeconfig;
 pub mod log_follow;
@@ -42,6 +43,7 @@ pub mod store;
 pub mod tables;
 pub mod tls;
 pub mod watch;
+pub mod websocket;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -73,6 +75,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Print one line per request to stderr.
     pub request_log: bool,
+    /// Where the lab runtime installs what runs `kubectl exec` commands; empty, exec says
+    /// the lab has no containers.
+    pub sessions: exec::Sessions,
 }
 
 impl Default for Config {
@@ -85,6 +90,7 @@ impl Default for Config {
             watch_history: 100_000,
             max_body_bytes: 3 * 1024 * 1024,
             request_log: false,
+            sessions: exec::Sessions::default(),
         }
     }
 }
@@ -213,8 +219,10 @@ impl ApiServer {
             request_log: config.request_log,
         };
         let (stop, stopped) = oneshot::channel::<()>();
+        let sessions = config.sessions.clone();
         let server = tokio::spawn(async move {
-            axum::serve(listener, rest::router_with(app, extra))
+            let router = rest::router_with(app, extra).layer(axum::Extension(sessions));
+            axum::serve(listener, router)
                 .with_graceful_shutdown(async move {
                     let _ = stopped.await;
                 })

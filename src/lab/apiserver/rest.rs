@@ -65,7 +65,7 @@ pub fn router_with(app: App, extra: Router<App>) -> Router {
             "/api/v1/namespaces/{ns}/pods/{name}/proxy/{*path}",
             get(super::proxy::pod),
         )
-        .route("/api/v1/namespaces/{ns}/pods/{name}/exec", any(pod_session))
+        .route("/api/v1/namespaces/{ns}/pods/{name}/exec", any(pod_exec))
         .route(
             "/api/v1/namespaces/{ns}/pods/{name}/attach",
             any(pod_session),
@@ -282,6 +282,17 @@ async fn pod_session(uri: Uri) -> Response {
     not_in_the_lab(uri.path())
         .unwrap_or(ApiError::NoRoute)
         .into_response()
+}
+
+/// `exec` on a pod: run by the lab runtime's sessions when the server has them (see
+/// `super::exec`), else the same Status as attach.
+async fn pod_exec(
+    State(app): State<App>,
+    axum::extract::Path((ns, name)): axum::extract::Path<(String, String)>,
+    req: Request,
+) -> Response {
+    let sessions = req.extensions().get::<super::exec::Sessions>().cloned();
+    super::exec::handle(&app.store, sessions.as_ref(), &ns, &name, req).await
 }
 
 fn not_in_the_lab(path: &str) -> Option<ApiError> {

@@ -6,6 +6,7 @@
 //! so passes converge.
 
 pub mod components;
+pub mod exec;
 pub mod objects;
 pub mod store_api;
 
