@@ -154,7 +154,7 @@ fn show_ip_bgp(snap: &RouterSnapshot) -> String {
         snap.router_id, snap.local_as
     );
     out.push_str("Status codes:  s suppressed, d damped, h history, * valid, > best, = multipath,\n               i internal, r RIB-failure, S Stale, R Removed\nNexthop codes: @NNN nexthop's vrf id, < announce-nh-self\nOrigin codes:  i - IGP, e - EGP, ? - incomplete\nRPKI validation codes: V valid, I invalid, N Not found\n\n");
-    out.push_str("    Network          Next Hop            Metric LocPrf Weight Path\n");
+    out.push_str("   Network          Next Hop            Metric LocPrf Weight Path\n");
     let mut n = 0;
     for p in &snap.peers {
         for r in &p.routes {
@@ -171,10 +171,10 @@ fn show_ip_bgp(snap: &RouterSnapshot) -> String {
                 format!("{} {origin}", r.as_path)
             };
             out.push_str(&format!(
-                " *>{internal}{:<17}{:<20}{:>6}{:>7}{:>7} {path}\n",
+                "*>{internal}{:<17}{:<20}{:>6}{:>7}{:>7} {path}\n",
                 r.prefix,
                 r.next_hop.as_deref().unwrap_or("0.0.0.0"),
-                r.med.unwrap_or(0),
+                r.med.map(|m| m.to_string()).unwrap_or_default(),
                 r.local_pref.map(|l| l.to_string()).unwrap_or_default(),
                 0
             ));
@@ -336,7 +336,12 @@ mod tests {
         let s = snap();
         let out = vtysh(&s, &["-c".into(), "show ip bgp".into()]);
         assert_eq!(out.exit_code, 0, "{out:?}");
-        assert!(out.stdout.contains(" *>i198.51.100.0/32"), "{}", out.stdout);
+        assert!(
+            out.stdout
+                .contains("\n*>i198.51.100.0/32  127.0.1.1                     100      0 i\n"),
+            "{}",
+            out.stdout
+        );
         assert!(out.stdout.contains("Displayed  1 routes"), "{}", out.stdout);
         let out = vtysh(&s, &["-c".into(), "show bgp summary".into()]);
         assert!(out.stdout.contains("127.0.1.1"), "{}", out.stdout);

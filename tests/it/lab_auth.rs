@@ -231,3 +231,201 @@ fn metallb_components_run_as_their_service_accounts_and_a_missing_permission_is_
         &["list", "services", "-A"]
     ));
 }
+
+/// The router pod of a tutorial lab.
+fn router_pod(lab: &Lab) -> String {
+    let pods = lab.k(&[
+        "get",
+        "pods",
+        "-n",
+        "metallb-system",
+        "-l",
+        "app=test-bgp-router",
+        "-o",
+        "name",
+    ]);
+    pods.lines()
+        .next()
+        .expect("a router pod")
+        .trim()
+        .to_string()
+}
+
+/// `kubectl exec` into router containers until `want` shows up in every answer.
+fn exec_until(lab: &Lab, pod: &str, container: &str, cmd: &[&str], want: &str) -> String {
+    let mut args = vec!["exec", "-n", "metallb-system", pod, "-c", container, "--"];
+    args.extend_from_slice(cmd);
+    eventually(
+        30,
+        &format!("{want} in `{}`", cmd.join(" ")),
+        || {
+            let (ok, out) = lab.kubectl(&args);
+            (ok && out.contains(want)).then_some(out)
+        },
+        || lab.kubectl(&args).1,
+    )
+}
+
+#[test]
+fn exec_into_builtin_routers_and_simulated_containers() {
+    if !have_kubectl() {
+        return;
+    }
+    let lab = Lab::new("auth-exec");
+    lab.up(&["--tutorial"]);
+    let pod = router_pod(&lab);
+    let bird = exec_until(
+        &lab,
+        &pod,
+        "bird",
+        &["birdc", "show", "route"],
+        "198.51.100.0/32",
+    );
+    assert!(
+        bird.starts_with("BIRD ") && bird.contains("via 127.0.1.1"),
+        "{bird}"
+    );
+    let frr = exec_until(
+        &lab,
+        &pod,
+        "frr",
+        &["vtysh", "-c", "show ip bgp"],
+        "198.51.100.0/32",
+    );
+    assert!(
+        frr.contains("local AS 64500") && frr.contains("Displayed  1 routes"),
+        "{frr}"
+    );
+    let sum = exec_until(
+        &lab,
+        &pod,
+        "frr",
+        &["vtysh", "-c", "show bgp summary"],
+        "127.0.1.1",
+    );
+    assert!(sum.contains("Neighbor"), "{sum}");
+
+    // A command the container does not have, an unknown built-in command (exit code 1, as
+    // the real tools), and containers with nothing to exec into.
+    let (ok, out) = lab.kubectl(&[
+        "exec",
+        "-n",
+        "metallb-system",
+        &pod,
+        "-c",
+        "frr",
+        "--",
+        "birdc",
+        "show",
+        "route",
+    ]);
+    assert!(
+        !ok && out.contains("\"birdc\": not found in container frr"),
+        "{out}"
+    );
+    let (ok, out) = lab.kubectl(&[
+        "exec",
+        "-n",
+        "metallb-system",
+        &pod,
+        "-c",
+        "bird",
+        "--",
+        "birdc",
+        "configure",
+    ]);
+    assert!(
+        !ok && out.contains("command terminated with exit code 1"),
+        "{out}"
+    );
+    let (ok, out) = lab.kubectl(&[
+        "exec",
+        "-n",
+        "metallb-system",
+        "deploy/controller",
+        "--",
+        "ls",
+    ]);
+    assert!(!ok && out.contains("simulated container, no exec"), "{out}");
+
+    // exec is `create pods/exec`: a viewer (the aggregated `view` ClusterRole) may read the
+    // pod but is refused the exec before anything runs.
+    apply(
+        &lab,
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: viewer}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\nsubjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: viewer}]\n",
+    );
+    let (ok, out) = lab.kubectl(&[
+        "exec",
+        "-n",
+        "metallb-system",
+        &pod,
+        "-c",
+        "bird",
+        "--as=viewer",
+        "--",
+        "birdc",
+        "show",
+        "route",
+    ]);
+    assert!(
+        !ok && out.contains("User \"viewer\" cannot create resource \"pods/exec\" in API group \"\" in the namespace \"metallb-system\""),
+        "{out}"
+    );
+}
+
+#[test]
+fn exec_into_real_bird_and_frr() {
+    if !have_kubectl() || !crate::support::have_real_routers() {
+        return;
+    }
+    let lab = Lab::new("auth-exec-real");
+    lab.up(&["--tutorial", "--routers", "real"]);
+    let pod = router_pod(&lab);
+    // The real tools' own banners and layouts.
+    let bird = exec_until(
+        &lab,
+        &pod,
+        "bird",
+        &["birdc", "show", "route"],
+        "198.51.100.0/32",
+    );
+    assert!(
+        bird.starts_with("BIRD 2.") && bird.contains("Table master4:"),
+        "{bird}"
+    );
+    let protocols = exec_until(
+        &lab,
+        &pod,
+        "bird",
+        &["birdc", "show", "protocols"],
+        "Established",
+    );
+    assert!(protocols.contains("BGP"), "{protocols}");
+    let frr = exec_until(
+        &lab,
+        &pod,
+        "frr",
+        &["vtysh", "-c", "show ip bgp"],
+        "198.51.100.0/32",
+    );
+    assert!(
+        frr.contains("BGP table version") && frr.contains("127.0.1.1"),
+        "{frr}"
+    );
+    let (ok, out) = lab.kubectl(&[
+        "exec",
+        "-n",
+        "metallb-system",
+        &pod,
+        "-c",
+        "bird",
+        "--",
+        "birdc",
+        "show",
+        "nonsense",
+    ]);
+    assert!(
+        !ok && out.contains("command terminated with exit code 1"),
+        "{out}"
+    );
+}
