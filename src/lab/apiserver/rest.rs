@@ -77,7 +77,13 @@ pub fn router_with(app: App, extra: Router<App>) -> Router {
         .merge(super::auth::reviews::routes())
         .merge(extra)
         .fallback(resource)
-        .layer(middleware::from_fn_with_state(app.clone(), authenticate))
+        .layer(middleware::from_fn_with_state(
+            (
+                app.clone(),
+                Arc::new(super::auth::Authorizer::new(&app.token)),
+            ),
+            authenticate,
+        ))
         .with_state(app);
     if log {
         routes.layer(middleware::from_fn(log_request))
@@ -102,14 +108,17 @@ async fn log_request(req: Request, next: Next) -> Response {
 
 /// Everything but the public health and version endpoints needs a bearer token, and passes
 /// impersonation and authorization (`super::auth`); handlers find the user in the extensions.
-async fn authenticate(State(app): State<App>, mut req: Request, next: Next) -> Response {
+async fn authenticate(
+    State((app, authz)): State<(App, Arc<super::auth::Authorizer>)>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     if super::auth::is_public(req.uri().path()) {
         return next.run(req).await;
     }
     let watch = Params::parse(req.uri()).flag("watch");
-    match super::auth::admit_request(
+    match authz.admit(
         &app.store,
-        &app.token,
         req.headers(),
         req.method().as_str(),
         req.uri().path(),

@@ -4,14 +4,14 @@
 //! unknown resource is refused (403) before it is found missing (404), as on a real server.
 
 /// The attributes of one request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Attributes {
     pub verb: String,
     pub target: Target,
 }
 
 /// What the verb applies to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Target {
     Resource(ResourceAttributes),
     /// A path outside the resource tree (`/api`, `/version`, `/openapi/v3`, ...).
@@ -19,7 +19,7 @@ pub enum Target {
 }
 
 /// A resource request.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ResourceAttributes {
     pub group: String,
     pub version: String,

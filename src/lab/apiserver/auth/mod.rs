@@ -59,14 +59,129 @@ pub fn is_admin_token(presented: &str, admin_token: &str) -> bool {
 
 /// Who presents `token`, or `None` (401).
 pub fn authenticate(store: &Store, admin_token: &str, token: &str) -> Option<UserInfo> {
-    if is_admin_token(token, admin_token) {
-        return Some(UserInfo::token_holder());
+    Authorizer::new(admin_token).authenticate(store, token)
+}
+
+/// Authentication and authorization for one server, with a cache: ServiceAccount tokens
+/// already verified, and requests already allowed, for the store's current resourceVersion
+/// (any write empties it, so a changed binding, role or ServiceAccount takes effect at once).
+pub struct Authorizer {
+    admin_token: String,
+    key: TokenKey,
+    cache: std::sync::Mutex<Cache>,
+}
+
+impl std::fmt::Debug for Authorizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Authorizer(..)")
     }
-    if token.matches('.').count() != 2 {
-        return None;
+}
+
+/// Entries kept per resourceVersion before the cache starts over.
+const CACHE_LIMIT: usize = 4096;
+
+#[derive(Default)]
+struct Cache {
+    rv: u64,
+    /// token -> (user, expiry)
+    tokens: std::collections::HashMap<String, (UserInfo, Option<i64>)>,
+    /// (user, groups, attributes) allowed.
+    allowed: std::collections::HashSet<(String, Vec<String>, Attributes)>,
+}
+
+impl Authorizer {
+    pub fn new(admin_token: &str) -> Self {
+        Authorizer {
+            admin_token: admin_token.to_string(),
+            key: token_key(admin_token),
+            cache: std::sync::Mutex::new(Cache::default()),
+        }
     }
-    let binding = token_key(admin_token).verify(token, jiff::Timestamp::now().as_second())?;
-    store.read(|v| binding.user(v)).ok().flatten()
+
+    /// The cache, emptied if the store changed since it was filled.
+    fn cache(&self, rv: u64) -> Option<std::sync::MutexGuard<'_, Cache>> {
+        let mut c = self.cache.lock().ok()?;
+        if c.rv != rv || c.tokens.len() + c.allowed.len() > CACHE_LIMIT {
+            c.tokens.clear();
+            c.allowed.clear();
+            c.rv = rv;
+        }
+        Some(c)
+    }
+
+    /// Who presents `token`, or `None` (401).
+    pub fn authenticate(&self, store: &Store, token: &str) -> Option<UserInfo> {
+        if is_admin_token(token, &self.admin_token) {
+            return Some(UserInfo::token_holder());
+        }
+        if token.matches('.').count() != 2 {
+            return None;
+        }
+        let now = jiff::Timestamp::now().as_second();
+        let rv = store.resource_version();
+        if let Some((user, exp)) = self.cache(rv).and_then(|c| c.tokens.get(token).cloned()) {
+            return exp.is_none_or(|e| now < e).then_some(user);
+        }
+        let binding = self.key.verify(token, now)?;
+        let user = store.read(|v| binding.user(v)).ok().flatten()?;
+        // Cached only if nothing changed while it was looked up.
+        if let Some(mut c) = Some(rv)
+            .filter(|rv| store.resource_version() == *rv)
+            .and_then(|rv| self.cache(rv))
+        {
+            c.tokens
+                .insert(token.to_string(), (user.clone(), binding.expires));
+        }
+        Some(user)
+    }
+
+    /// Authenticate, impersonate and authorize one request. On success, the user it acts as.
+    pub fn admit(
+        &self,
+        store: &Store,
+        headers: &http::HeaderMap,
+        method: &str,
+        path: &str,
+        watch: bool,
+    ) -> Result<UserInfo, Refusal> {
+        let token = headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or(Refusal::Unauthorized)?;
+        let user = self
+            .authenticate(store, token)
+            .ok_or(Refusal::Unauthorized)?;
+        let a = attributes::of_request(method, path, watch);
+        if let Some(imp) = Impersonation::from_headers(headers) {
+            return store
+                .read(|view| {
+                    let user = impersonate(view, &user, &imp)?;
+                    check(view, &user, &a)?;
+                    Ok(user)
+                })
+                .map_err(|e| Refusal::BadRequest(e.to_string()))?;
+        }
+        if user.groups.iter().any(|g| g == MASTERS) {
+            return Ok(user);
+        }
+        let rv = store.resource_version();
+        let key = (user.name.clone(), user.groups.clone(), a);
+        if self.cache(rv).is_some_and(|c| c.allowed.contains(&key)) {
+            return Ok(user);
+        }
+        store
+            .read(|view| check(view, &user, &key.2))
+            .map_err(|e| Refusal::BadRequest(e.to_string()))??;
+        if let Some(mut c) = Some(rv)
+            .filter(|rv| store.resource_version() == *rv)
+            .and_then(|rv| self.cache(rv))
+        {
+            c.allowed.insert(key);
+        }
+        Ok(user)
+    }
 }
 
 /// A request's `Impersonate-*` headers.
@@ -179,36 +294,6 @@ pub fn impersonate(
         name: name.clone(),
         groups,
     })
-}
-
-/// Authenticate, impersonate and authorize one request. On success, the user it acts as.
-pub fn admit_request(
-    store: &Store,
-    admin_token: &str,
-    headers: &http::HeaderMap,
-    method: &str,
-    path: &str,
-    watch: bool,
-) -> Result<UserInfo, Refusal> {
-    let token = headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .ok_or(Refusal::Unauthorized)?;
-    let user = authenticate(store, admin_token, token).ok_or(Refusal::Unauthorized)?;
-    let a = attributes::of_request(method, path, watch);
-    let imp = Impersonation::from_headers(headers);
-    store
-        .read(|view| {
-            let user = match &imp {
-                Some(imp) => impersonate(view, &user, imp)?,
-                None => user,
-            };
-            check(view, &user, &a)?;
-            Ok(user)
-        })
-        .map_err(|e| Refusal::BadRequest(e.to_string()))?
 }
 
 impl Refusal {
@@ -339,4 +424,146 @@ impl TokenIssuer {
 /// The `userInfo` of a user in review statuses.
 pub fn user_info_json(user: &UserInfo) -> serde_json::Value {
     json!({"username": user.name, "groups": user.groups})
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::lab::apiserver::resources::Registry;
+    use crate::lab::apiserver::store::WriteOptions;
+
+    fn put(store: &Store, group: &str, plural: &str, ns: Option<&str>, obj: serde_json::Value) {
+        let def = store.registry().find(group, "v1", plural);
+        let r = def.map(|d| store.create(&d, ns, obj, &WriteOptions::default()));
+        assert!(matches!(r, Some(Ok(_))), "{r:?}");
+    }
+
+    fn headers(token: &str, extra: &[(&'static str, &str)]) -> http::HeaderMap {
+        let mut h = http::HeaderMap::new();
+        if let Ok(v) = http::HeaderValue::from_str(&format!("Bearer {token}")) {
+            h.insert(http::header::AUTHORIZATION, v);
+        }
+        for (k, v) in extra {
+            if let Ok(v) = http::HeaderValue::from_str(v) {
+                h.append(*k, v);
+            }
+        }
+        h
+    }
+
+    #[test]
+    fn tokens_roles_and_the_cache_follow_the_store() {
+        let store = Store::new(Registry::default(), 100);
+        bootstrap::ensure(&store);
+        let authz = Authorizer::new("admin-secret");
+        put(
+            &store,
+            "",
+            "serviceaccounts",
+            Some("default"),
+            json!({"metadata": {"name": "r"}}),
+        );
+        let issuer = TokenIssuer::new(store.clone(), "admin-secret");
+        let token = issuer
+            .for_service_account("default", "r", None)
+            .unwrap_or_default();
+        let get = |t: &str| {
+            authz.admit(
+                &store,
+                &headers(t, &[]),
+                "GET",
+                "/api/v1/namespaces/default/configmaps/x",
+                false,
+            )
+        };
+        assert!(matches!(get("wrong"), Err(Refusal::Unauthorized)));
+        assert!(matches!(get(""), Err(Refusal::Unauthorized)));
+        assert!(get("admin-secret").is_ok());
+        // A token signed under another lab's admin token is not this lab's.
+        let foreign = TokenIssuer::new(store.clone(), "other")
+            .for_service_account("default", "r", None)
+            .unwrap_or_default();
+        assert!(matches!(get(&foreign), Err(Refusal::Unauthorized)));
+        assert!(matches!(get(&token), Err(Refusal::Forbidden(_))));
+        put(
+            &store,
+            "rbac.authorization.k8s.io",
+            "rolebindings",
+            Some("default"),
+            json!({
+            "metadata": {"name": "rb"}, "roleRef": {"kind": "ClusterRole", "name": "view"},
+            "subjects": [{"kind": "ServiceAccount", "name": "r", "namespace": "default"}]}),
+        );
+        // The aggregated `view` role covers configmaps; allowed twice (the second from the cache).
+        assert_eq!(
+            get(&token).ok().map(|u| u.name),
+            Some("system:serviceaccount:default:r".into())
+        );
+        assert!(get(&token).is_ok());
+        let rb = store
+            .registry()
+            .find("rbac.authorization.k8s.io", "v1", "rolebindings");
+        let deleted = rb.map(|d| store.delete(&d, Some("default"), "rb", &Default::default()));
+        assert!(matches!(deleted, Some(Ok(_))));
+        assert!(
+            matches!(get(&token), Err(Refusal::Forbidden(_))),
+            "cache emptied by the delete"
+        );
+        let sa = store.registry().find("", "v1", "serviceaccounts");
+        let _ = sa.map(|d| store.delete(&d, Some("default"), "r", &Default::default()));
+        assert!(
+            matches!(get(&token), Err(Refusal::Unauthorized)),
+            "ServiceAccount gone"
+        );
+    }
+
+    #[test]
+    fn impersonation_needs_the_impersonate_verb() {
+        let store = Store::new(Registry::default(), 100);
+        bootstrap::ensure(&store);
+        let authz = Authorizer::new("admin-secret");
+        put(
+            &store,
+            "",
+            "serviceaccounts",
+            Some("default"),
+            json!({"metadata": {"name": "r"}}),
+        );
+        let token = TokenIssuer::new(store.clone(), "admin-secret")
+            .for_service_account("default", "r", None)
+            .unwrap_or_default();
+        let as_sa = [("impersonate-user", "system:serviceaccount:default:r")];
+        let whoami = |t: &str, h: &[(&'static str, &str)]| {
+            authz.admit(
+                &store,
+                &headers(t, h),
+                "POST",
+                "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                false,
+            )
+        };
+        let user = whoami("admin-secret", &as_sa).ok();
+        assert_eq!(
+            user.map(|u| u.groups),
+            Some(vec![
+                "system:serviceaccounts".to_string(),
+                "system:serviceaccounts:default".to_string(),
+                "system:authenticated".to_string()
+            ])
+        );
+        let refused = whoami(&token, &[("impersonate-user", "lab-admin")]);
+        let Err(Refusal::Forbidden(status)) = refused else {
+            unreachable!("{refused:?}")
+        };
+        assert_eq!(
+            status["message"],
+            "users \"lab-admin\" is forbidden: User \"system:serviceaccount:default:r\" cannot impersonate resource \"users\" in API group \"\" at the cluster scope"
+        );
+        assert!(matches!(
+            whoami("admin-secret", &[("impersonate-group", "g")]),
+            Err(Refusal::BadRequest(_))
+        ));
+    }
 }
