@@ -151,7 +151,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                 }
                 0x9 => self.frame(0xA, &payload).await?,
                 0xA => {}
-                0x0 | 0x1 | 0x2 => {
+                0x0..=0x2 => {
                     if opcode != 0 {
                         text = opcode == 0x1;
                     }

@@ -424,14 +424,12 @@ mod tests {
             "GET",
             "/api/v1/namespaces/default/services/web/status"
         ));
-        assert!(
-            allowed(
-                &s,
-                &u,
-                "GET",
-                "/apis/apps/v1/namespaces/default/deployments/d/status"
-            ) == false
-        );
+        assert!(!allowed(
+            &s,
+            &u,
+            "GET",
+            "/apis/apps/v1/namespaces/default/deployments/d/status"
+        ));
         assert!(allowed(
             &s,
             &u,
