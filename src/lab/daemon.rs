@@ -25,10 +25,12 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::watch;
 
+use super::apiserver::auth::TokenIssuer;
 use super::apiserver::{self, ApiServer, ApiServerHandle, ServerError, Store};
 use super::control::{self, LabStatus, Layout, PidState};
 use super::routers::RouterMode;
-use super::runtime::{Runtime, RuntimeConfig, Shared};
+use super::runtime::exec::RuntimeSessions;
+use super::runtime::{PodClient, Runtime, RuntimeConfig, Shared};
 use super::topology::Topology;
 
 /// How to run one lab.
@@ -142,20 +144,22 @@ impl Daemon {
         for pid in control::reap_router_daemons(&layout) {
             tracing::warn!("stopped router daemon {pid} left by a previous run");
         }
-        let server = start_server(&cfg, &layout).await?;
+        let sessions = apiserver::exec::Sessions::default();
+        let server = start_server(&cfg, &layout, &sessions).await?;
         // Component logs of earlier runs: restarted pods show them as their previous logs.
         if let Err(e) = server.store().logs().load(&layout.logs()) {
             tracing::warn!("cannot read {}: {e}", layout.logs().display());
         }
         let logs_saver = spawn_log_saver(server.store().clone(), layout.logs());
-        let client = lab_client(&layout).await?;
+        let client_for_pod = pod_clients(&layout, server.token_issuer()).await?;
         let rcfg = RuntimeConfig {
             topology: cfg.topology.clone(),
             routers: cfg.routers,
             work_dir: layout.routers_dir(),
-            client: Some(client),
+            client_for_pod: Some(client_for_pod),
         };
         let runtime = Runtime::start(server.store().clone(), rcfg).ok_or(DaemonError::Runtime)?;
+        sessions.install(RuntimeSessions::new(runtime.shared().clone()));
         let info = Arc::new(Info {
             cfg: cfg.clone(),
             url: server.url(),
@@ -262,11 +266,16 @@ fn previous_port(layout: &Layout) -> Option<u16> {
         .ok()
 }
 
-async fn start_server(cfg: &DaemonConfig, layout: &Layout) -> Result<ApiServerHandle, DaemonError> {
+async fn start_server(
+    cfg: &DaemonConfig,
+    layout: &Layout,
+    sessions: &apiserver::exec::Sessions,
+) -> Result<ApiServerHandle, DaemonError> {
     let config = |port: u16| apiserver::Config {
         listen: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
         state_dir: Some(layout.apiserver()),
         kubeconfig: Some(layout.kubeconfig()),
+        sessions: sessions.clone(),
         ..apiserver::Config::default()
     };
     let result = match (cfg.port, previous_port(layout)) {
@@ -283,14 +292,20 @@ async fn start_server(cfg: &DaemonConfig, layout: &Layout) -> Result<ApiServerHa
     Ok(server)
 }
 
-/// A kube client for in-lab components: the lab kubeconfig, no read timeout (long watches).
-async fn lab_client(layout: &Layout) -> Result<kube::Client, DaemonError> {
+/// Kube clients for in-lab components: the lab kubeconfig's server and CA, no read timeout
+/// (long watches), and the pod's own ServiceAccount token instead of the admin token, as the
+/// kubelet would project it into the pod.
+async fn pod_clients(layout: &Layout, tokens: TokenIssuer) -> Result<PodClient, DaemonError> {
     let mut config = crate::kube::config(None, Some(&layout.kubeconfig()))
         .await
         .map_err(DaemonError::Client)?;
     config.read_timeout = None;
-    kube::Client::try_from(config)
-        .map_err(|e| DaemonError::Client(crate::kube::KubeError::Client(e)))
+    Ok(Arc::new(move |ns: &str, pod: &str| {
+        let token = tokens.for_pod(ns, pod).map_err(|e| e.to_string())?;
+        let mut config = config.clone();
+        config.auth_info.token = Some(token.into());
+        kube::Client::try_from(config).map_err(|e| e.to_string())
+    }))
 }
 
 fn bind_control(layout: &Layout) -> Result<UnixListener, DaemonError> {

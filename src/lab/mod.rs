@@ -11,6 +11,7 @@ pub mod control;
 pub mod daemon;
 pub mod kubeconfig;
 pub mod net;
+pub mod router_cli;
 pub mod routers;
 pub mod runtime;
 pub mod topology;

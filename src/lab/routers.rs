@@ -202,6 +202,36 @@ impl RunningRouter {
         }
     }
 
+    /// Run a router tool for `kubectl exec` (`birdc ...` or `vtysh ...`): the real tool
+    /// against the daemon's control socket, or the built-in command set. Blocks while a real
+    /// tool runs. `Err` is a message for commands the container has no tool for.
+    pub fn exec(&self, argv: &[String]) -> Result<crate::lab::router_cli::Output, String> {
+        use crate::lab::router_cli;
+        let (tool, args) = argv.split_first().ok_or("no command")?;
+        let tool_name = tool.rsplit('/').next().unwrap_or(tool);
+        let kind_tool = match self.spec.kind {
+            RouterKind::Bird => "birdc",
+            RouterKind::Frr => "vtysh",
+        };
+        if tool_name != kind_tool && !(tool_name == "birdcl" && kind_tool == "birdc") {
+            return Err(format!(
+                "exec: {tool:?}: not found in this container: router {} ({}) runs only `{kind_tool}` in the lab",
+                self.spec.name,
+                program(self.spec.kind).rsplit('/').next().unwrap_or_default()
+            ));
+        }
+        match &self.imp {
+            Imp::Builtin(r) => {
+                let snap = r.snapshot();
+                Ok(match self.spec.kind {
+                    RouterKind::Bird => router_cli::birdc(&snap, args),
+                    RouterKind::Frr => router_cli::vtysh(&snap, args),
+                })
+            }
+            Imp::Daemon(d) => d.exec(args),
+        }
+    }
+
     /// Close sessions and stop (kills a daemon by PID).
     pub async fn stop(self) {
         match self.imp {
@@ -412,6 +442,35 @@ impl Daemon {
                 frr::view(name, &state, &details, Some(raw))
             }
         }
+    }
+
+    /// The real `birdc` or `vtysh` with the user's arguments, pointed at this daemon.
+    fn exec(&self, args: &[String]) -> Result<crate::lab::router_cli::Output, String> {
+        let mut cmd = match self.kind {
+            RouterKind::Bird => {
+                let mut c = Command::new(BIRDC);
+                c.arg("-s").arg(self.socket());
+                c
+            }
+            RouterKind::Frr => {
+                let mut c = Command::new(VTYSH);
+                c.arg("--vty_socket").arg(&self.dir);
+                if !args.iter().any(|a| a == "-d" || a == "--daemon") {
+                    c.args(["-d", "bgpd"]);
+                }
+                c
+            }
+        };
+        let out = cmd
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", program(self.kind)))?;
+        Ok(crate::lab::router_cli::Output {
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            exit_code: out.status.code().unwrap_or(1),
+        })
     }
 
     /// One vtysh run with several commands (FRR only).

@@ -112,6 +112,7 @@ impl ConfigState {
 pub(crate) fn spawn_crd_watches<M: Send + 'static>(
     client: &Client,
     namespace: &str,
+    log: &Option<super::LogSink>,
     tx: &mpsc::UnboundedSender<M>,
     wrap: fn(usize, Change<DynamicObject>) -> M,
 ) -> Vec<JoinHandle<()>> {
@@ -121,6 +122,7 @@ pub(crate) fn spawn_crd_watches<M: Send + 'static>(
         .map(|(i, k)| {
             watch::spawn_optional(
                 k.plural,
+                log.clone(),
                 k.api(client.clone(), namespace),
                 watcher::Config::default(),
                 tx.clone(),
@@ -231,9 +233,17 @@ pub async fn run(
     let cm_cfg = watcher::Config::default().fields(&format!("metadata.name={}", opts.config_map));
     let source = Source::new(opts.version);
     let mut tasks = vec![
-        watch::spawn("ConfigMap", cm_api, cm_cfg, tx.clone(), Msg::Config),
+        watch::spawn(
+            "ConfigMap",
+            opts.log.clone(),
+            cm_api,
+            cm_cfg,
+            tx.clone(),
+            Msg::Config,
+        ),
         watch::spawn(
             "Services",
+            opts.log.clone(),
             Api::<Service>::all(client.clone()),
             watcher::Config::default(),
             tx.clone(),
@@ -241,7 +251,7 @@ pub async fn run(
         ),
     ];
     if source.reads_crds() {
-        tasks.extend(spawn_crd_watches(&client, &opts.namespace, &tx, Msg::Crd));
+        tasks.extend(spawn_crd_watches(&client, &opts.namespace, &opts.log, &tx, Msg::Crd));
     }
     drop(tx);
     let (failed_tx, mut failed_rx) = mpsc::unbounded_channel();

@@ -121,6 +121,7 @@ pub async fn run(
     let mut tasks = vec![
         watch::spawn(
             "ConfigMap",
+            opts.log.clone(),
             config_maps,
             named(&opts.config_map),
             tx.clone(),
@@ -128,6 +129,7 @@ pub async fn run(
         ),
         watch::spawn(
             "Services",
+            opts.log.clone(),
             Api::all(client.clone()),
             any(),
             tx.clone(),
@@ -135,6 +137,7 @@ pub async fn run(
         ),
         watch::spawn(
             "EndpointSlices",
+            opts.log.clone(),
             Api::all(client.clone()),
             any(),
             tx.clone(),
@@ -142,6 +145,7 @@ pub async fn run(
         ),
         watch::spawn(
             "Node",
+            opts.log.clone(),
             Api::all(client.clone()),
             named(&opts.node_name),
             tx.clone(),
@@ -149,7 +153,7 @@ pub async fn run(
         ),
     ];
     if source.reads_crds() {
-        tasks.extend(spawn_crd_watches(&client, &opts.namespace, &tx, Msg::Crd));
+        tasks.extend(spawn_crd_watches(&client, &opts.namespace, &opts.log, &tx, Msg::Crd));
     }
     drop(tx);
     let v015 = opts.version >= crate::config::Version::v0(15);

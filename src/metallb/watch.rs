@@ -25,9 +25,11 @@ pub enum Change<K> {
 }
 
 /// Watch `api` with `config`, sending each change through `wrap` to `tx` until the receiver
-/// is gone.
+/// is gone. Failures (a 403 from a missing RBAC permission, say) go to `log` too, the pod's
+/// log, as client-go's reflector writes them.
 pub fn spawn<K, M>(
     what: &'static str,
+    log: Option<super::LogSink>,
     api: Api<K>,
     config: watcher::Config,
     tx: mpsc::UnboundedSender<M>,
@@ -37,7 +39,7 @@ where
     K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     M: Send + 'static,
 {
-    spawn_inner(what, api, config, tx, wrap, false)
+    spawn_inner(what, log, api, config, tx, wrap, false)
 }
 
 /// Like [`spawn`], for a kind that may not be served (a custom resource whose CRD is not
@@ -45,6 +47,7 @@ where
 /// per streak of 404s), and the watch keeps retrying so objects appear once the CRD does.
 pub fn spawn_optional<K, M>(
     what: &'static str,
+    log: Option<super::LogSink>,
     api: Api<K>,
     config: watcher::Config,
     tx: mpsc::UnboundedSender<M>,
@@ -54,7 +57,7 @@ where
     K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     M: Send + 'static,
 {
-    spawn_inner(what, api, config, tx, wrap, true)
+    spawn_inner(what, log, api, config, tx, wrap, true)
 }
 
 /// Is this watch error the API server's "no such resource" (the kind is not served)?
@@ -70,6 +73,7 @@ fn not_served(e: &watcher::Error) -> bool {
 
 fn spawn_inner<K, M>(
     what: &'static str,
+    log: Option<super::LogSink>,
     api: Api<K>,
     config: watcher::Config,
     tx: mpsc::UnboundedSender<M>,
@@ -113,6 +117,12 @@ where
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "watching {what} failed; retrying");
+                    if let Some(log) = &log {
+                        log(&format!(
+                            "failed to watch {what}: {}; retrying",
+                            describe(&e)
+                        ));
+                    }
                     continue;
                 }
             };
@@ -120,6 +130,27 @@ where
                 return;
             }
         }
+    })
+}
+
+/// A watch error in one line: the API server's message for API errors (the 403's "services
+/// is forbidden: User ..."), else the error and its causes.
+fn describe(e: &watcher::Error) -> String {
+    let api = match e {
+        watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => Some(s.message.clone()),
+        watcher::Error::WatchError(s) => Some(s.message.clone()),
+        _ => None,
+    };
+    api.unwrap_or_else(|| {
+        let mut text = e.to_string();
+        let mut cur = std::error::Error::source(e);
+        while let Some(c) = cur {
+            text.push_str(&format!(": {c}"));
+            cur = c.source();
+        }
+        text
     })
 }
 

@@ -574,9 +574,14 @@ fn kubectl_exec_and_port_forward_on_the_lab_say_what_to_use_instead() {
     let name = pod.trim_start_matches("pod/");
     let (_, err, code) = kubectl(&["exec", &pod, "--", "ls"]);
     assert_eq!(code, Some(1));
-    assert_eq!(
-        err,
-        format!("Error from server (MethodNotAllowed): the metallbctl lab runs no containers, so pod default/{name} has none to run a command in; read what it does with `metallbctl lab logs {name}` (or `kubectl logs`) and see where it runs with `metallbctl lab status`\n")
+    assert!(
+        err.starts_with(&format!("error: container nginx of pod default/{name} (")),
+        "{err}"
+    );
+    assert!(
+        err.contains("is a simulated container, no exec")
+            && err.contains(&format!("kubectl logs -n default {name} -c nginx")),
+        "{err}"
     );
     let (_, err, code) = kubectl(&["port-forward", &pod, "8080:80"]);
     assert_eq!(code, Some(1));

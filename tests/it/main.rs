@@ -24,6 +24,7 @@ mod crds_kubectl;
 mod first_hour;
 mod install;
 mod install_release;
+mod lab_auth;
 mod lab_e2e;
 mod lab_faults;
 mod lab_http;

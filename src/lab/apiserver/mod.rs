@@ -17,11 +17,13 @@
 //! Must not depend on the rest of metallbctl.
 
 pub mod admission;
+pub mod auth;
 pub mod body;
 pub mod defaults;
 pub mod discovery;
 pub mod error;
 pub mod events;
+pub mod exec;
 pub mod finalizer;
 pub mod kubeconfig;
 pub mod log_follow;
@@ -43,6 +45,7 @@ pub mod store;
 pub mod tables;
 pub mod tls;
 pub mod watch;
+pub mod websocket;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -76,6 +79,9 @@ pub struct Config {
     pub request_log: bool,
     /// How long a client may take to send a request head before its connection is closed.
     pub header_read_timeout: std::time::Duration,
+    /// Where the lab runtime installs what runs `kubectl exec` commands; empty, exec says
+    /// the lab has no containers.
+    pub sessions: exec::Sessions,
 }
 
 impl Default for Config {
@@ -89,6 +95,7 @@ impl Default for Config {
             max_body_bytes: 3 * 1024 * 1024,
             request_log: false,
             header_read_timeout: serve::HEADER_READ_TIMEOUT,
+            sessions: exec::Sessions::default(),
         }
     }
 }
@@ -147,6 +154,7 @@ fn open_store(config: &Config) -> Result<(Store, String), ServerError> {
         admission::Admission::standard(),
     );
     let Some(dir) = &config.state_dir else {
+        auth::bootstrap::ensure(&store);
         return Ok((store, config.token.clone().unwrap_or_else(random_token)));
     };
     std::fs::create_dir_all(dir).map_err(|source| PersistError::Io {
@@ -157,6 +165,7 @@ fn open_store(config: &Config) -> Result<(Store, String), ServerError> {
         store.restore(snap)?;
         admission::finalize_terminating(&store);
     }
+    auth::bootstrap::ensure(&store);
     let token = match &config.token {
         Some(t) => t.clone(),
         None => persistence::token(dir, random_token)?,
@@ -218,7 +227,8 @@ impl ApiServer {
         };
         let watchers = app.watchers.clone();
         let (stop, stopped) = oneshot::channel::<()>();
-        let router = rest::router_with(app, extra);
+        let sessions = config.sessions.clone();
+        let router = rest::router_with(app, extra).layer(axum::Extension(sessions));
         let server = tokio::spawn(serve::serve(
             listener,
             router,
@@ -264,6 +274,11 @@ impl ApiServerHandle {
     /// The bearer token clients must send.
     pub fn token(&self) -> &str {
         &self.token
+    }
+
+    /// Issues ServiceAccount tokens this server accepts (for in-process components).
+    pub fn token_issuer(&self) -> auth::TokenIssuer {
+        auth::TokenIssuer::new(self.store.clone(), &self.token)
     }
 
     /// Where the kubeconfig was written, if anywhere.

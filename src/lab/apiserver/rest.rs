@@ -67,7 +67,7 @@ pub fn router_with(app: App, extra: Router<App>) -> Router {
             "/api/v1/namespaces/{ns}/pods/{name}/proxy/{*path}",
             get(super::proxy::pod),
         )
-        .route("/api/v1/namespaces/{ns}/pods/{name}/exec", any(pod_session))
+        .route("/api/v1/namespaces/{ns}/pods/{name}/exec", any(pod_exec))
         .route(
             "/api/v1/namespaces/{ns}/pods/{name}/attach",
             any(pod_session),
@@ -76,9 +76,16 @@ pub fn router_with(app: App, extra: Router<App>) -> Router {
             "/api/v1/namespaces/{ns}/pods/{name}/portforward",
             any(pod_session),
         )
+        .merge(super::auth::reviews::routes())
         .merge(extra)
         .fallback(resource)
-        .layer(middleware::from_fn_with_state(app.clone(), authenticate))
+        .layer(middleware::from_fn_with_state(
+            (
+                app.clone(),
+                Arc::new(super::auth::Authorizer::new(&app.token)),
+            ),
+            authenticate,
+        ))
         .with_state(app);
     if log {
         routes.layer(middleware::from_fn(log_request))
@@ -101,27 +108,30 @@ async fn log_request(req: Request, next: Next) -> Response {
     resp
 }
 
-/// Everything but the public health and version endpoints needs the bearer token.
-async fn authenticate(State(app): State<App>, req: Request, next: Next) -> Response {
-    let public = matches!(
-        req.uri().path(),
-        "/version" | "/healthz" | "/livez" | "/readyz"
-    );
-    let presented = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    if public || presented.is_some_and(|t| constant_time_eq(t.as_bytes(), app.token.as_bytes())) {
-        next.run(req).await
-    } else {
-        ApiError::Unauthorized.into_response()
+/// Everything but the public health and version endpoints needs a bearer token, and passes
+/// impersonation and authorization (`super::auth`); handlers find the user in the extensions.
+async fn authenticate(
+    State((app, authz)): State<(App, Arc<super::auth::Authorizer>)>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    if super::auth::is_public(req.uri().path()) {
+        return next.run(req).await;
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    let watch = Params::parse(req.uri()).flag("watch");
+    match authz.admit(
+        &app.store,
+        req.headers(),
+        req.method().as_str(),
+        req.uri().path(),
+        watch,
+    ) {
+        Ok(user) => {
+            req.extensions_mut().insert(user);
+            next.run(req).await
+        }
+        Err(refusal) => refusal.into_response(),
+    }
 }
 
 /// A JSON response from a serializable value.
@@ -283,6 +293,17 @@ async fn pod_session(uri: Uri) -> Response {
     not_in_the_lab(uri.path())
         .unwrap_or(ApiError::NoRoute)
         .into_response()
+}
+
+/// `exec` on a pod: run by the lab runtime's sessions when the server has them (see
+/// `super::exec`), else the same Status as attach.
+async fn pod_exec(
+    State(app): State<App>,
+    axum::extract::Path((ns, name)): axum::extract::Path<(String, String)>,
+    req: Request,
+) -> Response {
+    let sessions = req.extensions().get::<super::exec::Sessions>().cloned();
+    super::exec::handle(&app.store, sessions.as_ref(), &ns, &name, req).await
 }
 
 fn not_in_the_lab(path: &str) -> Option<ApiError> {

@@ -6,6 +6,7 @@
 //! so passes converge.
 
 pub mod components;
+pub mod exec;
 pub mod objects;
 pub mod store_api;
 
@@ -39,9 +40,14 @@ pub struct RuntimeConfig {
     pub routers: RouterMode,
     /// Where real router daemons keep their files.
     pub work_dir: PathBuf,
-    /// The client MetalLB components use (pointing at the lab API server).
-    pub client: Option<kube::Client>,
+    /// The client a MetalLB component uses (pointing at the lab API server), made for its
+    /// pod (namespace, name): it authenticates as the pod's ServiceAccount.
+    pub client_for_pod: Option<PodClient>,
 }
+
+/// Makes the kube client of a pod's component, or says why it cannot (say, a missing
+/// ServiceAccount).
+pub type PodClient = Arc<dyn Fn(&str, &str) -> Result<kube::Client, String> + Send + Sync>;
 
 /// One container the runtime runs, for `lab status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -429,8 +435,14 @@ impl Kubelet {
             }
             Role::Simulated => log(&components::simulated_banner(&image)),
             Role::Controller | Role::Speaker => {
+                let client = match &self.cfg.client_for_pod {
+                    Some(make) => make(ns, pod)
+                        .map_err(|e| log(&format!("cannot start: {e}")))
+                        .ok(),
+                    None => None,
+                };
                 let launch = Launch {
-                    client: self.cfg.client.clone(),
+                    client,
                     node_name: node.to_string(),
                     node_address: addr,
                     version: components::metallb_version(&image),
@@ -768,7 +780,7 @@ mod tests {
             topology: Topology::parse(super::super::topology::MULTI_NODE).unwrap(),
             routers: RouterMode::Builtin,
             work_dir: std::env::temp_dir(),
-            client: None,
+            client_for_pod: None,
         };
         let rt = Runtime::start(store.clone(), cfg).unwrap();
         let tmpl = json!({"metadata": {"labels": {"app": "web"}},
