@@ -30,6 +30,7 @@ pub mod meta;
 pub mod patch;
 pub mod paths;
 pub mod persistence;
+pub mod protobuf;
 pub mod proxy;
 pub mod query;
 pub mod resources;
