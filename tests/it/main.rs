@@ -19,6 +19,7 @@ mod convert;
 mod first_hour;
 mod install;
 mod lab_e2e;
+mod lab_fidelity;
 mod lab_http;
 mod lab_kube_rs;
 mod lab_kubectl;

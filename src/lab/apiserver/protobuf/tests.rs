@@ -138,3 +138,60 @@ fn deep_nesting_is_refused() {
     );
     assert!(matches!(r, Err(ProtoError::TooDeep)));
 }
+
+/// Bodies captured from the real kubectl, against the same objects as kubectl prints them with
+/// `--dry-run=client -o json` (tests/fixtures/kubectl-protobuf/README.md).
+pub(crate) const KUBECTL_BODIES: &[(&str, &[u8], &str)] = &[
+    (
+        "deployment",
+        include_bytes!("../../../../tests/fixtures/kubectl-protobuf/deployment.pb"),
+        include_str!("../../../../tests/fixtures/kubectl-protobuf/deployment.json"),
+    ),
+    (
+        "service",
+        include_bytes!("../../../../tests/fixtures/kubectl-protobuf/service.pb"),
+        include_str!("../../../../tests/fixtures/kubectl-protobuf/service.json"),
+    ),
+    (
+        "configmap",
+        include_bytes!("../../../../tests/fixtures/kubectl-protobuf/configmap.pb"),
+        include_str!("../../../../tests/fixtures/kubectl-protobuf/configmap.json"),
+    ),
+    (
+        "secret",
+        include_bytes!("../../../../tests/fixtures/kubectl-protobuf/secret.pb"),
+        include_str!("../../../../tests/fixtures/kubectl-protobuf/secret.json"),
+    ),
+];
+
+/// JSON's `null` means "absent" (`creationTimestamp: null`).
+fn without_nulls(v: Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.into_iter().map(without_nulls).collect()),
+        v => v,
+    }
+}
+
+#[test]
+fn kubectl_bodies_decode_to_what_kubectl_would_send_as_json() {
+    for (name, pb, json) in KUBECTL_BODIES {
+        let want: Value = serde_json::from_str(json).unwrap();
+        let got = decode(pb).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(got, without_nulls(want), "{name}");
+    }
+}
+
+#[test]
+fn every_truncation_of_a_real_body_is_an_error_or_a_value_never_a_panic() {
+    for (_, pb, _) in KUBECTL_BODIES {
+        for end in 0..pb.len() {
+            let _ = decode(&pb[..end]);
+        }
+    }
+}
