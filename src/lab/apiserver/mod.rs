@@ -27,6 +27,7 @@ pub mod kubeconfig;
 pub mod log_follow;
 pub mod logs;
 pub mod meta;
+pub mod openapi;
 pub mod patch;
 pub mod paths;
 pub mod persistence;
@@ -41,6 +42,7 @@ pub mod services;
 pub mod store;
 pub mod tables;
 pub mod tls;
+pub mod validation;
 pub mod watch;
 
 use std::net::SocketAddr;

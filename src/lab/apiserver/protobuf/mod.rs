@@ -95,9 +95,15 @@ const POINTER_SCALARS: &[(&str, &str)] = &[
     ("api.core.v1.SecretEnvSource", "optional"),
     ("api.core.v1.Probe", "terminationGracePeriodSeconds"),
     ("api.core.v1.Toleration", "tolerationSeconds"),
-    ("apimachinery.pkg.apis.meta.v1.ObjectMeta", "deletionGracePeriodSeconds"),
+    (
+        "apimachinery.pkg.apis.meta.v1.ObjectMeta",
+        "deletionGracePeriodSeconds",
+    ),
     ("apimachinery.pkg.apis.meta.v1.OwnerReference", "controller"),
-    ("apimachinery.pkg.apis.meta.v1.OwnerReference", "blockOwnerDeletion"),
+    (
+        "apimachinery.pkg.apis.meta.v1.OwnerReference",
+        "blockOwnerDeletion",
+    ),
     ("api.coordination.v1.LeaseSpec", "leaseDurationSeconds"),
     ("api.coordination.v1.LeaseSpec", "leaseTransitions"),
     ("api.discovery.v1.EndpointConditions", "ready"),
@@ -106,6 +112,46 @@ const POINTER_SCALARS: &[(&str, &str)] = &[
     ("api.discovery.v1.EndpointPort", "port"),
     ("api.events.v1.Event", "deprecatedCount"),
 ];
+
+/// Fields of Go structs embedded inline (`json:",inline"`): go-to-protobuf gives them a field of
+/// their own, JSON flattens their fields into the parent. (A unit test of `openapi` checks this
+/// list against upstream's OpenAPI document.)
+pub const INLINE: &[(&str, &str)] = &[
+    ("api.core.v1.Volume", "volumeSource"),
+    ("api.core.v1.PersistentVolumeSpec", "persistentVolumeSource"),
+    ("api.core.v1.Probe", "handler"),
+    ("api.core.v1.EphemeralContainer", "ephemeralContainerCommon"),
+    ("api.core.v1.ConfigMapEnvSource", "localObjectReference"),
+    ("api.core.v1.ConfigMapKeySelector", "localObjectReference"),
+    ("api.core.v1.ConfigMapProjection", "localObjectReference"),
+    ("api.core.v1.ConfigMapVolumeSource", "localObjectReference"),
+    ("api.core.v1.SecretEnvSource", "localObjectReference"),
+    ("api.core.v1.SecretKeySelector", "localObjectReference"),
+    ("api.core.v1.SecretProjection", "localObjectReference"),
+];
+
+/// Is `field` of `message` embedded inline in the JSON form?
+pub fn is_inline(message: &str, field: &str) -> bool {
+    INLINE.contains(&(message, field))
+}
+
+/// The field of `message` whose JSON name is `key`, looking into inline fields too; with the
+/// message that declares it.
+pub fn field_by_json_name<'s>(message: &str, key: &str) -> Option<(String, &'s Field)> {
+    let layout = schema::schema().messages.get(message)?;
+    for f in layout.fields.values() {
+        if is_inline(message, &f.name) {
+            if let FieldType::Message(inner) = &f.ty {
+                if let Some(found) = field_by_json_name(inner, key) {
+                    return Some(found);
+                }
+            }
+        } else if json_name(message, &f.name) == key {
+            return Some((message.to_string(), f));
+        }
+    }
+    None
+}
 
 /// The proto package of an `apiVersion`, for the groups whose layouts are vendored.
 fn package(api_version: &str) -> Option<&'static str> {
@@ -125,6 +171,37 @@ fn package(api_version: &str) -> Option<&'static str> {
 }
 
 const META: &str = "apimachinery.pkg.apis.meta.v1";
+
+/// The full message name of a built-in kind (`api.core.v1.Service`), if its layout is vendored.
+pub fn message_for(api_version: &str, kind: &str) -> Option<String> {
+    let m = format!("{}.{kind}", package(api_version)?);
+    schema::schema().messages.contains_key(&m).then_some(m)
+}
+
+/// Types whose JSON form is not an object of their proto fields (a string, a number, raw JSON,
+/// a schema-or-something): leaves for anything that walks objects by their message layout.
+pub fn is_opaque(message: &str) -> bool {
+    let short = message.rsplit('.').next().unwrap_or(message);
+    (message.starts_with(META)
+        && matches!(
+            short,
+            "Time" | "MicroTime" | "Duration" | "FieldsV1" | "Verbs"
+        ))
+        || matches!(
+            message,
+            "apimachinery.pkg.runtime.RawExtension"
+                | "apimachinery.pkg.api.resource.Quantity"
+                | "apimachinery.pkg.util.intstr.IntOrString"
+        )
+        || (message.contains("apiextensions")
+            && matches!(
+                short,
+                "JSON"
+                    | "JSONSchemaPropsOrArray"
+                    | "JSONSchemaPropsOrBool"
+                    | "JSONSchemaPropsOrStringArray"
+            ))
+}
 
 /// Does this body look like a Kubernetes protobuf body?
 pub fn is_protobuf(content_type: &str) -> bool {
@@ -222,7 +299,7 @@ fn bad(field: &Field, reason: &str) -> ProtoError {
 
 /// The JSON name of a proto field: go-to-protobuf names fields by their JSON tag, except where
 /// the tag is not an identifier (JSONSchemaProps' `$ref`, `$schema`, `x-kubernetes-*`).
-fn json_name(message: &str, field: &str) -> String {
+pub fn json_name(message: &str, field: &str) -> String {
     if message.ends_with("apiextensions.v1.JSONSchemaProps") {
         match field {
             "ref" => return "$ref".into(),
@@ -275,6 +352,12 @@ impl Decoder<'_> {
             match field.label {
                 Label::Optional => {
                     let v = self.single(field, value, depth)?;
+                    if is_inline(name, &field.name) {
+                        if let Value::Object(fields) = v {
+                            out.extend(fields);
+                        }
+                        continue;
+                    }
                     match (out.get_mut(&key), v) {
                         // A repeated occurrence of an embedded message merges into it.
                         (Some(Value::Object(old)), Value::Object(new)) => old.extend(new),
@@ -284,9 +367,7 @@ impl Decoder<'_> {
                     }
                 }
                 Label::Repeated => {
-                    let items = out
-                        .entry(key)
-                        .or_insert_with(|| Value::Array(Vec::new()));
+                    let items = out.entry(key).or_insert_with(|| Value::Array(Vec::new()));
                     let Value::Array(items) = items else {
                         return Err(bad(field, "repeated and single"));
                     };
@@ -415,12 +496,11 @@ fn special(name: &str, out: &mut Map<String, Value>) -> Result<Option<Value>, Pr
                 // The Go marshaller writes a zero Time as an empty message: JSON null.
                 return Ok(Some(Value::Null));
             }
-            let ts = jiff::Timestamp::new(seconds, nanos as i32).map_err(|e| {
-                ProtoError::BadField {
+            let ts =
+                jiff::Timestamp::new(seconds, nanos as i32).map_err(|e| ProtoError::BadField {
                     field: name.into(),
                     reason: e.to_string(),
-                }
-            })?;
+                })?;
             let text = if short == "Time" {
                 format!("{:.0}", ts)
             } else {

@@ -114,8 +114,15 @@ fn unknown_kinds_and_bad_bodies_are_errors_not_panics() {
     ));
     assert!(matches!(decode(b"{}"), Err(ProtoError::NoEnvelope)));
     // A string field with a varint, a truncated length, bad UTF-8.
-    for raw in [&[0x0a, 0x02, 0x08, 0x01][..], &[0x0a, 0x09], &[0x0a, 0x03, 0x0a, 0x01, 0xff]] {
-        assert!(decode(&envelope("v1", "ConfigMap", raw)).is_err(), "{raw:?}");
+    for raw in [
+        &[0x0a, 0x02, 0x08, 0x01][..],
+        &[0x0a, 0x09],
+        &[0x0a, 0x03, 0x0a, 0x01, 0xff],
+    ] {
+        assert!(
+            decode(&envelope("v1", "ConfigMap", raw)).is_err(),
+            "{raw:?}"
+        );
     }
 }
 
