@@ -24,6 +24,7 @@ mod lab_http;
 mod lab_kube_rs;
 mod lab_kubectl;
 mod lab_lifecycle;
+mod lab_python;
 mod lab_restart;
 mod metallb_cli;
 mod metallb_features;
