@@ -59,7 +59,7 @@ pub enum ProtoError {
 
 /// Fields declared as pointers in the Go types (so an explicit zero is kept) among the kinds the
 /// lab serves. Every other zero scalar is dropped, as the JSON encoder's `omitempty` would.
-const POINTER_SCALARS: &[(&str, &str)] = &[
+pub(crate) const POINTER_SCALARS: &[(&str, &str)] = &[
     ("api.apps.v1.DeploymentSpec", "replicas"),
     ("api.apps.v1.DeploymentSpec", "revisionHistoryLimit"),
     ("api.apps.v1.DeploymentSpec", "progressDeadlineSeconds"),
@@ -140,13 +140,13 @@ pub fn is_inline(message: &str, field: &str) -> bool {
 pub fn field_by_json_name<'s>(message: &str, key: &str) -> Option<(String, &'s Field)> {
     let layout = schema::schema().messages.get(message)?;
     for f in layout.fields.values() {
-        if is_inline(message, &f.name) {
+        if f.inline {
             if let FieldType::Message(inner) = &f.ty {
                 if let Some(found) = field_by_json_name(inner, key) {
                     return Some(found);
                 }
             }
-        } else if json_name(message, &f.name) == key {
+        } else if f.json == key {
             return Some((message.to_string(), f));
         }
     }
@@ -344,20 +344,25 @@ impl Decoder<'_> {
         let mut out = Map::new();
         let mut r = Reader::new(buf);
         while let Some((number, value)) = r.next_field()? {
-            let Some(field) = message.fields.get(&number) else {
+            let Some(field) = message.field(number) else {
                 // Unknown fields are skipped, as the Go unmarshaller does.
                 continue;
             };
-            let key = json_name(name, &field.name);
             match field.label {
                 Label::Optional => {
+                    // Zero scalars of non-pointer fields are dropped, as `omitempty` would.
+                    if !field.keep_zero && is_zero_wire(&field.ty, value) {
+                        out.remove(&field.json);
+                        continue;
+                    }
                     let v = self.single(field, value, depth)?;
-                    if is_inline(name, &field.name) {
+                    if field.inline {
                         if let Value::Object(fields) = v {
                             out.extend(fields);
                         }
                         continue;
                     }
+                    let key = field.json.clone();
                     match (out.get_mut(&key), v) {
                         // A repeated occurrence of an embedded message merges into it.
                         (Some(Value::Object(old)), Value::Object(new)) => old.extend(new),
@@ -367,6 +372,7 @@ impl Decoder<'_> {
                     }
                 }
                 Label::Repeated => {
+                    let key = field.json.clone();
                     let items = out.entry(key).or_insert_with(|| Value::Array(Vec::new()));
                     let Value::Array(items) = items else {
                         return Err(bad(field, "repeated and single"));
@@ -388,7 +394,9 @@ impl Decoder<'_> {
                         return Err(bad(field, "map entry is not length-delimited"));
                     };
                     let (k, v) = self.map_entry(field, entry, depth)?;
-                    let map = out.entry(key).or_insert_with(|| Value::Object(Map::new()));
+                    let map = out
+                        .entry(field.json.clone())
+                        .or_insert_with(|| Value::Object(Map::new()));
                     if let Value::Object(map) = map {
                         map.insert(k, v);
                     }
@@ -401,8 +409,8 @@ impl Decoder<'_> {
                 return Ok(special);
             }
         }
-        // Zero scalars of non-pointer fields are dropped, as `omitempty` would.
-        out.retain(|k, v| !is_zero(v) || POINTER_SCALARS.contains(&(name, k.as_str())));
+        // Special forms decoded to JSON null (a zero Time, a zero IntOrString) mean "absent".
+        out.retain(|_, v| !v.is_null());
         Ok(Value::Object(out))
     }
 
@@ -455,13 +463,14 @@ impl Decoder<'_> {
     }
 }
 
-fn is_zero(v: &Value) -> bool {
-    match v {
-        Value::Null => true,
-        Value::Bool(b) => !b,
-        Value::String(s) => s.is_empty(),
-        Value::Number(n) => n.as_f64() == Some(0.0),
-        Value::Array(_) | Value::Object(_) => false,
+/// A scalar's zero value as it is on the wire (`""`, `0`, `false`, empty bytes); messages are
+/// never zero (an empty non-pointer struct is `{}` in JSON too).
+fn is_zero_wire(ty: &FieldType, value: Wire) -> bool {
+    match (ty, value) {
+        (FieldType::Message(_), _) => false,
+        (_, Wire::Varint(v)) | (_, Wire::Fixed64(v)) => v == 0,
+        (_, Wire::Fixed32(v)) => v == 0,
+        (_, Wire::Bytes(b)) => b.is_empty(),
     }
 }
 

@@ -51,12 +51,27 @@ pub struct Field {
     pub name: String,
     pub label: Label,
     pub ty: FieldType,
+    /// The JSON name (see `super::json_name`), filled in once all files are read.
+    pub json: String,
+    /// An explicit zero is kept (a pointer field in Go, see `super::POINTER_SCALARS`).
+    pub keep_zero: bool,
+    /// Embedded inline in the JSON form (see `super::INLINE`).
+    pub inline: bool,
 }
 
 #[derive(Debug, Default)]
 pub struct Message {
     /// Fields by their number.
     pub fields: HashMap<u32, Field>,
+    /// The same fields indexed by number, for the decoder's hot path.
+    pub slots: Vec<Option<Field>>,
+}
+
+impl Message {
+    /// The field with this number.
+    pub fn field(&self, number: u32) -> Option<&Field> {
+        self.slots.get(number as usize).and_then(Option::as_ref)
+    }
 }
 
 /// Every message of the vendored files, by full name (`api.core.v1.ConfigMap`).
@@ -86,8 +101,26 @@ pub fn schema() -> &'static Schema {
                 tracing::error!("vendored protobuf schema: {e}");
             }
         }
+        finish(&mut schema);
         schema
     })
+}
+
+/// Fill in what the decoder needs per field: JSON names, pointer and inline flags, slots.
+fn finish(schema: &mut Schema) {
+    for (name, message) in schema.messages.iter_mut() {
+        for field in message.fields.values_mut() {
+            field.json = super::json_name(name, &field.name);
+            field.keep_zero =
+                super::POINTER_SCALARS.contains(&(name.as_str(), field.json.as_str()));
+            field.inline = super::is_inline(name, &field.name);
+        }
+        let len = message.fields.keys().max().map_or(0, |m| *m as usize + 1);
+        message.slots = vec![None; len];
+        for (number, field) in &message.fields {
+            message.slots[*number as usize] = Some(field.clone());
+        }
+    }
 }
 
 fn scalar(name: &str) -> Option<FieldType> {
@@ -205,6 +238,9 @@ fn parse_field(line: &str, package: &str) -> Option<(u32, Field)> {
             name: name.to_string(),
             label,
             ty,
+            json: String::new(),
+            keep_zero: false,
+            inline: false,
         },
     ))
 }
