@@ -333,7 +333,6 @@ impl Decoder<'_> {
         if depth > MAX_DEPTH {
             return Err(ProtoError::TooDeep);
         }
-        let short = name.rsplit('.').next().unwrap_or(name);
         let Some(message) = self.schema.messages.get(name) else {
             return Err(ProtoError::BadField {
                 field: name.to_string(),
@@ -403,8 +402,7 @@ impl Decoder<'_> {
                 }
             }
         }
-        if name.starts_with(META) || name.starts_with("apimachinery.") || short.starts_with("JSON")
-        {
+        if message.special {
             if let Some(special) = special(name, &mut out)? {
                 return Ok(special);
             }
