@@ -1,10 +1,11 @@
-//! Request bodies: size limits and decoding of JSON or YAML into JSON values, with a 400 Status
+//! Request bodies: size limits and decoding of JSON, YAML or Kubernetes protobuf into JSON values, with a 400 Status
 //! (never a panic) for anything malformed.
 
 use axum::body::{Body, Bytes};
 use serde_json::Value;
 
 use super::error::ApiError;
+use super::protobuf::{self, ProtoError};
 
 /// Read a whole body, refusing more than `limit` bytes.
 pub async fn read(body: Body, limit: usize) -> Result<Bytes, ApiError> {
@@ -23,10 +24,18 @@ pub fn decode(bytes: &[u8], content_type: &str) -> Result<Value, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::BadRequest("the request body is empty".into()));
     }
+    if protobuf::is_protobuf(content_type) {
+        return protobuf::decode(bytes).map_err(|e| match e {
+            ProtoError::UnknownKind { .. } | ProtoError::ContentEncoding(_) => {
+                ApiError::UnsupportedKind(e.to_string())
+            }
+            e => ApiError::BadRequest(format!("error decoding protobuf body: {e}")),
+        });
+    }
     if content_type.contains("protobuf") || content_type.contains("cbor") {
         return Err(ApiError::UnsupportedMediaType(
-            "application/json, application/yaml (the lab API server does not speak protobuf or CBOR; \
-             use kubectl apply -f or create -f)"
+            "application/json, application/yaml, application/vnd.kubernetes.protobuf (the lab API \
+             server does not speak CBOR; use kubectl apply -f or create -f)"
                 .into(),
         ));
     }

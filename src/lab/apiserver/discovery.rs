@@ -1,6 +1,6 @@
 //! Discovery documents: `/version`, aggregated discovery v2 for `/api` and `/apis` (with the
-//! exact Content-Type kubectl requires), the legacy forms, and the `/openapi/v3` stub that lets
-//! kubectl's default strict validation use server-side field validation.
+//! exact Content-Type kubectl requires), the legacy forms, and the APIService objects of the
+//! served group/versions. (OpenAPI documents are in `openapi`.)
 
 use std::collections::BTreeMap;
 
@@ -184,69 +184,6 @@ pub fn api_resource_list(registry: &Registry, group: &str, version: &str) -> Opt
     )
 }
 
-/// The openapi path of a group/version: `api/v1` or `apis/{group}/{version}`.
-fn openapi_gv_path(group: &str, version: &str) -> String {
-    if group.is_empty() {
-        format!("api/{version}")
-    } else {
-        format!("apis/{group}/{version}")
-    }
-}
-
-/// A hash that changes with the registry, so kubectl's URL-keyed openapi cache stays fresh.
-fn registry_hash(registry: &Registry) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for d in registry.all() {
-        for b in d.key().bytes().chain(d.kind.bytes()) {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    format!("{h:016X}")
-}
-
-/// `/openapi/v3`: one entry per group/version.
-pub fn openapi_root(registry: &Registry) -> Value {
-    let hash = registry_hash(registry);
-    let mut paths = serde_json::Map::new();
-    for d in registry.all() {
-        let p = openapi_gv_path(&d.group, &d.version);
-        let url = format!("/openapi/v3/{p}?hash={hash}");
-        paths.insert(p, json!({"serverRelativeURL": url}));
-    }
-    json!({"paths": paths})
-}
-
-/// `/openapi/v3/{gv}`: one PATCH operation per kind, declaring the fieldValidation parameter,
-/// which makes kubectl validate on the server. No schemas.
-pub fn openapi_group_version(registry: &Registry, gv_path: &str) -> Option<Value> {
-    let defs: Vec<ResourceDef> = registry
-        .all()
-        .into_iter()
-        .filter(|d| openapi_gv_path(&d.group, &d.version) == gv_path)
-        .collect();
-    if defs.is_empty() {
-        return None;
-    }
-    let mut paths = serde_json::Map::new();
-    for d in &defs {
-        let url = if d.namespaced {
-            format!("/{gv_path}/namespaces/{{namespace}}/{}/{{name}}", d.plural)
-        } else {
-            format!("/{gv_path}/{}/{{name}}", d.plural)
-        };
-        let op = json!({
-            "x-kubernetes-group-version-kind": {"group": d.group, "version": d.version, "kind": d.kind},
-            "x-kubernetes-action": "patch",
-            "parameters": [{"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": true}}],
-            "responses": {"200": {"description": "OK"}}
-        });
-        paths.insert(url, json!({"patch": op}));
-    }
-    Some(
-        json!({"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.32.4"}, "paths": paths, "components": {"schemas": {}}}),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,6 +204,49 @@ mod tests {
             "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
         ));
         assert!(!wants_aggregated("application/json"));
-        assert!(openapi_group_version(&r, "apis/apps/v1").is_some());
     }
+}
+
+/// The APIService objects of a cluster serving what the registry holds: one per group/version,
+/// all `Local` and Available (the lab aggregates nothing). Priorities are kube-aggregator's for
+/// the built-in groups; CRD groups get the automanaged defaults (1000/100).
+pub fn api_services(registry: &Registry, now: &str) -> Vec<Value> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for def in registry.all() {
+        if !seen.insert((def.group.clone(), def.version.clone())) {
+            continue;
+        }
+        let (group_priority, version_priority, managed) = match def.group.as_str() {
+            "" => (18000, 1, "onstart"),
+            "apps" => (17800, 15, "onstart"),
+            "events.k8s.io" => (17750, 15, "onstart"),
+            "rbac.authorization.k8s.io" => (17000, 15, "onstart"),
+            "apiextensions.k8s.io" => (16700, 15, "onstart"),
+            "coordination.k8s.io" => (16500, 15, "onstart"),
+            "discovery.k8s.io" => (16200, 15, "onstart"),
+            "apiregistration.k8s.io" => (18000, 15, "onstart"),
+            _ => (1000, 100, "true"),
+        };
+        out.push(json!({
+            "apiVersion": "apiregistration.k8s.io/v1",
+            "kind": "APIService",
+            "metadata": {
+                "name": format!("{}.{}", def.version, def.group),
+                "labels": {"kube-aggregator.kubernetes.io/automanaged": managed},
+            },
+            "spec": {
+                "group": def.group,
+                "version": def.version,
+                "groupPriorityMinimum": group_priority,
+                "versionPriority": version_priority,
+            },
+            "status": {"conditions": [{
+                "type": "Available", "status": "True", "reason": "Local",
+                "message": "Local APIServices are always available",
+                "lastTransitionTime": now,
+            }]},
+        }));
+    }
+    out
 }

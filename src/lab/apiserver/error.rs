@@ -40,6 +40,10 @@ pub enum ApiError {
         "the body of the request was in an unknown format - accepted media types include: {0}"
     )]
     UnsupportedMediaType(String),
+    /// A body in a known media type whose kind this server cannot decode (protobuf of a kind
+    /// whose layout the lab does not have); the message names the kind.
+    #[error("{0}")]
+    UnsupportedKind(String),
     /// The request is understood but not allowed (e.g. content in a terminating namespace).
     #[error("{0}")]
     Forbidden(String),
@@ -77,7 +81,7 @@ impl ApiError {
             ApiError::Invalid { .. } => 422,
             ApiError::BadRequest(_) => 400,
             ApiError::MethodNotAllowed | ApiError::NotSupported(_) => 405,
-            ApiError::UnsupportedMediaType(_) => 415,
+            ApiError::UnsupportedMediaType(_) | ApiError::UnsupportedKind(_) => 415,
             ApiError::Unauthorized => 401,
             ApiError::Forbidden(_) => 403,
             ApiError::TooLarge(_) => 413,
@@ -95,7 +99,9 @@ impl ApiError {
             ApiError::Invalid { .. } => "Invalid",
             ApiError::BadRequest(_) => "BadRequest",
             ApiError::MethodNotAllowed | ApiError::NotSupported(_) => "MethodNotAllowed",
-            ApiError::UnsupportedMediaType(_) => "UnsupportedMediaType",
+            ApiError::UnsupportedMediaType(_) | ApiError::UnsupportedKind(_) => {
+                "UnsupportedMediaType"
+            }
             ApiError::Unauthorized => "Unauthorized",
             ApiError::Forbidden(_) => "Forbidden",
             ApiError::TooLarge(_) => "RequestEntityTooLarge",

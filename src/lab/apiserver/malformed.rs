@@ -12,7 +12,7 @@
 
 use serde_json::Value;
 
-use super::body;
+use super::{body, protobuf};
 use super::error::ApiError;
 
 /// How many bytes of the body the message quotes.
@@ -26,6 +26,8 @@ pub fn object_body(bytes: &[u8], content_type: &str, kind: &str) -> Result<Value
         .is_some_and(|base| base.trim().ends_with("yaml"));
     let cause = match body::decode(bytes, content_type) {
         Ok(v) if v.is_object() || v.is_null() => return Ok(v),
+        // A protobuf body's decode error already names what is wrong with it.
+        Err(e) if protobuf::is_protobuf(content_type) => return Err(e),
         Ok(v) => format!(
             "couldn't get version/kind; json parse error: json: cannot unmarshal {} into Go value of type struct {{ APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; Kind string \"json:\\\"kind,omitempty\\\"\" }}",
             go_type(&v)

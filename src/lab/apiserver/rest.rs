@@ -18,14 +18,18 @@ use super::body;
 use super::discovery;
 use super::error::ApiError;
 use super::log_follow;
+use super::meta;
+use super::openapi;
 use super::patch::{PatchKind, PatchRequest};
 use super::paths::{self, Target};
+use super::protobuf;
 use super::query::{encode_continue, list_query, propagation, write_options, Params};
 use super::resources::ResourceDef;
 use super::scale;
 use super::store::Propagation;
-use super::store::{DeleteOptions, ListQuery, Store, Subresource};
+use super::store::{DeleteOptions, ListQuery, Store, Subresource, WriteOptions};
 use super::tables;
+use super::validation;
 use super::watch::{self, WatchRequest};
 
 /// Shared state of the HTTP layer.
@@ -62,7 +66,12 @@ pub fn router_with(app: App, extra: Router<App>) -> Router {
         .route("/apis/{group}/{version}", get(group_version_resources))
         .route("/openapi/v3", get(openapi_root))
         .route("/openapi/v3/{*gv}", get(openapi_gv))
-        .route("/openapi/v2", get(not_found))
+        // kubectl asks for v2 in its protobuf form only; given a 404 it uses its compiled-in
+        // types (see docs/lab.md).
+        .route(
+            "/openapi/v2",
+            get(|| async { ApiError::NoRoute.into_response() }),
+        )
         .route(
             "/api/v1/namespaces/{ns}/pods/{name}/proxy/{*path}",
             get(super::proxy::pod),
@@ -195,10 +204,6 @@ async fn ok() -> &'static str {
     "ok"
 }
 
-async fn not_found() -> Response {
-    ApiError::NoRoute.into_response()
-}
-
 async fn api_root(State(app): State<App>, headers: HeaderMap) -> Response {
     discovery_root(&app, &headers, true, || {
         discovery::api_versions(&app.server_address)
@@ -250,17 +255,14 @@ async fn group_version_resources(
 }
 
 async fn openapi_root(State(app): State<App>) -> Response {
-    json_response(
-        StatusCode::OK,
-        &discovery::openapi_root(app.store.registry()),
-    )
+    json_response(StatusCode::OK, &openapi::root(&app.store))
 }
 
 async fn openapi_gv(
     State(app): State<App>,
     axum::extract::Path(gv): axum::extract::Path<String>,
 ) -> Response {
-    found(discovery::openapi_group_version(app.store.registry(), &gv))
+    found(openapi::group_version(&app.store, &gv))
 }
 
 fn found(doc: Option<Value>) -> Response {
@@ -336,6 +338,10 @@ async fn dispatch(
     body: Body,
 ) -> Result<Response, ApiError> {
     let target = paths::parse(app.store.registry(), uri.path())?;
+    let (Target::Collection { def, .. } | Target::Object { def, .. }) = &target;
+    if def.group == "apiregistration.k8s.io" && def.plural == "apiservices" {
+        sync_api_services(app, def);
+    }
     let params = Params::parse(uri);
     let bytes = body::read(body, app.max_body).await?;
     let req = Req {
@@ -379,6 +385,34 @@ async fn dispatch(
             }
         }
         _ => Err(ApiError::MethodNotAllowed),
+    }
+}
+
+/// Bring the APIService objects in line with the served group/versions (CRDs come and go)
+/// before a request reads or writes them.
+fn sync_api_services(app: &App, def: &ResourceDef) {
+    let want = discovery::api_services(app.store.registry(), &meta::now_rfc3339());
+    let have = app
+        .store
+        .list(def, &ListQuery::default())
+        .map(|p| p.items)
+        .unwrap_or_default();
+    let opts = WriteOptions::default();
+    for w in &want {
+        let name = meta::meta_str(w, "name");
+        if !have.iter().any(|h| meta::meta_str(h, "name") == name) {
+            let _ = app.store.create(def, None, w.clone(), &opts);
+        }
+    }
+    for h in &have {
+        let name = meta::meta_str(h, "name");
+        let managed =
+            !h["metadata"]["labels"]["kube-aggregator.kubernetes.io/automanaged"].is_null();
+        if managed && !want.iter().any(|w| meta::meta_str(w, "name") == name) {
+            let _ = app
+                .store
+                .delete(def, None, name, &delete_options(Propagation::Background));
+        }
     }
 }
 
@@ -517,24 +551,79 @@ fn get_one(app: &App, obj: &Named, headers: &HeaderMap) -> Result<Response, ApiE
 
 fn create(app: &App, def: &ResourceDef, ns: Option<&str>, req: &Req) -> Result<Response, ApiError> {
     let options = write_options(req.params);
-    let created = app
-        .store
-        .create(def, ns, req.object(&def.kind)?, &options)?;
-    Ok(json_response(StatusCode::CREATED, &created))
+    let mut body = req.object(&def.kind)?;
+    let warnings = validate_fields(app, def, req, &mut body)?;
+    let created = app.store.create(def, ns, body, &options)?;
+    Ok(with_warnings(
+        json_response(StatusCode::CREATED, &created),
+        &warnings,
+    ))
+}
+
+/// Field validation of a write's body (`?fieldValidation=`, see [`validation`]): unknown fields
+/// are refused (Strict) or dropped with warnings (Warn, the default) or silently (Ignore).
+fn validate_fields(
+    app: &App,
+    def: &ResourceDef,
+    req: &Req,
+    body: &mut Value,
+) -> Result<Vec<String>, ApiError> {
+    let mode = validation::Mode::parse(req.params.get("fieldValidation"))?;
+    let api_version = def.api_version();
+    let schema = match validation::Schema::builtin(&api_version, &def.kind) {
+        Some(s) => Some(s),
+        None => app
+            .store
+            .registry()
+            .find("apiextensions.k8s.io", "v1", "customresourcedefinitions")
+            .and_then(|crds| {
+                app.store
+                    .get(&crds, None, &format!("{}.{}", def.plural, def.group))
+                    .ok()
+            })
+            .and_then(|crd| validation::Schema::from_crd(&crd, &def.version)),
+    };
+    let Some(schema) = schema else {
+        return Ok(Vec::new());
+    };
+    let raw_json = (!req.content_type().contains("yaml")
+        && !protobuf::is_protobuf(req.content_type()))
+    .then_some(req.bytes.as_ref());
+    validation::check(&schema, &def.kind, &api_version, body, raw_json, mode)
+}
+
+/// One `Warning: 299 - "..."` header per message; kubectl prints them as `Warning: ...`.
+fn with_warnings(mut resp: Response, warnings: &[String]) -> Response {
+    for w in warnings {
+        let text = format!("299 - {}", serde_json::Value::String(w.clone()));
+        if let Ok(v) = header::HeaderValue::from_str(&text) {
+            resp.headers_mut().append(header::WARNING, v);
+        }
+    }
+    resp
 }
 
 fn replace(app: &App, obj: &Named, sub: Subresource, req: &Req) -> Result<Response, ApiError> {
     let Named { def, ns, name } = *obj;
     let options = write_options(req.params);
-    let out = app
-        .store
-        .replace(def, ns, name, req.object(&def.kind)?, sub, &options)?;
-    Ok(json_response(StatusCode::OK, &out))
+    let mut body = req.object(&def.kind)?;
+    let warnings = validate_fields(app, def, req, &mut body)?;
+    let out = app.store.replace(def, ns, name, body, sub, &options)?;
+    Ok(with_warnings(
+        json_response(StatusCode::OK, &out),
+        &warnings,
+    ))
 }
 
 fn patch(app: &App, obj: &Named, sub: Subresource, req: &Req) -> Result<Response, ApiError> {
     let kind = PatchKind::from_content_type(req.content_type())?;
-    let body = req.body()?;
+    let mut body = req.body()?;
+    // A JSON patch (RFC 6902) is a list of operations, not an object of the kind's shape.
+    let warnings = if kind == PatchKind::Json {
+        Vec::new()
+    } else {
+        validate_fields(app, obj.def, req, &mut body)?
+    };
     if kind == PatchKind::Apply && req.params.get("fieldManager").is_none_or(str::is_empty) {
         return Err(ApiError::BadRequest(
             "PATCH request with apply-patch content type requires a fieldManager".into(),
@@ -553,7 +642,7 @@ fn patch(app: &App, obj: &Named, sub: Subresource, req: &Req) -> Result<Response
     } else {
         StatusCode::OK
     };
-    Ok(json_response(code, &out))
+    Ok(with_warnings(json_response(code, &out), &warnings))
 }
 
 fn delete(app: &App, obj: &Named, req: &Req) -> Result<Response, ApiError> {
@@ -567,7 +656,54 @@ fn delete(app: &App, obj: &Named, req: &Req) -> Result<Response, ApiError> {
         return Ok(json_response(StatusCode::OK, &current));
     }
     let out = app.store.delete(def, ns, name, &delete_options(policy))?;
-    Ok(json_response(StatusCode::OK, &out))
+    Ok(json_response(StatusCode::OK, &deleted(app, obj, &out)))
+}
+
+/// What a DELETE answers, as the real server does: the object while it still exists (a
+/// namespace turning Terminating, finalizers pending), the deleted object for the kinds whose
+/// storage returns it (services, serviceaccounts, and pods, deleted gracefully: the lab removes
+/// them at once, so the answer carries the deletionTimestamp a kubelet would see); otherwise a
+/// `Status` with `status: Success` and the object's name, group, kind and uid.
+fn deleted(app: &App, obj: &Named, out: &Value) -> Value {
+    let still_there = app
+        .store
+        .get(obj.def, obj.ns, obj.name)
+        .is_ok_and(|o| o["metadata"]["uid"] == out["metadata"]["uid"]);
+    let returns_object = obj.def.group.is_empty()
+        && matches!(obj.def.plural.as_str(), "services" | "serviceaccounts");
+    if still_there || returns_object {
+        return out.clone();
+    }
+    if obj.def.group.is_empty() && obj.def.plural == "pods" {
+        let mut pod = out.clone();
+        let now = jiff::Timestamp::now()
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        let grace = pod["spec"]["terminationGracePeriodSeconds"]
+            .as_i64()
+            .unwrap_or(30);
+        if let Some(meta) = pod["metadata"].as_object_mut() {
+            meta.entry("deletionTimestamp").or_insert(json!(now));
+            meta.entry("deletionGracePeriodSeconds")
+                .or_insert(json!(grace));
+        }
+        return pod;
+    }
+    let mut details = json!({
+        "name": obj.name,
+        "kind": obj.def.plural,
+        "uid": out["metadata"]["uid"],
+    });
+    if !obj.def.group.is_empty() {
+        details["group"] = json!(obj.def.group);
+    }
+    json!({
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Success",
+        "details": details,
+    })
 }
 
 /// Deletes over HTTP are made by the token holder.

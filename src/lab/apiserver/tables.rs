@@ -318,6 +318,34 @@ const SECRETS: &[Column] = &[
     AGE,
 ];
 
+const LEASES: &[Column] = &[
+    NAME,
+    col("Holder", |o| json!(s(&o["spec"]["holderIdentity"]))),
+    AGE,
+];
+
+/// `Local` for APIServices the server serves itself, else the backing service.
+const API_SERVICES: &[Column] = &[
+    NAME,
+    col("Service", |o| {
+        let svc = &o["spec"]["service"];
+        json!(if svc.is_object() {
+            format!("{}/{}", s(&svc["namespace"]), s(&svc["name"]))
+        } else {
+            "Local".to_string()
+        })
+    }),
+    col("Available", |o| {
+        let available = o["status"]["conditions"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["type"] == "Available"))
+            .map(|c| s(&c["status"]))
+            .unwrap_or_else(|| "Unknown".into());
+        json!(available)
+    }),
+    AGE,
+];
+
 const SERVICE_ACCOUNTS: &[Column] = &[
     NAME,
     int("Secrets", |o| {
@@ -416,6 +444,8 @@ fn columns(def: &ResourceDef) -> Vec<Column> {
         ("apps", "deployments") => (DEPLOYMENTS, WORKLOAD_TAIL),
         ("apps", "replicasets") => (REPLICA_SETS, WORKLOAD_TAIL),
         ("apps", "daemonsets") => (DAEMON_SETS, WORKLOAD_TAIL),
+        ("coordination.k8s.io", "leases") => (LEASES, none),
+        ("apiregistration.k8s.io", "apiservices") => (API_SERVICES, none),
         _ => (&[NAME, AGE][..], none),
     };
     [head, tail].concat()

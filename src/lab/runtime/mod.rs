@@ -149,6 +149,7 @@ impl Runtime {
             running: HashMap::new(),
             router_owner: BTreeMap::new(),
             next_ip: 2,
+            leases_renewed: None,
         };
         let task = tokio::spawn(kubelet.run(rx));
         Some(Runtime { stop, task, shared })
@@ -181,7 +182,12 @@ struct Kubelet {
     /// Router name -> pod uid that started it.
     router_owner: BTreeMap<String, String>,
     next_ip: u32,
+    /// When the node leases were last renewed (the kubelet's heartbeat, every 10 s).
+    leases_renewed: Option<std::time::Instant>,
 }
+
+/// The kubelet renews its node lease every 10 s; the lease lasts 40 s.
+const LEASE_RENEW: Duration = Duration::from_secs(10);
 
 impl Kubelet {
     async fn run(mut self, mut stop: watch::Receiver<bool>) {
@@ -212,7 +218,38 @@ impl Kubelet {
         self.pods().await;
         self.workload_statuses();
         self.endpoints();
+        self.node_leases();
         self.publish();
+    }
+
+    /// The node heartbeat: one Lease per node in `kube-node-lease`, owned by its Node and renewed
+    /// every [`LEASE_RENEW`], as a kubelet does.
+    fn node_leases(&mut self) {
+        if self
+            .leases_renewed
+            .is_some_and(|t| t.elapsed() < LEASE_RENEW)
+        {
+            return;
+        }
+        let Some(leases) = self
+            .obj
+            .store
+            .registry()
+            .find("coordination.k8s.io", "v1", "leases")
+        else {
+            return;
+        };
+        self.leases_renewed = Some(std::time::Instant::now());
+        let now = jiff::Timestamp::now()
+            .strftime("%Y-%m-%dT%H:%M:%S.%6fZ")
+            .to_string();
+        for n in &self.cfg.topology.nodes {
+            let Some(node) = self.obj.get(&self.obj.k.nodes, "", &n.name) else {
+                continue;
+            };
+            let want = ob::node_lease(&n.name, meta::meta_str(&node, "uid"), &now);
+            self.obj.upsert(&leases, want, &["spec"]);
+        }
     }
 
     fn ensure_nodes(&self) {

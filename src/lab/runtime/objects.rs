@@ -47,6 +47,16 @@ pub fn owned_by(obj: &Value, uid: &str) -> bool {
         .is_some_and(|refs| refs.iter().any(|r| r["uid"] == uid))
 }
 
+/// A node's heartbeat Lease (`kube-node-lease/<node>`), renewed at `renew_time` (MicroTime).
+pub fn node_lease(node: &str, node_uid: &str, renew_time: &str) -> Value {
+    json!({
+        "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+        "metadata": {"name": node, "namespace": "kube-node-lease",
+            "ownerReferences": [{"apiVersion": "v1", "kind": "Node", "name": node, "uid": node_uid}]},
+        "spec": {"holderIdentity": node, "leaseDurationSeconds": 40, "renewTime": renew_time}
+    })
+}
+
 /// A Node object for a topology node: Ready, with its loopback address as InternalIP.
 pub fn node(n: &NodeSpec) -> Value {
     let now = meta::now_rfc3339();
