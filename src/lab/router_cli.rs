@@ -303,6 +303,7 @@ mod tests {
             messages_sent: Default::default(),
             messages_received: Default::default(),
             last_error: None,
+            update_errors: Default::default(),
             established_count: 1,
             advertised: 0,
             prefixes_announced: 1,

@@ -251,7 +251,13 @@ pub async fn run(
         ),
     ];
     if source.reads_crds() {
-        tasks.extend(spawn_crd_watches(&client, &opts.namespace, &opts.log, &tx, Msg::Crd));
+        tasks.extend(spawn_crd_watches(
+            &client,
+            &opts.namespace,
+            &opts.log,
+            &tx,
+            Msg::Crd,
+        ));
     }
     drop(tx);
     let (failed_tx, mut failed_rx) = mpsc::unbounded_channel();

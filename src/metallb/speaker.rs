@@ -153,7 +153,13 @@ pub async fn run(
         ),
     ];
     if source.reads_crds() {
-        tasks.extend(spawn_crd_watches(&client, &opts.namespace, &opts.log, &tx, Msg::Crd));
+        tasks.extend(spawn_crd_watches(
+            &client,
+            &opts.namespace,
+            &opts.log,
+            &tx,
+            Msg::Crd,
+        ));
     }
     drop(tx);
     let v015 = opts.version >= crate::config::Version::v0(15);
@@ -617,7 +623,7 @@ impl Speaker {
             .map(|r| r.spec.address)
             .collect();
         writer.sync(bgp_status::desired(
-            &self.announced,
+            self.index.announced(),
             &up,
             &self.source.peer_names(),
         ));

@@ -171,12 +171,16 @@ async fn a_silent_peer_is_detected_at_hold_timer_expiry_and_reported() {
         bgp_id: Ipv4Addr::new(10, 9, 9, 62),
         capabilities: vec![Capability::FourOctetAs(64512)],
     });
-    sock.write_all(&open.encode(&Ctx::default()))
+    sock.write_all(&open.encode(&Ctx::default()).expect("encode OPEN"))
         .await
         .expect("OPEN");
-    sock.write_all(&Message::Keepalive.encode(&Ctx::default()))
-        .await
-        .expect("KEEPALIVE");
+    sock.write_all(
+        &Message::Keepalive
+            .encode(&Ctx::default())
+            .expect("encode KEEPALIVE"),
+    )
+    .await
+    .expect("KEEPALIVE");
     let established_at = eventually_async("Established", Duration::from_secs(5), || {
         let s = sp.snapshot()[0].state;
         async move { (s == State::Established).then(Instant::now) }

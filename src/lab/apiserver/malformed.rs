@@ -12,8 +12,8 @@
 
 use serde_json::Value;
 
-use super::{body, protobuf};
 use super::error::ApiError;
+use super::{body, protobuf};
 
 /// How many bytes of the body the message quotes.
 const SUMMARY_BYTES: usize = 30;
