@@ -184,29 +184,6 @@ pub fn api_resource_list(registry: &Registry, group: &str, version: &str) -> Opt
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn aggregated_has_services_and_apps() {
-        let r = Registry::default();
-        let core = aggregated(&r, true);
-        let svc = &core["items"][0]["versions"][0]["resources"];
-        assert!(svc.as_array().is_some_and(|a| a
-            .iter()
-            .any(|x| x["resource"] == "services" && x["shortNames"][0] == "svc")));
-        let apis = aggregated(&r, false);
-        assert!(apis["items"]
-            .as_array()
-            .is_some_and(|a| a.iter().any(|g| g["metadata"]["name"] == "apps")));
-        assert!(wants_aggregated(
-            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
-        ));
-        assert!(!wants_aggregated("application/json"));
-    }
-}
-
 /// The APIService objects of a cluster serving what the registry holds: one per group/version,
 /// all `Local` and Available (the lab aggregates nothing). Priorities are kube-aggregator's for
 /// the built-in groups; CRD groups get the automanaged defaults (1000/100).
@@ -249,4 +226,27 @@ pub fn api_services(registry: &Registry, now: &str) -> Vec<Value> {
         }));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aggregated_has_services_and_apps() {
+        let r = Registry::default();
+        let core = aggregated(&r, true);
+        let svc = &core["items"][0]["versions"][0]["resources"];
+        assert!(svc.as_array().is_some_and(|a| a
+            .iter()
+            .any(|x| x["resource"] == "services" && x["shortNames"][0] == "svc")));
+        let apis = aggregated(&r, false);
+        assert!(apis["items"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|g| g["metadata"]["name"] == "apps")));
+        assert!(wants_aggregated(
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
+        ));
+        assert!(!wants_aggregated("application/json"));
+    }
 }

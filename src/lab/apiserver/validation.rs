@@ -252,11 +252,9 @@ fn walk_structural(
                 }
             }
         }
-        Value::Array(items) => {
-            if schema["items"].is_object() {
-                for (i, item) in items.iter_mut().enumerate() {
-                    walk_structural(&schema["items"], item, &format!("{path}[{i}]"), false, out);
-                }
+        Value::Array(items) if schema["items"].is_object() => {
+            for (i, item) in items.iter_mut().enumerate() {
+                walk_structural(&schema["items"], item, &format!("{path}[{i}]"), false, out);
             }
         }
         _ => {}
