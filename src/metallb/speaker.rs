@@ -722,13 +722,16 @@ pub fn service_routes(
     (routes, Some(*ip))
 }
 
+/// One Service's routes and its announced `"ns/name ip"`.
+type ServiceRoutes = (Vec<(IpNet, Advert)>, Option<String>);
+
 /// The speaker's routes kept per Service, so that a change to one Service costs the same
 /// whatever the number of Services: `desired_routes` over every Service gives the same table.
 /// A prefix that several Services map to (an aggregated advertisement, a shared IP) carries
 /// the advert of the Service with the greatest key, as the full computation's last insert.
 #[derive(Debug, Default)]
 pub struct RouteIndex {
-    by_service: HashMap<String, (Vec<(IpNet, Advert)>, Option<String>)>,
+    by_service: HashMap<String, ServiceRoutes>,
     by_prefix: BTreeMap<IpNet, BTreeMap<String, Advert>>,
     routes: Routes,
     announced: BTreeSet<String>,
