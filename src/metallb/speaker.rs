@@ -80,6 +80,19 @@ struct Speaker {
     dirty: BTreeSet<String>,
     rebuild: bool,
     readiness: Readiness,
+    /// A changed table waits to be handed to the sessions (see `push_routes`).
+    push_pending: bool,
+    last_push: Option<tokio::time::Instant>,
+}
+
+/// The shortest interval between two route tables handed to the sessions.
+const ROUTE_PACE: Duration = Duration::from_millis(20);
+
+async fn until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Run the speaker until `shutdown` becomes `true`: peer with the configured routers and
@@ -156,6 +169,8 @@ pub async fn run(
         dirty: BTreeSet::new(),
         rebuild: true,
         readiness: Readiness::default(),
+        push_pending: false,
+        last_push: None,
     };
     log_line(
         &s.opts.log,
@@ -218,6 +233,7 @@ impl Speaker {
                     None => return,
                 },
                 _ = tick.tick() => self.watch_sessions(),
+                _ = until(self.push_due()) => self.push_routes(),
                 _ = super::stopped(shutdown) => return,
             }
         }
@@ -536,9 +552,32 @@ impl Speaker {
     }
 
     fn sync_routes(&mut self) {
-        if !self.update_routes() {
+        if self.update_routes() {
+            self.push_pending = true;
+        }
+        self.push_routes();
+    }
+
+    /// When the pending table is due to go to the sessions, if one is pending.
+    fn push_due(&self) -> Option<tokio::time::Instant> {
+        self.push_pending
+            .then(|| self.last_push.map(|t| t + ROUTE_PACE))
+            .flatten()
+    }
+
+    /// Hand the table to the sessions, at most once per [`ROUTE_PACE`]: each hand-over costs
+    /// a copy of the table and, per session, a walk of it, so a burst of Service changes is
+    /// folded into one table per interval rather than one per batch of events.
+    fn push_routes(&mut self) {
+        if !self.push_pending {
             return;
         }
+        let now = tokio::time::Instant::now();
+        if self.last_push.is_some_and(|t| now < t + ROUTE_PACE) {
+            return;
+        }
+        self.push_pending = false;
+        self.last_push = Some(now);
         self.routes = Arc::new(self.index.routes().clone());
         for run in self.peers.values() {
             let _ = run.routes.send(self.routes.clone());
