@@ -91,6 +91,19 @@ struct Speaker {
     dirty: BTreeSet<String>,
     rebuild: bool,
     readiness: Readiness,
+    /// A changed table waits to be handed to the sessions (see `push_routes`).
+    push_pending: bool,
+    last_push: Option<tokio::time::Instant>,
+}
+
+/// The shortest interval between two route tables handed to the sessions.
+const ROUTE_PACE: Duration = Duration::from_millis(20);
+
+async fn until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Run the speaker until `shutdown` becomes `true`: peer with the configured routers and
@@ -189,6 +202,8 @@ pub async fn run(
         dirty: BTreeSet::new(),
         rebuild: true,
         readiness: Readiness::default(),
+        push_pending: false,
+        last_push: None,
     };
     log_line(
         &s.opts.log,
@@ -261,6 +276,7 @@ impl Speaker {
                     self.watch_sessions();
                     self.sync_bgp_status();
                 }
+                _ = until(self.push_due()) => self.push_routes(),
                 _ = super::stopped(shutdown) => return,
             }
         }
@@ -601,9 +617,32 @@ impl Speaker {
     }
 
     fn sync_routes(&mut self) {
-        if !self.update_routes() {
+        if self.update_routes() {
+            self.push_pending = true;
+        }
+        self.push_routes();
+    }
+
+    /// When the pending table is due to go to the sessions, if one is pending.
+    fn push_due(&self) -> Option<tokio::time::Instant> {
+        self.push_pending
+            .then(|| self.last_push.map(|t| t + ROUTE_PACE))
+            .flatten()
+    }
+
+    /// Hand the table to the sessions, at most once per [`ROUTE_PACE`]: each hand-over costs
+    /// a copy of the table and, per session, a walk of it, so a burst of Service changes is
+    /// folded into one table per interval rather than one per batch of events.
+    fn push_routes(&mut self) {
+        if !self.push_pending {
             return;
         }
+        let now = tokio::time::Instant::now();
+        if self.last_push.is_some_and(|t| now < t + ROUTE_PACE) {
+            return;
+        }
+        self.push_pending = false;
+        self.last_push = Some(now);
         self.routes = Arc::new(self.index.routes().clone());
         for run in self.peers.values() {
             let _ = run.routes.send(self.routes.clone());
@@ -806,13 +845,16 @@ pub fn service_routes(
     (routes, Some(*ip))
 }
 
+/// One Service's routes and its announced `"ns/name ip"`.
+type ServiceRoutes = (Vec<(IpNet, Advert)>, Option<String>);
+
 /// The speaker's routes kept per Service, so that a change to one Service costs the same
 /// whatever the number of Services: `desired_routes` over every Service gives the same table.
 /// A prefix that several Services map to (an aggregated advertisement, a shared IP) carries
 /// the advert of the Service with the greatest key, as the full computation's last insert.
 #[derive(Debug, Default)]
 pub struct RouteIndex {
-    by_service: HashMap<String, (Vec<(IpNet, Advert)>, Option<String>)>,
+    by_service: HashMap<String, ServiceRoutes>,
     by_prefix: BTreeMap<IpNet, BTreeMap<String, Advert>>,
     routes: Routes,
     announced: BTreeSet<String>,

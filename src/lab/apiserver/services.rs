@@ -208,6 +208,9 @@ impl Holding {
     }
 }
 
+/// Every held address and node port, each with how many Services hold it.
+pub type Held = (Vec<(Ipv4Addr, u32)>, Vec<(u16, u32)>);
+
 /// The clusterIPs and node ports held by the stored Services, kept up to date as Services are
 /// stored and removed (like Kubernetes' bitmap allocators), so that allocating costs the same
 /// whatever is stored. The store rebuilds it only when it restores a snapshot.
@@ -256,7 +259,7 @@ impl Allocations {
     }
 
     /// Every held address and port with its count, for comparing two allocators.
-    pub fn held(&self) -> (Vec<(Ipv4Addr, u32)>, Vec<(u16, u32)>) {
+    pub fn held(&self) -> Held {
         let (lo, _) = cidr_bounds();
         let ips = self
             .ips
