@@ -8,6 +8,7 @@
 //! | [`ServiceAllocation`]  | clusterIPs and nodePorts for Services                        |
 //! | [`CrdRegistration`]    | CRDs register their resources, become Established, take their instances with them |
 //! | [`EventMirror`]        | events.k8s.io/v1 Events are mirrored into core/v1            |
+//! | `RbacAggregation`      | aggregated ClusterRoles get the rules of the roles they select (`auth::aggregation`) |
 //!
 //! A write passes the hooks in this order (each phase through every hook in chain order):
 //!
@@ -165,6 +166,7 @@ impl Admission {
             .with(ServiceAllocation)
             .with(CrdRegistration)
             .with(EventMirror)
+            .with(crate::lab::apiserver::auth::aggregation::RbacAggregation)
     }
 
     /// Append a hook; it runs after those already in the chain.
