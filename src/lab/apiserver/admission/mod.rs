@@ -9,6 +9,7 @@
 //! | [`CrdRegistration`]    | CRDs register their resources, become Established, take their instances with them |
 //! | [`EventMirror`]        | events.k8s.io/v1 Events are mirrored into core/v1            |
 //! | [`MetallbWebhook`]     | MetalLB's validating webhook for its configuration kinds, once its webhook configuration is stored |
+//! | `RbacAggregation`      | aggregated ClusterRoles get the rules of the roles they select (`auth::aggregation`) |
 //!
 //! A write passes the hooks in this order (each phase through every hook in chain order):
 //!
@@ -169,6 +170,7 @@ impl Admission {
             .with(CrdRegistration)
             .with(EventMirror)
             .with(MetallbWebhook)
+            .with(crate::lab::apiserver::auth::aggregation::RbacAggregation)
     }
 
     /// Append a hook; it runs after those already in the chain.

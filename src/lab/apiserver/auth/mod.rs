@@ -12,6 +12,7 @@
 //! restarts of the same lab and cannot be made without it. `/version` and the health
 //! endpoints are public, as `system:public-info-viewer` makes them on a real cluster.
 
+pub mod aggregation;
 pub mod attributes;
 pub mod bootstrap;
 mod proto;

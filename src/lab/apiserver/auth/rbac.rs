@@ -104,17 +104,18 @@ fn aggregated<'a>(view: &View<'a>, role: &Value) -> Vec<&'a Value> {
 }
 
 /// The rules of a ClusterRole: its own, or for an aggregated one, those of the roles it
-/// selects (one level, as the controller computes them).
+/// selects (one level, as the aggregation controller computes them).
 fn cluster_role_rules<'a>(view: &View<'a>, role: &'a Value) -> Vec<&'a Value> {
-    let own = role["rules"].as_array().into_iter().flatten();
     if role["aggregationRule"].is_object() {
-        let mut rules: Vec<&Value> = own.collect();
+        // Read from the selected roles, not from `rules` (which the aggregation hook keeps
+        // equal to them), so a store without the hook authorizes the same.
+        let mut rules: Vec<&Value> = Vec::new();
         for r in aggregated(view, role) {
             rules.extend(r["rules"].as_array().into_iter().flatten());
         }
         rules
     } else {
-        own.collect()
+        role["rules"].as_array().into_iter().flatten().collect()
     }
 }
 
@@ -490,6 +491,12 @@ mod tests {
             json!({"metadata": {"name": "part", "labels": {"x/aggregate": "true"}}, "rules": [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["list"]}]}),
         );
         assert!(allowed(&s, &u, "GET", "/api/v1/nodes"));
+        // The aggregation hook wrote the selected role's rule into the aggregated role.
+        let stored = s.read(|v| v.get(CLUSTER_ROLES, "", "agg").map(|r| r["rules"].clone()));
+        assert_eq!(
+            stored.ok().flatten(),
+            Some(json!([{"apiGroups": [""], "resources": ["nodes"], "verbs": ["list"]}]))
+        );
         let agg = s.read(|v| v.get(CLUSTER_ROLES, "", "agg").cloned());
         let rules = s.read(|v| agg.ok().flatten().and_then(|r| aggregate(v, &r)));
         assert_eq!(rules.ok().flatten().map(|r| r.len()), Some(1));

@@ -4,7 +4,8 @@ to the definitions the lab serves: the kinds below and everything they reference
 
     python3 trim.py swagger.json > definitions.json
 
-The input used is Kubernetes v1.33.3's swagger.json (as vendored by kube-rs/k8s-pb).
+The input used is the Kubernetes v1.33 swagger.json vendored by kube-rs/k8s-pb at commit f4f7a4a
+("Update dependency kubernetes/kubernetes to v1.33.1"), k8s-pb-codegen/openapi/swagger.json.
 """
 import json
 import sys
@@ -20,6 +21,7 @@ ROOTS = [
     "io.k8s.api.rbac.v1.Role", "io.k8s.api.rbac.v1.RoleBinding",
     "io.k8s.api.discovery.v1.EndpointSlice", "io.k8s.api.events.v1.Event",
     "io.k8s.api.coordination.v1.Lease",
+    "io.k8s.api.admissionregistration.v1.ValidatingWebhookConfiguration",
     "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition",
     "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIService",
     "io.k8s.api.autoscaling.v1.Scale",
