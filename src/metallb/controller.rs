@@ -19,11 +19,10 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::{ConfigMap, Service};
-use kube::api::{DynamicObject, Patch, PatchParams};
+use k8s_openapi::api::core::v1::{ConfigMap, LoadBalancerIngress, LoadBalancerStatus, Service};
+use kube::api::{DynamicObject, PostParams};
 use kube::runtime::watcher;
 use kube::{Api, Client};
-use serde_json::json;
 use tokio::sync::{mpsc, watch as tokio_watch, Semaphore};
 use tokio::task::JoinHandle;
 
@@ -132,6 +131,23 @@ pub(crate) fn spawn_crd_watches<M: Send + 'static>(
         .collect()
 }
 
+/// `svc` as the body of a status update that sets its ingress to `ip` (none: cleared).
+fn with_ingress(svc: &Service, ip: Option<IpAddr>) -> Service {
+    let mut obj = svc.clone();
+    obj.metadata.resource_version = None;
+    obj.metadata.managed_fields = None;
+    let status = obj.status.get_or_insert_with(Default::default);
+    status.load_balancer = Some(LoadBalancerStatus {
+        ingress: ip.map(|ip| {
+            vec![LoadBalancerIngress {
+                ip: Some(ip.to_string()),
+                ..Default::default()
+            }]
+        }),
+    });
+    obj
+}
+
 /// Status writes run concurrently (bounded), in order per Service: each write waits for the
 /// previous one of the same Service. Failed writes come back on a channel for a retry.
 struct StatusWriter {
@@ -149,6 +165,7 @@ const STATUS_WRITERS: usize = 16;
 
 impl StatusWriter {
     fn write(&mut self, key: &str, svc: &Service, ip: Option<IpAddr>) {
+        let svc = svc.clone();
         let ns = svc
             .metadata
             .namespace
@@ -167,13 +184,12 @@ impl StatusWriter {
             let Ok(_permit) = permits.acquire_owned().await else {
                 return;
             };
-            let ingress = match ip {
-                Some(ip) => json!([{ "ip": ip.to_string() }]),
-                None => serde_json::Value::Null,
-            };
-            let patch = json!({"status": {"loadBalancer": {"ingress": ingress}}});
+            // An update of the status subresource, as MetalLB does (`Status().Update()`): its
+            // RBAC grants `services/status` update, not patch. Unconditional (no
+            // resourceVersion), as Services allow, so a status write never races our own.
+            let obj = with_ingress(&svc, ip);
             match api
-                .patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
+                .replace_status(&name, &PostParams::default(), &obj)
                 .await
             {
                 Ok(_) => {}
@@ -233,8 +249,8 @@ pub async fn run(
     let cm_cfg = watcher::Config::default().fields(&format!("metadata.name={}", opts.config_map));
     let source = Source::new(opts.version);
     let mut tasks = vec![
-        watch::spawn(
-            "ConfigMap",
+        watch::spawn_config_map(
+            source.reads_crds(),
             opts.log.clone(),
             cm_api,
             cm_cfg,

@@ -132,8 +132,8 @@ pub async fn run(
     let config_maps = Api::namespaced(client.clone(), &opts.namespace);
     let source = Source::new(opts.version);
     let mut tasks = vec![
-        watch::spawn(
-            "ConfigMap",
+        watch::spawn_config_map(
+            source.reads_crds(),
             opts.log.clone(),
             config_maps,
             named(&opts.config_map),

@@ -39,7 +39,7 @@ where
     K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     M: Send + 'static,
 {
-    spawn_inner(what, log, api, config, tx, wrap, false)
+    spawn_inner(what, log, api, config, tx, wrap, Absence::Error)
 }
 
 /// Like [`spawn`], for a kind that may not be served (a custom resource whose CRD is not
@@ -57,17 +57,62 @@ where
     K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     M: Send + 'static,
 {
-    spawn_inner(what, log, api, config, tx, wrap, true)
+    spawn_inner(what, log, api, config, tx, wrap, Absence::NotServed)
 }
 
-/// Is this watch error the API server's "no such resource" (the kind is not served)?
-fn not_served(e: &watcher::Error) -> bool {
+/// Watch the legacy configuration ConfigMap. In a release that reads custom resources
+/// (`fallback`) the ConfigMap is only a fallback, and MetalLB's own RBAC for those releases
+/// does not grant it, so a 403 there counts as "no ConfigMap" (logged at debug level, not to
+/// the pod log); before that, like [`spawn`].
+pub fn spawn_config_map<K, M>(
+    fallback: bool,
+    log: Option<super::LogSink>,
+    api: Api<K>,
+    config: watcher::Config,
+    tx: mpsc::UnboundedSender<M>,
+    wrap: impl Fn(Change<K>) -> M + Send + 'static,
+) -> JoinHandle<()>
+where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    M: Send + 'static,
+{
+    let absence = if fallback {
+        Absence::NotServedOrForbidden
+    } else {
+        Absence::Error
+    };
+    spawn_inner("ConfigMap", log, api, config, tx, wrap, absence)
+}
+
+/// Which watch errors mean "there is nothing to see" rather than a failure.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Absence {
+    /// None: every error is logged and retried.
+    Error,
+    /// 404: the kind is not served (its CRD is not installed).
+    NotServed,
+    /// 404 or 403: not served, or not ours to read.
+    NotServedOrForbidden,
+}
+
+impl Absence {
+    fn matches(self, e: &watcher::Error) -> bool {
+        match (self, api_status_code(e)) {
+            (Absence::NotServed, Some(404)) => true,
+            (Absence::NotServedOrForbidden, Some(403 | 404)) => true,
+            _ => false,
+        }
+    }
+}
+
+/// The HTTP status of a watch error that is an API server answer.
+fn api_status_code(e: &watcher::Error) -> Option<u16> {
     match e {
         watcher::Error::InitialListFailed(kube::Error::Api(s))
         | watcher::Error::WatchStartFailed(kube::Error::Api(s))
-        | watcher::Error::WatchFailed(kube::Error::Api(s)) => s.code == 404,
-        watcher::Error::WatchError(s) => s.code == 404,
-        _ => false,
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => Some(s.code),
+        watcher::Error::WatchError(s) => Some(s.code),
+        _ => None,
     }
 }
 
@@ -78,7 +123,7 @@ fn spawn_inner<K, M>(
     config: watcher::Config,
     tx: mpsc::UnboundedSender<M>,
     wrap: impl Fn(Change<K>) -> M + Send + 'static,
-    optional: bool,
+    absence: Absence,
 ) -> JoinHandle<()>
 where
     K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
@@ -106,12 +151,12 @@ where
                 }
                 Ok(watcher::Event::Apply(k)) => Change::Apply(Box::new(k)),
                 Ok(watcher::Event::Delete(k)) => Change::Delete(Box::new(k)),
-                Err(e) if optional && not_served(&e) => {
+                Err(e) if absence.matches(&e) => {
                     if reported_absent {
                         continue;
                     }
                     reported_absent = true;
-                    tracing::debug!("{what} not served; treating as none");
+                    tracing::debug!(error = %e, "{what} not served or not readable; treating as none");
                     buffer.clear();
                     Change::Reset(Vec::new())
                 }

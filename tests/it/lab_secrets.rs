@@ -3,7 +3,8 @@
 //! peer has a password (the lab's routers have none, so that session keeps failing and its
 //! errors are logged), then with a configuration that is rejected; then every file the lab
 //! wrote, every component's log, every event and the status output are searched for the
-//! password. The ConfigMap itself is left out (the object store, `state.json`, and anything
+//! password. The ConfigMap itself is left out (the object store: its snapshot `state.json` and
+//! its change logs `changes.<n>.log`; and anything
 //! that prints the object, such as `kubectl describe configmap`): it holds the password by
 //! design, as a real cluster's etcd and API do.
 
@@ -49,6 +50,15 @@ fn pods_running(lab: &Lab) -> Option<()> {
 }
 
 /// Every file under `dir` except the object store, as (path, text).
+/// The API server's object store on disk: the snapshot and the append-only change logs, which
+/// hold the ConfigMap (and so the password) by design.
+fn is_object_store(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    name == "state.json" || (name.starts_with("changes.") && name.ends_with(".log"))
+}
+
 fn files(dir: &Path, out: &mut Vec<(String, String)>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -57,7 +67,7 @@ fn files(dir: &Path, out: &mut Vec<(String, String)>) {
         let p = e.path();
         if p.is_dir() {
             files(&p, out);
-        } else if p.file_name().is_some_and(|n| n != "state.json") {
+        } else if !is_object_store(&p) {
             if let Ok(bytes) = std::fs::read(&p) {
                 out.push((
                     p.display().to_string(),
