@@ -147,7 +147,11 @@ impl Block {
                 size_bits -= 1;
             }
             let prefix = (bits - size_bits) as u8;
-            let net = IpNet::new(from_u128(a, self.is_v4()), prefix).expect("prefix within family");
+            // `prefix` is at most the family's width, so this never fails; if it did, the list
+            // ends short instead of the process ending.
+            let Ok(net) = IpNet::new(from_u128(a, self.is_v4()), prefix) else {
+                break;
+            };
             out.push(net);
             match span_end(a, size_bits) {
                 Some(end) if end < b => a = end + 1,

@@ -97,11 +97,10 @@ enum Absence {
 
 impl Absence {
     fn matches(self, e: &watcher::Error) -> bool {
-        match (self, api_status_code(e)) {
-            (Absence::NotServed, Some(404)) => true,
-            (Absence::NotServedOrForbidden, Some(403 | 404)) => true,
-            _ => false,
-        }
+        matches!(
+            (self, api_status_code(e)),
+            (Absence::NotServed, Some(404)) | (Absence::NotServedOrForbidden, Some(403 | 404))
+        )
     }
 }
 

@@ -113,7 +113,7 @@ pub async fn run(theme: Theme, mut feed: Feed) -> anyhow::Result<()> {
         };
         if let (Some(c), Msg::Key(k)) = (panic_key, &msg) {
             if k.code == crossterm::event::KeyCode::Char(c) {
-                panic!("test hook: {TEST_PANIC_KEY} key {c:?} pressed");
+                test_panic(c);
             }
         }
         let mut out = update(&mut app, msg);
@@ -140,6 +140,13 @@ pub async fn run(theme: Theme, mut feed: Feed) -> anyhow::Result<()> {
 /// that a panic gives the terminal back and prints its message. Read only here, once per run;
 /// unset (as always outside that test) it changes nothing.
 const TEST_PANIC_KEY: &str = "METALLBCTL_TUI_TEST_PANIC_KEY";
+
+/// The one deliberate panic outside tests: the end-to-end test's hook (off unless its variable
+/// is set), which proves that a panic gives the terminal back.
+#[allow(clippy::panic)]
+fn test_panic(c: char) -> ! {
+    panic!("test hook: {TEST_PANIC_KEY} key {c:?} pressed");
+}
 
 fn test_panic_key() -> Option<char> {
     let v = std::env::var(TEST_PANIC_KEY).ok()?;

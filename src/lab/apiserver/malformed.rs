@@ -223,8 +223,7 @@ mod tests {
         // A protobuf body that is not a `k8s\0` envelope: the decoder's own 400, not the JSON
         // parser's wording.
         let err = object_body(b"{}", "application/vnd.kubernetes.protobuf", "ConfigMap")
-            .err()
-            .expect("not a protobuf envelope");
+            .expect_err("not a protobuf envelope");
         assert_eq!(err.code(), 400);
         assert!(err.to_string().contains("protobuf"), "{err}");
     }
