@@ -121,18 +121,41 @@ impl PoolStatusWriter {
             }
             let api = self.api.clone();
             let name = name.clone();
-            let patch = json!({ "status": c });
+            let status = json!(c);
             tokio::spawn(async move {
-                match api
-                    .patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
-                    .await
-                {
-                    Ok(_) | Err(kube::Error::Api(_)) => {}
+                match update_status(&api, &name, status).await {
+                    Ok(()) | Err(kube::Error::Api(_)) => {}
                     Err(e) => tracing::warn!(pool = %name, error = %e, "cannot write pool status"),
                 }
             });
         }
         self.written = counts;
+    }
+}
+
+/// Replace `name`'s status with `status` by an update of the status subresource, as MetalLB's
+/// controller does: its RBAC grants `ipaddresspools/status` update, not patch. A custom
+/// resource's update needs the current resourceVersion, so a conflict (someone wrote the object
+/// in between) reads it again, a few times.
+async fn update_status(
+    api: &Api<DynamicObject>,
+    name: &str,
+    status: serde_json::Value,
+) -> Result<(), kube::Error> {
+    const ATTEMPTS: usize = 3;
+    let mut last = None;
+    for _ in 0..ATTEMPTS {
+        let mut obj = api.get(name).await?;
+        obj.data["status"] = status.clone();
+        match api.replace_status(name, &PostParams::default(), &obj).await {
+            Ok(_) => return Ok(()),
+            Err(kube::Error::Api(s)) if s.code == 409 => last = Some(kube::Error::Api(s)),
+            Err(e) => return Err(e),
+        }
+    }
+    match last {
+        Some(e) => Err(e),
+        None => Ok(()),
     }
 }
 
