@@ -74,7 +74,10 @@ pub struct Config {
     pub kubeconfig: Option<PathBuf>,
     /// The bearer token; `None` uses the state directory's token, or a fresh random one.
     pub token: Option<String>,
-    /// How many changes watches can resume from before getting 410 Expired.
+    /// How many changes watches can resume from before getting 410 Expired. Each kept change
+    /// holds its object, so this bounds the server's memory under churn (the soak measured
+    /// 100,000 at +180 % resident memory after warm-up in 60 s of churn, 10,000 at +31 %); a
+    /// watcher further behind re-lists, as with a real server's watch cache.
     pub watch_history: usize,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
@@ -94,7 +97,7 @@ impl Default for Config {
             state_dir: None,
             kubeconfig: None,
             token: None,
-            watch_history: 100_000,
+            watch_history: 10_000,
             max_body_bytes: 3 * 1024 * 1024,
             request_log: false,
             header_read_timeout: serve::HEADER_READ_TIMEOUT,
