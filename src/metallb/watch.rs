@@ -98,19 +98,19 @@ enum Absence {
 impl Absence {
     fn matches(self, e: &watcher::Error) -> bool {
         matches!(
-            (self, api_status_code(e)),
+            (self, api_status(e).map(|s| s.code)),
             (Absence::NotServed, Some(404)) | (Absence::NotServedOrForbidden, Some(403 | 404))
         )
     }
 }
 
-/// The HTTP status of a watch error that is an API server answer.
-fn api_status_code(e: &watcher::Error) -> Option<u16> {
+/// The API server's answer inside a watch error, if the error is one.
+fn api_status(e: &watcher::Error) -> Option<&kube::core::Status> {
     match e {
         watcher::Error::InitialListFailed(kube::Error::Api(s))
         | watcher::Error::WatchStartFailed(kube::Error::Api(s))
-        | watcher::Error::WatchFailed(kube::Error::Api(s)) => Some(s.code),
-        watcher::Error::WatchError(s) => Some(s.code),
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => Some(s),
+        watcher::Error::WatchError(s) => Some(s),
         _ => None,
     }
 }
@@ -180,22 +180,10 @@ where
 /// A watch error in one line: the API server's message for API errors (the 403's "services
 /// is forbidden: User ..."), else the error and its causes.
 fn describe(e: &watcher::Error) -> String {
-    let api = match e {
-        watcher::Error::InitialListFailed(kube::Error::Api(s))
-        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
-        | watcher::Error::WatchFailed(kube::Error::Api(s)) => Some(s.message.clone()),
-        watcher::Error::WatchError(s) => Some(s.message.clone()),
-        _ => None,
-    };
-    api.unwrap_or_else(|| {
-        let mut text = e.to_string();
-        let mut cur = std::error::Error::source(e);
-        while let Some(c) = cur {
-            text.push_str(&format!(": {c}"));
-            cur = c.source();
-        }
-        text
-    })
+    match api_status(e) {
+        Some(s) => s.message.clone(),
+        None => crate::sources::chain(e),
+    }
 }
 
 /// `namespace/name` of an object (just `name` for cluster-scoped ones).

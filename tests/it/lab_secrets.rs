@@ -8,6 +8,7 @@
 //! that prints the object, such as `kubectl describe configmap`): it holds the password by
 //! design, as a real cluster's etcd and API do.
 
+use metallbctl::lab::apiserver::persistence;
 use std::path::Path;
 
 use crate::support::{eventually, have_kubectl, manifest, metallbctl, unique, Lab};
@@ -50,15 +51,6 @@ fn pods_running(lab: &Lab) -> Option<()> {
 }
 
 /// Every file under `dir` except the object store, as (path, text).
-/// The API server's object store on disk: the snapshot and the append-only change logs, which
-/// hold the ConfigMap (and so the password) by design.
-fn is_object_store(path: &Path) -> bool {
-    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-        return false;
-    };
-    name == "state.json" || (name.starts_with("changes.") && name.ends_with(".log"))
-}
-
 fn files(dir: &Path, out: &mut Vec<(String, String)>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -67,7 +59,7 @@ fn files(dir: &Path, out: &mut Vec<(String, String)>) {
         let p = e.path();
         if p.is_dir() {
             files(&p, out);
-        } else if !is_object_store(&p) {
+        } else if !persistence::is_store_file(&p) {
             if let Ok(bytes) = std::fs::read(&p) {
                 out.push((
                     p.display().to_string(),

@@ -54,14 +54,31 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> PersistError + '_ {
     }
 }
 
+const STATE_FILE: &str = "state.json";
+
 /// The snapshot file inside a state directory.
 pub fn state_file(dir: &Path) -> PathBuf {
-    dir.join("state.json")
+    dir.join(STATE_FILE)
 }
 
 /// Log segment `n` inside a state directory.
 pub fn segment_file(dir: &Path, n: u64) -> PathBuf {
     dir.join(format!("changes.{n}.log"))
+}
+
+/// The number of the log segment named `file_name` (`changes.<n>.log`), if it is one.
+fn segment_number(file_name: &str) -> Option<u64> {
+    file_name
+        .strip_prefix("changes.")
+        .and_then(|n| n.strip_suffix(".log"))
+        .and_then(|n| n.parse::<u64>().ok())
+}
+
+/// Is `path` one of the store's own files (the snapshot or a log segment)?
+pub fn is_store_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n == STATE_FILE || segment_number(n).is_some())
 }
 
 /// The log segments in a state directory, oldest first.
@@ -74,13 +91,7 @@ pub fn segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>, PersistError> {
     };
     for entry in entries {
         let entry = entry.map_err(io_err(dir))?;
-        let name = entry.file_name();
-        let n = name
-            .to_str()
-            .and_then(|n| n.strip_prefix("changes."))
-            .and_then(|n| n.strip_suffix(".log"))
-            .and_then(|n| n.parse::<u64>().ok());
-        if let Some(n) = n {
+        if let Some(n) = entry.file_name().to_str().and_then(segment_number) {
             found.push((n, entry.path()));
         }
     }
