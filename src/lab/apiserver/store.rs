@@ -9,7 +9,7 @@
 //! (Service allocation, CRDs, namespaces, Events) is an admission hook (`admission`), which
 //! every write passes through. No I/O and no timers here.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use serde_json::{json, Value};
@@ -178,6 +178,8 @@ pub(super) struct Index {
     services: Allocations,
     /// Owner uid -> the objects that name it in their ownerReferences.
     dependents: HashMap<String, BTreeSet<ObjectRef>>,
+    /// The uid of every stored object, so an owner's existence is a lookup.
+    uids: HashSet<String>,
 }
 
 impl Index {
@@ -194,6 +196,7 @@ impl Index {
         if res == SERVICES_KEY {
             self.services.add(obj);
         }
+        self.uids.insert(meta::meta_str(obj, "uid").to_string());
         for uid in Self::owner_uids(obj) {
             self.dependents
                 .entry(uid.to_string())
@@ -206,6 +209,7 @@ impl Index {
         if res == SERVICES_KEY {
             self.services.remove(obj);
         }
+        self.uids.remove(meta::meta_str(obj, "uid"));
         for uid in Self::owner_uids(obj) {
             if let Some(set) = self.dependents.get_mut(uid) {
                 set.remove(&(res.to_string(), key.clone()));
@@ -479,6 +483,15 @@ impl Store {
     ) -> Result<Arc<Value>, ApiError> {
         let mut state = self.lock()?;
         let out = self.create_locked(&mut state, def, ns, obj, opts)?;
+        if !opts.dry_run && is_orphan(&state, &out) {
+            // Its owners went before it arrived (a controller wrote it for an object deleted
+            // meanwhile): a cluster's garbage collector removes it, and so does the store.
+            let key = (
+                meta::meta_str(&out, "namespace").to_string(),
+                meta::meta_str(&out, "name").to_string(),
+            );
+            self.txn(&mut state).remove(&def.key(), &key);
+        }
         self.notify(&state);
         Ok(out)
     }
@@ -1043,6 +1056,12 @@ fn remove_locked(
     };
     push_history(state, change, cap);
     Some(obj)
+}
+
+/// Does `obj` name owners, none of which is stored?
+fn is_orphan(state: &State, obj: &Value) -> bool {
+    let mut owners = Index::owner_uids(obj).peekable();
+    owners.peek().is_some() && owners.all(|uid| !state.index.uids.contains(uid))
 }
 
 /// Everything owned, directly or transitively, by the object with `uid`, dependents first.

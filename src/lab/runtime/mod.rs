@@ -721,12 +721,10 @@ impl Kubelet {
                 .map(|p| p.as_ref())
                 .collect();
             let slice = ob::endpoint_slice(&svc, &ready);
-            self.obj
-                .upsert_owned(&k.slices, slice, &["endpoints", "ports"], &k.services, &svc);
+            self.obj.upsert(&k.slices, slice, &["endpoints", "ports"]);
             let mut eps = ob::endpoints(&svc, &ready);
             eps["metadata"]["ownerReferences"] = json!([ob::owner_ref(&svc)]);
-            self.obj
-                .upsert_owned(&k.endpoints, eps, &["subsets"], &k.services, &svc);
+            self.obj.upsert(&k.endpoints, eps, &["subsets"]);
         }
     }
 

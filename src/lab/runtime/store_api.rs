@@ -105,43 +105,6 @@ impl Objects {
         self.merge(def, &ns, &name, &Value::Object(patch), Subresource::Main);
     }
 
-    /// [`upsert`](Self::upsert) an object that `owner` (of type `owner_def`) owns. An owner
-    /// deleted since the caller read it took its cascade before this write, so what the write
-    /// created would be an orphan; a cluster's garbage collector removes those, and so does
-    /// this (without it every churned Service left its EndpointSlice behind).
-    pub fn upsert_owned(
-        &self,
-        def: &ResourceDef,
-        want: Value,
-        fields: &[&str],
-        owner_def: &ResourceDef,
-        owner: &Value,
-    ) {
-        let ns = meta::meta_str(&want, "namespace").to_string();
-        let name = meta::meta_str(&want, "name").to_string();
-        self.upsert(def, want, fields);
-        let owner_uid = meta::meta_str(owner, "uid");
-        let still_there = self
-            .get(
-                owner_def,
-                meta::meta_str(owner, "namespace"),
-                meta::meta_str(owner, "name"),
-            )
-            .is_some_and(|now| meta::meta_str(&now, "uid") == owner_uid);
-        if still_there {
-            return;
-        }
-        // Only remove what this owner owns: a namesake of a re-created owner is left alone.
-        if let Some(created) = self.get(def, &ns, &name) {
-            let owned = created["metadata"]["ownerReferences"]
-                .as_array()
-                .is_some_and(|refs| refs.iter().any(|r| r["uid"] == owner_uid));
-            if owned {
-                self.delete(def, &created);
-            }
-        }
-    }
-
     /// Replace `.status` if it differs.
     pub fn set_status(&self, def: &ResourceDef, obj: &Value, status: Value) {
         if obj["status"] == status {
@@ -199,15 +162,10 @@ mod tests {
                        "spec": {"ports": [{"port": 80}]}}),
             )
             .expect("service created");
-        // The caller read `svc`, then the Service went (with its cascade) before the write.
+        // The caller read `svc`, then the Service went (with its cascade) before the write:
+        // the store collects the orphan, as a cluster's garbage collector would.
         o.delete(&o.k.services, &svc);
-        o.upsert_owned(
-            &o.k.slices,
-            ob::endpoint_slice(&svc, &[]),
-            &["endpoints"],
-            &o.k.services,
-            &svc,
-        );
+        o.upsert(&o.k.slices, ob::endpoint_slice(&svc, &[]), &["endpoints"]);
         assert!(o.list(&o.k.slices).is_empty(), "an orphaned slice was left");
 
         // With the owner in place the same write stays.
@@ -218,13 +176,7 @@ mod tests {
                        "spec": {"ports": [{"port": 80}]}}),
             )
             .expect("service re-created");
-        o.upsert_owned(
-            &o.k.slices,
-            ob::endpoint_slice(&svc, &[]),
-            &["endpoints"],
-            &o.k.services,
-            &svc,
-        );
+        o.upsert(&o.k.slices, ob::endpoint_slice(&svc, &[]), &["endpoints"]);
         assert_eq!(o.list(&o.k.slices).len(), 1);
     }
 }
