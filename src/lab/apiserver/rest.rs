@@ -83,7 +83,7 @@ pub fn router_with(app: App, extra: Router<App>) -> Router {
         )
         .route(
             "/api/v1/namespaces/{ns}/pods/{name}/portforward",
-            any(pod_session),
+            any(pod_portforward),
         )
         .merge(super::auth::reviews::routes())
         .merge(extra)
@@ -289,8 +289,8 @@ async fn resource(
 /// Pod subresources the lab has no machinery for: its pods run no containers. kubectl prints
 /// the Status message (`error: error upgrading connection: ...`), so it names the limit and
 /// what to use instead.
-/// `exec`, `attach` and `portforward` on a pod: the lab has no containers or pod network, so a
-/// Status that names the limit and what to use instead.
+/// `attach` on a pod: the lab has no container processes to attach to, so a Status that names
+/// the limit and what to use instead.
 async fn pod_session(uri: Uri) -> Response {
     not_in_the_lab(uri.path())
         .unwrap_or(ApiError::NoRoute)
@@ -308,6 +308,16 @@ async fn pod_exec(
     super::exec::handle(&app.store, sessions.as_ref(), &ns, &name, req).await
 }
 
+/// `portforward` on a pod: to the ports the lab runtime really listens on (see
+/// `super::portforward`).
+async fn pod_portforward(
+    State(app): State<App>,
+    axum::extract::Path((ns, name)): axum::extract::Path<(String, String)>,
+    req: Request,
+) -> Response {
+    super::portforward::handle(&app.store, &ns, &name, req).await
+}
+
 fn not_in_the_lab(path: &str) -> Option<ApiError> {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     let ["api", "v1", "namespaces", namespace, "pods", pod, sub] = parts[..] else {
@@ -321,9 +331,6 @@ fn not_in_the_lab(path: &str) -> Option<ApiError> {
     let message = match sub {
         "exec" | "attach" => format!(
             "the metallbctl lab runs no containers, so pod {namespace}/{pod} has none to {verb}; read what it does with `metallbctl lab logs {pod}` (or `kubectl logs`) and see where it runs with `metallbctl lab status`"
-        ),
-        "portforward" => format!(
-            "the metallbctl lab does not forward pod ports (pod {namespace}/{pod}); `metallbctl lab status` shows the loopback addresses its routers and API server listen on, and `metallbctl lab logs {pod}` shows the pod's logs"
         ),
         _ => return None,
     };
@@ -866,11 +873,10 @@ mod tests {
     }
 
     #[test]
-    fn exec_attach_and_portforward_name_the_limit_and_what_to_use() {
+    fn exec_and_attach_name_the_limit_and_what_to_use() {
         for (sub, needle) in [
             ("exec", "has none to run a command in"),
             ("attach", "has none to attach to"),
-            ("portforward", "does not forward pod ports"),
         ] {
             let e = not_in_the_lab(&format!("/api/v1/namespaces/default/pods/nginx-1/{sub}"))
                 .expect(sub);
@@ -882,6 +888,7 @@ mod tests {
             assert!(message.contains("metallbctl lab"), "{message}");
         }
         assert!(not_in_the_lab("/api/v1/namespaces/default/pods/nginx-1/log").is_none());
+        assert!(not_in_the_lab("/api/v1/namespaces/default/pods/nginx-1/portforward").is_none());
         assert!(not_in_the_lab("/api/v1/namespaces/default/pods/nginx-1").is_none());
     }
 }
