@@ -59,7 +59,10 @@ pub fn ports_of(pod: &Value) -> Ports {
         .into_iter()
         .flatten()
         .filter_map(|(k, v)| {
-            let port = k.strip_prefix(PORT_ANNOTATION_PREFIX)?.parse::<u16>().ok()?;
+            let port = k
+                .strip_prefix(PORT_ANNOTATION_PREFIX)?
+                .parse::<u16>()
+                .ok()?;
             let addr = v.as_str()?.parse::<SocketAddr>().ok()?;
             addr.ip().is_loopback().then_some((port, addr))
         })
@@ -67,7 +70,12 @@ pub fn ports_of(pod: &Value) -> Ports {
 }
 
 /// The handler: check the pod, upgrade (WebSocket tunnel or plain SPDY), serve the session.
-pub async fn handle(store: &Store, namespace: &str, pod_name: &str, mut req: Request<Body>) -> Response {
+pub async fn handle(
+    store: &Store,
+    namespace: &str,
+    pod_name: &str,
+    mut req: Request<Body>,
+) -> Response {
     let pods = store.registry().find("", "v1", "pods");
     let pod = match pods.map(|d| store.get(&d, Some(namespace), pod_name)) {
         Some(Ok(p)) => p,
@@ -83,7 +91,10 @@ pub async fn handle(store: &Store, namespace: &str, pod_name: &str, mut req: Req
     }
     let target = Target {
         pod: format!("{namespace}/{pod_name}"),
-        uid: pod["metadata"]["uid"].as_str().unwrap_or_default().to_string(),
+        uid: pod["metadata"]["uid"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
         ports,
     };
     let headers: HeaderMap = req.headers().clone();
@@ -136,7 +147,10 @@ pub async fn handle(store: &Store, namespace: &str, pod_name: &str, mut req: Req
     let h = resp.headers_mut();
     h.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
     h.insert(header::UPGRADE, HeaderValue::from_static("SPDY/3.1"));
-    h.insert("x-stream-protocol-version", HeaderValue::from_static(PROTOCOL));
+    h.insert(
+        "x-stream-protocol-version",
+        HeaderValue::from_static(PROTOCOL),
+    );
     resp
 }
 
@@ -432,7 +446,11 @@ async fn forward(
                     match r.read(&mut buf).await {
                         Ok(0) | Err(_) => break,
                         Ok(n) => {
-                            if out.send(frame(data_id, 0, buf[..n].to_vec())).await.is_err() {
+                            if out
+                                .send(frame(data_id, 0, buf[..n].to_vec()))
+                                .await
+                                .is_err()
+                            {
                                 return;
                             }
                         }

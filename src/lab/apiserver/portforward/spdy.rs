@@ -368,7 +368,9 @@ impl Decoder {
                 }
                 Err(e) => match e.needs_dictionary() {
                     Some(_) => {
-                        self.inflate.set_dictionary(DICTIONARY).map_err(|e| bad(&e))?;
+                        self.inflate
+                            .set_dictionary(DICTIONARY)
+                            .map_err(|e| bad(&e))?;
                     }
                     None => return Err(bad(&e)),
                 },
@@ -385,7 +387,10 @@ impl Decoder {
         let short = || Error::HeaderBlock("truncated".into());
         let mut at = 0usize;
         let mut take = |n: usize| -> Result<&[u8], Error> {
-            let end = at.checked_add(n).filter(|e| *e <= raw.len()).ok_or_else(short)?;
+            let end = at
+                .checked_add(n)
+                .filter(|e| *e <= raw.len())
+                .ok_or_else(short)?;
             let s = &raw[at..end];
             at = end;
             Ok(s)
@@ -519,10 +524,7 @@ mod tests {
         // Repeated names travel as one NUL-joined value and come back apart.
         assert_eq!(got.len(), frames.len());
         for (a, b) in got.iter().zip(&frames) {
-            if let (
-                Frame::Headers { headers: ga, .. },
-                Frame::Headers { headers: fb, .. },
-            ) = (a, b)
+            if let (Frame::Headers { headers: ga, .. }, Frame::Headers { headers: fb, .. }) = (a, b)
             {
                 assert_eq!(ga.len(), fb.len());
                 continue;
