@@ -483,3 +483,60 @@ fn tutorial_objects_apply_without_warning_and_nodes_heartbeat() {
         "MicroTime: {lease}"
     );
 }
+
+/// OpenAPI v2 as JSON (`kubectl get --raw`, which accepts JSON) with built-in kinds and an
+/// applied CRD; kubectl's own protobuf-only request gets 406 and `kubectl apply` carries on
+/// with its compiled-in types, as it did before v2 was served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_v2_serves_builtin_and_crd_schemas() {
+    if !have_kubectl() {
+        return;
+    }
+    let lab = Lab::start("fid-openapi-v2").await;
+    let crd = write(&lab, "crd.yaml", POOL_CRD);
+    lab.k(&["apply", "-f", &crd]);
+    let doc = eventually(
+        10,
+        "the CRD in /openapi/v2",
+        || {
+            let (ok, text) = lab.kubectl(&["get", "--raw", "/openapi/v2"]);
+            let doc: Value = serde_json::from_str(&text).ok()?;
+            (ok && doc["definitions"]["io.metallb.v1beta1.IPAddressPool"].is_object())
+                .then_some(doc)
+        },
+        || lab.kubectl(&["get", "--raw", "/openapi/v2"]).1,
+    );
+    assert_eq!(doc["swagger"], "2.0");
+    let pool = &doc["definitions"]["io.metallb.v1beta1.IPAddressPool"];
+    assert_eq!(
+        pool["x-kubernetes-group-version-kind"][0]["kind"], "IPAddressPool",
+        "{pool}"
+    );
+    assert_eq!(
+        pool["properties"]["metadata"]["$ref"],
+        "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+    );
+    assert!(pool["properties"]["spec"]["properties"]["addresses"].is_object());
+    let svc = &doc["definitions"]["io.k8s.api.core.v1.Service"];
+    assert_eq!(svc["x-kubernetes-group-version-kind"][0]["kind"], "Service");
+    // Every reference resolves within the document.
+    let text = doc.to_string();
+    for r in text.split("\"$ref\":\"#/definitions/").skip(1) {
+        let name = r.split('"').next().unwrap_or_default();
+        assert!(doc["definitions"][name].is_object(), "{name} unresolved");
+    }
+    // kubectl apply (which asks for v2 in protobuf) still applies, with no warning.
+    let dep = write(
+        &lab,
+        "dep.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: nginx}]}\n",
+    );
+    let first = lab.k(&["apply", "-f", &dep]);
+    let again = lab.k(&["apply", "-f", &dep]);
+    assert!(
+        first.contains("created") && again.contains("unchanged"),
+        "{first}{again}"
+    );
+    assert!(!again.to_lowercase().contains("warning"), "{again}");
+    lab.shutdown().await;
+}

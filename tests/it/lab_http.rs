@@ -207,8 +207,16 @@ async fn discovery_content_types() {
     let (s, v) = get(&app, &url).await;
     assert_eq!(s, StatusCode::OK);
     assert!(v["paths"].as_object().is_some_and(|p| !p.is_empty()));
-    let (s, _) = get(&app, "/openapi/v2").await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
+    // OpenAPI v2: JSON from the same definitions; kubectl's protobuf-only Accept gets 406.
+    let (s, v) = get(&app, "/openapi/v2").await;
+    assert_eq!((s, v["swagger"].as_str()), (StatusCode::OK, Some("2.0")));
+    assert!(
+        v["definitions"]["io.k8s.api.core.v1.ServiceSpec"]["properties"]["loadBalancerIP"]
+            .is_object()
+    );
+    let pb = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+    let (s, _, _) = call(&app, "GET", "/openapi/v2", "", Body::empty(), pb).await;
+    assert_eq!(s, StatusCode::NOT_ACCEPTABLE);
     let (_, v) = get(&app, "/version").await;
     assert!(v["gitVersion"]
         .as_str()

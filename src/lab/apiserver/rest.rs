@@ -66,12 +66,9 @@ pub fn router_with(app: App, extra: Router<App>) -> Router {
         .route("/apis/{group}/{version}", get(group_version_resources))
         .route("/openapi/v3", get(openapi_root))
         .route("/openapi/v3/{*gv}", get(openapi_gv))
-        // kubectl asks for v2 in its protobuf form only; given a 404 it uses its compiled-in
-        // types (see docs/lab.md).
-        .route(
-            "/openapi/v2",
-            get(|| async { ApiError::NoRoute.into_response() }),
-        )
+        // kubectl asks for v2 in its protobuf form only: 406, after which it uses its
+        // compiled-in types (see docs/lab.md); JSON for everyone else.
+        .route("/openapi/v2", get(openapi_v2))
         .route(
             "/api/v1/namespaces/{ns}/pods/{name}/proxy/{*path}",
             get(super::proxy::pod),
@@ -263,6 +260,15 @@ async fn openapi_gv(
     axum::extract::Path(gv): axum::extract::Path<String>,
 ) -> Response {
     found(openapi::group_version(&app.store, &gv))
+}
+
+async fn openapi_v2(State(app): State<App>, headers: HeaderMap) -> Response {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    if openapi::v2_accepts_json(accept) {
+        json_response(StatusCode::OK, &openapi::v2(&app.store))
+    } else {
+        StatusCode::NOT_ACCEPTABLE.into_response()
+    }
 }
 
 fn found(doc: Option<Value>) -> Response {
