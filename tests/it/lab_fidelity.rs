@@ -540,3 +540,92 @@ async fn openapi_v2_serves_builtin_and_crd_schemas() {
     assert!(!again.to_lowercase().contains("warning"), "{again}");
     lab.shutdown().await;
 }
+
+/// Field validation of patches, judged on the patched object as the real server does: a JSON
+/// patch and a merge patch adding a misspelt field warn under the server default (what `kubectl
+/// patch` sends) and store nothing of it; re-applying a manifest with a typo (a strategic merge
+/// patch under kubectl's default Strict) is refused with the real server's 422 on `patch`;
+/// through the CRD's structural schema too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn field_validation_of_json_merge_and_strategic_patches() {
+    if !have_kubectl() {
+        return;
+    }
+    let lab = Lab::start("fid-validate-patch").await;
+    let good = MISSPELT_SERVICE.replace("  loadBalancerIp: 198.51.100.10\n", "");
+    let svc = write(&lab, "svc.yaml", &good);
+    lab.k(&["apply", "-f", &svc]);
+    for (kind, patch) in [
+        (
+            "json",
+            r#"[{"op":"add","path":"/spec/loadBalancerIp","value":"198.51.100.10"}]"#,
+        ),
+        ("merge", r#"{"spec":{"loadBalancerIp":"198.51.100.10"}}"#),
+        (
+            "strategic",
+            r#"{"spec":{"loadBalancerIp":"198.51.100.10"}}"#,
+        ),
+    ] {
+        let (ok, text) = lab.kubectl(&["patch", "svc", "typo", "--type", kind, "-p", patch]);
+        assert!(ok, "{kind}: {text}");
+        assert!(
+            text.contains("Warning: unknown field \"spec.loadBalancerIp\""),
+            "{kind}: {text}"
+        );
+        let spec = json(&lab.k(&["get", "svc", "typo", "-o", "jsonpath={.spec}"]));
+        assert!(spec.get("loadBalancerIp").is_none(), "{kind}: {spec}");
+    }
+    // A JSON patch that also sets a real field: that part is kept.
+    let (ok, text) = lab.kubectl(&[
+        "patch",
+        "svc",
+        "typo",
+        "--type",
+        "json",
+        "-p",
+        r#"[{"op":"add","path":"/spec/loadBalancerIp","value":"x"},{"op":"add","path":"/spec/loadBalancerIP","value":"198.51.100.10"}]"#,
+    ]);
+    assert!(ok, "{text}");
+    let spec = json(&lab.k(&["get", "svc", "typo", "-o", "jsonpath={.spec}"]));
+    assert_eq!(spec["loadBalancerIP"], "198.51.100.10", "{spec}");
+    assert!(spec.get("loadBalancerIp").is_none(), "{spec}");
+
+    let typo = write(&lab, "typo.yaml", MISSPELT_SERVICE);
+    let (ok, text) = lab.kubectl(&["apply", "-f", &typo]);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("The request is invalid: patch: Invalid value: \"map[metadata:map[annotations:map[kubectl.kubernetes.io/last-applied-configuration:")
+            && text.contains("strict decoding error: unknown field \"spec.loadBalancerIp\""),
+        "{text}"
+    );
+
+    // A CRD: a merge patch checked against its structural schema.
+    let crd = write(&lab, "crd.yaml", POOL_CRD);
+    lab.k(&["apply", "-f", &crd]);
+    let pool = write(
+        &lab,
+        "pool.yaml",
+        "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: p, namespace: default}\nspec:\n  addresses: [198.51.100.0/24]\n",
+    );
+    eventually(
+        10,
+        "the CRD to be served",
+        || lab.kubectl(&["apply", "-f", &pool]).0.then_some(()),
+        || lab.kubectl(&["apply", "-f", &pool]).1,
+    );
+    let (ok, text) = lab.kubectl(&[
+        "patch",
+        "ipaddresspools",
+        "p",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"spec":{"autoassign":false}}"#,
+    ]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("Warning: unknown field \"spec.autoassign\""),
+        "{text}"
+    );
+    lab.shutdown().await;
+}

@@ -223,6 +223,68 @@ async fn discovery_content_types() {
         .is_some_and(|g| g.starts_with("v1.32.")));
 }
 
+/// A JSON patch is validated after it is applied: Strict answers the real server's 422 on the
+/// field `patch`, quoting the patched object; Warn names duplicate keys of the patch itself
+/// (`json patch duplicate field`) and the unknown field, and stores none of it.
+#[tokio::test]
+async fn json_patch_field_validation() {
+    let app = app();
+    let (s, _) = post(
+        &app,
+        "/api/v1/namespaces/default/configmaps",
+        json!({"metadata": {"name": "c"}, "data": {"a": "1"}}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let patch = r#"[{"op":"add","path":"/datta","value":{"b":"2"}}]"#;
+    let (s, _, v) = call(
+        &app,
+        "PATCH",
+        "/api/v1/namespaces/default/configmaps/c?fieldValidation=Strict",
+        "application/json-patch+json",
+        patch,
+        "application/json",
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["reason"], "Invalid");
+    let message = v["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with(" \"\" is invalid: patch: Invalid value: \"{")
+            && message.ends_with(": strict decoding error: unknown field \"datta\""),
+        "{message}"
+    );
+    assert_eq!(v["details"]["causes"][0]["field"], "patch");
+    assert_eq!(v["details"]["causes"][0]["reason"], "FieldValueInvalid");
+
+    let dup = r#"[{"op":"add","op":"add","path":"/datta","value":{"b":"2"}}]"#;
+    let req = Request::builder()
+        .method("PATCH")
+        .uri("/api/v1/namespaces/default/configmaps/c")
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .header("content-type", "application/json-patch+json")
+        .body(Body::from(dup))
+        .expect("request");
+    let resp = app.clone().oneshot(req).await.expect("infallible");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let warnings: Vec<String> = resp
+        .headers()
+        .get_all("warning")
+        .iter()
+        .filter_map(|w| w.to_str().ok().map(String::from))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            r#"299 - "json patch duplicate field \"[0].op\"""#,
+            r#"299 - "unknown field \"datta\"""#
+        ]
+    );
+    let (_, stored) = get(&app, "/api/v1/namespaces/default/configmaps/c").await;
+    assert!(stored.get("datta").is_none(), "{stored}");
+    assert_eq!(stored["data"], json!({"a": "1"}));
+}
+
 #[tokio::test]
 async fn selectors_paging_and_tables() {
     let app = app();

@@ -20,7 +20,7 @@ use super::error::ApiError;
 use super::log_follow;
 use super::meta;
 use super::openapi;
-use super::patch::{PatchKind, PatchRequest};
+use super::patch::{self, PatchKind, PatchRequest};
 use super::paths::{self, Target};
 use super::protobuf;
 use super::query::{encode_continue, list_query, propagation, write_options, Params};
@@ -583,10 +583,20 @@ fn validate_fields(
 ) -> Result<Vec<String>, ApiError> {
     let mode = validation::Mode::parse(req.params.get("fieldValidation"))?;
     let api_version = def.api_version();
-    let schema = match validation::Schema::builtin(&api_version, &def.kind) {
-        Some(s) => Some(s),
-        None => app
-            .store
+    let Some(schema) = schema_of(app, def) else {
+        return Ok(Vec::new());
+    };
+    let raw_json = (!req.content_type().contains("yaml")
+        && !protobuf::is_protobuf(req.content_type()))
+    .then_some(req.bytes.as_ref());
+    validation::check(&schema, &def.kind, &api_version, body, raw_json, mode)
+}
+
+/// The schema a kind's objects are validated against: its built-in layout, or its CRD's
+/// structural schema.
+fn schema_of(app: &App, def: &ResourceDef) -> Option<validation::Schema> {
+    validation::Schema::builtin(&def.api_version(), &def.kind).or_else(|| {
+        app.store
             .registry()
             .find("apiextensions.k8s.io", "v1", "customresourcedefinitions")
             .and_then(|crds| {
@@ -594,15 +604,8 @@ fn validate_fields(
                     .get(&crds, None, &format!("{}.{}", def.plural, def.group))
                     .ok()
             })
-            .and_then(|crd| validation::Schema::from_crd(&crd, &def.version)),
-    };
-    let Some(schema) = schema else {
-        return Ok(Vec::new());
-    };
-    let raw_json = (!req.content_type().contains("yaml")
-        && !protobuf::is_protobuf(req.content_type()))
-    .then_some(req.bytes.as_ref());
-    validation::check(&schema, &def.kind, &api_version, body, raw_json, mode)
+            .and_then(|crd| validation::Schema::from_crd(&crd, &def.version))
+    })
 }
 
 /// One `Warning: 299 - "..."` header per message; kubectl prints them as `Warning: ...`.
@@ -631,11 +634,13 @@ fn replace(app: &App, obj: &Named, sub: Subresource, req: &Req) -> Result<Respon
 fn patch(app: &App, obj: &Named, sub: Subresource, req: &Req) -> Result<Response, ApiError> {
     let kind = PatchKind::from_content_type(req.content_type())?;
     let mut body = req.body()?;
-    // A JSON patch (RFC 6902) is a list of operations, not an object of the kind's shape.
-    let warnings = if kind == PatchKind::Json {
-        Vec::new()
-    } else {
+    let warnings = if kind == PatchKind::Apply {
         validate_fields(app, obj.def, req, &mut body)?
+    } else {
+        match validate_patched(app, obj, sub, kind, &body, req)? {
+            Patched::Proceed(w) => w,
+            Patched::Written(resp) => return Ok(resp),
+        }
     };
     if kind == PatchKind::Apply && req.params.get("fieldManager").is_none_or(str::is_empty) {
         return Err(ApiError::BadRequest(
@@ -656,6 +661,130 @@ fn patch(app: &App, obj: &Named, sub: Subresource, req: &Req) -> Result<Response
         StatusCode::OK
     };
     Ok(with_warnings(json_response(code, &out), &warnings))
+}
+
+/// The outcome of validating a patch's result.
+enum Patched {
+    /// Nothing to prune: patch in the store as usual, sending these warnings.
+    Proceed(Vec<String>),
+    /// The pruned result was written (unknown fields accepted under Warn or Ignore).
+    Written(Response),
+}
+
+/// Field validation of a JSON, merge or strategic merge patch, as the real server does it:
+/// the patch is applied to the current object and the result is checked against the kind's
+/// schema, plus duplicate keys in the patch itself (`json patch duplicate field "[0].op"` for
+/// a JSON patch). Strict refuses with a 422 on the field `patch` quoting the patched object
+/// (the patch map, for a strategic merge patch) and `strict decoding error: unknown field
+/// "spec.x"`; Warn sends the same texts as warnings; unknown fields are never stored.
+fn validate_patched(
+    app: &App,
+    obj: &Named,
+    sub: Subresource,
+    kind: PatchKind,
+    body: &Value,
+    req: &Req,
+) -> Result<Patched, ApiError> {
+    let mode = validation::Mode::parse(req.params.get("fieldValidation"))?;
+    let Some(schema) = schema_of(app, obj.def) else {
+        return Ok(Patched::Proceed(Vec::new()));
+    };
+    let mut patch_errors = Vec::new();
+    if mode != validation::Mode::Ignore {
+        let prefix = if kind == PatchKind::Json {
+            "json patch "
+        } else {
+            ""
+        };
+        patch_errors.extend(
+            validation::duplicates(req.bytes)
+                .into_iter()
+                .map(|p| format!("{prefix}duplicate field \"{p}\"")),
+        );
+    }
+    // The fast path (controllers patch status all the time): a merge patch's result has only
+    // the stored object's fields and the patch's, so a clean patch makes a clean result.
+    if patch_errors.is_empty()
+        && kind != PatchKind::Json
+        && validation::prune_unknown(&schema, &mut body.clone()).is_empty()
+    {
+        return Ok(Patched::Proceed(Vec::new()));
+    }
+    // A concurrent write between reading the object and writing the pruned result is a
+    // conflict: read and apply again, a few times, as the real server's update loop does.
+    for _ in 0..5 {
+        // The store reports a missing object or a patch that does not apply.
+        let Ok(current) = app.store.get(obj.def, obj.ns, obj.name) else {
+            return Ok(Patched::Proceed(Vec::new()));
+        };
+        let mut patched = (*current).clone();
+        let applied = match kind {
+            PatchKind::Merge => {
+                patch::merge_patch(&mut patched, body);
+                Ok(())
+            }
+            PatchKind::Json => patch::json_patch(&mut patched, body),
+            PatchKind::Strategic => patch::strategic_merge(&mut patched, body),
+            PatchKind::Apply => Ok(()),
+        };
+        if applied.is_err() {
+            return Ok(Patched::Proceed(Vec::new()));
+        }
+        // The Strict error quotes the patched object as it was before pruning.
+        let unchecked = (mode == validation::Mode::Strict && kind != PatchKind::Strategic)
+            .then(|| patched.to_string());
+        let mut unknown = validation::prune_unknown(&schema, &mut patched);
+        if unknown.is_empty() && patch_errors.is_empty() {
+            return Ok(Patched::Proceed(Vec::new()));
+        }
+        if !unknown.is_empty() {
+            // Fields the stored object already has are not the patch's doing.
+            let before = validation::prune_unknown(&schema, &mut (*current).clone());
+            unknown.retain(|p| !before.contains(p));
+        }
+        let mut errors = patch_errors.clone();
+        errors.extend(unknown.iter().map(|p| format!("unknown field \"{p}\"")));
+        if mode == validation::Mode::Strict && !errors.is_empty() {
+            return Err(ApiError::Invalid {
+                kind: String::new(),
+                name: String::new(),
+                causes: format!(
+                    "patch: Invalid value: {}: strict decoding error: {}",
+                    Value::String(unchecked.unwrap_or_else(|| validation::go_format(body))),
+                    errors.join(", ")
+                ),
+            });
+        }
+        let warnings = if mode == validation::Mode::Warn {
+            errors
+        } else {
+            Vec::new()
+        };
+        if unknown.is_empty() {
+            return Ok(Patched::Proceed(warnings));
+        }
+        match app.store.replace(
+            obj.def,
+            obj.ns,
+            obj.name,
+            patched,
+            sub,
+            &write_options(req.params),
+        ) {
+            Ok(out) => {
+                return Ok(Patched::Written(with_warnings(
+                    json_response(StatusCode::OK, &out),
+                    &warnings,
+                )))
+            }
+            Err(ApiError::Conflict { .. }) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(ApiError::Conflict {
+        qualified: obj.def.qualified(),
+        name: obj.name.to_string(),
+    })
 }
 
 fn delete(app: &App, obj: &Named, req: &Req) -> Result<Response, ApiError> {
