@@ -438,7 +438,8 @@ async fn apiservices_and_leases_are_served() {
 
 /// After `lab up --tutorial`, the tutorial's own `kubectl apply -f` of tutorial-1/2 (and the
 /// config change of tutorial-3) runs without the "missing the last-applied-configuration
-/// annotation" warning, and the daemon's kubelet keeps a node lease in `kube-node-lease`.
+/// annotation" warning (and MetalLB's and the routers' manifests, which `lab up --tutorial`
+/// installed, re-apply as `unchanged`), and the daemon's kubelet keeps a node lease in `kube-node-lease`.
 #[test]
 fn tutorial_objects_apply_without_warning_and_nodes_heartbeat() {
     if !have_kubectl() {
@@ -446,12 +447,27 @@ fn tutorial_objects_apply_without_warning_and_nodes_heartbeat() {
     }
     let lab = Lab::new("fid-tutorial");
     lab.up(&["--tutorial"]);
-    for m in ["tutorial-1.yaml", "tutorial-2.yaml", "tutorial-3.yaml"] {
+    // What `lab up --tutorial` installed and applied carries kubectl's own last-applied
+    // annotation: re-applying the same manifests changes nothing and warns nothing.
+    for m in [
+        "metallb.yaml",
+        "test-bgp-router.yaml",
+        "tutorial-1.yaml",
+        "tutorial-2.yaml",
+        "tutorial-3.yaml",
+    ] {
         let path = crate::support::repo_path(&format!("manifests/{m}"));
         let path = path.display().to_string();
         let (ok, text) = lab.kubectl(&["apply", "-f", &path]);
         assert!(ok, "{m}: {text}");
         assert!(!text.contains("last-applied-configuration"), "{m}: {text}");
+        assert!(!text.contains("Warning"), "{m}: {text}");
+        if m != "tutorial-3.yaml" {
+            assert!(
+                text.lines().all(|l| l.ends_with(" unchanged")),
+                "{m}: {text}"
+            );
+        }
     }
     let leases = eventually(
         15,
