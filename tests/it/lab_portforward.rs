@@ -80,7 +80,7 @@ async fn port_forward_to_router_status_page_speaker_metrics_and_errors() {
         (&[("KUBECTL_PORT_FORWARD_WEBSOCKETS", "false")][..], "POST"),
     ] {
         let local = free_port("127.0.0.1");
-        let mut pf = forward(&lab, &pod, &format!("{local}:80"), env).await;
+        let pf = forward(&lab, &pod, &format!("{local}:80"), env).await;
         // Poll until the routers hold the tutorial's route (the speaker may still connect).
         let mut page = String::new();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);

@@ -213,19 +213,14 @@ async fn read_loop<R: AsyncRead + Unpin>(
         }
         Transport::WebSocket => {
             while let Ok(Some(f)) = websocket::read_frame(&mut r, 1 << 25).await {
-                match f.opcode {
-                    0x0..=0x2 => {
-                        if tx.send(f.payload).await.is_err() {
-                            break;
-                        }
-                    }
-                    0x9 => {
-                        if out.send(Out::Pong(f.payload)).await.is_err() {
-                            break;
-                        }
-                    }
-                    0x8 => break,
-                    _ => {}
+                let go_on = match f.opcode {
+                    0x0..=0x2 => tx.send(f.payload).await.is_ok(),
+                    0x9 => out.send(Out::Pong(f.payload)).await.is_ok(),
+                    0x8 => false,
+                    _ => true,
+                };
+                if !go_on {
+                    break;
                 }
             }
         }
