@@ -80,7 +80,7 @@ async fn port_forward_to_router_status_page_speaker_metrics_and_errors() {
         (&[("KUBECTL_PORT_FORWARD_WEBSOCKETS", "false")][..], "POST"),
     ] {
         let local = free_port("127.0.0.1");
-        let pf = forward(&lab, &pod, &format!("{local}:80"), env).await;
+        let mut pf = forward(&lab, &pod, &format!("{local}:80"), env).await;
         // Poll until the routers hold the tutorial's route (the speaker may still connect).
         let mut page = String::new();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
@@ -99,14 +99,19 @@ async fn port_forward_to_router_status_page_speaker_metrics_and_errors() {
             page.contains("$ vtysh -c show ip bgp") && page.contains("198.51.100.0/32"),
             "{page}"
         );
-        // kubectl logs the upgrade (-v=6) before it listens, so the line is already read.
+        // kubectl logs the upgrade (-v=6) on stderr; it may arrive before or after the
+        // "Forwarding from" line on stdout.
         let upgraded = format!("{method} https://");
-        assert!(
-            pf.seen.iter().any(|(_, l)| l.contains(&upgraded)
-                && l.contains("/portforward 101 Switching Protocols")),
-            "{:?}",
-            pf.seen
-        );
+        let is_upgrade =
+            |l: &str| l.contains(&upgraded) && l.contains("/portforward 101 Switching Protocols");
+        if !pf.seen.iter().any(|(_, l)| is_upgrade(l)) {
+            pf.wait_line(
+                "the upgrade in kubectl's log",
+                Duration::from_secs(10),
+                |_, l| is_upgrade(l),
+            )
+            .await;
+        }
     }
 
     // A port nothing listens on: the connection closes and kubectl prints the kubelet-worded
