@@ -293,6 +293,8 @@ fn request_err(verb: &'static str, label: &str) -> impl FnOnce(kube::Error) -> I
 
 /// The annotation `kubectl apply` keeps its last applied configuration in.
 pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+/// The most an object's annotations may hold, keys and values together (256 KiB).
+const ANNOTATIONS_LIMIT: usize = 256 * 1024;
 
 /// `doc` with the annotation `kubectl apply -f` would have given it, so that a later
 /// `kubectl apply` of the same manifest patches it quietly (`unchanged`) instead of warning
@@ -314,6 +316,19 @@ pub fn with_last_applied(doc: &Value, namespaced: bool) -> Value {
     let mut text = String::new();
     go_json(&applied, &mut text);
     text.push('\n');
+    // The API server refuses annotations above 256 KiB in all; so does kubectl apply. An object
+    // that big is installed without the annotation (server-side apply does not need it).
+    let others: usize = applied["metadata"]["annotations"]
+        .as_object()
+        .map(|a| {
+            a.iter()
+                .map(|(k, v)| k.len() + v.as_str().map_or(0, str::len))
+                .sum()
+        })
+        .unwrap_or(0);
+    if others + LAST_APPLIED.len() + text.len() > ANNOTATIONS_LIMIT {
+        return doc.clone();
+    }
     let mut out = doc.clone();
     if let Some(meta) = out["metadata"].as_object_mut() {
         let annotations = meta.entry("annotations").or_insert_with(|| json!({}));
