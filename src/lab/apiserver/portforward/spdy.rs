@@ -123,6 +123,7 @@ impl Encoder {
                 out.reserve(256);
             }
             let before = self.deflate.total_in();
+            let produced = out.len();
             let status = self
                 .deflate
                 .compress_vec(input, &mut out, FlushCompress::Sync);
@@ -130,7 +131,8 @@ impl Encoder {
             input = &input[used.min(input.len())..];
             // A sync flush is complete when input is used up and output space was left over.
             let done = input.is_empty() && out.len() < out.capacity();
-            if status.is_err() || done {
+            let stalled = used == 0 && out.len() == produced && out.len() < out.capacity();
+            if status.is_err() || done || stalled {
                 break;
             }
         }
@@ -354,6 +356,7 @@ impl Decoder {
                 out.reserve(1024);
             }
             let before = self.inflate.total_in();
+            let produced = out.len();
             let result = self
                 .inflate
                 .decompress_vec(input, &mut out, FlushDecompress::Sync);
@@ -364,6 +367,9 @@ impl Decoder {
                 Ok(_) => {
                     if input.is_empty() && out.len() < out.capacity() {
                         break;
+                    }
+                    if used == 0 && out.len() == produced && out.len() < out.capacity() {
+                        return Err(Error::HeaderBlock("truncated compressed data".into()));
                     }
                 }
                 Err(e) => match e.needs_dictionary() {
@@ -570,6 +576,32 @@ mod tests {
                 headers: h(&[("port", "80")]),
             })
         );
+    }
+
+    proptest::proptest! {
+        /// Any bytes, fed whole: a frame, `None` or an error, never a panic or a hang.
+        #[test]
+        fn any_bytes_decode_without_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            let mut dec = Decoder::new();
+            let mut buf = bytes;
+            for _ in 0..64 {
+                match dec.decode(&mut buf) {
+                    Ok(Some(_)) => {}
+                    Ok(None) | Err(_) => break,
+                }
+            }
+        }
+
+        /// Header blocks with a valid zlib prefix and random compressed bytes after it.
+        #[test]
+        fn any_compressed_header_block_decodes_without_panic(tail in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
+            let mut enc = Encoder::new();
+            let mut frame = enc.encode(&Frame::SynReply { stream_id: 1, flags: 0, headers: vec![("a".into(), "b".into())] });
+            frame.extend(&tail);
+            let len = u32::try_from(frame.len() - 8).unwrap_or(0);
+            frame[5..8].copy_from_slice(&len.to_be_bytes()[1..]);
+            let _ = Decoder::new().decode(&mut frame);
+        }
     }
 
     #[test]
