@@ -140,6 +140,30 @@ async fn port_forward_to_router_status_page_speaker_metrics_and_errors() {
     let metrics = get(local, "/metrics").await;
     assert!(metrics.contains("metallb_bgp_session_up"), "{metrics}");
 
+    // port-forward is `create pods/portforward`: a viewer (the aggregated `view` ClusterRole)
+    // reads the pod but is refused the forward.
+    let binding = lab.dir.join("viewer.yaml");
+    std::fs::write(
+        &binding,
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: viewer}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\nsubjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: viewer}]\n",
+    )
+    .expect("write binding");
+    lab.k(&["apply", "-f", binding.to_str().unwrap_or_default()]);
+    let (ok, out) = lab.kubectl(&[
+        "port-forward",
+        "-n",
+        "metallb-system",
+        "--as=viewer",
+        &pod,
+        &format!("{}:80", free_port("127.0.0.1")),
+    ]);
+    assert!(
+        !ok && out.contains(
+            "User \"viewer\" cannot create resource \"pods/portforward\" in API group \"\" in the namespace \"metallb-system\""
+        ),
+        "{out}"
+    );
+
     // A simulated container has nothing to forward to: refused before the upgrade.
     let (ok, out) = lab.kubectl(&[
         "port-forward",
