@@ -625,4 +625,103 @@ mod tests {
             .expect("session ends")
             .expect("join");
     }
+
+    /// Megabytes each way through one forwarded connection: back-pressure, not a deadlock or a
+    /// loss; kubectl's FIN reaches the pod as a half-close.
+    #[tokio::test]
+    async fn large_transfers_both_ways() {
+        const UP: usize = 3 << 20;
+        const DOWN: usize = 5 << 20;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        // Like a request and its answer: the pod reads the whole upload (until kubectl's FIN
+        // closes its side), then answers. As on a cluster, the forward ends when the pod
+        // closes its side, so it does not close before it has read.
+        let server = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.expect("accept");
+            let mut got = Vec::new();
+            s.read_to_end(&mut got).await.expect("read");
+            let chunk = vec![7u8; 64 * 1024];
+            for _ in 0..DOWN / chunk.len() {
+                s.write_all(&chunk).await.expect("write");
+            }
+            got.len()
+        });
+        let target = Target {
+            pod: "ns/p".into(),
+            uid: "u".into(),
+            ports: [(80, addr)].into_iter().collect(),
+        };
+        let (client, server_io) = tokio::io::duplex(64 * 1024);
+        let (sr, sw) = tokio::io::split(server_io);
+        tokio::spawn(run(Transport::Spdy, sr, sw, target));
+        let (mut cr, mut cw) = tokio::io::split(client);
+        let writer = tokio::spawn(async move {
+            let mut enc = spdy::Encoder::new();
+            let syn = |id: u32, kind: &str| Frame::SynStream {
+                stream_id: id,
+                associated: 0,
+                priority: 0,
+                flags: 0,
+                headers: vec![
+                    ("streamtype".into(), kind.into()),
+                    ("port".into(), "80".into()),
+                    ("requestid".into(), "0".into()),
+                ],
+            };
+            for f in [syn(1, "error"), syn(3, "data")] {
+                cw.write_all(&enc.encode(&f)).await.expect("syn");
+            }
+            let chunk = vec![9u8; 32 * 1024];
+            for i in 0..UP / chunk.len() {
+                let flags = if i + 1 == UP / chunk.len() {
+                    FLAG_FIN
+                } else {
+                    0
+                };
+                let f = Frame::Data {
+                    stream_id: 3,
+                    flags,
+                    data: chunk.clone(),
+                };
+                cw.write_all(&enc.encode(&f)).await.expect("data");
+            }
+            cw
+        });
+        let mut dec = spdy::Decoder::new();
+        let mut buf = Vec::new();
+        let (mut down, mut fins) = (0usize, 0);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while fins < 2 {
+            let mut chunk = vec![0u8; 64 * 1024];
+            let n = tokio::time::timeout_at(deadline, cr.read(&mut chunk))
+                .await
+                .expect("in time")
+                .expect("read");
+            assert!(n > 0, "server hung up early");
+            buf.extend_from_slice(&chunk[..n]);
+            while let Some(f) = dec.decode(&mut buf).expect("decode") {
+                if let Frame::Data {
+                    stream_id,
+                    flags,
+                    data,
+                } = f
+                {
+                    if stream_id == 3 {
+                        down += data.len();
+                    } else {
+                        assert!(data.is_empty(), "{}", String::from_utf8_lossy(&data));
+                    }
+                    if flags & FLAG_FIN != 0 {
+                        fins += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(down, DOWN);
+        assert_eq!(server.await.expect("server"), UP);
+        drop(writer.await.expect("writer"));
+    }
 }
