@@ -262,7 +262,7 @@ pub fn display_name(obj: &Value, ar: &ApiResource) -> String {
 async fn api_for(
     client: &Client,
     obj: &Value,
-) -> Result<(Api<DynamicObject>, ApiResource), InstallError> {
+) -> Result<(Api<DynamicObject>, ApiResource, bool), InstallError> {
     let gvk = gvk_of(obj)?;
     let (ar, caps): (ApiResource, ApiCapabilities) = kube::discovery::pinned_kind(client, &gvk)
         .await
@@ -271,6 +271,7 @@ async fn api_for(
             kind: gvk.kind.clone(),
             source,
         })?;
+    let namespaced = matches!(caps.scope, Scope::Namespaced);
     let api = match caps.scope {
         Scope::Cluster => Api::all_with(client.clone(), &ar),
         Scope::Namespaced => {
@@ -278,7 +279,7 @@ async fn api_for(
             Api::namespaced_with(client.clone(), ns, &ar)
         }
     };
-    Ok((api, ar))
+    Ok((api, ar, namespaced))
 }
 
 fn request_err(verb: &'static str, label: &str) -> impl FnOnce(kube::Error) -> InstallError {
@@ -290,13 +291,109 @@ fn request_err(verb: &'static str, label: &str) -> impl FnOnce(kube::Error) -> I
     }
 }
 
+/// The annotation `kubectl apply` keeps its last applied configuration in.
+pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+/// The most an object's annotations may hold, keys and values together (256 KiB).
+const ANNOTATIONS_LIMIT: usize = 256 * 1024;
+
+/// `doc` with the annotation `kubectl apply -f` would have given it, so that a later
+/// `kubectl apply` of the same manifest patches it quietly (`unchanged`) instead of warning
+/// that the annotation is missing. The value is what kubectl writes: the object as read from
+/// the manifest, with `metadata.annotations` present (empty if it had none) but without this
+/// annotation, and the default namespace filled in for a namespaced kind, as Go's encoder
+/// prints it (keys sorted, `<`, `>`, `&`, U+2028 and U+2029 escaped), followed by a newline.
+pub fn with_last_applied(doc: &Value, namespaced: bool) -> Value {
+    let mut applied = doc.clone();
+    if let Some(meta) = applied["metadata"].as_object_mut() {
+        let annotations = meta.entry("annotations").or_insert_with(|| json!({}));
+        if let Some(a) = annotations.as_object_mut() {
+            a.remove(LAST_APPLIED);
+        }
+        if namespaced {
+            meta.entry("namespace").or_insert_with(|| json!("default"));
+        }
+    }
+    let mut text = String::new();
+    go_json(&applied, &mut text);
+    text.push('\n');
+    // The API server refuses annotations above 256 KiB in all; so does kubectl apply. An object
+    // that big is installed without the annotation (server-side apply does not need it).
+    let others: usize = applied["metadata"]["annotations"]
+        .as_object()
+        .map(|a| {
+            a.iter()
+                .map(|(k, v)| k.len() + v.as_str().map_or(0, str::len))
+                .sum()
+        })
+        .unwrap_or(0);
+    if others + LAST_APPLIED.len() + text.len() > ANNOTATIONS_LIMIT {
+        return doc.clone();
+    }
+    let mut out = doc.clone();
+    if let Some(meta) = out["metadata"].as_object_mut() {
+        let annotations = meta.entry("annotations").or_insert_with(|| json!({}));
+        if let Some(a) = annotations.as_object_mut() {
+            a.insert(LAST_APPLIED.into(), Value::String(text));
+        }
+    }
+    out
+}
+
+/// Compact JSON as Go's `encoding/json` writes a decoded object: map keys sorted, and the
+/// characters it escapes for HTML safety escaped.
+fn go_json(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                go_string(k, out);
+                out.push(':');
+                go_json(&m[k], out);
+            }
+            out.push('}');
+        }
+        Value::Array(a) => {
+            out.push('[');
+            for (i, item) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                go_json(item, out);
+            }
+            out.push(']');
+        }
+        Value::String(s) => go_string(s, out),
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+fn go_string(s: &str, out: &mut String) {
+    let quoted = Value::String(s.to_string()).to_string();
+    for c in quoted.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+}
+
 /// Server-side apply one object; report what happened.
 pub async fn apply_one(
     client: &Client,
     obj: &Value,
     dry_run: bool,
 ) -> Result<(String, Outcome), InstallError> {
-    let (api, ar) = api_for(client, obj).await?;
+    let (api, ar, namespaced) = api_for(client, obj).await?;
+    let obj = &with_last_applied(obj, namespaced);
     let name = obj["metadata"]["name"].as_str().unwrap_or_default();
     let label = display_name(obj, &ar);
     let before = api
@@ -822,7 +919,7 @@ pub async fn uninstall(
     docs.sort_by_key(|d| d["kind"] == "Namespace");
     docs.dedup_by(|a, b| a["kind"] == b["kind"] && a["metadata"]["name"] == b["metadata"]["name"]);
     for d in &docs {
-        let (api, ar) = api_for(client, d).await?;
+        let (api, ar, _) = api_for(client, d).await?;
         let name = d["metadata"]["name"].as_str().unwrap_or_default();
         let label = display_name(d, &ar);
         match api.delete(name, &DeleteParams::background()).await {
@@ -838,6 +935,30 @@ pub async fn uninstall(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn last_applied_is_what_kubectl_writes() {
+        use super::{with_last_applied, LAST_APPLIED};
+        let doc = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "config"},
+            "data": {"config": "a <b> & c\n", "z": 1, "b": [true, null]}});
+        let out = with_last_applied(&doc, true);
+        assert_eq!(
+            out["metadata"]["annotations"][LAST_APPLIED],
+            "{\"apiVersion\":\"v1\",\"data\":{\"b\":[true,null],\"config\":\"a \\u003cb\\u003e \\u0026 c\\n\",\"z\":1},\"kind\":\"ConfigMap\",\"metadata\":{\"annotations\":{},\"name\":\"config\",\"namespace\":\"default\"}}\n"
+        );
+        // The object itself keeps its (absent) namespace; applying twice changes nothing.
+        assert!(out["metadata"].get("namespace").is_none());
+        assert_eq!(with_last_applied(&out, true), out);
+        let cluster = with_last_applied(&doc, false);
+        let text = cluster["metadata"]["annotations"][LAST_APPLIED]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            text.contains("\"metadata\":{\"annotations\":{},\"name\":\"config\"}"),
+            "{text}"
+        );
+    }
+
     use super::*;
 
     #[test]

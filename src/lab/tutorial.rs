@@ -85,10 +85,8 @@ pub async fn install_and_apply(
     let (client, server) = crate::kube::connect(None, Some(kubeconfig)).await?;
     install::install(&client, &server, &install_settings(release), progress).await?;
     for m in first_steps(release) {
-        let docs: Vec<serde_json::Value> = install::documents(m)?
-            .iter()
-            .map(with_last_applied)
-            .collect();
+        // apply_all gives each object kubectl's last-applied annotation.
+        let docs = install::documents(m)?;
         install::apply_all(&client, &docs, false, progress).await?;
     }
     wait_external_ip(&client).await
@@ -210,44 +208,6 @@ pub fn check_topology(topology: &Topology) -> Result<(), TutorialError> {
     }
 }
 
-/// The annotation `kubectl apply` keeps its last applied configuration in.
-pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
-
-/// `doc` with the annotation `kubectl apply -f` would have given it, so a later `kubectl apply`
-/// of the same manifests patches it quietly instead of warning that the annotation is missing.
-/// The value is what kubectl writes: the object without the annotation, as Go's encoder prints
-/// it (keys sorted, `<`, `>` and `&` escaped), followed by a newline.
-pub fn with_last_applied(doc: &serde_json::Value) -> serde_json::Value {
-    let mut applied = doc.clone();
-    if let Some(meta) = applied["metadata"].as_object_mut() {
-        let empty = meta
-            .get_mut("annotations")
-            .and_then(serde_json::Value::as_object_mut)
-            .map(|a| {
-                a.remove(LAST_APPLIED);
-                a.is_empty()
-            });
-        if empty == Some(true) {
-            meta.remove("annotations");
-        }
-    }
-    let text = serde_json::to_string(&applied)
-        .unwrap_or_default()
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026");
-    let mut out = doc.clone();
-    if let Some(meta) = out["metadata"].as_object_mut() {
-        let annotations = meta
-            .entry("annotations")
-            .or_insert_with(|| serde_json::json!({}));
-        if let Some(a) = annotations.as_object_mut() {
-            a.insert(LAST_APPLIED.into(), serde_json::Value::String(text + "\n"));
-        }
-    }
-    out
-}
-
 /// The peers of the tutorial-1 ConfigMap.
 fn tutorial_peers() -> Result<Vec<crate::metallb::config::PeerSpec>, TutorialError> {
     let doc: serde_yaml::Value =
@@ -263,23 +223,6 @@ fn tutorial_peers() -> Result<Vec<crate::metallb::config::PeerSpec>, TutorialErr
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn last_applied_is_what_kubectl_writes() {
-        let doc = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": "config", "namespace": "metallb-system"},
-            "data": {"config": "a <b> & c"}});
-        let out = with_last_applied(&doc);
-        assert_eq!(
-            out["metadata"]["annotations"][LAST_APPLIED],
-            "{\"apiVersion\":\"v1\",\"data\":{\"config\":\"a \\u003cb\\u003e \\u0026 c\"},\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"config\",\"namespace\":\"metallb-system\"}}\n"
-        );
-        assert_eq!(
-            with_last_applied(&out),
-            out,
-            "applying twice changes nothing"
-        );
-    }
 
     #[test]
     fn the_tutorial_topology_fits_the_tutorial() {

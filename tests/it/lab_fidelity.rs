@@ -438,7 +438,8 @@ async fn apiservices_and_leases_are_served() {
 
 /// After `lab up --tutorial`, the tutorial's own `kubectl apply -f` of tutorial-1/2 (and the
 /// config change of tutorial-3) runs without the "missing the last-applied-configuration
-/// annotation" warning, and the daemon's kubelet keeps a node lease in `kube-node-lease`.
+/// annotation" warning (and MetalLB's and the routers' manifests, which `lab up --tutorial`
+/// installed, re-apply as `unchanged`), and the daemon's kubelet keeps a node lease in `kube-node-lease`.
 #[test]
 fn tutorial_objects_apply_without_warning_and_nodes_heartbeat() {
     if !have_kubectl() {
@@ -446,12 +447,27 @@ fn tutorial_objects_apply_without_warning_and_nodes_heartbeat() {
     }
     let lab = Lab::new("fid-tutorial");
     lab.up(&["--tutorial"]);
-    for m in ["tutorial-1.yaml", "tutorial-2.yaml", "tutorial-3.yaml"] {
+    // What `lab up --tutorial` installed and applied carries kubectl's own last-applied
+    // annotation: re-applying the same manifests changes nothing and warns nothing.
+    for m in [
+        "metallb.yaml",
+        "test-bgp-router.yaml",
+        "tutorial-1.yaml",
+        "tutorial-2.yaml",
+        "tutorial-3.yaml",
+    ] {
         let path = crate::support::repo_path(&format!("manifests/{m}"));
         let path = path.display().to_string();
         let (ok, text) = lab.kubectl(&["apply", "-f", &path]);
         assert!(ok, "{m}: {text}");
         assert!(!text.contains("last-applied-configuration"), "{m}: {text}");
+        assert!(!text.contains("Warning"), "{m}: {text}");
+        if m != "tutorial-3.yaml" {
+            assert!(
+                text.lines().all(|l| l.ends_with(" unchanged")),
+                "{m}: {text}"
+            );
+        }
     }
     let leases = eventually(
         15,
@@ -482,4 +498,150 @@ fn tutorial_objects_apply_without_warning_and_nodes_heartbeat() {
             .is_some_and(|t| t.ends_with('Z') && t.contains('.')),
         "MicroTime: {lease}"
     );
+}
+
+/// OpenAPI v2 as JSON (`kubectl get --raw`, which accepts JSON) with built-in kinds and an
+/// applied CRD; kubectl's own protobuf-only request gets 406 and `kubectl apply` carries on
+/// with its compiled-in types, as it did before v2 was served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_v2_serves_builtin_and_crd_schemas() {
+    if !have_kubectl() {
+        return;
+    }
+    let lab = Lab::start("fid-openapi-v2").await;
+    let crd = write(&lab, "crd.yaml", POOL_CRD);
+    lab.k(&["apply", "-f", &crd]);
+    let doc = eventually(
+        10,
+        "the CRD in /openapi/v2",
+        || {
+            let (ok, text) = lab.kubectl(&["get", "--raw", "/openapi/v2"]);
+            let doc: Value = serde_json::from_str(&text).ok()?;
+            (ok && doc["definitions"]["io.metallb.v1beta1.IPAddressPool"].is_object())
+                .then_some(doc)
+        },
+        || lab.kubectl(&["get", "--raw", "/openapi/v2"]).1,
+    );
+    assert_eq!(doc["swagger"], "2.0");
+    let pool = &doc["definitions"]["io.metallb.v1beta1.IPAddressPool"];
+    assert_eq!(
+        pool["x-kubernetes-group-version-kind"][0]["kind"], "IPAddressPool",
+        "{pool}"
+    );
+    assert_eq!(
+        pool["properties"]["metadata"]["$ref"],
+        "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+    );
+    assert!(pool["properties"]["spec"]["properties"]["addresses"].is_object());
+    let svc = &doc["definitions"]["io.k8s.api.core.v1.Service"];
+    assert_eq!(svc["x-kubernetes-group-version-kind"][0]["kind"], "Service");
+    // Every reference resolves within the document.
+    let text = doc.to_string();
+    for r in text.split("\"$ref\":\"#/definitions/").skip(1) {
+        let name = r.split('"').next().unwrap_or_default();
+        assert!(doc["definitions"][name].is_object(), "{name} unresolved");
+    }
+    // kubectl apply (which asks for v2 in protobuf) still applies, with no warning.
+    let dep = write(
+        &lab,
+        "dep.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: nginx}]}\n",
+    );
+    let first = lab.k(&["apply", "-f", &dep]);
+    let again = lab.k(&["apply", "-f", &dep]);
+    assert!(
+        first.contains("created") && again.contains("unchanged"),
+        "{first}{again}"
+    );
+    assert!(!again.to_lowercase().contains("warning"), "{again}");
+    lab.shutdown().await;
+}
+
+/// Field validation of patches, judged on the patched object as the real server does: a JSON
+/// patch and a merge patch adding a misspelt field warn under the server default (what `kubectl
+/// patch` sends) and store nothing of it; re-applying a manifest with a typo (a strategic merge
+/// patch under kubectl's default Strict) is refused with the real server's 422 on `patch`;
+/// through the CRD's structural schema too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn field_validation_of_json_merge_and_strategic_patches() {
+    if !have_kubectl() {
+        return;
+    }
+    let lab = Lab::start("fid-validate-patch").await;
+    let good = MISSPELT_SERVICE.replace("  loadBalancerIp: 198.51.100.10\n", "");
+    let svc = write(&lab, "svc.yaml", &good);
+    lab.k(&["apply", "-f", &svc]);
+    for (kind, patch) in [
+        (
+            "json",
+            r#"[{"op":"add","path":"/spec/loadBalancerIp","value":"198.51.100.10"}]"#,
+        ),
+        ("merge", r#"{"spec":{"loadBalancerIp":"198.51.100.10"}}"#),
+        (
+            "strategic",
+            r#"{"spec":{"loadBalancerIp":"198.51.100.10"}}"#,
+        ),
+    ] {
+        let (ok, text) = lab.kubectl(&["patch", "svc", "typo", "--type", kind, "-p", patch]);
+        assert!(ok, "{kind}: {text}");
+        assert!(
+            text.contains("Warning: unknown field \"spec.loadBalancerIp\""),
+            "{kind}: {text}"
+        );
+        let spec = json(&lab.k(&["get", "svc", "typo", "-o", "jsonpath={.spec}"]));
+        assert!(spec.get("loadBalancerIp").is_none(), "{kind}: {spec}");
+    }
+    // A JSON patch that also sets a real field: that part is kept.
+    let (ok, text) = lab.kubectl(&[
+        "patch",
+        "svc",
+        "typo",
+        "--type",
+        "json",
+        "-p",
+        r#"[{"op":"add","path":"/spec/loadBalancerIp","value":"x"},{"op":"add","path":"/spec/loadBalancerIP","value":"198.51.100.10"}]"#,
+    ]);
+    assert!(ok, "{text}");
+    let spec = json(&lab.k(&["get", "svc", "typo", "-o", "jsonpath={.spec}"]));
+    assert_eq!(spec["loadBalancerIP"], "198.51.100.10", "{spec}");
+    assert!(spec.get("loadBalancerIp").is_none(), "{spec}");
+
+    let typo = write(&lab, "typo.yaml", MISSPELT_SERVICE);
+    let (ok, text) = lab.kubectl(&["apply", "-f", &typo]);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("The request is invalid: patch: Invalid value: \"map[metadata:map[annotations:map[kubectl.kubernetes.io/last-applied-configuration:")
+            && text.contains("strict decoding error: unknown field \"spec.loadBalancerIp\""),
+        "{text}"
+    );
+
+    // A CRD: a merge patch checked against its structural schema.
+    let crd = write(&lab, "crd.yaml", POOL_CRD);
+    lab.k(&["apply", "-f", &crd]);
+    let pool = write(
+        &lab,
+        "pool.yaml",
+        "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: p, namespace: default}\nspec:\n  addresses: [198.51.100.0/24]\n",
+    );
+    eventually(
+        10,
+        "the CRD to be served",
+        || lab.kubectl(&["apply", "-f", &pool]).0.then_some(()),
+        || lab.kubectl(&["apply", "-f", &pool]).1,
+    );
+    let (ok, text) = lab.kubectl(&[
+        "patch",
+        "ipaddresspools",
+        "p",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"spec":{"autoassign":false}}"#,
+    ]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("Warning: unknown field \"spec.autoassign\""),
+        "{text}"
+    );
+    lab.shutdown().await;
 }

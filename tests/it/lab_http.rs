@@ -207,12 +207,82 @@ async fn discovery_content_types() {
     let (s, v) = get(&app, &url).await;
     assert_eq!(s, StatusCode::OK);
     assert!(v["paths"].as_object().is_some_and(|p| !p.is_empty()));
-    let (s, _) = get(&app, "/openapi/v2").await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
+    // OpenAPI v2: JSON from the same definitions; kubectl's protobuf-only Accept gets 406.
+    let (s, v) = get(&app, "/openapi/v2").await;
+    assert_eq!((s, v["swagger"].as_str()), (StatusCode::OK, Some("2.0")));
+    assert!(
+        v["definitions"]["io.k8s.api.core.v1.ServiceSpec"]["properties"]["loadBalancerIP"]
+            .is_object()
+    );
+    let pb = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+    let (s, _, _) = call(&app, "GET", "/openapi/v2", "", Body::empty(), pb).await;
+    assert_eq!(s, StatusCode::NOT_ACCEPTABLE);
     let (_, v) = get(&app, "/version").await;
     assert!(v["gitVersion"]
         .as_str()
         .is_some_and(|g| g.starts_with("v1.32.")));
+}
+
+/// A JSON patch is validated after it is applied: Strict answers the real server's 422 on the
+/// field `patch`, quoting the patched object; Warn names duplicate keys of the patch itself
+/// (`json patch duplicate field`) and the unknown field, and stores none of it.
+#[tokio::test]
+async fn json_patch_field_validation() {
+    let app = app();
+    let (s, _) = post(
+        &app,
+        "/api/v1/namespaces/default/configmaps",
+        json!({"metadata": {"name": "c"}, "data": {"a": "1"}}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let patch = r#"[{"op":"add","path":"/datta","value":{"b":"2"}}]"#;
+    let (s, _, v) = call(
+        &app,
+        "PATCH",
+        "/api/v1/namespaces/default/configmaps/c?fieldValidation=Strict",
+        "application/json-patch+json",
+        patch,
+        "application/json",
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["reason"], "Invalid");
+    let message = v["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with(" \"\" is invalid: patch: Invalid value: \"{")
+            && message.ends_with(": strict decoding error: unknown field \"datta\""),
+        "{message}"
+    );
+    assert_eq!(v["details"]["causes"][0]["field"], "patch");
+    assert_eq!(v["details"]["causes"][0]["reason"], "FieldValueInvalid");
+
+    let dup = r#"[{"op":"add","op":"add","path":"/datta","value":{"b":"2"}}]"#;
+    let req = Request::builder()
+        .method("PATCH")
+        .uri("/api/v1/namespaces/default/configmaps/c")
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .header("content-type", "application/json-patch+json")
+        .body(Body::from(dup))
+        .expect("request");
+    let resp = app.clone().oneshot(req).await.expect("infallible");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let warnings: Vec<String> = resp
+        .headers()
+        .get_all("warning")
+        .iter()
+        .filter_map(|w| w.to_str().ok().map(String::from))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            r#"299 - "json patch duplicate field \"[0].op\"""#,
+            r#"299 - "unknown field \"datta\"""#
+        ]
+    );
+    let (_, stored) = get(&app, "/api/v1/namespaces/default/configmaps/c").await;
+    assert!(stored.get("datta").is_none(), "{stored}");
+    assert_eq!(stored["data"], json!({"a": "1"}));
 }
 
 #[tokio::test]

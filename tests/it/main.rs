@@ -33,6 +33,7 @@ mod lab_kube_rs;
 mod lab_kubectl;
 mod lab_lifecycle;
 mod lab_limits;
+mod lab_portforward;
 mod lab_python;
 mod lab_restart;
 mod lab_scale;

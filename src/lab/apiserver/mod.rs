@@ -34,6 +34,7 @@ pub mod openapi;
 pub mod patch;
 pub mod paths;
 pub mod persistence;
+pub mod portforward;
 pub mod protobuf;
 pub mod proxy;
 pub mod query;

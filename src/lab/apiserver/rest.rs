@@ -20,7 +20,7 @@ use super::error::ApiError;
 use super::log_follow;
 use super::meta;
 use super::openapi;
-use super::patch::{PatchKind, PatchRequest};
+use super::patch::{self, PatchKind, PatchRequest};
 use super::paths::{self, Target};
 use super::protobuf;
 use super::query::{encode_continue, list_query, propagation, write_options, Params};
@@ -66,12 +66,9 @@ pub fn router_with(app: App, extra: Router<App>) -> Router {
         .route("/apis/{group}/{version}", get(group_version_resources))
         .route("/openapi/v3", get(openapi_root))
         .route("/openapi/v3/{*gv}", get(openapi_gv))
-        // kubectl asks for v2 in its protobuf form only; given a 404 it uses its compiled-in
-        // types (see docs/lab.md).
-        .route(
-            "/openapi/v2",
-            get(|| async { ApiError::NoRoute.into_response() }),
-        )
+        // kubectl asks for v2 in its protobuf form only: 406, after which it uses its
+        // compiled-in types (see docs/lab.md); JSON for everyone else.
+        .route("/openapi/v2", get(openapi_v2))
         .route(
             "/api/v1/namespaces/{ns}/pods/{name}/proxy/{*path}",
             get(super::proxy::pod),
@@ -83,7 +80,7 @@ pub fn router_with(app: App, extra: Router<App>) -> Router {
         )
         .route(
             "/api/v1/namespaces/{ns}/pods/{name}/portforward",
-            any(pod_session),
+            any(pod_portforward),
         )
         .merge(super::auth::reviews::routes())
         .merge(extra)
@@ -265,6 +262,15 @@ async fn openapi_gv(
     found(openapi::group_version(&app.store, &gv))
 }
 
+async fn openapi_v2(State(app): State<App>, headers: HeaderMap) -> Response {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    if openapi::v2_accepts_json(accept) {
+        json_response(StatusCode::OK, &openapi::v2(&app.store))
+    } else {
+        StatusCode::NOT_ACCEPTABLE.into_response()
+    }
+}
+
 fn found(doc: Option<Value>) -> Response {
     match doc {
         Some(d) => json_response(StatusCode::OK, &d),
@@ -289,8 +295,8 @@ async fn resource(
 /// Pod subresources the lab has no machinery for: its pods run no containers. kubectl prints
 /// the Status message (`error: error upgrading connection: ...`), so it names the limit and
 /// what to use instead.
-/// `exec`, `attach` and `portforward` on a pod: the lab has no containers or pod network, so a
-/// Status that names the limit and what to use instead.
+/// `attach` on a pod: the lab has no container processes to attach to, so a Status that names
+/// the limit and what to use instead.
 async fn pod_session(uri: Uri) -> Response {
     not_in_the_lab(uri.path())
         .unwrap_or(ApiError::NoRoute)
@@ -308,6 +314,16 @@ async fn pod_exec(
     super::exec::handle(&app.store, sessions.as_ref(), &ns, &name, req).await
 }
 
+/// `portforward` on a pod: to the ports the lab runtime really listens on (see
+/// `super::portforward`).
+async fn pod_portforward(
+    State(app): State<App>,
+    axum::extract::Path((ns, name)): axum::extract::Path<(String, String)>,
+    req: Request,
+) -> Response {
+    super::portforward::handle(&app.store, &ns, &name, req).await
+}
+
 fn not_in_the_lab(path: &str) -> Option<ApiError> {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     let ["api", "v1", "namespaces", namespace, "pods", pod, sub] = parts[..] else {
@@ -321,9 +337,6 @@ fn not_in_the_lab(path: &str) -> Option<ApiError> {
     let message = match sub {
         "exec" | "attach" => format!(
             "the metallbctl lab runs no containers, so pod {namespace}/{pod} has none to {verb}; read what it does with `metallbctl lab logs {pod}` (or `kubectl logs`) and see where it runs with `metallbctl lab status`"
-        ),
-        "portforward" => format!(
-            "the metallbctl lab does not forward pod ports (pod {namespace}/{pod}); `metallbctl lab status` shows the loopback addresses its routers and API server listen on, and `metallbctl lab logs {pod}` shows the pod's logs"
         ),
         _ => return None,
     };
@@ -570,10 +583,20 @@ fn validate_fields(
 ) -> Result<Vec<String>, ApiError> {
     let mode = validation::Mode::parse(req.params.get("fieldValidation"))?;
     let api_version = def.api_version();
-    let schema = match validation::Schema::builtin(&api_version, &def.kind) {
-        Some(s) => Some(s),
-        None => app
-            .store
+    let Some(schema) = schema_of(app, def) else {
+        return Ok(Vec::new());
+    };
+    let raw_json = (!req.content_type().contains("yaml")
+        && !protobuf::is_protobuf(req.content_type()))
+    .then_some(req.bytes.as_ref());
+    validation::check(&schema, &def.kind, &api_version, body, raw_json, mode)
+}
+
+/// The schema a kind's objects are validated against: its built-in layout, or its CRD's
+/// structural schema.
+fn schema_of(app: &App, def: &ResourceDef) -> Option<validation::Schema> {
+    validation::Schema::builtin(&def.api_version(), &def.kind).or_else(|| {
+        app.store
             .registry()
             .find("apiextensions.k8s.io", "v1", "customresourcedefinitions")
             .and_then(|crds| {
@@ -581,15 +604,8 @@ fn validate_fields(
                     .get(&crds, None, &format!("{}.{}", def.plural, def.group))
                     .ok()
             })
-            .and_then(|crd| validation::Schema::from_crd(&crd, &def.version)),
-    };
-    let Some(schema) = schema else {
-        return Ok(Vec::new());
-    };
-    let raw_json = (!req.content_type().contains("yaml")
-        && !protobuf::is_protobuf(req.content_type()))
-    .then_some(req.bytes.as_ref());
-    validation::check(&schema, &def.kind, &api_version, body, raw_json, mode)
+            .and_then(|crd| validation::Schema::from_crd(&crd, &def.version))
+    })
 }
 
 /// One `Warning: 299 - "..."` header per message; kubectl prints them as `Warning: ...`.
@@ -618,11 +634,13 @@ fn replace(app: &App, obj: &Named, sub: Subresource, req: &Req) -> Result<Respon
 fn patch(app: &App, obj: &Named, sub: Subresource, req: &Req) -> Result<Response, ApiError> {
     let kind = PatchKind::from_content_type(req.content_type())?;
     let mut body = req.body()?;
-    // A JSON patch (RFC 6902) is a list of operations, not an object of the kind's shape.
-    let warnings = if kind == PatchKind::Json {
-        Vec::new()
-    } else {
+    let warnings = if kind == PatchKind::Apply {
         validate_fields(app, obj.def, req, &mut body)?
+    } else {
+        match validate_patched(app, obj, sub, kind, &body, req)? {
+            Patched::Proceed(w) => w,
+            Patched::Written(resp) => return Ok(resp),
+        }
     };
     if kind == PatchKind::Apply && req.params.get("fieldManager").is_none_or(str::is_empty) {
         return Err(ApiError::BadRequest(
@@ -643,6 +661,130 @@ fn patch(app: &App, obj: &Named, sub: Subresource, req: &Req) -> Result<Response
         StatusCode::OK
     };
     Ok(with_warnings(json_response(code, &out), &warnings))
+}
+
+/// The outcome of validating a patch's result.
+enum Patched {
+    /// Nothing to prune: patch in the store as usual, sending these warnings.
+    Proceed(Vec<String>),
+    /// The pruned result was written (unknown fields accepted under Warn or Ignore).
+    Written(Response),
+}
+
+/// Field validation of a JSON, merge or strategic merge patch, as the real server does it:
+/// the patch is applied to the current object and the result is checked against the kind's
+/// schema, plus duplicate keys in the patch itself (`json patch duplicate field "[0].op"` for
+/// a JSON patch). Strict refuses with a 422 on the field `patch` quoting the patched object
+/// (the patch map, for a strategic merge patch) and `strict decoding error: unknown field
+/// "spec.x"`; Warn sends the same texts as warnings; unknown fields are never stored.
+fn validate_patched(
+    app: &App,
+    obj: &Named,
+    sub: Subresource,
+    kind: PatchKind,
+    body: &Value,
+    req: &Req,
+) -> Result<Patched, ApiError> {
+    let mode = validation::Mode::parse(req.params.get("fieldValidation"))?;
+    let Some(schema) = schema_of(app, obj.def) else {
+        return Ok(Patched::Proceed(Vec::new()));
+    };
+    let mut patch_errors = Vec::new();
+    if mode != validation::Mode::Ignore {
+        let prefix = if kind == PatchKind::Json {
+            "json patch "
+        } else {
+            ""
+        };
+        patch_errors.extend(
+            validation::duplicates(req.bytes)
+                .into_iter()
+                .map(|p| format!("{prefix}duplicate field \"{p}\"")),
+        );
+    }
+    // The fast path (controllers patch status all the time): a merge patch's result has only
+    // the stored object's fields and the patch's, so a clean patch makes a clean result.
+    if patch_errors.is_empty()
+        && kind != PatchKind::Json
+        && validation::prune_unknown(&schema, &mut body.clone()).is_empty()
+    {
+        return Ok(Patched::Proceed(Vec::new()));
+    }
+    // A concurrent write between reading the object and writing the pruned result is a
+    // conflict: read and apply again, a few times, as the real server's update loop does.
+    for _ in 0..5 {
+        // The store reports a missing object or a patch that does not apply.
+        let Ok(current) = app.store.get(obj.def, obj.ns, obj.name) else {
+            return Ok(Patched::Proceed(Vec::new()));
+        };
+        let mut patched = (*current).clone();
+        let applied = match kind {
+            PatchKind::Merge => {
+                patch::merge_patch(&mut patched, body);
+                Ok(())
+            }
+            PatchKind::Json => patch::json_patch(&mut patched, body),
+            PatchKind::Strategic => patch::strategic_merge(&mut patched, body),
+            PatchKind::Apply => Ok(()),
+        };
+        if applied.is_err() {
+            return Ok(Patched::Proceed(Vec::new()));
+        }
+        // The Strict error quotes the patched object as it was before pruning.
+        let unchecked = (mode == validation::Mode::Strict && kind != PatchKind::Strategic)
+            .then(|| patched.to_string());
+        let mut unknown = validation::prune_unknown(&schema, &mut patched);
+        if unknown.is_empty() && patch_errors.is_empty() {
+            return Ok(Patched::Proceed(Vec::new()));
+        }
+        if !unknown.is_empty() {
+            // Fields the stored object already has are not the patch's doing.
+            let before = validation::prune_unknown(&schema, &mut (*current).clone());
+            unknown.retain(|p| !before.contains(p));
+        }
+        let mut errors = patch_errors.clone();
+        errors.extend(unknown.iter().map(|p| format!("unknown field \"{p}\"")));
+        if mode == validation::Mode::Strict && !errors.is_empty() {
+            return Err(ApiError::Invalid {
+                kind: String::new(),
+                name: String::new(),
+                causes: format!(
+                    "patch: Invalid value: {}: strict decoding error: {}",
+                    Value::String(unchecked.unwrap_or_else(|| validation::go_format(body))),
+                    errors.join(", ")
+                ),
+            });
+        }
+        let warnings = if mode == validation::Mode::Warn {
+            errors
+        } else {
+            Vec::new()
+        };
+        if unknown.is_empty() {
+            return Ok(Patched::Proceed(warnings));
+        }
+        match app.store.replace(
+            obj.def,
+            obj.ns,
+            obj.name,
+            patched,
+            sub,
+            &write_options(req.params),
+        ) {
+            Ok(out) => {
+                return Ok(Patched::Written(with_warnings(
+                    json_response(StatusCode::OK, &out),
+                    &warnings,
+                )))
+            }
+            Err(ApiError::Conflict { .. }) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(ApiError::Conflict {
+        qualified: obj.def.qualified(),
+        name: obj.name.to_string(),
+    })
 }
 
 fn delete(app: &App, obj: &Named, req: &Req) -> Result<Response, ApiError> {
@@ -866,11 +1008,10 @@ mod tests {
     }
 
     #[test]
-    fn exec_attach_and_portforward_name_the_limit_and_what_to_use() {
+    fn exec_and_attach_name_the_limit_and_what_to_use() {
         for (sub, needle) in [
             ("exec", "has none to run a command in"),
             ("attach", "has none to attach to"),
-            ("portforward", "does not forward pod ports"),
         ] {
             let e = not_in_the_lab(&format!("/api/v1/namespaces/default/pods/nginx-1/{sub}"))
                 .expect(sub);
@@ -882,6 +1023,7 @@ mod tests {
             assert!(message.contains("metallbctl lab"), "{message}");
         }
         assert!(not_in_the_lab("/api/v1/namespaces/default/pods/nginx-1/log").is_none());
+        assert!(not_in_the_lab("/api/v1/namespaces/default/pods/nginx-1/portforward").is_none());
         assert!(not_in_the_lab("/api/v1/namespaces/default/pods/nginx-1").is_none());
     }
 }

@@ -95,22 +95,7 @@ pub fn check(
             find_duplicates(raw, &mut found.duplicate);
         }
     }
-    match schema {
-        Schema::Builtin(message) => {
-            if let Value::Object(map) = body {
-                let api_version = map.remove("apiVersion");
-                let kind_field = map.remove("kind");
-                walk_message(message, map, "", &mut found.unknown);
-                if let Some(v) = api_version {
-                    map.insert("apiVersion".into(), v);
-                }
-                if let Some(v) = kind_field {
-                    map.insert("kind".into(), v);
-                }
-            }
-        }
-        Schema::Structural(s) => walk_structural(s, body, "", true, &mut found.unknown),
-    }
+    found.unknown = prune_unknown(schema, body);
     let mut messages: Vec<String> = found
         .unknown
         .iter()
@@ -129,6 +114,60 @@ pub fn check(
         ))),
         Mode::Warn => Ok(messages),
         _ => Ok(Vec::new()),
+    }
+}
+
+/// The unknown fields of a decoded object, by path (`spec.loadBalancerIp`), removed from it.
+pub fn prune_unknown(schema: &Schema, body: &mut Value) -> Vec<String> {
+    let mut unknown = Vec::new();
+    match schema {
+        Schema::Builtin(message) => {
+            if let Value::Object(map) = body {
+                let api_version = map.remove("apiVersion");
+                let kind_field = map.remove("kind");
+                walk_message(message, map, "", &mut unknown);
+                if let Some(v) = api_version {
+                    map.insert("apiVersion".into(), v);
+                }
+                if let Some(v) = kind_field {
+                    map.insert("kind".into(), v);
+                }
+            }
+        }
+        Schema::Structural(s) => walk_structural(s, body, "", true, &mut unknown),
+    }
+    unknown
+}
+
+/// The paths of keys that appear twice in one object of a JSON document (`data`,
+/// `[0].op` in a JSON patch's list of operations).
+pub fn duplicates(raw: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    find_duplicates(raw, &mut out);
+    out
+}
+
+/// A value as Go's `fmt` prints a decoded JSON value with `%+v` (`map[a:1 b:[x y]]`, keys
+/// sorted), which is how the real server quotes a strategic merge patch in its errors.
+pub fn go_format(v: &Value) -> String {
+    match v {
+        Value::Null => "<nil>".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(go_format).collect::<Vec<_>>().join(" ")
+        ),
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let pairs: Vec<String> = keys
+                .into_iter()
+                .map(|k| format!("{k}:{}", go_format(&m[k])))
+                .collect();
+            format!("map[{}]", pairs.join(" "))
+        }
     }
 }
 
@@ -456,5 +495,21 @@ mod tests {
     fn bad_modes_are_400() {
         assert!(Mode::parse(Some("strict")).is_err());
         assert_eq!(Mode::parse(None).unwrap(), Mode::Warn);
+    }
+
+    #[test]
+    fn go_format_is_gos_percent_plus_v_of_a_decoded_patch() {
+        let v = serde_json::json!({"spec": {"b": [1, "x", null, true], "a": 1.5}, "m": {}});
+        assert_eq!(
+            go_format(&v),
+            "map[m:map[] spec:map[a:1.5 b:[1 x <nil> true]]]"
+        );
+    }
+
+    #[test]
+    fn duplicates_of_a_json_patch_are_found_by_operation() {
+        let raw = br#"[{"op":"add","path":"/a"},{"op":"add","op":"remove","path":"/b"}]"#;
+        assert_eq!(duplicates(raw), vec!["[1].op".to_string()]);
+        assert!(duplicates(br#"{"a":{"b":1},"c":{"b":2}}"#).is_empty());
     }
 }

@@ -74,6 +74,76 @@ pub enum Message {
     Close,
 }
 
+/// One frame as read, payload unmasked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    pub fin: bool,
+    pub opcode: u8,
+    pub payload: Vec<u8>,
+}
+
+/// Write one unmasked (server) frame.
+pub async fn write_frame<W: AsyncWrite + Unpin>(
+    io: &mut W,
+    opcode: u8,
+    payload: &[u8],
+) -> std::io::Result<()> {
+    let mut head = vec![0x80 | opcode];
+    match payload.len() {
+        n @ 0..=125 => head.push(u8::try_from(n).unwrap_or(125)),
+        n @ 126..=0xffff => {
+            head.push(126);
+            head.extend_from_slice(&u16::try_from(n).unwrap_or(u16::MAX).to_be_bytes());
+        }
+        n => {
+            head.push(127);
+            head.extend_from_slice(&u64::try_from(n).unwrap_or(u64::MAX).to_be_bytes());
+        }
+    }
+    io.write_all(&head).await?;
+    io.write_all(payload).await?;
+    io.flush().await
+}
+
+/// Read one client frame of at most `max` payload bytes; `None` when the peer has gone.
+pub async fn read_frame<R: AsyncRead + Unpin>(
+    io: &mut R,
+    max: usize,
+) -> std::io::Result<Option<Frame>> {
+    let mut head = [0u8; 2];
+    if io.read_exact(&mut head).await.is_err() {
+        return Ok(None);
+    }
+    let fin = head[0] & 0x80 != 0;
+    let opcode = head[0] & 0x0f;
+    let masked = head[1] & 0x80 != 0;
+    let len = match head[1] & 0x7f {
+        126 => u64::from(io.read_u16().await?),
+        127 => io.read_u64().await?,
+        n => u64::from(n),
+    };
+    let len = usize::try_from(len)
+        .ok()
+        .filter(|l| *l <= max)
+        .ok_or_else(|| std::io::Error::other("websocket message too large"))?;
+    let mut mask = [0u8; 4];
+    if masked {
+        io.read_exact(&mut mask).await?;
+    }
+    let mut payload = vec![0u8; len];
+    io.read_exact(&mut payload).await?;
+    if masked {
+        for (i, b) in payload.iter_mut().enumerate() {
+            *b ^= mask[i % 4];
+        }
+    }
+    Ok(Some(Frame {
+        fin,
+        opcode,
+        payload,
+    }))
+}
+
 /// A server-side WebSocket over an upgraded connection.
 pub struct WebSocket<S> {
     io: S,
@@ -85,21 +155,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     }
 
     async fn frame(&mut self, opcode: u8, payload: &[u8]) -> std::io::Result<()> {
-        let mut head = vec![0x80 | opcode];
-        match payload.len() {
-            n @ 0..=125 => head.push(u8::try_from(n).unwrap_or(125)),
-            n @ 126..=0xffff => {
-                head.push(126);
-                head.extend_from_slice(&u16::try_from(n).unwrap_or(u16::MAX).to_be_bytes());
-            }
-            n => {
-                head.push(127);
-                head.extend_from_slice(&u64::try_from(n).unwrap_or(u64::MAX).to_be_bytes());
-            }
-        }
-        self.io.write_all(&head).await?;
-        self.io.write_all(payload).await?;
-        self.io.flush().await
+        write_frame(&mut self.io, opcode, payload).await
     }
 
     /// Send one binary message.
@@ -117,33 +173,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         let mut message = Vec::new();
         let mut text = false;
         loop {
-            let mut head = [0u8; 2];
-            if self.io.read_exact(&mut head).await.is_err() {
+            let Some(Frame {
+                fin,
+                opcode,
+                payload,
+            }) = read_frame(&mut self.io, MAX_MESSAGE.saturating_sub(message.len())).await?
+            else {
                 return Ok(Message::Close);
-            }
-            let fin = head[0] & 0x80 != 0;
-            let opcode = head[0] & 0x0f;
-            let masked = head[1] & 0x80 != 0;
-            let len = match head[1] & 0x7f {
-                126 => u64::from(self.io.read_u16().await?),
-                127 => self.io.read_u64().await?,
-                n => u64::from(n),
             };
-            let len = usize::try_from(len)
-                .ok()
-                .filter(|l| message.len().saturating_add(*l) <= MAX_MESSAGE)
-                .ok_or_else(|| std::io::Error::other("websocket message too large"))?;
-            let mut mask = [0u8; 4];
-            if masked {
-                self.io.read_exact(&mut mask).await?;
-            }
-            let mut payload = vec![0u8; len];
-            self.io.read_exact(&mut payload).await?;
-            if masked {
-                for (i, b) in payload.iter_mut().enumerate() {
-                    *b ^= mask[i % 4];
-                }
-            }
             match opcode {
                 0x8 => {
                     let _ = self.frame(0x8, payload.get(..2).unwrap_or_default()).await;

@@ -8,6 +8,7 @@
 pub mod components;
 pub mod exec;
 pub mod objects;
+pub mod router_page;
 pub mod store_api;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -171,6 +172,8 @@ struct RunningPod {
     tasks: Vec<Task>,
     routers: Vec<String>,
     status: Vec<ComponentStatus>,
+    /// The router pod's status page (see `router_page`).
+    page: Option<tokio::task::JoinHandle<()>>,
 }
 
 struct Kubelet {
@@ -431,6 +434,7 @@ impl Kubelet {
             tasks: Vec::new(),
             routers: Vec::new(),
             status: Vec::new(),
+            page: None,
         };
         for c in ob::containers(pod) {
             self.start_container(&c, (&ns, &name, &uid), (&node, host_ip), &mut rp)
@@ -439,6 +443,7 @@ impl Kubelet {
                 s.pod_ip = pod_ip.to_string();
             }
         }
+        rp.page = self.start_router_page(&ns, &name, &rp.routers).await;
         self.running.insert(uid, rp);
         let Some(current) = self.obj.get(&self.obj.k.pods, &ns, &name) else {
             return;
@@ -469,6 +474,7 @@ impl Kubelet {
                     self.start_router(n, uid, &log).await;
                     rp.routers.push(n.clone());
                 }
+                self.record_router_port(ns, pod, c, names);
             }
             Role::Simulated => log(&components::simulated_banner(&image)),
             Role::Controller | Role::Speaker => {
@@ -542,6 +548,57 @@ impl Kubelet {
         })
     }
 
+    /// Record the router container's declared port as where its router's BGP listener is.
+    fn record_router_port(&self, ns: &str, pod: &str, container: &Value, names: &[String]) {
+        let Some(port) = container["ports"][0]["containerPort"].as_u64() else {
+            return;
+        };
+        let listen = self
+            .shared
+            .routers
+            .lock()
+            .ok()
+            .and_then(|m| names.iter().find_map(|n| m.get(n).map(|r| r.listen())));
+        if let Some(addr) = listen {
+            self.annotate_port(ns, pod, port, addr);
+        }
+    }
+
+    fn annotate_port(&self, ns: &str, pod: &str, port: u64, addr: std::net::SocketAddr) {
+        let key = format!(
+            "{}{port}",
+            crate::lab::apiserver::proxy::PORT_ANNOTATION_PREFIX
+        );
+        let body = json!({"metadata": {"annotations": {key: addr.to_string()}}});
+        self.obj
+            .merge(&self.obj.k.pods, ns, pod, &body, Subresource::Main);
+    }
+
+    /// A router pod's status page on port 80, on its first router's loopback address.
+    async fn start_router_page(
+        &self,
+        ns: &str,
+        pod: &str,
+        names: &[String],
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        let ip = {
+            let m = self.shared.routers.lock().ok()?;
+            names
+                .iter()
+                .find_map(|n| m.get(n).map(|r| r.listen().ip()))?
+        };
+        match router_page::start(ip, self.shared.routers.clone(), names.to_vec()).await {
+            Ok((addr, task)) => {
+                self.annotate_port(ns, pod, u64::from(router_page::PAGE_PORT), addr);
+                Some(task)
+            }
+            Err(e) => {
+                tracing::warn!("router status page of {ns}/{pod}: {e}");
+                None
+            }
+        }
+    }
+
     /// What the kubelet does when a container restarts: the log so far becomes the previous
     /// one, and the pod's status counts the restart and keeps the last termination.
     fn restart_hook(&self, ns: &str, pod: &str, container: &str) -> Arc<dyn Fn() + Send + Sync> {
@@ -607,6 +664,9 @@ impl Kubelet {
             for c in &rp.status {
                 kills.remove(&(c.namespace.clone(), c.pod.clone(), c.container.clone()));
             }
+        }
+        if let Some(page) = rp.page {
+            page.abort();
         }
         for t in rp.tasks {
             t.stop().await;

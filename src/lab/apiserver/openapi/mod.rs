@@ -1,5 +1,6 @@
 //! OpenAPI v3 (`/openapi/v3`, `/openapi/v3/{api/v1,apis/<group>/<version>}`) with real schemas, for `kubectl explain` (with `--recursive`, CRD fields included) and
-//! kubectl's validation checks.
+//! kubectl's validation checks; and OpenAPI v2 (`/openapi/v2`, JSON only) from the same
+//! definitions, for clients that still read v2.
 //!
 //! Built-in kinds: upstream's published OpenAPI document (Kubernetes v1.33.3 `swagger.json`),
 //! cut down by `trim.py` to the kinds the lab serves and everything they reference
@@ -257,6 +258,94 @@ pub fn group_version(store: &Store, gv: &str) -> Option<Value> {
     }))
 }
 
+/// The v2 form of a schema: `allOf: [{$ref}]` plus siblings back to `$ref` with siblings,
+/// `#/components/schemas/` references to `#/definitions/`, and what Swagger 2.0 cannot say
+/// (`nullable`, `oneOf`, `anyOf`, `not`) dropped, as the real server publishes CRDs in v2.
+fn to_v2(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut out = Map::new();
+            for (k, v) in m {
+                match k.as_str() {
+                    "nullable" | "oneOf" | "anyOf" | "not" => {}
+                    "$ref" => {
+                        if let Some(r) = v.as_str() {
+                            out.insert(
+                                k.clone(),
+                                json!(r.replace("#/components/schemas/", "#/definitions/")),
+                            );
+                        }
+                    }
+                    "allOf" => match v.as_array().map(Vec::as_slice) {
+                        Some([only]) if only.get("$ref").is_some() => {
+                            if let Value::Object(r) = to_v2(only) {
+                                out.extend(r);
+                            }
+                        }
+                        _ => {
+                            out.insert(k.clone(), to_v2(v));
+                        }
+                    },
+                    _ => {
+                        out.insert(k.clone(), to_v2(v));
+                    }
+                }
+            }
+            Value::Object(out)
+        }
+        Value::Array(a) => Value::Array(a.iter().map(to_v2).collect()),
+        other => other.clone(),
+    }
+}
+
+/// `/openapi/v2`: one Swagger 2.0 document with every served kind's schema (built-in kinds
+/// from the same vendored definitions as v3, applied CRDs from their structural schemas) and,
+/// per kind, the object path with its PATCH operation declaring `fieldValidation`.
+pub fn v2(store: &Store) -> Value {
+    let defs = served(store);
+    let mut paths = Map::new();
+    for d in &defs {
+        let gv = gv_path(&d.group, &d.version);
+        let url = if d.namespaced {
+            format!("/{gv}/namespaces/{{namespace}}/{}/{{name}}", d.plural)
+        } else {
+            format!("/{gv}/{}/{{name}}", d.plural)
+        };
+        let op = json!({
+            "x-kubernetes-group-version-kind": {"group": d.group, "version": d.version, "kind": d.kind},
+            "x-kubernetes-action": "patch",
+            "consumes": ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json", "application/apply-patch+yaml"],
+            "produces": ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"],
+            "parameters": [{"name": "fieldValidation", "in": "query", "type": "string", "uniqueItems": true}],
+            "responses": {"200": {"description": "OK"}}
+        });
+        paths.insert(url, json!({"patch": op}));
+    }
+    let definitions: Map<String, Value> = schemas(store, &defs)
+        .into_iter()
+        .map(|(k, v)| (k, to_v2(&v)))
+        .collect();
+    json!({
+        "swagger": "2.0",
+        "info": {"title": "Kubernetes", "version": "v1.32.4"},
+        "paths": paths,
+        "definitions": definitions,
+    })
+}
+
+/// Does an `Accept` header take the JSON form of `/openapi/v2`? No header, a wildcard or JSON
+/// does; kubectl's protobuf-only request does not (the lab has no encoder for gnostic's
+/// OpenAPI protobuf), and the real server answers what it cannot produce with 406.
+pub fn v2_accepts_json(accept: Option<&str>) -> bool {
+    let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
+        return true;
+    };
+    accept.split(',').any(|t| {
+        let media = t.split(';').next().unwrap_or_default().trim();
+        matches!(media, "*/*" | "application/*" | "application/json")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,6 +396,57 @@ mod tests {
             }
         }
         assert!(checked > 150, "{checked}");
+    }
+
+    #[test]
+    fn v2_has_every_kind_and_resolves_every_reference() {
+        let store = Store::new(Registry::default(), 10);
+        let doc = v2(&store);
+        assert_eq!(doc["swagger"], "2.0");
+        let defs = doc["definitions"].as_object().expect("definitions");
+        let mut refs = BTreeSet::new();
+        collect_refs(&doc, &mut refs);
+        for r in refs {
+            assert!(defs.contains_key(&r), "{r} referenced, not included");
+        }
+        assert!(defs.contains_key("io.k8s.api.core.v1.Service"));
+        assert!(defs.contains_key("io.k8s.api.apps.v1.Deployment"));
+        assert!(
+            doc["paths"]["/api/v1/namespaces/{namespace}/services/{name}"]["patch"]["parameters"]
+                [0]["name"]
+                == "fieldValidation"
+        );
+        let text = doc.to_string();
+        assert!(!text.contains("#/components/"), "v3 references in v2");
+    }
+
+    #[test]
+    fn v2_conversion_of_a_crd_schema() {
+        let crd = json!({"properties": {
+            "metadata": {"allOf": [{"$ref": "#/components/schemas/X"}], "description": "d"},
+            "spec": {"type": "object", "nullable": true, "anyOf": [{"required": ["a"]}],
+                     "properties": {"a": {"type": "string"}}},
+        }});
+        assert_eq!(
+            to_v2(&crd),
+            json!({"properties": {
+                "metadata": {"$ref": "#/definitions/X", "description": "d"},
+                "spec": {"type": "object", "properties": {"a": {"type": "string"}}},
+            }})
+        );
+    }
+
+    #[test]
+    fn v2_content_negotiation() {
+        assert!(v2_accepts_json(None));
+        assert!(v2_accepts_json(Some("application/json")));
+        assert!(v2_accepts_json(Some(
+            "application/com.github.proto-openapi.spec.v2@v1.0+protobuf, application/json;q=0.9"
+        )));
+        assert!(v2_accepts_json(Some("*/*")));
+        assert!(!v2_accepts_json(Some(
+            "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
+        )));
     }
 
     #[test]
