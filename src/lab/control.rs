@@ -143,11 +143,32 @@ pub fn pid_state(layout: &Layout) -> PidState {
 }
 
 /// Is `pid` a live metallbctl process (not a zombie, not a recycled pid)?
+///
+/// A process that is exiting has already given back its memory, so its command line reads
+/// empty while it still closes its sockets and files: that still counts as alive (it is not a
+/// recycled pid, which would show another command line), or `lab down` would report a daemon
+/// stopped while it still holds its ports.
 pub fn alive(pid: u32) -> bool {
-    process_runs(pid)
-        && std::fs::read(format!("/proc/{pid}/cmdline"))
-            .map(|c| String::from_utf8_lossy(&c).contains("metallbctl"))
-            .unwrap_or(false)
+    if !process_runs(pid) || is_kernel_thread(pid) {
+        return false;
+    }
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|c| c.is_empty() || String::from_utf8_lossy(&c).contains("metallbctl"))
+        .unwrap_or(false)
+}
+
+/// Kernel threads have an empty command line too; their `PF_KTHREAD` flag tells them apart
+/// from an exiting process.
+fn is_kernel_thread(pid: u32) -> bool {
+    const PF_KTHREAD: u64 = 0x0020_0000;
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // After the command name: state, ppid, pgrp, session, tty_nr, tpgid, flags.
+    stat.rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().nth(6))
+        .and_then(|flags| flags.parse::<u64>().ok())
+        .is_some_and(|flags| flags & PF_KTHREAD != 0)
 }
 
 /// Why a control request failed.
@@ -593,6 +614,24 @@ fn process_runs(pid: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kernel_threads_and_other_programs_are_not_a_lab_daemon() {
+        // pid 2 is kthreadd on Linux (unless in a pid namespace): empty command line, but
+        // not an exiting daemon.
+        let comm = std::fs::read_to_string("/proc/2/comm").unwrap_or_default();
+        if comm.trim() == "kthreadd" {
+            assert!(is_kernel_thread(2));
+            assert!(!alive(2));
+        }
+        assert!(!is_kernel_thread(std::process::id()));
+        // The test binary's command line does not name metallbctl's binary.
+        let own = std::fs::read(format!("/proc/{}/cmdline", std::process::id())).unwrap();
+        assert_eq!(
+            alive(std::process::id()),
+            String::from_utf8_lossy(&own).contains("metallbctl")
+        );
+    }
 
     #[test]
     fn lab_names_are_checked() {

@@ -195,15 +195,20 @@ impl Daemon {
     }
 
     /// Stop in reverse order and remove the pid file and socket.
+    /// Each step is logged with its duration, so a slow stop says which part held it.
     pub async fn shutdown(self) -> Result<(), ServerError> {
+        let started = std::time::Instant::now();
         self.runtime.shutdown().await;
+        tracing::info!("pods and routers stopped ({:.2?})", started.elapsed());
         self.logs_saver.abort();
         if let Err(e) = self.server.store().logs().save(&self.layout.logs()) {
             tracing::warn!("cannot write {}: {e}", self.layout.logs().display());
         }
         let _ = self.control_stop.send(true);
         let _ = self.control.await;
+        tracing::info!("control socket closed ({:.2?})", started.elapsed());
         let r = self.server.shutdown().await;
+        tracing::info!("API server stopped ({:.2?})", started.elapsed());
         let _ = std::fs::remove_file(self.layout.socket());
         let _ = std::fs::remove_file(self.layout.pid());
         r
