@@ -175,10 +175,9 @@ mod tests {
     #[test]
     fn old_changes_are_dropped() {
         let mut t = Table::new(Routes::new());
-        for i in 0..(KEPT_VERSIONS as u32 + 10) {
-            let net = IpNet::from(ipnet::Ipv4Net::from(std::net::Ipv4Addr::from(
-                0x0a00_0000 + i,
-            )));
+        for i in 0..(KEPT_VERSIONS + 10) {
+            let [a, b] = u16::try_from(i).unwrap().to_be_bytes();
+            let net = IpNet::from(ipnet::Ipv4Net::from(std::net::Ipv4Addr::new(10, 0, a, b)));
             t.update([(net, Some(Advert::default()))]);
         }
         let v = t.version();
