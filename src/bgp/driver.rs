@@ -542,8 +542,9 @@ impl Task {
         let (Some(env), Some(routes)) = (self.env, self.link.routes.as_mut()) else {
             return;
         };
-        // Only the prefixes changed since the last sync are read, under the channel's read
-        // lock; a resync (a new session) copies the table out first.
+        // The prefixes changed since the last sync are read under the channel's read lock; a
+        // whole-table comparison (a new session, or one that fell behind) copies the table out
+        // first, so the speaker is never kept waiting on it.
         let updates = if self.stopping {
             self.rib_out.withdraw_all(&env)
         } else if full {
@@ -551,7 +552,13 @@ impl Task {
             self.rib_out.resync_table(&table, &env)
         } else {
             let table = routes.borrow_and_update();
-            self.rib_out.sync_table(&table, &env)
+            if self.rib_out.syncs_changes_only(&table, &env) {
+                self.rib_out.sync_table(&table, &env)
+            } else {
+                let copy = table.clone();
+                drop(table);
+                self.rib_out.sync_table(&copy, &env)
+            }
         };
         let (mut ann, mut wd) = (0u64, 0u64);
         for u in &updates {

@@ -165,6 +165,15 @@ impl AdjRibOut {
         out
     }
 
+    /// Whether the next `sync_table` to `table` looks only at the prefixes changed since the
+    /// last one (else it compares the whole table).
+    pub fn syncs_changes_only(&self, table: &Table, env: &PeerEnv) -> bool {
+        self.last_env.as_ref() == Some(env)
+            && self
+                .table_version
+                .is_some_and(|v| table.changed_since(v).is_some())
+    }
+
     /// `resync` to a [`Table`].
     pub fn resync_table(&mut self, table: &Table, env: &PeerEnv) -> Vec<Update> {
         self.sent.clear();
@@ -590,6 +599,7 @@ mod tests {
                         prop_assert_eq!(ours, reference);
                         prop_assert_eq!(&rib.sent, &sent);
                         prop_assert!(rib.sync_table(&t, &env).is_empty());
+                        prop_assert!(rib.syncs_changes_only(&t, &env));
                     }
                 }
                 let ours = rib.withdraw_all(&env);
