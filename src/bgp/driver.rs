@@ -27,7 +27,7 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::watch;
 use tracing::{debug, error, info, warn};
 
-use super::rib_out::{AdjRibOut, Packing, PeerEnv, Routes};
+use super::rib_out::{AdjRibOut, Packing, PeerEnv, Table};
 use super::session::{self, Action, DownReason, Input, Negotiated, Session, State};
 use super::status::PeerState;
 
@@ -290,7 +290,7 @@ impl PeerConfig {
 pub struct Link {
     pub status: Arc<Mutex<PeerState>>,
     /// Routes to announce (speaker side); `None` for a receive-only session.
-    pub routes: Option<watch::Receiver<Arc<Routes>>>,
+    pub routes: Option<watch::Receiver<Table>>,
     /// Becomes `true` to withdraw everything and close with Cease.
     pub stop: watch::Receiver<bool>,
 }
@@ -542,15 +542,23 @@ impl Task {
         let (Some(env), Some(routes)) = (self.env, self.link.routes.as_mut()) else {
             return;
         };
-        let desired = if self.stopping {
-            Arc::new(Routes::new())
+        // The prefixes changed since the last sync are read under the channel's read lock; a
+        // whole-table comparison (a new session, or one that fell behind) copies the table out
+        // first, so the speaker is never kept waiting on it.
+        let updates = if self.stopping {
+            self.rib_out.withdraw_all(&env)
+        } else if full {
+            let table = routes.borrow_and_update().clone();
+            self.rib_out.resync_table(&table, &env)
         } else {
-            routes.borrow_and_update().clone()
-        };
-        let updates = if full {
-            self.rib_out.resync_shared(&desired, &env)
-        } else {
-            self.rib_out.sync_shared(&desired, &env)
+            let table = routes.borrow_and_update();
+            if self.rib_out.syncs_changes_only(&table, &env) {
+                self.rib_out.sync_table(&table, &env)
+            } else {
+                let copy = table.clone();
+                drop(table);
+                self.rib_out.sync_table(&copy, &env)
+            }
         };
         let (mut ann, mut wd) = (0u64, 0u64);
         for u in &updates {
@@ -720,7 +728,7 @@ async fn sleep_opt(deadline: Option<tokio::time::Instant>) {
     }
 }
 
-async fn changed_opt(rx: Option<&mut watch::Receiver<Arc<Routes>>>) -> bool {
+async fn changed_opt(rx: Option<&mut watch::Receiver<Table>>) -> bool {
     match rx {
         Some(rx) => rx.changed().await.is_ok(),
         None => std::future::pending().await,

@@ -4,10 +4,13 @@
 //! the same object, type, reason and message patches the count and lastTimestamp of the event
 //! already written instead of creating another (client-go's `EventCorrelator` aggregation).
 //!
+//! Like client-go's correlator, the aggregation remembers the 4,096 most recently used keys,
+//! so its memory stays bounded whatever the number of objects.
+//!
 //! Writes happen on a background task in publish order, so the component loop never waits
 //! on them; a failed write is logged and dropped, as client-go does after its retries.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use k8s_openapi::api::core::v1::Event;
@@ -88,7 +91,7 @@ impl Recorder {
             client,
             component: component.to_string(),
             host: host.map(str::to_string),
-            seen: HashMap::new(),
+            seen: Recent::default(),
         };
         tokio::spawn(writer.run(rx));
         Recorder { tx }
@@ -110,12 +113,76 @@ struct Seen {
     count: i32,
 }
 
+/// How many aggregation keys are remembered (client-go's `maxLruCacheEntries`).
+const REMEMBERED: usize = 4096;
+
+type AggKey = (ObjectRef, EventType, String, String);
+
+/// The events written, by aggregation key: the [`REMEMBERED`] most recently used ones.
+#[derive(Default)]
+struct Recent {
+    map: HashMap<AggKey, (Seen, u64)>,
+    /// Keys in order of use, each with the use's stamp; an entry whose stamp is no longer the
+    /// key's in `map` is stale and skipped.
+    order: VecDeque<(u64, AggKey)>,
+    stamp: u64,
+}
+
+impl Recent {
+    fn touch(&mut self, key: &AggKey) -> u64 {
+        self.stamp += 1;
+        self.order.push_back((self.stamp, key.clone()));
+        self.stamp
+    }
+
+    /// The event written for `key`, marked as used.
+    fn get_mut(&mut self, key: &AggKey) -> Option<&mut Seen> {
+        if !self.map.contains_key(key) {
+            return None;
+        }
+        let stamp = self.touch(key);
+        self.compact();
+        let (seen, s) = self.map.get_mut(key)?;
+        *s = stamp;
+        Some(seen)
+    }
+
+    /// Remember `seen` for `key`, forgetting the least recently used key past the bound.
+    fn insert(&mut self, key: AggKey, seen: Seen) {
+        let stamp = self.touch(&key);
+        self.map.insert(key, (seen, stamp));
+        while self.map.len() > REMEMBERED {
+            let Some((s, k)) = self.order.pop_front() else {
+                break;
+            };
+            if self.map.get(&k).is_some_and(|(_, cur)| *cur == s) {
+                self.map.remove(&k);
+            }
+        }
+        self.compact();
+    }
+
+    /// Drop stale entries of `order` once they outnumber the live ones.
+    fn compact(&mut self) {
+        if self.order.len() > 2 * REMEMBERED.max(self.map.len()) {
+            let map = &self.map;
+            self.order
+                .retain(|(s, k)| map.get(k).is_some_and(|(_, cur)| cur == s));
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.map.len()
+    }
+}
+
 struct Writer {
     client: Client,
     component: String,
     host: Option<String>,
     /// Aggregation key -> the event written for it.
-    seen: HashMap<(ObjectRef, EventType, String, String), Seen>,
+    seen: Recent,
 }
 
 fn now_rfc3339() -> String {
@@ -207,5 +274,65 @@ impl Writer {
         api.create(&PostParams::default(), &ev).await?;
         self.seen.insert(agg_key, Seen { name, count: 1 });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(i: usize) -> AggKey {
+        let obj = ObjectRef {
+            kind: "Service".into(),
+            api_version: "v1".into(),
+            namespace: "default".into(),
+            name: format!("s{i}"),
+            uid: format!("u{i}"),
+            resource_version: String::new(),
+        };
+        (obj, EventType::Normal, "IPAllocated".into(), "m".into())
+    }
+
+    fn seen(i: usize) -> Seen {
+        Seen {
+            name: format!("e{i}"),
+            count: 1,
+        }
+    }
+
+    #[test]
+    fn aggregation_remembers_the_most_recently_used_keys() {
+        let mut r = Recent::default();
+        for i in 0..REMEMBERED {
+            r.insert(key(i), seen(i));
+        }
+        // Key 0 is used again, so key 1 is now the least recently used.
+        assert_eq!(
+            r.get_mut(&key(0)).map(|s| s.name.clone()),
+            Some("e0".into())
+        );
+        r.insert(key(REMEMBERED), seen(REMEMBERED));
+        assert_eq!(r.len(), REMEMBERED, "bounded");
+        assert!(
+            r.get_mut(&key(1)).is_none(),
+            "the least recently used is forgotten"
+        );
+        assert!(r.get_mut(&key(0)).is_some());
+        assert!(r.get_mut(&key(REMEMBERED)).is_some());
+        // Many uses of one key leave the bookkeeping bounded too.
+        for _ in 0..10 * REMEMBERED {
+            if let Some(s) = r.get_mut(&key(0)) {
+                s.count += 1;
+            }
+        }
+        assert!(r.order.len() <= 2 * REMEMBERED + 1);
+        assert_eq!(
+            r.get_mut(&key(0)).map(|s| s.count),
+            Some(1 + 10 * REMEMBERED as i32)
+        );
+        for i in 0..3 * REMEMBERED {
+            r.insert(key(10_000 + i), seen(i));
+        }
+        assert_eq!(r.len(), REMEMBERED);
     }
 }

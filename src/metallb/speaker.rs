@@ -40,7 +40,7 @@ use super::watch::{self, key_of, Change};
 use super::{log_line, Error, SpeakerOptions, SPEAKER_COMPONENT};
 use crate::alloc::Allocator;
 use crate::bgp::driver::{self, PeerConfig};
-use crate::bgp::rib_out::{Advert, Routes};
+use crate::bgp::rib_out::{Advert, Routes, Table};
 use crate::bgp::session::{self, State as SessionState};
 use crate::bgp::status::PeerState;
 
@@ -56,7 +56,6 @@ enum Msg {
 struct PeerRun {
     spec: PeerSpec,
     label: String,
-    routes: tokio_watch::Sender<Arc<Routes>>,
     stop: tokio_watch::Sender<bool>,
     status: Arc<Mutex<PeerState>>,
     task: JoinHandle<()>,
@@ -84,8 +83,8 @@ struct Speaker {
     node_labels: BTreeMap<String, String>,
     peers: BTreeMap<SocketAddr, PeerRun>,
     stopping: Vec<JoinHandle<()>>,
-    /// The table last sent to the peers.
-    routes: Arc<Routes>,
+    /// The table handed to the sessions, changed in place (every session subscribes).
+    routes: tokio_watch::Sender<Table>,
     /// Routes per Service, updated for the Services in `dirty` (all of them when `rebuild`).
     index: RouteIndex,
     dirty: BTreeSet<String>,
@@ -197,7 +196,7 @@ pub async fn run(
         node_labels: BTreeMap::new(),
         peers: BTreeMap::new(),
         stopping: Vec::new(),
-        routes: Arc::new(Routes::new()),
+        routes: tokio_watch::Sender::new(Table::new(Routes::new())),
         index: RouteIndex::default(),
         dirty: BTreeSet::new(),
         rebuild: true,
@@ -530,7 +529,7 @@ impl Speaker {
             spec.my_asn,
             spec.peer_asn,
         )));
-        let (routes_tx, routes_rx) = tokio_watch::channel(self.routes.clone());
+        let routes_rx = self.routes.subscribe();
         let (stop_tx, stop_rx) = tokio_watch::channel(false);
         let link = driver::Link {
             status: status.clone(),
@@ -549,7 +548,6 @@ impl Speaker {
             PeerRun {
                 spec,
                 label,
-                routes: routes_tx,
                 stop: stop_tx,
                 status,
                 task,
@@ -630,9 +628,10 @@ impl Speaker {
             .flatten()
     }
 
-    /// Hand the table to the sessions, at most once per [`ROUTE_PACE`]: each hand-over costs
-    /// a copy of the table and, per session, a walk of it, so a burst of Service changes is
-    /// folded into one table per interval rather than one per batch of events.
+    /// Hand the changed routes to the sessions, at most once per [`ROUTE_PACE`], so a burst
+    /// of Service changes is folded into one hand-over (and fuller UPDATEs) per interval. A
+    /// hand-over costs the size of the change: the table is changed in place and each session
+    /// looks only at the prefixes changed since its last look.
     fn push_routes(&mut self) {
         if !self.push_pending {
             return;
@@ -643,10 +642,8 @@ impl Speaker {
         }
         self.push_pending = false;
         self.last_push = Some(now);
-        self.routes = Arc::new(self.index.routes().clone());
-        for run in self.peers.values() {
-            let _ = run.routes.send(self.routes.clone());
-        }
+        let changes = self.index.take_changes();
+        self.routes.send_if_modified(|t| t.update(changes));
     }
 
     /// v0.15: the ServiceBGPStatus objects for what this node announces over its Established
@@ -858,12 +855,22 @@ pub struct RouteIndex {
     by_prefix: BTreeMap<IpNet, BTreeMap<String, Advert>>,
     routes: Routes,
     announced: BTreeSet<String>,
+    /// Prefixes whose route changed since the last `take_changes`.
+    changed: BTreeSet<IpNet>,
 }
 
 impl RouteIndex {
     /// The table to announce.
     pub fn routes(&self) -> &Routes {
         &self.routes
+    }
+
+    /// The prefixes changed since the last call, with their route now (`None`: withdrawn).
+    pub fn take_changes(&mut self) -> Vec<(IpNet, Option<Advert>)> {
+        std::mem::take(&mut self.changed)
+            .into_iter()
+            .map(|p| (p, self.routes.get(&p).cloned()))
+            .collect()
     }
 
     /// The announced `"ns/name ip"` pairs.
@@ -924,12 +931,16 @@ impl RouteIndex {
                 Some(a) => {
                     if self.routes.get(&p) != Some(&a) {
                         self.routes.insert(p, a);
+                        self.changed.insert(p);
                         changed = true;
                     }
                 }
                 None => {
                     self.by_prefix.remove(&p);
-                    changed |= self.routes.remove(&p).is_some();
+                    if self.routes.remove(&p).is_some() {
+                        self.changed.insert(p);
+                        changed = true;
+                    }
                 }
             }
         }
@@ -1183,6 +1194,8 @@ mod tests {
                 let mut slices: BTreeMap<String, EndpointSlice> = BTreeMap::new();
                 let mut index = RouteIndex::default();
                 let mut readiness = Readiness::default();
+                // What the sessions see: the table changed by `take_changes` after each step.
+                let mut table = crate::bgp::rib_out::Table::default();
                 for op in ops {
                     let mut dirty = Vec::new();
                     match op {
@@ -1224,6 +1237,8 @@ mod tests {
                         desired_routes(&parsed, &pools, &services, slices.values(), "n", node);
                     prop_assert_eq!(index.routes(), &full);
                     prop_assert_eq!(index.announced(), &announced);
+                    table.update(index.take_changes());
+                    prop_assert_eq!(table.routes(), &full);
                 }
             }
         }

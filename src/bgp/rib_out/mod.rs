@@ -4,8 +4,9 @@
 //! result.
 
 pub mod pack;
+pub mod table;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use super::packet::attribute::RawAttribute;
 use super::packet::iana;
 use super::packet::{Afi, AsSegment, Attributes, Ctx, LargeCommunity, Origin, Update};
 use pack::{pack_announcements, pack_withdrawals};
+pub use table::Table;
 
 /// How one prefix should be announced.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -62,6 +64,10 @@ pub struct AdjRibOut {
     /// The desired routes of the last `sync` and the session they were resolved for: the next
     /// `sync` resolves and encodes only the prefixes whose advert changed since.
     last: Option<(Arc<Routes>, PeerEnv)>,
+    /// The session of the last sync of either kind.
+    last_env: Option<PeerEnv>,
+    /// The [`Table`] version of the last `sync_table`.
+    table_version: Option<u64>,
     pub packing: Packing,
 }
 
@@ -70,6 +76,8 @@ impl AdjRibOut {
         AdjRibOut {
             sent: BTreeMap::new(),
             last: None,
+            last_env: None,
+            table_version: None,
             packing,
         }
     }
@@ -92,14 +100,10 @@ impl AdjRibOut {
     pub fn resync_shared(&mut self, desired: &Arc<Routes>, env: &PeerEnv) -> Vec<Update> {
         self.sent.clear();
         self.last = None;
-        let mut out = self.sync_shared(desired, env);
-        if env.ipv4 {
-            out.push(Update::end_of_rib(Afi::Ipv4));
-        }
-        if env.ipv6 {
-            out.push(Update::end_of_rib(Afi::Ipv6));
-        }
-        out
+        self.last_env = None;
+        self.table_version = None;
+        let out = self.sync_shared(desired, env);
+        self.end_of_rib(out, env)
     }
 
     /// UPDATEs that turn what the peer holds into `desired`: withdrawals first. Only the
@@ -115,14 +119,95 @@ impl AdjRibOut {
         let changed: Vec<(IpNet, Option<&Advert>)> = match &self.last {
             Some((last, last_env)) if last_env == env && Arc::ptr_eq(last, desired) => Vec::new(),
             Some((last, last_env)) if last_env == env => changed_prefixes(last, desired),
-            _ => {
-                let stale = self.sent.keys().filter(|p| !desired.contains_key(*p));
-                stale
-                    .map(|p| (*p, None))
-                    .chain(desired.iter().map(|(p, a)| (*p, Some(a))))
-                    .collect()
-            }
+            _ => self.everything(desired),
         };
+        let out = self.send(changed, env);
+        self.last = Some((Arc::clone(desired), *env));
+        self.last_env = Some(*env);
+        self.table_version = None;
+        out
+    }
+
+    /// `sync` when only the prefixes in `changed` can differ from the table of the previous
+    /// sync (`None`: not known, compare everything): costs the size of the change. `desired`
+    /// is not kept, so its owner may change it in place (see [`Table`]).
+    fn sync_changed(
+        &mut self,
+        desired: &Routes,
+        changed: Option<&BTreeSet<IpNet>>,
+        env: &PeerEnv,
+    ) -> Vec<Update> {
+        let changed: Vec<(IpNet, Option<&Advert>)> = match changed {
+            Some(set) if self.last_env.as_ref() == Some(env) => {
+                set.iter().map(|p| (*p, desired.get(p))).collect()
+            }
+            _ => self.everything(desired),
+        };
+        let out = self.send(changed, env);
+        self.last = None;
+        self.last_env = Some(*env);
+        out
+    }
+
+    /// `sync` to a [`Table`]: only the prefixes changed since the version of the last
+    /// `sync_table` are looked at, when the table still knows them.
+    pub fn sync_table(&mut self, table: &Table, env: &PeerEnv) -> Vec<Update> {
+        let changed = self.table_version.and_then(|v| table.changed_since(v));
+        let out = self.sync_changed(table.routes(), changed.as_ref(), env);
+        self.table_version = Some(table.version());
+        out
+    }
+
+    /// Withdraw everything sent (the session is closing).
+    pub fn withdraw_all(&mut self, env: &PeerEnv) -> Vec<Update> {
+        let out = self.sync_changed(&Routes::new(), None, env);
+        self.table_version = None;
+        out
+    }
+
+    /// Whether the next `sync_table` to `table` looks only at the prefixes changed since the
+    /// last one (else it compares the whole table).
+    pub fn syncs_changes_only(&self, table: &Table, env: &PeerEnv) -> bool {
+        self.last_env.as_ref() == Some(env)
+            && self
+                .table_version
+                .is_some_and(|v| table.changed_since(v).is_some())
+    }
+
+    /// `resync` to a [`Table`].
+    pub fn resync_table(&mut self, table: &Table, env: &PeerEnv) -> Vec<Update> {
+        self.sent.clear();
+        self.last = None;
+        self.last_env = None;
+        self.table_version = None;
+        let out = self.sync_table(table, env);
+        self.end_of_rib(out, env)
+    }
+
+    fn end_of_rib(&self, mut out: Vec<Update>, env: &PeerEnv) -> Vec<Update> {
+        if env.ipv4 {
+            out.push(Update::end_of_rib(Afi::Ipv4));
+        }
+        if env.ipv6 {
+            out.push(Update::end_of_rib(Afi::Ipv6));
+        }
+        out
+    }
+
+    /// Every prefix sent or desired: the ones no longer desired, then the desired ones in
+    /// prefix order.
+    fn everything<'a>(&self, desired: &'a Routes) -> Vec<(IpNet, Option<&'a Advert>)> {
+        self.sent
+            .keys()
+            .filter(|p| !desired.contains_key(*p))
+            .map(|p| (*p, None))
+            .chain(desired.iter().map(|(p, a)| (*p, Some(a))))
+            .collect()
+    }
+
+    /// Resolve the prefixes that may have changed, compare them with what was sent and pack
+    /// the difference.
+    fn send(&mut self, changed: Vec<(IpNet, Option<&Advert>)>, env: &PeerEnv) -> Vec<Update> {
         let mut gone: Vec<IpNet> = Vec::new();
         let mut announce: Vec<(IpNet, Resolved)> = Vec::new();
         for (p, advert) in changed {
@@ -153,7 +238,6 @@ impl AdjRibOut {
         for (p, r) in announce {
             self.sent.insert(p, r);
         }
-        self.last = Some((Arc::clone(desired), *env));
         out
     }
 }
@@ -478,6 +562,49 @@ mod tests {
                     // The same table again sends nothing.
                     prop_assert!(rib.sync_shared(&shared, &env).is_empty());
                 }
+            }
+
+            /// A table changed in place, synced after some of its versions only (a session
+            /// that was busy skips versions), sends what a full comparison sends.
+            #[test]
+            fn table_syncs_match_a_full_comparison(
+                steps in proptest::collection::vec((table(), 0u8..6, any::<bool>()), 1..24)
+            ) {
+                let mut rib = AdjRibOut::default();
+                let mut sent = BTreeMap::new();
+                let mut t = Table::new(Routes::new());
+                let env = env(64500, 64500);
+                prop_assert!(rib.resync_table(&t, &env).iter().all(|u| u.announced().count() == 0));
+                for (next, how, sync) in steps {
+                    match how {
+                        // Now and then the whole table is replaced.
+                        0 => { t.replace(next); }
+                        _ => {
+                            let gone: Vec<IpNet> = t
+                                .routes()
+                                .keys()
+                                .filter(|p| !next.contains_key(*p))
+                                .copied()
+                                .collect();
+                            t.update(
+                                gone.into_iter()
+                                    .map(|p| (p, None))
+                                    .chain(next.into_iter().map(|(p, a)| (p, Some(a)))),
+                            );
+                        }
+                    }
+                    if sync {
+                        let ours = rib.sync_table(&t, &env);
+                        let reference = full(&mut sent, t.routes(), &env);
+                        prop_assert_eq!(ours, reference);
+                        prop_assert_eq!(&rib.sent, &sent);
+                        prop_assert!(rib.sync_table(&t, &env).is_empty());
+                        prop_assert!(rib.syncs_changes_only(&t, &env));
+                    }
+                }
+                let ours = rib.withdraw_all(&env);
+                prop_assert_eq!(ours, full(&mut sent, &Routes::new(), &env));
+                prop_assert!(rib.is_empty());
             }
         }
     }

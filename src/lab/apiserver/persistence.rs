@@ -351,7 +351,7 @@ impl Segment {
 /// changes it holds. Returns the snapshot's size.
 fn compact(dir: &Path, snap: &Snapshot, keep_from: u64) -> Result<u64, PersistError> {
     let bytes = encode(snap);
-    save(dir, snap)?;
+    write_atomic(&state_file(dir), &bytes, 0o600)?;
     for (n, path) in segments(dir)? {
         if n < keep_from {
             let _ = fs::remove_file(path);
