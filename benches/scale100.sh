@@ -8,7 +8,7 @@
 set -u
 cd "$(dirname "$0")/.."
 N=${1:-1000}
-M=$PWD/target/release/metallbctl
+M=${CARGO_TARGET_DIR:-$PWD/target}/release/metallbctl
 export XDG_STATE_HOME=$(mktemp -d)
 trap '"$M" lab down --name s100 >/dev/null 2>&1; rm -rf "$XDG_STATE_HOME"' EXIT
 

@@ -600,7 +600,7 @@ impl Task {
             self.set_error(reason.to_string());
         }
         if let Ok(mut st) = self.link.status.lock() {
-            st.rib_in.clear();
+            st.clear_rib();
             st.negotiated = None;
             st.established_at = None;
             st.advertised = 0;

@@ -220,7 +220,7 @@ async fn accept_loop(listener: TcpListener, cfg: RouterConfig, slots: Slots) {
             old.abort();
         }
         if let Ok(mut st) = slot.status.lock() {
-            st.rib_in.clear();
+            st.clear_rib();
             st.negotiated = None;
             st.established_at = None;
         }

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ipnet::IpNet;
@@ -17,8 +18,9 @@ use super::session::{MessageCounts, Negotiated, State, UpdateErrorCounts};
 /// One route held in an Adj-RIB-In.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RibEntry {
-    /// The attributes without the MP_REACH/MP_UNREACH containers.
-    pub attrs: Attributes,
+    /// The attributes without the MP_REACH/MP_UNREACH containers, shared by the entries that
+    /// carry the same ones (see [`PeerState::apply_update`]).
+    pub attrs: Arc<Attributes>,
     pub next_hop: Option<IpAddr>,
     pub since: SystemTime,
 }
@@ -40,6 +42,9 @@ pub struct PeerState {
     /// Times the session reached Established.
     pub established_count: u64,
     pub rib_in: BTreeMap<IpNet, RibEntry>,
+    /// The attributes of the last UPDATE applied: a peer sends the same attributes again and
+    /// again (a speaker announces every route it has with one set), so entries share one copy.
+    last_attrs: Option<Arc<Attributes>>,
     /// Prefixes currently advertised to the peer.
     pub advertised: usize,
     pub prefixes_announced: u64,
@@ -63,6 +68,7 @@ impl PeerState {
             last_error: None,
             established_count: 0,
             rib_in: BTreeMap::new(),
+            last_attrs: None,
             advertised: 0,
             prefixes_announced: 0,
             prefixes_withdrawn: 0,
@@ -76,13 +82,21 @@ impl PeerState {
         for p in u.withdrawn_all() {
             self.rib_in.remove(&p);
         }
+        let mut announced = u.announced().peekable();
+        if announced.peek().is_none() {
+            return;
+        }
         let mut attrs = u.attrs.clone();
         let mp_next_hop = attrs
             .mp_reach
             .take()
             .and_then(|m| m.next_hops.first().copied());
         attrs.mp_unreach = None;
-        for p in u.announced() {
+        let attrs = match self.last_attrs.take() {
+            Some(last) if *last == attrs => last,
+            _ => Arc::new(attrs),
+        };
+        for p in announced {
             let next_hop = match p {
                 IpNet::V4(_) => attrs.next_hop.map(IpAddr::V4),
                 IpNet::V6(_) => mp_next_hop,
@@ -94,6 +108,13 @@ impl PeerState {
             };
             self.rib_in.insert(p, entry);
         }
+        self.last_attrs = Some(attrs);
+    }
+
+    /// Empties the Adj-RIB-In (the session went down).
+    pub fn clear_rib(&mut self) {
+        self.rib_in.clear();
+        self.last_attrs = None;
     }
 
     pub fn snapshot(&self, now: SystemTime) -> PeerSnapshot {

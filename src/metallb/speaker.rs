@@ -20,7 +20,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ipnet::IpNet;
-use k8s_openapi::api::core::v1::{ConfigMap, Node, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, Node, Service, ServiceSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::api::discovery::v1::{Endpoint, EndpointSlice};
 use kube::api::DynamicObject;
 use kube::runtime::watcher;
@@ -78,9 +79,9 @@ struct Speaker {
     /// v0.15: this node's ServiceBGPStatus objects.
     bgp_status: Option<BgpStatusWriter>,
     config_changed: bool,
+    /// Every Service, as [`slim`] keeps it.
     services: BTreeMap<String, Service>,
     services_changed: bool,
-    slices: BTreeMap<String, EndpointSlice>,
     node_labels: BTreeMap<String, String>,
     peers: BTreeMap<SocketAddr, PeerRun>,
     stopping: Vec<JoinHandle<()>>,
@@ -193,7 +194,6 @@ pub async fn run(
         config_changed: false,
         services: BTreeMap::new(),
         services_changed: false,
-        slices: BTreeMap::new(),
         node_labels: BTreeMap::new(),
         peers: BTreeMap::new(),
         stopping: Vec::new(),
@@ -305,13 +305,13 @@ impl Speaker {
                 }
             }
             Msg::Service(Change::Reset(list)) => {
-                self.services = list.into_iter().map(|s| (key_of(&s), s)).collect();
+                self.services = list.into_iter().map(|s| (key_of(&s), slim(s))).collect();
                 self.services_changed = true;
                 self.rebuild = true;
             }
             Msg::Service(Change::Apply(s)) => {
                 let key = key_of(&*s);
-                self.services.insert(key.clone(), *s);
+                self.services.insert(key.clone(), slim(*s));
                 self.services_changed = true;
                 self.dirty.insert(key);
             }
@@ -321,28 +321,24 @@ impl Speaker {
                 self.services_changed = true;
                 self.dirty.insert(key);
             }
+            // Only what the slices say about this node is kept (`Readiness`), not the slices.
             Msg::Slice(Change::Reset(list)) => {
-                self.slices = list.into_iter().map(|s| (key_of(&s), s)).collect();
                 self.readiness = Readiness::default();
-                for (key, slice) in &self.slices {
+                for slice in &list {
                     self.readiness
-                        .set(key.clone(), Some(slice), &self.opts.node_name);
+                        .set(key_of(slice), Some(slice), &self.opts.node_name);
                 }
                 self.rebuild = true;
             }
             Msg::Slice(Change::Apply(s)) => {
-                let key = key_of(&*s);
                 let touched = self
                     .readiness
-                    .set(key.clone(), Some(&s), &self.opts.node_name);
+                    .set(key_of(&*s), Some(&s), &self.opts.node_name);
                 self.dirty.extend(touched);
-                self.slices.insert(key, *s);
             }
             Msg::Slice(Change::Delete(s)) => {
-                let key = key_of(&*s);
-                let touched = self.readiness.set(key.clone(), None, &self.opts.node_name);
+                let touched = self.readiness.set(key_of(&*s), None, &self.opts.node_name);
                 self.dirty.extend(touched);
-                self.slices.remove(&key);
             }
             Msg::Node(Change::Reset(list)) => {
                 self.node_labels = list
@@ -785,6 +781,38 @@ pub fn desired_routes<'a>(
     (routes, announced)
 }
 
+/// The part of a Service the speaker reads (`service_routes`, and `service_info` when a
+/// configuration is checked against the assigned addresses): name, namespace, annotations,
+/// type, `loadBalancerIP`, traffic policy, selector, ports and status. The rest (managed
+/// fields, kubectl's last-applied copy, ClusterIPs, ...) is dropped, so that the cache each
+/// speaker keeps of every Service holds only what it uses.
+pub fn slim(svc: Service) -> Service {
+    let Service {
+        metadata, spec, status, ..
+    } = svc;
+    let annotations = metadata.annotations.and_then(|mut a| {
+        a.remove("kubectl.kubernetes.io/last-applied-configuration");
+        (!a.is_empty()).then_some(a)
+    });
+    Service {
+        metadata: ObjectMeta {
+            name: metadata.name,
+            namespace: metadata.namespace,
+            annotations,
+            ..ObjectMeta::default()
+        },
+        spec: spec.map(|s| ServiceSpec {
+            type_: s.type_,
+            load_balancer_ip: s.load_balancer_ip,
+            external_traffic_policy: s.external_traffic_policy,
+            selector: s.selector,
+            ports: s.ports,
+            ..ServiceSpec::default()
+        }),
+        status,
+    }
+}
+
 /// The routes one Service contributes (in the order `desired_routes` inserts them; for a
 /// prefix listed twice the later wins), and its announced IP. `ready_here`: it has a ready
 /// endpoint on this node (matters for `externalTrafficPolicy: Local`). Pure.
@@ -855,7 +883,9 @@ type ServiceRoutes = (Vec<(IpNet, Advert)>, Option<String>);
 #[derive(Debug, Default)]
 pub struct RouteIndex {
     by_service: HashMap<String, ServiceRoutes>,
-    by_prefix: BTreeMap<IpNet, BTreeMap<String, Advert>>,
+    /// Per prefix, the Services that map to it and their adverts, sorted by key: nearly
+    /// always one, so a sorted `Vec` (a `BTreeMap` would allocate a whole node for it).
+    by_prefix: BTreeMap<IpNet, Vec<(String, Advert)>>,
     routes: Routes,
     announced: BTreeSet<String>,
 }
@@ -902,15 +932,18 @@ impl RouteIndex {
         let mut touched: Vec<IpNet> = Vec::new();
         for (p, _) in &old_routes {
             if let Some(c) = self.by_prefix.get_mut(p) {
-                c.remove(key);
+                if let Ok(i) = c.binary_search_by(|(k, _)| k.as_str().cmp(key)) {
+                    c.remove(i);
+                }
             }
             touched.push(*p);
         }
         for (p, a) in &mine {
-            self.by_prefix
-                .entry(*p)
-                .or_default()
-                .insert(key.to_string(), a.clone());
+            let c = self.by_prefix.entry(*p).or_default();
+            match c.binary_search_by(|(k, _)| k.as_str().cmp(key)) {
+                Ok(i) => c[i].1 = a.clone(),
+                Err(i) => c.insert(i, (key.to_string(), a.clone())),
+            }
             touched.push(*p);
         }
         let mut changed = false;
@@ -918,7 +951,7 @@ impl RouteIndex {
             let winner = self
                 .by_prefix
                 .get(&p)
-                .and_then(|c| c.last_key_value())
+                .and_then(|c| c.last())
                 .map(|(_, a)| a.clone());
             match winner {
                 Some(a) => {

@@ -58,7 +58,10 @@ type Resolved = (Attributes, Option<IpAddr>);
 /// What was sent to one peer, to diff against.
 #[derive(Debug, Default)]
 pub struct AdjRibOut {
-    sent: BTreeMap<IpNet, Resolved>,
+    /// Prefixes with equal attributes share one copy (see `intern`).
+    sent: BTreeMap<IpNet, Arc<Resolved>>,
+    /// The attributes last stored in `sent`: a speaker's routes nearly all carry the same.
+    shared: Option<Arc<Resolved>>,
     /// The desired routes of the last `sync` and the session they were resolved for: the next
     /// `sync` resolves and encodes only the prefixes whose advert changed since.
     last: Option<(Arc<Routes>, PeerEnv)>,
@@ -69,6 +72,7 @@ impl AdjRibOut {
     pub fn new(packing: Packing) -> Self {
         AdjRibOut {
             sent: BTreeMap::new(),
+            shared: None,
             last: None,
             packing,
         }
@@ -127,7 +131,7 @@ impl AdjRibOut {
         let mut announce: Vec<(IpNet, Resolved)> = Vec::new();
         for (p, advert) in changed {
             match advert.and_then(|a| resolve(&p, a, env)) {
-                Some(r) if self.sent.get(&p) != Some(&r) => announce.push((p, r)),
+                Some(r) if self.sent.get(&p).map(|s| &**s) != Some(&r) => announce.push((p, r)),
                 Some(_) => {}
                 None if self.sent.contains_key(&p) => gone.push(p),
                 None => {}
@@ -146,15 +150,31 @@ impl AdjRibOut {
             Packing::OnePerUpdate => Some(1),
         };
         let mut out = pack_withdrawals(&gone, max);
-        for ((attrs, v6_nh), prefixes) in groups {
+        for (resolved, prefixes) in groups {
+            let (attrs, v6_nh) = resolved;
             let nhs: Vec<IpAddr> = v6_nh.iter().copied().collect();
             out.extend(pack_announcements(attrs, &prefixes, &nhs, &env.ctx, max));
-        }
-        for (p, r) in announce {
-            self.sent.insert(p, r);
+            let shared = self.intern(resolved);
+            for p in prefixes {
+                self.sent.insert(p, shared.clone());
+            }
         }
         self.last = Some((Arc::clone(desired), *env));
         out
+    }
+}
+
+impl AdjRibOut {
+    /// One shared copy of `r`: the last one stored if equal, else a new one.
+    fn intern(&mut self, r: &Resolved) -> Arc<Resolved> {
+        match &self.shared {
+            Some(s) if **s == *r => s.clone(),
+            _ => {
+                let s = Arc::new(r.clone());
+                self.shared = Some(s.clone());
+                s
+            }
+        }
     }
 }
 
