@@ -27,7 +27,7 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::watch;
 use tracing::{debug, error, info, warn};
 
-use super::rib_out::{AdjRibOut, Packing, PeerEnv, Routes};
+use super::rib_out::{AdjRibOut, Packing, PeerEnv, Table};
 use super::session::{self, Action, DownReason, Input, Negotiated, Session, State};
 use super::status::PeerState;
 
@@ -290,7 +290,7 @@ impl PeerConfig {
 pub struct Link {
     pub status: Arc<Mutex<PeerState>>,
     /// Routes to announce (speaker side); `None` for a receive-only session.
-    pub routes: Option<watch::Receiver<Arc<Routes>>>,
+    pub routes: Option<watch::Receiver<Arc<Table>>>,
     /// Becomes `true` to withdraw everything and close with Cease.
     pub stop: watch::Receiver<bool>,
 }
@@ -543,14 +543,14 @@ impl Task {
             return;
         };
         let desired = if self.stopping {
-            Arc::new(Routes::new())
+            Arc::new(Table::default())
         } else {
             routes.borrow_and_update().clone()
         };
         let updates = if full {
-            self.rib_out.resync_shared(&desired, &env)
+            self.rib_out.resync_table(&desired, &env)
         } else {
-            self.rib_out.sync_shared(&desired, &env)
+            self.rib_out.sync_table(&desired, &env)
         };
         let (mut ann, mut wd) = (0u64, 0u64);
         for u in &updates {
@@ -720,7 +720,7 @@ async fn sleep_opt(deadline: Option<tokio::time::Instant>) {
     }
 }
 
-async fn changed_opt(rx: Option<&mut watch::Receiver<Arc<Routes>>>) -> bool {
+async fn changed_opt(rx: Option<&mut watch::Receiver<Arc<Table>>>) -> bool {
     match rx {
         Some(rx) => rx.changed().await.is_ok(),
         None => std::future::pending().await,

@@ -10,12 +10,12 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::driver::{self, Dialer, PeerConfig};
-use super::rib_out::Routes;
+use super::rib_out::{Routes, Table};
 use super::status::{PeerSnapshot, PeerState};
 
 /// Handle on one peer's session task.
 struct PeerHandle {
-    routes: watch::Sender<Arc<Routes>>,
+    routes: watch::Sender<Arc<Table>>,
     stop: watch::Sender<bool>,
     status: Arc<Mutex<PeerState>>,
     task: JoinHandle<()>,
@@ -42,7 +42,7 @@ impl Speaker {
             cfg.session.local_as,
             cfg.session.peer_as,
         )));
-        let (routes_tx, routes_rx) = watch::channel(Arc::new(routes));
+        let (routes_tx, routes_rx) = watch::channel(Arc::new(Table::new(routes)));
         let (stop_tx, stop_rx) = watch::channel(false);
         let peer = cfg.peer;
         let link = driver::Link {
@@ -65,7 +65,7 @@ impl Speaker {
     /// Replaces the routes wanted for `peer`; the session sends only the difference.
     pub fn set_routes(&self, peer: &SocketAddr, routes: Routes) -> bool {
         match self.peers.get(peer) {
-            Some(h) => h.routes.send(Arc::new(routes)).is_ok(),
+            Some(h) => h.routes.send(Arc::new(Table::new(routes))).is_ok(),
             None => false,
         }
     }

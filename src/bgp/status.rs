@@ -287,4 +287,63 @@ mod tests {
         s.apply_update(&wd, now);
         assert_eq!(s.rib_in.len(), 1);
     }
+
+    #[test]
+    fn equal_attributes_are_shared_without_changing_what_is_reported() {
+        let mut s = PeerState::new("127.0.3.1".into(), 64512, 64500);
+        let now = SystemTime::now();
+        let attrs = |nh: &str| Attributes {
+            origin: Some(Origin::Incomplete),
+            as_path: Some(vec![AsSegment::Sequence(vec![64500])]),
+            next_hop: Some(nh.parse().unwrap()),
+            ..Default::default()
+        };
+        let update = |prefix: &str, nh: &str| Update {
+            attrs: attrs(nh),
+            nlri: vec![prefix.parse().unwrap()],
+            ..Default::default()
+        };
+        s.apply_update(&update("198.18.0.1/32", "127.0.3.1"), now);
+        s.apply_update(&update("198.18.0.2/32", "127.0.3.1"), now);
+        // A withdrawal in between does not forget the attributes.
+        s.apply_update(
+            &Update {
+                withdrawn: vec!["198.18.0.9/32".parse().unwrap()],
+                ..Default::default()
+            },
+            now,
+        );
+        s.apply_update(&update("198.18.0.3/32", "127.0.3.1"), now);
+        s.apply_update(&update("198.18.0.4/32", "127.0.3.2"), now);
+        let e: Vec<&RibEntry> = s.rib_in.values().collect();
+        assert!(Arc::ptr_eq(&e[0].attrs, &e[1].attrs));
+        assert!(Arc::ptr_eq(&e[1].attrs, &e[2].attrs));
+        assert!(!Arc::ptr_eq(&e[2].attrs, &e[3].attrs));
+        // Each entry reports its own attributes, as an unshared copy would.
+        let snap = s.snapshot(now);
+        let hops: Vec<(&str, Option<&str>, &str)> = snap
+            .routes
+            .iter()
+            .map(|r| (r.prefix.as_str(), r.next_hop.as_deref(), r.as_path.as_str()))
+            .collect();
+        assert_eq!(
+            hops,
+            vec![
+                ("198.18.0.1/32", Some("127.0.3.1"), "64500"),
+                ("198.18.0.2/32", Some("127.0.3.1"), "64500"),
+                ("198.18.0.3/32", Some("127.0.3.1"), "64500"),
+                ("198.18.0.4/32", Some("127.0.3.2"), "64500"),
+            ]
+        );
+        for (r, nh) in s
+            .rib_in
+            .values()
+            .zip(["127.0.3.1", "127.0.3.1", "127.0.3.1", "127.0.3.2"])
+        {
+            assert_eq!(*r.attrs, attrs(nh));
+        }
+        // After the session goes down nothing is shared with what comes next.
+        s.clear_rib();
+        assert!(s.rib_in.is_empty() && s.last_attrs.is_none());
+    }
 }

@@ -21,8 +21,8 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 use k8s_openapi::api::core::v1::{ConfigMap, Node, Service, ServiceSpec};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::api::discovery::v1::{Endpoint, EndpointSlice};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::DynamicObject;
 use kube::runtime::watcher;
 use kube::{Api, Client};
@@ -41,7 +41,7 @@ use super::watch::{self, key_of, Change};
 use super::{log_line, Error, SpeakerOptions, SPEAKER_COMPONENT};
 use crate::alloc::Allocator;
 use crate::bgp::driver::{self, PeerConfig};
-use crate::bgp::rib_out::{Advert, Routes};
+use crate::bgp::rib_out::{Advert, Routes, Table};
 use crate::bgp::session::{self, State as SessionState};
 use crate::bgp::status::PeerState;
 
@@ -57,7 +57,7 @@ enum Msg {
 struct PeerRun {
     spec: PeerSpec,
     label: String,
-    routes: tokio_watch::Sender<Arc<Routes>>,
+    routes: tokio_watch::Sender<Arc<Table>>,
     stop: tokio_watch::Sender<bool>,
     status: Arc<Mutex<PeerState>>,
     task: JoinHandle<()>,
@@ -86,7 +86,7 @@ struct Speaker {
     peers: BTreeMap<SocketAddr, PeerRun>,
     stopping: Vec<JoinHandle<()>>,
     /// The table last sent to the peers.
-    routes: Arc<Routes>,
+    routes: Arc<Table>,
     /// Routes per Service, updated for the Services in `dirty` (all of them when `rebuild`).
     index: RouteIndex,
     dirty: BTreeSet<String>,
@@ -96,6 +96,10 @@ struct Speaker {
     push_pending: bool,
     last_push: Option<tokio::time::Instant>,
 }
+
+/// How many versions of changes a route table carries: a session that has fallen further
+/// behind diffs the whole table (see `Table::changed_since`).
+const TABLE_CHANGES_KEPT: usize = 64;
 
 /// The shortest interval between two route tables handed to the sessions.
 const ROUTE_PACE: Duration = Duration::from_millis(20);
@@ -197,7 +201,7 @@ pub async fn run(
         node_labels: BTreeMap::new(),
         peers: BTreeMap::new(),
         stopping: Vec::new(),
-        routes: Arc::new(Routes::new()),
+        routes: Arc::new(Table::default()),
         index: RouteIndex::default(),
         dirty: BTreeSet::new(),
         rebuild: true,
@@ -639,7 +643,12 @@ impl Speaker {
         }
         self.push_pending = false;
         self.last_push = Some(now);
-        self.routes = Arc::new(self.index.routes().clone());
+        let changed = self.index.take_changes();
+        self.routes = Arc::new(self.routes.next(
+            self.index.routes().clone(),
+            changed,
+            TABLE_CHANGES_KEPT,
+        ));
         for run in self.peers.values() {
             let _ = run.routes.send(self.routes.clone());
         }
@@ -788,7 +797,10 @@ pub fn desired_routes<'a>(
 /// speaker keeps of every Service holds only what it uses.
 pub fn slim(svc: Service) -> Service {
     let Service {
-        metadata, spec, status, ..
+        metadata,
+        spec,
+        status,
+        ..
     } = svc;
     let annotations = metadata.annotations.and_then(|mut a| {
         a.remove("kubectl.kubernetes.io/last-applied-configuration");
@@ -888,12 +900,22 @@ pub struct RouteIndex {
     by_prefix: BTreeMap<IpNet, Vec<(String, Advert)>>,
     routes: Routes,
     announced: BTreeSet<String>,
+    /// Prefixes whose entry in `routes` changed since the last `take_changes`.
+    changes: Vec<IpNet>,
 }
 
 impl RouteIndex {
     /// The table to announce.
     pub fn routes(&self) -> &Routes {
         &self.routes
+    }
+
+    /// The prefixes whose route changed since the last call (sorted, deduplicated).
+    pub fn take_changes(&mut self) -> Vec<IpNet> {
+        let mut c = std::mem::take(&mut self.changes);
+        c.sort_unstable();
+        c.dedup();
+        c
     }
 
     /// The announced `"ns/name ip"` pairs.
@@ -957,12 +979,16 @@ impl RouteIndex {
                 Some(a) => {
                     if self.routes.get(&p) != Some(&a) {
                         self.routes.insert(p, a);
+                        self.changes.push(p);
                         changed = true;
                     }
                 }
                 None => {
                     self.by_prefix.remove(&p);
-                    changed |= self.routes.remove(&p).is_some();
+                    if self.routes.remove(&p).is_some() {
+                        self.changes.push(p);
+                        changed = true;
+                    }
                 }
             }
         }
@@ -1080,6 +1106,52 @@ mod tests {
     }
 
     const NODE: &str = "127.0.1.1";
+
+    #[test]
+    fn a_slim_service_reads_as_the_full_one() {
+        let (parsed, pools) =
+            setup("- name: p\n  protocol: bgp\n  addresses:\n  - 198.51.100.0/24\n");
+        let last_applied = "kubectl.kubernetes.io/last-applied-configuration";
+        let full = [
+            svc("plain", Some("198.51.100.1"), json!({})),
+            svc(
+                "shared",
+                Some("198.51.100.2"),
+                json!({"metadata": {"annotations": {
+                          "metallb.universe.tf/allow-shared-ip": "k", last_applied: "{}"},
+                          "labels": {"app": "x"}, "uid": "u1",
+                          "managedFields": [{"manager": "kubectl", "operation": "Apply"}]},
+                       "spec": {"externalTrafficPolicy": "Local", "selector": {"app": "x"},
+                                "loadBalancerIP": "198.51.100.2", "clusterIP": "10.96.0.9",
+                                "sessionAffinity": "None"}}),
+            ),
+            svc(
+                "annotated",
+                None,
+                json!({"metadata": {"annotations": {last_applied: "{}"}}}),
+            ),
+        ];
+        for (key, full) in full {
+            let slim = slim(full.clone());
+            for ready in [false, true] {
+                assert_eq!(
+                    service_routes(&parsed, &pools, &slim, ready, NODE.parse().unwrap()),
+                    service_routes(&parsed, &pools, &full, ready, NODE.parse().unwrap()),
+                    "{key}"
+                );
+            }
+            assert_eq!(ingress_ips(&slim), ingress_ips(&full), "{key}");
+            let (a, b) = (service_info(&slim).unwrap(), service_info(&full).unwrap());
+            assert_eq!(a.is_load_balancer(), b.is_load_balancer(), "{key}");
+            assert_eq!(a.share_request(), b.share_request(), "{key}");
+            assert!(slim.metadata.managed_fields.is_none());
+            assert!(slim
+                .metadata
+                .annotations
+                .as_ref()
+                .is_none_or(|a| !a.contains_key(last_applied)));
+        }
+    }
 
     #[test]
     fn announces_assigned_ips_with_the_node_as_next_hop() {

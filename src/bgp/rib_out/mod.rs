@@ -30,6 +30,70 @@ pub struct Advert {
 /// The desired routes for one peer.
 pub type Routes = BTreeMap<IpNet, Advert>;
 
+/// A route table as a speaker hands it to its sessions: the routes, and what changed in the
+/// last few versions, so that a session that has seen a recent version looks only at the
+/// prefixes that changed since instead of walking the whole table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Table {
+    pub routes: Routes,
+    /// `None`: unversioned (diffed in full against whatever the session saw last).
+    pub version: Option<u64>,
+    /// For each of the last versions up to `version`, ascending and consecutive: the version
+    /// and the prefixes whose advert differs from the version before it.
+    pub recent: Vec<(u64, Vec<IpNet>)>,
+}
+
+impl Table {
+    /// An unversioned table.
+    pub fn new(routes: Routes) -> Self {
+        Table {
+            routes,
+            version: None,
+            recent: Vec::new(),
+        }
+    }
+
+    /// The next version of this table: `routes`, which differ from this one's at most in
+    /// `changed`. Keeps the changes of the last `keep` versions.
+    pub fn next(&self, routes: Routes, changed: Vec<IpNet>, keep: usize) -> Table {
+        let version = self.version.map_or(1, |v| v + 1);
+        let mut recent: Vec<(u64, Vec<IpNet>)> = if self.version.is_some() {
+            let skip = (self.recent.len() + 1).saturating_sub(keep);
+            self.recent.iter().skip(skip).cloned().collect()
+        } else {
+            Vec::new()
+        };
+        recent.push((version, changed));
+        Table {
+            routes,
+            version: Some(version),
+            recent,
+        }
+    }
+
+    /// The prefixes whose advert may differ between version `from` of this table and this
+    /// one (sorted, deduplicated), if the recorded changes reach back that far.
+    pub fn changed_since(&self, from: u64) -> Option<Vec<IpNet>> {
+        let v = self.version?;
+        if from == v {
+            return Some(Vec::new());
+        }
+        if from > v {
+            return None;
+        }
+        // The changes of versions from+1 ..= v, every one of them.
+        let first = self.recent.iter().position(|(ver, _)| *ver == from + 1)?;
+        let wanted = self.recent.get(first..)?;
+        if u64::try_from(wanted.len()).ok() != Some(v - from) {
+            return None;
+        }
+        let mut out: Vec<IpNet> = wanted.iter().flat_map(|(_, p)| p.iter().copied()).collect();
+        out.sort_unstable();
+        out.dedup();
+        Some(out)
+    }
+}
+
 /// How announcements are split into UPDATEs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Packing {
@@ -64,7 +128,7 @@ pub struct AdjRibOut {
     shared: Option<Arc<Resolved>>,
     /// The desired routes of the last `sync` and the session they were resolved for: the next
     /// `sync` resolves and encodes only the prefixes whose advert changed since.
-    last: Option<(Arc<Routes>, PeerEnv)>,
+    last: Option<(Arc<Table>, PeerEnv)>,
     pub packing: Packing,
 }
 
@@ -89,14 +153,14 @@ impl AdjRibOut {
 
     /// After (re)connecting: the full table followed by End-of-RIB for each family.
     pub fn resync(&mut self, desired: &Routes, env: &PeerEnv) -> Vec<Update> {
-        self.resync_shared(&Arc::new(desired.clone()), env)
+        self.resync_table(&Arc::new(Table::new(desired.clone())), env)
     }
 
-    /// `resync` of a shared table (kept, not copied, for the next `sync_shared`).
-    pub fn resync_shared(&mut self, desired: &Arc<Routes>, env: &PeerEnv) -> Vec<Update> {
+    /// `resync` of a shared table (kept, not copied, for the next `sync_table`).
+    pub fn resync_table(&mut self, desired: &Arc<Table>, env: &PeerEnv) -> Vec<Update> {
         self.sent.clear();
         self.last = None;
-        let mut out = self.sync_shared(desired, env);
+        let mut out = self.sync_table(desired, env);
         if env.ipv4 {
             out.push(Update::end_of_rib(Afi::Ipv4));
         }
@@ -110,16 +174,26 @@ impl AdjRibOut {
     /// prefixes whose advert differs from the last `sync` are resolved and compared with what
     /// was sent; the rest of the table costs one comparison each.
     pub fn sync(&mut self, desired: &Routes, env: &PeerEnv) -> Vec<Update> {
-        self.sync_shared(&Arc::new(desired.clone()), env)
+        self.sync_table(&Arc::new(Table::new(desired.clone())), env)
     }
 
     /// `sync` of a shared table, as the session driver holds it: kept for the next diff
-    /// without a copy.
-    pub fn sync_shared(&mut self, desired: &Arc<Routes>, env: &PeerEnv) -> Vec<Update> {
+    /// without a copy. When `desired` records what changed since the version last synced,
+    /// only those prefixes are looked at; otherwise the two tables are walked side by side.
+    pub fn sync_table(&mut self, desired: &Arc<Table>, env: &PeerEnv) -> Vec<Update> {
         let changed: Vec<(IpNet, Option<&Advert>)> = match &self.last {
             Some((last, last_env)) if last_env == env && Arc::ptr_eq(last, desired) => Vec::new(),
-            Some((last, last_env)) if last_env == env => changed_prefixes(last, desired),
+            Some((last, last_env)) if last_env == env => {
+                match last.version.and_then(|v| desired.changed_since(v)) {
+                    Some(prefixes) => prefixes
+                        .into_iter()
+                        .map(|p| (p, desired.routes.get(&p)))
+                        .collect(),
+                    None => changed_prefixes(&last.routes, &desired.routes),
+                }
+            }
             _ => {
+                let desired = &desired.routes;
                 let stale = self.sent.keys().filter(|p| !desired.contains_key(*p));
                 stale
                     .map(|p| (*p, None))
@@ -481,24 +555,89 @@ mod tests {
             )
         }
 
+        /// The prefixes whose advert differs between two tables (plus, with `extra`, every
+        /// prefix of `new`: a change list may say more than what changed).
+        fn diff(old: &Routes, new: &Routes, extra: bool) -> Vec<IpNet> {
+            let mut out: Vec<IpNet> = old
+                .keys()
+                .chain(new.keys())
+                .filter(|p| extra || old.get(*p) != new.get(*p))
+                .copied()
+                .collect();
+            out.sort();
+            out.dedup();
+            out
+        }
+
+        fn shared(sent: &BTreeMap<IpNet, Arc<Resolved>>) -> BTreeMap<IpNet, Resolved> {
+            sent.iter().map(|(p, r)| (*p, (**r).clone())).collect()
+        }
+
         proptest! {
             #[test]
-            fn same_updates_and_table(tables in proptest::collection::vec((table(), 0u8..4), 1..12)) {
+            fn same_updates_and_table(
+                tables in proptest::collection::vec((table(), 0u8..4, any::<bool>(), any::<bool>()), 1..16),
+                versioned in any::<bool>(),
+            ) {
                 let mut rib = AdjRibOut::default();
                 let mut sent = BTreeMap::new();
-                for (t, e) in tables {
+                let mut chain = Arc::new(Table::default());
+                for (t, e, seen, extra) in tables {
+                    // Versioned tables record their changes (the last 3 versions); a session
+                    // may miss versions (`seen`), and then needs the older changes or a walk.
+                    chain = Arc::new(if versioned {
+                        chain.next(t.clone(), diff(&chain.routes, &t, extra), 3)
+                    } else {
+                        Table::new(t.clone())
+                    });
+                    if !seen {
+                        continue;
+                    }
                     // Now and then the session is another (a reconnect with other capabilities).
                     let mut env = env(64500, if e == 0 { 64501 } else { 64500 });
                     env.ipv6 = e != 1;
-                    let shared = Arc::new(t.clone());
-                    let ours = rib.sync_shared(&shared, &env);
+                    let ours = rib.sync_table(&chain, &env);
                     let reference = full(&mut sent, &t, &env);
                     prop_assert_eq!(ours, reference);
-                    prop_assert_eq!(&rib.sent, &sent);
+                    prop_assert_eq!(&shared(&rib.sent), &sent);
                     // The same table again sends nothing.
-                    prop_assert!(rib.sync_shared(&shared, &env).is_empty());
+                    prop_assert!(rib.sync_table(&chain, &env).is_empty());
                 }
             }
         }
+    }
+
+    #[test]
+    fn table_changes_reach_back_only_as_far_as_kept() {
+        let p = |s: &str| s.parse::<IpNet>().unwrap();
+        let t1 = Table::default().next(Routes::new(), vec![p("10.0.0.1/32")], 2);
+        let t2 = t1.next(Routes::new(), vec![p("10.0.0.2/32")], 2);
+        let t3 = t2.next(Routes::new(), vec![p("10.0.0.1/32"), p("10.0.0.3/32")], 2);
+        assert_eq!(t3.version, Some(3));
+        assert_eq!(t3.changed_since(3), Some(vec![]));
+        assert_eq!(
+            t3.changed_since(2),
+            Some(vec![p("10.0.0.1/32"), p("10.0.0.3/32")])
+        );
+        assert_eq!(
+            t3.changed_since(1),
+            Some(vec![p("10.0.0.1/32"), p("10.0.0.2/32"), p("10.0.0.3/32")])
+        );
+        // Version 1's changes are no longer kept, nor is anything of an unknown future.
+        assert_eq!(t3.changed_since(0), None);
+        assert_eq!(t3.changed_since(4), None);
+        assert_eq!(Table::new(Routes::new()).changed_since(0), None);
+    }
+
+    #[test]
+    fn equal_attributes_are_stored_once() {
+        let mut rib = AdjRibOut::default();
+        let ad = Advert::default();
+        let e = env(64500, 64501);
+        rib.sync(&routes(&["10.0.0.1/32"], &ad), &e);
+        rib.sync(&routes(&["10.0.0.1/32", "10.0.0.2/32"], &ad), &e);
+        let stored: Vec<&Arc<Resolved>> = rib.sent.values().collect();
+        assert_eq!(stored.len(), 2);
+        assert!(Arc::ptr_eq(stored[0], stored[1]));
     }
 }
