@@ -20,7 +20,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ipnet::IpNet;
-use k8s_openapi::api::core::v1::{ConfigMap, Node, Service, ServiceSpec};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Node, Service, ServicePort, ServiceSpec, ServiceStatus,
+};
 use k8s_openapi::api::discovery::v1::{Endpoint, EndpointSlice};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::DynamicObject;
@@ -79,8 +81,8 @@ struct Speaker {
     /// v0.15: this node's ServiceBGPStatus objects.
     bgp_status: Option<BgpStatusWriter>,
     config_changed: bool,
-    /// Every Service, as [`slim`] keeps it.
-    services: BTreeMap<String, Service>,
+    /// Every Service, as much as the speaker reads of it.
+    services: BTreeMap<String, SlimService>,
     services_changed: bool,
     node_labels: BTreeMap<String, String>,
     peers: BTreeMap<SocketAddr, PeerRun>,
@@ -309,13 +311,16 @@ impl Speaker {
                 }
             }
             Msg::Service(Change::Reset(list)) => {
-                self.services = list.into_iter().map(|s| (key_of(&s), slim(s))).collect();
+                self.services = list
+                    .into_iter()
+                    .map(|s| (key_of(&s), SlimService::from(s)))
+                    .collect();
                 self.services_changed = true;
                 self.rebuild = true;
             }
             Msg::Service(Change::Apply(s)) => {
                 let key = key_of(&*s);
-                self.services.insert(key.clone(), slim(*s));
+                self.services.insert(key.clone(), SlimService::from(*s));
                 self.services_changed = true;
                 self.dirty.insert(key);
             }
@@ -407,12 +412,13 @@ impl Speaker {
         let result = self.source.parse(text).and_then(|parsed| {
             // Every address a Service holds must stay in some pool of the new config.
             let mut check = Allocator::default();
-            for (key, svc) in &self.services {
-                let ips = ingress_ips(svc);
+            for (key, slim) in &self.services {
+                let svc = slim.service();
+                let ips = ingress_ips(&svc);
                 let [ip] = ips.as_slice() else {
                     continue;
                 };
-                if let Ok(info) = service_info(svc) {
+                if let Ok(info) = service_info(&svc) {
                     if info.is_load_balancer() {
                         check.restore(key, *ip, &info.share_request());
                     }
@@ -597,7 +603,7 @@ impl Speaker {
                 Some(svc) => service_routes(
                     parsed,
                     &self.pools,
-                    svc,
+                    &svc.service(),
                     self.readiness.is_ready(&key),
                     self.opts.node_address,
                 ),
@@ -793,35 +799,87 @@ pub fn desired_routes<'a>(
 /// The part of a Service the speaker reads (`service_routes`, and `service_info` when a
 /// configuration is checked against the assigned addresses): name, namespace, annotations,
 /// type, `loadBalancerIP`, traffic policy, selector, ports and status. The rest (managed
-/// fields, kubectl's last-applied copy, ClusterIPs, ...) is dropped, so that the cache each
-/// speaker keeps of every Service holds only what it uses.
-pub fn slim(svc: Service) -> Service {
-    let Service {
-        metadata,
-        spec,
-        status,
-        ..
-    } = svc;
-    let annotations = metadata.annotations.and_then(|mut a| {
-        a.remove("kubectl.kubernetes.io/last-applied-configuration");
-        (!a.is_empty()).then_some(a)
-    });
-    Service {
-        metadata: ObjectMeta {
+/// fields, kubectl's last-applied copy, ClusterIPs, ...) is dropped, and the maps are kept as
+/// vectors, so that the cache each speaker keeps of every Service holds only what it uses: a
+/// decoded `Service` is over a kilobyte of mostly empty fields before any of its data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlimService {
+    name: Option<String>,
+    namespace: Option<String>,
+    annotations: Vec<(String, String)>,
+    type_: Option<String>,
+    load_balancer_ip: Option<String>,
+    external_traffic_policy: Option<String>,
+    /// `None`: no spec at all.
+    selector: Option<Vec<(String, String)>>,
+    ports: Option<Vec<ServicePort>>,
+    status: Option<ServiceStatus>,
+}
+
+impl From<Service> for SlimService {
+    fn from(svc: Service) -> Self {
+        let Service {
+            metadata,
+            spec,
+            status,
+            ..
+        } = svc;
+        let annotations = metadata
+            .annotations
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(k, _)| k != "kubectl.kubernetes.io/last-applied-configuration")
+            .collect();
+        let (type_, load_balancer_ip, external_traffic_policy, selector, ports) = match spec {
+            Some(s) => (
+                s.type_,
+                s.load_balancer_ip,
+                s.external_traffic_policy,
+                Some(
+                    s.selector
+                        .map(|m| m.into_iter().collect())
+                        .unwrap_or_default(),
+                ),
+                s.ports,
+            ),
+            None => (None, None, None, None, None),
+        };
+        SlimService {
             name: metadata.name,
             namespace: metadata.namespace,
             annotations,
-            ..ObjectMeta::default()
-        },
-        spec: spec.map(|s| ServiceSpec {
-            type_: s.type_,
-            load_balancer_ip: s.load_balancer_ip,
-            external_traffic_policy: s.external_traffic_policy,
-            selector: s.selector,
-            ports: s.ports,
-            ..ServiceSpec::default()
-        }),
-        status,
+            type_,
+            load_balancer_ip,
+            external_traffic_policy,
+            selector,
+            ports,
+            status,
+        }
+    }
+}
+
+impl SlimService {
+    /// A `Service` with the kept fields, for the functions that read Services.
+    pub fn service(&self) -> Service {
+        let map =
+            |v: &[(String, String)]| -> BTreeMap<String, String> { v.iter().cloned().collect() };
+        Service {
+            metadata: ObjectMeta {
+                name: self.name.clone(),
+                namespace: self.namespace.clone(),
+                annotations: (!self.annotations.is_empty()).then(|| map(&self.annotations)),
+                ..ObjectMeta::default()
+            },
+            spec: self.selector.as_ref().map(|selector| ServiceSpec {
+                type_: self.type_.clone(),
+                load_balancer_ip: self.load_balancer_ip.clone(),
+                external_traffic_policy: self.external_traffic_policy.clone(),
+                selector: (!selector.is_empty()).then(|| map(selector)),
+                ports: self.ports.clone(),
+                ..ServiceSpec::default()
+            }),
+            status: self.status.clone(),
+        }
     }
 }
 
@@ -885,8 +943,8 @@ pub fn service_routes(
     (routes, Some(*ip))
 }
 
-/// One Service's routes and its announced `"ns/name ip"`.
-type ServiceRoutes = (Vec<(IpNet, Advert)>, Option<String>);
+/// One Service's prefixes (their adverts are in `by_prefix`) and its announced `"ns/name ip"`.
+type ServiceRoutes = (Vec<IpNet>, Option<String>);
 
 /// The speaker's routes kept per Service, so that a change to one Service costs the same
 /// whatever the number of Services: `desired_routes` over every Service gives the same table.
@@ -952,7 +1010,7 @@ impl RouteIndex {
             }
         }
         let mut touched: Vec<IpNet> = Vec::new();
-        for (p, _) in &old_routes {
+        for p in &old_routes {
             if let Some(c) = self.by_prefix.get_mut(p) {
                 if let Ok(i) = c.binary_search_by(|(k, _)| k.as_str().cmp(key)) {
                     c.remove(i);
@@ -992,7 +1050,7 @@ impl RouteIndex {
                 }
             }
         }
-        let kept: Vec<(IpNet, Advert)> = mine.into_iter().collect();
+        let kept: Vec<IpNet> = mine.into_keys().collect();
         if !kept.is_empty() || announced.is_some() {
             self.by_service.insert(key.to_string(), (kept, announced));
         }
@@ -1132,7 +1190,7 @@ mod tests {
             ),
         ];
         for (key, full) in full {
-            let slim = slim(full.clone());
+            let slim = SlimService::from(full.clone()).service();
             for ready in [false, true] {
                 assert_eq!(
                     service_routes(&parsed, &pools, &slim, ready, NODE.parse().unwrap()),
