@@ -39,8 +39,9 @@ pub struct Table {
     /// `None`: unversioned (diffed in full against whatever the session saw last).
     pub version: Option<u64>,
     /// For each of the last versions up to `version`, ascending and consecutive: the version
-    /// and the prefixes whose advert differs from the version before it.
-    pub recent: Vec<(u64, Vec<IpNet>)>,
+    /// and the prefixes whose advert differs from the version before it (shared between the
+    /// versions that carry them).
+    pub recent: Vec<(u64, Arc<[IpNet]>)>,
 }
 
 impl Table {
@@ -57,13 +58,13 @@ impl Table {
     /// `changed`. Keeps the changes of the last `keep` versions.
     pub fn next(&self, routes: Routes, changed: Vec<IpNet>, keep: usize) -> Table {
         let version = self.version.map_or(1, |v| v + 1);
-        let mut recent: Vec<(u64, Vec<IpNet>)> = if self.version.is_some() {
+        let mut recent: Vec<(u64, Arc<[IpNet]>)> = if self.version.is_some() {
             let skip = (self.recent.len() + 1).saturating_sub(keep);
             self.recent.iter().skip(skip).cloned().collect()
         } else {
             Vec::new()
         };
-        recent.push((version, changed));
+        recent.push((version, changed.into()));
         Table {
             routes,
             version: Some(version),
