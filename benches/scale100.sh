@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # 100 nodes x 2 routers (lab/scale.yaml): install MetalLB, apply N LoadBalancer Services
 # (default 1,000), and time until both routers hold every route. Needs the release binary
-# (`cargo build --release`), kubectl and python3; figures in docs/benchmarks.md
+# (`cargo build --release`, found under $CARGO_TARGET_DIR when set), kubectl and python3;
+# figures in docs/benchmarks.md
 # ("100 nodes x 2 routers").
 #
 #   benches/scale100.sh [N]
