@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # 100 nodes x 2 routers (lab/scale.yaml): install MetalLB, apply N LoadBalancer Services
 # (default 1,000), and time until both routers hold every route. Needs the release binary
-# (`cargo build --release`), kubectl and python3; figures in docs/benchmarks.md
+# (`cargo build --release`, found under $CARGO_TARGET_DIR when set), kubectl and python3;
+# figures in docs/benchmarks.md
 # ("100 nodes x 2 routers").
 #
 #   benches/scale100.sh [N]
 set -u
 cd "$(dirname "$0")/.."
 N=${1:-1000}
-M=$PWD/target/release/metallbctl
+M=${CARGO_TARGET_DIR:-$PWD/target}/release/metallbctl
 export XDG_STATE_HOME=$(mktemp -d)
 trap '"$M" lab down --name s100 >/dev/null 2>&1; rm -rf "$XDG_STATE_HOME"' EXIT
 

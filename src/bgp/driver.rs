@@ -408,7 +408,10 @@ impl Task {
             rd: None,
             wr: None,
             local_addr: None,
-            rbuf: vec![0; 64 * 1024],
+            // Four maximum-size messages per read; the session reassembles what spans reads.
+            // (Hundreds of sessions live in one lab process: 64 KiB each was 26 MB at 100
+            // nodes.)
+            rbuf: vec![0; 16 * 1024],
             tx: Vec::new(),
             tx_off: 0,
             pending: VecDeque::new(),
@@ -608,7 +611,7 @@ impl Task {
             self.set_error(reason.to_string());
         }
         if let Ok(mut st) = self.link.status.lock() {
-            st.rib_in.clear();
+            st.clear_rib();
             st.negotiated = None;
             st.established_at = None;
             st.advertised = 0;

@@ -9,6 +9,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use ipnet::IpNet;
 use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
@@ -124,6 +125,23 @@ impl Router {
         }
     }
 
+    /// How many sessions hold each prefix in their Adj-RIB-In. Much cheaper than a
+    /// [`snapshot`](Self::snapshot) (no attributes formatted), for polling at scale.
+    pub fn paths_per_prefix(&self) -> BTreeMap<IpNet, usize> {
+        let mut out: BTreeMap<IpNet, usize> = BTreeMap::new();
+        let Ok(slots) = self.slots.lock() else {
+            return out;
+        };
+        for slot in slots.values() {
+            if let Ok(st) = slot.status.lock() {
+                for p in st.rib_in.keys() {
+                    *out.entry(*p).or_default() += 1;
+                }
+            }
+        }
+        out
+    }
+
     /// Closes every session with Cease and stops listening.
     pub async fn shutdown(self, wait: Duration) {
         self.accept.abort();
@@ -220,7 +238,7 @@ async fn accept_loop(listener: TcpListener, cfg: RouterConfig, slots: Slots) {
             old.abort();
         }
         if let Ok(mut st) = slot.status.lock() {
-            st.rib_in.clear();
+            st.clear_rib();
             st.negotiated = None;
             st.established_at = None;
         }

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ipnet::IpNet;
@@ -17,8 +18,9 @@ use super::session::{MessageCounts, Negotiated, State, UpdateErrorCounts};
 /// One route held in an Adj-RIB-In.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RibEntry {
-    /// The attributes without the MP_REACH/MP_UNREACH containers.
-    pub attrs: Attributes,
+    /// The attributes without the MP_REACH/MP_UNREACH containers, shared by the entries that
+    /// carry the same ones (see [`PeerState::apply_update`]).
+    pub attrs: Arc<Attributes>,
     pub next_hop: Option<IpAddr>,
     pub since: SystemTime,
 }
@@ -40,6 +42,9 @@ pub struct PeerState {
     /// Times the session reached Established.
     pub established_count: u64,
     pub rib_in: BTreeMap<IpNet, RibEntry>,
+    /// The attributes of the last UPDATE applied: a peer sends the same attributes again and
+    /// again (a speaker announces every route it has with one set), so entries share one copy.
+    last_attrs: Option<Arc<Attributes>>,
     /// Prefixes currently advertised to the peer.
     pub advertised: usize,
     pub prefixes_announced: u64,
@@ -63,6 +68,7 @@ impl PeerState {
             last_error: None,
             established_count: 0,
             rib_in: BTreeMap::new(),
+            last_attrs: None,
             advertised: 0,
             prefixes_announced: 0,
             prefixes_withdrawn: 0,
@@ -76,13 +82,21 @@ impl PeerState {
         for p in u.withdrawn_all() {
             self.rib_in.remove(&p);
         }
+        let mut announced = u.announced().peekable();
+        if announced.peek().is_none() {
+            return;
+        }
         let mut attrs = u.attrs.clone();
         let mp_next_hop = attrs
             .mp_reach
             .take()
             .and_then(|m| m.next_hops.first().copied());
         attrs.mp_unreach = None;
-        for p in u.announced() {
+        let attrs = match self.last_attrs.take() {
+            Some(last) if *last == attrs => last,
+            _ => Arc::new(attrs),
+        };
+        for p in announced {
             let next_hop = match p {
                 IpNet::V4(_) => attrs.next_hop.map(IpAddr::V4),
                 IpNet::V6(_) => mp_next_hop,
@@ -94,6 +108,13 @@ impl PeerState {
             };
             self.rib_in.insert(p, entry);
         }
+        self.last_attrs = Some(attrs);
+    }
+
+    /// Empties the Adj-RIB-In (the session went down).
+    pub fn clear_rib(&mut self) {
+        self.rib_in.clear();
+        self.last_attrs = None;
     }
 
     pub fn snapshot(&self, now: SystemTime) -> PeerSnapshot {
@@ -265,5 +286,64 @@ mod tests {
         };
         s.apply_update(&wd, now);
         assert_eq!(s.rib_in.len(), 1);
+    }
+
+    #[test]
+    fn equal_attributes_are_shared_without_changing_what_is_reported() {
+        let mut s = PeerState::new("127.0.3.1".into(), 64512, 64500);
+        let now = SystemTime::now();
+        let attrs = |nh: &str| Attributes {
+            origin: Some(Origin::Incomplete),
+            as_path: Some(vec![AsSegment::Sequence(vec![64500])]),
+            next_hop: Some(nh.parse().unwrap()),
+            ..Default::default()
+        };
+        let update = |prefix: &str, nh: &str| Update {
+            attrs: attrs(nh),
+            nlri: vec![prefix.parse().unwrap()],
+            ..Default::default()
+        };
+        s.apply_update(&update("198.18.0.1/32", "127.0.3.1"), now);
+        s.apply_update(&update("198.18.0.2/32", "127.0.3.1"), now);
+        // A withdrawal in between does not forget the attributes.
+        s.apply_update(
+            &Update {
+                withdrawn: vec!["198.18.0.9/32".parse().unwrap()],
+                ..Default::default()
+            },
+            now,
+        );
+        s.apply_update(&update("198.18.0.3/32", "127.0.3.1"), now);
+        s.apply_update(&update("198.18.0.4/32", "127.0.3.2"), now);
+        let e: Vec<&RibEntry> = s.rib_in.values().collect();
+        assert!(Arc::ptr_eq(&e[0].attrs, &e[1].attrs));
+        assert!(Arc::ptr_eq(&e[1].attrs, &e[2].attrs));
+        assert!(!Arc::ptr_eq(&e[2].attrs, &e[3].attrs));
+        // Each entry reports its own attributes, as an unshared copy would.
+        let snap = s.snapshot(now);
+        let hops: Vec<(&str, Option<&str>, &str)> = snap
+            .routes
+            .iter()
+            .map(|r| (r.prefix.as_str(), r.next_hop.as_deref(), r.as_path.as_str()))
+            .collect();
+        assert_eq!(
+            hops,
+            vec![
+                ("198.18.0.1/32", Some("127.0.3.1"), "64500"),
+                ("198.18.0.2/32", Some("127.0.3.1"), "64500"),
+                ("198.18.0.3/32", Some("127.0.3.1"), "64500"),
+                ("198.18.0.4/32", Some("127.0.3.2"), "64500"),
+            ]
+        );
+        for (r, nh) in s
+            .rib_in
+            .values()
+            .zip(["127.0.3.1", "127.0.3.1", "127.0.3.1", "127.0.3.2"])
+        {
+            assert_eq!(*r.attrs, attrs(nh));
+        }
+        // After the session goes down nothing is shared with what comes next.
+        s.clear_rib();
+        assert!(s.rib_in.is_empty() && s.last_attrs.is_none());
     }
 }

@@ -20,8 +20,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ipnet::IpNet;
-use k8s_openapi::api::core::v1::{ConfigMap, Node, Service};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Node, Service, ServicePort, ServiceSpec, ServiceStatus,
+};
 use k8s_openapi::api::discovery::v1::{Endpoint, EndpointSlice};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::DynamicObject;
 use kube::runtime::watcher;
 use kube::{Api, Client};
@@ -77,9 +80,9 @@ struct Speaker {
     /// v0.15: this node's ServiceBGPStatus objects.
     bgp_status: Option<BgpStatusWriter>,
     config_changed: bool,
-    services: BTreeMap<String, Service>,
+    /// Every Service, as much as the speaker reads of it.
+    services: BTreeMap<String, SlimService>,
     services_changed: bool,
-    slices: BTreeMap<String, EndpointSlice>,
     node_labels: BTreeMap<String, String>,
     peers: BTreeMap<SocketAddr, PeerRun>,
     stopping: Vec<JoinHandle<()>>,
@@ -192,7 +195,6 @@ pub async fn run(
         config_changed: false,
         services: BTreeMap::new(),
         services_changed: false,
-        slices: BTreeMap::new(),
         node_labels: BTreeMap::new(),
         peers: BTreeMap::new(),
         stopping: Vec::new(),
@@ -304,13 +306,16 @@ impl Speaker {
                 }
             }
             Msg::Service(Change::Reset(list)) => {
-                self.services = list.into_iter().map(|s| (key_of(&s), s)).collect();
+                self.services = list
+                    .into_iter()
+                    .map(|s| (key_of(&s), SlimService::from(s)))
+                    .collect();
                 self.services_changed = true;
                 self.rebuild = true;
             }
             Msg::Service(Change::Apply(s)) => {
                 let key = key_of(&*s);
-                self.services.insert(key.clone(), *s);
+                self.services.insert(key.clone(), SlimService::from(*s));
                 self.services_changed = true;
                 self.dirty.insert(key);
             }
@@ -320,28 +325,24 @@ impl Speaker {
                 self.services_changed = true;
                 self.dirty.insert(key);
             }
+            // Only what the slices say about this node is kept (`Readiness`), not the slices.
             Msg::Slice(Change::Reset(list)) => {
-                self.slices = list.into_iter().map(|s| (key_of(&s), s)).collect();
                 self.readiness = Readiness::default();
-                for (key, slice) in &self.slices {
+                for slice in &list {
                     self.readiness
-                        .set(key.clone(), Some(slice), &self.opts.node_name);
+                        .set(key_of(slice), Some(slice), &self.opts.node_name);
                 }
                 self.rebuild = true;
             }
             Msg::Slice(Change::Apply(s)) => {
-                let key = key_of(&*s);
                 let touched = self
                     .readiness
-                    .set(key.clone(), Some(&s), &self.opts.node_name);
+                    .set(key_of(&*s), Some(&s), &self.opts.node_name);
                 self.dirty.extend(touched);
-                self.slices.insert(key, *s);
             }
             Msg::Slice(Change::Delete(s)) => {
-                let key = key_of(&*s);
-                let touched = self.readiness.set(key.clone(), None, &self.opts.node_name);
+                let touched = self.readiness.set(key_of(&*s), None, &self.opts.node_name);
                 self.dirty.extend(touched);
-                self.slices.remove(&key);
             }
             Msg::Node(Change::Reset(list)) => {
                 self.node_labels = list
@@ -406,12 +407,13 @@ impl Speaker {
         let result = self.source.parse(text).and_then(|parsed| {
             // Every address a Service holds must stay in some pool of the new config.
             let mut check = Allocator::default();
-            for (key, svc) in &self.services {
-                let ips = ingress_ips(svc);
+            for (key, slim) in &self.services {
+                let svc = slim.service();
+                let ips = ingress_ips(&svc);
                 let [ip] = ips.as_slice() else {
                     continue;
                 };
-                if let Ok(info) = service_info(svc) {
+                if let Ok(info) = service_info(&svc) {
                     if info.is_load_balancer() {
                         check.restore(key, *ip, &info.share_request());
                     }
@@ -595,7 +597,7 @@ impl Speaker {
                 Some(svc) => service_routes(
                     parsed,
                     &self.pools,
-                    svc,
+                    &svc.service(),
                     self.readiness.is_ready(&key),
                     self.opts.node_address,
                 ),
@@ -782,6 +784,93 @@ pub fn desired_routes<'a>(
     (routes, announced)
 }
 
+/// The part of a Service the speaker reads (`service_routes`, and `service_info` when a
+/// configuration is checked against the assigned addresses): name, namespace, annotations,
+/// type, `loadBalancerIP`, traffic policy, selector, ports and status. The rest (managed
+/// fields, kubectl's last-applied copy, ClusterIPs, ...) is dropped, and the maps are kept as
+/// vectors, so that the cache each speaker keeps of every Service holds only what it uses: a
+/// decoded `Service` is over a kilobyte of mostly empty fields before any of its data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlimService {
+    name: Option<String>,
+    namespace: Option<String>,
+    annotations: Vec<(String, String)>,
+    type_: Option<String>,
+    load_balancer_ip: Option<String>,
+    external_traffic_policy: Option<String>,
+    /// `None`: no spec at all.
+    selector: Option<Vec<(String, String)>>,
+    ports: Option<Vec<ServicePort>>,
+    status: Option<ServiceStatus>,
+}
+
+impl From<Service> for SlimService {
+    fn from(svc: Service) -> Self {
+        let Service {
+            metadata,
+            spec,
+            status,
+            ..
+        } = svc;
+        let annotations = metadata
+            .annotations
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(k, _)| k != "kubectl.kubernetes.io/last-applied-configuration")
+            .collect();
+        let (type_, load_balancer_ip, external_traffic_policy, selector, ports) = match spec {
+            Some(s) => (
+                s.type_,
+                s.load_balancer_ip,
+                s.external_traffic_policy,
+                Some(
+                    s.selector
+                        .map(|m| m.into_iter().collect())
+                        .unwrap_or_default(),
+                ),
+                s.ports,
+            ),
+            None => (None, None, None, None, None),
+        };
+        SlimService {
+            name: metadata.name,
+            namespace: metadata.namespace,
+            annotations,
+            type_,
+            load_balancer_ip,
+            external_traffic_policy,
+            selector,
+            ports,
+            status,
+        }
+    }
+}
+
+impl SlimService {
+    /// A `Service` with the kept fields, for the functions that read Services.
+    pub fn service(&self) -> Service {
+        let map =
+            |v: &[(String, String)]| -> BTreeMap<String, String> { v.iter().cloned().collect() };
+        Service {
+            metadata: ObjectMeta {
+                name: self.name.clone(),
+                namespace: self.namespace.clone(),
+                annotations: (!self.annotations.is_empty()).then(|| map(&self.annotations)),
+                ..ObjectMeta::default()
+            },
+            spec: self.selector.as_ref().map(|selector| ServiceSpec {
+                type_: self.type_.clone(),
+                load_balancer_ip: self.load_balancer_ip.clone(),
+                external_traffic_policy: self.external_traffic_policy.clone(),
+                selector: (!selector.is_empty()).then(|| map(selector)),
+                ports: self.ports.clone(),
+                ..ServiceSpec::default()
+            }),
+            status: self.status.clone(),
+        }
+    }
+}
+
 /// The routes one Service contributes (in the order `desired_routes` inserts them; for a
 /// prefix listed twice the later wins), and its announced IP. `ready_here`: it has a ready
 /// endpoint on this node (matters for `externalTrafficPolicy: Local`). Pure.
@@ -842,8 +931,8 @@ pub fn service_routes(
     (routes, Some(*ip))
 }
 
-/// One Service's routes and its announced `"ns/name ip"`.
-type ServiceRoutes = (Vec<(IpNet, Advert)>, Option<String>);
+/// One Service's prefixes (their adverts are in `by_prefix`) and its announced `"ns/name ip"`.
+type ServiceRoutes = (Vec<IpNet>, Option<String>);
 
 /// The speaker's routes kept per Service, so that a change to one Service costs the same
 /// whatever the number of Services: `desired_routes` over every Service gives the same table.
@@ -852,7 +941,9 @@ type ServiceRoutes = (Vec<(IpNet, Advert)>, Option<String>);
 #[derive(Debug, Default)]
 pub struct RouteIndex {
     by_service: HashMap<String, ServiceRoutes>,
-    by_prefix: BTreeMap<IpNet, BTreeMap<String, Advert>>,
+    /// Per prefix, the Services that map to it and their adverts, sorted by key: nearly
+    /// always one, so a sorted `Vec` (a `BTreeMap` would allocate a whole node for it).
+    by_prefix: BTreeMap<IpNet, Vec<(String, Advert)>>,
     routes: Routes,
     announced: BTreeSet<String>,
     /// Prefixes whose route changed since the last `take_changes`.
@@ -907,17 +998,20 @@ impl RouteIndex {
             }
         }
         let mut touched: Vec<IpNet> = Vec::new();
-        for (p, _) in &old_routes {
+        for p in &old_routes {
             if let Some(c) = self.by_prefix.get_mut(p) {
-                c.remove(key);
+                if let Ok(i) = c.binary_search_by(|(k, _)| k.as_str().cmp(key)) {
+                    c.remove(i);
+                }
             }
             touched.push(*p);
         }
         for (p, a) in &mine {
-            self.by_prefix
-                .entry(*p)
-                .or_default()
-                .insert(key.to_string(), a.clone());
+            let c = self.by_prefix.entry(*p).or_default();
+            match c.binary_search_by(|(k, _)| k.as_str().cmp(key)) {
+                Ok(i) => c[i].1 = a.clone(),
+                Err(i) => c.insert(i, (key.to_string(), a.clone())),
+            }
             touched.push(*p);
         }
         let mut changed = false;
@@ -925,7 +1019,7 @@ impl RouteIndex {
             let winner = self
                 .by_prefix
                 .get(&p)
-                .and_then(|c| c.last_key_value())
+                .and_then(|c| c.last())
                 .map(|(_, a)| a.clone());
             match winner {
                 Some(a) => {
@@ -944,7 +1038,7 @@ impl RouteIndex {
                 }
             }
         }
-        let kept: Vec<(IpNet, Advert)> = mine.into_iter().collect();
+        let kept: Vec<IpNet> = mine.into_keys().collect();
         if !kept.is_empty() || announced.is_some() {
             self.by_service.insert(key.to_string(), (kept, announced));
         }
@@ -1058,6 +1152,52 @@ mod tests {
     }
 
     const NODE: &str = "127.0.1.1";
+
+    #[test]
+    fn a_slim_service_reads_as_the_full_one() {
+        let (parsed, pools) =
+            setup("- name: p\n  protocol: bgp\n  addresses:\n  - 198.51.100.0/24\n");
+        let last_applied = "kubectl.kubernetes.io/last-applied-configuration";
+        let full = [
+            svc("plain", Some("198.51.100.1"), json!({})),
+            svc(
+                "shared",
+                Some("198.51.100.2"),
+                json!({"metadata": {"annotations": {
+                          "metallb.universe.tf/allow-shared-ip": "k", last_applied: "{}"},
+                          "labels": {"app": "x"}, "uid": "u1",
+                          "managedFields": [{"manager": "kubectl", "operation": "Apply"}]},
+                       "spec": {"externalTrafficPolicy": "Local", "selector": {"app": "x"},
+                                "loadBalancerIP": "198.51.100.2", "clusterIP": "10.96.0.9",
+                                "sessionAffinity": "None"}}),
+            ),
+            svc(
+                "annotated",
+                None,
+                json!({"metadata": {"annotations": {last_applied: "{}"}}}),
+            ),
+        ];
+        for (key, full) in full {
+            let slim = SlimService::from(full.clone()).service();
+            for ready in [false, true] {
+                assert_eq!(
+                    service_routes(&parsed, &pools, &slim, ready, NODE.parse().unwrap()),
+                    service_routes(&parsed, &pools, &full, ready, NODE.parse().unwrap()),
+                    "{key}"
+                );
+            }
+            assert_eq!(ingress_ips(&slim), ingress_ips(&full), "{key}");
+            let (a, b) = (service_info(&slim).unwrap(), service_info(&full).unwrap());
+            assert_eq!(a.is_load_balancer(), b.is_load_balancer(), "{key}");
+            assert_eq!(a.share_request(), b.share_request(), "{key}");
+            assert!(slim.metadata.managed_fields.is_none());
+            assert!(slim
+                .metadata
+                .annotations
+                .as_ref()
+                .is_none_or(|a| !a.contains_key(last_applied)));
+        }
+    }
 
     #[test]
     fn announces_assigned_ips_with_the_node_as_next_hop() {

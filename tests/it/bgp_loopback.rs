@@ -327,3 +327,77 @@ async fn mapped_dialer_reaches_a_virtual_service_address_on_loopback() {
     assert_eq!(sp.snapshot()[0].peer, "10.96.0.100:179");
     sp.shutdown(Duration::from_secs(1)).await;
 }
+
+/// `Router::paths_per_prefix` (the cheap count the 100-node bench polls) agrees with the
+/// router's snapshot, and paths from different neighbours with different next hops keep their
+/// own attributes although each session shares equal ones between its paths.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paths_per_prefix_counts_what_the_snapshot_shows() {
+    let nodes = ["127.0.1.21", "127.0.1.22"];
+    let r = Router::bind(RouterConfig {
+        listen: "127.0.0.58:0".parse().unwrap(),
+        local_as: 64512,
+        router_id: Ipv4Addr::new(10, 0, 0, 100),
+        hold_time: 3,
+        neighbors: nodes
+            .iter()
+            .map(|n| Neighbor {
+                addr: ip(n),
+                peer_as: 64500,
+                md5_password: None,
+            })
+            .collect(),
+    })
+    .await
+    .unwrap();
+    let peer = r.local_addr();
+    let mut speakers = Vec::new();
+    for (node, prefixes) in nodes.iter().zip([
+        &["198.51.100.1/32", "198.51.100.2/32"][..],
+        &["198.51.100.2/32", "198.51.100.3/32"][..],
+    ]) {
+        let mut sp = Speaker::new(dialer());
+        let ad = Advert {
+            next_hop: Some(ip(node)),
+            ..Advert::default()
+        };
+        sp.add_peer(speaker_cfg(peer, node, 64500, 64512), routes(prefixes, ad));
+        speakers.push(sp);
+    }
+    let s = wait_for(&r, "4 paths", |s| {
+        s.peers.iter().map(|p| p.routes.len()).sum::<usize>() == 4
+    })
+    .await;
+    let counts: Vec<(String, usize)> = r
+        .paths_per_prefix()
+        .into_iter()
+        .map(|(p, n)| (p.to_string(), n))
+        .collect();
+    assert_eq!(
+        counts,
+        vec![
+            ("198.51.100.1/32".to_string(), 1),
+            ("198.51.100.2/32".to_string(), 2),
+            ("198.51.100.3/32".to_string(), 1),
+        ]
+    );
+    for p in &s.peers {
+        for route in &p.routes {
+            assert_eq!(
+                route.next_hop.as_deref(),
+                Some(p.peer.as_str()),
+                "{route:?}"
+            );
+            assert_eq!(route.as_path, "64500");
+        }
+    }
+    for sp in speakers {
+        sp.shutdown(Duration::from_secs(2)).await;
+    }
+    wait_for(&r, "withdrawn", |s| {
+        s.peers.iter().all(|p| p.routes.is_empty())
+    })
+    .await;
+    assert!(r.paths_per_prefix().is_empty());
+    r.shutdown(Duration::from_secs(1)).await;
+}

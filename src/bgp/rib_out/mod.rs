@@ -60,7 +60,10 @@ type Resolved = (Attributes, Option<IpAddr>);
 /// What was sent to one peer, to diff against.
 #[derive(Debug, Default)]
 pub struct AdjRibOut {
-    sent: BTreeMap<IpNet, Resolved>,
+    /// Prefixes with equal attributes share one copy (see `intern`).
+    sent: BTreeMap<IpNet, Arc<Resolved>>,
+    /// The attributes last stored in `sent`: a speaker's routes nearly all carry the same.
+    shared: Option<Arc<Resolved>>,
     /// The desired routes of the last `sync` and the session they were resolved for: the next
     /// `sync` resolves and encodes only the prefixes whose advert changed since.
     last: Option<(Arc<Routes>, PeerEnv)>,
@@ -75,6 +78,7 @@ impl AdjRibOut {
     pub fn new(packing: Packing) -> Self {
         AdjRibOut {
             sent: BTreeMap::new(),
+            shared: None,
             last: None,
             last_env: None,
             table_version: None,
@@ -212,7 +216,7 @@ impl AdjRibOut {
         let mut announce: Vec<(IpNet, Resolved)> = Vec::new();
         for (p, advert) in changed {
             match advert.and_then(|a| resolve(&p, a, env)) {
-                Some(r) if self.sent.get(&p) != Some(&r) => announce.push((p, r)),
+                Some(r) if self.sent.get(&p).map(|s| &**s) != Some(&r) => announce.push((p, r)),
                 Some(_) => {}
                 None if self.sent.contains_key(&p) => gone.push(p),
                 None => {}
@@ -231,14 +235,28 @@ impl AdjRibOut {
             Packing::OnePerUpdate => Some(1),
         };
         let mut out = pack_withdrawals(&gone, max);
-        for ((attrs, v6_nh), prefixes) in groups {
+        for (resolved, prefixes) in groups {
+            let (attrs, v6_nh) = resolved;
             let nhs: Vec<IpAddr> = v6_nh.iter().copied().collect();
             out.extend(pack_announcements(attrs, &prefixes, &nhs, &env.ctx, max));
-        }
-        for (p, r) in announce {
-            self.sent.insert(p, r);
+            let shared = self.intern(resolved);
+            for p in prefixes {
+                self.sent.insert(p, shared.clone());
+            }
         }
         out
+    }
+
+    /// One shared copy of `r`: the last one stored if equal, else a new one.
+    fn intern(&mut self, r: &Resolved) -> Arc<Resolved> {
+        match &self.shared {
+            Some(s) if **s == *r => s.clone(),
+            _ => {
+                let s = Arc::new(r.clone());
+                self.shared = Some(s.clone());
+                s
+            }
+        }
     }
 }
 
@@ -521,6 +539,10 @@ mod tests {
             out
         }
 
+        fn unshared(sent: &BTreeMap<IpNet, Arc<Resolved>>) -> BTreeMap<IpNet, Resolved> {
+            sent.iter().map(|(p, r)| (*p, (**r).clone())).collect()
+        }
+
         fn table() -> impl Strategy<Value = Routes> {
             let prefixes = [
                 "10.0.0.1/32",
@@ -558,7 +580,7 @@ mod tests {
                     let ours = rib.sync_shared(&shared, &env);
                     let reference = full(&mut sent, &t, &env);
                     prop_assert_eq!(ours, reference);
-                    prop_assert_eq!(&rib.sent, &sent);
+                    prop_assert_eq!(&unshared(&rib.sent), &sent);
                     // The same table again sends nothing.
                     prop_assert!(rib.sync_shared(&shared, &env).is_empty());
                 }
@@ -597,7 +619,7 @@ mod tests {
                         let ours = rib.sync_table(&t, &env);
                         let reference = full(&mut sent, t.routes(), &env);
                         prop_assert_eq!(ours, reference);
-                        prop_assert_eq!(&rib.sent, &sent);
+                        prop_assert_eq!(&unshared(&rib.sent), &sent);
                         prop_assert!(rib.sync_table(&t, &env).is_empty());
                         prop_assert!(rib.syncs_changes_only(&t, &env));
                     }
@@ -607,5 +629,16 @@ mod tests {
                 prop_assert!(rib.is_empty());
             }
         }
+    }
+    #[test]
+    fn equal_attributes_are_stored_once() {
+        let mut rib = AdjRibOut::default();
+        let ad = Advert::default();
+        let e = env(64500, 64501);
+        rib.sync(&routes(&["10.0.0.1/32"], &ad), &e);
+        rib.sync(&routes(&["10.0.0.1/32", "10.0.0.2/32"], &ad), &e);
+        let stored: Vec<&Arc<Resolved>> = rib.sent.values().collect();
+        assert_eq!(stored.len(), 2);
+        assert!(Arc::ptr_eq(stored[0], stored[1]));
     }
 }
