@@ -18,6 +18,7 @@ use tokio::sync::watch;
 use super::admission::{Admission, Deletion, Operation, Request, UserInfo};
 use super::defaults;
 use super::error::ApiError;
+use super::events::{CORE_EVENTS, NEW_EVENTS};
 use super::logs::LogBuffers;
 use super::meta;
 use super::patch::{self, PatchKind, PatchRequest};
@@ -32,7 +33,51 @@ pub type ObjectKey = (String, String);
 pub type ObjectRef = (String, ObjectKey);
 
 /// Objects of one resource type, by key.
-pub(super) type Bucket = BTreeMap<ObjectKey, Arc<Value>>;
+pub(super) type Bucket = BTreeMap<ObjectKey, Stored>;
+
+/// The resources whose numbers grow with the Services a cluster holds (a Service brings its
+/// Endpoints, its EndpointSlice and its Events): the store keeps these as JSON bytes.
+const COMPACT: [&str; 5] = [
+    SERVICES_KEY,
+    CORE_EVENTS,
+    NEW_EVENTS,
+    "/v1/endpoints",
+    "discovery.k8s.io/v1/endpointslices",
+];
+
+/// An object as the store keeps it. A `serde_json::Value` tree costs several times its JSON
+/// text (each map, however small, is a B-tree node of about 600 bytes): at 50,000 Services
+/// the trees of the resources in [`COMPACT`] alone took most of a gigabyte. Those are kept as
+/// their JSON and parsed when read; the rest (RBAC rules, namespaces, pods, read on every
+/// request or every runtime pass, and few) stay trees.
+#[derive(Debug, Clone)]
+pub(super) enum Stored {
+    Tree(Arc<Value>),
+    Json(Box<[u8]>),
+}
+
+impl Stored {
+    /// The stored form of `obj` as an object of resource `res`, and its JSON if that was
+    /// written here.
+    fn new(res: &str, obj: &Arc<Value>) -> (Stored, Option<Vec<u8>>) {
+        if !COMPACT.contains(&res) {
+            return (Stored::Tree(obj.clone()), None);
+        }
+        match serde_json::to_vec(obj.as_ref()) {
+            Ok(json) => (Stored::Json(json.clone().into_boxed_slice()), Some(json)),
+            Err(_) => (Stored::Tree(obj.clone()), None),
+        }
+    }
+
+    /// The object. The JSON was written by `new` from a `Value`, so it parses; were it not to,
+    /// the result is `null` rather than a panic.
+    pub(super) fn value(&self) -> Arc<Value> {
+        match self {
+            Stored::Tree(v) => v.clone(),
+            Stored::Json(b) => Arc::new(serde_json::from_slice(b).unwrap_or(Value::Null)),
+        }
+    }
+}
 
 /// What happened to an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -238,15 +283,16 @@ pub struct View<'a> {
 
 impl<'a> View<'a> {
     /// One object.
-    pub fn get(&self, resource: &str, ns: &str, name: &str) -> Option<&'a Arc<Value>> {
+    pub fn get(&self, resource: &str, ns: &str, name: &str) -> Option<Arc<Value>> {
         self.state
             .buckets
             .get(resource)?
             .get(&(ns.to_string(), name.to_string()))
+            .map(Stored::value)
     }
 
     /// Every object of a resource.
-    pub fn objects(&self, resource: &str) -> impl Iterator<Item = &'a Arc<Value>> {
+    pub fn objects(&self, resource: &str) -> impl Iterator<Item = Arc<Value>> + 'a {
         self.objects_with_keys(resource).map(|(_, o)| o)
     }
 
@@ -254,8 +300,44 @@ impl<'a> View<'a> {
     pub fn objects_with_keys(
         &self,
         resource: &str,
-    ) -> impl Iterator<Item = (&'a ObjectKey, &'a Arc<Value>)> {
-        self.state.buckets.get(resource).into_iter().flatten()
+    ) -> impl Iterator<Item = (&'a ObjectKey, Arc<Value>)> + 'a {
+        self.state
+            .buckets
+            .get(resource)
+            .into_iter()
+            .flatten()
+            .map(|(k, o)| (k, o.value()))
+    }
+
+    /// One object of a resource the store keeps as a tree (none of [`COMPACT`]), borrowed
+    /// for as long as the view lives; `None` for the compact ones (read those with `get`).
+    pub fn tree(&self, resource: &str, ns: &str, name: &str) -> Option<&'a Arc<Value>> {
+        match self
+            .state
+            .buckets
+            .get(resource)?
+            .get(&(ns.to_string(), name.to_string()))?
+        {
+            Stored::Tree(v) => Some(v),
+            Stored::Json(_) => None,
+        }
+    }
+
+    /// Every object of a resource kept as a tree, borrowed, with its key (nothing for the
+    /// resources in [`COMPACT`]: read those with `objects_with_keys`).
+    pub fn trees(
+        &self,
+        resource: &str,
+    ) -> impl Iterator<Item = (&'a ObjectKey, &'a Arc<Value>)> + 'a {
+        self.state
+            .buckets
+            .get(resource)
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, o)| match o {
+                Stored::Tree(v) => Some((k, v)),
+                Stored::Json(_) => None,
+            })
     }
 
     /// The clusterIPs and node ports held by the stored Services.
@@ -264,11 +346,11 @@ impl<'a> View<'a> {
     }
 
     /// Every object: resource key, object key, object.
-    pub fn entries(&self) -> impl Iterator<Item = (&'a str, &'a ObjectKey, &'a Arc<Value>)> {
+    pub fn entries(&self) -> impl Iterator<Item = (&'a str, &'a ObjectKey, Arc<Value>)> + 'a {
         self.state
             .buckets
             .iter()
-            .flat_map(|(res, b)| b.iter().map(move |(k, o)| (res.as_str(), k, o)))
+            .flat_map(|(res, b)| b.iter().map(move |(k, o)| (res.as_str(), k, o.value())))
     }
 }
 
@@ -422,7 +504,7 @@ impl Store {
         name: &str,
     ) -> Result<Arc<Value>, ApiError> {
         let state = self.lock()?;
-        lookup(&state, def, ns, name).cloned()
+        lookup(&state, def, ns, name)
     }
 
     /// List objects matching a query, one page at a time.
@@ -448,12 +530,13 @@ impl Store {
             let range = bucket
                 .range((start, Bound::Unbounded))
                 .take_while(|(k, _)| ns.is_none_or(|ns| k.0 == ns));
-            for (key, obj) in range {
-                if !q.matches(obj) {
+            for (key, stored) in range {
+                let obj = stored.value();
+                if !q.matches(&obj) {
                     continue;
                 }
                 if items.len() < limit {
-                    items.push(obj.clone());
+                    items.push(obj);
                     if items.len() == limit {
                         next = Some(key.clone());
                     }
@@ -507,7 +590,7 @@ impl Store {
         opts: &WriteOptions,
     ) -> Result<Arc<Value>, ApiError> {
         let mut state = self.lock()?;
-        let old = lookup(&state, def, ns, name)?.clone();
+        let old = lookup(&state, def, ns, name)?;
         let out = self.update_locked(&mut state, def, &old, obj, sub, opts)?;
         self.notify(&state);
         Ok(out)
@@ -526,7 +609,7 @@ impl Store {
         let PatchRequest { kind, body } = req;
         let mut state = self.lock()?;
         let old = match lookup(&state, def, ns, name) {
-            Ok(o) => o.clone(),
+            Ok(o) => o,
             Err(_) if kind == PatchKind::Apply && sub == Subresource::Main => {
                 let mut obj = body.clone();
                 if let Some(m) = meta::meta_mut(&mut obj) {
@@ -575,7 +658,7 @@ impl Store {
         opts: &DeleteOptions,
     ) -> Result<Arc<Value>, ApiError> {
         let mut state = self.lock()?;
-        let target = lookup(&state, def, ns, name)?.clone();
+        let target = lookup(&state, def, ns, name)?;
         let key = (
             meta::meta_str(&target, "namespace").to_string(),
             name.to_string(),
@@ -663,7 +746,7 @@ impl Store {
         let objects = state
             .buckets
             .iter()
-            .flat_map(|(res, b)| b.values().map(move |o| (res.clone(), o.clone())))
+            .flat_map(|(res, b)| b.values().map(move |o| (res.clone(), o.value())))
             .collect();
         Ok(Snapshot {
             resource_version: state.rv,
@@ -686,13 +769,14 @@ impl Store {
                 meta::meta_str(&obj, "namespace").to_string(),
                 meta::meta_str(&obj, "name").to_string(),
             );
+            let (stored, _) = Stored::new(&res, &obj);
             let previous = state
                 .buckets
                 .entry(res.clone())
                 .or_default()
-                .insert(key.clone(), obj.clone());
+                .insert(key.clone(), stored);
             if let Some(previous) = previous {
-                state.index.remove(&res, &key, &previous);
+                state.index.remove(&res, &key, &previous.value());
             }
             state.index.add(&res, &key, &obj);
         }
@@ -832,7 +916,7 @@ fn lookup<'a>(
     def: &ResourceDef,
     ns: Option<&str>,
     name: &str,
-) -> Result<&'a Arc<Value>, ApiError> {
+) -> Result<Arc<Value>, ApiError> {
     let ns = if def.namespaced {
         ns.unwrap_or("default")
     } else {
@@ -842,6 +926,7 @@ fn lookup<'a>(
         .buckets
         .get(&def.key())
         .and_then(|b| b.get(&(ns.to_string(), name.to_string())))
+        .map(Stored::value)
         .ok_or_else(|| ApiError::not_found(&def.qualified(), name))
 }
 
@@ -1007,11 +1092,13 @@ fn commit(
     state.rv += 1;
     meta::set_resource_version(&mut obj, state.rv);
     let obj = Arc::new(obj);
+    let (stored, json) = Stored::new(res, &obj);
     let previous = state
         .buckets
         .entry(res.to_string())
         .or_default()
-        .insert(key.clone(), obj.clone());
+        .insert(key.clone(), stored)
+        .map(|p| p.value());
     if let Some(previous) = &previous {
         state.index.remove(res, &key, previous);
     }
@@ -1027,7 +1114,7 @@ fn commit(
         resource: res.to_string(),
         object: obj.clone(),
         previous,
-        encoded: Arc::default(),
+        encoded: Arc::new(json.map(OnceLock::from).unwrap_or_default()),
     };
     push_history(state, change, cap);
     obj
@@ -1040,10 +1127,10 @@ fn remove_locked(
     key: &(String, String),
     cap: usize,
 ) -> Option<Arc<Value>> {
-    let old = state.buckets.get_mut(res)?.remove(key)?;
+    let old = state.buckets.get_mut(res)?.remove(key)?.value();
     state.index.remove(res, key, &old);
     state.rv += 1;
-    let mut obj = (*old).clone();
+    let mut obj = Arc::unwrap_or_clone(old);
     meta::set_resource_version(&mut obj, state.rv);
     let obj = Arc::new(obj);
     let change = Change {
@@ -1078,7 +1165,7 @@ fn collect_owned(state: &State, uid: &str, out: &mut Vec<ObjectRef>) {
             continue;
         };
         if !out.contains(entry) {
-            collect_owned(state, meta::meta_str(obj, "uid"), out);
+            collect_owned(state, meta::meta_str(&obj.value(), "uid"), out);
             out.push(entry.clone());
         }
     }
@@ -1096,6 +1183,130 @@ mod tests {
             (Some(cm), Some(svc)) => (s, cm, svc),
             _ => unreachable!("built-in resources are registered"),
         }
+    }
+
+    /// Services (one of the compact kinds) are kept as JSON: what a get, a list, a label or
+    /// field selector, a view, a watch change and a snapshot see is what the write returned,
+    /// and updates and deletes keep the indexes and the watch history as before.
+    #[test]
+    fn compact_objects_read_back_as_written() {
+        let (s, cm, svc) = store();
+        let o = WriteOptions::default();
+        let mut made = Vec::new();
+        for (i, app) in ["web", "db", "web"].iter().enumerate() {
+            let body = json!({"metadata": {"name": format!("s{i}"), "labels": {"app": app}},
+                "spec": {"type": "LoadBalancer", "ports": [{"port": 80, "protocol": "TCP"}],
+                         "weights": [1.5, -2, 18446744073709551615u64]}});
+            let out = s.create(&svc, Some("default"), body, &o);
+            made.push(out.unwrap_or_else(|e| panic!("create s{i}: {e:?}")));
+        }
+        let plain = s.create(&cm, Some("default"), json!({"metadata": {"name": "c"}}), &o);
+        assert!(plain.is_ok());
+        let state = s.lock().unwrap_or_else(|e| panic!("{e:?}"));
+        let bucket = state.buckets.get(SERVICES_KEY);
+        assert!(bucket.is_some_and(|b| b.values().all(|v| matches!(v, Stored::Json(_)))));
+        let cms = state.buckets.get(&cm.key());
+        assert!(cms.is_some_and(|b| b.values().all(|v| matches!(v, Stored::Tree(_)))));
+        drop(state);
+
+        for m in &made {
+            let name = meta::meta_str(m, "name");
+            let got = s.get(&svc, Some("default"), name);
+            assert_eq!(got.ok().as_deref(), Some(m.as_ref()));
+            let viewed = s.read(|v| v.get(SERVICES_KEY, "default", name));
+            assert_eq!(viewed.ok().flatten().as_deref(), Some(m.as_ref()));
+            // Compact objects are not lent out as trees.
+            assert!(s
+                .read(|v| v.tree(SERVICES_KEY, "default", name).is_none())
+                .unwrap_or(false));
+        }
+        let list = |q: ListQuery| -> Vec<String> {
+            s.list(&svc, &q)
+                .map(|p| {
+                    p.items
+                        .iter()
+                        .map(|o| meta::meta_str(o, "name").to_string())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let all = list(ListQuery::default());
+        assert_eq!(all, ["kubernetes", "s0", "s1", "s2"]);
+        let labels = LabelSelector::parse("app=web").unwrap_or_else(|e| panic!("{e:?}"));
+        let web = ListQuery {
+            labels,
+            ..ListQuery::default()
+        };
+        assert_eq!(list(web), ["s0", "s2"]);
+        let fields = FieldSelector::parse("metadata.name=s1").unwrap_or_else(|e| panic!("{e:?}"));
+        let by_name = ListQuery {
+            fields,
+            ..ListQuery::default()
+        };
+        assert_eq!(list(by_name), ["s1"]);
+        let page = s.list(
+            &svc,
+            &ListQuery {
+                limit: Some(2),
+                ..ListQuery::default()
+            },
+        );
+        assert_eq!(
+            page.ok().and_then(|p| p.next),
+            Some(("default".into(), "s0".into()))
+        );
+
+        // An update: the change carries the old object and the new one's JSON.
+        let rv = s.resource_version();
+        let mut new = (*made[1]).clone();
+        new["metadata"]["labels"]["app"] = json!("web");
+        let updated = s.replace(&svc, Some("default"), "s1", new, Subresource::Main, &o);
+        let updated = updated.unwrap_or_else(|e| panic!("{e:?}"));
+        let (changes, _) = s.changes_since(rv).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(changes.len(), 1);
+        let c = &changes[0];
+        assert_eq!(c.kind, EventType::Modified);
+        assert_eq!(c.object.as_ref(), updated.as_ref());
+        assert_eq!(c.previous.as_deref(), Some(made[1].as_ref()));
+        let json: Value = serde_json::from_slice(c.object_json()).unwrap_or_default();
+        assert_eq!(&json, updated.as_ref());
+
+        // The snapshot holds the stored objects, and restoring it gives the same store.
+        let snap = s.snapshot().unwrap_or_else(|e| panic!("{e:?}"));
+        let (t, _, svc2) = store();
+        assert!(t.restore(snap.clone()).is_ok());
+        assert_eq!(
+            t.get(&svc2, Some("default"), "s1").ok().as_deref(),
+            Some(updated.as_ref())
+        );
+        let again = t.snapshot().unwrap_or_else(|e| panic!("{e:?}"));
+        let mut a: Vec<_> = snap
+            .objects
+            .iter()
+            .map(|(r, o)| (r.clone(), o.to_string()))
+            .collect();
+        let mut b: Vec<_> = again
+            .objects
+            .iter()
+            .map(|(r, o)| (r.clone(), o.to_string()))
+            .collect();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b);
+
+        // A delete returns the object last stored and leaves no uid behind.
+        let uid = meta::meta_str(&updated, "uid").to_string();
+        let gone = s.delete(&svc, Some("default"), "s1", &DeleteOptions::default());
+        let gone = gone.unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(gone["spec"], updated["spec"]);
+        let state = s.lock().unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(!state.index.uids.contains(&uid));
+        let all: Vec<Arc<Value>> = state.buckets[SERVICES_KEY]
+            .values()
+            .map(Stored::value)
+            .collect();
+        let rebuilt = Allocations::of(all.iter().map(|s| s.as_ref()));
+        assert_eq!(state.index.services.held(), rebuilt.held());
     }
 
     #[test]
