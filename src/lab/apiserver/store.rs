@@ -51,9 +51,9 @@ const COMPACT: [&str; 5] = [
 /// their JSON and parsed when read; the rest (RBAC rules, namespaces, pods, read on every
 /// request or every runtime pass, and few) stay trees.
 #[derive(Debug, Clone)]
-pub(super) enum Stored {
+pub enum Stored {
     Tree(Arc<Value>),
-    Json(Box<[u8]>),
+    Json(Arc<[u8]>),
 }
 
 impl Stored {
@@ -64,17 +64,27 @@ impl Stored {
             return (Stored::Tree(obj.clone()), None);
         }
         match serde_json::to_vec(obj.as_ref()) {
-            Ok(json) => (Stored::Json(json.clone().into_boxed_slice()), Some(json)),
+            Ok(json) => (Stored::Json(Arc::from(&json[..])), Some(json)),
             Err(_) => (Stored::Tree(obj.clone()), None),
         }
     }
 
     /// The object. The JSON was written by `new` from a `Value`, so it parses; were it not to,
     /// the result is `null` rather than a panic.
-    pub(super) fn value(&self) -> Arc<Value> {
+    pub fn value(&self) -> Arc<Value> {
         match self {
             Stored::Tree(v) => v.clone(),
             Stored::Json(b) => Arc::new(serde_json::from_slice(b).unwrap_or(Value::Null)),
+        }
+    }
+
+    /// Append the object's JSON to `out`, without building a tree.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        match self {
+            Stored::Tree(v) => {
+                let _ = serde_json::to_writer(out, v.as_ref());
+            }
+            Stored::Json(b) => out.extend_from_slice(b),
         }
     }
 }
@@ -202,6 +212,14 @@ pub struct ListPage {
 pub struct Snapshot {
     pub resource_version: u64,
     pub objects: Vec<(String, Arc<Value>)>,
+}
+
+/// A snapshot in the store's own form (compact objects stay JSON), for the persistence
+/// writer's compactions: taking it under the lock copies no object.
+#[derive(Debug, Clone)]
+pub struct StoredSnapshot {
+    pub resource_version: u64,
+    pub objects: Vec<(String, Stored)>,
 }
 
 #[derive(Debug, Default)]
@@ -754,6 +772,20 @@ impl Store {
         })
     }
 
+    /// Every object in its stored form and the rv, for the persistence writer.
+    pub fn stored_snapshot(&self) -> Result<StoredSnapshot, ApiError> {
+        let state = self.lock()?;
+        let objects = state
+            .buckets
+            .iter()
+            .flat_map(|(res, b)| b.values().map(move |o| (res.clone(), o.clone())))
+            .collect();
+        Ok(StoredSnapshot {
+            resource_version: state.rv,
+            objects,
+        })
+    }
+
     /// Replace the contents with a snapshot (at start, before serving). Watches from before
     /// the snapshot's rv get Expired.
     pub fn restore(&self, snap: Snapshot) -> Result<(), ApiError> {
@@ -1293,6 +1325,14 @@ mod tests {
         a.sort();
         b.sort();
         assert_eq!(a, b);
+
+        // The persistence writer's compact snapshot writes the same bytes.
+        use super::super::persistence;
+        let stored = s.stored_snapshot().unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            String::from_utf8_lossy(&persistence::encode_stored(&stored)),
+            String::from_utf8_lossy(&persistence::encode(&snap))
+        );
 
         // A delete returns the object last stored and leaves no uid behind.
         let uid = meta::meta_str(&updated, "uid").to_string();
