@@ -569,15 +569,13 @@ mod tests {
     }
 
     fn change(rv: u64, kind: EventType, name: &str) -> Change {
-        Change {
+        Change::new(
             rv,
             kind,
-            resource: "/v1/configmaps".into(),
-            object: Arc::new(json!({"metadata": {"name": name, "namespace": "default",
+            "/v1/configmaps".into(),
+            Arc::new(json!({"metadata": {"name": name, "namespace": "default",
                 "resourceVersion": rv.to_string()}, "data": {"rv": rv.to_string()}})),
-            previous: None,
-            encoded: Arc::default(),
-        }
+        )
     }
 
     #[test]
@@ -587,7 +585,7 @@ mod tests {
             resource_version: 2,
             objects: vec![(
                 "/v1/configmaps".into(),
-                change(2, EventType::Added, "a").object,
+                change(2, EventType::Added, "a").value(),
             )],
         };
         assert!(save(&dir.0, &base).is_ok());

@@ -57,15 +57,14 @@ pub enum Stored {
 }
 
 impl Stored {
-    /// The stored form of `obj` as an object of resource `res`, and its JSON if that was
-    /// written here.
-    fn new(res: &str, obj: &Arc<Value>) -> (Stored, Option<Vec<u8>>) {
+    /// The stored form of `obj` as an object of resource `res`.
+    fn new(res: &str, obj: &Arc<Value>) -> Stored {
         if !COMPACT.contains(&res) {
-            return (Stored::Tree(obj.clone()), None);
+            return Stored::Tree(obj.clone());
         }
         match serde_json::to_vec(obj.as_ref()) {
-            Ok(json) => (Stored::Json(Arc::from(&json[..])), Some(json)),
-            Err(_) => (Stored::Tree(obj.clone()), None),
+            Ok(json) => Stored::Json(Arc::from(json)),
+            Err(_) => Stored::Tree(obj.clone()),
         }
     }
 
@@ -115,19 +114,47 @@ pub struct Change {
     pub kind: EventType,
     /// The resource key (`group/version/plural`).
     pub resource: String,
-    pub object: Arc<Value>,
+    /// The object, in the store's form: the history of a compact kind holds JSON, shared
+    /// with the store while the object is current.
+    pub object: Stored,
     /// The object before a modification, so watches with selectors can tell an object that
     /// stopped (or started) matching.
-    pub previous: Option<Arc<Value>>,
-    /// `object` as JSON, serialized once for every watcher and the change log.
+    pub previous: Option<Stored>,
+    /// `object` as JSON when it is a tree, serialized once for every watcher and the change log.
     pub encoded: Arc<OnceLock<Vec<u8>>>,
 }
 
 impl Change {
+    /// A change of an object kept as a tree.
+    pub fn new(rv: u64, kind: EventType, resource: String, object: Arc<Value>) -> Change {
+        Change {
+            rv,
+            kind,
+            resource,
+            object: Stored::Tree(object),
+            previous: None,
+            encoded: Arc::default(),
+        }
+    }
+
+    /// The object.
+    pub fn value(&self) -> Arc<Value> {
+        self.object.value()
+    }
+
+    /// The object before a modification.
+    pub fn previous_value(&self) -> Option<Arc<Value>> {
+        self.previous.as_ref().map(Stored::value)
+    }
+
     /// The object as JSON (serialized on first use, shared by every clone of this change).
     pub fn object_json(&self) -> &[u8] {
-        self.encoded
-            .get_or_init(|| serde_json::to_vec(self.object.as_ref()).unwrap_or_default())
+        match &self.object {
+            Stored::Json(b) => b,
+            Stored::Tree(v) => self
+                .encoded
+                .get_or_init(|| serde_json::to_vec(v.as_ref()).unwrap_or_default()),
+        }
     }
 }
 
@@ -187,6 +214,13 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
+    /// Does every object pass (no namespace, no selectors)?
+    pub fn matches_all(&self) -> bool {
+        self.namespace.is_none()
+            && self.labels == LabelSelector::default()
+            && self.fields == FieldSelector::default()
+    }
+
     /// Does an object pass the namespace and selectors?
     pub fn matches(&self, obj: &Value) -> bool {
         self.namespace
@@ -801,7 +835,7 @@ impl Store {
                 meta::meta_str(&obj, "namespace").to_string(),
                 meta::meta_str(&obj, "name").to_string(),
             );
-            let (stored, _) = Stored::new(&res, &obj);
+            let stored = Stored::new(&res, &obj);
             let previous = state
                 .buckets
                 .entry(res.clone())
@@ -1124,15 +1158,14 @@ fn commit(
     state.rv += 1;
     meta::set_resource_version(&mut obj, state.rv);
     let obj = Arc::new(obj);
-    let (stored, json) = Stored::new(res, &obj);
+    let stored = Stored::new(res, &obj);
     let previous = state
         .buckets
         .entry(res.to_string())
         .or_default()
-        .insert(key.clone(), stored)
-        .map(|p| p.value());
+        .insert(key.clone(), stored.clone());
     if let Some(previous) = &previous {
-        state.index.remove(res, &key, previous);
+        state.index.remove(res, &key, &previous.value());
     }
     state.index.add(res, &key, &obj);
     let kind = if previous.is_some() {
@@ -1144,9 +1177,9 @@ fn commit(
         rv: state.rv,
         kind,
         resource: res.to_string(),
-        object: obj.clone(),
+        object: stored,
         previous,
-        encoded: Arc::new(json.map(OnceLock::from).unwrap_or_default()),
+        encoded: Arc::default(),
     };
     push_history(state, change, cap);
     obj
@@ -1169,7 +1202,7 @@ fn remove_locked(
         rv: state.rv,
         kind: EventType::Deleted,
         resource: res.to_string(),
-        object: obj.clone(),
+        object: Stored::new(res, &obj),
         previous: None,
         encoded: Arc::default(),
     };
@@ -1298,8 +1331,9 @@ mod tests {
         assert_eq!(changes.len(), 1);
         let c = &changes[0];
         assert_eq!(c.kind, EventType::Modified);
-        assert_eq!(c.object.as_ref(), updated.as_ref());
-        assert_eq!(c.previous.as_deref(), Some(made[1].as_ref()));
+        assert!(matches!(c.object, Stored::Json(_)));
+        assert_eq!(c.value().as_ref(), updated.as_ref());
+        assert_eq!(c.previous_value().as_deref(), Some(made[1].as_ref()));
         let json: Value = serde_json::from_slice(c.object_json()).unwrap_or_default();
         assert_eq!(&json, updated.as_ref());
 

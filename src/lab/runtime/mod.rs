@@ -841,15 +841,17 @@ impl Kubelet {
         let (svcs, slices, eps) = (k.services.key(), k.slices.key(), k.endpoints.key());
         let mut keys = BTreeSet::new();
         for c in &changes {
-            let ns = meta::meta_str(&c.object, "namespace").to_string();
-            let name = if c.resource == svcs || c.resource == eps {
-                meta::meta_str(&c.object, "name")
-            } else if c.resource == slices {
-                c.object["metadata"]["labels"]["kubernetes.io/service-name"]
+            if c.resource != svcs && c.resource != eps && c.resource != slices {
+                continue;
+            }
+            let obj = c.value();
+            let ns = meta::meta_str(&obj, "namespace").to_string();
+            let name = if c.resource == slices {
+                obj["metadata"]["labels"]["kubernetes.io/service-name"]
                     .as_str()
                     .unwrap_or_default()
             } else {
-                continue;
+                meta::meta_str(&obj, "name")
             };
             if !name.is_empty() {
                 keys.insert((ns, name.to_string()));
