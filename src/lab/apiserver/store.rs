@@ -977,8 +977,8 @@ impl Store {
     }
 }
 
-fn lookup<'a>(
-    state: &'a State,
+fn lookup(
+    state: &State,
     def: &ResourceDef,
     ns: Option<&str>,
     name: &str,

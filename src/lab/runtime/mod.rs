@@ -813,10 +813,7 @@ impl Kubelet {
                     limit: Some(ENDPOINTS_PAGE),
                     ..ListQuery::default()
                 };
-                loop {
-                    let Ok(page) = self.obj.store.list(&k.services, &q) else {
-                        break;
-                    };
+                while let Ok(page) = self.obj.store.list(&k.services, &q) {
                     for svc in &page.items {
                         self.endpoints_of(svc, &pods);
                     }
