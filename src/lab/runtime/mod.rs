@@ -1006,6 +1006,30 @@ mod tests {
             })
         })
         .await;
+        // With the pods settled, passes read only what changed: a Service created now, and
+        // a slice deleted by hand, get their slices all the same.
+        let slice_of = |o: &Objects, svc: &str| {
+            o.list(&o.k.slices).into_iter().find(|s| {
+                s["metadata"]["labels"]["kubernetes.io/service-name"] == svc
+                    && s["endpoints"].as_array().is_some_and(|e| e.len() == 2)
+            })
+        };
+        let svc2 = json!({"metadata": {"name": "web2"}, "spec": {"selector": {"app": "web"},
+            "ports": [{"port": 8080, "targetPort": 80}]}});
+        store
+            .create(&o.k.services, Some("default"), svc2, &w)
+            .unwrap();
+        until(&o, "a slice for a Service created later", |o| {
+            slice_of(o, "web2").is_some()
+        })
+        .await;
+        let old = slice_of(&o, "web").unwrap();
+        o.delete(&o.k.slices, &old);
+        until(&o, "the deleted slice written again", |o| {
+            slice_of(o, "web").is_some_and(|s| s["metadata"]["uid"] != old["metadata"]["uid"])
+        })
+        .await;
+
         let agents: Vec<String> = o
             .list(&o.k.pods)
             .iter()
