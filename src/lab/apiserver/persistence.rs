@@ -24,7 +24,7 @@ use serde_json::Value;
 use tokio::task::JoinHandle;
 
 use super::meta;
-use super::store::{Change, EventType, Snapshot, Store};
+use super::store::{Change, EventType, Snapshot, Store, Stored, StoredSnapshot};
 
 /// The log is compacted once it holds more bytes than the last snapshot, and at least this.
 pub const COMPACT_MIN: u64 = 8 << 20;
@@ -101,22 +101,31 @@ pub fn segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>, PersistError> {
 
 /// Serialize a snapshot: `{"resourceVersion": N, "objects": [{"resource": .., "object": ..}]}`.
 pub fn encode(snap: &Snapshot) -> Vec<u8> {
+    encode_entries(snap.resource_version, &snap.objects, |obj, out| {
+        let _ = serde_json::to_writer(out, obj.as_ref());
+    })
+}
+
+/// `encode` for a snapshot in the store's own form (the same bytes).
+pub fn encode_stored(snap: &StoredSnapshot) -> Vec<u8> {
+    encode_entries(snap.resource_version, &snap.objects, Stored::write_json)
+}
+
+fn encode_entries<T>(
+    rv: u64,
+    objects: &[(String, T)],
+    write: impl Fn(&T, &mut Vec<u8>),
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 * 1024);
-    out.extend_from_slice(
-        format!(
-            "{{\"resourceVersion\":{},\"objects\":[",
-            snap.resource_version
-        )
-        .as_bytes(),
-    );
-    for (i, (res, obj)) in snap.objects.iter().enumerate() {
+    out.extend_from_slice(format!("{{\"resourceVersion\":{rv},\"objects\":[").as_bytes());
+    for (i, (res, obj)) in objects.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
         out.extend_from_slice(b"\n{\"resource\":");
         let _ = serde_json::to_writer(&mut out, res);
         out.extend_from_slice(b",\"object\":");
-        let _ = serde_json::to_writer(&mut out, obj.as_ref());
+        write(obj, &mut out);
         out.push(b'}');
     }
     out.extend_from_slice(b"\n]}\n");
@@ -349,8 +358,8 @@ impl Segment {
 
 /// Write `snap` as the new snapshot, then delete the segments before `keep_from`, whose
 /// changes it holds. Returns the snapshot's size.
-fn compact(dir: &Path, snap: &Snapshot, keep_from: u64) -> Result<u64, PersistError> {
-    let bytes = encode(snap);
+fn compact(dir: &Path, snap: &StoredSnapshot, keep_from: u64) -> Result<u64, PersistError> {
+    let bytes = encode_stored(snap);
     write_atomic(&state_file(dir), &bytes, 0o600)?;
     for (n, path) in segments(dir)? {
         if n < keep_from {
@@ -394,7 +403,7 @@ impl Writer {
             Ok(Err(e)) => return report(&e),
             Err(_) => return,
         }
-        let Ok(snap) = self.store.snapshot() else {
+        let Ok(snap) = self.store.stored_snapshot() else {
             return;
         };
         let snap_rv = snap.resource_version;
@@ -560,15 +569,13 @@ mod tests {
     }
 
     fn change(rv: u64, kind: EventType, name: &str) -> Change {
-        Change {
+        Change::new(
             rv,
             kind,
-            resource: "/v1/configmaps".into(),
-            object: Arc::new(json!({"metadata": {"name": name, "namespace": "default",
+            "/v1/configmaps".into(),
+            Arc::new(json!({"metadata": {"name": name, "namespace": "default",
                 "resourceVersion": rv.to_string()}, "data": {"rv": rv.to_string()}})),
-            previous: None,
-            encoded: Arc::default(),
-        }
+        )
     }
 
     #[test]
@@ -578,7 +585,7 @@ mod tests {
             resource_version: 2,
             objects: vec![(
                 "/v1/configmaps".into(),
-                change(2, EventType::Added, "a").object,
+                change(2, EventType::Added, "a").value(),
             )],
         };
         assert!(save(&dir.0, &base).is_ok());

@@ -712,8 +712,8 @@ mod tests {
             store
                 .read(|v| {
                     let inc = v.service_allocations().held();
-                    let rebuilt =
-                        Allocations::of(v.objects(SERVICES_KEY).map(|s| s.as_ref())).held();
+                    let all: Vec<_> = v.objects(SERVICES_KEY).collect();
+                    let rebuilt = Allocations::of(all.iter().map(|s| s.as_ref())).held();
                     (inc == rebuilt, format!("{inc:?}\nvs\n{rebuilt:?}"))
                 })
                 .unwrap_or((false, "store lock".into()))
@@ -748,11 +748,11 @@ mod tests {
                             // The incremental view and a rebuild from the other Services
                             // (what the server did before) decide the same.
                             let decided = store.read(|v| {
-                                let others = v
+                                let others: Vec<_> = v
                                     .objects(SERVICES_KEY)
                                     .filter(|s| s["metadata"]["uid"] != old["metadata"]["uid"])
-                                    .map(|s| s.as_ref());
-                                let rebuilt = Allocations::of(others);
+                                    .collect();
+                                let rebuilt = Allocations::of(others.iter().map(|s| s.as_ref()));
                                 let (mut a, mut b) = (new.clone(), new.clone());
                                 let ra = prepare_update(&old, &mut a, v.service_allocations().taken_without(&old));
                                 let rb = prepare_update(&old, &mut b, rebuilt.taken());

@@ -9,7 +9,7 @@
 //! (Service allocation, CRDs, namespaces, Events) is an admission hook (`admission`), which
 //! every write passes through. No I/O and no timers here.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use serde_json::{json, Value};
@@ -18,6 +18,7 @@ use tokio::sync::watch;
 use super::admission::{Admission, Deletion, Operation, Request, UserInfo};
 use super::defaults;
 use super::error::ApiError;
+use super::events::{CORE_EVENTS, NEW_EVENTS};
 use super::logs::LogBuffers;
 use super::meta;
 use super::patch::{self, PatchKind, PatchRequest};
@@ -32,7 +33,60 @@ pub type ObjectKey = (String, String);
 pub type ObjectRef = (String, ObjectKey);
 
 /// Objects of one resource type, by key.
-pub(super) type Bucket = BTreeMap<ObjectKey, Arc<Value>>;
+pub(super) type Bucket = BTreeMap<ObjectKey, Stored>;
+
+/// The resources whose numbers grow with the Services a cluster holds (a Service brings its
+/// Endpoints, its EndpointSlice and its Events): the store keeps these as JSON bytes.
+const COMPACT: [&str; 5] = [
+    SERVICES_KEY,
+    CORE_EVENTS,
+    NEW_EVENTS,
+    "/v1/endpoints",
+    "discovery.k8s.io/v1/endpointslices",
+];
+
+/// An object as the store keeps it. A `serde_json::Value` tree costs several times its JSON
+/// text (each map, however small, is a B-tree node of about 600 bytes): at 50,000 Services
+/// the trees of the resources in [`COMPACT`] alone took most of a gigabyte. Those are kept as
+/// their JSON and parsed when read; the rest (RBAC rules, namespaces, pods, read on every
+/// request or every runtime pass, and few) stay trees.
+#[derive(Debug, Clone)]
+pub enum Stored {
+    Tree(Arc<Value>),
+    Json(Arc<[u8]>),
+}
+
+impl Stored {
+    /// The stored form of `obj` as an object of resource `res`.
+    fn new(res: &str, obj: &Arc<Value>) -> Stored {
+        if !COMPACT.contains(&res) {
+            return Stored::Tree(obj.clone());
+        }
+        match serde_json::to_vec(obj.as_ref()) {
+            Ok(json) => Stored::Json(Arc::from(json)),
+            Err(_) => Stored::Tree(obj.clone()),
+        }
+    }
+
+    /// The object. The JSON was written by `new` from a `Value`, so it parses; were it not to,
+    /// the result is `null` rather than a panic.
+    pub fn value(&self) -> Arc<Value> {
+        match self {
+            Stored::Tree(v) => v.clone(),
+            Stored::Json(b) => Arc::new(serde_json::from_slice(b).unwrap_or(Value::Null)),
+        }
+    }
+
+    /// Append the object's JSON to `out`, without building a tree.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        match self {
+            Stored::Tree(v) => {
+                let _ = serde_json::to_writer(out, v.as_ref());
+            }
+            Stored::Json(b) => out.extend_from_slice(b),
+        }
+    }
+}
 
 /// What happened to an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,19 +114,47 @@ pub struct Change {
     pub kind: EventType,
     /// The resource key (`group/version/plural`).
     pub resource: String,
-    pub object: Arc<Value>,
+    /// The object, in the store's form: the history of a compact kind holds JSON, shared
+    /// with the store while the object is current.
+    pub object: Stored,
     /// The object before a modification, so watches with selectors can tell an object that
     /// stopped (or started) matching.
-    pub previous: Option<Arc<Value>>,
-    /// `object` as JSON, serialized once for every watcher and the change log.
+    pub previous: Option<Stored>,
+    /// `object` as JSON when it is a tree, serialized once for every watcher and the change log.
     pub encoded: Arc<OnceLock<Vec<u8>>>,
 }
 
 impl Change {
+    /// A change of an object kept as a tree.
+    pub fn new(rv: u64, kind: EventType, resource: String, object: Arc<Value>) -> Change {
+        Change {
+            rv,
+            kind,
+            resource,
+            object: Stored::Tree(object),
+            previous: None,
+            encoded: Arc::default(),
+        }
+    }
+
+    /// The object.
+    pub fn value(&self) -> Arc<Value> {
+        self.object.value()
+    }
+
+    /// The object before a modification.
+    pub fn previous_value(&self) -> Option<Arc<Value>> {
+        self.previous.as_ref().map(Stored::value)
+    }
+
     /// The object as JSON (serialized on first use, shared by every clone of this change).
     pub fn object_json(&self) -> &[u8] {
-        self.encoded
-            .get_or_init(|| serde_json::to_vec(self.object.as_ref()).unwrap_or_default())
+        match &self.object {
+            Stored::Json(b) => b,
+            Stored::Tree(v) => self
+                .encoded
+                .get_or_init(|| serde_json::to_vec(v.as_ref()).unwrap_or_default()),
+        }
     }
 }
 
@@ -132,6 +214,13 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
+    /// Does every object pass (no namespace, no selectors)?
+    pub fn matches_all(&self) -> bool {
+        self.namespace.is_none()
+            && self.labels == LabelSelector::default()
+            && self.fields == FieldSelector::default()
+    }
+
     /// Does an object pass the namespace and selectors?
     pub fn matches(&self, obj: &Value) -> bool {
         self.namespace
@@ -159,6 +248,14 @@ pub struct Snapshot {
     pub objects: Vec<(String, Arc<Value>)>,
 }
 
+/// A snapshot in the store's own form (compact objects stay JSON), for the persistence
+/// writer's compactions: taking it under the lock copies no object.
+#[derive(Debug, Clone)]
+pub struct StoredSnapshot {
+    pub resource_version: u64,
+    pub objects: Vec<(String, Stored)>,
+}
+
 #[derive(Debug, Default)]
 pub(super) struct State {
     pub(super) rv: u64,
@@ -176,8 +273,10 @@ pub(super) struct State {
 pub(super) struct Index {
     /// The clusterIPs and node ports the stored Services hold.
     services: Allocations,
-    /// Owner uid -> the objects that name it in their ownerReferences.
-    dependents: HashMap<String, BTreeSet<ObjectRef>>,
+    /// Owner uid -> the objects that name it in their ownerReferences, sorted (a sorted `Vec`
+    /// rather than a `BTreeSet`: most owners have one or two dependents, and a set's first
+    /// node costs about 800 bytes however few it holds).
+    dependents: HashMap<String, Vec<ObjectRef>>,
     /// The uid of every stored object, so an owner's existence is a lookup.
     uids: HashSet<String>,
 }
@@ -198,10 +297,11 @@ impl Index {
         }
         self.uids.insert(meta::meta_str(obj, "uid").to_string());
         for uid in Self::owner_uids(obj) {
-            self.dependents
-                .entry(uid.to_string())
-                .or_default()
-                .insert((res.to_string(), key.clone()));
+            let list = self.dependents.entry(uid.to_string()).or_default();
+            let entry = (res.to_string(), key.clone());
+            if let Err(at) = list.binary_search(&entry) {
+                list.insert(at, entry);
+            }
         }
     }
 
@@ -211,9 +311,11 @@ impl Index {
         }
         self.uids.remove(meta::meta_str(obj, "uid"));
         for uid in Self::owner_uids(obj) {
-            if let Some(set) = self.dependents.get_mut(uid) {
-                set.remove(&(res.to_string(), key.clone()));
-                if set.is_empty() {
+            if let Some(list) = self.dependents.get_mut(uid) {
+                if let Ok(at) = list.binary_search(&(res.to_string(), key.clone())) {
+                    list.remove(at);
+                }
+                if list.is_empty() {
                     self.dependents.remove(uid);
                 }
             }
@@ -238,15 +340,16 @@ pub struct View<'a> {
 
 impl<'a> View<'a> {
     /// One object.
-    pub fn get(&self, resource: &str, ns: &str, name: &str) -> Option<&'a Arc<Value>> {
+    pub fn get(&self, resource: &str, ns: &str, name: &str) -> Option<Arc<Value>> {
         self.state
             .buckets
             .get(resource)?
             .get(&(ns.to_string(), name.to_string()))
+            .map(Stored::value)
     }
 
     /// Every object of a resource.
-    pub fn objects(&self, resource: &str) -> impl Iterator<Item = &'a Arc<Value>> {
+    pub fn objects(&self, resource: &str) -> impl Iterator<Item = Arc<Value>> + 'a {
         self.objects_with_keys(resource).map(|(_, o)| o)
     }
 
@@ -254,8 +357,44 @@ impl<'a> View<'a> {
     pub fn objects_with_keys(
         &self,
         resource: &str,
-    ) -> impl Iterator<Item = (&'a ObjectKey, &'a Arc<Value>)> {
-        self.state.buckets.get(resource).into_iter().flatten()
+    ) -> impl Iterator<Item = (&'a ObjectKey, Arc<Value>)> + 'a {
+        self.state
+            .buckets
+            .get(resource)
+            .into_iter()
+            .flatten()
+            .map(|(k, o)| (k, o.value()))
+    }
+
+    /// One object of a resource the store keeps as a tree (none of [`COMPACT`]), borrowed
+    /// for as long as the view lives; `None` for the compact ones (read those with `get`).
+    pub fn tree(&self, resource: &str, ns: &str, name: &str) -> Option<&'a Arc<Value>> {
+        match self
+            .state
+            .buckets
+            .get(resource)?
+            .get(&(ns.to_string(), name.to_string()))?
+        {
+            Stored::Tree(v) => Some(v),
+            Stored::Json(_) => None,
+        }
+    }
+
+    /// Every object of a resource kept as a tree, borrowed, with its key (nothing for the
+    /// resources in [`COMPACT`]: read those with `objects_with_keys`).
+    pub fn trees(
+        &self,
+        resource: &str,
+    ) -> impl Iterator<Item = (&'a ObjectKey, &'a Arc<Value>)> + 'a {
+        self.state
+            .buckets
+            .get(resource)
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, o)| match o {
+                Stored::Tree(v) => Some((k, v)),
+                Stored::Json(_) => None,
+            })
     }
 
     /// The clusterIPs and node ports held by the stored Services.
@@ -264,11 +403,11 @@ impl<'a> View<'a> {
     }
 
     /// Every object: resource key, object key, object.
-    pub fn entries(&self) -> impl Iterator<Item = (&'a str, &'a ObjectKey, &'a Arc<Value>)> {
+    pub fn entries(&self) -> impl Iterator<Item = (&'a str, &'a ObjectKey, Arc<Value>)> + 'a {
         self.state
             .buckets
             .iter()
-            .flat_map(|(res, b)| b.iter().map(move |(k, o)| (res.as_str(), k, o)))
+            .flat_map(|(res, b)| b.iter().map(move |(k, o)| (res.as_str(), k, o.value())))
     }
 }
 
@@ -422,7 +561,7 @@ impl Store {
         name: &str,
     ) -> Result<Arc<Value>, ApiError> {
         let state = self.lock()?;
-        lookup(&state, def, ns, name).cloned()
+        lookup(&state, def, ns, name)
     }
 
     /// List objects matching a query, one page at a time.
@@ -448,12 +587,13 @@ impl Store {
             let range = bucket
                 .range((start, Bound::Unbounded))
                 .take_while(|(k, _)| ns.is_none_or(|ns| k.0 == ns));
-            for (key, obj) in range {
-                if !q.matches(obj) {
+            for (key, stored) in range {
+                let obj = stored.value();
+                if !q.matches(&obj) {
                     continue;
                 }
                 if items.len() < limit {
-                    items.push(obj.clone());
+                    items.push(obj);
                     if items.len() == limit {
                         next = Some(key.clone());
                     }
@@ -507,7 +647,7 @@ impl Store {
         opts: &WriteOptions,
     ) -> Result<Arc<Value>, ApiError> {
         let mut state = self.lock()?;
-        let old = lookup(&state, def, ns, name)?.clone();
+        let old = lookup(&state, def, ns, name)?;
         let out = self.update_locked(&mut state, def, &old, obj, sub, opts)?;
         self.notify(&state);
         Ok(out)
@@ -526,7 +666,7 @@ impl Store {
         let PatchRequest { kind, body } = req;
         let mut state = self.lock()?;
         let old = match lookup(&state, def, ns, name) {
-            Ok(o) => o.clone(),
+            Ok(o) => o,
             Err(_) if kind == PatchKind::Apply && sub == Subresource::Main => {
                 let mut obj = body.clone();
                 if let Some(m) = meta::meta_mut(&mut obj) {
@@ -575,7 +715,7 @@ impl Store {
         opts: &DeleteOptions,
     ) -> Result<Arc<Value>, ApiError> {
         let mut state = self.lock()?;
-        let target = lookup(&state, def, ns, name)?.clone();
+        let target = lookup(&state, def, ns, name)?;
         let key = (
             meta::meta_str(&target, "namespace").to_string(),
             name.to_string(),
@@ -663,9 +803,23 @@ impl Store {
         let objects = state
             .buckets
             .iter()
-            .flat_map(|(res, b)| b.values().map(move |o| (res.clone(), o.clone())))
+            .flat_map(|(res, b)| b.values().map(move |o| (res.clone(), o.value())))
             .collect();
         Ok(Snapshot {
+            resource_version: state.rv,
+            objects,
+        })
+    }
+
+    /// Every object in its stored form and the rv, for the persistence writer.
+    pub fn stored_snapshot(&self) -> Result<StoredSnapshot, ApiError> {
+        let state = self.lock()?;
+        let objects = state
+            .buckets
+            .iter()
+            .flat_map(|(res, b)| b.values().map(move |o| (res.clone(), o.clone())))
+            .collect();
+        Ok(StoredSnapshot {
             resource_version: state.rv,
             objects,
         })
@@ -686,13 +840,14 @@ impl Store {
                 meta::meta_str(&obj, "namespace").to_string(),
                 meta::meta_str(&obj, "name").to_string(),
             );
+            let stored = Stored::new(&res, &obj);
             let previous = state
                 .buckets
                 .entry(res.clone())
                 .or_default()
-                .insert(key.clone(), obj.clone());
+                .insert(key.clone(), stored);
             if let Some(previous) = previous {
-                state.index.remove(&res, &key, &previous);
+                state.index.remove(&res, &key, &previous.value());
             }
             state.index.add(&res, &key, &obj);
         }
@@ -827,12 +982,12 @@ impl Store {
     }
 }
 
-fn lookup<'a>(
-    state: &'a State,
+fn lookup(
+    state: &State,
     def: &ResourceDef,
     ns: Option<&str>,
     name: &str,
-) -> Result<&'a Arc<Value>, ApiError> {
+) -> Result<Arc<Value>, ApiError> {
     let ns = if def.namespaced {
         ns.unwrap_or("default")
     } else {
@@ -842,6 +997,7 @@ fn lookup<'a>(
         .buckets
         .get(&def.key())
         .and_then(|b| b.get(&(ns.to_string(), name.to_string())))
+        .map(Stored::value)
         .ok_or_else(|| ApiError::not_found(&def.qualified(), name))
 }
 
@@ -1007,13 +1163,14 @@ fn commit(
     state.rv += 1;
     meta::set_resource_version(&mut obj, state.rv);
     let obj = Arc::new(obj);
+    let stored = Stored::new(res, &obj);
     let previous = state
         .buckets
         .entry(res.to_string())
         .or_default()
-        .insert(key.clone(), obj.clone());
+        .insert(key.clone(), stored.clone());
     if let Some(previous) = &previous {
-        state.index.remove(res, &key, previous);
+        state.index.remove(res, &key, &previous.value());
     }
     state.index.add(res, &key, &obj);
     let kind = if previous.is_some() {
@@ -1025,7 +1182,7 @@ fn commit(
         rv: state.rv,
         kind,
         resource: res.to_string(),
-        object: obj.clone(),
+        object: stored,
         previous,
         encoded: Arc::default(),
     };
@@ -1040,17 +1197,17 @@ fn remove_locked(
     key: &(String, String),
     cap: usize,
 ) -> Option<Arc<Value>> {
-    let old = state.buckets.get_mut(res)?.remove(key)?;
+    let old = state.buckets.get_mut(res)?.remove(key)?.value();
     state.index.remove(res, key, &old);
     state.rv += 1;
-    let mut obj = (*old).clone();
+    let mut obj = Arc::unwrap_or_clone(old);
     meta::set_resource_version(&mut obj, state.rv);
     let obj = Arc::new(obj);
     let change = Change {
         rv: state.rv,
         kind: EventType::Deleted,
         resource: res.to_string(),
-        object: obj.clone(),
+        object: Stored::new(res, &obj),
         previous: None,
         encoded: Arc::default(),
     };
@@ -1078,7 +1235,7 @@ fn collect_owned(state: &State, uid: &str, out: &mut Vec<ObjectRef>) {
             continue;
         };
         if !out.contains(entry) {
-            collect_owned(state, meta::meta_str(obj, "uid"), out);
+            collect_owned(state, meta::meta_str(&obj.value(), "uid"), out);
             out.push(entry.clone());
         }
     }
@@ -1096,6 +1253,139 @@ mod tests {
             (Some(cm), Some(svc)) => (s, cm, svc),
             _ => unreachable!("built-in resources are registered"),
         }
+    }
+
+    /// Services (one of the compact kinds) are kept as JSON: what a get, a list, a label or
+    /// field selector, a view, a watch change and a snapshot see is what the write returned,
+    /// and updates and deletes keep the indexes and the watch history as before.
+    #[test]
+    fn compact_objects_read_back_as_written() {
+        let (s, cm, svc) = store();
+        let o = WriteOptions::default();
+        let mut made = Vec::new();
+        for (i, app) in ["web", "db", "web"].iter().enumerate() {
+            let body = json!({"metadata": {"name": format!("s{i}"), "labels": {"app": app}},
+                "spec": {"type": "LoadBalancer", "ports": [{"port": 80, "protocol": "TCP"}],
+                         "weights": [1.5, -2, 18446744073709551615u64]}});
+            let out = s.create(&svc, Some("default"), body, &o);
+            made.push(out.unwrap_or_else(|e| panic!("create s{i}: {e:?}")));
+        }
+        let plain = s.create(&cm, Some("default"), json!({"metadata": {"name": "c"}}), &o);
+        assert!(plain.is_ok());
+        let state = s.lock().unwrap_or_else(|e| panic!("{e:?}"));
+        let bucket = state.buckets.get(SERVICES_KEY);
+        assert!(bucket.is_some_and(|b| b.values().all(|v| matches!(v, Stored::Json(_)))));
+        let cms = state.buckets.get(&cm.key());
+        assert!(cms.is_some_and(|b| b.values().all(|v| matches!(v, Stored::Tree(_)))));
+        drop(state);
+
+        for m in &made {
+            let name = meta::meta_str(m, "name");
+            let got = s.get(&svc, Some("default"), name);
+            assert_eq!(got.ok().as_deref(), Some(m.as_ref()));
+            let viewed = s.read(|v| v.get(SERVICES_KEY, "default", name));
+            assert_eq!(viewed.ok().flatten().as_deref(), Some(m.as_ref()));
+            // Compact objects are not lent out as trees.
+            assert!(s
+                .read(|v| v.tree(SERVICES_KEY, "default", name).is_none())
+                .unwrap_or(false));
+        }
+        let list = |q: ListQuery| -> Vec<String> {
+            s.list(&svc, &q)
+                .map(|p| {
+                    p.items
+                        .iter()
+                        .map(|o| meta::meta_str(o, "name").to_string())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let all = list(ListQuery::default());
+        assert_eq!(all, ["kubernetes", "s0", "s1", "s2"]);
+        let labels = LabelSelector::parse("app=web").unwrap_or_else(|e| panic!("{e:?}"));
+        let web = ListQuery {
+            labels,
+            ..ListQuery::default()
+        };
+        assert_eq!(list(web), ["s0", "s2"]);
+        let fields = FieldSelector::parse("metadata.name=s1").unwrap_or_else(|e| panic!("{e:?}"));
+        let by_name = ListQuery {
+            fields,
+            ..ListQuery::default()
+        };
+        assert_eq!(list(by_name), ["s1"]);
+        let page = s.list(
+            &svc,
+            &ListQuery {
+                limit: Some(2),
+                ..ListQuery::default()
+            },
+        );
+        assert_eq!(
+            page.ok().and_then(|p| p.next),
+            Some(("default".into(), "s0".into()))
+        );
+
+        // An update: the change carries the old object and the new one's JSON.
+        let rv = s.resource_version();
+        let mut new = (*made[1]).clone();
+        new["metadata"]["labels"]["app"] = json!("web");
+        let updated = s.replace(&svc, Some("default"), "s1", new, Subresource::Main, &o);
+        let updated = updated.unwrap_or_else(|e| panic!("{e:?}"));
+        let (changes, _) = s.changes_since(rv).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(changes.len(), 1);
+        let c = &changes[0];
+        assert_eq!(c.kind, EventType::Modified);
+        assert!(matches!(c.object, Stored::Json(_)));
+        assert_eq!(c.value().as_ref(), updated.as_ref());
+        assert_eq!(c.previous_value().as_deref(), Some(made[1].as_ref()));
+        let json: Value = serde_json::from_slice(c.object_json()).unwrap_or_default();
+        assert_eq!(&json, updated.as_ref());
+
+        // The snapshot holds the stored objects, and restoring it gives the same store.
+        let snap = s.snapshot().unwrap_or_else(|e| panic!("{e:?}"));
+        let (t, _, svc2) = store();
+        assert!(t.restore(snap.clone()).is_ok());
+        assert_eq!(
+            t.get(&svc2, Some("default"), "s1").ok().as_deref(),
+            Some(updated.as_ref())
+        );
+        let again = t.snapshot().unwrap_or_else(|e| panic!("{e:?}"));
+        let mut a: Vec<_> = snap
+            .objects
+            .iter()
+            .map(|(r, o)| (r.clone(), o.to_string()))
+            .collect();
+        let mut b: Vec<_> = again
+            .objects
+            .iter()
+            .map(|(r, o)| (r.clone(), o.to_string()))
+            .collect();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b);
+
+        // The persistence writer's compact snapshot writes the same bytes.
+        use super::super::persistence;
+        let stored = s.stored_snapshot().unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            String::from_utf8_lossy(&persistence::encode_stored(&stored)),
+            String::from_utf8_lossy(&persistence::encode(&snap))
+        );
+
+        // A delete returns the object last stored and leaves no uid behind.
+        let uid = meta::meta_str(&updated, "uid").to_string();
+        let gone = s.delete(&svc, Some("default"), "s1", &DeleteOptions::default());
+        let gone = gone.unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(gone["spec"], updated["spec"]);
+        let state = s.lock().unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(!state.index.uids.contains(&uid));
+        let all: Vec<Arc<Value>> = state.buckets[SERVICES_KEY]
+            .values()
+            .map(Stored::value)
+            .collect();
+        let rebuilt = Allocations::of(all.iter().map(|s| s.as_ref()));
+        assert_eq!(state.index.services.held(), rebuilt.held());
     }
 
     #[test]

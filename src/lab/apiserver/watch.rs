@@ -145,8 +145,12 @@ impl WatchState {
     /// The event type this watch sees for a change: an object that starts matching the
     /// selectors is ADDED, one that stops matching is DELETED, as on a real server.
     fn event_kind(&self, c: &Change) -> Option<&'static str> {
-        let now = self.req.query.matches(&c.object);
-        let before = c.previous.as_ref().map(|p| self.req.query.matches(p));
+        if self.req.query.matches_all() {
+            // Nothing to read in the object (a compact one would be parsed for nothing).
+            return Some(c.kind.as_str());
+        }
+        let now = self.req.query.matches(&c.value());
+        let before = c.previous_value().map(|p| self.req.query.matches(&p));
         match (c.kind, before, now) {
             (EventType::Modified, Some(false), true) => Some("ADDED"),
             (EventType::Modified, Some(true), false) => Some("DELETED"),
@@ -166,7 +170,7 @@ impl WatchState {
                     if let Some(kind) = self.event_kind(c) {
                         // Every watcher of this change shares one serialization of it.
                         let line = if self.req.table {
-                            self.object_line(kind, &c.object)
+                            self.object_line(kind, &c.value())
                         } else {
                             event_line_raw(kind, c.object_json())
                         };

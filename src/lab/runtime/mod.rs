@@ -11,7 +11,7 @@ pub mod objects;
 pub mod router_page;
 pub mod store_api;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -26,6 +26,7 @@ use self::components::{Launch, Role, Task};
 use self::objects as ob;
 use self::store_api::Objects;
 use super::apiserver::logs::LogKey;
+use super::apiserver::store::ListQuery;
 use super::apiserver::{meta, Store, Subresource};
 use super::net::VirtualNet;
 use super::routers::{self, RouterMode, RouterStatus, RunningRouter};
@@ -151,6 +152,7 @@ impl Runtime {
             router_owner: BTreeMap::new(),
             next_ip: 2,
             leases_renewed: None,
+            endpoints_seen: None,
         };
         let task = tokio::spawn(kubelet.run(rx));
         Some(Runtime { stop, task, shared })
@@ -187,7 +189,21 @@ struct Kubelet {
     next_ip: u32,
     /// When the node leases were last renewed (the kubelet's heartbeat, every 10 s).
     leases_renewed: Option<std::time::Instant>,
+    /// What the last endpoints pass saw, so the next one reads only the Services whose
+    /// endpoints may have changed.
+    endpoints_seen: Option<EndpointsSeen>,
 }
+
+/// The store's resourceVersion when an endpoints pass began, and the pods it read (their
+/// keys and resourceVersions).
+struct EndpointsSeen {
+    rv: u64,
+    pods: Vec<String>,
+}
+
+/// Services read per page by a full endpoints pass (a page at a time, so that a pass over
+/// 50,000 Services does not hold them all at once).
+const ENDPOINTS_PAGE: usize = 1000;
 
 /// The kubelet renews its node lease every 10 s; the lease lasts 40 s.
 const LEASE_RENEW: Duration = Duration::from_secs(10);
@@ -762,17 +778,95 @@ impl Kubelet {
         self.obj.set_status(&self.obj.k.deployments, d, status);
     }
 
-    fn endpoints(&self) {
+    /// Keep each selector Service's EndpointSlice and Endpoints in line with the ready pods it
+    /// selects. While the pods stay the same, only the Services that changed (or whose slice or
+    /// Endpoints did) since the last pass are read; otherwise every Service, a page at a time.
+    fn endpoints(&mut self) {
         let k = &self.obj.k;
+        let rv = self.obj.store.resource_version();
         let pods = self.obj.list(&k.pods);
-        for svc in self.obj.list(&k.services) {
+        let fingerprint: Vec<String> = pods
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}/{}@{}",
+                    meta::meta_str(p, "namespace"),
+                    meta::meta_str(p, "name"),
+                    meta::meta_str(p, "resourceVersion")
+                )
+            })
+            .collect();
+        let changed = match &self.endpoints_seen {
+            Some(seen) if seen.pods == fingerprint => self.services_touched_since(seen.rv),
+            _ => None,
+        };
+        match changed {
+            Some(keys) => {
+                for (ns, name) in keys {
+                    if let Some(svc) = self.obj.get(&k.services, &ns, &name) {
+                        self.endpoints_of(&svc, &pods);
+                    }
+                }
+            }
+            None => {
+                let mut q = ListQuery {
+                    limit: Some(ENDPOINTS_PAGE),
+                    ..ListQuery::default()
+                };
+                while let Ok(page) = self.obj.store.list(&k.services, &q) {
+                    for svc in &page.items {
+                        self.endpoints_of(svc, &pods);
+                    }
+                    match page.next {
+                        Some(next) => q.continue_after = Some(next),
+                        None => break,
+                    }
+                }
+            }
+        }
+        self.endpoints_seen = Some(EndpointsSeen {
+            rv,
+            pods: fingerprint,
+        });
+    }
+
+    /// The Services (namespace, name) that changed after `rv`, or whose EndpointSlice or
+    /// Endpoints did; `None` when the store's history no longer reaches back that far.
+    fn services_touched_since(&self, rv: u64) -> Option<BTreeSet<(String, String)>> {
+        let k = &self.obj.k;
+        let (changes, _) = self.obj.store.changes_since(rv).ok()?;
+        let (svcs, slices, eps) = (k.services.key(), k.slices.key(), k.endpoints.key());
+        let mut keys = BTreeSet::new();
+        for c in &changes {
+            if c.resource != svcs && c.resource != eps && c.resource != slices {
+                continue;
+            }
+            let obj = c.value();
+            let ns = meta::meta_str(&obj, "namespace").to_string();
+            let name = if c.resource == slices {
+                obj["metadata"]["labels"]["kubernetes.io/service-name"]
+                    .as_str()
+                    .unwrap_or_default()
+            } else {
+                meta::meta_str(&obj, "name")
+            };
+            if !name.is_empty() {
+                keys.insert((ns, name.to_string()));
+            }
+        }
+        Some(keys)
+    }
+
+    fn endpoints_of(&self, svc: &Value, pods: &[Arc<Value>]) {
+        let k = &self.obj.k;
+        {
             let Some(sel) = svc["spec"]["selector"]
                 .as_object()
                 .filter(|s| !s.is_empty())
             else {
-                continue;
+                return;
             };
-            let ns = meta::meta_str(&svc, "namespace");
+            let ns = meta::meta_str(svc, "namespace");
             let ready: Vec<&Value> = pods
                 .iter()
                 .filter(|p| {
@@ -780,10 +874,10 @@ impl Kubelet {
                 })
                 .map(|p| p.as_ref())
                 .collect();
-            let slice = ob::endpoint_slice(&svc, &ready);
+            let slice = ob::endpoint_slice(svc, &ready);
             self.obj.upsert(&k.slices, slice, &["endpoints", "ports"]);
-            let mut eps = ob::endpoints(&svc, &ready);
-            eps["metadata"]["ownerReferences"] = json!([ob::owner_ref(&svc)]);
+            let mut eps = ob::endpoints(svc, &ready);
+            eps["metadata"]["ownerReferences"] = json!([ob::owner_ref(svc)]);
             self.obj.upsert(&k.endpoints, eps, &["subsets"]);
         }
     }
@@ -912,6 +1006,30 @@ mod tests {
             })
         })
         .await;
+        // With the pods settled, passes read only what changed: a Service created now, and
+        // a slice deleted by hand, get their slices all the same.
+        let slice_of = |o: &Objects, svc: &str| {
+            o.list(&o.k.slices).into_iter().find(|s| {
+                s["metadata"]["labels"]["kubernetes.io/service-name"] == svc
+                    && s["endpoints"].as_array().is_some_and(|e| e.len() == 2)
+            })
+        };
+        let svc2 = json!({"metadata": {"name": "web2"}, "spec": {"selector": {"app": "web"},
+            "ports": [{"port": 8080, "targetPort": 80}]}});
+        store
+            .create(&o.k.services, Some("default"), svc2, &w)
+            .unwrap();
+        until(&o, "a slice for a Service created later", |o| {
+            slice_of(o, "web2").is_some()
+        })
+        .await;
+        let old = slice_of(&o, "web").unwrap();
+        o.delete(&o.k.slices, &old);
+        until(&o, "the deleted slice written again", |o| {
+            slice_of(o, "web").is_some_and(|s| s["metadata"]["uid"] != old["metadata"]["uid"])
+        })
+        .await;
+
         let agents: Vec<String> = o
             .list(&o.k.pods)
             .iter()

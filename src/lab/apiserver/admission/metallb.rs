@@ -6,6 +6,8 @@
 //! as a real cluster's: `admission webhook "ipaddresspoolvalidationwebhook.metallb.io" denied
 //! the request: <MetalLB's message>`.
 
+use std::sync::Arc;
+
 use kube::api::DynamicObject;
 use serde_json::Value;
 
@@ -42,7 +44,7 @@ fn stored(view: &View<'_>, k: usize, ns: &str) -> Vec<DynamicObject> {
             if o["metadata"]["namespace"] != ns {
                 continue;
             }
-            if let Ok(d) = serde_json::from_value::<DynamicObject>((**o).clone()) {
+            if let Ok(d) = serde_json::from_value::<DynamicObject>(Arc::unwrap_or_clone(o)) {
                 if !out.iter().any(|x| x.metadata.name == d.metadata.name) {
                     out.push(d);
                 }
@@ -54,7 +56,7 @@ fn stored(view: &View<'_>, k: usize, ns: &str) -> Vec<DynamicObject> {
 
 /// The release of the installed controller (its image tag), else the newest.
 fn release(view: &View<'_>, ns: &str) -> crate::config::Version {
-    view.get("apps/v1/deployments", ns, "controller")
+    view.tree("apps/v1/deployments", ns, "controller")
         .and_then(|d| d["spec"]["template"]["spec"]["containers"][0]["image"].as_str())
         .map(crate::lab::runtime::components::metallb_version)
         .filter(|v| *v >= crate::config::Version::FIRST_CRD)

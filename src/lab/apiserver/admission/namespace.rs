@@ -30,7 +30,7 @@ impl AdmissionHook for NamespaceLifecycle {
         let ns = req.namespace;
         match view.get(NAMESPACES, "", ns) {
             None => Err(ApiError::not_found("namespaces", ns)),
-            Some(n) if terminating(n) => Err(ApiError::Forbidden(format!(
+            Some(n) if terminating(&n) => Err(ApiError::Forbidden(format!(
                 "{} \"{}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated",
                 req.def.qualified(),
                 req.name
@@ -72,7 +72,7 @@ pub fn terminating_namespaces(store: &Store) -> Vec<String> {
         .read(|view| {
             view.objects(NAMESPACES)
                 .filter(|n| terminating(n))
-                .map(|n| meta::meta_str(n, "name").to_string())
+                .map(|n| meta::meta_str(&n, "name").to_string())
                 .collect()
         })
         .unwrap_or_default()

@@ -18,7 +18,7 @@ fn reaggregate(tx: &mut Txn<'_>) {
     let updates: Vec<((String, String), Value)> = view
         .objects_with_keys(CLUSTER_ROLES)
         .filter_map(|(key, role)| {
-            let rules = aggregate(&view, role)?;
+            let rules = aggregate(&view, &role)?;
             if role["rules"].as_array() == Some(&rules) {
                 return None;
             }

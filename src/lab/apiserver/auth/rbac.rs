@@ -96,8 +96,8 @@ fn aggregated<'a>(view: &View<'a>, role: &Value) -> Vec<&'a Value> {
         return Vec::new();
     };
     let own = role["metadata"]["name"].as_str().unwrap_or_default();
-    view.objects(CLUSTER_ROLES)
-        .map(|r| r.as_ref())
+    view.trees(CLUSTER_ROLES)
+        .map(|(_, r)| r.as_ref())
         .filter(|r| r["metadata"]["name"].as_str() != Some(own))
         .filter(|r| selectors.iter().any(|s| selector_matches(s, r)))
         .collect()
@@ -123,13 +123,13 @@ fn cluster_role_rules<'a>(view: &View<'a>, role: &'a Value) -> Vec<&'a Value> {
 fn role_rules<'a>(view: &View<'a>, binding: &Value, ns: &str) -> Result<Vec<&'a Value>, String> {
     let name = binding["roleRef"]["name"].as_str().unwrap_or_default();
     match binding["roleRef"]["kind"].as_str() {
-        Some("ClusterRole") => match view.get(CLUSTER_ROLES, "", name) {
+        Some("ClusterRole") => match view.tree(CLUSTER_ROLES, "", name) {
             Some(role) => Ok(cluster_role_rules(view, role)),
             None => Err(format!(
                 "clusterrole.rbac.authorization.k8s.io \"{name}\" not found"
             )),
         },
-        Some("Role") => match view.get(ROLES, ns, name) {
+        Some("Role") => match view.tree(ROLES, ns, name) {
             Some(role) => Ok(role["rules"].as_array().into_iter().flatten().collect()),
             None => Err(format!(
                 "role.rbac.authorization.k8s.io \"{name}\" not found"
@@ -148,7 +148,7 @@ pub fn visit_rules(
     mut visit: impl FnMut(&Value) -> bool,
 ) -> (bool, Vec<String>) {
     let mut errors = Vec::new();
-    for b in view.objects(CLUSTER_ROLE_BINDINGS) {
+    for (_, b) in view.trees(CLUSTER_ROLE_BINDINGS) {
         if !binding_applies(b, user, "") {
             continue;
         }
@@ -164,7 +164,7 @@ pub fn visit_rules(
     if namespace.is_empty() {
         return (false, errors);
     }
-    for (key, b) in view.objects_with_keys(ROLE_BINDINGS) {
+    for (key, b) in view.trees(ROLE_BINDINGS) {
         if key.0 != namespace || !binding_applies(b, user, namespace) {
             continue;
         }
@@ -497,7 +497,7 @@ mod tests {
             stored.ok().flatten(),
             Some(json!([{"apiGroups": [""], "resources": ["nodes"], "verbs": ["list"]}]))
         );
-        let agg = s.read(|v| v.get(CLUSTER_ROLES, "", "agg").cloned());
+        let agg = s.read(|v| v.get(CLUSTER_ROLES, "", "agg"));
         let rules = s.read(|v| agg.ok().flatten().and_then(|r| aggregate(v, &r)));
         assert_eq!(rules.ok().flatten().map(|r| r.len()), Some(1));
 
