@@ -232,25 +232,6 @@ fn metallb_components_run_as_their_service_accounts_and_a_missing_permission_is_
     ));
 }
 
-/// The router pod of a tutorial lab.
-fn router_pod(lab: &Lab) -> String {
-    let pods = lab.k(&[
-        "get",
-        "pods",
-        "-n",
-        "metallb-system",
-        "-l",
-        "app=test-bgp-router",
-        "-o",
-        "name",
-    ]);
-    pods.lines()
-        .next()
-        .expect("a router pod")
-        .trim()
-        .to_string()
-}
-
 /// `kubectl exec` into router containers until `want` shows up in every answer.
 fn exec_until(lab: &Lab, pod: &str, container: &str, cmd: &[&str], want: &str) -> String {
     let mut args = vec!["exec", "-n", "metallb-system", pod, "-c", container, "--"];
@@ -273,7 +254,7 @@ fn exec_into_builtin_routers_and_simulated_containers() {
     }
     let lab = Lab::new("auth-exec");
     lab.up(&["--tutorial"]);
-    let pod = router_pod(&lab);
+    let pod = lab.router_pod();
     let bird = exec_until(
         &lab,
         &pod,
@@ -380,7 +361,7 @@ fn exec_into_real_bird_and_frr() {
     }
     let lab = Lab::new("auth-exec-real");
     lab.up(&["--tutorial", "--routers", "real"]);
-    let pod = router_pod(&lab);
+    let pod = lab.router_pod();
     // The real tools' own banners and layouts.
     let bird = exec_until(
         &lab,

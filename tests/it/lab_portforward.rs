@@ -9,24 +9,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::{free_port, have_kubectl, Lab, Pipe, Streaming};
 
-fn router_pod(lab: &Lab) -> String {
-    let pods = lab.k(&[
-        "get",
-        "pods",
-        "-n",
-        "metallb-system",
-        "-l",
-        "app=test-bgp-router",
-        "-o",
-        "name",
-    ]);
-    pods.lines()
-        .next()
-        .expect("a router pod")
-        .trim()
-        .to_string()
-}
-
 /// Start `kubectl -v=6 port-forward` and wait for its "Forwarding from" line.
 async fn forward(lab: &Lab, target: &str, ports: &str, env: &[(&str, &str)]) -> Streaming {
     let mut cmd = lab.kubectl_cmd();
@@ -71,7 +53,7 @@ async fn port_forward_to_router_status_page_speaker_metrics_and_errors() {
     }
     let lab = Lab::new("pf");
     lab.up(&["--tutorial"]);
-    let pod = router_pod(&lab);
+    let pod = lab.router_pod();
 
     // kubectl 1.32's default: SPDY tunnelled in WebSocket (a GET upgrade), then the plain SPDY
     // upgrade (a POST) that older kubectls and its fallback use. Both show the router page.

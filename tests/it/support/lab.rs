@@ -43,6 +43,25 @@ impl Lab {
         }
     }
 
+    /// The name (`pod/…`) of the test router pod of a lab with the routers applied.
+    pub fn router_pod(&self) -> String {
+        let pods = self.k(&[
+            "get",
+            "pods",
+            "-n",
+            "metallb-system",
+            "-l",
+            "app=test-bgp-router",
+            "-o",
+            "name",
+        ]);
+        pods.lines()
+            .next()
+            .expect("a router pod")
+            .trim()
+            .to_string()
+    }
+
     /// The lab API server in this process, with its state and kubeconfig in the lab directory.
     pub async fn start(tag: &str) -> Lab {
         Self::start_with(tag, |_| {}).await
