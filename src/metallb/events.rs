@@ -141,10 +141,14 @@ impl Recent {
             return None;
         }
         let stamp = self.touch(key);
+        // The map takes the new stamp before a compaction looks at it: otherwise the
+        // compaction drops the new entry of `order` as stale, and the key could never be
+        // forgotten again.
+        if let Some((_, s)) = self.map.get_mut(key) {
+            *s = stamp;
+        }
         self.compact();
-        let (seen, s) = self.map.get_mut(key)?;
-        *s = stamp;
-        Some(seen)
+        self.map.get_mut(key).map(|(seen, _)| seen)
     }
 
     /// Remember `seen` for `key`, forgetting the least recently used key past the bound.
@@ -333,6 +337,31 @@ mod tests {
         for i in 0..3 * REMEMBERED {
             r.insert(key(10_000 + i), seen(i));
         }
+        assert_eq!(r.len(), REMEMBERED);
+    }
+
+    #[test]
+    fn a_key_used_when_the_bookkeeping_is_compacted_can_still_be_forgotten() {
+        let mut r = Recent::default();
+        for i in 0..REMEMBERED {
+            r.insert(key(i), seen(i));
+        }
+        // Use key 0 until a use of it is the one that compacts the bookkeeping.
+        let mut uses = 0;
+        loop {
+            let before = r.order.len();
+            assert!(r.get_mut(&key(0)).is_some());
+            uses += 1;
+            if r.order.len() < before || uses > 4 * REMEMBERED {
+                break;
+            }
+        }
+        assert!(uses <= 4 * REMEMBERED, "no compaction happened");
+        // Then enough new keys to push every old one out: key 0 goes too.
+        for i in 0..REMEMBERED {
+            r.insert(key(100_000 + i), seen(i));
+        }
+        assert!(r.get_mut(&key(0)).is_none(), "key 0 was never forgotten");
         assert_eq!(r.len(), REMEMBERED);
     }
 }
