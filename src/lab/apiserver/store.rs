@@ -402,12 +402,21 @@ impl<'a> View<'a> {
         &self.state.index.services
     }
 
-    /// Every object: resource key, object key, object.
-    pub fn entries(&self) -> impl Iterator<Item = (&'a str, &'a ObjectKey, Arc<Value>)> + 'a {
+    /// The keys of one namespace's objects of resource `resource`.
+    pub fn keys_in(
+        &self,
+        resource: &str,
+        namespace: &str,
+    ) -> impl Iterator<Item = &'a ObjectKey> + 'a {
+        use std::ops::Bound;
+        let ns = namespace.to_string();
+        let start = Bound::Included((ns.clone(), String::new()));
         self.state
             .buckets
-            .iter()
-            .flat_map(|(res, b)| b.iter().map(move |(k, o)| (res.as_str(), k, o.value())))
+            .get(resource)
+            .into_iter()
+            .flat_map(move |b| b.range((start.clone(), Bound::Unbounded)).map(|(k, _)| k))
+            .take_while(move |k| k.0 == ns)
     }
 }
 
@@ -587,7 +596,16 @@ impl Store {
             let range = bucket
                 .range((start, Bound::Unbounded))
                 .take_while(|(k, _)| ns.is_none_or(|ns| k.0 == ns));
+            // With no selectors the key range alone decides, so past a full page the objects
+            // are only counted, not read (reading a compact object parses it).
+            let range_decides = q.labels == LabelSelector::default()
+                && q.fields == FieldSelector::default()
+                && (q.namespace.is_none() || ns.is_some());
             for (key, stored) in range {
+                if range_decides && items.len() >= limit {
+                    remaining += 1;
+                    continue;
+                }
                 let obj = stored.value();
                 if !q.matches(&obj) {
                     continue;

@@ -81,18 +81,19 @@ pub fn terminating_namespaces(store: &Store) -> Vec<String> {
 /// Delete a namespace's contents, then the namespace, in one transaction.
 pub fn finalize_namespace(store: &Store, name: &str) {
     let _ = store.transact(|tx| {
-        let namespaced: Vec<String> = tx
+        let mut namespaced: Vec<String> = tx
             .registry()
             .all()
             .iter()
             .filter(|d| d.namespaced)
             .map(|d| d.key())
             .collect();
-        let mut victims: Vec<ObjectRef> = tx
-            .view()
-            .entries()
-            .filter(|(res, key, _)| key.0 == name && namespaced.iter().any(|n| n == res))
-            .map(|(res, key, _)| (res.to_string(), key.clone()))
+        // In store order, as the objects were removed before.
+        namespaced.sort();
+        let view = tx.view();
+        let mut victims: Vec<ObjectRef> = namespaced
+            .iter()
+            .flat_map(|res| view.keys_in(res, name).map(|k| (res.clone(), k.clone())))
             .collect();
         victims.push((NAMESPACES.to_string(), (String::new(), name.to_string())));
         for (res, key) in victims {
