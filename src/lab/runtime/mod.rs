@@ -189,16 +189,9 @@ struct Kubelet {
     next_ip: u32,
     /// When the node leases were last renewed (the kubelet's heartbeat, every 10 s).
     leases_renewed: Option<std::time::Instant>,
-    /// What the last endpoints pass saw, so the next one reads only the Services whose
-    /// endpoints may have changed.
-    endpoints_seen: Option<EndpointsSeen>,
-}
-
-/// The store's resourceVersion when an endpoints pass began, and the pods it read (their
-/// keys and resourceVersions).
-struct EndpointsSeen {
-    rv: u64,
-    pods: Vec<String>,
+    /// The store's resourceVersion when the last endpoints pass began, so the next one reads
+    /// only the Services whose endpoints may have changed since.
+    endpoints_seen: Option<u64>,
 }
 
 /// Services read per page by a full endpoints pass (a page at a time, so that a pass over
@@ -785,21 +778,9 @@ impl Kubelet {
         let k = &self.obj.k;
         let rv = self.obj.store.resource_version();
         let pods = self.obj.list(&k.pods);
-        let fingerprint: Vec<String> = pods
-            .iter()
-            .map(|p| {
-                format!(
-                    "{}/{}@{}",
-                    meta::meta_str(p, "namespace"),
-                    meta::meta_str(p, "name"),
-                    meta::meta_str(p, "resourceVersion")
-                )
-            })
-            .collect();
-        let changed = match &self.endpoints_seen {
-            Some(seen) if seen.pods == fingerprint => self.services_touched_since(seen.rv),
-            _ => None,
-        };
+        let changed = self
+            .endpoints_seen
+            .and_then(|seen| self.services_touched_since(seen));
         match changed {
             Some(keys) => {
                 for (ns, name) in keys {
@@ -824,18 +805,20 @@ impl Kubelet {
                 }
             }
         }
-        self.endpoints_seen = Some(EndpointsSeen {
-            rv,
-            pods: fingerprint,
-        });
+        self.endpoints_seen = Some(rv);
     }
 
     /// The Services (namespace, name) that changed after `rv`, or whose EndpointSlice or
-    /// Endpoints did; `None` when the store's history no longer reaches back that far.
+    /// Endpoints did; `None` when any pod changed (every Service may select it) or the
+    /// store's history no longer reaches back that far.
     fn services_touched_since(&self, rv: u64) -> Option<BTreeSet<(String, String)>> {
         let k = &self.obj.k;
         let (changes, _) = self.obj.store.changes_since(rv).ok()?;
         let (svcs, slices, eps) = (k.services.key(), k.slices.key(), k.endpoints.key());
+        let pods = k.pods.key();
+        if changes.iter().any(|c| c.resource == pods) {
+            return None;
+        }
         let mut keys = BTreeSet::new();
         for c in &changes {
             if c.resource != svcs && c.resource != eps && c.resource != slices {
