@@ -149,7 +149,10 @@ pub fn pid_state(layout: &Layout) -> PidState {
 /// recycled pid, which would show another command line), or `lab down` would report a daemon
 /// stopped while it still holds its ports.
 pub fn alive(pid: u32) -> bool {
-    if !process_runs(pid) || is_kernel_thread(pid) {
+    let Some(stat) = proc_stat(pid) else {
+        return false;
+    };
+    if !stat.runs() || stat.is_kernel_thread() {
         return false;
     }
     std::fs::read(format!("/proc/{pid}/cmdline"))
@@ -157,18 +160,33 @@ pub fn alive(pid: u32) -> bool {
         .unwrap_or(false)
 }
 
-/// Kernel threads have an empty command line too; their `PF_KTHREAD` flag tells them apart
-/// from an exiting process.
-fn is_kernel_thread(pid: u32) -> bool {
-    const PF_KTHREAD: u64 = 0x0020_0000;
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return false;
-    };
+/// The fields of `/proc/PID/stat` the liveness checks read.
+struct ProcStat {
+    state: String,
+    flags: u64,
+}
+
+impl ProcStat {
+    /// Exists and is not a zombie.
+    fn runs(&self) -> bool {
+        self.state != "Z" && self.state != "X"
+    }
+
+    /// Kernel threads have an empty command line too; their `PF_KTHREAD` flag tells them
+    /// apart from an exiting process.
+    fn is_kernel_thread(&self) -> bool {
+        const PF_KTHREAD: u64 = 0x0020_0000;
+        self.flags & PF_KTHREAD != 0
+    }
+}
+
+fn proc_stat(pid: u32) -> Option<ProcStat> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // After the command name: state, ppid, pgrp, session, tty_nr, tpgid, flags.
-    stat.rsplit_once(')')
-        .and_then(|(_, rest)| rest.split_whitespace().nth(6))
-        .and_then(|flags| flags.parse::<u64>().ok())
-        .is_some_and(|flags| flags & PF_KTHREAD != 0)
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
+    let state = fields.next()?.to_string();
+    let flags = fields.nth(5).and_then(|f| f.parse().ok()).unwrap_or(0);
+    Some(ProcStat { state, flags })
 }
 
 /// Why a control request failed.
@@ -603,12 +621,7 @@ fn cmdline_names(pid: u32, marker: &str) -> bool {
 
 /// Whether `pid` exists and is not a zombie.
 fn process_runs(pid: u32) -> bool {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return false;
-    };
-    stat.rsplit_once(')')
-        .and_then(|(_, rest)| rest.split_whitespace().next())
-        .is_some_and(|state| state != "Z" && state != "X")
+    proc_stat(pid).is_some_and(|s| s.runs())
 }
 
 #[cfg(test)]
@@ -621,16 +634,20 @@ mod tests {
         // not an exiting daemon.
         let comm = std::fs::read_to_string("/proc/2/comm").unwrap_or_default();
         if comm.trim() == "kthreadd" {
-            assert!(is_kernel_thread(2));
+            assert!(proc_stat(2).is_some_and(|s| s.is_kernel_thread()));
             assert!(!alive(2));
         }
-        assert!(!is_kernel_thread(std::process::id()));
-        // The test binary's command line does not name metallbctl's binary.
-        let own = std::fs::read(format!("/proc/{}/cmdline", std::process::id())).unwrap();
-        assert_eq!(
-            alive(std::process::id()),
-            String::from_utf8_lossy(&own).contains("metallbctl")
-        );
+        let own = proc_stat(std::process::id()).expect("our own stat");
+        assert!(own.runs() && !own.is_kernel_thread());
+        // A running program that is not metallbctl is not a lab daemon.
+        let mut other = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .expect("spawn sleep");
+        assert!(process_runs(other.id()));
+        assert!(!alive(other.id()));
+        let _ = other.kill();
+        let _ = other.wait();
     }
 
     #[test]
