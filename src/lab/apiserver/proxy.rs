@@ -4,6 +4,7 @@
 //! `lab.metallbctl.io/port-<PORT>: 127.0.x.y:NNNNN`; the proxy forwards a plain HTTP/1.0 GET
 //! there (loopback only, with a timeout) and relays status, content type and body.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -13,11 +14,33 @@ use axum::response::{IntoResponse, Response};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use serde_json::Value;
+
 use super::error::ApiError;
 use super::rest::App;
 
 /// Annotation prefix the runtime sets on a pod for each container port that really listens.
 pub const PORT_ANNOTATION_PREFIX: &str = "lab.metallbctl.io/port-";
+
+/// Where each of a pod's ports really listens.
+pub type Ports = BTreeMap<u16, SocketAddr>;
+
+/// The ports the runtime recorded on `pod`, loopback only.
+pub fn ports_of(pod: &Value) -> Ports {
+    pod["metadata"]["annotations"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| {
+            let port = k
+                .strip_prefix(PORT_ANNOTATION_PREFIX)?
+                .parse::<u16>()
+                .ok()?;
+            let addr = v.as_str()?.parse::<SocketAddr>().ok()?;
+            addr.ip().is_loopback().then_some((port, addr))
+        })
+        .collect()
+}
 
 /// How long a proxied request may take in all.
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -72,13 +95,6 @@ async fn forward(
         .find("", "v1", "pods")
         .ok_or(ApiError::NoRoute)?;
     let pod = app.store.get(&def, Some(ns), name)?;
-    let annotations = pod["metadata"]["annotations"].as_object();
-    let listening = |p: u16| {
-        annotations
-            .and_then(|a| a.get(&format!("{PORT_ANNOTATION_PREFIX}{p}")))
-            .and_then(|v| v.as_str())
-            .and_then(|v| v.parse::<SocketAddr>().ok())
-    };
     let port = match port {
         Some(p) => p,
         None => pod["spec"]["containers"][0]["ports"][0]["containerPort"]
@@ -88,7 +104,7 @@ async fn forward(
                 ApiError::BadRequest(format!("pod {name} has no port to proxy to; name one"))
             })?,
     };
-    let Some(addr) = listening(port).filter(|a| a.ip().is_loopback()) else {
+    let Some(addr) = ports_of(&pod).get(&port).copied() else {
         return Ok(unavailable(format!(
             "error trying to reach service: nothing listens on port {port} of pod {ns}/{name}"
         )));

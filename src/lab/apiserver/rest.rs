@@ -263,8 +263,7 @@ async fn openapi_gv(
 }
 
 async fn openapi_v2(State(app): State<App>, headers: HeaderMap) -> Response {
-    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    if openapi::v2_accepts_json(accept) {
+    if openapi::v2_accepts_json(accept(&headers)) {
         json_response(StatusCode::OK, &openapi::v2(&app.store))
     } else {
         StatusCode::NOT_ACCEPTABLE.into_response()

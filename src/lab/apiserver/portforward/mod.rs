@@ -20,8 +20,7 @@
 
 pub mod spdy;
 
-use std::collections::{BTreeMap, HashMap};
-use std::net::SocketAddr;
+use std::collections::HashMap;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -29,14 +28,13 @@ use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hyper_util::rt::TokioIo;
-use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
 use self::spdy::{Frame, Headers, FLAG_FIN};
 use super::error::ApiError;
-use super::proxy::PORT_ANNOTATION_PREFIX;
+use super::proxy::{ports_of, Ports};
 use super::store::Store;
 use super::websocket;
 
@@ -48,26 +46,6 @@ pub const TUNNEL_PROTOCOL: &str = "SPDY/3.1+portforward.k8s.io";
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Bytes read from the pod port per DATA frame.
 const CHUNK: usize = 32 * 1024;
-
-/// Where each of a pod's ports really listens.
-pub type Ports = BTreeMap<u16, SocketAddr>;
-
-/// The ports the runtime recorded on `pod`, loopback only.
-pub fn ports_of(pod: &Value) -> Ports {
-    pod["metadata"]["annotations"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter_map(|(k, v)| {
-            let port = k
-                .strip_prefix(PORT_ANNOTATION_PREFIX)?
-                .parse::<u16>()
-                .ok()?;
-            let addr = v.as_str()?.parse::<SocketAddr>().ok()?;
-            addr.ip().is_loopback().then_some((port, addr))
-        })
-        .collect()
-}
 
 /// The handler: check the pod, upgrade (WebSocket tunnel or plain SPDY), serve the session.
 pub async fn handle(

@@ -27,7 +27,6 @@ const MAX_HEADERS: usize = 64 * 1024;
 
 /// RST_STREAM status codes used here.
 pub const RST_PROTOCOL_ERROR: u32 = 1;
-pub const RST_REFUSED_STREAM: u32 = 3;
 pub const RST_CANCEL: u32 = 5;
 
 /// Name/value pairs of a header block, names lower-case, in wire order.
