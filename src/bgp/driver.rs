@@ -555,12 +555,13 @@ impl Task {
             self.rib_out.resync_table(&table, &env)
         } else {
             let table = routes.borrow_and_update();
-            if self.rib_out.syncs_changes_only(&table, &env) {
-                self.rib_out.sync_table(&table, &env)
-            } else {
-                let copy = table.clone();
-                drop(table);
-                self.rib_out.sync_table(&copy, &env)
+            match self.rib_out.changes_in(&table, &env) {
+                Some(changed) => self.rib_out.sync_table_changes(&table, Some(changed), &env),
+                None => {
+                    let copy = table.clone();
+                    drop(table);
+                    self.rib_out.sync_table(&copy, &env)
+                }
             }
         };
         let (mut ann, mut wd) = (0u64, 0u64);

@@ -156,7 +156,28 @@ impl AdjRibOut {
     /// `sync` to a [`Table`]: only the prefixes changed since the version of the last
     /// `sync_table` are looked at, when the table still knows them.
     pub fn sync_table(&mut self, table: &Table, env: &PeerEnv) -> Vec<Update> {
-        let changed = self.table_version.and_then(|v| table.changed_since(v));
+        let changed = self.changes_in(table, env);
+        self.sync_table_changes(table, changed, env)
+    }
+
+    /// The prefixes of `table` changed since the last `sync_table` to the same session, or
+    /// `None` when they are not known (the next sync compares the whole table).
+    pub fn changes_in(&self, table: &Table, env: &PeerEnv) -> Option<BTreeSet<IpNet>> {
+        if self.last_env.as_ref() != Some(env) {
+            return None;
+        }
+        self.table_version.and_then(|v| table.changed_since(v))
+    }
+
+    /// `sync_table` with the changes [`AdjRibOut::changes_in`] gave for `table`, so a caller
+    /// that needed them first (to decide whether to copy the table) does not compute them
+    /// twice.
+    pub fn sync_table_changes(
+        &mut self,
+        table: &Table,
+        changed: Option<BTreeSet<IpNet>>,
+        env: &PeerEnv,
+    ) -> Vec<Update> {
         let out = self.sync_changed(table.routes(), changed.as_ref(), env);
         self.table_version = Some(table.version());
         out
@@ -167,15 +188,6 @@ impl AdjRibOut {
         let out = self.sync_changed(&Routes::new(), None, env);
         self.table_version = None;
         out
-    }
-
-    /// Whether the next `sync_table` to `table` looks only at the prefixes changed since the
-    /// last one (else it compares the whole table).
-    pub fn syncs_changes_only(&self, table: &Table, env: &PeerEnv) -> bool {
-        self.last_env.as_ref() == Some(env)
-            && self
-                .table_version
-                .is_some_and(|v| table.changed_since(v).is_some())
     }
 
     /// `resync` to a [`Table`].
@@ -621,7 +633,7 @@ mod tests {
                         prop_assert_eq!(ours, reference);
                         prop_assert_eq!(&unshared(&rib.sent), &sent);
                         prop_assert!(rib.sync_table(&t, &env).is_empty());
-                        prop_assert!(rib.syncs_changes_only(&t, &env));
+                        prop_assert!(rib.changes_in(&t, &env).is_some());
                     }
                 }
                 let ours = rib.withdraw_all(&env);
