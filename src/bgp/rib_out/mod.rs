@@ -64,9 +64,6 @@ pub struct AdjRibOut {
     sent: BTreeMap<IpNet, Arc<Resolved>>,
     /// The attributes last stored in `sent`: a speaker's routes nearly all carry the same.
     shared: Option<Arc<Resolved>>,
-    /// The desired routes of the last `sync` and the session they were resolved for: the next
-    /// `sync` resolves and encodes only the prefixes whose advert changed since.
-    last: Option<(Arc<Routes>, PeerEnv)>,
     /// The session of the last sync of either kind.
     last_env: Option<PeerEnv>,
     /// The [`Table`] version of the last `sync_table`.
@@ -79,7 +76,6 @@ impl AdjRibOut {
         AdjRibOut {
             sent: BTreeMap::new(),
             shared: None,
-            last: None,
             last_env: None,
             table_version: None,
             packing,
@@ -96,40 +92,17 @@ impl AdjRibOut {
     }
 
     /// After (re)connecting: the full table followed by End-of-RIB for each family.
+    #[cfg(test)]
     pub fn resync(&mut self, desired: &Routes, env: &PeerEnv) -> Vec<Update> {
-        self.resync_shared(&Arc::new(desired.clone()), env)
+        self.resync_table(&Table::new(desired.clone()), env)
     }
 
-    /// `resync` of a shared table (kept, not copied, for the next `sync_shared`).
-    pub fn resync_shared(&mut self, desired: &Arc<Routes>, env: &PeerEnv) -> Vec<Update> {
-        self.sent.clear();
-        self.last = None;
-        self.last_env = None;
-        self.table_version = None;
-        let out = self.sync_shared(desired, env);
-        self.end_of_rib(out, env)
-    }
-
-    /// UPDATEs that turn what the peer holds into `desired`: withdrawals first. Only the
-    /// prefixes whose advert differs from the last `sync` are resolved and compared with what
-    /// was sent; the rest of the table costs one comparison each.
+    /// UPDATEs that turn what the peer holds into `desired`, withdrawals first, comparing
+    /// the whole table with what was sent (sessions use `sync_table`, which looks only at
+    /// what changed).
+    #[cfg(test)]
     pub fn sync(&mut self, desired: &Routes, env: &PeerEnv) -> Vec<Update> {
-        self.sync_shared(&Arc::new(desired.clone()), env)
-    }
-
-    /// `sync` of a shared table, as the session driver holds it: kept for the next diff
-    /// without a copy.
-    pub fn sync_shared(&mut self, desired: &Arc<Routes>, env: &PeerEnv) -> Vec<Update> {
-        let changed: Vec<(IpNet, Option<&Advert>)> = match &self.last {
-            Some((last, last_env)) if last_env == env && Arc::ptr_eq(last, desired) => Vec::new(),
-            Some((last, last_env)) if last_env == env => changed_prefixes(last, desired),
-            _ => self.everything(desired),
-        };
-        let out = self.send(changed, env);
-        self.last = Some((Arc::clone(desired), *env));
-        self.last_env = Some(*env);
-        self.table_version = None;
-        out
+        self.sync_changed(desired, None, env)
     }
 
     /// `sync` when only the prefixes in `changed` can differ from the table of the previous
@@ -148,7 +121,6 @@ impl AdjRibOut {
             _ => self.everything(desired),
         };
         let out = self.send(changed, env);
-        self.last = None;
         self.last_env = Some(*env);
         out
     }
@@ -193,7 +165,6 @@ impl AdjRibOut {
     /// `resync` to a [`Table`].
     pub fn resync_table(&mut self, table: &Table, env: &PeerEnv) -> Vec<Update> {
         self.sent.clear();
-        self.last = None;
         self.last_env = None;
         self.table_version = None;
         let out = self.sync_table(table, env);
@@ -584,17 +555,19 @@ mod tests {
             fn same_updates_and_table(tables in proptest::collection::vec((table(), 0u8..4), 1..12)) {
                 let mut rib = AdjRibOut::default();
                 let mut sent = BTreeMap::new();
+                // The table as a speaker keeps it: each new set of routes recorded as a change.
+                let mut table = Table::new(Routes::new());
                 for (t, e) in tables {
                     // Now and then the session is another (a reconnect with other capabilities).
                     let mut env = env(64500, if e == 0 { 64501 } else { 64500 });
                     env.ipv6 = e != 1;
-                    let shared = Arc::new(t.clone());
-                    let ours = rib.sync_shared(&shared, &env);
+                    table.set(t.clone());
+                    let ours = rib.sync_table(&table, &env);
                     let reference = full(&mut sent, &t, &env);
                     prop_assert_eq!(ours, reference);
                     prop_assert_eq!(&unshared(&rib.sent), &sent);
                     // The same table again sends nothing.
-                    prop_assert!(rib.sync_shared(&shared, &env).is_empty());
+                    prop_assert!(rib.sync_table(&table, &env).is_empty());
                 }
             }
 
