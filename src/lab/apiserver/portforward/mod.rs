@@ -46,6 +46,9 @@ pub const TUNNEL_PROTOCOL: &str = "SPDY/3.1+portforward.k8s.io";
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Bytes read from the pod port per DATA frame.
 const CHUNK: usize = 32 * 1024;
+/// The largest WebSocket frame of the tunnel accepted: room for two SPDY frames of the
+/// largest size their 24-bit length field allows.
+const MAX_TUNNEL_FRAME: usize = 1 << 25;
 
 /// The handler: check the pod, upgrade (WebSocket tunnel or plain SPDY), serve the session.
 pub async fn handle(
@@ -75,26 +78,32 @@ pub async fn handle(
             .to_string(),
         ports,
     };
-    let headers: HeaderMap = req.headers().clone();
-    if websocket::is_upgrade(&headers) {
-        let offered = websocket::offered_protocols(&headers);
-        if !offered.iter().any(|p| p == TUNNEL_PROTOCOL) {
-            return ApiError::BadRequest(format!(
-                "port-forward over WebSocket needs the subprotocol {TUNNEL_PROTOCOL}"
-            ))
-            .into_response();
+    let (transport, switching) = match negotiate(req.headers()) {
+        Ok(t) => t,
+        Err(e) => return e.into_response(),
+    };
+    let upgrade = hyper::upgrade::on(&mut req);
+    tokio::spawn(async move {
+        if let Ok(upgraded) = upgrade.await {
+            let (r, w) = tokio::io::split(TokioIo::new(upgraded));
+            run(transport, r, w, target).await;
         }
-        let Some(switching) = websocket::switching(&headers, TUNNEL_PROTOCOL) else {
-            return ApiError::BadRequest("missing Sec-WebSocket-Key".into()).into_response();
-        };
-        let upgrade = hyper::upgrade::on(&mut req);
-        tokio::spawn(async move {
-            if let Ok(upgraded) = upgrade.await {
-                let (r, w) = tokio::io::split(TokioIo::new(upgraded));
-                run(Transport::WebSocket, r, w, target).await;
-            }
-        });
-        return switching;
+    });
+    switching
+}
+
+/// The transport a port-forward request asks for, and the 101 answer that accepts it.
+fn negotiate(headers: &HeaderMap) -> Result<(Transport, Response), ApiError> {
+    if websocket::is_upgrade(headers) {
+        let offered = websocket::offered_protocols(headers);
+        if !offered.iter().any(|p| p == TUNNEL_PROTOCOL) {
+            return Err(ApiError::BadRequest(format!(
+                "port-forward over WebSocket needs the subprotocol {TUNNEL_PROTOCOL}"
+            )));
+        }
+        let switching = websocket::switching(headers, TUNNEL_PROTOCOL)
+            .ok_or_else(|| ApiError::BadRequest("missing Sec-WebSocket-Key".into()))?;
+        return Ok((Transport::WebSocket, switching));
     }
     let spdy_upgrade = headers
         .get_all(header::UPGRADE)
@@ -108,18 +117,10 @@ pub async fn handle(
         .flat_map(|v| v.split(','))
         .any(|v| v.trim() == PROTOCOL);
     if !spdy_upgrade || !offers_protocol {
-        return ApiError::BadRequest(format!(
+        return Err(ApiError::BadRequest(format!(
             "port-forward needs an upgrade: WebSocket with the subprotocol {TUNNEL_PROTOCOL}, or SPDY/3.1 with X-Stream-Protocol-Version {PROTOCOL}"
-        ))
-        .into_response();
+        )));
     }
-    let upgrade = hyper::upgrade::on(&mut req);
-    tokio::spawn(async move {
-        if let Ok(upgraded) = upgrade.await {
-            let (r, w) = tokio::io::split(TokioIo::new(upgraded));
-            run(Transport::Spdy, r, w, target).await;
-        }
-    });
     let mut resp = Response::new(Body::empty());
     *resp.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
     let h = resp.headers_mut();
@@ -129,7 +130,7 @@ pub async fn handle(
         "x-stream-protocol-version",
         HeaderValue::from_static(PROTOCOL),
     );
-    resp
+    Ok((Transport::Spdy, resp))
 }
 
 /// The pod being forwarded to.
@@ -190,7 +191,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
             }
         }
         Transport::WebSocket => {
-            while let Ok(Some(f)) = websocket::read_frame(&mut r, 1 << 25).await {
+            while let Ok(Some(f)) = websocket::read_frame(&mut r, MAX_TUNNEL_FRAME).await {
                 let go_on = match f.opcode {
                     0x0..=0x2 => tx.send(f.payload).await.is_ok(),
                     0x9 => out.send(Out::Pong(f.payload)).await.is_ok(),
