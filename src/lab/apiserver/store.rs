@@ -440,7 +440,19 @@ impl Txn<'_> {
 
     /// Store an object (added or modified).
     pub fn put(&mut self, resource: &str, key: ObjectKey, obj: Value) -> Arc<Value> {
-        commit(self.state, resource, key, obj, self.cap)
+        commit(self.state, resource, key, obj, None, self.cap)
+    }
+
+    /// `put` over `old`, the object stored at `key` as the caller already read it (so a
+    /// compact object is not parsed again to update the indexes).
+    pub fn put_over(
+        &mut self,
+        resource: &str,
+        key: ObjectKey,
+        obj: Value,
+        old: &Value,
+    ) -> Arc<Value> {
+        commit(self.state, resource, key, obj, Some(old), self.cap)
     }
 
     /// Remove an object, if present.
@@ -754,7 +766,9 @@ impl Store {
         let dependents = match admission.delete(&req, &target, &view)? {
             Deletion::Keep(None) => return Ok(target),
             Deletion::Keep(Some(kept)) => {
-                let out = self.txn(&mut state).put(&def.key(), key, kept);
+                let out = self
+                    .txn(&mut state)
+                    .put_over(&def.key(), key, kept, &target);
                 self.notify(&state);
                 return Ok(out);
             }
@@ -994,7 +1008,7 @@ impl Store {
             return Ok(Arc::new(new));
         }
         let mut tx = self.txn(state);
-        let out = tx.put(&def.key(), (ns.clone(), name.clone()), new);
+        let out = tx.put_over(&def.key(), (ns.clone(), name.clone()), new, old);
         admission.stored(&req, &out, &mut tx);
         Ok(out)
     }
@@ -1176,6 +1190,7 @@ fn commit(
     res: &str,
     key: (String, String),
     mut obj: Value,
+    old: Option<&Value>,
     cap: usize,
 ) -> Arc<Value> {
     state.rv += 1;
@@ -1187,8 +1202,10 @@ fn commit(
         .entry(res.to_string())
         .or_default()
         .insert(key.clone(), stored.clone());
-    if let Some(previous) = &previous {
-        state.index.remove(res, &key, &previous.value());
+    match (&previous, old) {
+        (Some(_), Some(old)) => state.index.remove(res, &key, old),
+        (Some(previous), None) => state.index.remove(res, &key, &previous.value()),
+        (None, _) => {}
     }
     state.index.add(res, &key, &obj);
     let kind = if previous.is_some() {
