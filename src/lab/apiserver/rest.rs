@@ -20,7 +20,7 @@ use super::error::ApiError;
 use super::log_follow;
 use super::meta;
 use super::openapi;
-use super::patch::{self, PatchKind, PatchRequest};
+use super::patch::{PatchKind, PatchRequest};
 use super::paths::{self, Target};
 use super::protobuf;
 use super::query::{encode_continue, list_query, propagation, write_options, Params};
@@ -633,27 +633,36 @@ fn replace(app: &App, obj: &Named, sub: Subresource, req: &Req) -> Result<Respon
 fn patch(app: &App, obj: &Named, sub: Subresource, req: &Req) -> Result<Response, ApiError> {
     let kind = PatchKind::from_content_type(req.content_type())?;
     let mut body = req.body()?;
-    let warnings = if kind == PatchKind::Apply {
+    let mut warnings = if kind == PatchKind::Apply {
         validate_fields(app, obj.def, req, &mut body)?
     } else {
-        match validate_patched(app, obj, sub, kind, &body, req)? {
-            Patched::Proceed(w) => w,
-            Patched::Written(resp) => return Ok(resp),
-        }
+        Vec::new()
     };
     if kind == PatchKind::Apply && req.params.get("fieldManager").is_none_or(str::is_empty) {
         return Err(ApiError::BadRequest(
             "PATCH request with apply-patch content type requires a fieldManager".into(),
         ));
     }
-    let (out, created) = app.store.patch(
-        obj.def,
-        obj.ns,
-        obj.name,
-        PatchRequest { kind, body: &body },
-        sub,
-        &write_options(req.params),
-    )?;
+    let check = match kind {
+        PatchKind::Apply => None,
+        _ => PatchCheck::new(app, obj.def, kind, &body, req)?,
+    };
+    let patch_req = PatchRequest { kind, body: &body };
+    let options = write_options(req.params);
+    let (out, created) = match &check {
+        None => app
+            .store
+            .patch(obj.def, obj.ns, obj.name, patch_req, sub, &options)?,
+        Some(check) => app.store.patch_checked(
+            obj.def,
+            obj.ns,
+            obj.name,
+            patch_req,
+            sub,
+            &options,
+            &mut |old, patched| check.run(old, patched, &mut warnings),
+        )?,
+    };
     let code = if created {
         StatusCode::CREATED
     } else {
@@ -662,128 +671,110 @@ fn patch(app: &App, obj: &Named, sub: Subresource, req: &Req) -> Result<Response
     Ok(with_warnings(json_response(code, &out), &warnings))
 }
 
-/// The outcome of validating a patch's result.
-enum Patched {
-    /// Nothing to prune: patch in the store as usual, sending these warnings.
-    Proceed(Vec<String>),
-    /// The pruned result was written (unknown fields accepted under Warn or Ignore).
-    Written(Response),
-}
-
 /// Field validation of a JSON, merge or strategic merge patch, as the real server does it:
 /// the patch is applied to the current object and the result is checked against the kind's
 /// schema, plus duplicate keys in the patch itself (`json patch duplicate field "[0].op"` for
 /// a JSON patch). Strict refuses with a 422 on the field `patch` quoting the patched object
 /// (the patch map, for a strategic merge patch) and `strict decoding error: unknown field
 /// "spec.x"`; Warn sends the same texts as warnings; unknown fields are never stored.
-fn validate_patched(
-    app: &App,
-    obj: &Named,
-    sub: Subresource,
+struct PatchCheck<'a> {
+    schema: validation::Schema,
+    mode: validation::Mode,
     kind: PatchKind,
-    body: &Value,
-    req: &Req,
-) -> Result<Patched, ApiError> {
-    let mode = validation::Mode::parse(req.params.get("fieldValidation"))?;
-    let Some(schema) = schema_of(app, obj.def) else {
-        return Ok(Patched::Proceed(Vec::new()));
-    };
-    let mut patch_errors = Vec::new();
-    if mode != validation::Mode::Ignore {
-        let prefix = if kind == PatchKind::Json {
-            "json patch "
-        } else {
-            ""
+    body: &'a Value,
+    /// Duplicate fields in the patch itself.
+    patch_errors: Vec<String>,
+}
+
+impl<'a> PatchCheck<'a> {
+    /// The check for this patch; `None` when nothing can be wrong with its result (no schema
+    /// for the kind, or a merge patch that is clean itself: its result has only the stored
+    /// object's fields and the patch's; controllers patch status all the time).
+    fn new(
+        app: &App,
+        def: &ResourceDef,
+        kind: PatchKind,
+        body: &'a Value,
+        req: &Req,
+    ) -> Result<Option<Self>, ApiError> {
+        let mode = validation::Mode::parse(req.params.get("fieldValidation"))?;
+        let Some(schema) = schema_of(app, def) else {
+            return Ok(None);
         };
-        patch_errors.extend(
-            validation::duplicates(req.bytes)
-                .into_iter()
-                .map(|p| format!("{prefix}duplicate field \"{p}\"")),
-        );
-    }
-    // The fast path (controllers patch status all the time): a merge patch's result has only
-    // the stored object's fields and the patch's, so a clean patch makes a clean result.
-    if patch_errors.is_empty()
-        && kind != PatchKind::Json
-        && validation::prune_unknown(&schema, &mut body.clone()).is_empty()
-    {
-        return Ok(Patched::Proceed(Vec::new()));
-    }
-    // A concurrent write between reading the object and writing the pruned result is a
-    // conflict: read and apply again, a few times, as the real server's update loop does.
-    for _ in 0..5 {
-        // The store reports a missing object or a patch that does not apply.
-        let Ok(current) = app.store.get(obj.def, obj.ns, obj.name) else {
-            return Ok(Patched::Proceed(Vec::new()));
-        };
-        let mut patched = (*current).clone();
-        let applied = match kind {
-            PatchKind::Merge => {
-                patch::merge_patch(&mut patched, body);
-                Ok(())
-            }
-            PatchKind::Json => patch::json_patch(&mut patched, body),
-            PatchKind::Strategic => patch::strategic_merge(&mut patched, body),
-            PatchKind::Apply => Ok(()),
-        };
-        if applied.is_err() {
-            return Ok(Patched::Proceed(Vec::new()));
+        let mut patch_errors = Vec::new();
+        if mode != validation::Mode::Ignore {
+            let prefix = if kind == PatchKind::Json {
+                "json patch "
+            } else {
+                ""
+            };
+            patch_errors.extend(
+                validation::duplicates(req.bytes)
+                    .into_iter()
+                    .map(|p| format!("{prefix}duplicate field \"{p}\"")),
+            );
         }
+        if patch_errors.is_empty()
+            && kind != PatchKind::Json
+            && validation::prune_unknown(&schema, &mut body.clone()).is_empty()
+        {
+            return Ok(None);
+        }
+        Ok(Some(PatchCheck {
+            schema,
+            mode,
+            kind,
+            body,
+            patch_errors,
+        }))
+    }
+
+    /// Check `patched` (the stored `old` with the patch applied): refuse it (Strict), or
+    /// prune its unknown fields when the patch added some, adding the warnings (Warn) to
+    /// `warnings`.
+    fn run(
+        &self,
+        old: &Value,
+        patched: &mut Value,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), ApiError> {
         // The Strict error quotes the patched object as it was before pruning.
-        let unchecked = (mode == validation::Mode::Strict && kind != PatchKind::Strategic)
+        let unchecked = (self.mode == validation::Mode::Strict
+            && self.kind != PatchKind::Strategic)
             .then(|| patched.to_string());
-        let mut unknown = validation::prune_unknown(&schema, &mut patched);
-        if unknown.is_empty() && patch_errors.is_empty() {
-            return Ok(Patched::Proceed(Vec::new()));
-        }
+        let mut pruned = patched.clone();
+        let mut unknown = validation::prune_unknown(&self.schema, &mut pruned);
         if !unknown.is_empty() {
             // Fields the stored object already has are not the patch's doing.
-            let before = validation::prune_unknown(&schema, &mut (*current).clone());
+            let before = validation::prune_unknown(&self.schema, &mut old.clone());
             unknown.retain(|p| !before.contains(p));
         }
-        let mut errors = patch_errors.clone();
+        // Only what the patch brought in makes the result stored without its unknown fields.
+        if !unknown.is_empty() {
+            *patched = pruned;
+        }
+        let mut errors = self.patch_errors.clone();
         errors.extend(unknown.iter().map(|p| format!("unknown field \"{p}\"")));
-        if mode == validation::Mode::Strict && !errors.is_empty() {
-            return Err(ApiError::Invalid {
+        if errors.is_empty() {
+            return Ok(());
+        }
+        match self.mode {
+            validation::Mode::Strict => Err(ApiError::Invalid {
                 kind: String::new(),
                 name: String::new(),
                 causes: format!(
                     "patch: Invalid value: {}: strict decoding error: {}",
-                    Value::String(unchecked.unwrap_or_else(|| validation::go_format(body))),
+                    Value::String(unchecked.unwrap_or_else(|| validation::go_format(self.body))),
                     errors.join(", ")
                 ),
-            });
-        }
-        let warnings = if mode == validation::Mode::Warn {
-            errors
-        } else {
-            Vec::new()
-        };
-        if unknown.is_empty() {
-            return Ok(Patched::Proceed(warnings));
-        }
-        match app.store.replace(
-            obj.def,
-            obj.ns,
-            obj.name,
-            patched,
-            sub,
-            &write_options(req.params),
-        ) {
-            Ok(out) => {
-                return Ok(Patched::Written(with_warnings(
-                    json_response(StatusCode::OK, &out),
-                    &warnings,
-                )))
+            }),
+            validation::Mode::Warn => {
+                warnings.extend(errors);
+                Ok(())
             }
-            Err(ApiError::Conflict { .. }) => continue,
-            Err(e) => return Err(e),
+            validation::Mode::Ignore => Ok(()),
         }
     }
-    Err(ApiError::Conflict {
-        qualified: obj.def.qualified(),
-        name: obj.name.to_string(),
-    })
 }
 
 fn delete(app: &App, obj: &Named, req: &Req) -> Result<Response, ApiError> {

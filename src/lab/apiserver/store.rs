@@ -693,6 +693,23 @@ impl Store {
         sub: Subresource,
         opts: &WriteOptions,
     ) -> Result<(Arc<Value>, bool), ApiError> {
+        self.patch_checked(def, ns, name, req, sub, opts, &mut |_, _| Ok(()))
+    }
+
+    /// [`Store::patch`], with `check` run on the stored object and the patched result (not
+    /// for an apply patch) before it is written, under the same lock: field validation may
+    /// refuse the result or prune it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn patch_checked(
+        &self,
+        def: &ResourceDef,
+        ns: Option<&str>,
+        name: &str,
+        req: PatchRequest<'_>,
+        sub: Subresource,
+        opts: &WriteOptions,
+        check: &mut dyn FnMut(&Value, &mut Value) -> Result<(), ApiError>,
+    ) -> Result<(Arc<Value>, bool), ApiError> {
         let PatchRequest { kind, body } = req;
         let mut state = self.lock()?;
         let old = match lookup(&state, def, ns, name) {
@@ -716,9 +733,18 @@ impl Store {
         };
         let mut new = (*old).clone();
         match kind {
-            PatchKind::Merge => patch::merge_patch(&mut new, body),
-            PatchKind::Json => patch::json_patch(&mut new, body)?,
-            PatchKind::Strategic => patch::strategic_merge(&mut new, body)?,
+            PatchKind::Merge => {
+                patch::merge_patch(&mut new, body);
+                check(&old, &mut new)?;
+            }
+            PatchKind::Json => {
+                patch::json_patch(&mut new, body)?;
+                check(&old, &mut new)?;
+            }
+            PatchKind::Strategic => {
+                patch::strategic_merge(&mut new, body)?;
+                check(&old, &mut new)?;
+            }
             PatchKind::Apply => {
                 patch::strategic_merge(&mut new, body)?;
                 meta::record_manager(
