@@ -944,23 +944,32 @@ pub struct RouteIndex {
     /// Per prefix, the Services that map to it and their adverts, sorted by key: nearly
     /// always one, so a sorted `Vec` (a `BTreeMap` would allocate a whole node for it).
     by_prefix: BTreeMap<IpNet, Vec<(String, Advert)>>,
-    routes: Routes,
     announced: BTreeSet<String>,
     /// Prefixes whose route changed since the last `take_changes`.
     changed: BTreeSet<IpNet>,
 }
 
 impl RouteIndex {
-    /// The table to announce.
-    pub fn routes(&self) -> &Routes {
-        &self.routes
+    /// The table to announce (the speaker keeps it in the sessions' [`Table`], fed by
+    /// [`RouteIndex::take_changes`]).
+    #[cfg(test)]
+    pub fn routes(&self) -> Routes {
+        self.by_prefix
+            .keys()
+            .filter_map(|p| self.winner(p).map(|a| (*p, a.clone())))
+            .collect()
+    }
+
+    /// The route announced for `p`: the advert of the Service with the greatest key.
+    fn winner(&self, p: &IpNet) -> Option<&Advert> {
+        self.by_prefix.get(p).and_then(|c| c.last()).map(|(_, a)| a)
     }
 
     /// The prefixes changed since the last call, with their route now (`None`: withdrawn).
     pub fn take_changes(&mut self) -> Vec<(IpNet, Option<Advert>)> {
         std::mem::take(&mut self.changed)
             .into_iter()
-            .map(|p| (p, self.routes.get(&p).cloned()))
+            .map(|p| (p, self.winner(&p).cloned()))
             .collect()
     }
 
@@ -997,14 +1006,15 @@ impl RouteIndex {
                 started.push(a.clone());
             }
         }
-        let mut touched: Vec<IpNet> = Vec::new();
+        // Each touched prefix's route before the change, to tell which ones changed.
+        let touched: BTreeSet<IpNet> = old_routes.iter().chain(mine.keys()).copied().collect();
+        let before: Vec<Option<Advert>> = touched.iter().map(|p| self.winner(p).cloned()).collect();
         for p in &old_routes {
             if let Some(c) = self.by_prefix.get_mut(p) {
                 if let Ok(i) = c.binary_search_by(|(k, _)| k.as_str().cmp(key)) {
                     c.remove(i);
                 }
             }
-            touched.push(*p);
         }
         for (p, a) in &mine {
             let c = self.by_prefix.entry(*p).or_default();
@@ -1012,30 +1022,15 @@ impl RouteIndex {
                 Ok(i) => c[i].1 = a.clone(),
                 Err(i) => c.insert(i, (key.to_string(), a.clone())),
             }
-            touched.push(*p);
         }
         let mut changed = false;
-        for p in touched {
-            let winner = self
-                .by_prefix
-                .get(&p)
-                .and_then(|c| c.last())
-                .map(|(_, a)| a.clone());
-            match winner {
-                Some(a) => {
-                    if self.routes.get(&p) != Some(&a) {
-                        self.routes.insert(p, a);
-                        self.changed.insert(p);
-                        changed = true;
-                    }
-                }
-                None => {
-                    self.by_prefix.remove(&p);
-                    if self.routes.remove(&p).is_some() {
-                        self.changed.insert(p);
-                        changed = true;
-                    }
-                }
+        for (p, was) in touched.into_iter().zip(before) {
+            if self.by_prefix.get(&p).is_some_and(Vec::is_empty) {
+                self.by_prefix.remove(&p);
+            }
+            if self.winner(&p) != was.as_ref() {
+                self.changed.insert(p);
+                changed = true;
             }
         }
         let kept: Vec<IpNet> = mine.into_keys().collect();
@@ -1375,7 +1370,7 @@ mod tests {
                     }
                     let (full, announced) =
                         desired_routes(&parsed, &pools, &services, slices.values(), "n", node);
-                    prop_assert_eq!(index.routes(), &full);
+                    prop_assert_eq!(&index.routes(), &full);
                     prop_assert_eq!(index.announced(), &announced);
                     table.update(index.take_changes());
                     prop_assert_eq!(table.routes(), &full);
