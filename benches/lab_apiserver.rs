@@ -17,6 +17,9 @@
 //! batch); the process's resident memory; and at the end the time to restart the server on
 //! the state directory.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -197,19 +200,6 @@ mod old {
     }
 }
 
-fn rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .unwrap_or(0.0)
-        / 1024.0
-}
-
 fn lb_service(name: &str) -> serde_json::Value {
     serde_json::json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
         "spec": {"type": "LoadBalancer", "allocateLoadBalancerNodePorts": false,
@@ -252,7 +242,7 @@ async fn creates(sizes: Vec<usize>) {
                 .expect("fill");
             stored += 1;
         }
-        let rss = rss_mib();
+        let rss = common::rss_mib();
         // Main's cost at this size, measured on the stored Services themselves.
         let snap = store.snapshot().expect("snapshot");
         let mut services: Vec<serde_json::Value> = snap
@@ -332,7 +322,7 @@ async fn creates(sizes: Vec<usize>) {
         "restart with {objects} objects stored: {:.3} s to serving (load alone {:.3} s, {loaded:?} objects back; first list {listed} B); RSS after restart {:.0} MiB",
         restart.as_secs_f64(),
         load.as_secs_f64(),
-        rss_mib()
+        common::rss_mib()
     );
     again.shutdown().await.expect("shutdown");
     let _ = std::fs::remove_dir_all(&dir);

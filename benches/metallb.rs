@@ -15,6 +15,8 @@
 //! holds 2,768, so larger runs need port-less Services (a real API server would refuse them;
 //! MetalLB's work is the same).
 
+#[path = "common/mod.rs"]
+mod common;
 #[path = "../tests/it/support/mod.rs"]
 mod support;
 
@@ -23,6 +25,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::{ms, pct};
 use futures_util::StreamExt;
 use k8s_openapi::api::core::v1::Service;
 use kube::api::{Api, PostParams};
@@ -32,18 +35,6 @@ use support::eventually_async as eventually;
 use support::metallb::{ingress, Env};
 
 const NODE: &str = "127.0.1.1";
-
-fn pct(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-}
 
 async fn run(n: usize, no_ports: bool) {
     let env = Env::start("mlb-bench", &[NODE]).await;

@@ -19,6 +19,8 @@
 //! Unlike the lab daemon, nothing here runs the workload runtime: no pods, so no
 //! EndpointSlices (the speakers still watch them).
 
+#[path = "common/mod.rs"]
+mod common;
 #[path = "../tests/it/support/mod.rs"]
 mod support;
 
@@ -27,6 +29,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::{ms, pct};
 use futures_util::StreamExt;
 use ipnet::IpNet;
 use k8s_openapi::api::core::v1::Service;
@@ -35,30 +38,6 @@ use kube::runtime::watcher;
 use serde_json::json;
 use support::eventually_async as eventually;
 use support::metallb::{ingress, Env};
-
-fn pct(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-}
-
-fn rss_mib() -> String {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kib| kib.parse::<f64>().ok())
-        })
-        .map_or_else(|| "?".to_string(), |kib| format!("{:.0} MiB", kib / 1024.0))
-}
 
 /// `p50 .. p99 .. max` of a set of latencies.
 fn summary(mut v: Vec<Duration>) -> String {
@@ -129,10 +108,10 @@ async fn run(nodes: usize, n: usize) {
     )
     .await;
     println!(
-        "nodes={nodes}: {} sessions Established {} after the configuration; RSS {}",
+        "nodes={nodes}: {} sessions Established {} after the configuration; RSS {:.0} MiB",
         env.routers.len() * nodes,
         ms(t_up.elapsed()),
-        rss_mib()
+        common::rss_mib()
     );
 
     let api: Api<Service> = Api::namespaced(env.client.clone(), "default");
@@ -249,10 +228,10 @@ async fn run(nodes: usize, n: usize) {
         }
     }
     println!(
-        "N={n} nodes={nodes}: created in {}; every node's path at both routers {} after the first create; RSS {}",
+        "N={n} nodes={nodes}: created in {}; every node's path at both routers {} after the first create; RSS {:.0} MiB",
         ms(t_created),
         ms(last_all),
-        rss_mib()
+        common::rss_mib()
     );
     println!("  create->IP                        {}", summary(to_ip));
     println!("  create->first path, both routers  {}", summary(to_any));
