@@ -153,10 +153,8 @@ pub async fn handle(
     mut req: Request<Body>,
 ) -> Response {
     let Some(sessions) = sessions.and_then(Sessions::get) else {
-        return ApiError::NotSupported(format!(
-            "the metallbctl lab runs no containers, so pod {namespace}/{pod_name} has none to run a command in; read what it does with `metallbctl lab logs {pod_name}` (or `kubectl logs`) and see where it runs with `metallbctl lab status`"
-        ))
-        .into_response();
+        return super::rest::not_in_the_lab(namespace, pod_name, super::rest::PodSession::Exec)
+            .into_response();
     };
     let pairs = query_pairs(req.uri().query().unwrap_or_default());
     let get = |k: &str| {

@@ -76,7 +76,7 @@ pub fn router_with(app: App, extra: Router<App>) -> Router {
         .route("/api/v1/namespaces/{ns}/pods/{name}/exec", any(pod_exec))
         .route(
             "/api/v1/namespaces/{ns}/pods/{name}/attach",
-            any(pod_session),
+            any(pod_attach),
         )
         .route(
             "/api/v1/namespaces/{ns}/pods/{name}/portforward",
@@ -291,15 +291,12 @@ async fn resource(
     }
 }
 
-/// Pod subresources the lab has no machinery for: its pods run no containers. kubectl prints
-/// the Status message (`error: error upgrading connection: ...`), so it names the limit and
-/// what to use instead.
 /// `attach` on a pod: the lab has no container processes to attach to, so a Status that names
 /// the limit and what to use instead.
-async fn pod_session(uri: Uri) -> Response {
-    not_in_the_lab(uri.path())
-        .unwrap_or(ApiError::NoRoute)
-        .into_response()
+async fn pod_attach(
+    axum::extract::Path((ns, name)): axum::extract::Path<(String, String)>,
+) -> Response {
+    not_in_the_lab(&ns, &name, PodSession::Attach).into_response()
 }
 
 /// `exec` on a pod: run by the lab runtime's sessions when the server has them (see
@@ -323,23 +320,24 @@ async fn pod_portforward(
     super::portforward::handle(&app.store, &ns, &name, req).await
 }
 
-fn not_in_the_lab(path: &str) -> Option<ApiError> {
-    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let ["api", "v1", "namespaces", namespace, "pods", pod, sub] = parts[..] else {
-        return None;
+/// What a client wanted of a pod whose containers the lab only simulates.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum PodSession {
+    Exec,
+    Attach,
+}
+
+/// The refusal for a pod session the lab cannot run: its pods run no containers. kubectl
+/// prints the Status message (`error: error upgrading connection: ...`), so it names the
+/// limit and what to use instead.
+pub(super) fn not_in_the_lab(namespace: &str, pod: &str, session: PodSession) -> ApiError {
+    let verb = match session {
+        PodSession::Exec => "run a command in",
+        PodSession::Attach => "attach to",
     };
-    let verb = if sub == "exec" {
-        "run a command in"
-    } else {
-        "attach to"
-    };
-    let message = match sub {
-        "exec" | "attach" => format!(
-            "the metallbctl lab runs no containers, so pod {namespace}/{pod} has none to {verb}; read what it does with `metallbctl lab logs {pod}` (or `kubectl logs`) and see where it runs with `metallbctl lab status`"
-        ),
-        _ => return None,
-    };
-    Some(ApiError::NotSupported(message))
+    ApiError::NotSupported(format!(
+        "the metallbctl lab runs no containers, so pod {namespace}/{pod} has none to {verb}; read what it does with `metallbctl lab logs {pod}` (or `kubectl logs`) and see where it runs with `metallbctl lab status`"
+    ))
 }
 
 async fn dispatch(
@@ -1000,11 +998,10 @@ mod tests {
     #[test]
     fn exec_and_attach_name_the_limit_and_what_to_use() {
         for (sub, needle) in [
-            ("exec", "has none to run a command in"),
-            ("attach", "has none to attach to"),
+            (PodSession::Exec, "has none to run a command in"),
+            (PodSession::Attach, "has none to attach to"),
         ] {
-            let e = not_in_the_lab(&format!("/api/v1/namespaces/default/pods/nginx-1/{sub}"))
-                .expect(sub);
+            let e = not_in_the_lab("default", "nginx-1", sub);
             let status = e.status();
             assert_eq!(status["code"], 405);
             assert_eq!(status["reason"], "MethodNotAllowed");
@@ -1012,8 +1009,5 @@ mod tests {
             assert!(message.contains(needle), "{message}");
             assert!(message.contains("metallbctl lab"), "{message}");
         }
-        assert!(not_in_the_lab("/api/v1/namespaces/default/pods/nginx-1/log").is_none());
-        assert!(not_in_the_lab("/api/v1/namespaces/default/pods/nginx-1/portforward").is_none());
-        assert!(not_in_the_lab("/api/v1/namespaces/default/pods/nginx-1").is_none());
     }
 }
